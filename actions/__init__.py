@@ -1,0 +1,1 @@
+"""Booka's Rasa action server (rasa-sdk)."""

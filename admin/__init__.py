@@ -1,0 +1,1 @@
+"""Booka's admin app and tenant configuration engine."""

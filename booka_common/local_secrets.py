@@ -1,0 +1,40 @@
+"""Secrets that must exist for a local run but that nobody should have to invent by hand.
+
+Production sets them in the environment; locally each one is generated once into `var/`
+(mode 0600) and reused, so restarts keep working tokens and decryptable data.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Callable
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def var_dir() -> Path:
+    """The folder for local state (SQLite files, generated secrets); `BOOKA_VAR_DIR` overrides it."""
+    path = Path(os.environ.get("BOOKA_VAR_DIR") or REPO_ROOT / "var")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def local_secret(env_var: str, generate: Callable[[], str]) -> str:
+    """Return `env_var` if set, else the value stored in `var/<env_var>`, generating it once."""
+    value = os.environ.get(env_var, "").strip()
+    if value:
+        return value
+    path = var_dir() / env_var
+    if path.exists():
+        return path.read_text().strip()
+    value = generate()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(value + "\n")
+    return value
+
+
+def new_token() -> str:
+    """A URL-safe random bearer token."""
+    return secrets.token_urlsafe(32)

@@ -1,0 +1,1 @@
+"""Booka's booking service: tenants' catalogs, customers, bookings and availability over HTTP."""

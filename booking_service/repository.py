@@ -1,0 +1,537 @@
+"""All SQL of the booking service: tenants, tokens, catalog, customers, bookings.
+
+Functions take an open `AsyncConnection` so the caller decides the transaction; they return
+plain data (dataclasses, dicts) and never HTTP types.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from functools import cached_property
+from typing import Any, Iterable, Sequence
+from zoneinfo import ZoneInfo
+
+import phonenumbers
+from sqlalchemy import Table, and_, delete, func, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from booka_common.crypto import Keyring, lookup_hash
+from booking_service import tables as t
+from booking_service.engine import Interval, Performer, Resource, WeeklySchedule
+from booking_service.errors import ValidationFailed
+from booking_service.schemas import CustomerIn
+
+UTC = timezone.utc
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+# --- tenants and tokens ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Tenant:
+    """A business, with its policies."""
+
+    id: int
+    slug: str
+    name: str
+    vertical: str
+    timezone: str
+    locale: str
+    country: str
+    currency: str
+    evolution_instance: str
+    address: str
+    phone: str
+    slot_step_min: int
+    min_notice_min: int
+    max_horizon_days: int
+    cancel_cutoff_min: int
+    reschedule_cutoff_min: int
+    hold_ttl_s: int
+    suspended: bool
+    created_at: datetime
+
+    @cached_property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "slug": self.slug,
+            "name": self.name,
+            "vertical": self.vertical,
+            "timezone": self.timezone,
+            "locale": self.locale,
+            "country": self.country,
+            "currency": self.currency,
+            "evolution_instance": self.evolution_instance,
+            "address": self.address,
+            "phone": self.phone,
+            "suspended": self.suspended,
+            "policies": {
+                "slot_step_min": self.slot_step_min,
+                "min_notice_min": self.min_notice_min,
+                "max_horizon_days": self.max_horizon_days,
+                "cancel_cutoff_min": self.cancel_cutoff_min,
+                "reschedule_cutoff_min": self.reschedule_cutoff_min,
+                "hold_ttl_s": self.hold_ttl_s,
+            },
+        }
+
+
+def _tenant(row: Any) -> Tenant:
+    return Tenant(**{name: row._mapping[name] for name in Tenant.__dataclass_fields__})
+
+
+async def list_tenants(conn: AsyncConnection, only_slug: str | None = None) -> list[Tenant]:
+    query = select(t.tenants).order_by(t.tenants.c.slug)
+    if only_slug is not None:
+        query = query.where(t.tenants.c.slug == only_slug)
+    return [_tenant(row) for row in await conn.execute(query)]
+
+
+async def get_tenant(conn: AsyncConnection, slug: str) -> Tenant | None:
+    row = (await conn.execute(select(t.tenants).where(t.tenants.c.slug == slug))).first()
+    return _tenant(row) if row else None
+
+
+async def create_tenant(conn: AsyncConnection, values: dict[str, Any]) -> Tenant:
+    await conn.execute(insert(t.tenants).values(**values, created_at=utcnow()))
+    tenant = await get_tenant(conn, values["slug"])
+    assert tenant is not None
+    return tenant
+
+
+async def update_tenant(conn: AsyncConnection, tenant: Tenant, changes: dict[str, Any]) -> Tenant:
+    if changes:
+        await conn.execute(update(t.tenants).where(t.tenants.c.id == tenant.id).values(**changes))
+    updated = await get_tenant(conn, tenant.slug)
+    assert updated is not None
+    return updated
+
+
+def token_digest(token: str) -> str:
+    """Tokens are stored as SHA-256 digests; a leaked table grants nothing."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def store_token(conn: AsyncConnection, tenant_id: int, token: str, label: str) -> None:
+    await conn.execute(
+        insert(t.api_tokens).values(tenant_id=tenant_id, token_hash=token_digest(token), label=label, created_at=utcnow())
+    )
+
+
+async def tenant_slug_for_token(conn: AsyncConnection, token: str) -> str | None:
+    row = (
+        await conn.execute(
+            select(t.tenants.c.slug)
+            .select_from(t.api_tokens.join(t.tenants))
+            .where(t.api_tokens.c.token_hash == token_digest(token), t.api_tokens.c.revoked_at.is_(None))
+        )
+    ).first()
+    return row.slug if row else None
+
+
+# --- catalog ---------------------------------------------------------------------------
+
+
+async def list_rows(conn: AsyncConnection, table: Table, tenant_id: int, **filters: Any) -> list[dict[str, Any]]:
+    query = select(table).where(table.c.tenant_id == tenant_id).order_by(table.c.id)
+    for column, value in filters.items():
+        if value is not None:
+            query = query.where(table.c[column] == value)
+    return [dict(row._mapping) for row in await conn.execute(query)]
+
+
+async def get_row(conn: AsyncConnection, table: Table, tenant_id: int, row_id: int) -> dict[str, Any] | None:
+    row = (await conn.execute(select(table).where(table.c.tenant_id == tenant_id, table.c.id == row_id))).first()
+    return dict(row._mapping) if row else None
+
+
+async def insert_row(conn: AsyncConnection, table: Table, tenant_id: int, values: dict[str, Any]) -> int:
+    result = await conn.execute(insert(table).values(tenant_id=tenant_id, **values).returning(table.c.id))
+    return int(result.scalar_one())
+
+
+async def update_row(conn: AsyncConnection, table: Table, tenant_id: int, row_id: int, values: dict[str, Any]) -> None:
+    if values:
+        await conn.execute(update(table).where(table.c.tenant_id == tenant_id, table.c.id == row_id).values(**values))
+
+
+async def delete_row(conn: AsyncConnection, table: Table, tenant_id: int, row_id: int) -> bool:
+    result = await conn.execute(delete(table).where(table.c.tenant_id == tenant_id, table.c.id == row_id))
+    return result.rowcount > 0
+
+
+async def count_ids(conn: AsyncConnection, table: Table, tenant_id: int, ids: Iterable[int]) -> int:
+    """How many of `ids` are rows of `table` that belong to the tenant (ownership check)."""
+    ids = list(set(ids))
+    if not ids:
+        return 0
+    query = select(func.count()).select_from(table).where(table.c.tenant_id == tenant_id, table.c.id.in_(ids))
+    return int((await conn.execute(query)).scalar_one())
+
+
+async def skill_links(conn: AsyncConnection, *, service_ids: Sequence[int] = (), staff_ids: Sequence[int] = ()) -> list[tuple[int, int]]:
+    """(service_id, staff_id) pairs for the given services or staff."""
+    query = select(t.service_staff.c.service_id, t.service_staff.c.staff_id)
+    if service_ids:
+        query = query.where(t.service_staff.c.service_id.in_(service_ids))
+    if staff_ids:
+        query = query.where(t.service_staff.c.staff_id.in_(staff_ids))
+    return [(row.service_id, row.staff_id) for row in await conn.execute(query)]
+
+
+async def replace_skill_links(conn: AsyncConnection, *, service_id: int | None = None, staff_id: int | None = None, others: list[int]) -> None:
+    """Set who performs a service (or what a person performs) to exactly `others`."""
+    if service_id is not None:
+        await conn.execute(delete(t.service_staff).where(t.service_staff.c.service_id == service_id))
+        rows = [{"service_id": service_id, "staff_id": other} for other in set(others)]
+    else:
+        await conn.execute(delete(t.service_staff).where(t.service_staff.c.staff_id == staff_id))
+        rows = [{"service_id": other, "staff_id": staff_id} for other in set(others)]
+    if rows:
+        await conn.execute(insert(t.service_staff), rows)
+
+
+async def find_by_name(conn: AsyncConnection, table: Table, tenant_id: int, ref: int | str) -> dict[str, Any] | None:
+    """A row by id, or by case-insensitive name or alias among active rows."""
+    if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
+        return await get_row(conn, table, tenant_id, int(ref))
+    wanted = ref.strip().casefold()
+    for row in await list_rows(conn, table, tenant_id, active=True):
+        if row["name"].casefold() == wanted or wanted in (alias.casefold() for alias in row["aliases"] or ()):
+            return row
+    return None
+
+
+# --- availability context ---------------------------------------------------------------
+
+
+def weekly_schedules(rows: Iterable[dict[str, Any]]) -> dict[int | None, WeeklySchedule]:
+    """Hours rows grouped into one schedule per staff id (None: the business)."""
+    grouped: dict[int | None, WeeklySchedule] = {}
+    for row in rows:
+        schedule = grouped.setdefault(row["staff_id"], WeeklySchedule(open={}, breaks={}))
+        target = schedule.open if row["kind"] == "open" else schedule.breaks
+        target.setdefault(row["weekday"], []).append((row["start_time"], row["end_time"]))
+    return grouped
+
+
+def _live(now: datetime):
+    """Rows that occupy time: confirmed bookings and holds that have not expired."""
+    b = t.bookings.c
+    return or_(b.status == "confirmed", and_(b.status == "held", b.hold_expires_at > now))
+
+
+async def busy_blocks(
+    conn: AsyncConnection,
+    tenant_id: int,
+    span: Interval,
+    now: datetime,
+    *,
+    staff_ids: Sequence[int] = (),
+    resource_ids: Sequence[int] = (),
+    exclude_booking: str | None = None,
+) -> tuple[dict[int, list[Interval]], dict[int, list[Interval]]]:
+    """Occupied blocks overlapping `span`, by staff id and by resource id."""
+    b = t.bookings.c
+    owners = []
+    if staff_ids:
+        owners.append(b.staff_id.in_(staff_ids))
+    if resource_ids:
+        owners.append(b.resource_id.in_(resource_ids))
+    by_staff: dict[int, list[Interval]] = {sid: [] for sid in staff_ids}
+    by_resource: dict[int, list[Interval]] = {rid: [] for rid in resource_ids}
+    if not owners:
+        return by_staff, by_resource
+    query = select(b.staff_id, b.resource_id, b.block_start, b.block_end).where(
+        b.tenant_id == tenant_id, _live(now), b.block_start < span.end, b.block_end > span.start, or_(*owners)
+    )
+    if exclude_booking:
+        query = query.where(b.id != exclude_booking)
+    for row in await conn.execute(query):
+        block = Interval(row.block_start, row.block_end)
+        if row.staff_id in by_staff:
+            by_staff[row.staff_id].append(block)
+        if row.resource_id in by_resource:
+            by_resource[row.resource_id].append(block)
+    return by_staff, by_resource
+
+
+async def time_off_blocks(conn: AsyncConnection, tenant_id: int, span: Interval) -> dict[int | None, list[Interval]]:
+    """Time off overlapping `span`, by staff id (None: business closures)."""
+    c = t.time_off.c
+    query = select(c.staff_id, c.starts_at, c.ends_at).where(
+        c.tenant_id == tenant_id, c.starts_at < span.end, c.ends_at > span.start
+    )
+    blocks: dict[int | None, list[Interval]] = {}
+    for row in await conn.execute(query):
+        blocks.setdefault(row.staff_id, []).append(Interval(row.starts_at, row.ends_at))
+    return blocks
+
+
+async def qualified_staff(conn: AsyncConnection, tenant_id: int, service_id: int) -> list[dict[str, Any]]:
+    """Active staff who can perform the service."""
+    s = t.staff.c
+    query = (
+        select(s.id, s.name, s.aliases)
+        .select_from(t.staff.join(t.service_staff, t.service_staff.c.staff_id == s.id))
+        .where(s.tenant_id == tenant_id, s.active.is_(True), t.service_staff.c.service_id == service_id)
+        .order_by(s.name)
+    )
+    return [dict(row._mapping) for row in await conn.execute(query)]
+
+
+async def performers_and_resources(
+    conn: AsyncConnection,
+    tenant: Tenant,
+    service: dict[str, Any],
+    staff_rows: list[dict[str, Any]] | None,
+    span: Interval,
+    now: datetime,
+    exclude_booking: str | None = None,
+) -> tuple[WeeklySchedule, list[Interval], list[Performer] | None, list[Resource] | None]:
+    """Load what the engine needs about the business, the candidates and their busy time."""
+    schedules = weekly_schedules(await list_rows(conn, t.hours, tenant.id))
+    resource_rows = (
+        [r for r in await list_rows(conn, t.resources, tenant.id, kind=service["resource_kind"], active=True)]
+        if service["resource_kind"]
+        else None
+    )
+    staff_ids = [row["id"] for row in staff_rows] if staff_rows is not None else []
+    resource_ids = [row["id"] for row in resource_rows] if resource_rows is not None else []
+    by_staff, by_resource = await busy_blocks(
+        conn, tenant.id, span, now, staff_ids=staff_ids, resource_ids=resource_ids, exclude_booking=exclude_booking
+    )
+    time_off = await time_off_blocks(conn, tenant.id, span)
+    performers = (
+        [
+            Performer(
+                id=row["id"],
+                name=row["name"],
+                schedule=schedules.get(row["id"], WeeklySchedule()),
+                busy=by_staff[row["id"]] + time_off.get(row["id"], []),
+            )
+            for row in staff_rows
+        ]
+        if staff_rows is not None
+        else None
+    )
+    resources = (
+        [Resource(id=r["id"], name=r["name"], capacity=r["capacity"], busy=by_resource[r["id"]]) for r in resource_rows]
+        if resource_rows is not None
+        else None
+    )
+    return schedules.get(None, WeeklySchedule()), time_off.get(None, []), performers, resources
+
+
+# --- customers ---------------------------------------------------------------------------
+
+
+def sealed_context(tenant_id: int, column: str) -> str:
+    """What a customer value is bound to: a copy in another column or tenant will not open."""
+    return f"customers.{column}:{tenant_id}"
+
+
+@dataclass(frozen=True)
+class Crypto:
+    """The keys customer data is sealed and looked up with."""
+
+    keyring: Keyring
+    lookup_key: bytes
+
+    def phone_hash(self, tenant_id: int, e164: str) -> str:
+        return lookup_hash(self.lookup_key, f"{tenant_id}:{e164}")
+
+    def seal(self, tenant_id: int, column: str, value: str | None) -> str | None:
+        return None if value is None else self.keyring.encrypt(value, sealed_context(tenant_id, column))
+
+    def open(self, tenant_id: int, column: str, value: str | None) -> str | None:
+        return None if value is None else self.keyring.decrypt(value, sealed_context(tenant_id, column))
+
+
+CUSTOMER_SEALED_COLUMNS = ("phone", "name", "email")
+
+
+def normalise_phone(raw: str, country: str) -> str:
+    """The number in E.164 (`+351912345678`), reading local numbers as of `country`."""
+    text = raw.strip()
+    if text.isdigit() and len(text) > 10 and not text.startswith("0"):
+        text = "+" + text  # WhatsApp ids are E.164 digits without the plus
+    try:
+        number = phonenumbers.parse(text, country)
+    except phonenumbers.NumberParseException as exc:
+        raise ValidationFailed("the phone number could not be read", {"customer.phone": str(exc)}) from exc
+    if not phonenumbers.is_possible_number(number):
+        raise ValidationFailed("the phone number is not a possible number", {"customer.phone": f"{raw!r} is not a phone number"})
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+async def upsert_customer(conn: AsyncConnection, crypto: Crypto, tenant: Tenant, customer: CustomerIn) -> int:
+    """The customer's id, creating them or updating the details they just gave."""
+    e164 = normalise_phone(customer.phone, tenant.country)
+    phone_hash = crypto.phone_hash(tenant.id, e164)
+    c = t.customers.c
+    row = (await conn.execute(select(c.id).where(c.tenant_id == tenant.id, c.phone_hash == phone_hash))).first()
+    changes: dict[str, Any] = {"updated_at": utcnow()}
+    if customer.name:
+        changes["name_enc"] = crypto.seal(tenant.id, "name", customer.name)
+    if customer.email:
+        changes["email_enc"] = crypto.seal(tenant.id, "email", customer.email)
+    for flag in ("locale", "consent_reminders", "consent_marketing"):
+        if getattr(customer, flag) is not None:
+            changes[flag] = getattr(customer, flag)
+    if row is None:
+        values = {
+            "tenant_id": tenant.id,
+            "phone_hash": phone_hash,
+            "phone_enc": crypto.seal(tenant.id, "phone", e164),
+            "created_at": changes["updated_at"],
+            **changes,
+        }
+        # A concurrent first message from the same number may insert it first: then update it.
+        dialect_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+        inserted = await conn.execute(
+            dialect_insert(t.customers).values(**values).on_conflict_do_nothing(index_elements=["tenant_id", "phone_hash"]).returning(c.id)
+        )
+        new_id = inserted.scalar()
+        if new_id is not None:
+            return int(new_id)
+        row = (await conn.execute(select(c.id).where(c.tenant_id == tenant.id, c.phone_hash == phone_hash))).one()
+    await conn.execute(update(t.customers).where(c.id == row.id).values(**changes))
+    return int(row.id)
+
+
+async def customer_id_by_phone(conn: AsyncConnection, crypto: Crypto, tenant: Tenant, phone: str) -> int | None:
+    e164 = normalise_phone(phone, tenant.country)
+    c = t.customers.c
+    query = select(c.id).where(c.tenant_id == tenant.id, c.phone_hash == crypto.phone_hash(tenant.id, e164))
+    row = (await conn.execute(query)).first()
+    return int(row.id) if row else None
+
+
+# --- bookings ----------------------------------------------------------------------------
+
+
+def booking_query():
+    """Bookings with the names a reader needs, joined once."""
+    b, s = t.bookings, t.services
+    return select(
+        b,
+        s.c.name.label("service_name"),
+        t.staff.c.name.label("staff_name"),
+        t.resources.c.name.label("resource_name"),
+        t.customers.c.phone_enc,
+        t.customers.c.name_enc,
+        t.customers.c.email_enc,
+    ).select_from(
+        b.join(s, s.c.id == b.c.service_id)
+        .outerjoin(t.staff, t.staff.c.id == b.c.staff_id)
+        .outerjoin(t.resources, t.resources.c.id == b.c.resource_id)
+        .outerjoin(t.customers, t.customers.c.id == b.c.customer_id)
+    )
+
+
+async def get_booking(conn: AsyncConnection, tenant_id: int, booking_id: str) -> dict[str, Any] | None:
+    query = booking_query().where(t.bookings.c.tenant_id == tenant_id, t.bookings.c.id == booking_id)
+    row = (await conn.execute(query)).first()
+    return dict(row._mapping) if row else None
+
+
+async def lock_booking(conn: AsyncConnection, tenant_id: int, booking_id: str) -> dict[str, Any] | None:
+    """The booking row, locked until the transaction ends (PostgreSQL; SQLite is serialised)."""
+    query = select(t.bookings).where(t.bookings.c.tenant_id == tenant_id, t.bookings.c.id == booking_id).with_for_update()
+    row = (await conn.execute(query)).first()
+    return dict(row._mapping) if row else None
+
+
+async def booking_by_idempotency_key(conn: AsyncConnection, tenant_id: int, key: str) -> dict[str, Any] | None:
+    b = t.bookings.c
+    row = (await conn.execute(select(t.bookings).where(b.tenant_id == tenant_id, b.idempotency_key == key))).first()
+    return dict(row._mapping) if row else None
+
+
+async def list_bookings(
+    conn: AsyncConnection,
+    tenant_id: int,
+    *,
+    customer_id: int | None = None,
+    staff_id: int | None = None,
+    statuses: Sequence[str] = (),
+    starts_from: datetime | None = None,
+    starts_before: datetime | None = None,
+    limit: int = 200,
+) -> list[dict[str, Any]]:
+    b = t.bookings.c
+    query = booking_query().where(b.tenant_id == tenant_id).order_by(b.starts_at).limit(limit)
+    if customer_id is not None:
+        query = query.where(b.customer_id == customer_id)
+    if staff_id is not None:
+        query = query.where(b.staff_id == staff_id)
+    if statuses:
+        query = query.where(b.status.in_(statuses))
+    if starts_from is not None:
+        query = query.where(b.starts_at >= starts_from)
+    if starts_before is not None:
+        query = query.where(b.starts_at < starts_before)
+    return [dict(row._mapping) for row in await conn.execute(query)]
+
+
+async def insert_booking(conn: AsyncConnection, values: dict[str, Any]) -> None:
+    await conn.execute(insert(t.bookings).values(**values))
+
+
+async def update_booking(conn: AsyncConnection, booking_id: str, values: dict[str, Any]) -> None:
+    await conn.execute(update(t.bookings).where(t.bookings.c.id == booking_id).values(**values, updated_at=utcnow()))
+
+
+async def record_event(
+    conn: AsyncConnection,
+    booking: dict[str, Any],
+    action: str,
+    actor: str,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+) -> None:
+    await conn.execute(
+        insert(t.booking_events).values(
+            booking_id=booking["id"], tenant_id=booking["tenant_id"], at=utcnow(), action=action, actor=actor, before=before, after=after
+        )
+    )
+
+
+async def booking_events(conn: AsyncConnection, booking_id: str) -> list[dict[str, Any]]:
+    e = t.booking_events.c
+    query = select(e.at, e.action, e.actor, e.before, e.after).where(e.booking_id == booking_id).order_by(e.id)
+    return [dict(row._mapping) for row in await conn.execute(query)]
+
+
+async def expire_stale_holds(conn: AsyncConnection, now: datetime, tenant_id: int | None = None) -> int:
+    """Mark holds past their expiry as expired, so they stop counting for the constraints."""
+    b = t.bookings.c
+    query = update(t.bookings).where(b.status == "held", b.hold_expires_at <= now).values(status="expired", updated_at=now)
+    if tenant_id is not None:
+        query = query.where(b.tenant_id == tenant_id)
+    return (await conn.execute(query)).rowcount
+
+
+async def sealed_customer_rows(conn: AsyncConnection, after_id: int, batch: int) -> list[dict[str, Any]]:
+    c = t.customers.c
+    query = select(c.id, c.tenant_id, c.phone_enc, c.name_enc, c.email_enc).where(c.id > after_id).order_by(c.id).limit(batch)
+    return [dict(row._mapping) for row in await conn.execute(query)]
+
+
+async def update_customer(conn: AsyncConnection, customer_id: int, values: dict[str, Any]) -> None:
+    await conn.execute(update(t.customers).where(t.customers.c.id == customer_id).values(**values))
+
+
+def minutes(value: int) -> timedelta:
+    return timedelta(minutes=value)

@@ -1,0 +1,576 @@
+"""Booking operations: availability, holds, create and confirm, reschedule, cancel, status.
+
+Each write runs in one transaction that re-checks the requested time with the engine and
+then writes; the database's constraints (PostgreSQL exclusion constraints, SQLite's
+serialised writes) make the check-then-write race-free. A refused time is answered with
+the three nearest free starts, computed after the failed transaction has rolled back.
+"""
+from __future__ import annotations
+
+import uuid
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from booking_service import repository as repo
+from booking_service import tables as t
+from booking_service.calendar_links import calendar_links, ics_signature
+from booking_service.engine import (
+    Interval,
+    Policy,
+    Refusal,
+    ServiceShape,
+    Slot,
+    SlotQuery,
+    check_start,
+    find_free_slots,
+    local_day,
+    local_days,
+    nearest_slots,
+)
+from booking_service.errors import ApiError, Conflict, NotFound, SlotUnavailable, ValidationFailed
+from booking_service.repository import Crypto, Tenant, minutes, utcnow
+from booking_service.schemas import BookingCreate, Cancel, HoldCreate, Reschedule, StatusChange, currency_exponent
+
+MAX_WINDOW = timedelta(days=31)
+ALTERNATIVES_BEFORE = timedelta(days=2)
+ALTERNATIVES_AFTER = timedelta(days=7)
+
+
+class IdempotencyKeyReused(ApiError):
+    status, code = 422, "idempotency_key_reused"
+
+
+@dataclass
+class _Refused(Exception):
+    """Raised inside a write transaction; answered with alternatives once it has rolled back."""
+
+    refusal: Refusal
+    tenant: Tenant
+    service_id: int
+    staff_ref: int | str
+    party_size: int
+    target: datetime
+    exclude_booking: str | None = None
+
+
+_last_checked: ContextVar["_Refused | None"] = ContextVar("last_checked_slot", default=None)
+"""The slot the current write checked last: what a constraint violation refers to."""
+
+
+def money_json(minor: int, currency: str) -> dict[str, str]:
+    amount = Decimal(minor).scaleb(-currency_exponent(currency))
+    return {"amount": f"{amount:.{currency_exponent(currency)}f}", "currency": currency}
+
+
+def to_minor(amount: Decimal, currency: str) -> int:
+    return int((amount * 10 ** currency_exponent(currency)).to_integral_value())
+
+
+def snapshot(row: dict[str, Any]) -> dict[str, Any]:
+    """What the history keeps of a booking at one moment."""
+    return {
+        "status": row["status"],
+        "starts_at": row["starts_at"].isoformat(),
+        "ends_at": row["ends_at"].isoformat(),
+        "staff_id": row["staff_id"],
+        "resource_id": row["resource_id"],
+    }
+
+
+def classify_integrity_error(exc: IntegrityError) -> str:
+    """'overlap' (exclusion constraint), 'idempotency' (duplicate key) or 'other'."""
+    orig = exc.orig
+    sqlstate = getattr(orig, "sqlstate", None)
+    text = str(orig)
+    if sqlstate == "23P01":
+        return "overlap"
+    if "idempotency_key" in text:
+        return "idempotency"
+    return "other"
+
+
+class Scheduler:
+    """The booking service's operations, over one database engine."""
+
+    def __init__(self, engine: AsyncEngine, crypto: Crypto, public_url: str):
+        self.engine = engine
+        self.crypto = crypto
+        self.public_url = public_url
+
+    # --- reading ---------------------------------------------------------------------
+
+    async def availability(
+        self, tenant: Tenant, service_ref: int | str, staff_ref: int | str, window: Interval, party_size: int
+    ) -> tuple[dict[str, Any], list[Slot]]:
+        """The service and its free starts in `window`."""
+        if window.end <= window.start:
+            raise ValidationFailed("the range is empty", {"to": "must be after from"})
+        if window.end - window.start > MAX_WINDOW:
+            raise ValidationFailed("ask for at most 31 days at a time", {"to": "at most 31 days after from"})
+        async with self.engine.connect() as conn:
+            service = await self._service(conn, tenant, service_ref)
+            self._check_party(service, party_size)
+            staff_rows = await self._candidates(conn, tenant, service, staff_ref)
+            query = await self._slot_query(conn, tenant, service, staff_rows, window, utcnow(), party_size)
+        return service, find_free_slots(query)
+
+    async def get(self, tenant: Tenant, booking_id: str, with_history: bool = False) -> dict[str, Any]:
+        async with self.engine.connect() as conn:
+            row = await repo.get_booking(conn, tenant.id, booking_id)
+            if row is None:
+                raise NotFound(f"no booking {booking_id!r}")
+            view = self.booking_json(tenant, row)
+            if with_history:
+                view["history"] = [
+                    {**event, "at": event["at"].isoformat()} for event in await repo.booking_events(conn, booking_id)
+                ]
+        return view
+
+    async def raw_booking(self, tenant: Tenant, booking_id: str) -> dict[str, Any]:
+        async with self.engine.connect() as conn:
+            row = await repo.get_booking(conn, tenant.id, booking_id)
+        if row is None:
+            raise NotFound(f"no booking {booking_id!r}")
+        return row
+
+    async def list(self, tenant: Tenant, *, phone: str | None, **filters: Any) -> list[dict[str, Any]]:
+        async with self.engine.connect() as conn:
+            if phone is not None:
+                customer_id = await repo.customer_id_by_phone(conn, self.crypto, tenant, phone)
+                if customer_id is None:
+                    return []
+                filters["customer_id"] = customer_id
+            rows = await repo.list_bookings(conn, tenant.id, **filters)
+        return [self.booking_json(tenant, row) for row in rows]
+
+    # --- writing ---------------------------------------------------------------------
+
+    async def create_hold(self, tenant: Tenant, body: HoldCreate) -> dict[str, Any]:
+        """Reserve a start for `hold_ttl_s` seconds while the customer confirms."""
+        booking_id = await self._write(
+            lambda conn: self._insert_new(
+                conn,
+                tenant,
+                service_ref=body.service,
+                staff_ref=body.staff,
+                start=body.start,
+                party_size=body.party_size,
+                customer=body.customer,
+                channel=body.channel,
+                status="held",
+            )
+        )
+        return await self.get(tenant, booking_id)
+
+    async def release_hold(self, tenant: Tenant, hold_id: str) -> None:
+        async def release(conn: AsyncConnection) -> str:
+            row = await repo.lock_booking(conn, tenant.id, hold_id)
+            if row is None or row["status"] not in ("held", "expired", "released"):
+                raise NotFound(f"no hold {hold_id!r}")
+            if row["status"] == "held":
+                await repo.update_booking(conn, hold_id, {"status": "released"})
+                await repo.record_event(conn, row, "released", "api", snapshot(row), {**snapshot(row), "status": "released"})
+            return hold_id
+
+        await self._write(release)
+
+    async def create_booking(
+        self, tenant: Tenant, body: BookingCreate, idempotency_key: str, fingerprint: str
+    ) -> tuple[dict[str, Any], bool]:
+        """Book (or confirm a hold); a repeated key with the same body replays the first answer."""
+
+        async def create(conn: AsyncConnection) -> str:
+            existing = await repo.booking_by_idempotency_key(conn, tenant.id, idempotency_key)
+            if existing is not None:
+                if existing["request_fingerprint"] != fingerprint:
+                    raise IdempotencyKeyReused(
+                        "this Idempotency-Key was already used for a different request; use a new key for a new booking"
+                    )
+                raise _Replay(existing["id"])
+            extra = {"idempotency_key": idempotency_key, "request_fingerprint": fingerprint, "notes": body.notes}
+            if body.hold_id is not None:
+                return await self._confirm_hold(conn, tenant, body, extra)
+            assert body.service is not None and body.start is not None
+            return await self._insert_new(
+                conn,
+                tenant,
+                service_ref=body.service,
+                staff_ref=body.staff,
+                start=body.start,
+                party_size=body.party_size,
+                customer=body.customer,
+                channel=body.channel,
+                status="confirmed",
+                enforce_policy=not body.override_policy,
+                extra=extra,
+            )
+
+        for attempt in range(2):
+            try:
+                booking_id = await self._write(create, retry_idempotency=attempt == 0)
+                return await self.get(tenant, booking_id), False
+            except _Replay as replay:
+                return await self.get(tenant, replay.booking_id), True
+            except _RetryAfterTwin:
+                continue
+        raise Conflict("the same request is being processed; retry in a moment", code="idempotency_in_progress")
+
+    async def reschedule(self, tenant: Tenant, booking_id: str, body: Reschedule) -> dict[str, Any]:
+        """Move a booking; either it moves to a free time (its own old time counts as free) or nothing changes."""
+
+        async def move(conn: AsyncConnection) -> str:
+            row = await self._active_booking(conn, tenant, booking_id)
+            now = utcnow()
+            if not body.override_policy and now > row["starts_at"] - minutes(tenant.reschedule_cutoff_min):
+                raise Conflict(
+                    f"bookings can be changed up to {tenant.reschedule_cutoff_min} minutes before they start",
+                    code="too_late_to_reschedule",
+                )
+            self._check_not_past(body.start, now)
+            service = await repo.get_row(conn, t.services, tenant.id, row["service_id"])
+            assert service is not None
+            staff_ref = body.staff if body.staff is not None else (row["staff_id"] or "any")
+            slot = await self._check_slot(
+                conn, tenant, service, staff_ref, body.start, row["party_size"], now, not body.override_policy, exclude=booking_id
+            )
+            changes = self._slot_values(service, slot)
+            await repo.update_booking(conn, booking_id, changes)
+            await repo.record_event(conn, row, "rescheduled", body.channel, snapshot(row), snapshot({**row, **changes}))
+            return booking_id
+
+        return await self.get(tenant, await self._write(move))
+
+    async def cancel(self, tenant: Tenant, booking_id: str, body: Cancel) -> dict[str, Any]:
+        """Cancel a booking; cancelling a cancelled booking is a no-op (retries are safe)."""
+
+        async def cancel(conn: AsyncConnection) -> str:
+            row = await repo.lock_booking(conn, tenant.id, booking_id)
+            if row is None or row["status"] in ("held", "expired", "released"):
+                raise NotFound(f"no booking {booking_id!r}")
+            if row["status"] == "cancelled":
+                return booking_id
+            if row["status"] != "confirmed":
+                raise Conflict(f"the booking is already {row['status'].replace('_', ' ')}", code="booking_not_active")
+            if not body.override_policy and utcnow() > row["starts_at"] - minutes(tenant.cancel_cutoff_min):
+                raise Conflict(
+                    f"bookings can be cancelled up to {tenant.cancel_cutoff_min} minutes before they start",
+                    code="too_late_to_cancel",
+                )
+            await repo.update_booking(conn, booking_id, {"status": "cancelled"})
+            after = {**snapshot(row), "status": "cancelled", "reason": body.reason}
+            await repo.record_event(conn, row, "cancelled", body.channel, snapshot(row), after)
+            return booking_id
+
+        return await self.get(tenant, await self._write(cancel))
+
+    async def set_status(self, tenant: Tenant, booking_id: str, body: StatusChange) -> dict[str, Any]:
+        """Mark a booking completed or a no-show once it has started (or undo that)."""
+
+        async def change(conn: AsyncConnection) -> str:
+            row = await repo.lock_booking(conn, tenant.id, booking_id)
+            if row is None or row["status"] in ("held", "expired", "released"):
+                raise NotFound(f"no booking {booking_id!r}")
+            if row["status"] == "cancelled":
+                raise Conflict("a cancelled booking cannot change status", code="booking_not_active")
+            if body.status in ("completed", "no_show") and utcnow() < row["starts_at"]:
+                raise Conflict("a booking can be marked completed or no-show only after it starts", code="not_started")
+            if row["status"] != body.status:
+                await repo.update_booking(conn, booking_id, {"status": body.status})
+                await repo.record_event(conn, row, "status_changed", body.channel, snapshot(row), {**snapshot(row), "status": body.status})
+            return booking_id
+
+        return await self.get(tenant, await self._write(change))
+
+    async def expire_holds(self) -> int:
+        async with self.engine.begin() as conn:
+            return await repo.expire_stale_holds(conn, utcnow())
+
+    # --- internals -------------------------------------------------------------------
+
+    async def _write(self, operation, retry_idempotency: bool = False) -> str:  # noqa: ANN001
+        """Run `operation` in a write transaction and map constraint failures to API errors."""
+        _last_checked.set(None)
+        try:
+            async with self.engine.begin() as conn:
+                return await operation(conn)
+        except _Refused as refused:
+            raise SlotUnavailable(refused.refusal.reason, await self._alternatives(refused), code=refused.refusal.code) from None
+        except IntegrityError as exc:
+            kind = classify_integrity_error(exc)
+            if kind == "idempotency" and retry_idempotency:
+                raise _RetryAfterTwin() from None
+            if kind == "overlap":
+                raise SlotUnavailable("that time was just taken", await self._alternatives(_last_checked.get())) from None
+            raise
+
+    async def _insert_new(
+        self,
+        conn: AsyncConnection,
+        tenant: Tenant,
+        *,
+        service_ref: int | str,
+        staff_ref: int | str,
+        start: datetime,
+        party_size: int,
+        customer: Any,
+        channel: str,
+        status: str,
+        enforce_policy: bool = True,
+        extra: dict[str, Any] | None = None,
+    ) -> str:
+        now = utcnow()
+        self._check_not_past(start, now)
+        service = await self._service(conn, tenant, service_ref)
+        self._check_party(service, party_size)
+        await repo.expire_stale_holds(conn, now, tenant.id)
+        slot = await self._check_slot(conn, tenant, service, staff_ref, start, party_size, now, enforce_policy)
+        customer_id = await repo.upsert_customer(conn, self.crypto, tenant, customer) if customer else None
+        values = {
+            "id": str(uuid.uuid4()),
+            "tenant_id": tenant.id,
+            "service_id": service["id"],
+            "customer_id": customer_id,
+            "status": status,
+            "party_size": party_size,
+            "price_minor": service["price_minor"],
+            "currency": service["currency"],
+            "created_by": channel,
+            "hold_expires_at": now + timedelta(seconds=tenant.hold_ttl_s) if status == "held" else None,
+            "created_at": now,
+            "updated_at": now,
+            **self._slot_values(service, slot),
+            **(extra or {}),
+        }
+        await repo.insert_booking(conn, values)
+        await repo.record_event(conn, values, "held" if status == "held" else "created", channel, None, snapshot(values))
+        return values["id"]
+
+    async def _confirm_hold(self, conn: AsyncConnection, tenant: Tenant, body: BookingCreate, extra: dict[str, Any]) -> str:
+        assert body.hold_id is not None
+        row = await repo.lock_booking(conn, tenant.id, body.hold_id)
+        if row is None or row["status"] not in ("held", "expired"):
+            raise NotFound(f"no open hold {body.hold_id!r} (it may have been released or already confirmed)")
+        now = utcnow()
+        changes: dict[str, Any] = {"status": "confirmed", "hold_expires_at": None, "created_by": body.channel, **extra}
+        if row["status"] == "expired" or row["hold_expires_at"] <= now:
+            # The hold ran out: confirm only if the time is still free, and say so if not.
+            service = await repo.get_row(conn, t.services, tenant.id, row["service_id"])
+            assert service is not None
+            refusal_target = row["starts_at"]
+            try:
+                slot = await self._check_slot(
+                    conn, tenant, service, row["staff_id"] or "any", refusal_target, row["party_size"], now, False, exclude=row["id"]
+                )
+            except _Refused as refused:
+                refused.refusal = Refusal("hold_expired", "the hold expired and that time has been taken since")
+                raise
+            changes.update(self._slot_values(service, slot))
+        changes["customer_id"] = await repo.upsert_customer(conn, self.crypto, tenant, body.customer)
+        await repo.update_booking(conn, row["id"], changes)
+        await repo.record_event(conn, row, "confirmed", body.channel, snapshot(row), snapshot({**row, **changes}))
+        return row["id"]
+
+    async def _check_slot(
+        self,
+        conn: AsyncConnection,
+        tenant: Tenant,
+        service: dict[str, Any],
+        staff_ref: int | str,
+        start: datetime,
+        party_size: int,
+        now: datetime,
+        enforce_policy: bool,
+        exclude: str | None = None,
+    ) -> Slot:
+        staff_rows = await self._candidates(conn, tenant, service, staff_ref)
+        window = Interval(start, start + timedelta(minutes=1))
+        query = await self._slot_query(conn, tenant, service, staff_rows, window, now, party_size, exclude)
+        outcome = check_start(query, start, enforce_policy=enforce_policy)
+        if isinstance(outcome, Refusal):
+            raise _Refused(outcome, tenant, service["id"], staff_ref, party_size, start, exclude)
+        _last_checked.set(_Refused(Refusal("slot_taken", "that time was just taken"), tenant, service["id"], staff_ref, party_size, start, exclude))
+        return outcome
+
+    async def _alternatives(self, refused: _Refused | None) -> list[dict[str, Any]]:
+        """The three free starts nearest the refused one (same service and staff choice)."""
+        if refused is None:
+            return []
+        tenant = refused.tenant
+        async with self.engine.connect() as conn:
+            service = await repo.get_row(conn, t.services, tenant.id, refused.service_id)
+            assert service is not None
+            try:
+                staff_rows = await self._candidates(conn, tenant, service, refused.staff_ref)
+            except ApiError:
+                return []
+            now = utcnow()
+            window = Interval(max(now, refused.target - ALTERNATIVES_BEFORE), max(now, refused.target) + ALTERNATIVES_AFTER)
+            query = await self._slot_query(conn, tenant, service, staff_rows, window, now, refused.party_size, refused.exclude_booking)
+        return [self.slot_json(tenant, slot) for slot in nearest_slots(find_free_slots(query), refused.target)]
+
+    async def _slot_query(
+        self,
+        conn: AsyncConnection,
+        tenant: Tenant,
+        service: dict[str, Any],
+        staff_rows: list[dict[str, Any]] | None,
+        window: Interval,
+        now: datetime,
+        party_size: int,
+        exclude: str | None = None,
+    ) -> SlotQuery:
+        shape = ServiceShape(
+            duration=minutes(service["duration_min"]),
+            buffer_before=minutes(service["buffer_before_min"]),
+            buffer_after=minutes(service["buffer_after_min"]),
+        )
+        days = local_days(window, tenant.tz)
+        span = Interval(
+            local_day(days[0], tenant.tz).start - shape.buffer_before - shape.duration,
+            local_day(days[-1], tenant.tz).end + shape.duration + shape.buffer_after,
+        )
+        business, closures, performers, resources = await repo.performers_and_resources(
+            conn, tenant, service, staff_rows, span, now, exclude
+        )
+        return SlotQuery(
+            tz=tenant.tz,
+            window=window,
+            now=now,
+            service=shape,
+            policy=Policy(
+                slot_step=minutes(tenant.slot_step_min),
+                min_notice=minutes(tenant.min_notice_min),
+                max_horizon=timedelta(days=tenant.max_horizon_days),
+            ),
+            business=business,
+            closures=closures,
+            performers=performers,
+            resources=resources,
+            party_size=party_size,
+        )
+
+    async def _service(self, conn: AsyncConnection, tenant: Tenant, ref: int | str) -> dict[str, Any]:
+        service = await repo.find_by_name(conn, t.services, tenant.id, ref)
+        if service is None or not service["active"]:
+            raise ValidationFailed(f"{tenant.name} has no service {ref!r}", {"service": f"unknown service {ref!r}"})
+        return service
+
+    async def _candidates(
+        self, conn: AsyncConnection, tenant: Tenant, service: dict[str, Any], staff_ref: int | str | None
+    ) -> list[dict[str, Any]] | None:
+        """Who may perform the service: everyone qualified for "any", else the one named."""
+        wants_anyone = staff_ref is None or (isinstance(staff_ref, str) and staff_ref.strip().lower() in ("any", "anyone", ""))
+        if not service["requires_staff"]:
+            if not wants_anyone:
+                raise ValidationFailed(f"{service['name']} is not booked with a staff member", {"staff": "use 'any'"})
+            return None
+        qualified = await repo.qualified_staff(conn, tenant.id, service["id"])
+        if wants_anyone:
+            return qualified
+        person = await repo.find_by_name(conn, t.staff, tenant.id, staff_ref)  # type: ignore[arg-type]
+        if person is None or not person["active"]:
+            raise ValidationFailed(f"{tenant.name} has no staff member {staff_ref!r}", {"staff": f"unknown staff {staff_ref!r}"})
+        chosen = [row for row in qualified if row["id"] == person["id"]]
+        if not chosen:
+            raise ValidationFailed(f"{person['name']} does not perform {service['name']}", {"staff": "not qualified for this service"})
+        return chosen
+
+    async def _active_booking(self, conn: AsyncConnection, tenant: Tenant, booking_id: str) -> dict[str, Any]:
+        row = await repo.lock_booking(conn, tenant.id, booking_id)
+        if row is None or row["status"] in ("held", "expired", "released"):
+            raise NotFound(f"no booking {booking_id!r}")
+        if row["status"] != "confirmed":
+            raise Conflict(f"the booking is {row['status'].replace('_', ' ')} and cannot be changed", code="booking_not_active")
+        return row
+
+    @staticmethod
+    def _check_party(service: dict[str, Any], party_size: int) -> None:
+        if party_size > service["max_party_size"]:
+            raise ValidationFailed(
+                f"{service['name']} takes at most {service['max_party_size']} people",
+                {"party_size": f"at most {service['max_party_size']}"},
+            )
+
+    @staticmethod
+    def _check_not_past(start: datetime, now: datetime) -> None:
+        if start < now:
+            raise ValidationFailed("that time is in the past", {"start": "must be in the future"})
+
+    @staticmethod
+    def _slot_values(service: dict[str, Any], slot: Slot) -> dict[str, Any]:
+        block = ServiceShape(
+            minutes(service["duration_min"]), minutes(service["buffer_before_min"]), minutes(service["buffer_after_min"])
+        ).block(slot.start)
+        return {
+            "starts_at": slot.start,
+            "ends_at": slot.end,
+            "block_start": block.start,
+            "block_end": block.end,
+            "staff_id": slot.staff_id,
+            "resource_id": slot.resource_id,
+        }
+
+    # --- views -----------------------------------------------------------------------
+
+    def slot_json(self, tenant: Tenant, slot: Slot) -> dict[str, Any]:
+        return {
+            "start": slot.start.astimezone(tenant.tz).isoformat(),
+            "end": slot.end.astimezone(tenant.tz).isoformat(),
+            "staff": {"id": slot.staff_id, "name": slot.staff_name} if slot.staff_id is not None else None,
+            "resource": {"id": slot.resource_id, "name": slot.resource_name} if slot.resource_id is not None else None,
+        }
+
+    def booking_json(self, tenant: Tenant, row: dict[str, Any]) -> dict[str, Any]:
+        """A booking as the API shows it: local times with offsets, decrypted customer, links."""
+        tz = tenant.tz
+        ics_url = (
+            f"{self.public_url}/v1/tenants/{tenant.slug}/bookings/{row['id']}.ics"
+            f"?sig={ics_signature(self.crypto.lookup_key, row['id'])}"
+        )
+        customer = None
+        if row.get("customer_id") is not None:
+            customer = {
+                "id": row["customer_id"],
+                **{
+                    column: self.crypto.open(tenant.id, column, row.get(f"{column}_enc"))
+                    for column in repo.CUSTOMER_SEALED_COLUMNS
+                },
+            }
+        view = {
+            "id": row["id"],
+            "tenant": tenant.slug,
+            "status": row["status"],
+            "service": {"id": row["service_id"], "name": row["service_name"]},
+            "staff": {"id": row["staff_id"], "name": row["staff_name"]} if row["staff_id"] is not None else None,
+            "resource": {"id": row["resource_id"], "name": row["resource_name"]} if row["resource_id"] is not None else None,
+            "start": row["starts_at"].astimezone(tz).isoformat(),
+            "end": row["ends_at"].astimezone(tz).isoformat(),
+            "timezone": tenant.timezone,
+            "party_size": row["party_size"],
+            "price": money_json(row["price_minor"], row["currency"]),
+            "customer": customer,
+            "notes": row["notes"],
+            "created_by": row["created_by"],
+            "created_at": row["created_at"].isoformat(),
+            "updated_at": row["updated_at"].isoformat(),
+            "calendar": calendar_links(row, tenant.name, tenant.address, ics_url),
+        }
+        if row["status"] == "held":
+            view["hold_expires_at"] = row["hold_expires_at"].isoformat()
+        return view
+
+
+class _Replay(Exception):
+    def __init__(self, booking_id: str):
+        super().__init__(booking_id)
+        self.booking_id = booking_id
+
+
+class _RetryAfterTwin(Exception):
+    """A concurrent request with the same Idempotency-Key won the race: replay its result."""

@@ -1,0 +1,1 @@
+"""Booka's Rasa input channels (Evolution API / WhatsApp)."""
