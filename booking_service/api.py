@@ -24,6 +24,7 @@ from booking_service.calendar_links import ics_document, valid_ics_signature
 from booking_service.database import NotMigratedError, check_migrated, make_async_engine
 from booking_service.errors import Forbidden, NotFound, Unauthorized, ValidationFailed
 from booking_service.http_support import (
+    PRINCIPAL_KEY,
     TokenResolver,
     auth_middleware,
     ensure_found,
@@ -400,7 +401,7 @@ async def booking_ics(request: web.Request) -> web.Response:
     """The booking as an .ics file: with a bearer token, or with the signed link from the booking."""
     services = services_of(request)
     slug, booking_id = request.match_info["tenant"], request.match_info["id"]
-    if "principal" not in request:
+    if PRINCIPAL_KEY not in request:
         if not valid_ics_signature(services.crypto.lookup_key, booking_id, request.query.get("sig", "")):
             raise Unauthorized("the calendar link is not valid")
     elif not principal_of(request).may_see(slug):

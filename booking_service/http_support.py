@@ -73,8 +73,11 @@ class TokenResolver:
         return Principal(internal=False, tenant_slug=slug)
 
 
+PRINCIPAL_KEY = web.RequestKey("principal", Principal)
+
+
 def principal_of(request: web.Request) -> Principal:
-    return request["principal"]
+    return request[PRINCIPAL_KEY]
 
 
 async def parse_body(request: web.Request, model: type[Model]) -> tuple[Model, dict[str, Any]]:
@@ -215,11 +218,11 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
 def auth_middleware(resolver: TokenResolver) -> Callable:
     @web.middleware
     async def authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if request.path in PUBLIC_PATHS or request.get("public"):
+        if request.path in PUBLIC_PATHS:
             return await handler(request)
         if request.path.endswith(".ics") and "sig" in request.query:
             return await handler(request)  # the handler checks the signature
-        request["principal"] = await resolver.principal(request.headers.get("Authorization"))
+        request[PRINCIPAL_KEY] = await resolver.principal(request.headers.get("Authorization"))
         return await handler(request)
 
     return authenticate
