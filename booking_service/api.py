@@ -182,6 +182,8 @@ class Collection:
                 **{k: row[k] for k in ("id", "name", "aliases", "description", "duration_min", "buffer_before_min",
                                         "buffer_after_min", "requires_staff", "resource_kind", "max_party_size", "active")},
                 "price": money_json(row["price_minor"], row["currency"]),
+                "earliest_start": _time_text(row["earliest_start"]) if row["earliest_start"] else None,
+                "latest_start": _time_text(row["latest_start"]) if row["latest_start"] else None,
                 "staff_ids": sorted(staff for _, staff in links),
             }
         if self.table is t.staff:

@@ -86,6 +86,15 @@ class ServiceShape:
     duration: timedelta
     buffer_before: timedelta = timedelta(0)
     buffer_after: timedelta = timedelta(0)
+    earliest_start: time | None = None
+    latest_start: time | None = None
+    """Wall-clock limits on when the service may start (dinner seatings 18:00-21:00)."""
+
+    def starts_in_window(self, start: datetime, tz: ZoneInfo) -> bool:
+        wall = start.astimezone(tz).time()
+        return (self.earliest_start is None or wall >= self.earliest_start) and (
+            self.latest_start is None or wall <= self.latest_start
+        )
 
     def service_interval(self, start: datetime) -> Interval:
         return Interval(start, start + self.duration)
@@ -270,9 +279,14 @@ def candidate_starts(query: SlotQuery, intervals: list[Interval]) -> Iterable[da
     for interval in intervals:
         start = interval.start
         while start + query.service.duration <= interval.end:
-            if start >= earliest and start < query.window.end and start <= latest:
+            if start >= earliest and start < query.window.end and start <= latest and query.service.starts_in_window(start, query.tz):
                 yield start
             start += query.policy.slot_step
+
+
+def resources_by_size(query: SlotQuery) -> list[tuple[Resource, BusyIndex]]:
+    """Candidate resources, smallest first (ties: the one created first), with their busy time."""
+    return [(r, BusyIndex(r.busy)) for r in sorted(query.resources or (), key=lambda r: (r.capacity, r.id))]
 
 
 def choose_resource(query: SlotQuery, resources: list[tuple[Resource, BusyIndex]], block: Interval) -> Resource | None:
@@ -286,10 +300,7 @@ def choose_resource(query: SlotQuery, resources: list[tuple[Resource, BusyIndex]
 def find_free_slots(query: SlotQuery) -> list[Slot]:
     """Every bookable start in the query's window, earliest first, one slot per start time."""
     closures = BusyIndex(query.closures)
-    resources = [
-        (resource, BusyIndex(resource.busy))
-        for resource in sorted(query.resources or (), key=lambda r: (r.capacity, r.name, r.id))
-    ]
+    resources = resources_by_size(query)
     performers = sorted(query.performers, key=lambda p: (p.name, p.id)) if query.performers is not None else None
     by_start: dict[datetime, list[tuple[float, Slot]]] = defaultdict(list)
     for day in local_days(query.window, query.tz):
@@ -342,15 +353,14 @@ def check_start(query: SlotQuery, start: datetime, *, enforce_policy: bool = Tru
         return Refusal("slot_unavailable", f"bookings need at least {_human(query.policy.min_notice)} notice")
     if enforce_policy and start > query.now + query.policy.max_horizon:
         return Refusal("slot_unavailable", f"bookings open at most {query.policy.max_horizon.days} days ahead")
+    if not query.service.starts_in_window(start, query.tz):
+        return Refusal("slot_unavailable", "this service is not offered at that time of day")
     service, block = query.service.service_interval(start), query.service.block(start)
     if not BusyIndex(query.closures).is_free(block):
         return Refusal("slot_unavailable", "the business is closed at that time")
     day = start.astimezone(query.tz).date()
     day_span = local_day(day, query.tz)
-    resources = [
-        (resource, BusyIndex(resource.busy))
-        for resource in sorted(query.resources or (), key=lambda r: (r.capacity, r.name, r.id))
-    ]
+    resources = resources_by_size(query)
     people: list[tuple[float, str, int, Performer | None, BusyIndex]] = []
     for person in query.performers if query.performers is not None else [None]:
         busy = BusyIndex(person.busy if person else ())

@@ -429,6 +429,8 @@ class Scheduler:
             duration=minutes(service["duration_min"]),
             buffer_before=minutes(service["buffer_before_min"]),
             buffer_after=minutes(service["buffer_after_min"]),
+            earliest_start=service["earliest_start"],
+            latest_start=service["latest_start"],
         )
         days = local_days(window, tenant.tz)
         span = Interval(

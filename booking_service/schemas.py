@@ -121,6 +121,8 @@ class ServiceCreate(Strict):
     requires_staff: bool = True
     resource_kind: Annotated[str, Field(min_length=1, max_length=40)] | None = None
     max_party_size: Annotated[int, Field(ge=1, le=100)] = 1
+    earliest_start: time | None = Field(None, description="no start before this local time (e.g. dinner from 18:00)")
+    latest_start: time | None = Field(None, description="no start after this local time (e.g. last seating 21:00)")
     active: bool = True
     staff_ids: list[int] = Field(default=[], description="who can perform it")
 
@@ -141,6 +143,8 @@ class ServiceUpdate(Strict):
     buffer_after_min: Annotated[int, Field(ge=0, le=240)] | None = None
     resource_kind: Annotated[str, Field(min_length=1, max_length=40)] | None = None
     max_party_size: Annotated[int, Field(ge=1, le=100)] | None = None
+    earliest_start: time | None = None
+    latest_start: time | None = None
     active: bool | None = None
     staff_ids: list[int] | None = None
 

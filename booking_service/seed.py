@@ -95,9 +95,10 @@ RESTAURANT = {
     "staff": {},
     "services": [
         dict(name="Lunch", aliases=["lunch table", "lunch reservation"], duration_min=90, price="0", requires_staff=False,
-             resource_kind="table", max_party_size=10, staff=[]),
+             resource_kind="table", max_party_size=10, earliest_start=time(12), latest_start=time(13, 30), staff=[]),
         dict(name="Dinner", aliases=["dinner table", "table", "reservation", "dinner reservation"], duration_min=120, price="0",
-             requires_staff=False, resource_kind="table", max_party_size=10, staff=[]),
+             requires_staff=False, resource_kind="table", max_party_size=10, earliest_start=time(18), latest_start=time(21),
+             staff=[]),
     ],
 }
 

@@ -143,6 +143,8 @@ services = Table(
     Column("requires_staff", Boolean, nullable=False, default=True),
     Column("resource_kind", String(40)),
     Column("max_party_size", Integer, nullable=False, default=1),
+    Column("earliest_start", Time),
+    Column("latest_start", Time),
     Column("active", Boolean, nullable=False, default=True),
     UniqueConstraint("tenant_id", "name"),
     CheckConstraint("duration_min > 0", name="duration"),

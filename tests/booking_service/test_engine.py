@@ -72,6 +72,14 @@ def test_buffer_after_keeps_the_next_start_free():
     assert local_starts(slots, LISBON) == ["09:00+0100", "09:15+0100"]
 
 
+def test_a_service_starts_only_inside_its_time_of_day_window():
+    q = query(DAY)
+    dinner = SlotQuery(**{**q.__dict__, "service": ServiceShape(timedelta(hours=1), earliest_start=time(12), latest_start=time(14))})
+    assert local_starts(find_free_slots(dinner), LISBON) == ["12:00+0100", "13:00+0100", "14:00+0100"]
+    refused = check_start(dinner, local_to_utc(DAY, time(10), LISBON))
+    assert isinstance(refused, Refusal) and "time of day" in refused.reason
+
+
 def test_closures_and_minimum_notice():
     closure = Interval(local_to_utc(DAY, time(9), LISBON), local_to_utc(DAY, time(12), LISBON))
     now = local_to_utc(DAY, time(7, 30), LISBON)

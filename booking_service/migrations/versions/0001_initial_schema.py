@@ -103,6 +103,8 @@ def upgrade() -> None:
     sa.Column('requires_staff', sa.Boolean(), nullable=False),
     sa.Column('resource_kind', sa.String(length=40), nullable=True),
     sa.Column('max_party_size', sa.Integer(), nullable=False),
+    sa.Column('earliest_start', sa.Time(), nullable=True),
+    sa.Column('latest_start', sa.Time(), nullable=True),
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.CheckConstraint('buffer_before_min >= 0 AND buffer_after_min >= 0', name=op.f('ck_services_buffers')),
     sa.CheckConstraint('duration_min > 0', name=op.f('ck_services_duration')),
