@@ -3,14 +3,43 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 
 from booka_common.logs import configure_logging
 from booking_service.settings import Settings
 
 
+def serve_workers(args: argparse.Namespace) -> int:
+    """Run `--workers` copies of the server sharing one port (SO_REUSEPORT); stop them together.
+
+    Safe because the processes share nothing but the database: constraints keep bookings
+    apart and cached catalogs check `catalog_version` on every request.
+    """
+    import signal
+    import subprocess
+
+    command = [sys.executable, "-m", "booking_service", "serve", "--reuse-port", "--workers", "1"]
+    command += ["--host", args.host] if args.host else []
+    command += ["--port", str(args.port)] if args.port else []
+    children = [subprocess.Popen(command) for _ in range(args.workers)]
+
+    def stop(*_: object) -> None:
+        for child in children:
+            if child.poll() is None:
+                child.terminate()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    codes = [child.wait() for child in children]
+    return max(codes)
+
+
 def serve(settings: Settings, args: argparse.Namespace) -> int:
     from aiohttp import web
+
+    if args.workers > 1:
+        return serve_workers(args)
 
     from booking_service.api import create_app
     from booking_service.database import NotMigratedError
@@ -101,6 +130,8 @@ def main(argv: list[str] | None = None) -> int:
     serve_cmd.add_argument("--host")
     serve_cmd.add_argument("--port", type=int)
     serve_cmd.add_argument("--reuse-port", action="store_true", help="let several processes share the port")
+    serve_cmd.add_argument("--workers", type=int, default=int(os.environ.get("BOOKING_SERVICE_WORKERS", "1")),
+                           help="server processes sharing the port (default: BOOKING_SERVICE_WORKERS or 1)")
     serve_cmd.set_defaults(run=serve)
     commands.add_parser("migrate", help="create or upgrade the database schema").set_defaults(run=migrate)
     commands.add_parser("seed", help="create the three demo tenants").set_defaults(run=seed)

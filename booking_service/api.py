@@ -219,13 +219,13 @@ class Collection:
             values["start_time"], values["end_time"] = values.pop("start"), values.pop("end")
         return values, links
 
-    async def write_links(self, conn, row_id: int, links: list[int] | None) -> None:  # noqa: ANN001
+    async def write_links(self, conn, tenant: Tenant, row_id: int, links: list[int] | None) -> None:  # noqa: ANN001
         if links is None:
             return
         if self.table is t.services:
-            await repo.replace_skill_links(conn, service_id=row_id, others=links)
+            await repo.replace_skill_links(conn, tenant.id, service_id=row_id, others=links)
         else:
-            await repo.replace_skill_links(conn, staff_id=row_id, others=links)
+            await repo.replace_skill_links(conn, tenant.id, staff_id=row_id, others=links)
 
 
 COLLECTIONS = {
@@ -265,7 +265,7 @@ async def create_in_collection(request: web.Request) -> web.Response:
     async with services_of(request).engine.begin() as conn:
         values, links = await collection.columns(conn, tenant, body.model_dump(), None)
         row_id = await repo.insert_row(conn, collection.table, tenant.id, values)
-        await collection.write_links(conn, row_id, links)
+        await collection.write_links(conn, tenant, row_id, links)
         row = await repo.get_row(conn, collection.table, tenant.id, row_id)
         view = await collection.view(conn, tenant, row)  # type: ignore[arg-type]
     return json_response(view, status=201)
@@ -288,7 +288,7 @@ async def update_in_collection(request: web.Request) -> web.Response:
         ensure_found(await repo.get_row(conn, collection.table, tenant.id, row_id), f"no {collection.path} item {row_id}")
         values, links = await collection.columns(conn, tenant, body.model_dump(exclude_unset=True), row_id)
         await repo.update_row(conn, collection.table, tenant.id, row_id, values)
-        await collection.write_links(conn, row_id, links)
+        await collection.write_links(conn, tenant, row_id, links)
         view = await collection.view(conn, tenant, await repo.get_row(conn, collection.table, tenant.id, row_id))  # type: ignore[arg-type]
     return json_response(view)
 

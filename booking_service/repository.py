@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from booka_common.crypto import Keyring, lookup_hash
 from booking_service import tables as t
-from booking_service.engine import Interval, Performer, Resource, WeeklySchedule
+from booking_service.engine import Interval, WeeklySchedule
 from booking_service.errors import ValidationFailed
 from booking_service.schemas import CustomerIn
 
@@ -56,6 +56,7 @@ class Tenant:
     reschedule_cutoff_min: int
     hold_ttl_s: int
     suspended: bool
+    catalog_version: int
     created_at: datetime
 
     @cached_property
@@ -155,18 +156,29 @@ async def get_row(conn: AsyncConnection, table: Table, tenant_id: int, row_id: i
     return dict(row._mapping) if row else None
 
 
+async def bump_catalog_version(conn: AsyncConnection, tenant_id: int) -> None:
+    """Tell every process that its cached copy of this tenant's catalog is out of date."""
+    await conn.execute(
+        update(t.tenants).where(t.tenants.c.id == tenant_id).values(catalog_version=t.tenants.c.catalog_version + 1)
+    )
+
+
 async def insert_row(conn: AsyncConnection, table: Table, tenant_id: int, values: dict[str, Any]) -> int:
+    """Insert a catalog row (and invalidate cached catalogs)."""
     result = await conn.execute(insert(table).values(tenant_id=tenant_id, **values).returning(table.c.id))
+    await bump_catalog_version(conn, tenant_id)
     return int(result.scalar_one())
 
 
 async def update_row(conn: AsyncConnection, table: Table, tenant_id: int, row_id: int, values: dict[str, Any]) -> None:
     if values:
         await conn.execute(update(table).where(table.c.tenant_id == tenant_id, table.c.id == row_id).values(**values))
+        await bump_catalog_version(conn, tenant_id)
 
 
 async def delete_row(conn: AsyncConnection, table: Table, tenant_id: int, row_id: int) -> bool:
     result = await conn.execute(delete(table).where(table.c.tenant_id == tenant_id, table.c.id == row_id))
+    await bump_catalog_version(conn, tenant_id)
     return result.rowcount > 0
 
 
@@ -189,8 +201,11 @@ async def skill_links(conn: AsyncConnection, *, service_ids: Sequence[int] = (),
     return [(row.service_id, row.staff_id) for row in await conn.execute(query)]
 
 
-async def replace_skill_links(conn: AsyncConnection, *, service_id: int | None = None, staff_id: int | None = None, others: list[int]) -> None:
+async def replace_skill_links(
+    conn: AsyncConnection, tenant_id: int, *, service_id: int | None = None, staff_id: int | None = None, others: list[int]
+) -> None:
     """Set who performs a service (or what a person performs) to exactly `others`."""
+    await bump_catalog_version(conn, tenant_id)
     if service_id is not None:
         await conn.execute(delete(t.service_staff).where(t.service_staff.c.service_id == service_id))
         rows = [{"service_id": service_id, "staff_id": other} for other in set(others)]
@@ -199,17 +214,6 @@ async def replace_skill_links(conn: AsyncConnection, *, service_id: int | None =
         rows = [{"service_id": other, "staff_id": staff_id} for other in set(others)]
     if rows:
         await conn.execute(insert(t.service_staff), rows)
-
-
-async def find_by_name(conn: AsyncConnection, table: Table, tenant_id: int, ref: int | str) -> dict[str, Any] | None:
-    """A row by id, or by case-insensitive name or alias among active rows."""
-    if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
-        return await get_row(conn, table, tenant_id, int(ref))
-    wanted = ref.strip().casefold()
-    for row in await list_rows(conn, table, tenant_id, active=True):
-        if row["name"].casefold() == wanted or wanted in (alias.casefold() for alias in row["aliases"] or ()):
-            return row
-    return None
 
 
 # --- availability context ---------------------------------------------------------------
@@ -278,61 +282,6 @@ async def time_off_blocks(conn: AsyncConnection, tenant_id: int, span: Interval)
     return blocks
 
 
-async def qualified_staff(conn: AsyncConnection, tenant_id: int, service_id: int) -> list[dict[str, Any]]:
-    """Active staff who can perform the service."""
-    s = t.staff.c
-    query = (
-        select(s.id, s.name, s.aliases)
-        .select_from(t.staff.join(t.service_staff, t.service_staff.c.staff_id == s.id))
-        .where(s.tenant_id == tenant_id, s.active.is_(True), t.service_staff.c.service_id == service_id)
-        .order_by(s.name)
-    )
-    return [dict(row._mapping) for row in await conn.execute(query)]
-
-
-async def performers_and_resources(
-    conn: AsyncConnection,
-    tenant: Tenant,
-    service: dict[str, Any],
-    staff_rows: list[dict[str, Any]] | None,
-    span: Interval,
-    now: datetime,
-    exclude_booking: str | None = None,
-) -> tuple[WeeklySchedule, list[Interval], list[Performer] | None, list[Resource] | None]:
-    """Load what the engine needs about the business, the candidates and their busy time."""
-    schedules = weekly_schedules(await list_rows(conn, t.hours, tenant.id))
-    resource_rows = (
-        [r for r in await list_rows(conn, t.resources, tenant.id, kind=service["resource_kind"], active=True)]
-        if service["resource_kind"]
-        else None
-    )
-    staff_ids = [row["id"] for row in staff_rows] if staff_rows is not None else []
-    resource_ids = [row["id"] for row in resource_rows] if resource_rows is not None else []
-    by_staff, by_resource = await busy_blocks(
-        conn, tenant.id, span, now, staff_ids=staff_ids, resource_ids=resource_ids, exclude_booking=exclude_booking
-    )
-    time_off = await time_off_blocks(conn, tenant.id, span)
-    performers = (
-        [
-            Performer(
-                id=row["id"],
-                name=row["name"],
-                schedule=schedules.get(row["id"], WeeklySchedule()),
-                busy=by_staff[row["id"]] + time_off.get(row["id"], []),
-            )
-            for row in staff_rows
-        ]
-        if staff_rows is not None
-        else None
-    )
-    resources = (
-        [Resource(id=r["id"], name=r["name"], capacity=r["capacity"], busy=by_resource[r["id"]]) for r in resource_rows]
-        if resource_rows is not None
-        else None
-    )
-    return schedules.get(None, WeeklySchedule()), time_off.get(None, []), performers, resources
-
-
 # --- customers ---------------------------------------------------------------------------
 
 
@@ -375,39 +324,39 @@ def normalise_phone(raw: str, country: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-async def upsert_customer(conn: AsyncConnection, crypto: Crypto, tenant: Tenant, customer: CustomerIn) -> int:
-    """The customer's id, creating them or updating the details they just gave."""
+async def upsert_customer(conn: AsyncConnection, crypto: Crypto, tenant: Tenant, customer: CustomerIn) -> dict[str, Any]:
+    """Create the customer or update the details they just gave, in one statement.
+
+    Returns the id and the sealed columns as stored, so callers can show the customer
+    without reading the row again. Concurrent first messages from one number are safe:
+    the unique (tenant, phone hash) key turns the second insert into an update.
+    """
     e164 = normalise_phone(customer.phone, tenant.country)
-    phone_hash = crypto.phone_hash(tenant.id, e164)
     c = t.customers.c
-    row = (await conn.execute(select(c.id).where(c.tenant_id == tenant.id, c.phone_hash == phone_hash))).first()
-    changes: dict[str, Any] = {"updated_at": utcnow()}
+    now = utcnow()
+    given: dict[str, Any] = {}
     if customer.name:
-        changes["name_enc"] = crypto.seal(tenant.id, "name", customer.name)
+        given["name_enc"] = crypto.seal(tenant.id, "name", customer.name)
     if customer.email:
-        changes["email_enc"] = crypto.seal(tenant.id, "email", customer.email)
+        given["email_enc"] = crypto.seal(tenant.id, "email", customer.email)
     for flag in ("locale", "consent_reminders", "consent_marketing"):
         if getattr(customer, flag) is not None:
-            changes[flag] = getattr(customer, flag)
-    if row is None:
-        values = {
-            "tenant_id": tenant.id,
-            "phone_hash": phone_hash,
-            "phone_enc": crypto.seal(tenant.id, "phone", e164),
-            "created_at": changes["updated_at"],
-            **changes,
-        }
-        # A concurrent first message from the same number may insert it first: then update it.
-        dialect_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-        inserted = await conn.execute(
-            dialect_insert(t.customers).values(**values).on_conflict_do_nothing(index_elements=["tenant_id", "phone_hash"]).returning(c.id)
-        )
-        new_id = inserted.scalar()
-        if new_id is not None:
-            return int(new_id)
-        row = (await conn.execute(select(c.id).where(c.tenant_id == tenant.id, c.phone_hash == phone_hash))).one()
-    await conn.execute(update(t.customers).where(c.id == row.id).values(**changes))
-    return int(row.id)
+            given[flag] = getattr(customer, flag)
+    dialect_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    statement = dialect_insert(t.customers).values(
+        tenant_id=tenant.id,
+        phone_hash=crypto.phone_hash(tenant.id, e164),
+        phone_enc=crypto.seal(tenant.id, "phone", e164),
+        created_at=now,
+        updated_at=now,
+        **given,
+    )
+    statement = statement.on_conflict_do_update(
+        index_elements=["tenant_id", "phone_hash"],
+        set_={"updated_at": statement.excluded.updated_at, **{column: statement.excluded[column] for column in given}},
+    ).returning(c.id, c.phone_enc, c.name_enc, c.email_enc)
+    row = (await conn.execute(statement)).one()
+    return {"customer_id": row.id, "phone_enc": row.phone_enc, "name_enc": row.name_enc, "email_enc": row.email_enc}
 
 
 async def customer_id_by_phone(conn: AsyncConnection, crypto: Crypto, tenant: Tenant, phone: str) -> int | None:

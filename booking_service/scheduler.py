@@ -18,15 +18,18 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from booking_service import repository as repo
-from booking_service import tables as t
 from booking_service.calendar_links import calendar_links, ics_signature
+from booking_service.catalog import Catalog, CatalogCache
 from booking_service.engine import (
     Interval,
+    Performer,
     Policy,
+    Resource,
     Refusal,
     ServiceShape,
     Slot,
     SlotQuery,
+    WeeklySchedule,
     check_start,
     find_free_slots,
     local_day,
@@ -102,6 +105,7 @@ class Scheduler:
         self.engine = engine
         self.crypto = crypto
         self.public_url = public_url
+        self.catalogs = CatalogCache()
 
     # --- reading ---------------------------------------------------------------------
 
@@ -153,7 +157,7 @@ class Scheduler:
 
     async def create_hold(self, tenant: Tenant, body: HoldCreate) -> dict[str, Any]:
         """Reserve a start for `hold_ttl_s` seconds while the customer confirms."""
-        booking_id = await self._write(
+        row = await self._write(
             lambda conn: self._insert_new(
                 conn,
                 tenant,
@@ -166,7 +170,7 @@ class Scheduler:
                 status="held",
             )
         )
-        return await self.get(tenant, booking_id)
+        return self.booking_json(tenant, row)
 
     async def release_hold(self, tenant: Tenant, hold_id: str) -> None:
         async def release(conn: AsyncConnection) -> str:
@@ -185,7 +189,7 @@ class Scheduler:
     ) -> tuple[dict[str, Any], bool]:
         """Book (or confirm a hold); a repeated key with the same body replays the first answer."""
 
-        async def create(conn: AsyncConnection) -> str:
+        async def create(conn: AsyncConnection) -> str | dict[str, Any]:
             existing = await repo.booking_by_idempotency_key(conn, tenant.id, idempotency_key)
             if existing is not None:
                 if existing["request_fingerprint"] != fingerprint:
@@ -213,8 +217,10 @@ class Scheduler:
 
         for attempt in range(2):
             try:
-                booking_id = await self._write(create, retry_idempotency=attempt == 0)
-                return await self.get(tenant, booking_id), False
+                written = await self._write(create, retry_idempotency=attempt == 0)
+                if isinstance(written, dict):
+                    return self.booking_json(tenant, written), False
+                return await self.get(tenant, written), False
             except _Replay as replay:
                 return await self.get(tenant, replay.booking_id), True
             except _RetryAfterTwin:
@@ -233,8 +239,7 @@ class Scheduler:
                     code="too_late_to_reschedule",
                 )
             self._check_not_past(body.start, now)
-            service = await repo.get_row(conn, t.services, tenant.id, row["service_id"])
-            assert service is not None
+            service = (await self.catalogs.get(conn, tenant)).services[row["service_id"]]
             staff_ref = body.staff if body.staff is not None else (row["staff_id"] or "any")
             slot = await self._check_slot(
                 conn, tenant, service, staff_ref, body.start, row["party_size"], now, not body.override_policy, exclude=booking_id
@@ -293,8 +298,13 @@ class Scheduler:
 
     # --- internals -------------------------------------------------------------------
 
-    async def _write(self, operation, retry_idempotency: bool = False) -> str:  # noqa: ANN001
-        """Run `operation` in a write transaction and map constraint failures to API errors."""
+    async def _write(self, operation, retry_idempotency: bool = False, stale_holds_cleared: bool = False):  # noqa: ANN001, ANN202
+        """Run `operation` in a write transaction and map constraint failures to API errors.
+
+        Holds past their expiry still count for PostgreSQL's exclusion constraints until
+        they are marked expired (the sweeper does so every few seconds). When a write
+        collides, stale holds are expired and the write is tried once more.
+        """
         _last_checked.set(None)
         try:
             async with self.engine.begin() as conn:
@@ -305,6 +315,8 @@ class Scheduler:
             kind = classify_integrity_error(exc)
             if kind == "idempotency" and retry_idempotency:
                 raise _RetryAfterTwin() from None
+            if kind == "overlap" and not stale_holds_cleared and await self.expire_holds():
+                return await self._write(operation, retry_idempotency, stale_holds_cleared=True)
             if kind == "overlap":
                 raise SlotUnavailable("that time was just taken", await self._alternatives(_last_checked.get())) from None
             raise
@@ -323,24 +335,25 @@ class Scheduler:
         status: str,
         enforce_policy: bool = True,
         extra: dict[str, Any] | None = None,
-    ) -> str:
+    ) -> dict[str, Any]:
+        """Insert a booking or hold; returns the row as `booking_json` shows it."""
         now = utcnow()
         self._check_not_past(start, now)
         service = await self._service(conn, tenant, service_ref)
         self._check_party(service, party_size)
-        await repo.expire_stale_holds(conn, now, tenant.id)
         slot = await self._check_slot(conn, tenant, service, staff_ref, start, party_size, now, enforce_policy)
-        customer_id = await repo.upsert_customer(conn, self.crypto, tenant, customer) if customer else None
+        sealed = await repo.upsert_customer(conn, self.crypto, tenant, customer) if customer else {"customer_id": None}
         values = {
             "id": str(uuid.uuid4()),
             "tenant_id": tenant.id,
             "service_id": service["id"],
-            "customer_id": customer_id,
+            "customer_id": sealed["customer_id"],
             "status": status,
             "party_size": party_size,
             "price_minor": service["price_minor"],
             "currency": service["currency"],
             "created_by": channel,
+            "notes": "",
             "hold_expires_at": now + timedelta(seconds=tenant.hold_ttl_s) if status == "held" else None,
             "created_at": now,
             "updated_at": now,
@@ -349,7 +362,8 @@ class Scheduler:
         }
         await repo.insert_booking(conn, values)
         await repo.record_event(conn, values, "held" if status == "held" else "created", channel, None, snapshot(values))
-        return values["id"]
+        names = {"service_name": service["name"], "staff_name": slot.staff_name, "resource_name": slot.resource_name}
+        return {**values, **names, **sealed}
 
     async def _confirm_hold(self, conn: AsyncConnection, tenant: Tenant, body: BookingCreate, extra: dict[str, Any]) -> str:
         assert body.hold_id is not None
@@ -360,8 +374,7 @@ class Scheduler:
         changes: dict[str, Any] = {"status": "confirmed", "hold_expires_at": None, "created_by": body.channel, **extra}
         if row["status"] == "expired" or row["hold_expires_at"] <= now:
             # The hold ran out: confirm only if the time is still free, and say so if not.
-            service = await repo.get_row(conn, t.services, tenant.id, row["service_id"])
-            assert service is not None
+            service = (await self.catalogs.get(conn, tenant)).services[row["service_id"]]
             refusal_target = row["starts_at"]
             try:
                 slot = await self._check_slot(
@@ -371,7 +384,7 @@ class Scheduler:
                 refused.refusal = Refusal("hold_expired", "the hold expired and that time has been taken since")
                 raise
             changes.update(self._slot_values(service, slot))
-        changes["customer_id"] = await repo.upsert_customer(conn, self.crypto, tenant, body.customer)
+        changes["customer_id"] = (await repo.upsert_customer(conn, self.crypto, tenant, body.customer))["customer_id"]
         await repo.update_booking(conn, row["id"], changes)
         await repo.record_event(conn, row, "confirmed", body.channel, snapshot(row), snapshot({**row, **changes}))
         return row["id"]
@@ -403,8 +416,7 @@ class Scheduler:
             return []
         tenant = refused.tenant
         async with self.engine.connect() as conn:
-            service = await repo.get_row(conn, t.services, tenant.id, refused.service_id)
-            assert service is not None
+            service = (await self.catalogs.get(conn, tenant)).services[refused.service_id]
             try:
                 staff_rows = await self._candidates(conn, tenant, service, refused.staff_ref)
             except ApiError:
@@ -437,9 +449,22 @@ class Scheduler:
             local_day(days[0], tenant.tz).start - shape.buffer_before - shape.duration,
             local_day(days[-1], tenant.tz).end + shape.duration + shape.buffer_after,
         )
-        business, closures, performers, resources = await repo.performers_and_resources(
-            conn, tenant, service, staff_rows, span, now, exclude
+        catalog = await self.catalogs.get(conn, tenant)
+        resource_rows = catalog.resources_of_kind(service["resource_kind"]) if service["resource_kind"] else None
+        staff_ids = [row["id"] for row in staff_rows or ()]
+        by_staff, by_resource = await repo.busy_blocks(
+            conn, tenant.id, span, now, staff_ids=staff_ids, resource_ids=[r["id"] for r in resource_rows or ()], exclude_booking=exclude
         )
+        time_off = await repo.time_off_blocks(conn, tenant.id, span)
+        performers = None
+        if staff_rows is not None:
+            performers = [
+                Performer(row["id"], row["name"], catalog.schedules.get(row["id"], WeeklySchedule()), by_staff[row["id"]] + time_off.get(row["id"], []))
+                for row in staff_rows
+            ]
+        resources = None
+        if resource_rows is not None:
+            resources = [Resource(r["id"], r["name"], r["capacity"], by_resource[r["id"]]) for r in resource_rows]
         return SlotQuery(
             tz=tenant.tz,
             window=window,
@@ -450,15 +475,15 @@ class Scheduler:
                 min_notice=minutes(tenant.min_notice_min),
                 max_horizon=timedelta(days=tenant.max_horizon_days),
             ),
-            business=business,
-            closures=closures,
+            business=catalog.schedules.get(None, WeeklySchedule()),
+            closures=time_off.get(None, []),
             performers=performers,
             resources=resources,
             party_size=party_size,
         )
 
     async def _service(self, conn: AsyncConnection, tenant: Tenant, ref: int | str) -> dict[str, Any]:
-        service = await repo.find_by_name(conn, t.services, tenant.id, ref)
+        service = (await self.catalogs.get(conn, tenant)).service(ref)
         if service is None or not service["active"]:
             raise ValidationFailed(f"{tenant.name} has no service {ref!r}", {"service": f"unknown service {ref!r}"})
         return service
@@ -472,10 +497,11 @@ class Scheduler:
             if not wants_anyone:
                 raise ValidationFailed(f"{service['name']} is not booked with a staff member", {"staff": "use 'any'"})
             return None
-        qualified = await repo.qualified_staff(conn, tenant.id, service["id"])
+        catalog: Catalog = await self.catalogs.get(conn, tenant)
+        qualified = catalog.qualified_staff(service["id"])
         if wants_anyone:
             return qualified
-        person = await repo.find_by_name(conn, t.staff, tenant.id, staff_ref)  # type: ignore[arg-type]
+        person = catalog.person(staff_ref)  # type: ignore[arg-type]
         if person is None or not person["active"]:
             raise ValidationFailed(f"{tenant.name} has no staff member {staff_ref!r}", {"staff": f"unknown staff {staff_ref!r}"})
         chosen = [row for row in qualified if row["id"] == person["id"]]

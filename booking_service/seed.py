@@ -124,7 +124,7 @@ async def seed_tenant(conn: AsyncConnection, spec: dict[str, Any]) -> tuple[repo
         values = {k: v for k, v in service.items() if k not in ("staff", "price")}
         values.update(currency=tenant.currency, price_minor=to_minor(Decimal(service["price"]), tenant.currency))
         service_id = await repo.insert_row(conn, t.services, tenant.id, values)
-        await repo.replace_skill_links(conn, service_id=service_id, others=[staff_ids[name] for name in service["staff"]])
+        await repo.replace_skill_links(conn, tenant.id, service_id=service_id, others=[staff_ids[name] for name in service["staff"]])
     token = new_token()
     await repo.store_token(conn, tenant.id, token, "demo")
     return tenant, token

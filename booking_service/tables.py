@@ -24,6 +24,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     Index,
+    text,
 )
 
 ACTIVE_STATUSES = ("held", "confirmed")
@@ -87,6 +88,7 @@ tenants = Table(
     Column("reschedule_cutoff_min", Integer, nullable=False, default=120),
     Column("hold_ttl_s", Integer, nullable=False, default=300),
     Column("suspended", Boolean, nullable=False, default=False),
+    Column("catalog_version", Integer, nullable=False, default=0, server_default="0"),
     Column("created_at", UTCDateTime, nullable=False),
     CheckConstraint("vertical IN ('beauty', 'clinic', 'restaurant')", name="vertical"),
     CheckConstraint("slot_step_min > 0", name="slot_step"),
@@ -238,6 +240,8 @@ bookings = Table(
     Index("ix_bookings_staff_id_block_start", "staff_id", "block_start"),
     Index("ix_bookings_resource_id_block_start", "resource_id", "block_start"),
     Index("ix_bookings_customer_id", "customer_id"),
+    Index("ix_bookings_live_holds", "tenant_id", "hold_expires_at",
+          postgresql_where=text("status = 'held'"), sqlite_where=text("status = 'held'")),
 )
 
 booking_events = Table(

@@ -34,6 +34,7 @@ def upgrade() -> None:
     sa.Column('reschedule_cutoff_min', sa.Integer(), nullable=False),
     sa.Column('hold_ttl_s', sa.Integer(), nullable=False),
     sa.Column('suspended', sa.Boolean(), nullable=False),
+    sa.Column('catalog_version', sa.Integer(), server_default='0', nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.CheckConstraint("vertical IN ('beauty', 'clinic', 'restaurant')", name=op.f('ck_tenants_vertical')),
     sa.CheckConstraint('slot_step_min > 0', name=op.f('ck_tenants_slot_step')),
@@ -168,6 +169,8 @@ def upgrade() -> None:
         batch_op.create_index('ix_bookings_staff_id_block_start', ['staff_id', 'block_start'], unique=False)
         batch_op.create_index('ix_bookings_resource_id_block_start', ['resource_id', 'block_start'], unique=False)
         batch_op.create_index('ix_bookings_customer_id', ['customer_id'], unique=False)
+        batch_op.create_index('ix_bookings_live_holds', ['tenant_id', 'hold_expires_at'], unique=False,
+                              postgresql_where=sa.text("status = 'held'"), sqlite_where=sa.text("status = 'held'"))
 
     op.create_table('hours',
     sa.Column('id', sa.Integer(), nullable=False),
