@@ -37,6 +37,7 @@ def configure_logging(service: str) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level)
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     structlog.contextvars.bind_contextvars(service=service)
 
 

@@ -21,7 +21,7 @@ from booka_common.local_secrets import new_token
 from booking_service import repository as repo
 from booking_service import tables as t
 from booking_service.calendar_links import ics_document, valid_ics_signature
-from booking_service.database import NotMigratedError, check_migrated, make_async_engine
+from booking_service.database import NotMigratedError, check_migrated, make_async_engine, read_only
 from booking_service.errors import Forbidden, NotFound, Unauthorized, ValidationFailed
 from booking_service.http_support import (
     PRINCIPAL_KEY,
@@ -82,7 +82,7 @@ async def tenant_of(request: web.Request) -> Tenant:
     slug = request.match_info["tenant"]
     if not principal_of(request).may_see(slug):
         raise NotFound(f"no tenant {slug!r}")
-    async with services_of(request).engine.connect() as conn:
+    async with services_of(request).scheduler.reader.connect() as conn:
         tenant = await repo.get_tenant(conn, slug)
     return ensure_found(tenant, f"no tenant {slug!r}")
 
@@ -103,7 +103,7 @@ async def health(request: web.Request) -> web.Response:
 async def ready(request: web.Request) -> web.Response:
     engine = services_of(request).engine
     try:
-        async with engine.connect() as conn:
+        async with read_only(engine).connect() as conn:
             await conn.execute(text("SELECT 1"))
         await check_migrated(engine)
     except NotMigratedError as exc:
@@ -118,7 +118,7 @@ async def ready(request: web.Request) -> web.Response:
 
 async def list_tenants(request: web.Request) -> web.Response:
     principal = principal_of(request)
-    async with services_of(request).engine.connect() as conn:
+    async with services_of(request).scheduler.reader.connect() as conn:
         tenants = await repo.list_tenants(conn, None if principal.internal else principal.tenant_slug)
     return json_response({"tenants": [tenant.as_json() for tenant in tenants]})
 
@@ -175,20 +175,31 @@ class Collection:
     update: type[BaseModel] | None
     archive_on_delete: bool
 
-    async def view(self, conn, tenant: Tenant, row: dict[str, Any]) -> dict[str, Any]:  # noqa: ANN001
+    async def skills(self, conn, rows: list[dict[str, Any]]) -> set[tuple[int, int]]:  # noqa: ANN001
+        """(service id, staff id) links of these rows, read once for the whole list."""
+        ids = [row["id"] for row in rows]
+        if not ids or self.table not in (t.services, t.staff):
+            return set()
+        key = "service_ids" if self.table is t.services else "staff_ids"
+        return set(await repo.skill_links(conn, **{key: ids}))
+
+    async def views(self, conn, tenant: Tenant, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:  # noqa: ANN001
+        links = await self.skills(conn, rows)
+        return [self.view(tenant, row, links) for row in rows]
+
+    def view(self, tenant: Tenant, row: dict[str, Any], links: set[tuple[int, int]]) -> dict[str, Any]:
         if self.table is t.services:
-            links = await repo.skill_links(conn, service_ids=[row["id"]])
             return {
                 **{k: row[k] for k in ("id", "name", "aliases", "description", "duration_min", "buffer_before_min",
                                         "buffer_after_min", "requires_staff", "resource_kind", "max_party_size", "active")},
                 "price": money_json(row["price_minor"], row["currency"]),
                 "earliest_start": _time_text(row["earliest_start"]) if row["earliest_start"] else None,
                 "latest_start": _time_text(row["latest_start"]) if row["latest_start"] else None,
-                "staff_ids": sorted(staff for _, staff in links),
+                "staff_ids": sorted(staff for service, staff in links if service == row["id"]),
             }
         if self.table is t.staff:
-            links = await repo.skill_links(conn, staff_ids=[row["id"]])
-            return {**{k: row[k] for k in ("id", "name", "aliases", "active")}, "service_ids": sorted(s for s, _ in links)}
+            skills = sorted(service for service, staff in links if staff == row["id"])
+            return {**{k: row[k] for k in ("id", "name", "aliases", "active")}, "service_ids": skills}
         if self.table is t.hours:
             return {"id": row["id"], "staff_id": row["staff_id"], "weekday": row["weekday"],
                     "start": _time_text(row["start_time"]), "end": _time_text(row["end_time"]), "kind": row["kind"]}
@@ -253,9 +264,8 @@ async def list_collection(request: web.Request) -> web.Response:
     filters: dict[str, Any] = {}
     if "staff_id" in collection.table.c and request.query.get("staff_id", "").isdigit():
         filters["staff_id"] = int(request.query["staff_id"])
-    async with services_of(request).engine.connect() as conn:
-        rows = await repo.list_rows(conn, collection.table, tenant.id, **filters)
-        items = [await collection.view(conn, tenant, row) for row in rows]
+    async with services_of(request).scheduler.reader.connect() as conn:
+        items = await collection.views(conn, tenant, await repo.list_rows(conn, collection.table, tenant.id, **filters))
     return json_response({collection.path.replace("-", "_"): items})
 
 
@@ -266,16 +276,15 @@ async def create_in_collection(request: web.Request) -> web.Response:
         values, links = await collection.columns(conn, tenant, body.model_dump(), None)
         row_id = await repo.insert_row(conn, collection.table, tenant.id, values)
         await collection.write_links(conn, tenant, row_id, links)
-        row = await repo.get_row(conn, collection.table, tenant.id, row_id)
-        view = await collection.view(conn, tenant, row)  # type: ignore[arg-type]
+        (view,) = await collection.views(conn, tenant, [await repo.get_row(conn, collection.table, tenant.id, row_id)])  # type: ignore[list-item]
     return json_response(view, status=201)
 
 
 async def get_in_collection(request: web.Request) -> web.Response:
     tenant, collection, row_id = await tenant_of(request), collection_of(request), row_id_of(request)
-    async with services_of(request).engine.connect() as conn:
+    async with services_of(request).scheduler.reader.connect() as conn:
         row = ensure_found(await repo.get_row(conn, collection.table, tenant.id, row_id), f"no {collection.path} item {row_id}")
-        view = await collection.view(conn, tenant, row)
+        (view,) = await collection.views(conn, tenant, [row])
     return json_response(view)
 
 
@@ -289,7 +298,7 @@ async def update_in_collection(request: web.Request) -> web.Response:
         values, links = await collection.columns(conn, tenant, body.model_dump(exclude_unset=True), row_id)
         await repo.update_row(conn, collection.table, tenant.id, row_id, values)
         await collection.write_links(conn, tenant, row_id, links)
-        view = await collection.view(conn, tenant, await repo.get_row(conn, collection.table, tenant.id, row_id))  # type: ignore[arg-type]
+        (view,) = await collection.views(conn, tenant, [await repo.get_row(conn, collection.table, tenant.id, row_id)])  # type: ignore[list-item]
     return json_response(view)
 
 
@@ -320,7 +329,7 @@ async def replace_hours(request: web.Request) -> web.Response:
             values, _ = await collection.columns(conn, tenant, entry.model_dump(), None)
             await repo.insert_row(conn, t.hours, tenant.id, values)
         rows = await repo.list_rows(conn, t.hours, tenant.id, staff_id=body.staff_id)
-        items = [await collection.view(conn, tenant, row) for row in rows if row["staff_id"] == body.staff_id]
+        items = await collection.views(conn, tenant, [row for row in rows if row["staff_id"] == body.staff_id])
     return json_response({"hours": items})
 
 
@@ -408,7 +417,7 @@ async def booking_ics(request: web.Request) -> web.Response:
             raise Unauthorized("the calendar link is not valid")
     elif not principal_of(request).may_see(slug):
         raise NotFound(f"no tenant {slug!r}")
-    async with services.engine.connect() as conn:
+    async with services.scheduler.reader.connect() as conn:
         tenant = ensure_found(await repo.get_tenant(conn, slug), f"no tenant {slug!r}")
     row = await services.scheduler.raw_booking(tenant, booking_id)
     host = services.settings.public_url.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0]
@@ -516,7 +525,7 @@ def create_app(settings: Settings, *, require_migrated: bool = True) -> web.Appl
     crypto = Crypto(settings.keyring, settings.lookup_key.encode())
 
     async def lookup(token: str) -> str | None:
-        async with engine.connect() as conn:
+        async with read_only(engine).connect() as conn:
             return await repo.tenant_slug_for_token(conn, token)
 
     app = web.Application(

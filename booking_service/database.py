@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from booking_service.settings import Settings, async_database_url, sync_database_url
 
 ALEMBIC_VERSION_TABLE = "booking_alembic_version"
+READ_ONLY_OPTION = "booka_read_only"
 
 
 def _serialise_sqlite_writes(sync_engine: Engine) -> None:
@@ -28,7 +29,8 @@ def _serialise_sqlite_writes(sync_engine: Engine) -> None:
 
     @event.listens_for(sync_engine, "begin")
     def _on_begin(conn) -> None:  # noqa: ANN001
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        read_only = conn.get_execution_options().get(READ_ONLY_OPTION, False)
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def make_async_engine(settings: Settings) -> AsyncEngine:
@@ -44,6 +46,15 @@ def make_async_engine(settings: Settings) -> AsyncEngine:
         max_overflow=settings.db_max_overflow,
         pool_pre_ping=True,
     )
+
+
+def read_only(engine: AsyncEngine) -> AsyncEngine:
+    """The same engine and pool for transactions that only read.
+
+    On SQLite they begin with a plain (deferred) BEGIN, so readers in WAL mode neither take
+    nor wait for the write lock; on PostgreSQL nothing changes.
+    """
+    return engine.execution_options(**{READ_ONLY_OPTION: True})
 
 
 def make_sync_engine(database_url: str) -> Engine:

@@ -13,7 +13,7 @@ from typing import Any, Iterable, Sequence
 from zoneinfo import ZoneInfo
 
 import phonenumbers
-from sqlalchemy import Table, and_, delete, func, insert, or_, select, update
+from sqlalchemy import Integer, Table, and_, cast, delete, func, insert, literal, null, or_, select, union_all, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -235,7 +235,17 @@ def _live(now: datetime):
     return or_(b.status == "confirmed", and_(b.status == "held", b.hold_expires_at > now))
 
 
-async def busy_blocks(
+@dataclass
+class OccupiedTime:
+    """What already fills a span: bookings and live holds by staff and by resource, time off."""
+
+    by_staff: dict[int, list[Interval]]
+    by_resource: dict[int, list[Interval]]
+    time_off: dict[int | None, list[Interval]]
+    """By staff id; None holds the business's closures."""
+
+
+async def occupied_time(
     conn: AsyncConnection,
     tenant_id: int,
     span: Interval,
@@ -244,42 +254,41 @@ async def busy_blocks(
     staff_ids: Sequence[int] = (),
     resource_ids: Sequence[int] = (),
     exclude_booking: str | None = None,
-) -> tuple[dict[int, list[Interval]], dict[int, list[Interval]]]:
-    """Occupied blocks overlapping `span`, by staff id and by resource id."""
-    b = t.bookings.c
-    owners = []
-    if staff_ids:
-        owners.append(b.staff_id.in_(staff_ids))
-    if resource_ids:
-        owners.append(b.resource_id.in_(resource_ids))
-    by_staff: dict[int, list[Interval]] = {sid: [] for sid in staff_ids}
-    by_resource: dict[int, list[Interval]] = {rid: [] for rid in resource_ids}
-    if not owners:
-        return by_staff, by_resource
-    query = select(b.staff_id, b.resource_id, b.block_start, b.block_end).where(
-        b.tenant_id == tenant_id, _live(now), b.block_start < span.end, b.block_end > span.start, or_(*owners)
+) -> OccupiedTime:
+    """Bookings, live holds and time off overlapping `span`, in one round trip."""
+    b, o = t.bookings.c, t.time_off.c
+    occupied = OccupiedTime({sid: [] for sid in staff_ids}, {rid: [] for rid in resource_ids}, {})
+    time_off = select(literal("off").label("kind"), o.staff_id, cast(null(), Integer).label("resource_id"),
+                      o.starts_at.label("start"), o.ends_at.label("end")).where(
+        o.tenant_id == tenant_id, o.starts_at < span.end, o.ends_at > span.start
     )
-    if exclude_booking:
-        query = query.where(b.id != exclude_booking)
+    owners = [column.in_(ids) for column, ids in ((b.staff_id, staff_ids), (b.resource_id, resource_ids)) if ids]
+    query = time_off
+    if owners:
+        bookings = select(literal("booking").label("kind"), b.staff_id, b.resource_id,
+                          b.block_start.label("start"), b.block_end.label("end")).where(
+            b.tenant_id == tenant_id, _live(now), b.block_start < span.end, b.block_end > span.start, or_(*owners)
+        )
+        if exclude_booking:
+            bookings = bookings.where(b.id != exclude_booking)
+        query = union_all(time_off, bookings)
     for row in await conn.execute(query):
-        block = Interval(row.block_start, row.block_end)
-        if row.staff_id in by_staff:
-            by_staff[row.staff_id].append(block)
-        if row.resource_id in by_resource:
-            by_resource[row.resource_id].append(block)
-    return by_staff, by_resource
+        block = Interval(_aware(row.start), _aware(row.end))
+        if row.kind == "off":
+            occupied.time_off.setdefault(row.staff_id, []).append(block)
+            continue
+        if row.staff_id in occupied.by_staff:
+            occupied.by_staff[row.staff_id].append(block)
+        if row.resource_id in occupied.by_resource:
+            occupied.by_resource[row.resource_id].append(block)
+    return occupied
 
 
-async def time_off_blocks(conn: AsyncConnection, tenant_id: int, span: Interval) -> dict[int | None, list[Interval]]:
-    """Time off overlapping `span`, by staff id (None: business closures)."""
-    c = t.time_off.c
-    query = select(c.staff_id, c.starts_at, c.ends_at).where(
-        c.tenant_id == tenant_id, c.starts_at < span.end, c.ends_at > span.start
-    )
-    blocks: dict[int | None, list[Interval]] = {}
-    for row in await conn.execute(query):
-        blocks.setdefault(row.staff_id, []).append(Interval(row.starts_at, row.ends_at))
-    return blocks
+def _aware(value: datetime | str) -> datetime:
+    """Instants from a UNION come back untyped on SQLite (text) and aware on PostgreSQL."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
 # --- customers ---------------------------------------------------------------------------

@@ -36,6 +36,7 @@ from booking_service.engine import (
     local_days,
     nearest_slots,
 )
+from booking_service.database import read_only
 from booking_service.errors import ApiError, Conflict, NotFound, SlotUnavailable, ValidationFailed
 from booking_service.repository import Crypto, Tenant, minutes, utcnow
 from booking_service.schemas import BookingCreate, Cancel, HoldCreate, Reschedule, StatusChange, currency_exponent
@@ -103,6 +104,7 @@ class Scheduler:
 
     def __init__(self, engine: AsyncEngine, crypto: Crypto, public_url: str):
         self.engine = engine
+        self.reader = read_only(engine)
         self.crypto = crypto
         self.public_url = public_url
         self.catalogs = CatalogCache()
@@ -117,7 +119,7 @@ class Scheduler:
             raise ValidationFailed("the range is empty", {"to": "must be after from"})
         if window.end - window.start > MAX_WINDOW:
             raise ValidationFailed("ask for at most 31 days at a time", {"to": "at most 31 days after from"})
-        async with self.engine.connect() as conn:
+        async with self.reader.connect() as conn:
             service = await self._service(conn, tenant, service_ref)
             self._check_party(service, party_size)
             staff_rows = await self._candidates(conn, tenant, service, staff_ref)
@@ -125,7 +127,7 @@ class Scheduler:
         return service, find_free_slots(query)
 
     async def get(self, tenant: Tenant, booking_id: str, with_history: bool = False) -> dict[str, Any]:
-        async with self.engine.connect() as conn:
+        async with self.reader.connect() as conn:
             row = await repo.get_booking(conn, tenant.id, booking_id)
             if row is None:
                 raise NotFound(f"no booking {booking_id!r}")
@@ -137,14 +139,14 @@ class Scheduler:
         return view
 
     async def raw_booking(self, tenant: Tenant, booking_id: str) -> dict[str, Any]:
-        async with self.engine.connect() as conn:
+        async with self.reader.connect() as conn:
             row = await repo.get_booking(conn, tenant.id, booking_id)
         if row is None:
             raise NotFound(f"no booking {booking_id!r}")
         return row
 
     async def list(self, tenant: Tenant, *, phone: str | None, **filters: Any) -> list[dict[str, Any]]:
-        async with self.engine.connect() as conn:
+        async with self.reader.connect() as conn:
             if phone is not None:
                 customer_id = await repo.customer_id_by_phone(conn, self.crypto, tenant, phone)
                 if customer_id is None:
@@ -415,7 +417,7 @@ class Scheduler:
         if refused is None:
             return []
         tenant = refused.tenant
-        async with self.engine.connect() as conn:
+        async with self.reader.connect() as conn:
             service = (await self.catalogs.get(conn, tenant)).services[refused.service_id]
             try:
                 staff_rows = await self._candidates(conn, tenant, service, refused.staff_ref)
@@ -452,19 +454,18 @@ class Scheduler:
         catalog = await self.catalogs.get(conn, tenant)
         resource_rows = catalog.resources_of_kind(service["resource_kind"]) if service["resource_kind"] else None
         staff_ids = [row["id"] for row in staff_rows or ()]
-        by_staff, by_resource = await repo.busy_blocks(
+        occupied = await repo.occupied_time(
             conn, tenant.id, span, now, staff_ids=staff_ids, resource_ids=[r["id"] for r in resource_rows or ()], exclude_booking=exclude
         )
-        time_off = await repo.time_off_blocks(conn, tenant.id, span)
         performers = None
         if staff_rows is not None:
             performers = [
-                Performer(row["id"], row["name"], catalog.schedules.get(row["id"], WeeklySchedule()), by_staff[row["id"]] + time_off.get(row["id"], []))
+                Performer(row["id"], row["name"], catalog.schedules.get(row["id"], WeeklySchedule()), occupied.by_staff[row["id"]] + occupied.time_off.get(row["id"], []))
                 for row in staff_rows
             ]
         resources = None
         if resource_rows is not None:
-            resources = [Resource(r["id"], r["name"], r["capacity"], by_resource[r["id"]]) for r in resource_rows]
+            resources = [Resource(r["id"], r["name"], r["capacity"], occupied.by_resource[r["id"]]) for r in resource_rows]
         return SlotQuery(
             tz=tenant.tz,
             window=window,
@@ -476,7 +477,7 @@ class Scheduler:
                 max_horizon=timedelta(days=tenant.max_horizon_days),
             ),
             business=catalog.schedules.get(None, WeeklySchedule()),
-            closures=time_off.get(None, []),
+            closures=occupied.time_off.get(None, []),
             performers=performers,
             resources=resources,
             party_size=party_size,
