@@ -116,11 +116,11 @@ def service_process(tmp_path: Path, secret_spec: dict[str, str]):
     """Start `python -m booking_service serve` on a loopback port against a given database."""
     started: list[subprocess.Popen] = []
 
-    def start(database_url: str) -> str:
+    def start(database_url: str, workers: int = 1) -> str:
         port = free_port()
         log = open(tmp_path / f"service-{port}.log", "wb")
         process = subprocess.Popen(
-            [sys.executable, "-m", "booking_service", "serve", "--port", str(port)],
+            [sys.executable, "-m", "booking_service", "serve", "--port", str(port), "--workers", str(workers)],
             cwd=ROOT,
             env=service_env(database_url, secret_spec, tmp_path, port),
             stdout=log,

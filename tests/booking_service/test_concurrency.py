@@ -62,9 +62,10 @@ def overlapping(salon: TenantSetup, day) -> list[str]:  # noqa: ANN001
     return [salon.at(day, 10, 5 * (n % 12)) for n in range(200)]
 
 
+@pytest.mark.parametrize("workers", [1, 2], ids=["one-process", "two-processes"])
 @pytest.mark.parametrize("make_starts", [identical, overlapping], ids=["same-slot", "overlapping-ranges"])
-async def test_200_concurrent_creates_on_postgres_book_exactly_once(service_process, postgres_url, secret_spec, make_starts):
-    base = service_process(postgres_url)
+async def test_200_concurrent_creates_on_postgres_book_exactly_once(service_process, postgres_url, secret_spec, make_starts, workers):
+    base = service_process(postgres_url, workers)
     counts, listing = await run_burst(base, secret_spec["BOOKA_INTERNAL_TOKEN"], make_starts)
     assert counts == Counter({201: 1, 409: 199})
     assert len(listing["bookings"]) == 1
@@ -110,3 +111,18 @@ async def test_concurrent_reschedules_into_one_slot_move_only_one(service_proces
             *(api.call("POST", f"{salon.base}/bookings/{booking_id}/reschedule", {"start": target}) for booking_id in ids)
         )
         assert Counter(status for status, _ in statuses) == Counter({200: 1, 409: 7})
+
+
+async def test_a_catalog_change_in_one_process_is_seen_by_every_process(service_process, postgres_url, secret_spec):
+    """Each process caches catalogs; the version bump makes all of them see a change at once."""
+    base = service_process(postgres_url, workers=2)
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0, force_close=True)) as session:
+        api = Api(LoopbackClient(session, base), secret_spec["BOOKA_INTERNAL_TOKEN"])  # type: ignore[arg-type]
+        salon = await new_tenant(api)
+        day = future_day(salon.tz)
+        url = f"{salon.base}/availability?service=Haircut&staff=Ana&from={day}&to={day}"
+        for _ in range(20):  # new connections each time: both processes answer and cache the catalog
+            await api.call("GET", url, expect=200)
+        await api.call("PATCH", f"{salon.base}/services/{salon.services['Haircut']}", {"staff_ids": [salon.staff["Bruno"]]}, expect=200)
+        statuses = Counter([(await api.call("GET", url))[0] for _ in range(20)])
+        assert statuses == Counter({422: 20})  # Ana no longer performs haircuts, whichever process answers
