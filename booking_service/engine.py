@@ -297,6 +297,17 @@ def choose_resource(query: SlotQuery, resources: list[tuple[Resource, BusyIndex]
     return None
 
 
+def make_slot(start: datetime, end: datetime, person: Performer | None, resource: Resource | None) -> Slot:
+    return Slot(
+        start=start,
+        end=end,
+        staff_id=person.id if person else None,
+        staff_name=person.name if person else None,
+        resource_id=resource.id if resource else None,
+        resource_name=resource.name if resource else None,
+    )
+
+
 def find_free_slots(query: SlotQuery) -> list[Slot]:
     """Every bookable start in the query's window, earliest first, one slot per start time."""
     closures = BusyIndex(query.closures)
@@ -317,19 +328,7 @@ def find_free_slots(query: SlotQuery) -> list[Slot]:
                 resource = choose_resource(query, resources, block) if query.resources is not None else None
                 if query.resources is not None and resource is None:
                     continue
-                by_start[start].append(
-                    (
-                        load,
-                        Slot(
-                            start=start,
-                            end=start + query.service.duration,
-                            staff_id=person.id if person else None,
-                            staff_name=person.name if person else None,
-                            resource_id=resource.id if resource else None,
-                            resource_name=resource.name if resource else None,
-                        ),
-                    )
-                )
+                by_start[start].append((load, make_slot(start, start + query.service.duration, person, resource)))
     return [min(options, key=lambda o: (o[0], o[1].staff_name or "", o[1].staff_id or 0))[1] for _, options in sorted(by_start.items())]
 
 
@@ -378,14 +377,7 @@ def check_start(query: SlotQuery, start: datetime, *, enforce_policy: bool = Tru
         if query.resources is not None and resource is None:
             taken = True
             continue
-        return Slot(
-            start=start,
-            end=service.end,
-            staff_id=person.id if person else None,
-            staff_name=person.name if person else None,
-            resource_id=resource.id if resource else None,
-            resource_name=resource.name if resource else None,
-        )
+        return make_slot(start, service.end, person, resource)
     if not working:
         return Refusal("slot_unavailable", "that time is outside working hours")
     return Refusal("slot_taken", "that time is already booked")

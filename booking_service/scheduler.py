@@ -257,9 +257,7 @@ class Scheduler:
         """Cancel a booking; cancelling a cancelled booking is a no-op (retries are safe)."""
 
         async def cancel(conn: AsyncConnection) -> str:
-            row = await repo.lock_booking(conn, tenant.id, booking_id)
-            if row is None or row["status"] in ("held", "expired", "released"):
-                raise NotFound(f"no booking {booking_id!r}")
+            row = await self._locked_booking(conn, tenant, booking_id)
             if row["status"] == "cancelled":
                 return booking_id
             if row["status"] != "confirmed":
@@ -280,9 +278,7 @@ class Scheduler:
         """Mark a booking completed or a no-show once it has started (or undo that)."""
 
         async def change(conn: AsyncConnection) -> str:
-            row = await repo.lock_booking(conn, tenant.id, booking_id)
-            if row is None or row["status"] in ("held", "expired", "released"):
-                raise NotFound(f"no booking {booking_id!r}")
+            row = await self._locked_booking(conn, tenant, booking_id)
             if row["status"] == "cancelled":
                 raise Conflict("a cancelled booking cannot change status", code="booking_not_active")
             if body.status in ("completed", "no_show") and utcnow() < row["starts_at"]:
@@ -510,10 +506,16 @@ class Scheduler:
             raise ValidationFailed(f"{person['name']} does not perform {service['name']}", {"staff": "not qualified for this service"})
         return chosen
 
-    async def _active_booking(self, conn: AsyncConnection, tenant: Tenant, booking_id: str) -> dict[str, Any]:
+    async def _locked_booking(self, conn: AsyncConnection, tenant: Tenant, booking_id: str) -> dict[str, Any]:
+        """The booking, locked for this transaction; holds are not bookings and give 404."""
         row = await repo.lock_booking(conn, tenant.id, booking_id)
         if row is None or row["status"] in ("held", "expired", "released"):
             raise NotFound(f"no booking {booking_id!r}")
+        return row
+
+    async def _active_booking(self, conn: AsyncConnection, tenant: Tenant, booking_id: str) -> dict[str, Any]:
+        """The booking, locked, if it is still confirmed (it can be moved)."""
+        row = await self._locked_booking(conn, tenant, booking_id)
         if row["status"] != "confirmed":
             raise Conflict(f"the booking is {row['status'].replace('_', ' ')} and cannot be changed", code="booking_not_active")
         return row
