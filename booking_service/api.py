@@ -36,6 +36,7 @@ from booking_service.http_support import (
     query_int,
     query_window,
 )
+from booking_service.rate_limit import RedisRateLimiter, make_rate_limiter
 from booking_service.repository import Crypto, Tenant, utcnow
 from booking_service.scheduler import Scheduler, money_json, to_minor
 from booking_service.schemas import (
@@ -528,8 +529,9 @@ def create_app(settings: Settings, *, require_migrated: bool = True) -> web.Appl
         async with read_only(engine).connect() as conn:
             return await repo.tenant_slug_for_token(conn, token)
 
+    limiter = make_rate_limiter(settings.redis_url, settings.rate_limit_per_minute)
     app = web.Application(
-        middlewares=[error_middleware, auth_middleware(TokenResolver(settings.internal_token, lookup))],
+        middlewares=[error_middleware, auth_middleware(TokenResolver(settings.internal_token, lookup), limiter)],
         client_max_size=256 * 1024,
     )
     app[SERVICES_KEY] = Services(settings, engine, Scheduler(engine, crypto, settings.public_url), crypto)
@@ -546,6 +548,8 @@ def create_app(settings: Settings, *, require_migrated: bool = True) -> web.Appl
         with contextlib.suppress(asyncio.CancelledError):
             await sweeper
         await engine.dispose()
+        if isinstance(limiter, RedisRateLimiter):
+            await limiter.close()
 
     app.cleanup_ctx.append(lifecycle)
     return app

@@ -13,6 +13,7 @@ class ApiError(Exception):
 
     status = 500
     code = "internal_error"
+    headers: dict[str, str] = {}
 
     def __init__(self, message: str, code: str | None = None, **extra: Any):
         super().__init__(message)
@@ -39,6 +40,16 @@ class Forbidden(ApiError):
 
 class NotFound(ApiError):
     status, code = 404, "not_found"
+
+
+class RateLimited(ApiError):
+    """Too many requests from one tenant in this minute; `retry_after` says when to retry."""
+
+    status, code = 429, "rate_limited"
+
+    def __init__(self, retry_after: int):
+        super().__init__(f"too many requests this minute; retry in {retry_after} s", None, retry_after=retry_after)
+        self.headers = {"Retry-After": str(retry_after)}
 
 
 class Conflict(ApiError):

@@ -21,7 +21,8 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as SQLTimeoutError
 
 from booking_service.engine import Interval, local_to_utc
-from booking_service.errors import ApiError, BadRequest, Forbidden, NotFound, Unauthorized, ValidationFailed
+from booking_service.errors import ApiError, BadRequest, Forbidden, NotFound, RateLimited, Unauthorized, ValidationFailed
+from booking_service.rate_limit import RateLimiter
 from booking_service.schemas import flatten_errors
 
 log = structlog.get_logger("booking_service.http")
@@ -171,7 +172,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return response
     except ApiError as exc:
         status = exc.status
-        return json_response(exc.body(), status=exc.status, headers={"X-Request-Id": request_id})
+        return json_response(exc.body(), status=exc.status, headers={**exc.headers, "X-Request-Id": request_id})
     except web.HTTPException as exc:
         status = exc.status
         if exc.status < 400:
@@ -215,14 +216,19 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         structlog.contextvars.unbind_contextvars("request_id")
 
 
-def auth_middleware(resolver: TokenResolver) -> Callable:
+def auth_middleware(resolver: TokenResolver, limiter: "RateLimiter") -> Callable:
     @web.middleware
     async def authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
         if request.path in PUBLIC_PATHS:
             return await handler(request)
         if request.path.endswith(".ics") and "sig" in request.query:
             return await handler(request)  # the handler checks the signature
-        request[PRINCIPAL_KEY] = await resolver.principal(request.headers.get("Authorization"))
+        principal = await resolver.principal(request.headers.get("Authorization"))
+        if principal.tenant_slug is not None:
+            retry_after = await limiter.hit(principal.tenant_slug)
+            if retry_after is not None:
+                raise RateLimited(retry_after)
+        request[PRINCIPAL_KEY] = principal
         return await handler(request)
 
     return authenticate

@@ -41,6 +41,8 @@ class Settings:
     port: int = 8001
     db_pool_size: int = 10
     db_max_overflow: int = 10
+    redis_url: str | None = None
+    rate_limit_per_minute: int = 1200
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -57,6 +59,8 @@ class Settings:
             port=port,
             db_pool_size=int(os.environ.get("DB_POOL_SIZE", "10")),
             db_max_overflow=int(os.environ.get("DB_MAX_OVERFLOW", "10")),
+            redis_url=os.environ.get("REDIS_URL") or None,
+            rate_limit_per_minute=int(os.environ.get("BOOKING_RATE_LIMIT_PER_MINUTE", "1200")),
         )
 
     @cached_property
