@@ -111,6 +111,16 @@ async def load_month(settings: Settings) -> tuple[float, int]:
     return booked / worked, len(rows)
 
 
+def cpu_seconds(root_pid: int) -> float:
+    """User + system CPU time of a process and its children (Linux /proc), in seconds."""
+    pids = [root_pid] + [int(p) for p in subprocess.run(["pgrep", "-P", str(root_pid)], capture_output=True, text=True).stdout.split()]
+    ticks = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def start_service(settings: Settings, var_dir: Path) -> tuple[subprocess.Popen, str]:
     port = 18000 + random.randrange(1000)
     env = {**os.environ, "PYTHONPATH": str(ROOT), "DATABASE_URL": settings.database_url, "BOOKA_INTERNAL_TOKEN": TOKEN,
@@ -228,7 +238,10 @@ async def main() -> None:
             await timed_gets(session, [f"{path}?service=haircut&staff=Ana&from={days[0]}&to={days[0]}"] * 20)  # warm-up
             staff_day = await timed_gets(session, [f"{path}?service=haircut&staff=Ana&from={days[n % len(days)]}&to={days[n % len(days)]}" for n in range(REPEATS)])
             any_week = await timed_gets(session, [f"{path}?service=blow%20dry&staff=any&from={days[n % len(days)]}&to={days[n % len(days)] + timedelta(days=6)}" for n in range(REPEATS)])
+            cpu_before, wall_before = cpu_seconds(process.pid), time.perf_counter()
             rate, created, refused = await create_throughput(session, base, tomorrow + timedelta(days=31))
+            server_cpu = cpu_seconds(process.pid) - cpu_before
+            create_wall = time.perf_counter() - wall_before
         local = await in_process(settings, days)
         print()
         print(f"{'measure':44} {'p50 ms':>8} {'p99 ms':>8} {'target':>10}")
@@ -245,6 +258,8 @@ async def main() -> None:
               f"any-week {statistics.median(any_week) / statistics.median(local['any_week']):.2f}x")
         print(f"booking create, {CLIENTS} concurrent clients (HTTP): {rate:.0f} bookings/s "
               f"({created} created, {refused} refused; target >= 300/s)")
+        print(f"  server CPU per booking created: {server_cpu / max(created, 1) * 1000:.2f} ms "
+              f"(server processes used {server_cpu / create_wall:.2f} of the machine's 2 cores)")
     finally:
         if process is not None:
             process.terminate()

@@ -13,7 +13,7 @@ from typing import Any, Iterable, Sequence
 from zoneinfo import ZoneInfo
 
 import phonenumbers
-from sqlalchemy import Integer, Table, and_, cast, delete, func, insert, literal, null, or_, select, union_all, update
+from sqlalchemy import Integer, Table, and_, bindparam, cast, delete, func, insert, literal, null, or_, select, union_all, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -98,8 +98,13 @@ async def list_tenants(conn: AsyncConnection, only_slug: str | None = None) -> l
     return [_tenant(row) for row in await conn.execute(query)]
 
 
+# Statements on the hot paths are built once with bind parameters: constructing and keying
+# a statement per request cost more CPU than running it.
+_TENANT_BY_SLUG = select(t.tenants).where(t.tenants.c.slug == bindparam("slug"))
+
+
 async def get_tenant(conn: AsyncConnection, slug: str) -> Tenant | None:
-    row = (await conn.execute(select(t.tenants).where(t.tenants.c.slug == slug))).first()
+    row = (await conn.execute(_TENANT_BY_SLUG, {"slug": slug})).first()
     return _tenant(row) if row else None
 
 
@@ -229,12 +234,6 @@ def weekly_schedules(rows: Iterable[dict[str, Any]]) -> dict[int | None, WeeklyS
     return grouped
 
 
-def _live(now: datetime):
-    """Rows that occupy time: confirmed bookings and holds that have not expired."""
-    b = t.bookings.c
-    return or_(b.status == "confirmed", and_(b.status == "held", b.hold_expires_at > now))
-
-
 @dataclass
 class OccupiedTime:
     """What already fills a span: bookings and live holds by staff and by resource, time off."""
@@ -243,6 +242,28 @@ class OccupiedTime:
     by_resource: dict[int, list[Interval]]
     time_off: dict[int | None, list[Interval]]
     """By staff id; None holds the business's closures."""
+
+
+def _occupied_time_statement():
+    """Time off and live bookings/holds overlapping :start-:end for the given staff/resources."""
+    b, o = t.bookings.c, t.time_off.c
+    time_off = select(literal("off").label("kind"), o.staff_id, cast(null(), Integer).label("resource_id"),
+                      o.starts_at.label("start"), o.ends_at.label("end")).where(
+        o.tenant_id == bindparam("tenant_id"), o.starts_at < bindparam("end"), o.ends_at > bindparam("start")
+    )
+    bookings = select(literal("booking").label("kind"), b.staff_id, b.resource_id,
+                      b.block_start.label("start"), b.block_end.label("end")).where(
+        b.tenant_id == bindparam("tenant_id"),
+        or_(b.status == "confirmed", and_(b.status == "held", b.hold_expires_at > bindparam("now"))),
+        b.block_start < bindparam("end"),
+        b.block_end > bindparam("start"),
+        or_(b.staff_id.in_(bindparam("staff_ids", expanding=True)), b.resource_id.in_(bindparam("resource_ids", expanding=True))),
+        b.id != bindparam("exclude"),
+    )
+    return union_all(time_off, bookings)
+
+
+_OCCUPIED_TIME = _occupied_time_statement()
 
 
 async def occupied_time(
@@ -256,23 +277,12 @@ async def occupied_time(
     exclude_booking: str | None = None,
 ) -> OccupiedTime:
     """Bookings, live holds and time off overlapping `span`, in one round trip."""
-    b, o = t.bookings.c, t.time_off.c
     occupied = OccupiedTime({sid: [] for sid in staff_ids}, {rid: [] for rid in resource_ids}, {})
-    time_off = select(literal("off").label("kind"), o.staff_id, cast(null(), Integer).label("resource_id"),
-                      o.starts_at.label("start"), o.ends_at.label("end")).where(
-        o.tenant_id == tenant_id, o.starts_at < span.end, o.ends_at > span.start
-    )
-    owners = [column.in_(ids) for column, ids in ((b.staff_id, staff_ids), (b.resource_id, resource_ids)) if ids]
-    query = time_off
-    if owners:
-        bookings = select(literal("booking").label("kind"), b.staff_id, b.resource_id,
-                          b.block_start.label("start"), b.block_end.label("end")).where(
-            b.tenant_id == tenant_id, _live(now), b.block_start < span.end, b.block_end > span.start, or_(*owners)
-        )
-        if exclude_booking:
-            bookings = bookings.where(b.id != exclude_booking)
-        query = union_all(time_off, bookings)
-    for row in await conn.execute(query):
+    params = {
+        "tenant_id": tenant_id, "start": span.start, "end": span.end, "now": now,
+        "staff_ids": list(staff_ids), "resource_ids": list(resource_ids), "exclude": exclude_booking or "",
+    }
+    for row in await conn.execute(_OCCUPIED_TIME, params):
         block = Interval(_aware(row.start), _aware(row.end))
         if row.kind == "off":
             occupied.time_off.setdefault(row.staff_id, []).append(block)
@@ -411,9 +421,13 @@ async def lock_booking(conn: AsyncConnection, tenant_id: int, booking_id: str) -
     return dict(row._mapping) if row else None
 
 
+_BOOKING_BY_KEY = select(t.bookings).where(
+    t.bookings.c.tenant_id == bindparam("tenant_id"), t.bookings.c.idempotency_key == bindparam("key")
+)
+
+
 async def booking_by_idempotency_key(conn: AsyncConnection, tenant_id: int, key: str) -> dict[str, Any] | None:
-    b = t.bookings.c
-    row = (await conn.execute(select(t.bookings).where(b.tenant_id == tenant_id, b.idempotency_key == key))).first()
+    row = (await conn.execute(_BOOKING_BY_KEY, {"tenant_id": tenant_id, "key": key})).first()
     return dict(row._mapping) if row else None
 
 
@@ -444,7 +458,7 @@ async def list_bookings(
 
 
 async def insert_booking(conn: AsyncConnection, values: dict[str, Any]) -> None:
-    await conn.execute(insert(t.bookings).values(**values))
+    await conn.execute(t.bookings.insert(), values)
 
 
 async def update_booking(conn: AsyncConnection, booking_id: str, values: dict[str, Any]) -> None:
@@ -460,9 +474,9 @@ async def record_event(
     after: dict[str, Any] | None,
 ) -> None:
     await conn.execute(
-        insert(t.booking_events).values(
-            booking_id=booking["id"], tenant_id=booking["tenant_id"], at=utcnow(), action=action, actor=actor, before=before, after=after
-        )
+        t.booking_events.insert(),
+        {"booking_id": booking["id"], "tenant_id": booking["tenant_id"], "at": utcnow(), "action": action,
+         "actor": actor, "before": before, "after": after},
     )
 
 
