@@ -300,8 +300,8 @@ class Scheduler:
         """Run `operation` in a write transaction and map constraint failures to API errors.
 
         Holds past their expiry still count for PostgreSQL's exclusion constraints until
-        they are marked expired (the sweeper does so every few seconds). When a write
-        collides, stale holds are expired and the write is tried once more.
+        they are marked expired (the background sweeper does so every 30 seconds). When a
+        write collides, stale holds are expired at once and the write is tried once more.
         """
         _last_checked.set(None)
         try:
@@ -373,10 +373,9 @@ class Scheduler:
         if row["status"] == "expired" or row["hold_expires_at"] <= now:
             # The hold ran out: confirm only if the time is still free, and say so if not.
             service = (await self.catalogs.get(conn, tenant)).services[row["service_id"]]
-            refusal_target = row["starts_at"]
             try:
                 slot = await self._check_slot(
-                    conn, tenant, service, row["staff_id"] or "any", refusal_target, row["party_size"], now, False, exclude=row["id"]
+                    conn, tenant, service, row["staff_id"] or "any", row["starts_at"], row["party_size"], now, False, exclude=row["id"]
                 )
             except _Refused as refused:
                 refused.refusal = Refusal("hold_expired", "the hold expired and that time has been taken since")
