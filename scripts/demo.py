@@ -18,6 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 VAR = Path(os.environ.get("BOOKA_VAR_DIR") or ROOT / "var")
 SERVICES_PY = str(ROOT / ".venv/services/bin/python")
+RASA_PY = str(ROOT / ".venv/rasa/bin/python")
 
 
 @dataclass
@@ -29,8 +30,10 @@ class Process:
 
 def processes() -> list[Process]:
     port = os.environ.get("BOOKING_SERVICE_PORT", "8001")
+    duckling_port = os.environ.get("DUCKLING_PORT", "8000")
     return [
         Process("booking service", [SERVICES_PY, "-m", "booking_service", "serve"], f"http://127.0.0.1:{port}/api/ready"),
+        Process("duckling", [RASA_PY, "-m", "duckling_server"], f"http://127.0.0.1:{duckling_port}/api/ready"),
     ]
 
 
@@ -68,12 +71,14 @@ def banner() -> None:
 Booka is running (logs in var/logs/). Ctrl-C stops everything.
 
   Booking service  {base}       OpenAPI: {base}/openapi.json
+  Duckling         http://127.0.0.1:{os.environ.get("DUCKLING_PORT", "8000")}/parse   (dates and times, Duckling's HTTP contract)
   Internal token   {internal}
   Tenant tokens    {", ".join(f"{slug}: {token}" for slug, token in tokens.items()) or "(see var/tenant-tokens.json)"}
 
 Try it:
   curl -H "Authorization: Bearer {internal}" "{base}/v1/tenants"
   curl -H "Authorization: Bearer {internal}" "{base}/v1/tenants/bella-salon/availability?service=haircut&staff=any"
+  curl -d text="tomorrow at 5pm" -d tz=Europe/Lisbon -d locale=en_GB http://127.0.0.1:{os.environ.get("DUCKLING_PORT", "8000")}/parse
 """, flush=True)
 
 
