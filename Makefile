@@ -24,6 +24,7 @@ setup-services:
 
 setup-rasa:
 	@scripts/make-venv $(RASA) requirements/rasa.lock
+	@TF_CPP_MIN_LOG_LEVEL=3 $(RASA_PY) scripts/package_spacy_model.py
 
 migrate: setup-services
 	$(SVC_PY) -m booking_service migrate

@@ -24,3 +24,11 @@ def test_the_environments_are_pinned_to_their_lock_files():
         frozen = subprocess.run([str(ROOT / venv / "bin/python"), "-m", "pip", "freeze"], capture_output=True, text=True, timeout=120).stdout
         pinned = {line.strip().lower() for line in (ROOT / lock).read_text().splitlines() if "==" in line}
         assert pinned <= {line.strip().lower() for line in frozen.splitlines()}, venv
+
+
+def test_the_spacy_english_model_loads_by_its_own_name():
+    script = "import spacy; nlp = spacy.load('en_core_web_sm'); doc = nlp('Book Ana for Friday'); print(nlp.pipe_names, len(doc))"
+    result = subprocess.run([str(RASA_PY), "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                            env={"PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "'ner'" in result.stdout and result.stdout.strip().endswith("4")
