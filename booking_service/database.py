@@ -6,9 +6,11 @@ made inside the transaction cannot be raced.
 """
 from __future__ import annotations
 
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from booking_service.migrate import alembic_config
 from booking_service.settings import Settings, async_database_url, sync_database_url
 
 ALEMBIC_VERSION_TABLE = "booking_alembic_version"
@@ -77,13 +79,7 @@ class NotMigratedError(RuntimeError):
 
 def head_revision() -> str:
     """The newest Alembic revision shipped with this code."""
-    from alembic.config import Config
-    from alembic.script import ScriptDirectory
-
-    from booking_service.migrate import alembic_config
-
-    config: Config = alembic_config("sqlite://")
-    return ScriptDirectory.from_config(config).get_current_head() or ""
+    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head() or ""
 
 
 async def check_migrated(engine: AsyncEngine) -> None:

@@ -364,18 +364,16 @@ def check_start(query: SlotQuery, start: datetime, *, enforce_policy: bool = Tru
     for person in query.performers if query.performers is not None else [None]:
         busy = BusyIndex(person.busy if person else ())
         people.append((busy.booked_minutes(day_span), person.name if person else "", person.id if person else 0, person, busy))
-    working = taken = False
+    working = False
     for _, _, _, person, busy in sorted(people, key=lambda p: p[:3]):
         intervals = working_intervals(query, person.schedule if person else None, day)
         if not any(interval.contains(service) for interval in intervals):
             continue
         working = True
         if not busy.is_free(block):
-            taken = True
             continue
         resource = choose_resource(query, resources, block) if query.resources is not None else None
         if query.resources is not None and resource is None:
-            taken = True
             continue
         return make_slot(start, service.end, person, resource)
     if not working:

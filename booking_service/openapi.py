@@ -30,22 +30,27 @@ STATUS_TEXT = {200: "OK", 201: "Created", 204: "No content", 400: "Malformed req
                422: "Invalid input", 503: "Not ready"}
 
 
-def _openapi_path(path: str) -> tuple[str, list[str]]:
-    """aiohttp's `{name:regex}` placeholders as OpenAPI's `{name}`, with the names."""
-    names = re.findall(r"{(\w+)", path)
-    return re.sub(r"{(\w+):[^}]+}", r"{\1}", path), names
+def _openapi_path(path: str) -> tuple[str, list[dict[str, Any]]]:
+    """aiohttp's `{name:a|b}` placeholders as OpenAPI's `{name}`, with typed path parameters."""
+    parameters = []
+    for name, pattern in re.findall(r"{(\w+)(?::([^}]+))?}", path):
+        schema: dict[str, Any] = {"type": "string"}
+        if pattern and re.fullmatch(r"[\w-]+(\|[\w-]+)*", pattern):
+            schema["enum"] = pattern.split("|")
+        parameters.append({"name": name, "in": "path", "required": True, "schema": schema})
+    return re.sub(r"{(\w+):[^}]+}", r"{\1}", path), parameters
 
 
 def openapi_document(routes: Iterable[Any]) -> dict[str, Any]:
     components: dict[str, Any] = {"Error": ERROR_SCHEMA, "Slot": SLOT_SCHEMA}
     paths: dict[str, dict[str, Any]] = {}
     for route in routes:
-        path, names = _openapi_path(route.path)
+        path, path_parameters = _openapi_path(route.path)
         operation: dict[str, Any] = {
             "summary": route.summary,
             "tags": [route.tag],
             "operationId": route.handler.__name__,
-            "parameters": [{"name": n, "in": "path", "required": True, "schema": {"type": "string"}} for n in names]
+            "parameters": path_parameters
             + [{"name": n, "in": "query", "required": False, "description": d, "schema": {"type": "string"}} for n, d in route.query],
             "responses": {str(route.ok): {"description": STATUS_TEXT.get(route.ok, "OK")}},
         }

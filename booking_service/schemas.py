@@ -130,7 +130,14 @@ class ServiceCreate(Strict):
     def _needs_someone_or_something(self) -> "ServiceCreate":
         if not self.requires_staff and not self.resource_kind:
             raise ValueError("a service that needs no staff must name a resource_kind (e.g. 'table')")
+        check_start_window(self.earliest_start, self.latest_start)
         return self
+
+
+def check_start_window(earliest: time | None, latest: time | None) -> None:
+    """A time-of-day window must not be empty, or the service could never be booked."""
+    if earliest is not None and latest is not None and earliest > latest:
+        raise ValueError(f"earliest_start {earliest:%H:%M} is after latest_start {latest:%H:%M}")
 
 
 class ServiceUpdate(Strict):
@@ -147,6 +154,11 @@ class ServiceUpdate(Strict):
     latest_start: time | None = None
     active: bool | None = None
     staff_ids: list[int] | None = None
+
+    @model_validator(mode="after")
+    def _window(self) -> "ServiceUpdate":
+        check_start_window(self.earliest_start, self.latest_start)
+        return self
 
 
 class ResourceCreate(Strict):

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from tests.booking_service.helpers import Api, TenantSetup, booking_body, future_day, new_tenant
 
@@ -223,18 +225,18 @@ async def test_the_ics_link_works_without_a_token_and_a_forged_one_does_not(api:
 
 
 async def test_restaurant_tables_fit_the_party(api: Api):
-    _, _ = await api.call("POST", "/v1/tenants", {
-        "slug": (slug := f"r-{datetime.now().timestamp():.0f}-{id(api) % 10000}"), "name": "Tasca", "vertical": "restaurant",
-        "timezone": "Europe/London", "country": "GB", "currency": "GBP", "evolution_instance": slug, "min_notice_min": 0,
+    restaurant = TenantSetup(f"r-{uuid.uuid4().hex[:12]}", ZoneInfo("Europe/London"))
+    await api.call("POST", "/v1/tenants", {
+        "slug": restaurant.slug, "name": "Tasca", "vertical": "restaurant", "timezone": "Europe/London", "country": "GB",
+        "currency": "GBP", "evolution_instance": restaurant.slug, "min_notice_min": 0,
     }, expect=201)
-    base = f"/v1/tenants/{slug}"
+    base = restaurant.base
     await api.call("PUT", f"{base}/hours", {"hours": [{"weekday": d, "start": "18:00", "end": "23:00"} for d in range(7)]}, expect=200)
     for name, seats in (("T2", 2), ("T4", 4), ("T8", 8)):
         await api.call("POST", f"{base}/resources", {"name": name, "kind": "table", "capacity": seats}, expect=201)
     await api.call("POST", f"{base}/services", {"name": "Dinner", "duration_min": 120, "requires_staff": False,
                                                 "resource_kind": "table", "max_party_size": 8}, expect=201)
-    day = future_day(TenantSetup(slug, __import__("zoneinfo").ZoneInfo("Europe/London")).tz)
-    start = TenantSetup(slug, __import__("zoneinfo").ZoneInfo("Europe/London")).at(day, 20)
+    start = restaurant.at(future_day(restaurant.tz), 20)
     tables = []
     for n, party in enumerate((2, 2, 3)):
         body = {"service": "Dinner", "start": start, "party_size": party, "customer": {"phone": f"+4479460000{n:02d}"}}

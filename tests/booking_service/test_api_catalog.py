@@ -39,6 +39,12 @@ async def test_duplicate_names_and_foreign_ids_are_refused(api: Api, salon: Tena
     assert status == 422 and "staff_id" in error["fields"]
 
 
+async def test_an_empty_time_of_day_window_is_refused(api: Api, salon: TenantSetup):
+    body = {"name": "Late dinner", "duration_min": 60, "earliest_start": "21:00", "latest_start": "18:00"}
+    status, error = await api.call("POST", f"{salon.base}/services", body)
+    assert status == 422 and "after latest_start" in error["message"]
+
+
 async def test_hours_validation_is_readable(api: Api, salon: TenantSetup):
     status, error = await api.call("POST", f"{salon.base}/hours", {"weekday": 7, "start": "18:00", "end": "09:00"})
     assert status == 422 and "weekday" in error["fields"]

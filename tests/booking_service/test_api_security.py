@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from booking_service import tables as t
 from booking_service.database import make_sync_engine
+from booking_service.repository import sealed_context
 from tests.booking_service.helpers import Api, booking_body, future_day, new_tenant
 from tests.conftest import ROOT
 
@@ -84,7 +85,6 @@ def test_rotate_keys_reseals_every_value_and_data_stays_readable(sqlite_url, sec
 
     from booka_common.crypto import Keyring, generate_keyring_spec
     from booking_service.database import make_async_engine
-    from booking_service.keys import rotate_customer_keys
     from tests.conftest import make_settings
 
     newer = generate_keyring_spec()
@@ -116,7 +116,7 @@ def test_rotate_keys_reseals_every_value_and_data_stays_readable(sqlite_url, sec
         rows = [dict(r._mapping) for r in conn.execute(select(t.customers))]
     engine.dispose()
     assert rows and all(not keyring.needs_rotation(row["phone_enc"]) for row in rows)
-    opened = {keyring.decrypt(row["name_enc"], f"customers.name:{row['tenant_id']}") for row in rows if row["name_enc"]}
+    opened = {keyring.decrypt(row["name_enc"], sealed_context(row["tenant_id"], "name")) for row in rows if row["name_enc"]}
     assert "Old Key" in opened
 
 

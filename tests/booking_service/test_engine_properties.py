@@ -66,16 +66,15 @@ def inside_working_time(query: SlotQuery, performer: Performer, interval: Interv
     """Checked independently of the engine: minute by minute in wall-clock terms."""
     tz = query.tz
     moment = interval.start
+    def within(table, weekday: int, wall: time) -> bool:  # noqa: ANN001
+        return any(a <= wall < b for a, b in table.get(weekday, []))
+
     while moment < interval.end:
         local = moment.astimezone(tz)
-        wall = local.time().replace(tzinfo=None)
-
-        def within(table):
-            return any(a <= wall < b for a, b in table.get(local.weekday(), []))
-
-        if not (within(query.business.open) and within(performer.schedule.open)):
+        day, wall = local.weekday(), local.time().replace(tzinfo=None)
+        if not (within(query.business.open, day, wall) and within(performer.schedule.open, day, wall)):
             return False
-        if within(query.business.breaks) or within(performer.schedule.breaks):
+        if within(query.business.breaks, day, wall) or within(performer.schedule.breaks, day, wall):
             return False
         moment += timedelta(minutes=1)
     return True
