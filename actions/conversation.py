@@ -1,0 +1,92 @@
+"""Facts about the conversation an action needs: whose business, which customer, when.
+
+The tenant comes from the `tenant` slot (copied at session start from the channel's
+metadata, or from the sender id `<tenant>:<phone digits>` on channels without metadata).
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import datetime, timezone
+from typing import Any, Optional
+
+from rasa_sdk import Tracker
+
+SENDER = re.compile(r"^(?P<tenant>[a-z0-9-]{2,40}):(?P<contact>.+)$")
+
+
+def tenant_from_sender(sender_id: str) -> Optional[str]:
+    match = SENDER.match(sender_id or "")
+    return match.group("tenant") if match else None
+
+
+def tenant_of(tracker: Tracker) -> Optional[str]:
+    return tracker.get_slot("tenant") or tenant_from_sender(tracker.sender_id)
+
+
+def phone_of(tracker: Tracker) -> Optional[str]:
+    """The customer's phone in E.164, from metadata or the sender id; None for a non-phone id."""
+    metadata = latest_metadata(tracker)
+    digits = re.sub(r"\D", "", str(metadata.get("phone") or ""))
+    if not digits:
+        match = SENDER.match(tracker.sender_id or "")
+        contact = match.group("contact") if match else ""
+        digits = contact if contact.isdigit() else ""
+    return f"+{digits}" if 6 <= len(digits) <= 15 else None
+
+
+def latest_metadata(tracker: Tracker) -> dict[str, Any]:
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return event.get("metadata") or {}
+    return {}
+
+
+def message_time(tracker: Tracker) -> datetime:
+    """When the latest user message arrived (the reference time for "tomorrow")."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user" and event.get("timestamp"):
+            return datetime.fromtimestamp(float(event["timestamp"]), tz=timezone.utc)
+    return datetime.now(timezone.utc)
+
+
+def value_before_latest_message(tracker: Tracker, slot: str) -> Any:
+    """What `slot` held before the latest user message changed it."""
+    seen_user = False
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            seen_user = True
+        elif seen_user and event.get("event") == "slot" and event.get("name") == slot:
+            return event.get("value")
+    return None
+
+
+def latest_text(tracker: Tracker) -> str:
+    return (tracker.latest_message or {}).get("text") or ""
+
+
+def latest_entity_values(tracker: Tracker, entity: str) -> list[str]:
+    return [str(e.get("value")) for e in (tracker.latest_message or {}).get("entities", []) if e.get("entity") == entity]
+
+
+def last_time_message(tracker: Tracker) -> tuple[str, datetime]:
+    """The most recent user message with a date or time in it, and when it was sent."""
+    for event in reversed(tracker.events):
+        if event.get("event") != "user":
+            continue
+        entities = (event.get("parse_data") or {}).get("entities", [])
+        if any(e.get("entity") == "time" for e in entities):
+            return event.get("text") or "", datetime.fromtimestamp(float(event.get("timestamp") or 0), tz=timezone.utc)
+    return latest_text(tracker), message_time(tracker)
+
+
+def idempotency_key(tracker: Tracker, *parts: str) -> str:
+    """The same for every attempt within one run of the active form, so that retrying after a
+    timeout replays the first booking instead of making a second one; a new form run (a new
+    booking of the same time after cancelling) gets a new key."""
+    form_started = next(
+        (str(event.get("timestamp")) for event in reversed(tracker.events)
+         if event.get("event") == "active_loop" and event.get("name")),
+        "",
+    )
+    return hashlib.sha256("|".join([tracker.sender_id, form_started, *parts]).encode()).hexdigest()[:40]

@@ -1,0 +1,219 @@
+"""A customer's existing bookings: listing them, cancelling one, moving one.
+
+Both forms start by finding the customer's upcoming bookings (by the phone number of
+the conversation). With one booking it is chosen at once; with several the customer picks
+by number, service, person or day; with none the form ends and says so.
+"""
+from __future__ import annotations
+
+from abc import abstractmethod
+from datetime import datetime
+from typing import Any, Optional
+
+import structlog
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.booking_api import BOOKING_API, BookingRefused, BookingServiceUnavailable, SlotTaken, TenantNotFound
+from actions.booking_form import UNAVAILABLE, FormSupport, reset
+from actions.conversation import latest_entity_values, latest_text, message_time, phone_of, tenant_of
+from actions.formatting import describe_booking, format_when, numbered
+from actions.matching import normalise
+from actions.parsing import choice_index
+from actions.slot_finding import SlotFinding
+
+log = structlog.get_logger("actions.existing_bookings")
+
+NO_BOOKINGS = "none"
+EXISTING_SLOTS = ("booking_id", "listed_bookings", "confirmed", "booking_result", "time", "start", "offered_slots", "service", "staff", "party_size")
+
+
+async def upcoming(tracker: Tracker) -> Optional[list[dict[str, Any]]]:
+    """The customer's upcoming confirmed bookings, labelled for display; None without a phone number."""
+    phone = phone_of(tracker)
+    if phone is None:
+        return None
+    tenant = tenant_of(tracker)
+    locale = (await BOOKING_API.catalog(tenant)).tenant.get("locale", "en")
+    now = message_time(tracker)
+    bookings = await BOOKING_API.upcoming_bookings(tenant, phone, now.isoformat())
+    return [
+        {"id": b["id"], "label": describe_booking(b, locale, now), "start": b["start"], "service": b["service"]["name"],
+         "staff": (b.get("staff") or {}).get("name"), "party_size": b.get("party_size", 1)}
+        for b in bookings
+    ]
+
+
+def pick_booking(tracker: Tracker, listed: list[dict[str, Any]]) -> Optional[dict[str, Any]]:
+    """The listed booking the message points at: by number, service, person or day."""
+    index = choice_index(latest_text(tracker), len(listed))
+    if index is not None:
+        return listed[index]
+    words = normalise(latest_text(tracker))
+    for mention in latest_entity_values(tracker, "service") + latest_entity_values(tracker, "staff"):
+        hits = [b for b in listed if normalise(mention) in normalise(f"{b['service']} {b['staff'] or ''}")]
+        if len(hits) == 1:
+            return hits[0]
+    by_day = [b for b in listed if datetime.fromisoformat(b["start"]).strftime("%A").casefold() in words]
+    return by_day[0] if len(by_day) == 1 else None
+
+
+class ExistingBookingForm(FormSupport, FormValidationAction):
+    """Shared by the cancel and reschedule forms: choose which booking."""
+
+    @abstractmethod
+    def name(self) -> str:
+        """The validation action's name in the domain."""
+
+    async def required_slots(self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[str]:
+        return [] if tracker.get_slot("booking_id") == NO_BOOKINGS else domain_slots
+
+    async def get_validation_events(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
+        """Find which booking the customer means before validating the rest."""
+        chosen = await self.choose_booking(dispatcher, tracker)
+        tracker.slots.update(chosen)
+        return [SlotSet(name, value) for name, value in chosen.items()] + await super().get_validation_events(dispatcher, tracker, domain)
+
+    async def choose_booking(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> dict[str, Any]:
+        """Slots to set: the upcoming bookings once listed, and the one picked (at once when there is one)."""
+        if tracker.get_slot("booking_id"):
+            return {}
+        listed = tracker.get_slot("listed_bookings")
+        if listed is None:
+            listed = await upcoming(tracker)
+            if listed is None:
+                dispatcher.utter_message(text="Sorry, I can't see your phone number here, so I can't look up your bookings.")
+                return {"booking_id": NO_BOOKINGS, "listed_bookings": []}
+            if len(listed) <= 1:
+                return {"listed_bookings": listed, "booking_id": listed[0]["id"] if listed else NO_BOOKINGS, **self.chosen(listed[0] if listed else None)}
+            return {"listed_bookings": listed}
+        picked = pick_booking(tracker, listed)
+        return {"booking_id": picked["id"], **self.chosen(picked)} if picked else {}
+
+    def chosen(self, booking: Optional[dict[str, Any]]) -> dict[str, Any]:
+        """Extra slots to set once the booking is known."""
+        return {}
+
+
+class ValidateCancelForm(ExistingBookingForm):
+    def name(self) -> str:
+        return "validate_cancel_form"
+
+    async def validate_confirmed(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> dict[str, Any]:
+        if value is not True:
+            return {"confirmed": value}
+        tenant, booking_id = tenant_of(tracker), tracker.get_slot("booking_id")
+        try:
+            result = await BOOKING_API.cancel(tenant, booking_id, {"reason": "cancelled by the customer on WhatsApp", "channel": "whatsapp"})
+        except BookingServiceUnavailable:
+            dispatcher.utter_message(text="Sorry, I couldn't reach our booking system, so your booking is unchanged. Say \"yes\" to try again.")
+            return {"confirmed": None}
+        except BookingRefused as refused:
+            return {"confirmed": True, "booking_result": {"error": str(refused)}}
+        log.info("booking_cancelled", tenant=tenant, booking=booking_id)
+        return {"confirmed": True, "booking_result": result}
+
+
+class ValidateRescheduleForm(SlotFinding, ExistingBookingForm):
+    def name(self) -> str:
+        return "validate_reschedule_form"
+
+    async def start_target(self, tracker: Tracker) -> Optional[tuple[dict[str, Any], str]]:
+        if tracker.get_slot("booking_id") in (None, NO_BOOKINGS):
+            return None
+        catalog = await BOOKING_API.catalog(tenant_of(tracker))
+        service = catalog.service_by_name(tracker.get_slot("service"))
+        person = catalog.staff_by_name(tracker.get_slot("staff"))
+        return (service, str(person["id"]) if person else "any") if service else None
+
+    def chosen(self, booking: Optional[dict[str, Any]]) -> dict[str, Any]:
+        if booking is None:
+            return {}
+        return {"service": booking["service"], "staff": booking["staff"] or "any", "party_size": float(booking["party_size"])}
+
+    async def validate_confirmed(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> dict[str, Any]:
+        if value is not True:
+            return {"confirmed": value}
+        tenant, booking_id, start = tenant_of(tracker), tracker.get_slot("booking_id"), tracker.get_slot("start") or {}
+        body: dict[str, Any] = {"start": start.get("start"), "channel": "whatsapp"}
+        if start.get("staff"):
+            body["staff"] = start["staff"]["id"]
+        try:
+            result = await BOOKING_API.reschedule(tenant, booking_id, body)
+        except BookingServiceUnavailable:
+            dispatcher.utter_message(text="Sorry, I couldn't reach our booking system, so your booking is unchanged. Say \"yes\" to try again.")
+            return {"confirmed": None}
+        except SlotTaken as taken:
+            dispatcher.utter_message(text="Sorry, someone has just taken that time 😕 These are the nearest free ones:")
+            return {"confirmed": None, "start": None, "offered_slots": taken.alternatives or None, "time": tracker.get_slot("time") if taken.alternatives else None}
+        except BookingRefused as refused:
+            return {"confirmed": True, "booking_result": {"error": str(refused)}}
+        log.info("booking_rescheduled", tenant=tenant, booking=booking_id)
+        return {"confirmed": True, "booking_result": result}
+
+
+class ActionAskBookingId(Action):
+    def name(self) -> str:
+        return "action_ask_booking_id"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
+        listed = tracker.get_slot("listed_bookings") or []
+        dispatcher.utter_message(
+            text="Which booking?\n" + numbered([b["label"] for b in listed]),
+            buttons=[{"title": b["label"], "payload": str(n)} for n, b in enumerate(listed, start=1)],
+        )
+        return []
+
+
+class ActionFinishCancel(Action):
+    def name(self) -> str:
+        return "action_finish_cancel"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
+        dispatcher.utter_message(text=outcome_text(tracker, "cancelled"))
+        return reset(EXISTING_SLOTS)
+
+
+class ActionFinishReschedule(Action):
+    def name(self) -> str:
+        return "action_finish_reschedule"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
+        dispatcher.utter_message(text=outcome_text(tracker, "moved"))
+        return reset(EXISTING_SLOTS)
+
+
+def outcome_text(tracker: Tracker, verb: str) -> str:
+    """What the customer is told when a cancel or reschedule form ends."""
+    if tracker.get_slot("booking_id") in (None, NO_BOOKINGS):
+        return "You don't have any upcoming bookings with us. Would you like to book something?"
+    if tracker.get_slot("confirmed") is False:
+        return "OK, I've left your booking as it is."
+    result = tracker.get_slot("booking_result") or {}
+    if result.get("error"):
+        return f"Sorry, I couldn't do that: {result['error']}. Say \"talk to a person\" if you need the team to help."
+    if verb == "cancelled":
+        return f"Done — your {describe_booking(result, '')} is cancelled. Hope to see you another time! 👋"
+    start = datetime.fromisoformat(result["start"])
+    return f"Done ✅ Your {result['service']['name']} is now {format_when(start, '')}" + (
+        f" with {result['staff']['name']}" if result.get("staff") else "") + f".\n📅 Updated calendar file: {result['calendar']['ics']}"
+
+
+class ActionShowBookings(Action):
+    def name(self) -> str:
+        return "action_show_bookings"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
+        try:
+            listed = await upcoming(tracker)
+        except (BookingServiceUnavailable, TenantNotFound):
+            dispatcher.utter_message(text=UNAVAILABLE)
+            return []
+        if listed is None:
+            dispatcher.utter_message(text="Sorry, I can't see your phone number here, so I can't look up your bookings.")
+        elif not listed:
+            dispatcher.utter_message(text="You don't have any upcoming bookings with us. Would you like to book something?")
+        else:
+            dispatcher.utter_message(text="Your upcoming bookings:\n" + numbered([b["label"] for b in listed]) + "\n\nYou can ask me to move or cancel any of them.")
+        return []

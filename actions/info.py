@@ -1,0 +1,113 @@
+"""Answers about the business: greeting, services, prices, opening hours, address."""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any
+from urllib.parse import quote_plus
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.booking_api import BOOKING_API, BookingServiceUnavailable, Catalog, TenantNotFound
+from actions.booking_form import UNAVAILABLE
+from actions.conversation import latest_entity_values, latest_text, tenant_of
+from actions.formatting import service_price
+from actions.matching import match_catalog
+
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+class CatalogAction(Action, ABC):
+    """An action that answers from the tenant's catalog, or apologises when it cannot be read."""
+
+    @abstractmethod
+    def name(self) -> str:
+        """The action's name in the domain."""
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
+        try:
+            catalog = await BOOKING_API.catalog(tenant_of(tracker))
+        except (BookingServiceUnavailable, TenantNotFound):
+            dispatcher.utter_message(text=UNAVAILABLE)
+            return []
+        dispatcher.utter_message(text=self.answer(catalog, tracker))
+        return []
+
+    @abstractmethod
+    def answer(self, catalog: Catalog, tracker: Tracker) -> str:
+        """The reply, built from the catalog."""
+
+
+def service_line(service: dict[str, Any]) -> str:
+    price = service_price(service)
+    return f"• {service['name']} — {service['duration_min']} min" + (f", {price}" if price else "")
+
+
+class ActionGreet(CatalogAction):
+    def name(self) -> str:
+        return "action_greet"
+
+    def answer(self, catalog: Catalog, tracker: Tracker) -> str:
+        name = tracker.get_slot("customer_name")
+        hello = f"Hi {name.split()[0]}!" if name else "Hi!"
+        return (f"{hello} 👋 Welcome to {catalog.tenant['name']}. I can book, move or cancel appointments, "
+                "and tell you about our services, prices and opening hours. What can I do for you?")
+
+
+class ActionListServices(CatalogAction):
+    def name(self) -> str:
+        return "action_list_services"
+
+    def answer(self, catalog: Catalog, tracker: Tracker) -> str:
+        return "Here's what we offer:\n" + "\n".join(service_line(s) for s in catalog.services)
+
+
+class ActionTellPrice(CatalogAction):
+    def name(self) -> str:
+        return "action_tell_price"
+
+    def answer(self, catalog: Catalog, tracker: Tracker) -> str:
+        mentions = latest_entity_values(tracker, "service") or [latest_text(tracker)]
+        found: list[dict[str, Any]] = []
+        for mention in mentions:
+            found += [s for s in match_catalog(mention, catalog.services).items if s not in found]
+        if not found and tracker.get_slot("service"):
+            found = [s for s in catalog.services if s["name"] == tracker.get_slot("service")]
+        if not found:
+            return "Our prices:\n" + "\n".join(service_line(s) for s in catalog.services)
+        if len(found) == 1:
+            service = found[0]
+            price = service_price(service)
+            return f"{service['name']} is {price} and takes {service['duration_min']} minutes." if price else f"{service['name']} takes {service['duration_min']} minutes; ask us about the price."
+        return "\n".join(service_line(s) for s in found)
+
+
+def opening_lines(hours: list[dict[str, Any]]) -> list[str]:
+    """One line per weekday from the business's own hours (staff-less rows), breaks left out."""
+    lines = []
+    for day, name in enumerate(WEEKDAYS):
+        spans = sorted((row["start"], row["end"]) for row in hours
+                       if row.get("staff_id") is None and row["weekday"] == day and row.get("kind", "open") == "open")
+        lines.append(f"{name}: " + (", ".join(f"{a}–{b}" for a, b in spans) if spans else "closed"))
+    return lines
+
+
+class ActionTellOpeningHours(CatalogAction):
+    def name(self) -> str:
+        return "action_tell_opening_hours"
+
+    def answer(self, catalog: Catalog, tracker: Tracker) -> str:
+        return f"Our opening hours ({catalog.tenant['timezone'].split('/')[-1].replace('_', ' ')} time):\n" + "\n".join(opening_lines(catalog.hours))
+
+
+class ActionTellLocation(CatalogAction):
+    def name(self) -> str:
+        return "action_tell_location"
+
+    def answer(self, catalog: Catalog, tracker: Tracker) -> str:
+        address, phone = catalog.tenant.get("address"), catalog.tenant.get("phone")
+        if not address:
+            return f"Please call us on {phone} for directions." if phone else "Sorry, I don't have our address to hand. Say \"talk to a person\" and the team will tell you."
+        text = f"📍 {catalog.tenant['name']}, {address}\nMap: https://www.google.com/maps/search/?api=1&query={quote_plus(address)}"
+        return text + (f"\n📞 {phone}" if phone else "")

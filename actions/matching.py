@@ -1,0 +1,74 @@
+"""Matching what a customer typed to a tenant's catalog (services, staff) with rapidfuzz.
+
+The NLU model is shared by every business, so it only marks *where* a service or a person
+is mentioned; which of this tenant's services it means is decided here, on names and
+aliases, tolerant of typos ("haricut") and partial names ("Dr Chen").
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+from rapidfuzz import fuzz, process
+
+ANYONE = re.compile(
+    r"\b(any(one|body| one|1)?|whoever|who ever|no preference|no pref|don'?t mind|dont care|don'?t care|"
+    r"doesn'?t matter|does not matter|not fussed|first available|either|whoever'?s free|up to you)\b",
+    re.I,
+)
+
+
+@dataclass
+class CatalogMatch:
+    """The catalog items a text matches best: one (a clear match), several (ask), or none."""
+
+    items: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def unique(self) -> Optional[dict[str, Any]]:
+        return self.items[0] if len(self.items) == 1 else None
+
+
+def normalise(text: str) -> str:
+    """Lowercase, accents and punctuation removed ("João" and "joao" compare equal)."""
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9 ]+", " ", text.casefold()).strip()
+
+
+def match_catalog(text: str, items: list[dict[str, Any]], threshold: float = 80, margin: float = 6) -> CatalogMatch:
+    """Items whose name or alias matches `text`; several when the best ones are too close to call."""
+    query = normalise(text)
+    if not query or not items:
+        return CatalogMatch()
+    choices: dict[str, int] = {}
+    for index, item in enumerate(items):
+        for name in [item["name"], *(item.get("aliases") or [])]:
+            choices.setdefault(normalise(name), index)
+    exact = [index for name, index in choices.items() if name == query]
+    if exact:
+        return CatalogMatch([items[exact[0]]])
+    scored: dict[int, float] = {}
+    for name, score, _ in process.extract(query, list(choices), scorer=_score, limit=None):
+        index = choices[name]
+        scored[index] = max(scored.get(index, 0), score)
+    ranked = sorted(scored.items(), key=lambda pair: -pair[1])
+    if not ranked or ranked[0][1] < threshold:
+        return CatalogMatch()
+    best = ranked[0][1]
+    return CatalogMatch([items[index] for index, score in ranked if score >= best - margin and score >= threshold])
+
+
+def _score(query: str, name: str, **_: Any) -> float:
+    """Whole-name similarity, or the name found inside a longer message ("a haircut please")."""
+    whole = fuzz.WRatio(query, name)
+    if len(name) >= 4 and re.search(rf"\b{re.escape(name)}\b", query):
+        return max(whole, 95.0)
+    inside = fuzz.partial_ratio(name, query) if len(name) >= 4 and len(query) > len(name) else 0
+    return max(whole, inside - 3)
+
+
+def wants_anyone(text: str) -> bool:
+    """Whether the customer has no preference of person ("anyone", "don't mind")."""
+    return bool(ANYONE.search(text or ""))
