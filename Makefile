@@ -7,15 +7,23 @@ SVC := .venv/services
 RASA := .venv/rasa
 SVC_PY := $(SVC)/bin/python
 RASA_PY := $(RASA)/bin/python
+# The Rasa CLI on the project's own layout: domain and data under bot/, config at the root.
+RASA_CLI := TF_CPP_MIN_LOG_LEVEL=3 RASA_TELEMETRY_ENABLED=false $(RASA)/bin/rasa
+RASA_PROJECT := --domain bot/domain.yml --config config.yml
 
-.PHONY: help setup setup-services setup-rasa demo test test-fast bench migrate seed services-up clean
+.PHONY: help setup setup-services setup-rasa demo test test-fast bench migrate seed services-up clean \
+        train validate rasa-test nlu-report actions
 
 help:
 	@echo "make demo    set up, seed and run Booka locally (embedded SQLite; DATABASE_URL for PostgreSQL)"
 	@echo "make test    set up and run every test (needs PostgreSQL and Redis on 127.0.0.1)"
-	@echo "make bench   performance figures of the booking service (PostgreSQL)"
+	@echo "make bench   performance figures of the booking service and the assistant (PostgreSQL)"
 	@echo "make setup   build both virtual environments (.venv/services, .venv/rasa)"
 	@echo "make migrate / make seed   bring the database to the newest schema / add the demo tenants"
+	@echo "make train   train the Rasa model into models/ (skipped when data and config are unchanged)"
+	@echo "make validate      rasa data validate: domain, NLU data, rules and stories agree"
+	@echo "make rasa-test     run the test conversations in bot/tests/ (rasa test, must be 100%)"
+	@echo "make nlu-report    5-fold cross-validation; intent and entity F1 (reports/ is not committed)"
 
 setup: setup-services setup-rasa
 
@@ -32,19 +40,33 @@ migrate: setup-services
 seed: migrate
 	$(SVC_PY) -m booking_service seed
 
-demo: setup seed
+demo: setup seed train
 	@scripts/demo
 
-test: setup
+test: setup train
 	@scripts/services-up
-	$(SVC_PY) -m pytest tests
+	$(RASA_PY) -m pytest --noconftest -p no:cacheprovider -W ignore::pytest.PytestConfigWarning -q tests/assistant_unit
+	$(SVC_PY) -m pytest tests --ignore=tests/assistant_unit
+
+train: setup-rasa
+	$(RASA_CLI) train $(RASA_PROJECT) --data bot/data --out models
+
+validate: setup-rasa
+	$(RASA_CLI) data validate $(RASA_PROJECT) --data bot/data --fail-on-warnings
+
+rasa-test: train
+	$(RASA_PY) scripts/rasa_test.py
+
+nlu-report: setup-rasa
+	$(RASA_PY) scripts/nlu_report.py
 
 test-fast: setup-services
-	$(SVC_PY) -m pytest tests -m "not slow"
+	$(SVC_PY) -m pytest tests -m "not slow" --ignore=tests/assistant_unit
 
-bench: setup-services
+bench: setup train
 	@scripts/services-up
 	$(SVC_PY) bench/booking_bench.py
+	$(SVC_PY) bench/assistant_bench.py
 
 clean:
 	rm -rf .venv var .pytest_cache .hypothesis

@@ -15,45 +15,25 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.booking_api import (
-    BOOKING_API, BookingRefused, BookingServiceUnavailable, Catalog, SlotTaken, TenantNotFound,
-)
+from actions.base import FormSupport, ResilientAction, reset
+from actions.booking_api import BOOKING_API, BookingRefused, BookingServiceUnavailable, Catalog, SlotTaken
 from actions.conversation import idempotency_key, latest_text, message_time, phone_of, tenant_of, value_before_latest_message
 from actions.formatting import describe_slot, format_when, service_price
-from actions.matching import match_catalog, wants_anyone
+from actions.matching import match_catalog, mentioned_in, wants_anyone
 from actions.parsing import clean_name, party_size
 from actions.replies import ActionAskTime
 from actions.slot_finding import SlotFinding, offers_message
 
 log = structlog.get_logger("actions.booking")
 
+SCANNED_INTENTS = ("book_appointment", "check_availability", "inform")
 BOOKING_SLOTS = ("service", "staff", "party_size", "time", "start", "offered_slots", "confirmed", "browsing", "booking_result")
-UNAVAILABLE = "Sorry, I can't reach our booking system right now 😕 Nothing has changed. Please try again in a moment."
-
-
-def reset(names: tuple[str, ...]) -> list[EventType]:
-    return [SlotSet(name, None) for name in names]
-
-
-class FormSupport:
-    """What every Booka form validator shares: the catalog, and a polite answer when a service is down."""
-
-    async def catalog_for(self, tracker: Tracker) -> Catalog:
-        return await BOOKING_API.catalog(tenant_of(tracker))
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
-        try:
-            return await super().run(dispatcher, tracker, domain)  # type: ignore[misc]
-        except (BookingServiceUnavailable, TenantNotFound):
-            dispatcher.utter_message(text=UNAVAILABLE)
-            requested = tracker.get_slot("requested_slot")
-            unchecked = [SlotSet(name, None) for name in tracker.slots_to_validate()]
-            return [*unchecked, SlotSet("requested_slot", requested)]
-
-
 class ValidateBookingForm(SlotFinding, FormSupport, FormValidationAction):
     def name(self) -> str:
         return "validate_booking_form"
+
+    async def catalog_for(self, tracker: Tracker) -> Catalog:
+        return await BOOKING_API.catalog(tenant_of(tracker))
 
     async def required_slots(self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[str]:
         service = (await self.catalog_for(tracker)).service_by_name(tracker.get_slot("service"))
@@ -63,6 +43,26 @@ class ValidateBookingForm(SlotFinding, FormSupport, FormValidationAction):
         if service is not None and service.get("max_party_size", 1) > 1:
             slots.append("party_size")
         return slots + ["time", "start", "customer_name", "confirmed"]
+
+    async def get_validation_events(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
+        """Names of services and staff the NLU model did not mark are still found in the message."""
+        found = await self.mentions_in_message(dispatcher, tracker, domain)
+        return [SlotSet(name, value) for name, value in found.items()] + await super().get_validation_events(dispatcher, tracker, domain)
+
+    async def mentions_in_message(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> dict[str, Any]:
+        intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
+        if tracker.get_slot("requested_slot") == "customer_name" or intent not in SCANNED_INTENTS:
+            return {}
+        catalog, text, found = await self.catalog_for(tracker), latest_text(tracker), {}
+        services = mentioned_in(text, catalog.services)
+        if tracker.get_slot("service") is None and len(services) == 1:
+            found.update(await self.validate_service(services[0]["name"], dispatcher, tracker, domain))
+            tracker.slots.update(found)
+        people = mentioned_in(text, catalog.staff)
+        if tracker.get_slot("staff") is None and len(people) == 1:
+            found.update(await self.validate_staff(people[0]["name"], dispatcher, tracker, domain))
+            tracker.slots.update(found)
+        return found
 
     async def start_target(self, tracker: Tracker) -> Optional[tuple[dict[str, Any], str]]:
         catalog = await self.catalog_for(tracker)
@@ -222,16 +222,12 @@ def _party_from_message(tracker: Tracker) -> list[EventType]:
     return [SlotSet("party_size", float(size))] if size else []
 
 
-class ActionAskService(Action):
+class ActionAskService(ResilientAction):
     def name(self) -> str:
         return "action_ask_service"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
-        try:
-            services = (await BOOKING_API.catalog(tenant_of(tracker))).services
-        except (BookingServiceUnavailable, TenantNotFound):
-            dispatcher.utter_message(text="What would you like to book?")
-            return []
+    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
+        services = (await BOOKING_API.catalog(tenant_of(tracker))).services
         dispatcher.utter_message(
             text="What would you like to book?\n" + "\n".join(f"• {s['name']} ({service_price(s) or 'ask us'})" for s in services),
             buttons=[{"title": s["name"], "payload": f'/inform{{"service": "{s["name"]}"}}'} for s in services[:10]],
@@ -239,11 +235,11 @@ class ActionAskService(Action):
         return []
 
 
-class ActionAskStaff(Action):
+class ActionAskStaff(ResilientAction):
     def name(self) -> str:
         return "action_ask_staff"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
+    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
         catalog = await BOOKING_API.catalog(tenant_of(tracker))
         service = catalog.service_by_name(tracker.get_slot("service"))
         people = catalog.staff_for(service) if service else catalog.staff
@@ -254,13 +250,13 @@ class ActionAskStaff(Action):
         return []
 
 
-class ActionAskStart(Action):
+class ActionAskStart(ResilientAction):
     """Show the offered times; without offers, ask for a day and time."""
 
     def name(self) -> str:
         return "action_ask_start"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
+    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
         offers = tracker.get_slot("offered_slots") or []
         if not offers:
             return await ActionAskTime().run(dispatcher, tracker, domain)
@@ -270,13 +266,13 @@ class ActionAskStart(Action):
         return []
 
 
-class ActionAskConfirmed(Action):
+class ActionAskConfirmed(ResilientAction):
     """Read back what will happen and ask for an explicit yes, for whichever form is active."""
 
     def name(self) -> str:
         return "action_ask_confirmed"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
+    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
         catalog = await BOOKING_API.catalog(tenant_of(tracker))
         locale, now = catalog.tenant.get("locale", "en"), message_time(tracker)
         form = (tracker.active_loop or {}).get("name")
@@ -308,13 +304,13 @@ def _listed(tracker: Tracker) -> dict[str, Any]:
     return next((b for b in tracker.get_slot("listed_bookings") or [] if b["id"] == wanted), {"label": "booking"})
 
 
-class ActionFinishBooking(Action):
+class ActionFinishBooking(ResilientAction):
     """After the form: confirm what was booked, with the calendar link, and forget the form's slots."""
 
     def name(self) -> str:
         return "action_finish_booking"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
+    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
         booking: Optional[dict[str, Any]] = tracker.get_slot("booking_result")
         if not booking or not booking.get("id"):
             dispatcher.utter_message(text="Sorry, something went wrong and nothing was booked. Shall we try again?")

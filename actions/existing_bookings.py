@@ -11,12 +11,12 @@ from datetime import datetime
 from typing import Any, Optional
 
 import structlog
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.booking_api import BOOKING_API, BookingRefused, BookingServiceUnavailable, SlotTaken, TenantNotFound
-from actions.booking_form import UNAVAILABLE, FormSupport, reset
+from actions.base import FormSupport, ResilientAction, reset
+from actions.booking_api import BOOKING_API, BookingRefused, BookingServiceUnavailable, SlotTaken
 from actions.conversation import latest_entity_values, latest_text, message_time, phone_of, tenant_of
 from actions.formatting import describe_booking, format_when, numbered
 from actions.matching import normalise
@@ -153,11 +153,11 @@ class ValidateRescheduleForm(SlotFinding, ExistingBookingForm):
         return {"confirmed": True, "booking_result": result}
 
 
-class ActionAskBookingId(Action):
+class ActionAskBookingId(ResilientAction):
     def name(self) -> str:
         return "action_ask_booking_id"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
+    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
         listed = tracker.get_slot("listed_bookings") or []
         dispatcher.utter_message(
             text="Which booking?\n" + numbered([b["label"] for b in listed]),
@@ -166,20 +166,20 @@ class ActionAskBookingId(Action):
         return []
 
 
-class ActionFinishCancel(Action):
+class ActionFinishCancel(ResilientAction):
     def name(self) -> str:
         return "action_finish_cancel"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
+    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
         dispatcher.utter_message(text=outcome_text(tracker, "cancelled"))
         return reset(EXISTING_SLOTS)
 
 
-class ActionFinishReschedule(Action):
+class ActionFinishReschedule(ResilientAction):
     def name(self) -> str:
         return "action_finish_reschedule"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
+    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
         dispatcher.utter_message(text=outcome_text(tracker, "moved"))
         return reset(EXISTING_SLOTS)
 
@@ -200,16 +200,12 @@ def outcome_text(tracker: Tracker, verb: str) -> str:
         f" with {result['staff']['name']}" if result.get("staff") else "") + f".\n📅 Updated calendar file: {result['calendar']['ics']}"
 
 
-class ActionShowBookings(Action):
+class ActionShowBookings(ResilientAction):
     def name(self) -> str:
         return "action_show_bookings"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
-        try:
-            listed = await upcoming(tracker)
-        except (BookingServiceUnavailable, TenantNotFound):
-            dispatcher.utter_message(text=UNAVAILABLE)
-            return []
+    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
+        listed = await upcoming(tracker)
         if listed is None:
             dispatcher.utter_message(text="Sorry, I can't see your phone number here, so I can't look up your bookings.")
         elif not listed:

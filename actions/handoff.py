@@ -11,10 +11,11 @@ import time
 
 import structlog
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ActiveLoop, EventType, SlotSet
+from rasa_sdk.events import ActiveLoop, EventType, SlotSet, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.booking_form import BOOKING_SLOTS, reset
+from actions.base import reset
+from actions.booking_form import BOOKING_SLOTS
 from actions.conversation import tenant_of
 from actions.existing_bookings import EXISTING_SLOTS
 from actions.settings import SETTINGS
@@ -54,7 +55,7 @@ class ActionHandleFallback(Action):
             )
         else:
             dispatcher.utter_message(text="Sorry, I didn't quite understand. Could you say that another way? I can book, move or cancel appointments and answer questions about us.")
-        return []
+        return [UserUtteranceReverted()]  # as Rasa's own fallback: forget the message, keep any form waiting
 
 
 FORM_HINTS = {

@@ -5,12 +5,12 @@ from abc import ABC, abstractmethod
 from typing import Any
 from urllib.parse import quote_plus
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.booking_api import BOOKING_API, BookingServiceUnavailable, Catalog, TenantNotFound
-from actions.booking_form import UNAVAILABLE
+from actions.base import ResilientAction
+from actions.booking_api import BOOKING_API, Catalog
 from actions.conversation import latest_entity_values, latest_text, tenant_of
 from actions.formatting import service_price
 from actions.matching import match_catalog
@@ -18,20 +18,11 @@ from actions.matching import match_catalog
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
-class CatalogAction(Action, ABC):
-    """An action that answers from the tenant's catalog, or apologises when it cannot be read."""
+class CatalogAction(ResilientAction, ABC):
+    """An action that answers from the tenant's catalog."""
 
-    @abstractmethod
-    def name(self) -> str:
-        """The action's name in the domain."""
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
-        try:
-            catalog = await BOOKING_API.catalog(tenant_of(tracker))
-        except (BookingServiceUnavailable, TenantNotFound):
-            dispatcher.utter_message(text=UNAVAILABLE)
-            return []
-        dispatcher.utter_message(text=self.answer(catalog, tracker))
+    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
+        dispatcher.utter_message(text=self.answer(await BOOKING_API.catalog(tenant_of(tracker)), tracker))
         return []
 
     @abstractmethod

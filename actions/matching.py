@@ -69,6 +69,21 @@ def _score(query: str, name: str, **_: Any) -> float:
     return max(whole, inside - 3)
 
 
+def mentioned_in(text: str, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Items whose exact name or alias appears as whole words in `text` (no fuzziness: this
+    reads whole messages in which the NLU model found no entity). A mention inside a longer
+    one does not count: "gel nails" is Gel nails, not also the "nails" of Manicure."""
+    words = f" {normalise(text)} "
+    hits: dict[int, str] = {}
+    for index, item in enumerate(items):
+        names = [normalise(name) for name in [item["name"], *(item.get("aliases") or [])]]
+        found = [name for name in names if name and f" {name} " in words]
+        if found:
+            hits[index] = max(found, key=len)
+    return [items[index] for index, phrase in hits.items()
+            if not any(phrase != other and f" {phrase} " in f" {other} " for other in hits.values())]
+
+
 def wants_anyone(text: str) -> bool:
     """Whether the customer has no preference of person ("anyone", "don't mind")."""
     return bool(ANYONE.search(text or ""))

@@ -16,7 +16,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.booking_api import BOOKING_API, Catalog
-from actions.conversation import last_time_message, latest_text, message_time, tenant_of
+from actions.conversation import last_time_message, latest_text, message_time, tenant_of, value_before_latest_message
 from actions.formatting import describe_slot, format_time
 from actions.parsing import TimeRequest, choice_index, resolve_time
 
@@ -52,8 +52,9 @@ class SlotFinding:
     async def validate_time(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> dict[str, Any]:
         if TimeRequest.from_slot(value) is not None:
             return {"time": value}
-        if tracker.get_slot("start") and choice_index(latest_text(tracker), OFFER_COUNT) is not None:
-            return {}  # "the second one" picked an offer; Duckling's reading of it as a date is not meant
+        if tracker.get_slot("requested_slot") in ("start", "booking_id") and choice_index(latest_text(tracker), OFFER_COUNT) is not None:
+            # "the first one" picked from a list; Duckling's reading of it as the 1st of the month is not meant
+            return {"time": value_before_latest_message(tracker, "time")}
         catalog = await BOOKING_API.catalog(tenant_of(tracker))
         text, sent_at = last_time_message(tracker)
         request = await resolve_time(text, catalog.tenant["timezone"], sent_at, opening_hour(catalog))

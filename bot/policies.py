@@ -1,4 +1,9 @@
-"""The conversation gate: decides, before the dialogue policies, whether the bot speaks.
+"""Two fixed-decision policies that run before the learned ones.
+
+ConversationGatePolicy decides whether the bot speaks at all; NameAnswerPolicy keeps a
+customer's name from being mistaken for a request.
+
+The conversation gate
 
 It overrides the learned policies in the few situations where the right answer never
 depends on the conversation so far:
@@ -10,6 +15,7 @@ Everywhere else it abstains, so rules, memoization and TED decide as usual.
 """
 from __future__ import annotations
 
+import re
 from typing import Any, Dict, List, Optional, Text
 
 from rasa.core.policies.policy import Policy, PolicyPrediction
@@ -20,19 +26,11 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
-GATE_ACTIONS = ("action_reply_unknown_tenant", "action_reply_no_text", "action_reply_too_long")
-
-
-@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=True)
-class ConversationGatePolicy(Policy):
-    """Predicts with certainty when the bot must stay silent or give a fixed answer."""
-
-    @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
-        return {"priority": 7, "max_message_chars": 1500}
+class FixedDecisionPolicy(Policy):
+    """A policy with nothing to learn: it names one action with certainty, or abstains."""
 
     def train(self, training_trackers: List[TrackerWithCachedStates], domain: Domain, **kwargs: Any) -> Resource:
-        """Nothing to learn: the gate is a fixed decision on the tracker's state."""
+        """Nothing to learn: the decision is a fixed function of the tracker."""
         return self._resource
 
     def predict_action_probabilities(
@@ -43,13 +41,28 @@ class ConversationGatePolicy(Policy):
         **kwargs: Any,
     ) -> PolicyPrediction:
         probabilities = self._default_predictions(domain)
-        action = self.gate_action(tracker)
+        action = self.decide(tracker)
         if action is not None and action in domain.action_names_or_texts:
             probabilities[domain.index_for_action(action)] = 1.0
         return self._prediction(probabilities)
 
-    def gate_action(self, tracker: DialogueStateTracker) -> Optional[Text]:
-        """The action the gate insists on next, or None to let the other policies decide."""
+    def decide(self, tracker: DialogueStateTracker) -> Optional[Text]:
+        """The action to take next, or None to let the other policies decide."""
+        raise NotImplementedError
+
+
+GATE_ACTIONS = ("action_reply_unknown_tenant", "action_reply_no_text", "action_reply_too_long")
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=True)
+class ConversationGatePolicy(FixedDecisionPolicy):
+    """Predicts with certainty when the bot must stay silent or give a fixed answer."""
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {"priority": 7, "max_message_chars": 1500}
+
+    def decide(self, tracker: DialogueStateTracker) -> Optional[Text]:
         if tracker.latest_action_name in GATE_ACTIONS:
             return ACTION_LISTEN_NAME
         if tracker.latest_action_name != ACTION_LISTEN_NAME or tracker.latest_message is None:
@@ -68,3 +81,35 @@ class ConversationGatePolicy(Policy):
         if len(text) > self.config["max_message_chars"]:
             return "action_reply_too_long"
         return None
+
+
+NAME_LIKE = re.compile(r"[^\W\d_](?:[^\W\d_]|['’. -]){0,40}")
+NAME_INTENTS = ("inform", "affirm", "deny", "greet", "thank", "goodbye", "out_of_scope", "nlu_fallback")
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=True)
+class NameAnswerPolicy(FixedDecisionPolicy):
+    """Sends a short, name-like answer to the form that asked for a name.
+
+    Names are open-ended: "Maya" reads like "maybe" (stop), "Kim Lee" like "k" (affirm).
+    When a form has just asked for a free-text slot and the answer looks like a name, the
+    answer goes to the form unless the NLU model is sure it is a request (a digression,
+    stopping, a person).
+    """
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {"priority": 7, "free_text_slots": ["customer_name"], "sure": 0.9}
+
+    def decide(self, tracker: DialogueStateTracker) -> Optional[Text]:
+        return tracker.active_loop_name if tracker.active_loop_name and self.answers_free_text_question(tracker) else None
+
+    def answers_free_text_question(self, tracker: DialogueStateTracker) -> bool:
+        if tracker.latest_action_name != ACTION_LISTEN_NAME or tracker.get_slot("requested_slot") not in self.config["free_text_slots"]:
+            return False
+        message = tracker.latest_message
+        text = (message.text or "").strip() if message else ""
+        if not NAME_LIKE.fullmatch(text) or len(text.split()) > 4:
+            return False
+        intent = message.intent or {}
+        return intent.get("name") in NAME_INTENTS or (intent.get("confidence") or 0) < self.config["sure"]

@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 VAR = Path(os.environ.get("BOOKA_VAR_DIR") or ROOT / "var")
 SERVICES_PY = str(ROOT / ".venv/services/bin/python")
 RASA_PY = str(ROOT / ".venv/rasa/bin/python")
+RASA_URL = f"http://127.0.0.1:{os.environ.get('RASA_PORT', '5005')}"
 
 
 @dataclass
@@ -34,6 +35,8 @@ def processes() -> list[Process]:
     return [
         Process("booking service", [SERVICES_PY, "-m", "booking_service", "serve"], f"http://127.0.0.1:{port}/api/ready"),
         Process("duckling", [RASA_PY, "-m", "duckling_server"], f"http://127.0.0.1:{duckling_port}/api/ready"),
+        Process("action server", [RASA_PY, "-m", "actions"], f"http://127.0.0.1:{os.environ.get('ACTIONS_PORT', '5055')}/api/ready"),
+        Process("rasa", [RASA_PY, "scripts/run_rasa.py"], f"{RASA_URL}/status"),
     ]
 
 
@@ -45,7 +48,7 @@ def is_ready(url: str) -> bool:
         return False
 
 
-def wait_ready(started: list[tuple[Process, subprocess.Popen]], timeout: float = 180) -> None:
+def wait_ready(started: list[tuple[Process, subprocess.Popen]], timeout: float = 300) -> None:
     deadline = time.monotonic() + timeout
     pending = {p.name for p, _ in started}
     while pending:
@@ -70,12 +73,17 @@ def banner() -> None:
     print(f"""
 Booka is running (logs in var/logs/). Ctrl-C stops everything.
 
+  Assistant (Rasa) {RASA_URL}   REST channel: {RASA_URL}/webhooks/rest/webhook
   Booking service  {base}       OpenAPI: {base}/openapi.json
   Duckling         http://127.0.0.1:{os.environ.get("DUCKLING_PORT", "8000")}/parse   (dates and times, Duckling's HTTP contract)
   Internal token   {internal}
   Tenant tokens    {", ".join(f"{slug}: {token}" for slug, token in tokens.items()) or "(see var/tenant-tokens.json)"}
 
-Try it:
+Talk to the bot as a customer of the demo salon (sender = <tenant>:<phone digits>):
+  curl -s {RASA_URL}/webhooks/rest/webhook -H 'Content-Type: application/json' \\
+       -d '{{"sender": "bella-salon:351912345678", "message": "can I get a haircut with Ana on Friday at 5?"}}'
+
+Try the booking service:
   curl -H "Authorization: Bearer {internal}" "{base}/v1/tenants"
   curl -H "Authorization: Bearer {internal}" "{base}/v1/tenants/bella-salon/availability?service=haircut&staff=any"
   curl -d text="tomorrow at 5pm" -d tz=Europe/Lisbon -d locale=en_GB http://127.0.0.1:{os.environ.get("DUCKLING_PORT", "8000")}/parse

@@ -1,0 +1,50 @@
+"""What Booka's actions share: a polite answer when the booking service cannot be reached,
+for plain actions and for form validation alike, and resetting slots."""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.booking_api import BookingServiceUnavailable, TenantNotFound
+
+UNAVAILABLE = "Sorry, I can't reach our booking system right now 😕 Nothing has changed. Please try again in a moment."
+SERVICE_FAILURES = (BookingServiceUnavailable, TenantNotFound)
+
+
+def reset(names: tuple[str, ...]) -> list[EventType]:
+    return [SlotSet(name, None) for name in names]
+
+
+class ResilientAction(Action, ABC):
+    """An action that apologises instead of failing when the booking service is down or slow."""
+
+    @abstractmethod
+    def name(self) -> str:
+        """The action's name in the domain."""
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
+        try:
+            return await self.act(dispatcher, tracker, domain)
+        except SERVICE_FAILURES:
+            dispatcher.utter_message(text=UNAVAILABLE)
+            return []
+
+    @abstractmethod
+    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
+        """The action itself."""
+
+
+class FormSupport:
+    """Mixin for form validators: on a service failure, apologise and ask the same question again,
+    dropping only this turn's unchecked answers."""
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
+        try:
+            return await super().run(dispatcher, tracker, domain)  # type: ignore[misc]
+        except SERVICE_FAILURES:
+            dispatcher.utter_message(text=UNAVAILABLE)
+            unchecked = [SlotSet(name, None) for name in tracker.slots_to_validate()]
+            return [*unchecked, SlotSet("requested_slot", tracker.get_slot("requested_slot"))]

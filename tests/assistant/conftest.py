@@ -1,0 +1,71 @@
+"""The conversational stack for the assistant's integration tests: started once per run.
+
+The model is trained once per run (or reused when data and config are unchanged); the
+booking service runs on this run's PostgreSQL database with the demo tenants seeded, plus
+a tenant in Auckland that is open every day, so date tests do not depend on the weekday.
+"""
+from __future__ import annotations
+
+import subprocess
+import sys
+import uuid
+from datetime import datetime, timedelta
+from typing import Iterator
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from tests.assistant.stack import ROOT, Stack, latest_model
+from tests.conftest import free_port
+
+AUCKLAND = ZoneInfo("Pacific/Auckland")
+
+
+@pytest.fixture(scope="session")
+def stack(postgres_url: str, secret_spec: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    workdir = tmp_path_factory.mktemp("assistant")
+    model = latest_model()
+    running = Stack(postgres_url, secret_spec, workdir, {name: free_port() for name in ("booking", "duckling", "actions", "rasa")},
+                    extra_env={"ACTIONS_HTTP_TIMEOUT_S": "2", "ACTIONS_CATALOG_TTL_S": "600"})
+    subprocess.run([sys.executable, "-m", "booking_service", "seed"], cwd=ROOT, env=running.env(), check=True, capture_output=True)
+    try:
+        yield running.start(model)
+    finally:
+        running.stop()
+
+
+@pytest.fixture
+def kiwi(stack: Stack) -> str:
+    """A new salon in Auckland for each test, open 09:00-19:00 every day: Ana and Bruno,
+    Haircut (both) and Colour (Ana). Tests never compete for the same times."""
+    slug = f"kiwi-{uuid.uuid4().hex[:8]}"
+    body = {"slug": slug, "name": "Kiwi Cuts", "vertical": "beauty", "timezone": "Pacific/Auckland", "country": "NZ", "currency": "NZD",
+            "locale": "en-NZ", "evolution_instance": slug, "address": "1 Queen St, Auckland", "min_notice_min": 30, "slot_step_min": 30}
+    assert stack.booking_api("POST", "/v1/tenants", body)[0] == 201
+    base = f"/v1/tenants/{slug}"
+    every_day = [{"weekday": d, "start": "09:00", "end": "19:00"} for d in range(7)]
+    assert stack.booking_api("PUT", f"{base}/hours", {"staff_id": None, "hours": every_day})[0] == 200
+    staff = {}
+    for name in ("Ana", "Bruno"):
+        status, person = stack.booking_api("POST", f"{base}/staff", {"name": name, "aliases": []})
+        assert status == 201
+        staff[name] = person["id"]
+        assert stack.booking_api("PUT", f"{base}/hours", {"staff_id": person["id"], "hours": [{**d, "staff_id": person["id"]} for d in every_day]})[0] == 200
+    for service in ({"name": "Haircut", "aliases": ["cut", "trim"], "duration_min": 60, "price": "30", "staff_ids": list(staff.values())},
+                    {"name": "Colour", "aliases": ["color", "dye"], "duration_min": 90, "price": "65.50", "staff_ids": [staff["Ana"]]}):
+        assert stack.booking_api("POST", f"{base}/services", service)[0] == 201
+    return slug
+
+
+@pytest.fixture
+def customer(kiwi: str) -> str:
+    """A new customer of the Auckland salon: the sender id `<tenant>:<phone digits>`."""
+    return f"{kiwi}:6421{uuid.uuid4().int % 10**7:07d}"
+
+
+def auckland_day(days_ahead: int) -> datetime:
+    return (datetime.now(AUCKLAND) + timedelta(days=days_ahead)).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def texts(replies: list[dict]) -> str:
+    return "\n".join(r.get("text", "") for r in replies)

@@ -1,0 +1,120 @@
+"""The whole conversational stack as real processes on loopback ports, for tests and benchmarks.
+
+Booking service (services venv, the given database), Duckling server, action server and
+Rasa server (Rasa venv, REST channel, the trained model in models/). Nothing is mocked.
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+from tests.conftest import wait_until_ready
+
+ROOT = Path(__file__).resolve().parents[2]
+RASA_PY = str(ROOT / ".venv/rasa/bin/python")
+RASA_CLI = str(ROOT / ".venv/rasa/bin/rasa")
+
+
+def latest_model() -> Path:
+    """Train into models/ (Rasa skips this when nothing changed) and return the newest model."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3", "RASA_TELEMETRY_ENABLED": "false"}
+    subprocess.run([RASA_CLI, "train", "--domain", "bot/domain.yml", "--config", "config.yml", "--data", "bot/data", "--out", "models"],
+                   cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=1800)
+    return max((ROOT / "models").glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
+
+
+def http(method: str, url: str, body: Any = None, token: Optional[str] = None, timeout: float = 30,
+         headers: Optional[dict[str, str]] = None) -> tuple[int, Any]:
+    headers = {"Content-Type": "application/json", **(headers or {})}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            raw = response.read()
+            return response.status, json.loads(raw) if raw else None
+    except urllib.error.HTTPError as error:
+        raw = error.read()
+        return error.code, json.loads(raw) if raw else None
+
+
+@dataclass
+class Stack:
+    """Start with `start()`, talk with `say()`, stop with `stop()`."""
+
+    database_url: str
+    secrets: dict[str, str]
+    workdir: Path
+    ports: dict[str, int]
+    extra_env: dict[str, str] = field(default_factory=dict)
+    processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+
+    def url(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.ports[name]}"
+
+    @property
+    def token(self) -> str:
+        return self.secrets["BOOKA_INTERNAL_TOKEN"]
+
+    def env(self) -> dict[str, str]:
+        return {
+            **os.environ, **self.secrets, "PYTHONPATH": str(ROOT), "BOOKA_VAR_DIR": str(self.workdir),
+            "DATABASE_URL": self.database_url, "LOG_LEVEL": "INFO",
+            "BOOKING_SERVICE_PORT": str(self.ports["booking"]), "BOOKING_SERVICE_URL": self.url("booking"),
+            "DUCKLING_URL": self.url("duckling"), "DUCKLING_PORT": str(self.ports["duckling"]),
+            "ACTIONS_PORT": str(self.ports["actions"]), "RASA_PORT": str(self.ports["rasa"]),
+            "TRACKER_STORE_URL": f"sqlite:///{self.workdir / 'tracker.db'}",
+            "TF_CPP_MIN_LOG_LEVEL": "3", "RASA_TELEMETRY_ENABLED": "false", **self.extra_env,
+        }
+
+    def launch(self, name: str, command: list[str], ready: str, timeout: float) -> None:
+        log = self.workdir / f"{name}.log"
+        process = subprocess.Popen(command, cwd=ROOT, env=self.env(), stdout=open(log, "wb"), stderr=subprocess.STDOUT)
+        self.processes[name] = process
+        try:
+            wait_until_ready(self.url(name) + ready, process, timeout)
+        except (RuntimeError, TimeoutError) as failure:
+            raise RuntimeError(f"{name}: {failure}; its log ends:\n{log.read_text(errors='replace')[-3000:]}") from failure
+
+    def start(self, model: Path) -> "Stack":
+        self.launch("booking", [sys.executable, "-m", "booking_service", "serve", "--port", str(self.ports["booking"])], "/api/ready", 30)
+        self.launch("duckling", [RASA_PY, "-m", "duckling_server", "--port", str(self.ports["duckling"])], "/api/ready", 60)
+        self.launch("actions", [RASA_PY, "-m", "actions", "--port", str(self.ports["actions"])], "/api/ready", 60)
+        self.extra_env["RASA_MODEL"] = str(model)
+        self.launch("rasa", [RASA_PY, "scripts/run_rasa.py"], "/status", 240)
+        return self
+
+    def stop(self) -> None:
+        for process in reversed(list(self.processes.values())):
+            if process.poll() is None:
+                process.send_signal(signal.SIGCONT)
+                process.terminate()
+        for process in self.processes.values():
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+    def say(self, sender: str, text: str, **metadata: Any) -> list[dict[str, Any]]:
+        """One customer message through Rasa's REST channel; the bot's replies."""
+        body: dict[str, Any] = {"sender": sender, "message": text}
+        if metadata:
+            body["metadata"] = metadata
+        status, replies = http("POST", self.url("rasa") + "/webhooks/rest/webhook", body, timeout=60)
+        assert status == 200, (status, replies)
+        return replies or []
+
+    def booking_api(self, method: str, path: str, body: Any = None, **headers: str) -> tuple[int, Any]:
+        return http(method, self.url("booking") + path, body, token=self.token, headers={k.replace("_", "-"): v for k, v in headers.items()})
+
+    def log(self, name: str) -> str:
+        return (self.workdir / f"{name}.log").read_text(errors="replace")

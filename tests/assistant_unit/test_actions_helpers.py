@@ -1,0 +1,38 @@
+"""Action-server helpers that read the tracker: misses in a row, earlier slot values, idempotency keys."""
+from rasa_sdk import Tracker
+
+from actions.conversation import idempotency_key, phone_of, tenant_of, value_before_latest_message
+from actions.handoff import consecutive_misses
+
+
+def user(text, intent, timestamp=1.0):
+    return {"event": "user", "text": text, "timestamp": timestamp, "parse_data": {"intent": {"name": intent}, "entities": []}}
+
+
+def tracker(events, sender="bella-salon:351912345678", slots=None):
+    return Tracker(sender, slots or {}, {}, events, False, None, None, None)
+
+
+def test_misses_are_counted_only_while_they_are_consecutive():
+    events = [user("hi", "greet"), {"event": "bot", "text": "Hi"}, user("asdf", "nlu_fallback"), {"event": "bot"}, user("qwe", "nlu_fallback")]
+    assert consecutive_misses(tracker(events)) == 2
+    assert consecutive_misses(tracker(events + [user("book", "book_appointment")])) == 0
+
+
+def test_the_value_a_slot_had_before_the_latest_message():
+    events = [{"event": "slot", "name": "staff", "value": "Ana"}, user("Maria Costa", "inform"), {"event": "slot", "name": "staff", "value": "Maria"}]
+    assert value_before_latest_message(tracker(events), "staff") == "Ana"
+
+
+def test_tenant_and_phone_come_from_the_sender_id():
+    t = tracker([user("hi", "greet")])
+    assert (tenant_of(t), phone_of(t)) == ("bella-salon", "+351912345678")
+    assert phone_of(tracker([], sender="bella-salon:some-lid@lid")) is None
+
+
+def test_the_idempotency_key_is_stable_within_one_form_run_and_new_for_the_next():
+    form = {"event": "active_loop", "name": "booking_form", "timestamp": 10.0}
+    first = tracker([form, user("yes", "affirm", 11.0)])
+    retry = tracker([form, user("yes", "affirm", 11.0), user("yes", "affirm", 30.0)])
+    again = tracker([form, user("yes", "affirm", 11.0), {"event": "active_loop", "name": "booking_form", "timestamp": 50.0}])
+    assert idempotency_key(first, "x") == idempotency_key(retry, "x") != idempotency_key(again, "x")
