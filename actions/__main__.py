@@ -13,6 +13,7 @@ from rasa_sdk.endpoint import create_app
 from sanic import Sanic, response
 from sanic.request import Request
 
+from actions.booking_api import BOOKING_API
 from actions.settings import SETTINGS
 from booka_common.logs import configure_logging
 
@@ -43,6 +44,11 @@ def main() -> None:
     configure_logging("actions")
     app = create_app("actions", cors_origins=None)
     add_health_routes(app)
+
+    async def close_clients(*_: object) -> None:
+        await BOOKING_API.close()
+
+    app.register_listener(close_clients, "after_server_stop")
     app.run(args.host, args.port, workers=1, access_log=False, motd=False)
 
 

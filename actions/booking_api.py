@@ -78,6 +78,10 @@ class BookingAPI:
             )
         return self._session
 
+    async def close(self) -> None:
+        if self._session is not None and not self._session.closed:
+            await self._session.close()
+
     async def request(self, method: str, path: str, *, expect: tuple[int, ...] = (200,), **kwargs: Any) -> tuple[int, Any]:
         """One call; returns (status, JSON body) for expected statuses and 404/409/422."""
         url = f"{self.base_url}/v1/tenants{path}"

@@ -37,8 +37,9 @@ class ActionHandoff(Action):
 
 
 class ActionHandleFallback(Action):
-    """When the bot cannot use a message: in a form, say what answer it needs and keep the form;
-    elsewhere ask to rephrase, offering a person after repeated misses. (The tenant's LLM
+    """When the bot cannot use a message (below the NLU threshold, out of scope, or an answer
+    a form cannot use): in a form, say what answer it needs and keep the form; elsewhere
+    say what the bot can do, offering a person after two misses in a row. (The tenant's LLM
     will answer here later.)"""
 
     def name(self) -> str:
@@ -53,6 +54,8 @@ class ActionHandleFallback(Action):
                 text="Sorry, I'm still not getting it 🙈 Would you like me to pass you to a person?",
                 buttons=[{"title": "Talk to a person", "payload": "/request_human"}, {"title": "Book an appointment", "payload": "/book_appointment"}],
             )
+        elif latest_intent(tracker) == "out_of_scope":
+            dispatcher.utter_message(text="Sorry, I can't help with that here. I can book, move or cancel appointments, and tell you about our services, prices, opening hours and where to find us.")
         else:
             dispatcher.utter_message(text="Sorry, I didn't quite understand. Could you say that another way? I can book, move or cancel appointments and answer questions about us.")
         return [UserUtteranceReverted()]  # as Rasa's own fallback: forget the message, keep any form waiting
@@ -68,6 +71,10 @@ FORM_HINTS = {
     "booking_id": "Please pick the booking by its number.",
     "confirmed": "Please answer yes or no (or say \"forget it\" to stop).",
 }
+
+
+def latest_intent(tracker: Tracker) -> str:
+    return ((tracker.latest_message or {}).get("intent") or {}).get("name") or ""
 
 
 def consecutive_misses(tracker: Tracker) -> int:

@@ -32,6 +32,9 @@ def stack(postgres_url: str, secret_spec: dict[str, str], tmp_path_factory: pyte
         yield running.start(model)
     finally:
         running.stop()
+    for name in ("actions", "rasa"):  # after every conversation of the run: nothing crashed on the way
+        log = running.log(name)
+        assert "Traceback" not in log and '"level": "error"' not in log, f"{name} log:\n{log[-4000:]}"
 
 
 @pytest.fixture

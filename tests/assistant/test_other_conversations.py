@@ -111,9 +111,15 @@ def test_empty_and_very_long_messages_get_a_clear_answer(stack, customer):
     assert "Kiwi Cuts" in conversation(stack, customer, "hello")
 
 
-def test_no_errors_in_the_action_server_or_rasa_logs(stack):
-    """Runs after the conversations above (same module order): nothing crashed on the way."""
-    for name in ("actions", "rasa"):
-        log = stack.log(name)
-        assert "Traceback" not in log, log[-4000:]
-        assert '"level": "error"' not in log
+def test_two_misses_in_a_row_offer_a_person(stack, customer):
+    first = conversation(stack, customer, "what's the capital of mongolia")
+    assert "can't help with that" in first or "didn't quite understand" in first
+    assert "pass you to a person" in conversation(stack, customer, "tell me a joke about penguins")
+
+
+def test_an_ambiguous_service_asks_which_one(stack):
+    sender = f"bella-salon:35196{uuid.uuid4().int % 10**7:07d}"
+    conversation(stack, sender, "i want to book")
+    reply = conversation(stack, sender, "cut")
+    assert "Which one do you mean?" in reply and "Women's haircut" in reply and "Men's haircut" in reply
+    assert "Who would you like?" in conversation(stack, sender, "mens cut")

@@ -63,16 +63,25 @@ def scenarios(draw):
 
 
 def inside_working_time(query: SlotQuery, performer: Performer, interval: Interval) -> bool:
-    """Checked independently of the engine: minute by minute in wall-clock terms."""
+    """Checked independently of the engine: minute by minute in wall-clock terms.
+
+    On a fall-back day a span is continuous: open 01:15-02:00 stays open when the clock goes
+    back from 01:59 to 01:00, so a minute of the repeated hour counts as open when the span
+    had already begun (its start came less than an hour of wall time after this minute's)."""
     tz = query.tz
     moment = interval.start
     def within(table, weekday: int, wall: time) -> bool:  # noqa: ANN001
         return any(a <= wall < b for a, b in table.get(weekday, []))
 
+    def open_in_repeated_hour(table, weekday: int, wall: time) -> bool:  # noqa: ANN001
+        minutes = wall.hour * 60 + wall.minute
+        return any(wall < b and a.hour * 60 + a.minute < minutes + 60 for a, b in table.get(weekday, []))
+
     while moment < interval.end:
         local = moment.astimezone(tz)
         day, wall = local.weekday(), local.time().replace(tzinfo=None)
-        if not (within(query.business.open, day, wall) and within(performer.schedule.open, day, wall)):
+        is_open = within if not local.fold else lambda table, d, w: within(table, d, w) or open_in_repeated_hour(table, d, w)
+        if not (is_open(query.business.open, day, wall) and is_open(performer.schedule.open, day, wall)):
             return False
         if within(query.business.breaks, day, wall) or within(performer.schedule.breaks, day, wall):
             return False
