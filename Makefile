@@ -49,7 +49,7 @@ test: setup train
 	$(SVC_PY) -m pytest tests --ignore=tests/assistant_unit
 
 train: setup-rasa
-	$(RASA_CLI) train $(RASA_PROJECT) --data bot/data --out models
+	@$(RASA_PY) scripts/train.py
 
 validate: setup-rasa
 	$(RASA_CLI) data validate $(RASA_PROJECT) --data bot/data --fail-on-warnings

@@ -35,8 +35,7 @@ async def upcoming(tracker: Tracker) -> Optional[list[dict[str, Any]]]:
     if phone is None:
         return None
     tenant = tenant_of(tracker)
-    locale = (await BOOKING_API.catalog(tenant)).tenant.get("locale", "en")
-    now = message_time(tracker)
+    locale, now = await tenant_locale(tracker), message_time(tracker)
     bookings = await BOOKING_API.upcoming_bookings(tenant, phone, now.isoformat())
     return [
         {"id": b["id"], "label": describe_booking(b, locale, now), "start": b["start"], "service": b["service"]["name"],
@@ -171,7 +170,7 @@ class ActionFinishCancel(ResilientAction):
         return "action_finish_cancel"
 
     async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
-        dispatcher.utter_message(text=outcome_text(tracker, "cancelled"))
+        dispatcher.utter_message(text=outcome_text(tracker, "cancelled", await tenant_locale(tracker)))
         return reset(EXISTING_SLOTS)
 
 
@@ -180,11 +179,15 @@ class ActionFinishReschedule(ResilientAction):
         return "action_finish_reschedule"
 
     async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
-        dispatcher.utter_message(text=outcome_text(tracker, "moved"))
+        dispatcher.utter_message(text=outcome_text(tracker, "moved", await tenant_locale(tracker)))
         return reset(EXISTING_SLOTS)
 
 
-def outcome_text(tracker: Tracker, verb: str) -> str:
+async def tenant_locale(tracker: Tracker) -> str:
+    return (await BOOKING_API.catalog(tenant_of(tracker))).tenant.get("locale", "en")
+
+
+def outcome_text(tracker: Tracker, verb: str, locale: str) -> str:
     """What the customer is told when a cancel or reschedule form ends."""
     if tracker.get_slot("booking_id") in (None, NO_BOOKINGS):
         return "You don't have any upcoming bookings with us. Would you like to book something?"
@@ -194,9 +197,9 @@ def outcome_text(tracker: Tracker, verb: str) -> str:
     if result.get("error"):
         return f"Sorry, I couldn't do that: {result['error']}. Say \"talk to a person\" if you need the team to help."
     if verb == "cancelled":
-        return f"Done — your {describe_booking(result, '')} is cancelled. Hope to see you another time! 👋"
+        return f"Done — your {describe_booking(result, locale)} is cancelled. Hope to see you another time! 👋"
     start = datetime.fromisoformat(result["start"])
-    return f"Done ✅ Your {result['service']['name']} is now {format_when(start, '')}" + (
+    return f"Done ✅ Your {result['service']['name']} is now {format_when(start, locale)}" + (
         f" with {result['staff']['name']}" if result.get("staff") else "") + f".\n📅 Updated calendar file: {result['calendar']['ics']}"
 
 
