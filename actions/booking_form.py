@@ -28,7 +28,11 @@ log = structlog.get_logger("actions.booking")
 
 SCANNED_INTENTS = ("book_appointment", "check_availability", "inform")
 BOOKING_SLOTS = ("service", "staff", "party_size", "time", "start", "offered_slots", "confirmed", "browsing", "booking_result")
+
+
 class ValidateBookingForm(SlotFinding, FormSupport, FormValidationAction):
+    """Validates each answer against the tenant's catalog and the booking service."""
+
     def name(self) -> str:
         return "validate_booking_form"
 
