@@ -81,7 +81,7 @@ Booka is running (logs in var/logs/). Ctrl-C stops everything.
 
 Talk to the bot as a customer of the demo salon (sender = <tenant>:<phone digits>):
   curl -s {RASA_URL}/webhooks/rest/webhook -H 'Content-Type: application/json' \\
-       -d '{{"sender": "bella-salon:351912345678", "message": "can I get a haircut with Ana on Friday at 5?"}}'
+       -d '{{"sender": "bella-salon:351912345678", "message": "can I get a haircut with João on Friday at 5?"}}'
 
 Try the booking service:
   curl -H "Authorization: Bearer {internal}" "{base}/v1/tenants"
