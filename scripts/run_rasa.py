@@ -2,7 +2,12 @@
 
 endpoints.yml reads its URLs from the environment; this gives each an unset default (the
 action server on :5055, an SQLite tracker store under var/, the local Duckling) and
-then hands over to the Rasa CLI. Extra arguments are passed to `rasa run`.
+then runs the Rasa CLI in this process. Extra arguments are passed to `rasa run`.
+
+One fix is applied first: Rasa checks every answer of the action server with
+`jsonschema.validate`, which re-validates the schema itself on each call — 18 ms per
+custom action on a 2-core machine, more than the action server takes to answer. The same
+validation runs with a validator built once.
 """
 from __future__ import annotations
 
@@ -26,18 +31,39 @@ def local_defaults() -> dict[str, str]:
     }
 
 
+def validate_action_results_with_a_cached_validator() -> None:
+    """Same check as RemoteAction._validate_action_result, without re-checking the schema each call."""
+    from jsonschema import validators
+    from rasa.core.actions.action import RemoteAction
+
+    original = RemoteAction._validate_action_result
+    schema = RemoteAction.action_response_format_spec()
+    validator = validators.validator_for(schema)(schema)
+
+    def validate_action_result(self: RemoteAction, result: dict) -> bool:
+        if not validator.is_valid(result):
+            return original(self, result)  # Rasa's own error message for an invalid answer
+        return True
+
+    RemoteAction._validate_action_result = validate_action_result
+
+
 def main() -> None:
     for name, value in local_defaults().items():
         if not os.environ.get(name):
             os.environ[name] = value
     os.chdir(ROOT)
-    port = os.environ.get("RASA_PORT", "5005")
-    command = [
-        sys.executable, "-m", "rasa", "run", "--enable-api", "--cors", "*",
+    sys.path.insert(0, str(ROOT))
+    validate_action_results_with_a_cached_validator()
+    from rasa.__main__ import main as rasa_main
+
+    sys.argv = [
+        "rasa", "run", "--enable-api", "--cors", "*",
         "--model", os.environ.get("RASA_MODEL", "models"), "--endpoints", "endpoints.yml",
-        "--credentials", "credentials.yml", "--port", port, "-i", os.environ.get("RASA_HOST", "127.0.0.1"), *sys.argv[1:],
+        "--credentials", "credentials.yml", "--port", os.environ.get("RASA_PORT", "5005"),
+        "-i", os.environ.get("RASA_HOST", "127.0.0.1"), *sys.argv[1:],
     ]
-    os.execv(sys.executable, command)
+    rasa_main()
 
 
 if __name__ == "__main__":
