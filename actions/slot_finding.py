@@ -8,6 +8,7 @@ works" can pick one of them.
 """
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from datetime import datetime, timedelta
 from typing import Any, Optional
 
@@ -43,7 +44,7 @@ def same_clock_time(slot: dict[str, Any], moment: datetime) -> bool:
     return (start.hour, start.minute) == (moment.astimezone(start.tzinfo).hour, moment.astimezone(start.tzinfo).minute)
 
 
-class SlotFinding:
+class SlotFinding(ABC):
     """Mixin for form validation actions that fill `time`, `start` and `offered_slots`.
 
     Put it before the form validation class in the bases, and implement `start_target`.
@@ -84,9 +85,9 @@ class SlotFinding:
             events += [SlotSet(name, value) for name, value in found.items()]
         return events
 
+    @abstractmethod
     async def start_target(self, tracker: Tracker) -> Optional[tuple[dict[str, Any], str]]:
         """The service and staff reference (an id or "any") to look for, once both are known."""
-        raise NotImplementedError
 
     def pick_offer(self, tracker: Tracker) -> dict[str, Any]:
         """The customer picks one of the offered times by its place in the list ("2", "the second one")."""

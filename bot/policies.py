@@ -16,6 +16,7 @@ Everywhere else it abstains, so rules, memoization and TED decide as usual.
 from __future__ import annotations
 
 import re
+from abc import abstractmethod
 from typing import Any, Dict, List, Optional, Text
 
 from rasa.core.policies.policy import Policy, PolicyPrediction
@@ -46,9 +47,9 @@ class FixedDecisionPolicy(Policy):
             probabilities[domain.index_for_action(action)] = 1.0
         return self._prediction(probabilities)
 
+    @abstractmethod
     def decide(self, tracker: DialogueStateTracker) -> Optional[Text]:
         """The action to take next, or None to let the other policies decide."""
-        raise NotImplementedError
 
 
 GATE_ACTIONS = ("action_reply_unknown_tenant", "action_reply_no_text", "action_reply_too_long")
