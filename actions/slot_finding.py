@@ -18,7 +18,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.booking_api import BOOKING_API, Catalog
 from actions.conversation import last_time_message, latest_text, message_time, tenant_of, value_before_latest_message
-from actions.formatting import describe_slot, format_time
+from actions.formatting import describe_slot, format_time, numbered
 from actions.parsing import TimeRequest, choice_index, resolve_time
 
 OFFER_COUNT = 5
@@ -119,13 +119,13 @@ class SlotFinding(ABC):
             if not tracker.get_slot("browsing"):
                 return {"start": free[0], "offered_slots": None}
             offers = spread(free, OFFER_COUNT)
-            dispatcher.utter_message(text=f"Here's what's free for {service['name']} {request.text}:".replace("  ", " "))
+            dispatcher.utter_message(text=f"Here's what's free for {service['name']} {request.text}:")
             return {"offered_slots": offers}
         wider = await BOOKING_API.availability(tenant, service["id"], staff, max(request.start, now).isoformat(),
                                                (max(request.start, now) + timedelta(days=SEARCH_DAYS)).isoformat(), party)
-        nearest = sorted(sorted(wider + free, key=lambda s: abs((datetime.fromisoformat(s["start"]) - request.start).total_seconds()))[:NEAREST_COUNT],
-                         key=lambda s: s["start"])
-        nearest = list({s["start"]: s for s in nearest}.values())
+        candidates = {slot["start"]: slot for slot in free + wider}.values()
+        closest = sorted(candidates, key=lambda s: abs((datetime.fromisoformat(s["start"]) - request.start).total_seconds()))
+        nearest = sorted(closest[:NEAREST_COUNT], key=lambda s: s["start"])
         asked = format_time(request.start, locale) if request.kind == "exact" else request.text
         if not nearest:
             dispatcher.utter_message(text=f"Sorry, there's nothing free for {service['name']} around {asked} or in the {SEARCH_DAYS} days after. Would another day suit you?")
@@ -137,6 +137,6 @@ class SlotFinding(ABC):
 def offers_message(offers: list[dict[str, Any]], locale: str, now: datetime) -> tuple[str, list[dict[str, str]]]:
     """The numbered list of offered times and its buttons (payload: the number)."""
     lines = [describe_slot(slot, locale, now) for slot in offers]
-    text = "\n".join(f"{n}. {line}" for n, line in enumerate(lines, start=1)) + "\n\nWhich one would you like? (reply with the number, or another time)"
+    text = numbered(lines) + "\n\nWhich one would you like? (reply with the number, or another time)"
     buttons = [{"title": line, "payload": str(n)} for n, line in enumerate(lines, start=1)]
     return text, buttons
