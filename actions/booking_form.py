@@ -297,7 +297,7 @@ class ActionAskConfirmed(ResilientAction):
         who = f" for {party} people" if party > 1 else ""
         name = tracker.get_slot("customer_name")
         dispatcher.utter_message(
-            text=f"Shall I book *{service['name']}*{who} {when}{f' ({details})' if details else ''}" + (f" for {name}?" if name and party == 1 else "?"),
+            text=f"Shall I book **{service['name']}**{who} {when}{f' ({details})' if details else ''}" + (f" for {name}?" if name and party == 1 else "?"),
             buttons=buttons,
         )
         return []
@@ -322,7 +322,7 @@ class ActionFinishBooking(ResilientAction):
         locale = (await BOOKING_API.catalog(tenant_of(tracker))).tenant.get("locale", "en")
         start = datetime.fromisoformat(booking["start"])
         lines = [
-            f"✅ You're booked: *{booking['service']['name']}*" + (f" with {booking['staff']['name']}" if booking.get("staff") else ""),
+            f"✅ You're booked: **{booking['service']['name']}**" + (f" with {booking['staff']['name']}" if booking.get("staff") else ""),
             f"🗓 {format_when(start, locale)}",
         ]
         if booking.get("party_size", 1) > 1:

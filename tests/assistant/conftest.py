@@ -6,6 +6,7 @@ a tenant in Auckland that is open every day, so date tests do not depend on the 
 """
 from __future__ import annotations
 
+import secrets
 import subprocess
 import sys
 import uuid
@@ -25,8 +26,10 @@ AUCKLAND = ZoneInfo("Pacific/Auckland")
 def stack(postgres_url: str, secret_spec: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     workdir = tmp_path_factory.mktemp("assistant")
     model = latest_model()
-    running = Stack(postgres_url, secret_spec, workdir, {name: free_port() for name in ("booking", "duckling", "actions", "rasa")},
-                    extra_env={"ACTIONS_HTTP_TIMEOUT_S": "2", "ACTIONS_CATALOG_TTL_S": "600"})
+    running = Stack(postgres_url, secret_spec, workdir, {name: free_port() for name in ("booking", "duckling", "actions", "rasa", "sandbox")},
+                    extra_env={"ACTIONS_HTTP_TIMEOUT_S": "2", "ACTIONS_CATALOG_TTL_S": "600",
+                               "EVOLUTION_INSTANCE_TOKEN": secrets.token_urlsafe(32), "EVOLUTION_SANDBOX_API_KEY": secrets.token_urlsafe(32),
+                               "EVOLUTION_TYPING_MS": "300"})
     subprocess.run([sys.executable, "-m", "booking_service", "seed"], cwd=ROOT, env=running.env(), check=True, capture_output=True)
     try:
         yield running.start(model)

@@ -1,7 +1,8 @@
 """The whole conversational stack as real processes on loopback ports, for tests and benchmarks.
 
 Booking service (services venv, the given database), Duckling server, action server and
-Rasa server (Rasa venv, REST channel, the trained model in models/). Nothing is mocked.
+Rasa server (Rasa venv, REST and Evolution channels, the trained model in models/), and the
+Evolution sandbox the channel talks to (services venv). Nothing is mocked.
 """
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
@@ -71,6 +73,7 @@ class Stack:
             "DUCKLING_URL": self.url("duckling"), "DUCKLING_PORT": str(self.ports["duckling"]),
             "ACTIONS_PORT": str(self.ports["actions"]), "RASA_PORT": str(self.ports["rasa"]),
             "TRACKER_STORE_URL": f"sqlite:///{self.workdir / 'tracker.db'}",
+            "EVOLUTION_API_URL": self.url("sandbox"), "EVOLUTION_SANDBOX_PORT": str(self.ports["sandbox"]),
             "TF_CPP_MIN_LOG_LEVEL": "3", "RASA_TELEMETRY_ENABLED": "false", **self.extra_env,
         }
 
@@ -84,6 +87,7 @@ class Stack:
             raise RuntimeError(f"{name}: {failure}; its log ends:\n{log.read_text(errors='replace')[-3000:]}") from failure
 
     def start(self, model: Path) -> "Stack":
+        self.launch("sandbox", [sys.executable, "-m", "evolution_sandbox", "--port", str(self.ports["sandbox"])], "/api/ready", 30)
         self.launch("booking", [sys.executable, "-m", "booking_service", "serve", "--port", str(self.ports["booking"])], "/api/ready", 30)
         self.launch("duckling", [RASA_PY, "-m", "duckling_server", "--port", str(self.ports["duckling"])], "/api/ready", 60)
         self.launch("actions", [RASA_PY, "-m", "actions", "--port", str(self.ports["actions"])], "/api/ready", 60)
@@ -113,6 +117,40 @@ class Stack:
 
     def booking_api(self, method: str, path: str, body: Any = None, **headers: str) -> tuple[int, Any]:
         return http(method, self.url("booking") + path, body, token=self.token, headers={k.replace("_", "-"): v for k, v in headers.items()})
+
+    def sandbox(self, method: str, path: str, body: Any = None, key: Optional[str] = None) -> tuple[int, Any]:
+        """Call the Evolution sandbox (its Evolution routes with an `apikey`, or its /sandbox routes)."""
+        headers = {"apikey": key} if key else None
+        return http(method, self.url("sandbox") + path, body, headers=headers)
+
+    def connect_whatsapp(self, instance: str, **webhook: Any) -> dict[str, Any]:
+        """Create the tenant's instance in the sandbox with its webhook on the Rasa channel, as an operator would."""
+        hook = {"url": self.url("rasa") + "/webhooks/evolution/webhook", "events": ["MESSAGES_UPSERT"], **webhook}
+        status, created = self.sandbox("POST", "/instance/create", {"instanceName": instance, "integration": "WHATSAPP-BAILEYS",
+                                                                   "token": self.extra_env["EVOLUTION_INSTANCE_TOKEN"], "webhook": hook},
+                                       key=self.extra_env["EVOLUTION_SANDBOX_API_KEY"])
+        assert status == 201, created
+        return created
+
+    def whatsapp(self, instance: str, number: str, text: str = "", **options: Any) -> str:
+        """A customer sends a WhatsApp message (delivered to the bot as a webhook); its message id."""
+        status, sent = self.sandbox("POST", f"/sandbox/messages/{instance}", {"number": number, "text": text, **options})
+        assert status == 201, sent
+        return sent["id"]
+
+    def chat(self, instance: str, number: str) -> list[dict[str, Any]]:
+        status, body = self.sandbox("GET", f"/sandbox/chats/{instance}/{number}")
+        assert status == 200, body
+        return body["messages"]
+
+    def bot_replies(self, instance: str, number: str, count: int, timeout: float = 30) -> list[str]:
+        """Wait until the bot has sent at least `count` messages in this chat; their texts."""
+        deadline = time.monotonic() + timeout
+        while True:
+            replies = [m["text"] for m in self.chat(instance, number) if m["from_me"]]
+            if len(replies) >= count or time.monotonic() > deadline:
+                return replies
+            time.sleep(0.1)
 
     def log(self, name: str) -> str:
         return (self.workdir / f"{name}.log").read_text(errors="replace")

@@ -1,0 +1,274 @@
+"""The `evolution` Rasa input channel: WhatsApp through Evolution API v2.
+
+Evolution POSTs webhooks to `/webhooks/evolution/webhook` (plus `/messages-upsert` and
+similar suffixes when "webhook by events" is on). Each accepted webhook is answered 200 at
+once and queued; a worker per conversation hands its messages to Rasa one at a time, in
+arrival order, and sends the replies through Evolution's REST API. Different
+conversations run concurrently. Retried webhooks are recognised by (instance, message id).
+
+Registered in credentials.yml as `connectors.evolution.EvolutionInput`; configured by
+environment variables (connectors/settings.py), which credentials.yml entries override.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections import deque
+from typing import Any, Awaitable, Callable, Optional, Union
+
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from rasa.shared.core.events import SlotSet
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from connectors.envelopes import EnvelopeError, Inbound, OwnerMessage, Skipped, event_of, instance_of, parse_body, read_upsert
+from connectors.evolution_client import EvolutionClient, SendFailed
+from connectors.instances import Instance, InstanceDirectory, instances_from_file
+from connectors.settings import ChannelSettings
+from connectors.shared_state import SharedState, shared_state
+from connectors.webhook_auth import is_authentic
+from connectors.whatsapp_text import choose_from_menu, markdown_to_whatsapp, menu_payloads, split_message, with_menu
+
+log = logging.getLogger(__name__)
+
+APOLOGY = "Sorry, something went wrong on our side and I couldn't handle your message. Please send it again in a minute."
+MENU_TTL_S = 6 * 3600
+Handler = Callable[[UserMessage], Awaitable[Any]]
+
+
+class SerialWorkers:
+    """Runs `handle` on the items of each key one at a time, in submission order; keys in parallel."""
+
+    def __init__(self, handle: Callable[[Any], Awaitable[None]]) -> None:
+        self.handle = handle
+        self.pending: dict[str, deque] = {}
+        self.tasks: set[asyncio.Task] = set()
+
+    def submit(self, key: str, item: Any) -> None:
+        if key in self.pending:
+            self.pending[key].append(item)
+            return
+        self.pending[key] = deque([item])
+        task = asyncio.get_running_loop().create_task(self._drain(key))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def _drain(self, key: str) -> None:
+        queue = self.pending[key]
+        while queue:
+            item = queue[0]
+            try:
+                await self.handle(item)
+            except Exception:  # noqa: BLE001 - one bad message must not stop the conversation's queue
+                log.exception("evolution_worker_failed")
+            queue.popleft()
+        del self.pending[key]
+
+    async def wait_idle(self, timeout_s: float) -> None:
+        if self.tasks:
+            await asyncio.wait(set(self.tasks), timeout=timeout_s)
+
+
+class Relay:
+    """What happens to an accepted message: into Rasa, replies out to Evolution."""
+
+    def __init__(self, settings: ChannelSettings, on_new_message: Handler, agent: Callable[[], Any]) -> None:
+        self.settings = settings
+        self.on_new_message = on_new_message
+        self.agent = agent
+        self.state: SharedState = shared_state(settings.redis_url)
+        self.client = EvolutionClient(settings.api_url, settings.api_key, settings.send_attempts, settings.send_timeout_s)
+        self.directory = InstanceDirectory(settings.booking_service_url, settings.internal_token, settings.instance_token,
+                                           instances_from_file(settings.instances_file, settings.instance_token))
+        self.workers = SerialWorkers(self.process)
+        self.side_tasks: set[asyncio.Task] = set()
+
+    async def close(self) -> None:
+        await self.workers.wait_idle(10)
+        for task in list(self.side_tasks):
+            task.cancel()
+        await self.client.close()
+        await self.directory.close()
+        await self.state.close()
+
+    def accept(self, instance: Instance, reading: Union[Inbound, OwnerMessage]) -> None:
+        self.workers.submit(sender_id(instance, reading), (instance, reading))
+
+    async def process(self, work: tuple[Instance, Union[Inbound, OwnerMessage]]) -> None:
+        instance, reading = work
+        if isinstance(reading, OwnerMessage):
+            await self.pause_for_owner(sender_id(instance, reading))
+            return
+        self.in_background(self.client.mark_read(instance.name, instance.token, read_receipt_jid(reading), reading.message_id))
+        self.in_background(self.client.send_typing(instance.name, instance.token, reading.reply_to, self.settings.typing_ms))
+        replies = await self.ask_rasa(instance, reading, await self.resolve_menu_choice(instance, reading))
+        await self.deliver(instance, reading, replies)
+
+    async def resolve_menu_choice(self, instance: Instance, inbound: Inbound) -> str:
+        """The customer's "2" after a numbered menu becomes that option's payload (menus last one turn)."""
+        key = f"menu:{sender_id(instance, inbound)}"
+        stored = await self.state.get(key)
+        if not stored:
+            return inbound.text
+        await self.state.delete(key)
+        return choose_from_menu(inbound.text, json.loads(stored)) or inbound.text
+
+    async def ask_rasa(self, instance: Instance, inbound: Inbound, text: str) -> list[dict[str, Any]]:
+        """Rasa's replies, retrying a failed turn a few times; an apology when it keeps failing.
+        Replies are collected first, so a failed attempt never reaches the customer half-sent."""
+        metadata = {"tenant": instance.tenant, "instance": instance.name, "message_id": inbound.message_id,
+                    "phone": inbound.phone, "push_name": inbound.push_name}
+        if inbound.media:
+            metadata["media"] = inbound.media
+        for attempt in range(1, self.settings.rasa_attempts + 1):
+            collector = CollectingOutputChannel()
+            message = UserMessage(text, collector, sender_id(instance, inbound), input_channel="evolution",
+                                  message_id=inbound.message_id, metadata=metadata)
+            try:
+                await self.on_new_message(message)
+                return collector.messages
+            except Exception as error:  # noqa: BLE001 - Rasa's failures are retried, then apologised for
+                log.warning("evolution_rasa_failed instance=%s message_id=%s attempt=%d error=%s",
+                            instance.name, inbound.message_id, attempt, type(error).__name__)
+                if attempt < self.settings.rasa_attempts:
+                    await asyncio.sleep(0.5 * 2 ** (attempt - 1))
+        log.error("evolution_rasa_gave_up instance=%s message_id=%s", instance.name, inbound.message_id)
+        return [{"text": APOLOGY}]
+
+    async def deliver(self, instance: Instance, inbound: Inbound, replies: list[dict[str, Any]]) -> None:
+        """Send the replies in order: Markdown as WhatsApp markup, buttons as a numbered menu, long text split."""
+        for reply in replies:
+            text = str(reply.get("text") or "")
+            if reply.get("buttons"):
+                text = with_menu(text, reply["buttons"])
+                await self.state.put(f"menu:{sender_id(instance, inbound)}", json.dumps(menu_payloads(reply["buttons"])), MENU_TTL_S)
+            if reply.get("image"):
+                text = f"{text}\n{reply['image']}".strip()
+            for piece in split_message(markdown_to_whatsapp(text), self.settings.max_message_chars):
+                try:
+                    await self.client.send_text(instance.name, instance.token, inbound.reply_to, piece)
+                except SendFailed as failure:
+                    log.error("evolution_send_failed instance=%s message_id=%s status=%s reason=%s",
+                              instance.name, inbound.message_id, failure.status, failure)
+                    return
+        log.info("evolution_replied instance=%s message_id=%s replies=%d", instance.name, inbound.message_id, len(replies))
+
+    async def pause_for_owner(self, conversation: str) -> None:
+        """The business answered from its phone: the bot keeps quiet in this chat for a while
+        (the same `handoff_until` slot a handoff sets; a person can clear it through Rasa's API)."""
+        until = time.time() + self.settings.owner_pause_minutes * 60
+        agent = self.agent()
+        async with agent.lock_store.lock(conversation):
+            tracker = await agent.processor.get_tracker(conversation)
+            tracker.update(SlotSet("handoff_until", until))
+            await agent.processor.save_tracker(tracker)
+        log.info("evolution_owner_took_over minutes=%s", self.settings.owner_pause_minutes)
+
+    def in_background(self, work: Awaitable[Any]) -> None:
+        """Fire-and-forget calls (typing, read receipts): a failure is logged, never raised."""
+        async def run() -> None:
+            try:
+                await work
+            except (SendFailed, asyncio.TimeoutError, OSError) as failure:
+                log.info("evolution_side_call_failed reason=%s", failure)
+
+        task = asyncio.get_running_loop().create_task(run())
+        self.side_tasks.add(task)
+        task.add_done_callback(self.side_tasks.discard)
+
+
+def sender_id(instance: Instance, reading: Union[Inbound, OwnerMessage]) -> str:
+    """Rasa's conversation id: `<tenant>:<phone digits>` (or the JID when no phone is known)."""
+    return f"{instance.tenant}:{reading.contact}"
+
+
+def read_receipt_jid(inbound: Inbound) -> str:
+    """Evolution drops `@lid` keys from read receipts, so use the phone JID when it is known."""
+    return f"{inbound.phone}@s.whatsapp.net" if inbound.phone else inbound.chat_jid
+
+
+def answer(status: int, message: str, **extra: Any) -> HTTPResponse:
+    return response.json({"status": status, "message": message, **extra}, status=status)
+
+
+class EvolutionInput(InputChannel):
+    """Rasa input channel for Evolution API webhooks."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "evolution"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[dict[str, Any]]) -> "EvolutionInput":
+        return cls(ChannelSettings.from_env(credentials))
+
+    def __init__(self, settings: ChannelSettings) -> None:
+        self.settings = settings
+        self.relay: Optional[Relay] = None
+
+    def blueprint(self, on_new_message: Handler) -> Blueprint:
+        hook = Blueprint("evolution_webhook", __name__)
+
+        def relay_of(request: Request) -> Relay:
+            if self.relay is None:
+                self.relay = Relay(self.settings, on_new_message, lambda: request.app.ctx.agent)
+            return self.relay
+
+        @hook.listener("before_server_stop")
+        async def close(app: Any, loop: Any) -> None:
+            if self.relay is not None:
+                await self.relay.close()
+
+        @hook.route("/", methods=["GET"])
+        async def health(request: Request) -> HTTPResponse:
+            return response.json({"status": "ok", "channel": "evolution"})
+
+        @hook.route("/api/ready", methods=["GET"])
+        async def ready(request: Request) -> HTTPResponse:
+            relay = relay_of(request)
+            checks = {"state": await relay.state.ping(), "model": bool(getattr(request.app.ctx, "agent", None) and request.app.ctx.agent.is_ready())}
+            return response.json({"ready": all(checks.values()), "checks": checks}, status=200 if all(checks.values()) else 503)
+
+        @hook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            return await self.receive(request, relay_of(request), None)
+
+        @hook.route("/webhook/<event_suffix>", methods=["POST"])
+        async def receive_by_event(request: Request, event_suffix: str) -> HTTPResponse:
+            return await self.receive(request, relay_of(request), event_suffix)
+
+        return hook
+
+    async def receive(self, request: Request, relay: Relay, path_event: Optional[str]) -> HTTPResponse:
+        """Check the webhook, queue it, answer at once. Every refusal says why, with a 4xx
+        Evolution does not retry (400/401/404/422), except 413 for an oversized body."""
+        if len(request.body or b"") > self.settings.max_body_bytes:
+            return answer(413, f"body larger than {self.settings.max_body_bytes} bytes")
+        try:
+            body = parse_body(request.body or b"")
+            event = event_of(body, path_event)
+            name = instance_of(body)
+        except EnvelopeError as error:
+            return answer(error.status, str(error))
+        instance = await relay.directory.lookup(name)
+        if instance is None:
+            log.warning("evolution_unknown_instance instance=%s", name[:100])
+            return answer(404, f'unknown instance "{name[:100]}"')
+        if not is_authentic(instance, body, request.headers, self.settings.secret_header):
+            log.warning("evolution_unauthenticated instance=%s", name)
+            return answer(401, "webhook not authenticated: send the instance token as apikey, a jwt_key Bearer token or the webhook secret header")
+        if event != "messages.upsert":
+            return answer(200, "ignored", event=event)
+        try:
+            reading = read_upsert(name, body.get("data"))
+        except EnvelopeError as error:
+            return answer(error.status, str(error))
+        if isinstance(reading, Skipped):
+            return answer(200, "ignored", reason=reading.reason)
+        if not await relay.state.claim(f"seen:{name}:{reading.message_id}", self.settings.dedup_ttl_s):
+            return answer(200, "duplicate", message_id=reading.message_id)
+        relay.accept(instance, reading)
+        return answer(200, "accepted", message_id=reading.message_id)

@@ -1,0 +1,266 @@
+"""WhatsApp end to end: the Evolution sandbox delivers webhooks to Rasa's `evolution`
+channel, the bot answers through the sandbox's sendText, and the booking rows match.
+
+Everything runs as real processes on loopback ports (tests/assistant/stack.py); the
+sandbox imitates Evolution API 2.3.6 including its webhook retry schedule.
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import threading
+import time
+import urllib.request
+import uuid
+from typing import Any
+
+import pytest
+
+from tests.assistant.conftest import auckland_day
+from tests.assistant.stack import Stack, http
+
+
+def new_number() -> str:
+    return f"6421{uuid.uuid4().int % 10**7:07d}"
+
+
+@pytest.fixture
+def shop(stack: Stack, kiwi: str) -> str:
+    """The Auckland test salon, connected to WhatsApp through the sandbox."""
+    stack.connect_whatsapp(kiwi)
+    return kiwi
+
+
+def bookings_of(stack: Stack, tenant: str, number: str) -> list[dict[str, Any]]:
+    status, body = stack.booking_api("GET", f"/v1/tenants/{tenant}/bookings?phone=%2B{number}")
+    assert status == 200, body
+    return body["bookings"]
+
+
+def converse(stack: Stack, shop: str, number: str, text: str, timeout: float = 30) -> str:
+    """Send one message and wait for the bot's answer(s) to it; the new bot text."""
+    before = len([m for m in stack.chat(shop, number) if m["from_me"]])
+    stack.whatsapp(shop, number, text)
+    replies = stack.bot_replies(shop, number, before + 1, timeout)
+    time.sleep(0.3)  # a turn may send more than one message
+    replies = [m["text"] for m in stack.chat(shop, number) if m["from_me"]]
+    assert len(replies) > before, f"no reply to {text!r}"
+    return "\n".join(replies[before:])
+
+
+def test_book_reschedule_and_cancel_over_whatsapp(stack: Stack, shop: str) -> None:
+    number = new_number()
+    day = auckland_day(2)
+    weekday = day.strftime("%A").lower()
+    assert "name" in converse(stack, shop, number, f"can i get a haircut with ana on {weekday} at 11am")
+    question = converse(stack, shop, number, "Maya Tane")
+    assert "Shall I book *Haircut*" in question and "1. Yes\n2. No" in question, question  # Markdown → WhatsApp, buttons → menu
+    assert "booked" in converse(stack, shop, number, "1").lower()  # "1" picks the menu's "Yes"
+    [booking] = bookings_of(stack, shop, number)
+    assert booking["start"].startswith(day.strftime("%Y-%m-%dT11:00")) and booking["staff"]["name"] == "Ana"
+
+    assert "when" in converse(stack, shop, number, "can i move my appointment").lower()
+    assert "Move your Haircut" in converse(stack, shop, number, f"{weekday} at 3pm")
+    assert "Done" in converse(stack, shop, number, "yes")
+    [booking] = bookings_of(stack, shop, number)
+    assert booking["start"].startswith(day.strftime("%Y-%m-%dT15:00")), booking
+
+    assert "Cancel your Haircut" in converse(stack, shop, number, "cancel my booking please")
+    assert "cancelled" in converse(stack, shop, number, "yes")
+    assert [b["status"] for b in bookings_of(stack, shop, number)] == ["cancelled"]
+    incoming = [m for m in stack.chat(shop, number) if not m["from_me"]]
+    assert all(m["status"] == "READ" for m in incoming)  # the bot marked every message read
+
+
+def test_a_webhook_delivered_three_times_gives_one_reply_and_one_booking(stack: Stack, shop: str) -> None:
+    number = new_number()
+    weekday = auckland_day(3).strftime("%A").lower()
+    assert "name" in converse(stack, shop, number, f"haircut with bruno {weekday} at 10am")
+    assert "Shall I book" in converse(stack, shop, number, "Tama Rua")
+    before = len([m for m in stack.chat(shop, number) if m["from_me"]])
+    message_id = stack.whatsapp(shop, number, "yes", copies=3)
+    stack.bot_replies(shop, number, before + 1)
+    time.sleep(2)
+    after = [m["text"] for m in stack.chat(shop, number) if m["from_me"]][before:]
+    assert len(after) == 1 and "booked" in after[0].lower(), after
+    assert len(bookings_of(stack, shop, number)) == 1
+    _, deliveries = stack.sandbox("GET", f"/sandbox/deliveries?message_id={message_id}")
+    assert [a["status"] for a in deliveries["attempts"]] == [200, 200, 200]
+
+
+def test_a_slow_bot_gets_retried_webhooks_and_still_answers_once(stack: Stack, shop: str) -> None:
+    number = new_number()
+    stack.sandbox("POST", "/sandbox/settings", {"timeout_ms": 400, "retry_scale": 0.1})
+    rasa = stack.processes["rasa"]
+    try:
+        rasa.send_signal(signal.SIGSTOP)
+        message_id = stack.whatsapp(shop, number, "what are your opening hours?")
+        time.sleep(2.5)  # Evolution times out and retries (0.5 s, 1 s, ... at this scale)
+        rasa.send_signal(signal.SIGCONT)
+        replies = stack.bot_replies(shop, number, 1)
+        time.sleep(2)
+    finally:
+        rasa.send_signal(signal.SIGCONT)
+        stack.sandbox("POST", "/sandbox/settings", {"timeout_ms": 30000, "retry_scale": 1})
+    _, deliveries = stack.sandbox("GET", f"/sandbox/deliveries?message_id={message_id}")
+    attempts = deliveries["attempts"]
+    assert len(attempts) >= 2 and attempts[0]["error"] == "ECONNABORTED", attempts
+    replies = [m["text"] for m in stack.chat(shop, number) if m["from_me"]]
+    assert len(replies) == 1 and "open" in replies[0].lower(), replies
+
+
+def test_twenty_customers_of_two_tenants_at_once_get_their_own_answers_in_order(stack: Stack, shop: str) -> None:
+    _, listed = stack.sandbox("GET", "/sandbox/instances")
+    if "bella-salon" not in [i["name"] for i in listed["instances"]]:
+        stack.connect_whatsapp("bella-salon")
+    customers = [(shop if n % 2 else "bella-salon", new_number()) for n in range(20)]
+    script = ["hi", "where are you?", "thanks!"]
+
+    def talk(tenant: str, number: str) -> None:
+        for text in script:  # sent back to back, without waiting for answers
+            stack.whatsapp(tenant, number, text)
+
+    threads = [threading.Thread(target=talk, args=c) for c in customers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for tenant, number in customers:
+        replies = stack.bot_replies(tenant, number, 3, timeout=90)
+        assert len(replies) == 3, (tenant, replies)
+        greeting, address, thanks = replies
+        assert ("Kiwi Cuts" if tenant == shop else "Bella") in greeting, greeting
+        assert ("Queen St" if tenant == shop else "Santa Catarina") in address, address
+        assert "welcome" in thanks.lower() or "pleasure" in thanks.lower(), thanks
+
+
+def test_media_lid_senders_and_the_owner_taking_over(stack: Stack, shop: str) -> None:
+    number = new_number()
+    stack.whatsapp(shop, number, type="audio")
+    [reply] = stack.bot_replies(shop, number, 1)
+    assert "type" in reply.lower()
+    stack.whatsapp(shop, number, "what do you charge for a colour", type="image")  # a caption is text
+    assert "65.50" in stack.bot_replies(shop, number, 2)[-1]
+
+    lid_only = new_number()
+    stack.whatsapp(shop, lid_only, "hello", lid=True, lid_only=True, lid_id="171234567890123")
+    assert stack.bot_replies(shop, "171234567890123@lid", 1), "a sender without a phone is still answered, by JID"
+
+    owner_chat = new_number()
+    converse(stack, shop, owner_chat, "hi")
+    stack.whatsapp(shop, owner_chat, "Hi! This is Ana, I'll sort this out for you", from_me=True)
+    time.sleep(1)
+    stack.whatsapp(shop, owner_chat, "great, can you fit me in today?")
+    time.sleep(3)
+    bot = [m["text"] for m in stack.chat(shop, owner_chat) if m["from_me"] and not m["text"].startswith("Hi! This is Ana")]
+    assert len(bot) == 1, f"the bot kept quiet after the owner wrote: {bot}"
+
+
+def post_webhook(stack: Stack, body: Any, raw: bytes | None = None, path: str = "", headers: dict[str, str] | None = None) -> tuple[int, Any]:
+    data = raw if raw is not None else json.dumps(body).encode()
+    request = urllib.request.Request(stack.url("rasa") + "/webhooks/evolution/webhook" + path, data=data, method="POST",
+                                     headers={"Content-Type": "application/json", **(headers or {})})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"null")
+
+
+def upsert(instance: str, token: str, text: str = "hello", message_id: str | None = None, number: str = "642100000001") -> dict[str, Any]:
+    return {"event": "messages.upsert", "instance": instance, "apikey": token, "sender": "15550000000@s.whatsapp.net",
+            "date_time": "2026-01-01T00:00:00.000Z", "destination": "x", "server_url": "http://sandbox",
+            "data": {"key": {"remoteJid": f"{number}@s.whatsapp.net", "fromMe": False, "id": message_id or uuid.uuid4().hex.upper()},
+                     "pushName": "Fuzz", "status": "DELIVERY_ACK", "message": {"conversation": text}, "messageType": "conversation",
+                     "messageTimestamp": int(time.time()), "instanceId": "x", "source": "android"}}
+
+
+def test_bad_webhooks_get_the_right_4xx_and_nothing_is_processed(stack: Stack, shop: str) -> None:
+    token = stack.extra_env["EVOLUTION_INSTANCE_TOKEN"]
+    good = upsert(shop, token, number="642100000002")
+    assert post_webhook(stack, {**good, "apikey": "wrong"})[0] == 401
+    assert post_webhook(stack, {**good, "apikey": None})[0] == 401
+    assert post_webhook(stack, None, raw=b"{not json")[0] == 400
+    assert post_webhook(stack, None, raw=b"[1, 2]")[0] == 400
+    assert post_webhook(stack, {k: v for k, v in good.items() if k != "instance"})[0] == 422
+    assert post_webhook(stack, {**good, "data": {"key": {"fromMe": False}}})[0] == 422
+    assert post_webhook(stack, {**good, "event": "messages.explode"})[0] == 422
+    assert post_webhook(stack, good, path="/connection-update")[0] == 422        # by-events URL must match the event
+    assert post_webhook(stack, {**good, "instance": "no-such-shop"})[0] == 404
+    status, body = post_webhook(stack, None, raw=b'{"event": "messages.upsert", "pad": "' + b"x" * (9 * 1024 * 1024) + b'"}')
+    assert status == 413, body
+    assert post_webhook(stack, {**good, "event": "connection.update", "data": {"state": "open"}})[0] == 200  # known, not for the bot
+    time.sleep(1)
+    assert stack.chat(shop, "642100000002") == [], "nothing refused may reach the customer"
+    assert "evolution_unknown_instance" in stack.log("rasa")
+
+
+def test_jwt_bearer_authentication(stack: Stack, shop: str) -> None:
+    import jwt
+
+    token = stack.extra_env["EVOLUTION_INSTANCE_TOKEN"]
+    body = {**upsert(shop, token, "hi", number="642100000003"), "apikey": None}
+    now = int(time.time())
+    good_jwt = jwt.encode({"iat": now, "exp": now + 600, "app": "evolution", "action": "webhook"}, token, algorithm="HS256")
+    expired = jwt.encode({"iat": now - 900, "exp": now - 300, "app": "evolution", "action": "webhook"}, token, algorithm="HS256")
+    forged = jwt.encode({"iat": now, "exp": now + 600}, "not-the-token", algorithm="HS256")
+    assert post_webhook(stack, body, headers={"Authorization": f"Bearer {expired}"})[0] == 401
+    assert post_webhook(stack, body, headers={"Authorization": f"Bearer {forged}"})[0] == 401
+    assert post_webhook(stack, body, headers={"Authorization": f"Bearer {good_jwt}"}, path="/messages-upsert") == (200, {"status": 200, "message": "accepted", "message_id": body["data"]["key"]["id"]})
+    assert stack.bot_replies(shop, "642100000003", 1)
+
+
+def test_the_sandbox_signs_webhooks_with_jwt_key_when_configured(stack: Stack, kiwi: str) -> None:
+    """Evolution's own jwt_key header setting, end to end: no apikey in the envelope is needed."""
+    stack.connect_whatsapp(kiwi, byEvents=True, headers={"jwt_key": stack.extra_env["EVOLUTION_INSTANCE_TOKEN"]})
+    number = new_number()
+    message_id = stack.whatsapp(kiwi, number, "hello")
+    assert stack.bot_replies(kiwi, number, 1)
+    _, deliveries = stack.sandbox("GET", f"/sandbox/deliveries?message_id={message_id}")
+    assert deliveries["attempts"][0]["url"].endswith("/webhooks/evolution/webhook/messages-upsert")
+
+
+def mutate(value: Any, rng: Any, depth: int = 0) -> Any:
+    """A random structural mutation: drop or retype keys, swap strings, nest junk."""
+    junk = [None, 0, -1, 1.5, True, "", "x" * rng.randint(0, 300), [], {}, ["a"], {"a": 1}, "💥", "\u0000", 10**20]
+    if isinstance(value, dict):
+        out = dict(value)
+        for key in list(out):
+            roll = rng.random()
+            if roll < 0.08:
+                del out[key]
+            elif roll < 0.16:
+                out[key] = rng.choice(junk)
+            elif depth < 6:
+                out[key] = mutate(out[key], rng, depth + 1)
+        if rng.random() < 0.05:
+            out[rng.choice(["extra", "message", "key", "imageMessage", "ephemeralMessage"])] = rng.choice(junk)
+        return out
+    if isinstance(value, str) and rng.random() < 0.15:
+        return rng.choice(["", "@", "g@g.us", "status@broadcast", "1@lid", value[::-1], value * 3])
+    return value
+
+
+def test_fuzzed_envelopes_never_crash_the_channel(stack: Stack, shop: str) -> None:
+    import random
+
+    rng = random.Random(20261125)
+    token = stack.extra_env["EVOLUTION_INSTANCE_TOKEN"]
+    ids = [f"FUZZ{n:04d}{uuid.uuid4().hex[:8].upper()}" for n in range(12)]  # a small pool: most accepted ones are duplicates
+    seeds = [upsert(shop, token, "hi", number="642100000009"), {**upsert(shop, token), "event": "messages.update"},
+             {**upsert(shop, token), "data": {**upsert(shop, token)["data"], "message": {"ephemeralMessage": {"message": {"imageMessage": {"caption": "hey"}}}}}}]
+    statuses: dict[int, int] = {}
+    for n in range(2500):
+        body = mutate(rng.choice(seeds), rng)
+        if isinstance(body.get("data"), dict) and isinstance(body["data"].get("key"), dict) and "id" in body["data"]["key"]:
+            body["data"]["key"]["id"] = rng.choice(ids) if rng.random() < 0.9 else body["data"]["key"]["id"]
+        raw = json.dumps(body).encode()
+        if rng.random() < 0.05:
+            raw = raw[: rng.randint(0, len(raw))]
+        status, _ = post_webhook(stack, None, raw=raw)
+        statuses[status] = statuses.get(status, 0) + 1
+    assert set(statuses) <= {200, 400, 401, 404, 413, 422}, statuses
+    assert statuses.get(200, 0) > 100 and statuses.get(422, 0) > 10, statuses
+    assert http("GET", stack.url("rasa") + "/webhooks/evolution/api/ready")[0] == 200
+    assert "Traceback" not in stack.log("rasa")
