@@ -7,6 +7,8 @@ confirmation, so the reply can only claim a booking the booking service has made
 """
 from __future__ import annotations
 
+import json
+
 from datetime import datetime
 from typing import Any, Optional
 
@@ -17,9 +19,9 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import FormSupport, ResilientAction, reset
 from actions.booking_api import BOOKING_API, BookingRefused, BookingServiceUnavailable, Catalog, SlotTaken
-from actions.conversation import idempotency_key, latest_text, message_time, phone_of, tenant_of, value_before_latest_message
+from actions.conversation import idempotency_key, offered_choices_this_turn, latest_text, message_time, phone_of, tenant_of, value_before_latest_message
 from actions.formatting import describe_slot, format_when, service_price
-from actions.matching import match_catalog, mentioned_in, wants_anyone
+from actions.matching import CatalogMatch, match_catalog, mentioned_in, wants_anyone
 from actions.parsing import clean_name, party_size
 from actions.replies import ActionAskTime
 from actions.slot_finding import SlotFinding, offers_message
@@ -29,6 +31,13 @@ log = structlog.get_logger("actions.booking")
 SCANNED_INTENTS = ("book_appointment", "check_availability", "inform")
 BOOKING_SLOTS = ("service", "staff", "party_size", "time", "start", "offered_slots", "confirmed", "browsing", "booking_result")
 
+
+SERVICE_PAYLOAD = '/inform{"service": '
+
+
+def service_buttons(services: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """One button per service (at most 10); the payload sets the `service` entity."""
+    return [{"title": s["name"], "payload": SERVICE_PAYLOAD + json.dumps(s["name"]) + "}"} for s in services[:10]]
 
 class ValidateBookingForm(SlotFinding, FormSupport, FormValidationAction):
     """Validates each answer against the tenant's catalog and the booking service."""
@@ -85,12 +94,15 @@ class ValidateBookingForm(SlotFinding, FormSupport, FormValidationAction):
         match = match_catalog(str(value), catalog.services)
         if match.unique is None and len(match.items) == 0 and str(value) != latest_text(tracker):
             match = match_catalog(latest_text(tracker), catalog.services)
+        if len(match.items) > 1:  # "mens haircut": the model marked "haircut", the message says which
+            named = [s for s in mentioned_in(latest_text(tracker), catalog.services) if s in match.items]
+            match = CatalogMatch(named) if len(named) == 1 else match
         if match.unique is None:
             choices = match.items or catalog.services
             lead = "Which one do you mean?" if match.items else f"Sorry, we don't seem to offer \"{value}\". We do:"
             dispatcher.utter_message(
                 text=lead + "\n" + "\n".join(f"• {s['name']} ({service_price(s) or 'ask us'})" for s in choices),
-                buttons=[{"title": s["name"], "payload": f'/inform{{"service": "{s["name"]}"}}'} for s in choices[:10]],
+                buttons=service_buttons(choices),
             )
             return {"service": None}
         service = match.unique
@@ -231,10 +243,12 @@ class ActionAskService(ResilientAction):
         return "action_ask_service"
 
     async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
+        if offered_choices_this_turn(tracker, SERVICE_PAYLOAD):
+            return []  # validation just listed the choices ("Which one do you mean?"); asking again repeats it
         services = (await BOOKING_API.catalog(tenant_of(tracker))).services
         dispatcher.utter_message(
             text="What would you like to book?\n" + "\n".join(f"• {s['name']} ({service_price(s) or 'ask us'})" for s in services),
-            buttons=[{"title": s["name"], "payload": f'/inform{{"service": "{s["name"]}"}}'} for s in services[:10]],
+            buttons=service_buttons(services),
         )
         return []
 

@@ -61,6 +61,18 @@ def value_before_latest_message(tracker: Tracker, slot: str) -> Any:
     return None
 
 
+def offered_choices_this_turn(tracker: Tracker, payload_prefix: str) -> bool:
+    """Whether the bot, since the customer's latest message, already offered buttons whose
+    payloads start with `payload_prefix` (so asking the same question again would repeat it)."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return False
+        buttons = (event.get("data") or {}).get("buttons") or [] if event.get("event") == "bot" else []
+        if any(str(b.get("payload", "")).startswith(payload_prefix) for b in buttons):
+            return True
+    return False
+
+
 def latest_text(tracker: Tracker) -> str:
     return (tracker.latest_message or {}).get("text") or ""
 

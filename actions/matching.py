@@ -32,9 +32,10 @@ class CatalogMatch:
 
 
 def normalise(text: str) -> str:
-    """Lowercase, accents and punctuation removed ("João" and "joao" compare equal)."""
+    """Lowercase, accents, apostrophes and punctuation removed ("João" = "joao", "Men's" = "mens")."""
     text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9 ]+", " ", text.casefold()).strip()
+    text = re.sub(r"['’`]", "", text.casefold())  # "men's" and "mens" are the same word
+    return re.sub(r"[^a-z0-9 ]+", " ", text).strip()
 
 
 def match_catalog(text: str, items: list[dict[str, Any]], threshold: float = 80, margin: float = 6) -> CatalogMatch:

@@ -6,7 +6,7 @@ with `apikey` auth, the guards' 404/403, 400 validation messages and 201 for sen
 
 Sandbox routes (not Evolution's; what a phone would do): `POST /sandbox/messages/{instance}`
 makes a customer send a message (delivered as a `messages.upsert` webhook),
-`GET /sandbox/chats/{instance}/{number}` reads a chat, `GET /sandbox/deliveries` lists
+`GET /sandbox/chats/{instance}/{number}?after=SEQ&wait=S` reads a chat (long-polling up to S s), `GET /sandbox/deliveries` lists
 webhook attempts, `POST /sandbox/settings` tunes delivery, and `GET /` with
 `Accept: text/html` or `GET /chat` is the web chat.
 """
@@ -398,8 +398,16 @@ async def read_chat(request: web.Request) -> web.Response:
     instance = request.app[INSTANCES].get(request.match_info["instance"])
     if instance is None:
         raise fail(404, f'The "{request.match_info["instance"]}" instance does not exist')
-    after = int(request.query.get("after", "0") or 0)
+    try:
+        after = int(request.query.get("after", "0") or 0)
+        wait_s = min(float(request.query.get("wait", "0") or 0), 30.0)
+    except ValueError:
+        raise fail(400, "after and wait must be numbers") from None
     messages = [m.as_json() for m in instance.chats.get(request.match_info["number"], []) if m.seq > after]
+    deadline = time.monotonic() + wait_s
+    while not messages and time.monotonic() < deadline:  # long polling: answer as soon as the chat changes
+        await instance.wait_for_news(deadline - time.monotonic())
+        messages = [m.as_json() for m in instance.chats.get(request.match_info["number"], []) if m.seq > after]
     return web.json_response({"messages": messages, "presence": instance.presence.get(request.match_info["number"], "paused")})
 
 

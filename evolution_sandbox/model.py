@@ -5,6 +5,7 @@ Everything lives in memory: instances, their webhook settings, and each chat's m
 """
 from __future__ import annotations
 
+import asyncio
 import secrets
 import time
 import uuid
@@ -28,12 +29,12 @@ def now_iso() -> str:
 
 
 def message_id(source: str = "web") -> str:
-    """Ids shaped like the device that sent them (Baileys getDevice): web `3EB0`+20, iOS `3A`+18, Android 32."""
+    """Ids shaped like the device that sent them (Baileys getDevice): web `3E`+20 (22 in all), iOS `3A`+18, Android 32."""
     if source == "ios":
         return "3A" + secrets.token_hex(9).upper()
     if source == "android":
         return secrets.token_hex(16).upper()
-    return "3EB0" + secrets.token_hex(10).upper()
+    return "3EB0" + secrets.token_hex(9).upper()
 
 
 def source_of(key_id: str) -> str:
@@ -107,6 +108,7 @@ class Instance:
     presence: dict[str, str] = field(default_factory=dict)
     created_at: str = field(default_factory=now_iso)
     seq: int = 0
+    news: Optional[asyncio.Event] = None   # set whenever a message is recorded (long polling)
 
     @property
     def wuid(self) -> str:
@@ -116,7 +118,18 @@ class Instance:
         self.seq += 1
         message = ChatMessage(self.seq, key_id, from_me, text, time.time(), status, kind)
         self.chats.setdefault(chat, []).append(message)
+        if self.news is not None:
+            self.news.set()
+        self.news = None
         return message
+
+    async def wait_for_news(self, timeout_s: float) -> None:
+        if self.news is None:
+            self.news = asyncio.Event()
+        try:
+            await asyncio.wait_for(self.news.wait(), timeout_s)
+        except asyncio.TimeoutError:
+            pass
 
     def mark_read(self, chat: str, key_id: str) -> bool:
         for message in self.chats.get(chat, []):

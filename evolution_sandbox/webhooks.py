@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Optional
 
 import aiohttp
@@ -46,7 +46,8 @@ class Attempt:
     url: str
     status: Optional[int]
     error: Optional[str]
-    at: float = field(default_factory=time.time)
+    started: float           # when the POST began (epoch seconds)
+    took_ms: float           # until the receiver answered (or the attempt failed)
 
     def as_json(self) -> dict[str, Any]:
         return self.__dict__.copy()
@@ -126,6 +127,7 @@ class WebhookSender:
             self.session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=500))
         for attempt in range(1, self.settings.max_attempts + 1):
             status, error = None, None
+            started, clock = time.time(), time.perf_counter()
             try:
                 timeout = aiohttp.ClientTimeout(total=self.settings.timeout_ms / 1000)
                 async with self.session.post(url, json=body, headers=webhook_headers(custom_headers), timeout=timeout) as response:
@@ -135,7 +137,8 @@ class WebhookSender:
                 error = "ECONNABORTED"
             except aiohttp.ClientError as failure:
                 error = type(failure).__name__
-            self.attempts.append(Attempt(event, instance, message_id, attempt, url, status, error))
+            self.attempts.append(Attempt(event, instance, message_id, attempt, url, status, error, started,
+                                         (time.perf_counter() - clock) * 1000))
             if turn and not turn[1].done():
                 turn[1].set_result(None)  # the next event of this chat may go now
             if status is not None and (200 <= status < 300 or status in NON_RETRYABLE):

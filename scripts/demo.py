@@ -1,5 +1,6 @@
 """`make demo`: start Booka's processes on the embedded defaults, wait until each is ready,
-print where to reach them, and stop them all on Ctrl-C.
+connect the demo businesses to WhatsApp (the Evolution sandbox, or a real Evolution API
+when EVOLUTION_API_URL is set), print where to reach them, and stop them all on Ctrl-C.
 
 Later components add themselves to `processes()`.
 """
@@ -11,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +22,8 @@ VAR = Path(os.environ.get("BOOKA_VAR_DIR") or ROOT / "var")
 SERVICES_PY = str(ROOT / ".venv/services/bin/python")
 RASA_PY = str(ROOT / ".venv/rasa/bin/python")
 RASA_URL = f"http://127.0.0.1:{os.environ.get('RASA_PORT', '5005')}"
+SANDBOX_URL = f"http://127.0.0.1:{os.environ.get('EVOLUTION_SANDBOX_PORT', '8080')}"
+USE_SANDBOX = not os.environ.get("EVOLUTION_API_URL")
 
 
 @dataclass
@@ -36,8 +40,8 @@ def processes() -> list[Process]:
         Process("booking service", [SERVICES_PY, "-m", "booking_service", "serve"], f"http://127.0.0.1:{port}/api/ready"),
         Process("duckling", [RASA_PY, "-m", "duckling_server"], f"http://127.0.0.1:{duckling_port}/api/ready"),
         Process("action server", [RASA_PY, "-m", "actions"], f"http://127.0.0.1:{os.environ.get('ACTIONS_PORT', '5055')}/api/ready"),
-        Process("rasa", [RASA_PY, "scripts/run_rasa.py"], f"{RASA_URL}/status"),
-    ]
+        Process("rasa", [RASA_PY, "scripts/run_rasa.py"], f"{RASA_URL}/webhooks/evolution/api/ready"),
+    ] + ([Process("evolution sandbox", [SERVICES_PY, "-m", "evolution_sandbox"], f"{SANDBOX_URL}/api/ready")] if USE_SANDBOX else [])
 
 
 def is_ready(url: str) -> bool:
@@ -65,7 +69,38 @@ def wait_ready(started: list[tuple[Process, subprocess.Popen]], timeout: float =
             time.sleep(1.5)
 
 
-def banner() -> None:
+def call(method: str, url: str, body: object = None, headers: dict[str, str] | None = None) -> tuple[int, object]:
+    request = urllib.request.Request(url, data=json.dumps(body).encode() if body is not None else None, method=method,
+                                     headers={"Content-Type": "application/json", **(headers or {})})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"null")
+
+
+def connect_whatsapp() -> list[str]:
+    """Give every demo tenant an instance in the sandbox whose webhook is the bot's Evolution
+    channel, the way an operator sets up a real Evolution API (POST /instance/create)."""
+    from booka_common.local_secrets import local_secret, new_token
+
+    internal = local_secret("BOOKA_INTERNAL_TOKEN", new_token)
+    port = os.environ.get("BOOKING_SERVICE_PORT", "8001")
+    _, listed = call("GET", f"http://127.0.0.1:{port}/v1/tenants", headers={"Authorization": f"Bearer {internal}"})
+    instances = [t["evolution_instance"] for t in (listed or {}).get("tenants", [])]
+    if not USE_SANDBOX:
+        return instances
+    token, key = local_secret("EVOLUTION_INSTANCE_TOKEN", new_token), local_secret("EVOLUTION_SANDBOX_API_KEY", new_token)
+    for name in instances:
+        status, answer = call("POST", f"{SANDBOX_URL}/instance/create", {
+            "instanceName": name, "integration": "WHATSAPP-BAILEYS", "token": token,
+            "webhook": {"url": f"{RASA_URL}/webhooks/evolution/webhook", "events": ["MESSAGES_UPSERT"]}}, {"apikey": key})
+        if status not in (201, 403):  # 403: it exists already
+            raise SystemExit(f"demo: the sandbox refused instance {name}: {status} {answer}")
+    return instances
+
+
+def banner(instances: list[str]) -> None:
     port = os.environ.get("BOOKING_SERVICE_PORT", "8001")
     base = f"http://127.0.0.1:{port}"
     internal = (VAR / "BOOKA_INTERNAL_TOKEN").read_text().strip() if (VAR / "BOOKA_INTERNAL_TOKEN").exists() else "$BOOKA_INTERNAL_TOKEN"
@@ -73,13 +108,19 @@ def banner() -> None:
     print(f"""
 Booka is running (logs in var/logs/). Ctrl-C stops everything.
 
+  WhatsApp chat    {SANDBOX_URL + "/chat" if USE_SANDBOX else "(your Evolution API: " + os.environ["EVOLUTION_API_URL"] + ")"}   <- open this, pick a business, say hi
+                   businesses: {", ".join(instances) or "(none seeded)"}; Evolution webhook: {RASA_URL}/webhooks/evolution/webhook
+
   Assistant (Rasa) {RASA_URL}   REST channel: {RASA_URL}/webhooks/rest/webhook
   Booking service  {base}       OpenAPI: {base}/openapi.json
   Duckling         http://127.0.0.1:{os.environ.get("DUCKLING_PORT", "8000")}/parse   (dates and times, Duckling's HTTP contract)
   Internal token   {internal}
   Tenant tokens    {", ".join(f"{slug}: {token}" for slug, token in tokens.items()) or "(see var/tenant-tokens.json)"}
 
-Talk to the bot as a customer of the demo salon (sender = <tenant>:<phone digits>):
+Or send a WhatsApp message from a script, as the customer's phone would (the bot's answer appears in the chat):
+  curl -s {SANDBOX_URL}/sandbox/messages/bella-salon -H 'Content-Type: application/json' -d '{{"number": "351912345678", "text": "hi"}}'
+
+Talk to the bot without WhatsApp, through Rasa's REST channel (sender = <tenant>:<phone digits>):
   curl -s {RASA_URL}/webhooks/rest/webhook -H 'Content-Type: application/json' \\
        -d '{{"sender": "bella-salon:351912345678", "message": "can I get a haircut with João on Friday at 5?"}}'
 
@@ -102,7 +143,7 @@ def main() -> int:
             print(f"starting {process.name}")
             started.append((process, subprocess.Popen(process.command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)))
         wait_ready(started)
-        banner()
+        banner(connect_whatsapp())
         while all(popen.poll() is None for _, popen in started):
             time.sleep(1)
         crashed = [p.name for p, popen in started if popen.poll() is not None]
