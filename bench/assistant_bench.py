@@ -15,35 +15,19 @@ as in production.
 """
 from __future__ import annotations
 
-import base64
-import json
 import os
-import secrets
-import subprocess
 import sys
-import tempfile
 import time
-import uuid
 from pathlib import Path
 
-import psycopg
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from bench.stack_bench import agent_floor, percentiles, running_stack  # noqa: E402
+from tests.assistant.stack import http, latest_model  # noqa: E402
 
-from booking_service.migrate import upgrade_to_head  # noqa: E402
-from tests.assistant.stack import RASA_PY, Stack, http, latest_model  # noqa: E402
-from tests.conftest import free_port  # noqa: E402
-
-ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 ROUNDS = int(os.environ.get("ASSISTANT_BENCH_ROUNDS", "200"))
 BOOKING_MESSAGES = ["can i get a haircut with ana on friday at 5", "manicure with maria next wednesday at 11am",
                     "i'd like a blow dry on saturday morning", "book a pedicure thursday at 3pm"]
-
-
-def percentiles(samples: list[float]) -> dict[str, float]:
-    ordered = sorted(samples)
-    return {"p50": ordered[len(ordered) // 2] * 1000, "p99": ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000}
 
 
 def timed(call, rounds: int) -> list[float]:
@@ -56,23 +40,9 @@ def timed(call, rounds: int) -> list[float]:
 
 
 def main() -> None:
-    name = f"booka_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}_tracker"')
-    url = ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    upgrade_to_head(url)
-    secret = {"BOOKA_INTERNAL_TOKEN": secrets.token_urlsafe(24), "BOOKA_LOOKUP_KEY": secrets.token_hex(32),
-              "BOOKA_SECRET_KEYS": "k1:" + base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()}
     model = latest_model()
-    stack = Stack(url, secret, Path(tempfile.mkdtemp(prefix="assistant-bench-")),
-                  {n: free_port() for n in ("booking", "duckling", "actions", "rasa")},
-                  extra_env={"LOG_LEVEL": "WARNING", "TRACKER_STORE_URL": f"{url}_tracker"})
-    subprocess.run([sys.executable, "-m", "booking_service", "seed"], cwd=ROOT, env=stack.env(), check=True, capture_output=True)
-    try:
-        stack.start(model)
-        floor = json.loads(subprocess.run([RASA_PY, str(ROOT / "bench/agent_floor.py"), str(model), str(ROUNDS)], cwd=ROOT,
-                                          env=stack.env(), check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1])
+    with running_stack(model) as stack:
+        floor = agent_floor(stack, model, ROUNDS)
         rasa = stack.url("rasa")
         senders = [f"bella-salon:35192{n:07d}" for n in range(20)]
         for sender in senders:
@@ -84,11 +54,6 @@ def main() -> None:
         for i in range(ROUNDS // 4):
             booking += timed(lambda _: stack.say(senders[i % 20], BOOKING_MESSAGES[i % 4]), 1)
             stack.say(senders[i % 20], "forget it")
-    finally:
-        stack.stop()
-        with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}_tracker" WITH (FORCE)')
     rows = [
         ("NLU parse, in-process (Agent.parse_message)", floor["parse"]),
         ("NLU parse over HTTP (POST /model/parse)", percentiles(parse)),

@@ -204,7 +204,7 @@ def test_jwt_bearer_authentication(stack: Stack, shop: str) -> None:
     now = int(time.time())
     good_jwt = jwt.encode({"iat": now, "exp": now + 600, "app": "evolution", "action": "webhook"}, token, algorithm="HS256")
     expired = jwt.encode({"iat": now - 900, "exp": now - 300, "app": "evolution", "action": "webhook"}, token, algorithm="HS256")
-    forged = jwt.encode({"iat": now, "exp": now + 600}, "not-the-token", algorithm="HS256")
+    forged = jwt.encode({"iat": now, "exp": now + 600}, "not-the-instance-token-but-as-long-as-one", algorithm="HS256")
     assert post_webhook(stack, body, headers={"Authorization": f"Bearer {expired}"})[0] == 401
     assert post_webhook(stack, body, headers={"Authorization": f"Bearer {forged}"})[0] == 401
     assert post_webhook(stack, body, headers={"Authorization": f"Bearer {good_jwt}"}, path="/messages-upsert") == (200, {"status": 200, "message": "accepted", "message_id": body["data"]["key"]["id"]})

@@ -1,0 +1,122 @@
+"""WhatsApp end-to-end load (`make bench`): prints figures, asserts nothing.
+
+N simulated customers (WHATSAPP_BENCH_CUSTOMERS, default 50) of the demo salon each hold a
+whole booking conversation through the Evolution sandbox: "hi" and "where are you?" sent
+back to back, a booking request, their name, "yes", "thanks". Messages leave at a steady
+WHATSAPP_BENCH_RATE across all customers (default 10 per second); each customer waits for
+the bot's answer before the next step. The sandbox times every webhook attempt, so the
+figures are what Evolution would see:
+  - webhook acknowledgement latency p50/p99 (target p99 <= 20 ms),
+  - time from the webhook to the bot's sendText p50/p95/p99, beside the floor of bare
+    `Agent.handle_text` on the same model (target p50 <= 2x the floor),
+  - messages per second, and lost / duplicated / out-of-order replies (all must be 0).
+The stack is production-like: PostgreSQL for bookings and Rasa's tracker store, Redis for
+webhook de-duplication.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.stack_bench import agent_floor, percentiles, running_stack  # noqa: E402
+from tests.assistant.stack import Stack, latest_model  # noqa: E402
+
+CUSTOMERS = int(os.environ.get("WHATSAPP_BENCH_CUSTOMERS", "50"))
+RATE = float(os.environ.get("WHATSAPP_BENCH_RATE", "10"))
+SHOP = "bella-salon"
+# Each step: the messages sent back to back, and a word each answer must contain, in order.
+EXPECTED = ["Welcome", "📍", "name", "Shall I book", "booked", "elcome"]
+
+
+class Pacer:
+    """Hands out send times 1/RATE apart, shared by every customer."""
+
+    def __init__(self, rate: float) -> None:
+        self.interval, self.next_at, self.lock = 1 / rate, time.monotonic(), threading.Lock()
+
+    def wait_turn(self) -> None:
+        with self.lock:
+            slot = self.next_at = max(self.next_at + self.interval, time.monotonic())
+        time.sleep(max(0.0, slot - time.monotonic()))
+
+
+def opening_slots(count: int) -> list[datetime]:
+    """Distinct weekday times when the salon is open (Tue–Fri 10:00–16:00, Lisbon), a week ahead onwards."""
+    lisbon, slots = ZoneInfo("Europe/Lisbon"), []
+    day = datetime.now(lisbon).replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=7)
+    while len(slots) < count:
+        if day.weekday() in (1, 2, 3, 4):
+            slots += [day.replace(hour=h, minute=m) for h in range(10, 17) for m in (0, 30)]
+        day += timedelta(days=1)
+    return slots[:count]
+
+
+def customer(stack: Stack, pacer: Pacer, index: int, when: datetime, outcome: dict) -> None:
+    number = f"35193{index:07d}"
+    steps = [["hi", "where are you?"], [f"can i book a men's haircut with anyone on {when:%-d %B} at {when:%H:%M}"],
+             [f"Client {index}"], ["yes"], ["thanks"]]
+    sent = 0
+    for step in steps:
+        for text in step:
+            pacer.wait_turn()
+            stack.whatsapp(SHOP, number, text)
+            sent += 1
+        if len(stack.bot_replies(SHOP, number, sent, timeout=60)) < sent:
+            break
+    time.sleep(2)  # late duplicates would arrive now
+    outcome[number] = sent
+
+
+def main() -> None:
+    model = latest_model()
+    with running_stack(model, EVOLUTION_TYPING_MS="1000") as stack:
+        floor = agent_floor(stack, model, 200)
+        stack.connect_whatsapp(SHOP)
+        pacer, outcome = Pacer(RATE), {}
+        started = time.time()
+        threads = [threading.Thread(target=customer, args=(stack, pacer, n, when, outcome)) for n, when in enumerate(opening_slots(CUSTOMERS))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        _, deliveries = stack.sandbox("GET", f"/sandbox/deliveries?instance={SHOP}&event=messages.upsert")
+        chats = {number: stack.chat(SHOP, number) for number in outcome}
+    report(floor, deliveries["attempts"], chats, started)
+
+
+def report(floor: dict, attempts: list[dict], chats: dict[str, list[dict]], started: float) -> None:
+    first_attempt = {a["message_id"]: a["started"] for a in attempts if a["attempt"] == 1}
+    acks = [a["took_ms"] / 1000 for a in attempts]
+    to_reply, lost, duplicated, out_of_order, last_reply, sent_total = [], 0, 0, 0, started, 0
+    for messages in chats.values():
+        inbound = [m for m in messages if not m["from_me"]]
+        replies = [m for m in messages if m["from_me"]]
+        sent_total += len(inbound)
+        lost += max(0, len(inbound) - len(replies))
+        duplicated += max(0, len(replies) - len(inbound))
+        for n, (question, answer) in enumerate(zip(inbound, replies)):
+            if EXPECTED[n] not in answer["text"]:
+                out_of_order += 1
+            to_reply.append(answer["at"] - first_attempt.get(question["id"], question["at"]))
+            last_reply = max(last_reply, answer["at"])
+    reply = percentiles(to_reply, 50, 95, 99)
+    ack = percentiles(acks)
+    print(f"\nWhatsApp through the Evolution sandbox: {len(chats)} customers, {sent_total} messages paced at {RATE:g}/s")
+    print(f"  webhook acknowledgement      p50 {ack['p50']:7.1f} ms   p99 {ack['p99']:7.1f} ms   (target p99 <= 20 ms; {len(acks)} attempts)")
+    print(f"  webhook to the bot's sendText p50 {reply['p50']:7.1f} ms   p95 {reply['p95']:7.1f} ms   p99 {reply['p99']:7.1f} ms")
+    print(f"  bare Agent.handle_text floor p50 {floor['handle_text']['p50']:7.1f} ms   -> webhook-to-reply p50 = "
+          f"{reply['p50'] / floor['handle_text']['p50']:.1f}x the floor (target <= 2x)")
+    print(f"  throughput {sent_total / max(1e-9, last_reply - started):.1f} messages/s; "
+          f"retried webhooks {sum(1 for a in attempts if a['attempt'] > 1)}")
+    print(f"  lost {lost}   duplicated {duplicated}   out of order / unexpected {out_of_order}   (all must be 0)")
+
+
+if __name__ == "__main__":
+    main()
