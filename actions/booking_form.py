@@ -21,7 +21,7 @@ from actions.base import FormSupport, ResilientAction, reset
 from actions.booking_api import BOOKING_API, BookingRefused, BookingServiceUnavailable, Catalog, SlotTaken
 from actions.conversation import idempotency_key, offered_choices_this_turn, latest_text, message_time, phone_of, tenant_of, value_before_latest_message
 from actions.formatting import describe_slot, format_when, service_price
-from actions.matching import CatalogMatch, match_catalog, mentioned_in, wants_anyone
+from actions.matching import CatalogMatch, asks_for_anyone, match_catalog, mentioned_around, mentioned_in, wants_anyone
 from actions.parsing import clean_name, party_size
 from actions.replies import ActionAskTime
 from actions.slot_finding import SlotFinding, offers_message
@@ -75,6 +75,9 @@ class ValidateBookingForm(SlotFinding, FormSupport, FormValidationAction):
         if tracker.get_slot("staff") is None and len(people) == 1:
             found.update(await self.validate_staff(people[0]["name"], dispatcher, tracker, domain))
             tracker.slots.update(found)
+        elif tracker.get_slot("staff") is None and not people and asks_for_anyone(text):
+            found["staff"] = "any"
+            tracker.slots.update(found)
         return found
 
     async def start_target(self, tracker: Tracker) -> Optional[tuple[dict[str, Any], str]]:
@@ -92,11 +95,11 @@ class ValidateBookingForm(SlotFinding, FormSupport, FormValidationAction):
     async def validate_service(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> dict[str, Any]:
         catalog = await self.catalog_for(tracker)
         match = match_catalog(str(value), catalog.services)
+        fuller = mentioned_around(str(value), latest_text(tracker), catalog.services)
+        if fuller is not None:  # the model marked "haircut" in "a men's haircut": the message names Men's haircut
+            match = CatalogMatch([fuller])
         if match.unique is None and len(match.items) == 0 and str(value) != latest_text(tracker):
             match = match_catalog(latest_text(tracker), catalog.services)
-        if len(match.items) > 1:  # "mens haircut": the model marked "haircut", the message says which
-            named = [s for s in mentioned_in(latest_text(tracker), catalog.services) if s in match.items]
-            match = CatalogMatch(named) if len(named) == 1 else match
         if match.unique is None:
             choices = match.items or catalog.services
             lead = "Which one do you mean?" if match.items else f"Sorry, we don't seem to offer \"{value}\". We do:"

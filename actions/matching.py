@@ -85,6 +85,31 @@ def mentioned_in(text: str, items: list[dict[str, Any]]) -> list[dict[str, Any]]
             if not any(phrase != other and f" {phrase} " in f" {other} " for other in hits.values())]
 
 
+def mentioned_around(span: str, text: str, items: list[dict[str, Any]]) -> Optional[dict[str, Any]]:
+    """The one item the message names in full around a shorter marked span: the model
+    marks "haircut" in "a men's haircut please", and the message names "Men's haircut"."""
+    core = normalise(span)
+    named = mentioned_in(text, items)
+    if not core or len(named) != 1:
+        return None
+    names = [normalise(name) for name in [named[0]["name"], *(named[0].get("aliases") or [])]]
+    return named[0] if any(core in name for name in names) else None
+
+
+# In a whole request ("a haircut with anyone on friday") only unambiguous phrasings count:
+# a bare "any" there is "any time", "either" is "either day".
+ANYONE_IN_REQUEST = re.compile(
+    r"\b(any ?one|anybody|whoever|no preference|(don'?t|do not) mind who|not fussed who|"
+    r"any (stylist|barber|hairdresser|therapist|doctor|dentist|hygienist|staff|person|member of staff))\b",
+    re.I,
+)
+
+
 def wants_anyone(text: str) -> bool:
-    """Whether the customer has no preference of person ("anyone", "don't mind")."""
+    """Whether the customer, answering "who would you like?", has no preference ("anyone", "don't mind")."""
     return bool(ANYONE.search(text or ""))
+
+
+def asks_for_anyone(text: str) -> bool:
+    """Whether a whole request says the person does not matter ("with anyone", "any stylist")."""
+    return bool(ANYONE_IN_REQUEST.search(text or ""))

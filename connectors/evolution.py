@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 
 APOLOGY = "Sorry, something went wrong on our side and I couldn't handle your message. Please send it again in a minute."
 MENU_TTL_S = 6 * 3600
+TYPING_AFTER_S = 0.4
 Handler = Callable[[UserMessage], Awaitable[Any]]
 
 
@@ -102,10 +103,19 @@ class Relay:
         if isinstance(reading, OwnerMessage):
             await self.pause_for_owner(sender_id(instance, reading))
             return
-        self.in_background(self.client.mark_read(instance.name, instance.token, read_receipt_jid(reading), reading.message_id))
-        self.in_background(self.client.send_typing(instance.name, instance.token, reading.reply_to, self.settings.typing_ms))
-        replies = await self.ask_rasa(instance, reading, await self.resolve_menu_choice(instance, reading))
+        loop, started = asyncio.get_running_loop(), time.perf_counter()
+        # "typing…" only when the answer is not instant: most turns finish before it would show
+        typing = loop.call_later(TYPING_AFTER_S, lambda: self.in_background(
+            self.client.send_typing(instance.name, instance.token, reading.reply_to, self.settings.typing_ms)))
+        try:
+            replies = await self.ask_rasa(instance, reading, await self.resolve_menu_choice(instance, reading))
+        finally:
+            typing.cancel()
+        thought = time.perf_counter()
         await self.deliver(instance, reading, replies)
+        self.in_background(self.client.mark_read(instance.name, instance.token, read_receipt_jid(reading), reading.message_id))
+        log.info("evolution_replied instance=%s message_id=%s replies=%d rasa_ms=%.1f send_ms=%.1f", instance.name,
+                 reading.message_id, len(replies), (thought - started) * 1000, (time.perf_counter() - thought) * 1000)
 
     async def resolve_menu_choice(self, instance: Instance, inbound: Inbound) -> str:
         """The customer's "2" after a numbered menu becomes that option's payload (menus last one turn)."""
@@ -154,7 +164,6 @@ class Relay:
                     log.error("evolution_send_failed instance=%s message_id=%s status=%s reason=%s",
                               instance.name, inbound.message_id, failure.status, failure)
                     return
-        log.info("evolution_replied instance=%s message_id=%s replies=%d", instance.name, inbound.message_id, len(replies))
 
     async def pause_for_owner(self, conversation: str) -> None:
         """The business answered from its phone: the bot keeps quiet in this chat for a while

@@ -1,7 +1,7 @@
 """Matching customers' words to one tenant's services and staff."""
 import pytest
 
-from actions.matching import match_catalog, mentioned_in, wants_anyone
+from actions.matching import asks_for_anyone, match_catalog, mentioned_around, mentioned_in, normalise, wants_anyone
 
 SERVICES = [
     {"name": "Women's haircut", "aliases": ["haircut", "ladies cut"]},
@@ -44,3 +44,24 @@ def test_names_are_found_in_a_whole_message_only_as_whole_words():
     assert [p["name"] for p in mentioned_in("haircut with joao in 3 days", STAFF)] == ["João"]
     assert mentioned_in("i want to book banana bread", STAFF) == []
     assert [s["name"] for s in mentioned_in("a gel nails appointment", SERVICES)] == ["Gel nails"]
+
+
+@pytest.mark.parametrize("text, anyone", [
+    ("can i book a men's haircut with anyone on friday", True), ("haircut, any stylist is fine", True),
+    ("whoever is free at 5", True), ("do you have any time on friday", False), ("either day works", False),
+    ("a cut with ana", False),
+])
+def test_a_whole_request_can_say_the_person_does_not_matter(text: str, anyone: bool) -> None:
+    assert asks_for_anyone(text) is anyone
+
+
+@pytest.mark.parametrize("text, expected", [("mens haircut", "mens haircut"), ("Men's haircut", "mens haircut"), ("João", "joao")])
+def test_apostrophes_do_not_split_words(text: str, expected: str) -> None:
+    assert normalise(text) == expected
+
+
+def test_a_short_marked_span_defers_to_the_fuller_name_in_the_message() -> None:
+    services = [{"name": "Women's haircut", "aliases": ["haircut"]}, {"name": "Men's haircut", "aliases": ["mens cut"]}]
+    assert mentioned_around("haircut", "can i book a men's haircut on friday", services)["name"] == "Men's haircut"
+    assert mentioned_around("haircut", "can i book a haircut on friday", services)["name"] == "Women's haircut"
+    assert mentioned_around("colour", "a men's haircut and a colour", services) is None
