@@ -32,11 +32,12 @@ def latest_model() -> Path:
 
 
 def http(method: str, url: str, body: Any = None, token: Optional[str] = None, timeout: float = 30,
-         headers: Optional[dict[str, str]] = None) -> tuple[int, Any]:
+         headers: Optional[dict[str, str]] = None, raw: Optional[bytes] = None) -> tuple[int, Any]:
+    """One JSON request (`raw` sends those bytes as the body instead of `body`); (status, decoded answer)."""
     headers = {"Content-Type": "application/json", **(headers or {})}
     if token:
         headers["Authorization"] = f"Bearer {token}"
-    data = json.dumps(body).encode() if body is not None else None
+    data = raw if raw is not None else json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(url, data=data, method=method, headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:

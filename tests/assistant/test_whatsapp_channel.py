@@ -7,11 +7,9 @@ sandbox imitates Evolution API 2.3.6 including its webhook retry schedule.
 from __future__ import annotations
 
 import json
-import os
 import signal
 import threading
 import time
-import urllib.request
 import uuid
 from typing import Any
 
@@ -159,14 +157,8 @@ def test_media_lid_senders_and_the_owner_taking_over(stack: Stack, shop: str) ->
 
 
 def post_webhook(stack: Stack, body: Any, raw: bytes | None = None, path: str = "", headers: dict[str, str] | None = None) -> tuple[int, Any]:
-    data = raw if raw is not None else json.dumps(body).encode()
-    request = urllib.request.Request(stack.url("rasa") + "/webhooks/evolution/webhook" + path, data=data, method="POST",
-                                     headers={"Content-Type": "application/json", **(headers or {})})
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, json.loads(response.read() or b"null")
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"null")
+    """POST straight to the bot's Evolution webhook, as Evolution (or an attacker) would."""
+    return http("POST", stack.url("rasa") + "/webhooks/evolution/webhook" + path, body, headers=headers, raw=raw, timeout=10)
 
 
 def upsert(instance: str, token: str, text: str = "hello", message_id: str | None = None, number: str = "642100000001") -> dict[str, Any]:
