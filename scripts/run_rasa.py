@@ -18,13 +18,22 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def default_tracker_store(var: Path) -> str:
+    """The services' PostgreSQL when DATABASE_URL names one (Rasa's `events` table sits beside
+    theirs; Rasa's SQLAlchemy 1.4 speaks psycopg2, so a `+psycopg` driver is dropped), else SQLite."""
+    database = os.environ.get("DATABASE_URL", "")
+    if database.startswith("postgresql"):
+        return "postgresql://" + database.split("://", 1)[1]
+    return f"sqlite:///{var / 'rasa' / 'tracker.db'}"
+
+
 def local_defaults() -> dict[str, str]:
     var = Path(os.environ.get("BOOKA_VAR_DIR") or ROOT / "var")
     (var / "rasa").mkdir(parents=True, exist_ok=True)
     duckling = os.environ.get("DUCKLING_URL") or f"http://127.0.0.1:{os.environ.get('DUCKLING_PORT', '8000')}"
     return {
         "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{os.environ.get('ACTIONS_PORT', '5055')}/webhook",
-        "TRACKER_STORE_URL": f"sqlite:///{var / 'rasa' / 'tracker.db'}",
+        "TRACKER_STORE_URL": default_tracker_store(var),
         "RASA_DUCKLING_HTTP_URL": duckling,
         "TF_CPP_MIN_LOG_LEVEL": "3",
         "RASA_TELEMETRY_ENABLED": "false",

@@ -20,3 +20,14 @@ def test_answers_of_the_action_server_are_still_validated():
             action._validate_action_result({"events": "not a list"})
     finally:
         RemoteAction._validate_action_result = original
+
+
+@pytest.mark.parametrize("database_url, expected", [
+    ("postgresql+psycopg://booka:pw@db:5432/booka", "postgresql://booka:pw@db:5432/booka"),
+    ("postgresql://booka@127.0.0.1/booka", "postgresql://booka@127.0.0.1/booka"),
+    ("sqlite:///var/booka.sqlite3", "sqlite:////tmp/var/rasa/tracker.db"),
+    ("", "sqlite:////tmp/var/rasa/tracker.db"),
+])
+def test_the_tracker_store_follows_the_services_database(monkeypatch, database_url, expected):
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    assert run_rasa.default_tracker_store(Path("/tmp/var")) == expected
