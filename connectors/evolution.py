@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import threading
 import time
 from collections import deque
 from typing import Any, Awaitable, Callable, Optional, Union
@@ -74,16 +75,15 @@ class SerialWorkers:
 
 
 class Relay:
-    """What happens to an accepted message: into Rasa, replies out to Evolution."""
+    """What happens to an accepted message: into Rasa, replies out to Evolution.
+    Runs on the relay thread's event loop (RelayThread)."""
 
     def __init__(self, settings: ChannelSettings, on_new_message: Handler, agent: Callable[[], Any]) -> None:
         self.settings = settings
         self.on_new_message = on_new_message
         self.agent = agent
-        self.state: SharedState = shared_state(settings.redis_url)
+        self.state: SharedState = shared_state(settings.redis_url)  # menus
         self.client = EvolutionClient(settings.api_url, settings.api_key, settings.send_attempts, settings.send_timeout_s)
-        self.directory = InstanceDirectory(settings.booking_service_url, settings.internal_token, settings.instance_token,
-                                           instances_from_file(settings.instances_file, settings.instance_token))
         self.workers = SerialWorkers(self.process)
         self.side_tasks: set[asyncio.Task] = set()
 
@@ -92,11 +92,7 @@ class Relay:
         for task in list(self.side_tasks):
             task.cancel()
         await self.client.close()
-        await self.directory.close()
         await self.state.close()
-
-    def accept(self, instance: Instance, reading: Union[Inbound, OwnerMessage]) -> None:
-        self.workers.submit(sender_id(instance, reading), (instance, reading))
 
     async def process(self, work: tuple[Instance, Union[Inbound, OwnerMessage]]) -> None:
         instance, reading = work
@@ -189,6 +185,27 @@ class Relay:
         task.add_done_callback(self.side_tasks.discard)
 
 
+class RelayThread:
+    """The relay on a thread with its own event loop. Rasa's work for a message is CPU-bound
+    and partly synchronous (the models, the SQL tracker store, Duckling calls); on the
+    server's loop it would hold up every webhook's acknowledgement behind it. The server's
+    loop now only checks, de-duplicates and acknowledges webhooks."""
+
+    def __init__(self, relay: Relay) -> None:
+        self.relay = relay
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, name="evolution-relay", daemon=True)
+        self.thread.start()
+
+    def accept(self, instance: Instance, reading: Union[Inbound, OwnerMessage]) -> None:
+        self.loop.call_soon_threadsafe(self.relay.workers.submit, sender_id(instance, reading), (instance, reading))
+
+    async def close(self) -> None:
+        await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(self.relay.close(), self.loop))
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(5)
+
+
 def sender_id(instance: Instance, reading: Union[Inbound, OwnerMessage]) -> str:
     """Rasa's conversation id: `<tenant>:<phone digits>` (or the JID when no phone is known)."""
     return f"{instance.tenant}:{reading.contact}"
@@ -216,20 +233,25 @@ class EvolutionInput(InputChannel):
 
     def __init__(self, settings: ChannelSettings) -> None:
         self.settings = settings
-        self.relay: Optional[Relay] = None
+        self.claims: SharedState = shared_state(settings.redis_url)  # (instance, message id) de-duplication
+        self.directory = InstanceDirectory(settings.booking_service_url, settings.internal_token, settings.instance_token,
+                                           instances_from_file(settings.instances_file, settings.instance_token))
+        self.relay: Optional[RelayThread] = None
 
     def blueprint(self, on_new_message: Handler) -> Blueprint:
         hook = Blueprint("evolution_webhook", __name__)
 
-        def relay_of(request: Request) -> Relay:
+        def relay_of(request: Request) -> RelayThread:
             if self.relay is None:
-                self.relay = Relay(self.settings, on_new_message, lambda: request.app.ctx.agent)
+                self.relay = RelayThread(Relay(self.settings, on_new_message, lambda: request.app.ctx.agent))
             return self.relay
 
         @hook.listener("before_server_stop")
         async def close(app: Any, loop: Any) -> None:
             if self.relay is not None:
                 await self.relay.close()
+            await self.directory.close()
+            await self.claims.close()
 
         @hook.route("/", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:
@@ -237,8 +259,7 @@ class EvolutionInput(InputChannel):
 
         @hook.route("/api/ready", methods=["GET"])
         async def ready(request: Request) -> HTTPResponse:
-            relay = relay_of(request)
-            checks = {"state": await relay.state.ping(), "model": bool(getattr(request.app.ctx, "agent", None) and request.app.ctx.agent.is_ready())}
+            checks = {"state": await self.claims.ping(), "model": bool(getattr(request.app.ctx, "agent", None) and request.app.ctx.agent.is_ready())}
             return response.json({"ready": all(checks.values()), "checks": checks}, status=200 if all(checks.values()) else 503)
 
         @hook.route("/webhook", methods=["POST"])
@@ -251,7 +272,7 @@ class EvolutionInput(InputChannel):
 
         return hook
 
-    async def receive(self, request: Request, relay: Relay, path_event: Optional[str]) -> HTTPResponse:
+    async def receive(self, request: Request, relay: RelayThread, path_event: Optional[str]) -> HTTPResponse:
         """Check the webhook, queue it, answer at once. Every refusal says why, with a 4xx
         Evolution does not retry (400/401/404/422), except 413 for an oversized body."""
         if len(request.body or b"") > self.settings.max_body_bytes:
@@ -262,7 +283,7 @@ class EvolutionInput(InputChannel):
             name = instance_of(body)
         except EnvelopeError as error:
             return answer(error.status, str(error))
-        instance = await relay.directory.lookup(name)
+        instance = await self.directory.lookup(name)
         if instance is None:
             log.warning("evolution_unknown_instance instance=%s", name[:100])
             return answer(404, f'unknown instance "{name[:100]}"')
@@ -277,7 +298,7 @@ class EvolutionInput(InputChannel):
             return answer(error.status, str(error))
         if isinstance(reading, Skipped):
             return answer(200, "ignored", reason=reading.reason)
-        if not await relay.state.claim(f"seen:{name}:{reading.message_id}", self.settings.dedup_ttl_s):
+        if not await self.claims.claim(f"seen:{name}:{reading.message_id}", self.settings.dedup_ttl_s):
             return answer(200, "duplicate", message_id=reading.message_id)
         relay.accept(instance, reading)
         return answer(200, "accepted", message_id=reading.message_id)
