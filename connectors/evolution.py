@@ -12,6 +12,7 @@ environment variables (connectors/settings.py), which credentials.yml entries ov
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 import threading
@@ -78,13 +79,16 @@ class Relay:
     """What happens to an accepted message: into Rasa, replies out to Evolution.
     Runs on the relay thread's event loop (RelayThread)."""
 
-    def __init__(self, settings: ChannelSettings, on_new_message: Handler, agent: Callable[[], Any]) -> None:
+    def __init__(self, settings: ChannelSettings, on_new_message: Handler, agent: Callable[[], Any], state: SharedState,
+                 directory: InstanceDirectory) -> None:
         self.settings = settings
         self.on_new_message = on_new_message
         self.agent = agent
-        self.state: SharedState = shared_state(settings.redis_url)  # menus
+        self.state = state  # menus, and the pending records of accepted messages
+        self.directory = directory
         self.client = EvolutionClient(settings.api_url, settings.api_key, settings.send_attempts, settings.send_timeout_s)
         self.workers = SerialWorkers(self.process)
+        self.in_hand: set[str] = set()  # pending ids this process has queued and not finished
         self.side_tasks: set[asyncio.Task] = set()
 
     async def close(self) -> None:
@@ -92,10 +96,51 @@ class Relay:
         for task in list(self.side_tasks):
             task.cancel()
         await self.client.close()
+        await self.directory.close()
         await self.state.close()
+
+    def accept(self, instance: Instance, reading: Union[Inbound, OwnerMessage]) -> None:
+        self.in_hand.add(pending_id(instance.name, reading.message_id))
+        self.workers.submit(sender_id(instance, reading), (instance, reading))
+
+    async def replay_lost_messages(self) -> None:
+        """Answer messages that a process accepted and then died with (their pending records
+        outlived `replay_after_s`); each is taken by one process only. Runs every half minute."""
+        while True:
+            await asyncio.sleep(min(30.0, self.settings.replay_after_s / 2))
+            try:
+                await self.replay_once()
+            except Exception:  # noqa: BLE001 - the next round tries again
+                log.exception("evolution_replay_failed")
+
+    async def replay_once(self) -> None:
+        now = time.time()
+        for pid, raw in (await self.state.pending()).items():
+            record = json.loads(raw)
+            age = now - record["accepted_at"]
+            if pid in self.in_hand or age < self.settings.replay_after_s:
+                continue
+            if age > self.settings.dedup_ttl_s:
+                log.error("evolution_pending_abandoned pending_id=%s age_s=%.0f", pid, age)
+                await self.state.release(pid)
+            elif await self.state.claim(f"replay:{pid}", 300):
+                instance = await self.directory.lookup(record["instance"])
+                if instance is None:
+                    await self.state.release(pid)
+                    continue
+                log.warning("evolution_replaying pending_id=%s age_s=%.0f", pid, age)
+                self.accept(instance, decode_reading(record))
 
     async def process(self, work: tuple[Instance, Union[Inbound, OwnerMessage]]) -> None:
         instance, reading = work
+        pid = pending_id(instance.name, reading.message_id)
+        try:
+            await self.handle(instance, reading)
+        finally:
+            self.in_hand.discard(pid)
+        await self.state.release(pid)  # answered (or apologised for): nothing left to replay
+
+    async def handle(self, instance: Instance, reading: Union[Inbound, OwnerMessage]) -> None:
         if isinstance(reading, OwnerMessage):
             await self.pause_for_owner(sender_id(instance, reading))
             return
@@ -196,14 +241,29 @@ class RelayThread:
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, name="evolution-relay", daemon=True)
         self.thread.start()
+        self.loop.call_soon_threadsafe(lambda: self.relay.side_tasks.add(self.loop.create_task(self.relay.replay_lost_messages())))
 
     def accept(self, instance: Instance, reading: Union[Inbound, OwnerMessage]) -> None:
-        self.loop.call_soon_threadsafe(self.relay.workers.submit, sender_id(instance, reading), (instance, reading))
+        self.loop.call_soon_threadsafe(self.relay.accept, instance, reading)
 
     async def close(self) -> None:
         await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(self.relay.close(), self.loop))
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(5)
+
+
+def pending_id(instance: str, message_id: str) -> str:
+    return f"{instance}:{message_id}"
+
+
+def encode_reading(instance: Instance, reading: Union[Inbound, OwnerMessage]) -> str:
+    """The pending record of an accepted message: enough to answer it from another process."""
+    kind = "owner" if isinstance(reading, OwnerMessage) else "inbound"
+    return json.dumps({"instance": instance.name, "kind": kind, "accepted_at": time.time(), "reading": dataclasses.asdict(reading)})
+
+
+def decode_reading(record: dict[str, Any]) -> Union[Inbound, OwnerMessage]:
+    return (OwnerMessage if record["kind"] == "owner" else Inbound)(**record["reading"])
 
 
 def sender_id(instance: Instance, reading: Union[Inbound, OwnerMessage]) -> str:
@@ -241,10 +301,17 @@ class EvolutionInput(InputChannel):
     def blueprint(self, on_new_message: Handler) -> Blueprint:
         hook = Blueprint("evolution_webhook", __name__)
 
-        def relay_of(request: Request) -> RelayThread:
+        def relay_of(app: Any) -> RelayThread:
             if self.relay is None:
-                self.relay = RelayThread(Relay(self.settings, on_new_message, lambda: request.app.ctx.agent))
+                directory = InstanceDirectory(self.settings.booking_service_url, self.settings.internal_token, self.settings.instance_token,
+                                              self.directory.configured)
+                self.relay = RelayThread(Relay(self.settings, on_new_message, lambda: app.ctx.agent,
+                                               self.claims.for_another_loop(), directory))
             return self.relay
+
+        @hook.listener("after_server_start")
+        async def start(app: Any, loop: Any) -> None:
+            relay_of(app)  # at once, so messages a crashed predecessor accepted are replayed without waiting for traffic
 
         @hook.listener("before_server_stop")
         async def close(app: Any, loop: Any) -> None:
@@ -264,11 +331,11 @@ class EvolutionInput(InputChannel):
 
         @hook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
-            return await self.receive(request, relay_of(request), None)
+            return await self.receive(request, relay_of(request.app), None)
 
         @hook.route("/webhook/<event_suffix>", methods=["POST"])
         async def receive_by_event(request: Request, event_suffix: str) -> HTTPResponse:
-            return await self.receive(request, relay_of(request), event_suffix)
+            return await self.receive(request, relay_of(request.app), event_suffix)
 
         return hook
 
@@ -298,7 +365,8 @@ class EvolutionInput(InputChannel):
             return answer(error.status, str(error))
         if isinstance(reading, Skipped):
             return answer(200, "ignored", reason=reading.reason)
-        if not await self.claims.claim(f"seen:{name}:{reading.message_id}", self.settings.dedup_ttl_s):
+        if not await self.claims.claim_and_keep(f"seen:{name}:{reading.message_id}", self.settings.dedup_ttl_s,
+                                                pending_id(name, reading.message_id), encode_reading(instance, reading)):
             return answer(200, "duplicate", message_id=reading.message_id)
         relay.accept(instance, reading)
         return answer(200, "accepted", message_id=reading.message_id)

@@ -31,6 +31,7 @@ class ChannelSettings:
     send_attempts: int
     send_timeout_s: float
     typing_ms: int
+    replay_after_s: float        # a message accepted this long ago and still unanswered was lost with its process
 
     @classmethod
     def from_env(cls, overrides: Optional[dict[str, Any]] = None) -> "ChannelSettings":
@@ -53,6 +54,7 @@ class ChannelSettings:
             send_attempts=int(_number("EVOLUTION_SEND_ATTEMPTS", 4)),
             send_timeout_s=_number("EVOLUTION_SEND_TIMEOUT_S", 15),
             typing_ms=int(_number("EVOLUTION_TYPING_MS", 1200)),
+            replay_after_s=_number("EVOLUTION_REPLAY_AFTER_S", 60),
         )
         values.update({k: v for k, v in (overrides or {}).items() if k in values and v not in (None, "")})
         return cls(**values)

@@ -30,7 +30,7 @@ def stack(postgres_url: str, secret_spec: dict[str, str], tmp_path_factory: pyte
     running = Stack(postgres_url, secret_spec, workdir, {name: free_port() for name in ("booking", "duckling", "actions", "rasa", "sandbox")},
                     extra_env={"ACTIONS_HTTP_TIMEOUT_S": "2", "ACTIONS_CATALOG_TTL_S": "600",
                                "EVOLUTION_INSTANCE_TOKEN": secrets.token_urlsafe(32), "EVOLUTION_SANDBOX_API_KEY": secrets.token_urlsafe(32),
-                               "EVOLUTION_TYPING_MS": "300",
+                               "EVOLUTION_TYPING_MS": "300", "EVOLUTION_REPLAY_AFTER_S": "6",
                                "REDIS_URL": os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")})  # de-duplication on the real Redis
     subprocess.run([sys.executable, "-m", "booking_service", "seed"], cwd=ROOT, env=running.env(), check=True, capture_output=True)
     try:

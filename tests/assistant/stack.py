@@ -58,6 +58,7 @@ class Stack:
     ports: dict[str, int]
     extra_env: dict[str, str] = field(default_factory=dict)
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+    commands: dict[str, tuple[list[str], str, float]] = field(default_factory=dict)
 
     def url(self, name: str) -> str:
         return f"http://127.0.0.1:{self.ports[name]}"
@@ -80,8 +81,9 @@ class Stack:
 
     def launch(self, name: str, command: list[str], ready: str, timeout: float) -> None:
         log = self.workdir / f"{name}.log"
-        process = subprocess.Popen(command, cwd=ROOT, env=self.env(), stdout=open(log, "wb"), stderr=subprocess.STDOUT)
+        process = subprocess.Popen(command, cwd=ROOT, env=self.env(), stdout=open(log, "ab"), stderr=subprocess.STDOUT)
         self.processes[name] = process
+        self.commands[name] = (command, ready, timeout)
         try:
             wait_until_ready(self.url(name) + ready, process, timeout)
         except (RuntimeError, TimeoutError) as failure:
@@ -95,6 +97,10 @@ class Stack:
         self.extra_env["RASA_MODEL"] = str(model)
         self.launch("rasa", [RASA_PY, "scripts/run_rasa.py"], "/status", 240)
         return self
+
+    def restart(self, name: str) -> None:
+        """Start a process again that a test killed (same command, port and log)."""
+        self.launch(name, *self.commands[name])
 
     def stop(self) -> None:
         for process in reversed(list(self.processes.values())):

@@ -109,6 +109,30 @@ def test_a_slow_bot_gets_retried_webhooks_and_still_answers_once(stack: Stack, s
     assert len(replies) == 1 and "open" in replies[0].lower(), replies
 
 
+def test_a_message_accepted_by_a_process_that_then_died_is_answered_after_the_restart(stack: Stack, shop: str) -> None:
+    number = new_number()
+    converse(stack, shop, number, "hi")
+    actions = stack.processes["actions"]
+    actions.send_signal(signal.SIGSTOP)  # the next turn hangs in Rasa, after the webhook was acknowledged
+    try:
+        message_id = stack.whatsapp(shop, number, "how much is a colour?")
+        deadline = time.monotonic() + 10
+        while not stack.sandbox("GET", f"/sandbox/deliveries?message_id={message_id}")[1]["attempts"]:
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        time.sleep(0.5)
+        stack.processes["rasa"].kill()
+        stack.processes["rasa"].wait()
+    finally:
+        actions.send_signal(signal.SIGCONT)
+    stack.restart("rasa")
+    replies = stack.bot_replies(shop, number, 2, timeout=60)
+    time.sleep(3)
+    replies = [m["text"] for m in stack.chat(shop, number) if m["from_me"]]
+    assert len(replies) == 2 and "65.50" in replies[1], replies
+    assert "evolution_replaying" in stack.log("rasa")
+
+
 def test_twenty_customers_of_two_tenants_at_once_get_their_own_answers_in_order(stack: Stack, shop: str) -> None:
     _, listed = stack.sandbox("GET", "/sandbox/instances")
     if "bella-salon" not in [i["name"] for i in listed["instances"]]:

@@ -168,6 +168,13 @@ def test_a_message_id_is_claimed_once_until_it_expires(make_state: Any) -> None:
             assert await state.get("menu:x") == "[1]"
             await state.delete("menu:x")
             assert await state.get("menu:x") is None
+            kept = await asyncio.gather(*(state.claim_and_keep("seen:bella:ID2", 60, "bella:ID2", f"record {n}") for n in range(5)))
+            assert kept.count(True) == 1 and list((await state.pending()).items()) == [("bella:ID2", f"record {kept.index(True)}")]
+            other = state.for_another_loop()  # the relay thread's view of the same store
+            await other.release("bella:ID2")
+            assert await state.pending() == {}
+            if other is not state:
+                await other.close()
             await asyncio.sleep(1.1)
             assert await state.claim("seen:bella:ID1", 1)
         finally:
