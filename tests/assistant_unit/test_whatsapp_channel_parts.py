@@ -16,9 +16,10 @@ import pytest
 from aiohttp import web
 
 from connectors.envelopes import EnvelopeError, Inbound, OwnerMessage, Skipped, event_of, parse_body, read_upsert
-from connectors.evolution import SerialWorkers
+from connectors.evolution import Relay, SerialWorkers
+from connectors.settings import ChannelSettings
 from connectors.evolution_client import EvolutionClient, SendFailed
-from connectors.instances import Instance, instances_from_file
+from connectors.instances import Instance, InstanceDirectory, instances_from_file
 from connectors.shared_state import MemoryState, RedisState
 from connectors.webhook_auth import is_authentic
 from connectors.whatsapp_text import choose_from_menu, markdown_to_whatsapp, split_message, with_menu
@@ -270,3 +271,32 @@ def test_5xx_and_timeouts_are_retried_but_4xx_are_not() -> None:
     assert isinstance(result, SendFailed) and len(fake.requests) == 1
     result, fake = run_client([(503, {})] * 3, lambda c: c.send_text("b", "t", "1", "hi"))
     assert isinstance(result, SendFailed) and len(fake.requests) == 3
+
+
+def relay_with(handler: Any, attempts: int = 3) -> "Relay":
+    settings = ChannelSettings(api_url="http://127.0.0.1:9", api_key=None, instance_token="t", instances_file=None, secret_header="x",
+                               booking_service_url="http://127.0.0.1:9", internal_token="i", redis_url=None, dedup_ttl_s=60,
+                               owner_pause_minutes=1, max_body_bytes=1000, max_message_chars=100, rasa_attempts=attempts,
+                               send_attempts=1, send_timeout_s=1, typing_ms=100, replay_after_s=60)
+    return Relay(settings, handler, lambda: None, MemoryState(), InstanceDirectory("http://127.0.0.1:9", "i", "t", {}))
+
+
+def test_a_turn_that_fails_inside_rasa_is_retried_and_then_apologised_for() -> None:
+    calls: list[str] = []
+
+    async def flaky(message: Any) -> None:
+        calls.append(message.text)
+        if len(calls) < 3:
+            message.output_channel.messages.append({"text": "half an answer"})  # must never reach the customer
+            raise RuntimeError("tracker store unavailable")
+        await message.output_channel.send_text_message(message.sender_id, "Hi there!")
+
+    async def broken(message: Any) -> None:
+        raise RuntimeError("always")
+
+    inbound = Inbound("bella", "ID1", "351912345678@s.whatsapp.net", "351912345678", "Maria", "hi", None, 1)
+    instance = Instance("bella", "bella-salon", "t")
+    replies = asyncio.run(relay_with(flaky).ask_rasa(instance, inbound, "hi"))
+    assert [r["text"] for r in replies] == ["Hi there!"] and calls == ["hi"] * 3
+    replies = asyncio.run(relay_with(broken, attempts=2).ask_rasa(instance, inbound, "hi"))
+    assert len(replies) == 1 and replies[0]["text"].startswith("Sorry, something went wrong on our side")
