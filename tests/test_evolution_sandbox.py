@@ -159,7 +159,8 @@ async def test_retries_follow_evolutions_schedule_and_stop_on_non_retryable_code
     times = [r[3] for r in sink.received]
     gaps = [b - a for a, b in zip(times, times[1:])]
     assert len(sink.received) == 4
-    assert 0.035 <= gaps[0] <= 0.08 and 0.07 <= gaps[1] <= 0.15 and 0.14 <= gaps[2] <= 0.3, gaps  # 5, 10, 20 s × 0.01 ± 20 %
+    # 5, 10 and 20 s (× 0.01 here) ± 20 %: sleeps are never shorter; a busy machine may make them longer
+    assert gaps[0] >= 0.04 and gaps[1] >= 0.08 and gaps[2] >= 0.16 and sum(gaps) < 3, gaps
 
     sink.received.clear()
     sink.answers = [422]
