@@ -136,9 +136,9 @@ class Relay:
         pid = pending_id(instance.name, reading.message_id)
         try:
             await self.handle(instance, reading)
-        finally:
+        finally:  # answered, apologised for, or failed with a logged error: replaying it would repeat that
             self.in_hand.discard(pid)
-        await self.state.release(pid)  # answered (or apologised for): nothing left to replay
+            await self.state.release(pid)
 
     async def handle(self, instance: Instance, reading: Union[Inbound, OwnerMessage]) -> None:
         if isinstance(reading, OwnerMessage):
