@@ -1,7 +1,7 @@
-"""HTTP plumbing shared by the handlers: auth, body parsing, error mapping, request logs.
+"""The booking service's HTTP plumbing: tenant-token auth, rate limits, query parsing.
 
-Errors are mapped to status codes in exactly one place (`error_middleware`); handlers raise
-the domain's `ApiError`s and never build error responses themselves.
+Body parsing, JSON answers and the mapping of errors to status codes (`error_middleware`)
+are the services' shared ones in `booka_common.http_api`, re-exported here for the handlers.
 """
 from __future__ import annotations
 
@@ -9,25 +9,17 @@ import hashlib
 import hmac
 import json
 import time
-import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, time as wall_time, timedelta
-from typing import Any, Awaitable, Callable, TypeVar
+from typing import Any, Awaitable, Callable
 
-import structlog
 from aiohttp import web
-from pydantic import BaseModel, ValidationError
-from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.exc import TimeoutError as SQLTimeoutError
 
+from booka_common.http_api import Handler, error_middleware, json_response, parse_body  # noqa: F401 - re-exported
 from booking_service.engine import Interval, local_to_utc
-from booking_service.errors import ApiError, BadRequest, Forbidden, NotFound, RateLimited, Unauthorized, ValidationFailed
+from booking_service.errors import Forbidden, NotFound, RateLimited, Unauthorized, ValidationFailed
 from booking_service.rate_limit import RateLimiter
-from booking_service.schemas import flatten_errors
 
-log = structlog.get_logger("booking_service.http")
-Model = TypeVar("Model", bound=BaseModel)
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 PUBLIC_PATHS = ("/api/health", "/api/ready", "/openapi.json")
 TOKEN_CACHE_SECONDS = 10.0
 
@@ -81,30 +73,8 @@ def principal_of(request: web.Request) -> Principal:
     return request[PRINCIPAL_KEY]
 
 
-async def parse_body(request: web.Request, model: type[Model]) -> tuple[Model, dict[str, Any]]:
-    """The validated body and the raw JSON it came from."""
-    if not request.body_exists:
-        raise BadRequest("this request needs a JSON body")
-    try:
-        raw = await request.json(loads=json.loads)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise BadRequest(f"the body is not valid JSON: {exc}") from None
-    if not isinstance(raw, dict):
-        raise BadRequest("the body must be a JSON object")
-    try:
-        return model.model_validate(raw), raw
-    except ValidationError as exc:
-        fields = flatten_errors(exc.errors())
-        summary = "; ".join(f"{field}: {message}" for field, message in list(fields.items())[:3])
-        raise ValidationFailed(f"the request has invalid fields ({summary})", fields) from None
-
-
 def fingerprint(raw: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(raw, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
-
-
-def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
-    return web.json_response(data, status=status, headers=headers, dumps=lambda v: json.dumps(v, default=str))
 
 
 def query_int(request: web.Request, name: str, default: int, low: int, high: int) -> int:
@@ -150,70 +120,6 @@ def ensure_found(value, message: str):  # noqa: ANN001, ANN201
     if value is None:
         raise NotFound(message)
     return value
-
-
-def _route_name(request: web.Request) -> str:
-    route = request.match_info.route
-    resource = route.resource
-    return resource.canonical if resource is not None else request.path
-
-
-@web.middleware
-async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Map every failure to JSON with the right status, and log one line per request."""
-    started = time.perf_counter()
-    request_id = request.headers.get("X-Request-Id") or uuid.uuid4().hex[:16]
-    structlog.contextvars.bind_contextvars(request_id=request_id)
-    status = 500
-    try:
-        response = await handler(request)
-        status = response.status
-        response.headers["X-Request-Id"] = request_id
-        return response
-    except ApiError as exc:
-        status = exc.status
-        return json_response(exc.body(), status=exc.status, headers={**exc.headers, "X-Request-Id": request_id})
-    except web.HTTPException as exc:
-        status = exc.status
-        if exc.status < 400:
-            raise
-        body = {"error": exc.reason.lower().replace(" ", "_"), "message": exc.text or exc.reason}
-        if exc.status == 404:
-            body["message"] = f"there is no {request.method} {request.path}; see /openapi.json"
-        return json_response(body, status=exc.status, headers={"X-Request-Id": request_id})
-    except (OperationalError, SQLTimeoutError) as exc:
-        status = 503
-        log.warning("database_unavailable", error=type(getattr(exc, "orig", None) or exc).__name__)
-        return json_response(
-            {"error": "database_unavailable", "message": "the database is not reachable; try again shortly"},
-            status=503,
-            headers={"Retry-After": "5", "X-Request-Id": request_id},
-        )
-    except IntegrityError as exc:
-        status = 409
-        log.info("integrity_conflict", error=type(exc.orig).__name__)
-        return json_response(
-            {"error": "conflict", "message": "this conflicts with existing data (a duplicate name, or a row still in use)"},
-            status=409,
-            headers={"X-Request-Id": request_id},
-        )
-    except Exception:
-        log.exception("unhandled_error")
-        return json_response(
-            {"error": "internal_error", "message": f"an unexpected error; it was logged as {request_id}"},
-            status=500,
-            headers={"X-Request-Id": request_id},
-        )
-    finally:
-        log.info(
-            "request",
-            method=request.method,
-            route=_route_name(request),
-            status=status,
-            ms=round((time.perf_counter() - started) * 1000, 2),
-            tenant=request.match_info.get("tenant"),
-        )
-        structlog.contextvars.unbind_contextvars("request_id")
 
 
 def auth_middleware(resolver: TokenResolver, limiter: "RateLimiter") -> Callable:

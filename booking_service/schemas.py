@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from datetime import time
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -268,12 +268,4 @@ class StatusChange(Strict):
     channel: Channel = "admin"
 
 
-def flatten_errors(errors: list[dict[str, Any]]) -> dict[str, str]:
-    """Pydantic's error list as {"field.path": "what is wrong"}."""
-    fields: dict[str, str] = {}
-    for error in errors:
-        path = ".".join(str(part) for part in error.get("loc", ()) if not str(part).startswith("function-")) or "body"
-        message = error.get("msg", "invalid")
-        fields[path] = message.removeprefix("Value error, ")
-    return fields
 

@@ -10,24 +10,6 @@ from booka_common.crypto import Keyring, generate_keyring_spec
 from booka_common.local_secrets import local_secret, new_token, var_dir
 
 
-def sync_database_url(url: str) -> str:
-    """The SQLAlchemy URL for blocking use (migrations, CLI): psycopg 3 for PostgreSQL."""
-    for prefix in ("postgresql+psycopg://", "postgresql+asyncpg://", "postgresql://", "postgres://"):
-        if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
-    if url.startswith("sqlite+aiosqlite://"):
-        return "sqlite://" + url[len("sqlite+aiosqlite://"):]
-    return url
-
-
-def async_database_url(url: str) -> str:
-    """The SQLAlchemy URL for the asyncio engine: psycopg 3 (async) or aiosqlite."""
-    url = sync_database_url(url)
-    if url.startswith("sqlite://"):
-        return "sqlite+aiosqlite://" + url[len("sqlite://"):]
-    return url
-
-
 @dataclass(frozen=True)
 class Settings:
     """Everything the service reads from its environment, with working local defaults."""
