@@ -8,7 +8,9 @@ transaction cannot be raced.
 """
 from __future__ import annotations
 
-from sqlalchemy import Engine, create_engine, event, inspect, text
+from datetime import datetime, timezone
+
+from sqlalchemy import DateTime, Engine, TypeDecorator, create_engine, event, inspect, text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 READ_ONLY_OPTION = "booka_read_only"
@@ -99,3 +101,23 @@ async def check_migrated(engine: AsyncEngine, version_table: str, expected: str,
             f"the database is not migrated (schema revision {current or 'none'}, code needs {expected}); "
             f"run `make migrate` or `{command}` first"
         )
+
+
+class UTCDateTime(TypeDecorator):
+    """An instant: `timestamptz` on PostgreSQL, UTC text on SQLite; always aware UTC in Python."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect):  # noqa: ANN001
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given where an instant is required")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect):  # noqa: ANN001
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)

@@ -162,14 +162,20 @@ def babel_locale(locale: str) -> Locale:
         return Locale.parse("en")
 
 
+def plain_spaces(text: str) -> str:
+    """CLDR puts narrow and no-break spaces in "5:00\u202fPM" and "35,00\u00a0€"; some phones
+    show the narrow one as a box, so messages use ordinary spaces."""
+    return text.replace("\u202f", " ").replace("\u00a0", " ")
+
+
 def locale_time(moment: datetime, locale: str) -> str:
     """The locale's short clock time: "17:00" in Europe, "5:00 PM" in the US."""
-    return format_time(moment, "short", locale=babel_locale(locale))
+    return plain_spaces(format_time(moment, "short", locale=babel_locale(locale)))
 
 
 def locale_date(moment: datetime, locale: str) -> str:
-    """A short date with the weekday, in the locale's words and order: "Fri, 4 Dec"."""
-    return format_date(moment.date(), "EEE d MMM", locale=babel_locale(locale))
+    """A short date with the weekday, in the locale's words and order: "Fri 4 Dec"."""
+    return plain_spaces(format_date(moment.date(), "EEE d MMM", locale=babel_locale(locale)))
 
 
 def locale_day(moment: datetime, locale: str, now: Optional[datetime] = None) -> str:
@@ -195,7 +201,7 @@ def locale_price(price: Optional[Mapping[str, Any]], locale: str) -> str:
         return ""
     if amount == 0:
         return "free"
-    return format_currency(amount, price.get("currency") or "EUR", locale=babel_locale(locale))
+    return plain_spaces(format_currency(amount, price.get("currency") or "EUR", locale=babel_locale(locale)))
 
 
 def prepare_variables(variables: Mapping[str, Any], locale: str, tone: ToneSettings,

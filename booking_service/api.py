@@ -9,7 +9,7 @@ import asyncio
 import contextlib
 from dataclasses import dataclass
 from datetime import time as wall_time
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 import structlog
 from aiohttp import web
@@ -18,6 +18,7 @@ from sqlalchemy import Table, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from booka_common.local_secrets import new_token
+from booka_common.openapi import Route
 from booking_service import repository as repo
 from booking_service import tables as t
 from booking_service.calendar_links import ics_document, valid_ics_signature
@@ -457,19 +458,6 @@ async def openapi(request: web.Request) -> web.Response:
 # --- the route table ----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Route:
-    method: str
-    path: str
-    handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
-    summary: str
-    body: type[BaseModel] | None = None
-    ok: int = 200
-    errors: tuple[int, ...] = (401, 404)
-    query: tuple[tuple[str, str], ...] = ()
-    tag: str = "bookings"
-
-
 C = "/v1/tenants/{tenant}/{collection:services|staff|resources|hours|time-off}"
 ROUTES: tuple[Route, ...] = (
     Route("GET", "/api/health", health, "Process is alive", errors=(), tag="health"),
@@ -489,18 +477,19 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/v1/tenants/{tenant}/availability", availability, "Free start times", None, 200, (401, 404, 422),
           (("service", "id or name (required)"), ("staff", "id, name or 'any' (default)"),
            ("from", "date or ISO datetime with offset (default: now)"), ("to", "date (inclusive) or ISO datetime (default: from + 7 days)"),
-           ("party_size", "people (default 1)"))),
-    Route("POST", "/v1/tenants/{tenant}/holds", create_hold, "Hold a start for a few minutes", HoldCreate, 201, (401, 403, 404, 409, 422)),
-    Route("DELETE", "/v1/tenants/{tenant}/holds/{id}", release_hold, "Release a hold", None, 204),
-    Route("POST", "/v1/tenants/{tenant}/bookings", create_booking, "Book, or confirm a hold (needs Idempotency-Key)", BookingCreate, 201, (401, 403, 404, 409, 422)),
+           ("party_size", "people (default 1)")), tag="bookings"),
+    Route("POST", "/v1/tenants/{tenant}/holds", create_hold, "Hold a start for a few minutes", HoldCreate, 201, (401, 403, 404, 409, 422), tag="bookings"),
+    Route("DELETE", "/v1/tenants/{tenant}/holds/{id}", release_hold, "Release a hold", None, 204, tag="bookings"),
+    Route("POST", "/v1/tenants/{tenant}/bookings", create_booking, "Book, or confirm a hold (needs Idempotency-Key)", BookingCreate, 201, (401, 403, 404, 409, 422),
+          headers=("Idempotency-Key",), tag="bookings"),
     Route("GET", "/v1/tenants/{tenant}/bookings", list_bookings, "Bookings, by customer phone, staff, status or time", None, 200, (401, 404, 422),
           (("phone", "the customer's phone"), ("staff", "staff id"), ("status", "comma-separated statuses"),
-           ("from", "date or ISO datetime"), ("to", "date or ISO datetime"), ("limit", "at most 1000"))),
-    Route("GET", "/v1/tenants/{tenant}/bookings/{id}.ics", booking_ics, "The booking as iCalendar (bearer token or signed link)", None, 200, (401, 404), (("sig", "signature from the booking's calendar.ics link"),)),
-    Route("GET", "/v1/tenants/{tenant}/bookings/{id}", get_booking, "One booking with its history"),
-    Route("POST", "/v1/tenants/{tenant}/bookings/{id}/reschedule", reschedule_booking, "Move a booking (all or nothing)", Reschedule, 200, (401, 403, 404, 409, 422)),
-    Route("POST", "/v1/tenants/{tenant}/bookings/{id}/cancel", cancel_booking, "Cancel a booking", Cancel, 200, (401, 404, 409, 422)),
-    Route("POST", "/v1/tenants/{tenant}/bookings/{id}/status", change_status, "Mark completed or no-show", StatusChange, 200, (401, 404, 409, 422)),
+           ("from", "date or ISO datetime"), ("to", "date or ISO datetime"), ("limit", "at most 1000")), tag="bookings"),
+    Route("GET", "/v1/tenants/{tenant}/bookings/{id}.ics", booking_ics, "The booking as iCalendar (bearer token or signed link)", None, 200, (401, 404), (("sig", "signature from the booking's calendar.ics link"),), tag="bookings"),
+    Route("GET", "/v1/tenants/{tenant}/bookings/{id}", get_booking, "One booking with its history", tag="bookings"),
+    Route("POST", "/v1/tenants/{tenant}/bookings/{id}/reschedule", reschedule_booking, "Move a booking (all or nothing)", Reschedule, 200, (401, 403, 404, 409, 422), tag="bookings"),
+    Route("POST", "/v1/tenants/{tenant}/bookings/{id}/cancel", cancel_booking, "Cancel a booking", Cancel, 200, (401, 404, 409, 422), tag="bookings"),
+    Route("POST", "/v1/tenants/{tenant}/bookings/{id}/status", change_status, "Mark completed or no-show", StatusChange, 200, (401, 404, 409, 422), tag="bookings"),
 )
 
 

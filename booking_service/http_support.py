@@ -10,7 +10,8 @@ import hmac
 import json
 import time
 from dataclasses import dataclass
-from datetime import date, datetime, time as wall_time, timedelta
+from datetime import date, datetime, timedelta
+from datetime import time as wall_time
 from typing import Any, Awaitable, Callable
 
 from aiohttp import web

@@ -20,12 +20,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from booking_service import repository as repo
 from booking_service.calendar_links import calendar_links, ics_signature
 from booking_service.catalog import Catalog, CatalogCache
+from booking_service.database import read_only
 from booking_service.engine import (
     Interval,
     Performer,
     Policy,
-    Resource,
     Refusal,
+    Resource,
     ServiceShape,
     Slot,
     SlotQuery,
@@ -36,7 +37,6 @@ from booking_service.engine import (
     local_days,
     nearest_slots,
 )
-from booking_service.database import read_only
 from booking_service.errors import ApiError, Conflict, NotFound, SlotUnavailable, ValidationFailed
 from booking_service.repository import Crypto, Tenant, minutes, utcnow
 from booking_service.schemas import BookingCreate, Cancel, HoldCreate, Reschedule, StatusChange, currency_exponent

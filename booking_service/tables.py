@@ -6,49 +6,27 @@ two active bookings or live holds ever overlap for one staff member or one resou
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 from sqlalchemy import (
     JSON,
     Boolean,
     CheckConstraint,
     Column,
-    DateTime,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
     Table,
     Text,
     Time,
-    TypeDecorator,
     UniqueConstraint,
-    Index,
     text,
 )
 
+from booka_common.sql import UTCDateTime
+
 ACTIVE_STATUSES = ("held", "confirmed")
 BOOKING_STATUSES = ("held", "confirmed", "cancelled", "completed", "no_show", "expired", "released")
-
-
-class UTCDateTime(TypeDecorator):
-    """An instant: `timestamptz` on PostgreSQL, UTC text on SQLite; always aware UTC in Python."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect):  # noqa: ANN001
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given where an instant is required")
-        value = value.astimezone(timezone.utc)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: datetime | None, dialect):  # noqa: ANN001
-        if value is None:
-            return None
-        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
 
 
 metadata = MetaData(

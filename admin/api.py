@@ -1,0 +1,522 @@
+"""The admin app's HTTP API (aiohttp): tenants' templates, tone, LLM settings, quotas,
+usage and FAQ for the owners' app, and the internal API the action server calls (render,
+llm, instances). `ROUTES` is the single list of endpoints; the router and the OpenAPI
+document are both built from it.
+
+Every route but health, readiness and the OpenAPI document takes the platform's internal
+token (the owners' web app, a later piece, adds user sessions and roles on top).
+"""
+from __future__ import annotations
+
+import hmac
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import aiohttp
+import structlog
+from aiohttp import web
+from sqlalchemy import text
+
+from admin import store
+from admin.gateway import LlmGateway, api_key_context
+from admin.llm import ChatClient, PriceTable
+from admin.migrate import ALEMBIC_VERSION_TABLE, head_revision
+from admin.quotas import Alerts, budget_for, used_share
+from admin.rendering import ParaphraseCache, Renderer
+from admin.schemas import (
+    FaqCreate,
+    LlmRequest,
+    LlmSettingsChange,
+    PreviewRequest,
+    QuotaChange,
+    RenderRequestBody,
+    TemplateRevert,
+    TemplateSave,
+    ToneChange,
+)
+from admin.settings import AdminSettings
+from admin.tenants import TenantDirectory
+from admin.tone import tone_for, tone_json
+from booka_common.http_api import (
+    ApiError,
+    NotFound,
+    Unauthorized,
+    ValidationFailed,
+    error_middleware,
+    json_response,
+    parse_body,
+)
+from booka_common.openapi import Route, openapi_document
+from booka_common.sql import check_migrated, make_async_engine
+from booka_common.templating import TemplateProblem, catalog, check_template, prepare_variables, render_source, spec_for
+
+log = structlog.get_logger("admin")
+CONTEXT_KEY = web.AppKey("context", object)
+PUBLIC_PATHS = ("/api/health", "/api/ready", "/openapi.json")
+
+
+class InvalidTemplate(ApiError):
+    status, code = 422, "invalid_template"
+
+
+class AdminContext:
+    """What the handlers share, built once per app."""
+
+    def __init__(self, settings: AdminSettings):
+        self.settings = settings
+        self.engine = make_async_engine(settings.database_url)
+        self.session: aiohttp.ClientSession | None = None
+        self.redis: Any = None
+
+    async def start(self) -> None:
+        self.session = aiohttp.ClientSession()
+        if self.settings.redis_url:
+            import redis.asyncio as aioredis
+
+            self.redis = aioredis.from_url(self.settings.redis_url, socket_timeout=1, socket_connect_timeout=1)
+        self.directory = TenantDirectory(self.settings.booking_service_url, self.settings.internal_token, self.session)
+        self.alerts = Alerts(self.engine, self.settings.smtp, self.session)
+        self.gateway = LlmGateway(self.engine, ChatClient(self.session, self.settings.llm), self.settings.llm,
+                                  self.settings.keyring, PriceTable.load(self.settings.llm.prices_file), self.alerts)
+        self.renderer = Renderer(self.engine, self.directory, self.gateway, ParaphraseCache(self.redis), self.settings.cache_ttl_s)
+
+    async def stop(self) -> None:
+        await self.renderer.drain()
+        await self.alerts.drain()
+        if self.session:
+            await self.session.close()
+        if self.redis is not None:
+            await self.redis.aclose()
+        await self.engine.dispose()
+
+
+def context_of(request: web.Request) -> AdminContext:
+    return request.app[CONTEXT_KEY]  # type: ignore[return-value]
+
+
+async def tenant_of(request: web.Request) -> str:
+    """The tenant in the path, which must exist in the booking service (404 otherwise)."""
+    slug = request.match_info["tenant"]
+    await context_of(request).directory.tenant(slug)
+    return slug
+
+
+async def changed(request: web.Request, tenant: str) -> None:
+    context_of(request).renderer.forget(tenant)
+
+
+# --- health ----------------------------------------------------------------------------------
+
+
+async def health(request: web.Request) -> web.Response:
+    return json_response({"status": "ok"})
+
+
+async def ready(request: web.Request) -> web.Response:
+    context = context_of(request)
+    checks: dict[str, Any] = {}
+    try:
+        await check_migrated(context.engine, ALEMBIC_VERSION_TABLE, head_revision(), "python -m admin migrate")
+        async with context.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+        checks["database"] = "ok"
+    except Exception as exc:  # noqa: BLE001 - readiness reports, it does not raise
+        checks["database"] = str(exc)[:200]
+    checks["booking_service"] = "ok" if await context.directory.ready() else "unreachable"
+    ok = all(value == "ok" for value in checks.values())
+    return json_response({"status": "ready" if ok else "not_ready", "checks": checks}, status=200 if ok else 503)
+
+
+async def openapi(request: web.Request) -> web.Response:
+    return json_response(openapi_document(ROUTES, "Booka admin app",
+                                          "Tenants' templates, tone profiles, LLM settings, quotas, usage and FAQ; "
+                                          "the internal API the action server uses (render, llm, instances)."))
+
+
+# --- templates -------------------------------------------------------------------------------
+
+
+def template_entry(key: str, overrides: list[dict[str, Any]]) -> dict[str, Any]:
+    spec = spec_for(key)
+    return {"key": key, "category": spec.category, "description": spec.description,
+            "variables": sorted(spec.allowed), "defaults": dict(spec.defaults), "sample": dict(spec.sample),
+            "overrides": [version_json(row) for row in overrides]}
+
+
+def version_json(row: dict[str, Any]) -> dict[str, Any]:
+    return {"locale": row["locale"], "tone": row["tone"], "version": row["version"], "body": row["body"],
+            "author": row["author"], "note": row["note"], "created_at": row["created_at"].isoformat(),
+            "uses_default": row["body"] is None}
+
+
+async def list_templates(request: web.Request) -> web.Response:
+    tenant = await tenant_of(request)
+    async with context_of(request).engine.connect() as conn:
+        current = await store.current_templates(conn, tenant)
+    entries = [template_entry(key, [row for (k, _, _), row in sorted(current.items()) if k == key]) for key in catalog()]
+    return json_response({"templates": entries})
+
+
+def known_key(request: web.Request) -> str:
+    key = request.match_info["key"]
+    if key not in catalog():
+        raise NotFound(f"there is no template {key!r}; the templates are: {', '.join(catalog())}")
+    return key
+
+
+async def get_template(request: web.Request) -> web.Response:
+    tenant, key = await tenant_of(request), known_key(request)
+    locale, tone = request.query.get("locale", "en"), request.query.get("tone", "any")
+    async with context_of(request).engine.connect() as conn:
+        history = await store.template_history(conn, tenant, key, locale, tone)
+    entry = template_entry(key, history[:1])
+    return json_response({**entry, "locale": locale, "tone": tone, "current": version_json(history[0]) if history else None,
+                          "versions": [version_json(row) for row in history]})
+
+
+async def save_template(request: web.Request) -> web.Response:
+    tenant, key = await tenant_of(request), known_key(request)
+    body, _ = await parse_body(request, TemplateSave)
+    try:
+        check_template(key, body.body)
+    except TemplateProblem as problem:
+        raise InvalidTemplate(problem.message, line=problem.line) from None
+    row = await store.add_template_version(context_of(request).engine, tenant, key, body.locale, body.tone, body.body, body.author, body.note)
+    await changed(request, tenant)
+    log.info("template_saved", tenant=tenant, key=key, locale=body.locale, tone=body.tone, version=row["version"])
+    return json_response(version_json(row), status=201)
+
+
+async def revert_template(request: web.Request) -> web.Response:
+    tenant, key = await tenant_of(request), known_key(request)
+    body, _ = await parse_body(request, TemplateRevert)
+    engine = context_of(request).engine
+    async with engine.connect() as conn:
+        history = await store.template_history(conn, tenant, key, body.locale, body.tone)
+    target = next((row for row in history if row["version"] == body.version), None)
+    if target is None:
+        raise NotFound(f"{key} ({body.locale}, {body.tone}) has no version {body.version}; it has "
+                       f"{', '.join(str(r['version']) for r in history) or 'none'}")
+    row = await store.add_template_version(engine, tenant, key, body.locale, body.tone, target["body"], body.author,
+                                           f"revert to version {body.version}")
+    await changed(request, tenant)
+    log.info("template_reverted", tenant=tenant, key=key, to_version=body.version, version=row["version"])
+    return json_response(version_json(row), status=201)
+
+
+async def reset_template(request: web.Request) -> web.Response:
+    tenant, key = await tenant_of(request), known_key(request)
+    locale, tone = request.query.get("locale", "en"), request.query.get("tone", "any")
+    row = await store.add_template_version(context_of(request).engine, tenant, key, locale, tone, None,
+                                           request.query.get("author", "api"), "back to the default")
+    await changed(request, tenant)
+    return json_response(version_json(row))
+
+
+async def preview(request: web.Request) -> web.Response:
+    """Render a template (saved, or the text being edited) with sample values, in the
+    tenant's tone or in a tone being tried out."""
+    tenant = await tenant_of(request)
+    body, _ = await parse_body(request, PreviewRequest)
+    if body.template not in catalog():
+        raise ValidationFailed("unknown template", {"template": f"one of {', '.join(catalog())}"})
+    renderer = context_of(request).renderer
+    config = await renderer.config(tenant)
+    spec = spec_for(body.template)
+    variables = {**spec.sample, "customer_name": "Maria Silva", **body.variables}
+    tone = tone_for(config.tenant.get("vertical", ""), {**(config.profile or {}), **tone_overrides(body.tone)}) if body.tone else config.tone
+    locale = body.locale or config.tenant.get("locale") or "en"
+    if body.body is not None:
+        try:
+            check_template(body.template, body.body)
+        except TemplateProblem as problem:
+            raise InvalidTemplate(problem.message, line=problem.line) from None
+        values = prepare_variables(variables, locale, tone, config.tenant.get("name", ""))
+        return json_response({"text": render_source(body.body, values, tone), "origin": "draft"})
+    rendered = await renderer.render(tenant, body.template, variables, locale, tone=tone)
+    return json_response({"text": rendered.text, "origin": rendered.origin, "version": rendered.version})
+
+
+# --- tone ------------------------------------------------------------------------------------
+
+
+def tone_overrides(change: ToneChange | None) -> dict[str, Any]:
+    if change is None:
+        return {}
+    values = change.model_dump(exclude_unset=True)
+    mapping = {"preset": "tone_preset", "mode": "tone_mode"}
+    return {mapping.get(k, k): v for k, v in values.items()}
+
+
+async def get_tone(request: web.Request) -> web.Response:
+    tenant = await tenant_of(request)
+    config = await context_of(request).renderer.config(tenant)
+    return json_response(tone_json(config.tone, config.tenant.get("vertical", ""), config.tone_mode))
+
+
+async def put_tone(request: web.Request) -> web.Response:
+    tenant = await tenant_of(request)
+    body, _ = await parse_body(request, ToneChange)
+    changes = tone_overrides(body)
+    if "tone_mode" in changes and changes["tone_mode"] is None:
+        changes.pop("tone_mode")
+    await store.change_profile(context_of(request).engine, tenant, changes)
+    await changed(request, tenant)
+    return await get_tone(request)
+
+
+async def paraphrase_all(request: web.Request) -> web.Response:
+    """Make the paraphrases of every template in the tenant's tone now (after a tone change),
+    instead of one by one as customers meet them."""
+    tenant = await tenant_of(request)
+    renderer = context_of(request).renderer
+    config = await renderer.config(tenant)
+    locale = config.tenant.get("locale") or "en"
+    counts = {"made": 0, "refused_or_failed": 0, "hand_written": 0, "already_there": 0}
+    for key in catalog():
+        chosen = renderer.choose(config, key, locale, config.tone)
+        if chosen.tone_specific:
+            counts["hand_written"] += 1
+            continue
+        if await renderer.paraphrase_of(tenant, key, chosen.source, config.tone):
+            counts["already_there"] += 1
+            continue
+        await renderer.drain()
+        made = await renderer.paraphrase_of(tenant, key, chosen.source, config.tone)
+        counts["made" if made else "refused_or_failed"] += 1
+    return json_response(counts)
+
+
+# --- LLM settings, quotas, usage, FAQ --------------------------------------------------------
+
+
+def llm_json(tenant: str, profile: dict[str, Any] | None, gateway: LlmGateway) -> dict[str, Any]:
+    profile = profile or {}
+    own = bool(profile.get("llm_base_url") and profile.get("llm_model"))
+    provider = gateway.provider_for(tenant, profile)
+    return {"source": "tenant" if own else "platform" if provider else "none",
+            "base_url": provider.base_url if provider else None, "model": provider.model if provider else None,
+            "api_key_set": bool(profile.get("llm_api_key")) if own else bool(provider and provider.api_key)}
+
+
+async def get_llm(request: web.Request) -> web.Response:
+    tenant = await tenant_of(request)
+    context = context_of(request)
+    async with context.engine.connect() as conn:
+        profile = await store.profile(conn, tenant)
+    return json_response(llm_json(tenant, profile, context.gateway))
+
+
+async def put_llm(request: web.Request) -> web.Response:
+    tenant = await tenant_of(request)
+    body, _ = await parse_body(request, LlmSettingsChange)
+    context = context_of(request)
+    if body.use_platform_default:
+        changes: dict[str, Any] = {"llm_base_url": None, "llm_model": None, "llm_api_key": None}
+    else:
+        if body.base_url is None or body.model is None:
+            raise ValidationFailed("give base_url and model (and api_key), or use_platform_default",
+                                   {"base_url": "required", "model": "required"})
+        changes = {"llm_base_url": str(body.base_url).rstrip("/"), "llm_model": body.model}
+        if body.api_key is not None:
+            changes["llm_api_key"] = context.settings.keyring.encrypt(body.api_key, api_key_context(tenant))
+    profile = await store.change_profile(context.engine, tenant, changes)
+    log.info("llm_settings_changed", tenant=tenant, source="platform" if body.use_platform_default else "tenant")
+    return json_response(llm_json(tenant, profile, context.gateway))
+
+
+def quota_json(profile: dict[str, Any] | None) -> dict[str, Any]:
+    profile = profile or {}
+    budget = budget_for(profile)
+    return {"plan": profile.get("plan") or "free", "monthly_token_budget": budget.tokens,
+            "monthly_cost_budget_usd": budget.cost_micros / 1e6, "conversation_token_cap": budget.conversation_tokens,
+            "hard_stop": budget.hard_stop, "alert_email": profile.get("alert_email"), "alert_webhook_url": profile.get("alert_webhook_url")}
+
+
+async def get_quota(request: web.Request) -> web.Response:
+    tenant = await tenant_of(request)
+    async with context_of(request).engine.connect() as conn:
+        return json_response(quota_json(await store.profile(conn, tenant)))
+
+
+async def put_quota(request: web.Request) -> web.Response:
+    tenant = await tenant_of(request)
+    body, _ = await parse_body(request, QuotaChange)
+    changes = body.model_dump(exclude_unset=True)
+    if "monthly_cost_budget_usd" in changes:
+        cost = changes.pop("monthly_cost_budget_usd")
+        changes["monthly_cost_budget_micros"] = None if cost is None else round(cost * 1e6)
+    for field in ("alert_email", "alert_webhook_url"):
+        if changes.get(field) == "":
+            changes[field] = None
+    profile = await store.change_profile(context_of(request).engine, tenant, changes)
+    log.info("quota_changed", tenant=tenant, fields=sorted(changes))
+    return json_response(quota_json(profile))
+
+
+def month_bounds(raw: str | None) -> tuple[str, datetime, datetime]:
+    now = datetime.now(timezone.utc)
+    try:
+        start = datetime.strptime(raw, "%Y-%m").replace(tzinfo=timezone.utc) if raw else store.month_start(now)
+    except ValueError:
+        raise ValidationFailed("month must look like 2026-11", {"month": f"{raw!r} is not YYYY-MM"}) from None
+    end = (start + timedelta(days=32)).replace(day=1)
+    return start.strftime("%Y-%m"), start, end
+
+
+async def usage(request: web.Request) -> web.Response:
+    """The month's LLM use: totals against the budget, and by day, purpose and outcome."""
+    tenant = await tenant_of(request)
+    month, start, end = month_bounds(request.query.get("month"))
+    async with context_of(request).engine.connect() as conn:
+        rows = await store.usage_rows(conn, tenant, start, end)
+        profile = await store.profile(conn, tenant)
+    budget = budget_for(profile)
+
+    def add(groups: dict[str, dict[str, Any]], name: str, row: dict[str, Any]) -> None:
+        group = groups.setdefault(name, {"calls": 0, "tokens_in": 0, "tokens_out": 0, "cost_usd": 0.0})
+        group["calls"] += 1
+        group["tokens_in"] += row["tokens_in"]
+        group["tokens_out"] += row["tokens_out"]
+        group["cost_usd"] = round(group["cost_usd"] + row["cost_micros"] / 1e6, 6)
+
+    by_day: dict[str, dict[str, Any]] = {}
+    by_purpose: dict[str, dict[str, Any]] = {}
+    by_outcome: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        add(by_day, row["created_at"].date().isoformat(), row)
+        add(by_purpose, row["purpose"], row)
+        add(by_outcome, row["outcome"], row)
+    tokens = sum(r["tokens_in"] + r["tokens_out"] for r in rows)
+    cost = sum(r["cost_micros"] for r in rows)
+    latencies = sorted(r["latency_ms"] for r in rows if r["outcome"] == "ok")
+    return json_response({
+        "month": month, "plan": (profile or {}).get("plan") or "free", "calls": len(rows), "tokens": tokens, "cost_usd": cost / 1e6,
+        "budget": quota_json(profile), "used_share": round(used_share(budget, tokens, cost), 4),
+        "latency_ms_p50": latencies[len(latencies) // 2] if latencies else None,
+        "by_day": by_day, "by_purpose": by_purpose, "by_outcome": by_outcome,
+    })
+
+
+async def list_faq(request: web.Request) -> web.Response:
+    tenant = await tenant_of(request)
+    async with context_of(request).engine.connect() as conn:
+        return json_response({"faq": await store.faq_list(conn, tenant)})
+
+
+async def add_faq(request: web.Request) -> web.Response:
+    tenant = await tenant_of(request)
+    body, _ = await parse_body(request, FaqCreate)
+    async with context_of(request).engine.begin() as conn:
+        return json_response(await store.faq_add(conn, tenant, body.question.strip(), body.answer.strip()), status=201)
+
+
+async def delete_faq(request: web.Request) -> web.Response:
+    tenant = await tenant_of(request)
+    try:
+        faq_id = int(request.match_info["id"])
+    except ValueError:
+        raise NotFound("no such FAQ entry") from None
+    async with context_of(request).engine.begin() as conn:
+        if not await store.faq_delete(conn, tenant, faq_id):
+            raise NotFound("no such FAQ entry")
+    return web.Response(status=204)
+
+
+# --- the internal API ------------------------------------------------------------------------
+
+
+async def render(request: web.Request) -> web.Response:
+    tenant = await tenant_of(request)
+    body, _ = await parse_body(request, RenderRequestBody)
+    if body.template not in catalog():
+        raise ValidationFailed("unknown template", {"template": f"one of {', '.join(catalog())}"})
+    now = None
+    if body.now:
+        try:
+            now = datetime.fromisoformat(body.now)
+        except ValueError:
+            raise ValidationFailed("now is not an ISO date-time", {"now": body.now}) from None
+    try:
+        rendered = await context_of(request).renderer.render(tenant, body.template, body.variables, body.locale, now)
+    except ValueError as exc:  # e.g. a `start` that is not an ISO time
+        raise ValidationFailed(f"a variable cannot be used: {exc}", {"variables": str(exc)[:200]}) from None
+    return json_response({"text": rendered.text, "origin": rendered.origin, "version": rendered.version})
+
+
+async def llm(request: web.Request) -> web.Response:
+    tenant = await tenant_of(request)
+    body, _ = await parse_body(request, LlmRequest)
+    answer = await context_of(request).gateway.complete(
+        tenant, body.purpose, [m.model_dump() for m in body.messages], conversation=body.conversation,
+        max_tokens=body.max_tokens, temperature=body.temperature, json_mode=body.json_mode)
+    completion = answer.completion
+    return json_response({"content": completion.content, "model": completion.model, "latency_ms": completion.latency_ms,
+                          "usage": {"tokens_in": completion.tokens_in, "tokens_out": completion.tokens_out},
+                          "cost_usd": answer.cost_micros / 1e6})
+
+
+async def instance(request: web.Request) -> web.Response:
+    found = await context_of(request).directory.by_instance(request.match_info["instance"])
+    if found is None:
+        raise NotFound(f"no tenant uses the Evolution instance {request.match_info['instance']!r}")
+    return json_response({"tenant": found["slug"], "name": found.get("name"), "locale": found.get("locale"),
+                          "timezone": found.get("timezone")})
+
+
+T = "/v1/tenants/{tenant}"
+ROUTES: tuple[Route, ...] = (
+    Route("GET", "/api/health", health, "Process is alive", errors=(), tag="health"),
+    Route("GET", "/api/ready", ready, "Database migrated and booking service reachable", errors=(503,), tag="health"),
+    Route("GET", "/openapi.json", openapi, "This document", errors=(), tag="health"),
+    Route("GET", T + "/templates", list_templates, "Every template key with the tenant's versions in force", tag="templates"),
+    Route("GET", T + "/templates/{key}", get_template, "One template's version history", query=(("locale", "default en"), ("tone", "any, friendly, formal or casual")), tag="templates"),
+    Route("PUT", T + "/templates/{key}", save_template, "Save a new version (checked: syntax, variables)", TemplateSave, 201, (401, 404, 422), tag="templates"),
+    Route("POST", T + "/templates/{key}/revert", revert_template, "Make an old version current again (as a new version)", TemplateRevert, 201, (401, 404, 422), tag="templates"),
+    Route("DELETE", T + "/templates/{key}", reset_template, "Go back to the bot's default (as a new version)", query=(("locale", "default en"), ("tone", "default any")), tag="templates"),
+    Route("POST", T + "/preview", preview, "Render a saved or draft template with sample values", PreviewRequest, 200, (401, 404, 422), tag="templates"),
+    Route("GET", T + "/tone", get_tone, "The tenant's tone profile", tag="tone"),
+    Route("PUT", T + "/tone", put_tone, "Change the tone profile", ToneChange, 200, (401, 404, 422), tag="tone"),
+    Route("POST", T + "/tone/paraphrase", paraphrase_all, "Make the LLM paraphrases of every template in the tone now", tag="tone"),
+    Route("GET", T + "/llm", get_llm, "The tenant's LLM provider (the key is never shown)", tag="llm"),
+    Route("PUT", T + "/llm", put_llm, "Set the tenant's own provider, or go back to the platform's", LlmSettingsChange, 200, (401, 404, 422), tag="llm"),
+    Route("GET", T + "/quota", get_quota, "Plan, budgets, hard stop and alert settings", tag="llm"),
+    Route("PUT", T + "/quota", put_quota, "Change plan, budgets or alert settings", QuotaChange, 200, (401, 404, 422), tag="llm"),
+    Route("GET", T + "/usage", usage, "LLM use of a month by day, purpose and outcome", query=(("month", "YYYY-MM, default this month"),), tag="llm"),
+    Route("GET", T + "/faq", list_faq, "The owner's FAQ (the LLM answers from it)", tag="faq"),
+    Route("POST", T + "/faq", add_faq, "Add a question and its answer", FaqCreate, 201, (401, 404, 422), tag="faq"),
+    Route("DELETE", T + "/faq/{id}", delete_faq, "Remove an FAQ entry", None, 204, tag="faq"),
+    Route("POST", "/internal/v1/tenants/{tenant}/render", render, "A customer-facing text in the tenant's template and tone", RenderRequestBody, 200, (401, 404, 422), tag="internal"),
+    Route("POST", "/internal/v1/tenants/{tenant}/llm", llm, "An LLM completion after the quota check; usage recorded", LlmRequest, 200, (401, 404, 422, 429, 502, 503, 504), tag="internal"),
+    Route("GET", "/internal/v1/instances/{instance}", instance, "The tenant behind an Evolution instance", tag="internal"),
+)
+
+
+def token_middleware(token: str):  # noqa: ANN201
+    @web.middleware
+    async def require_token(request: web.Request, handler):  # noqa: ANN001, ANN202
+        if request.path not in PUBLIC_PATHS:
+            scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+            if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), token.encode()):
+                raise Unauthorized("send 'Authorization: Bearer <BOOKA_INTERNAL_TOKEN>'")
+        return await handler(request)
+
+    return require_token
+
+
+def create_app(settings: AdminSettings) -> web.Application:
+    context = AdminContext(settings)
+    app = web.Application(middlewares=[error_middleware, token_middleware(settings.internal_token)], client_max_size=256 * 1024)
+    app[CONTEXT_KEY] = context
+    for route in ROUTES:
+        app.router.add_route(route.method, route.path, route.handler)
+
+    async def lifecycle(app: web.Application):  # noqa: ANN202
+        await check_migrated(context.engine, ALEMBIC_VERSION_TABLE, head_revision(), "python -m admin migrate")
+        await context.start()
+        log.info("started", database=context.engine.url.get_backend_name(), port=settings.port)
+        yield
+        await context.stop()
+
+    app.cleanup_ctx.append(lifecycle)
+    return app

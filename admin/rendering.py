@@ -1,0 +1,209 @@
+"""Rendering a tenant's texts: its own template for the key (by locale, then language; a
+hand-written variant for its tone first), else the bot's default, in the tenant's tone.
+
+With the tone mode "llm" the text is the LLM's paraphrase of the template in the tenant's
+tone, made once per template version and tone: stored in the database, cached in Redis,
+and made in the background the first time, so a customer's turn never waits for it. A
+paraphrase that loses or adds a placeholder is refused and the original is used.
+"""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Mapping, Optional
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from admin import store
+from admin.gateway import LlmGateway
+from admin.tenants import TenantDirectory
+from admin.tone import STYLE_NOTES, tone_fingerprint, tone_for
+from booka_common.http_api import ApiError
+from booka_common.templating import (
+    TemplateProblem,
+    ToneSettings,
+    babel_locale,
+    check_template,
+    placeholders,
+    prepare_variables,
+    render_source,
+    spec_for,
+)
+
+log = structlog.get_logger("admin.rendering")
+REDIS_TTL_S = 30 * 24 * 3600
+
+
+@dataclass
+class TenantConfig:
+    """What rendering needs of one tenant, read together and cached briefly."""
+
+    loaded_at: float
+    profile: Optional[dict[str, Any]]
+    templates: dict[tuple[str, str, str], dict[str, Any]]
+    tenant: dict[str, Any]
+
+    @property
+    def tone(self) -> ToneSettings:
+        return tone_for(self.tenant.get("vertical", "beauty"), self.profile)
+
+    @property
+    def tone_mode(self) -> str:
+        return (self.profile or {}).get("tone_mode") or "variants"
+
+
+@dataclass
+class Rendered:
+    text: str
+    origin: str  # "tenant", "default" or "paraphrase"
+    version: Optional[int] = None
+
+
+@dataclass
+class ChosenSource:
+    source: str
+    origin: str
+    version: Optional[int] = None
+    tone_specific: bool = False
+
+
+def source_hash(source: str) -> str:
+    return hashlib.sha256(source.encode()).hexdigest()
+
+
+class ParaphraseCache:
+    """Redis when configured (shared by every admin process), else this process's memory."""
+
+    def __init__(self, redis: Any = None):
+        self._redis = redis
+        self._memory: dict[str, str] = {}
+
+    async def get(self, key: str) -> Optional[str]:
+        if self._redis is None:
+            return self._memory.get(key)
+        value = await self._redis.get(key)
+        return value.decode() if isinstance(value, bytes) else value
+
+    async def put(self, key: str, value: str) -> None:
+        if self._redis is None:
+            self._memory[key] = value
+        else:
+            await self._redis.set(key, value, ex=REDIS_TTL_S)
+
+
+@dataclass
+class Renderer:
+    engine: AsyncEngine
+    directory: TenantDirectory
+    gateway: LlmGateway
+    cache: ParaphraseCache
+    ttl_s: float = 2.0
+    _configs: dict[str, TenantConfig] = field(default_factory=dict)
+    _pending: dict[str, asyncio.Task] = field(default_factory=dict)
+
+    async def config(self, tenant: str) -> TenantConfig:
+        cached = self._configs.get(tenant)
+        if cached and time.monotonic() - cached.loaded_at < self.ttl_s:
+            return cached
+        record = await self.directory.tenant(tenant)
+        async with self.engine.connect() as conn:
+            loaded = TenantConfig(time.monotonic(), await store.profile(conn, tenant), await store.current_templates(conn, tenant), record)
+        self._configs[tenant] = loaded
+        return loaded
+
+    def forget(self, tenant: str) -> None:
+        """Called after this process changed the tenant's configuration."""
+        self._configs.pop(tenant, None)
+
+    def choose(self, config: TenantConfig, key: str, locale: str, tone: ToneSettings) -> ChosenSource:
+        spec = spec_for(key)
+        language = babel_locale(locale).language
+        for candidate in dict.fromkeys((locale, language)):
+            for variant in (tone.preset, "any"):
+                row = config.templates.get((key, candidate, variant))
+                if row and row["body"] is not None:
+                    return ChosenSource(row["body"], "tenant", row["version"], tone_specific=variant != "any")
+        return ChosenSource(spec.default_text(tone.preset), "default", tone_specific=tone.preset in spec.defaults)
+
+    async def render(self, tenant: str, key: str, variables: Mapping[str, Any], locale: Optional[str] = None,
+                     now: Optional[datetime] = None, tone: Optional[ToneSettings] = None) -> Rendered:
+        config = await self.config(tenant)
+        locale = locale or config.tenant.get("locale") or "en"
+        tone = tone or config.tone
+        chosen = self.choose(config, key, locale, tone)
+        source, origin = chosen.source, chosen.origin
+        if config.tone_mode == "llm" and not chosen.tone_specific:
+            paraphrased = await self.paraphrase_of(tenant, key, chosen.source, tone)
+            if paraphrased:
+                source, origin = paraphrased, "paraphrase"
+        values = prepare_variables(variables, locale, tone, config.tenant.get("name", ""), now)
+        try:
+            return Rendered(render_source(source, values, tone), origin, chosen.version)
+        except Exception as exc:  # noqa: BLE001 - an owner's template must never break a customer's turn
+            log.warning("template_render_failed", tenant=tenant, key=key, origin=origin, error=type(exc).__name__)
+            default = spec_for(key).default_text(tone.preset)
+            return Rendered(render_source(default, values, tone), "default")
+
+    # --- paraphrases ---------------------------------------------------------------------
+
+    async def paraphrase_of(self, tenant: str, key: str, source: str, tone: ToneSettings) -> Optional[str]:
+        """The stored paraphrase, or None (and one is made in the background if none exists)."""
+        cache_key = f"booka:paraphrase:{tenant}:{source_hash(source)}:{tone_fingerprint(tone)}"
+        try:
+            cached = await self.cache.get(cache_key)
+        except Exception:  # noqa: BLE001 - Redis down: fall through to the database
+            cached = None
+        if cached is not None:
+            return cached or None
+        async with self.engine.connect() as conn:
+            stored = await store.paraphrase(conn, tenant, source_hash(source), tone_fingerprint(tone))
+        if stored is not None:
+            await self._cache_put(cache_key, stored["body"] or "")
+            return stored["body"]
+        if cache_key not in self._pending:
+            task = asyncio.create_task(self.make_paraphrase(tenant, key, source, tone))
+            self._pending[cache_key] = task
+            task.add_done_callback(lambda _t: self._pending.pop(cache_key, None))
+        return None
+
+    async def make_paraphrase(self, tenant: str, key: str, source: str, tone: ToneSettings) -> Optional[str]:
+        """Ask the LLM once; keep the result only if every placeholder survived."""
+        prompt = [
+            {"role": "system", "content": (
+                "You rewrite short WhatsApp messages of a business in a given tone. Keep the meaning, the language and "
+                "every Jinja placeholder and tag ({{ ... }} and {% ... %}) exactly as written. Answer with the rewritten "
+                "template only.")},
+            {"role": "user", "content": (
+                f"Tone: {STYLE_NOTES.get(tone.preset, tone.preset)}. Emoji: {'allowed' if tone.emoji else 'none'}.\n"
+                f"Template:\n{source}")},
+        ]
+        try:
+            answer = await self.gateway.complete(tenant, "paraphrase", prompt, max_tokens=600, temperature=0.4)
+        except ApiError as exc:
+            log.info("paraphrase_skipped", tenant=tenant, key=key, reason=exc.code)
+            return None
+        body: Optional[str] = answer.completion.content.strip().strip("`").strip()
+        try:
+            check_template(key, body or "")
+            if placeholders(body or "") != placeholders(source):
+                raise TemplateProblem("the paraphrase changed the placeholders")
+        except TemplateProblem as problem:
+            log.warning("paraphrase_refused", tenant=tenant, key=key, reason=problem.message[:120])
+            body = None
+        await store.store_paraphrase(self.engine, tenant, source_hash(source), tone_fingerprint(tone), body)
+        await self._cache_put(f"booka:paraphrase:{tenant}:{source_hash(source)}:{tone_fingerprint(tone)}", body or "")
+        return body
+
+    async def _cache_put(self, key: str, value: str) -> None:
+        try:
+            await self.cache.put(key, value)
+        except Exception:  # noqa: BLE001 - the database keeps it; the cache is only faster
+            log.warning("paraphrase_cache_unavailable")
+
+    async def drain(self) -> None:
+        if self._pending:
+            await asyncio.gather(*list(self._pending.values()), return_exceptions=True)

@@ -1,0 +1,90 @@
+"""The admin app's configuration: one typed object, read once from the environment."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Optional
+
+from booka_common.crypto import Keyring, generate_keyring_spec
+from booka_common.local_secrets import local_secret, new_token, var_dir
+
+
+@dataclass(frozen=True)
+class LlmDefaults:
+    """The platform's own LLM provider (tenants without one of their own use it) and the
+    limits every call to any provider keeps."""
+
+    base_url: Optional[str] = None
+    api_key: Optional[str] = None
+    model: Optional[str] = None
+    attempt_timeout_s: float = 4.0
+    deadline_s: float = 6.0
+    attempts: int = 2
+    breaker_failures: int = 5
+    breaker_open_s: float = 30.0
+    prices_file: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    """Where quota alert emails go out; no host means alerts go only to webhooks (and the log)."""
+
+    host: Optional[str] = None
+    port: int = 25
+    sender: str = "Booka <alerts@booka.local>"
+    username: Optional[str] = None
+    password: Optional[str] = None
+    starttls: bool = False
+
+
+@dataclass(frozen=True)
+class AdminSettings:
+    database_url: str
+    internal_token: str
+    secret_keys_spec: str
+    booking_service_url: str
+    host: str = "127.0.0.1"
+    port: int = 8002
+    redis_url: Optional[str] = None
+    llm: LlmDefaults = LlmDefaults()
+    smtp: SmtpSettings = SmtpSettings()
+    cache_ttl_s: float = 2.0
+
+    @classmethod
+    def from_env(cls) -> "AdminSettings":
+        env = os.environ.get
+        booking_port = env("BOOKING_SERVICE_PORT", "8001")
+        return cls(
+            database_url=env("ADMIN_DATABASE_URL") or env("DATABASE_URL") or f"sqlite:///{var_dir() / 'booka.sqlite3'}",
+            internal_token=local_secret("BOOKA_INTERNAL_TOKEN", new_token),
+            secret_keys_spec=local_secret("BOOKA_SECRET_KEYS", generate_keyring_spec),
+            booking_service_url=(env("BOOKING_SERVICE_URL") or f"http://127.0.0.1:{booking_port}").rstrip("/"),
+            host=env("ADMIN_HOST", "127.0.0.1"),
+            port=int(env("ADMIN_PORT", "8002")),
+            redis_url=env("REDIS_URL") or None,
+            llm=LlmDefaults(
+                base_url=(env("LLM_BASE_URL") or "").rstrip("/") or None,
+                api_key=env("LLM_API_KEY") or None,
+                model=env("LLM_MODEL") or None,
+                attempt_timeout_s=float(env("LLM_ATTEMPT_TIMEOUT_S", "4")),
+                deadline_s=float(env("LLM_DEADLINE_S", "6")),
+                attempts=int(env("LLM_ATTEMPTS", "2")),
+                breaker_failures=int(env("LLM_BREAKER_FAILURES", "5")),
+                breaker_open_s=float(env("LLM_BREAKER_OPEN_S", "30")),
+                prices_file=env("LLM_PRICES_FILE") or None,
+            ),
+            smtp=SmtpSettings(
+                host=env("SMTP_HOST") or None,
+                port=int(env("SMTP_PORT", "25")),
+                sender=env("SMTP_FROM", "Booka <alerts@booka.local>"),
+                username=env("SMTP_USERNAME") or None,
+                password=env("SMTP_PASSWORD") or None,
+                starttls=env("SMTP_STARTTLS", "false").lower() in ("1", "true", "yes"),
+            ),
+            cache_ttl_s=float(env("ADMIN_CACHE_TTL_S", "2")),
+        )
+
+    @cached_property
+    def keyring(self) -> Keyring:
+        return Keyring.parse(self.secret_keys_spec)

@@ -1,0 +1,169 @@
+"""All of the admin app's SQL: tenant profiles, template versions, paraphrases, the FAQ,
+LLM usage and quota alerts. Every function takes a connection or the engine and returns
+plain data; the callers decide the transactions."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any, Optional
+
+from sqlalchemy import and_, delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from admin.tables import faqs, llm_usage, paraphrases, quota_alerts, templates, tenant_profiles
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def month_start(moment: datetime) -> datetime:
+    return moment.astimezone(timezone.utc).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+# --- tenant profiles -------------------------------------------------------------------------
+
+
+async def profile(conn: AsyncConnection, tenant: str) -> Optional[dict[str, Any]]:
+    row = (await conn.execute(select(tenant_profiles).where(tenant_profiles.c.tenant == tenant))).mappings().first()
+    return dict(row) if row else None
+
+
+async def change_profile(engine: AsyncEngine, tenant: str, changes: dict[str, Any]) -> dict[str, Any]:
+    """Apply `changes` to the tenant's profile (creating it), bumping its config version."""
+    for _ in range(2):  # a concurrent first write may create the row between our read and insert
+        try:
+            async with engine.begin() as conn:
+                if await profile(conn, tenant) is None:
+                    await conn.execute(insert(tenant_profiles).values(tenant=tenant, updated_at=utcnow(), **changes))
+                else:
+                    await conn.execute(update(tenant_profiles).where(tenant_profiles.c.tenant == tenant)
+                                       .values(updated_at=utcnow(), config_version=tenant_profiles.c.config_version + 1, **changes))
+                return await profile(conn, tenant) or {}
+        except IntegrityError:
+            continue
+    raise RuntimeError("the profile kept changing under us")
+
+
+async def bump_config_version(conn: AsyncConnection, tenant: str) -> None:
+    await conn.execute(update(tenant_profiles).where(tenant_profiles.c.tenant == tenant)
+                       .values(config_version=tenant_profiles.c.config_version + 1))
+
+
+# --- templates -------------------------------------------------------------------------------
+
+TemplateKey = tuple[str, str, str]  # (key, locale, tone)
+
+
+async def current_templates(conn: AsyncConnection, tenant: str) -> dict[TemplateKey, dict[str, Any]]:
+    """The version in force of each of the tenant's templates (rows with a null body, "back
+    to the default", included so that they hide nothing older)."""
+    newest = (select(templates.c.key, templates.c.locale, templates.c.tone, func.max(templates.c.version).label("version"))
+              .where(templates.c.tenant == tenant).group_by(templates.c.key, templates.c.locale, templates.c.tone).subquery())
+    rows = await conn.execute(
+        select(templates).join(newest, and_(templates.c.key == newest.c.key, templates.c.locale == newest.c.locale,
+                                            templates.c.tone == newest.c.tone, templates.c.version == newest.c.version))
+        .where(templates.c.tenant == tenant))
+    return {(r.key, r.locale, r.tone): dict(r._mapping) for r in rows}
+
+
+async def template_history(conn: AsyncConnection, tenant: str, key: str, locale: str, tone: str) -> list[dict[str, Any]]:
+    rows = await conn.execute(select(templates).where(templates.c.tenant == tenant, templates.c.key == key,
+                                                      templates.c.locale == locale, templates.c.tone == tone)
+                              .order_by(templates.c.version.desc()))
+    return [dict(r._mapping) for r in rows]
+
+
+async def add_template_version(engine: AsyncEngine, tenant: str, key: str, locale: str, tone: str,
+                               body: Optional[str], author: str, note: str = "") -> dict[str, Any]:
+    """Store a new version (the unique key makes concurrent saves take distinct numbers)."""
+    for _ in range(5):
+        try:
+            async with engine.begin() as conn:
+                latest = (await conn.execute(select(func.max(templates.c.version)).where(
+                    templates.c.tenant == tenant, templates.c.key == key, templates.c.locale == locale, templates.c.tone == tone))).scalar()
+                row = {"tenant": tenant, "key": key, "locale": locale, "tone": tone, "version": (latest or 0) + 1,
+                       "body": body, "author": author, "note": note, "created_at": utcnow()}
+                await conn.execute(insert(templates).values(**row))
+                await bump_config_version(conn, tenant)
+                return row
+        except IntegrityError:
+            continue
+    raise RuntimeError("too many concurrent saves of one template")
+
+
+# --- paraphrases -----------------------------------------------------------------------------
+
+
+async def paraphrase(conn: AsyncConnection, tenant: str, source_hash: str, tone_hash: str) -> Optional[dict[str, Any]]:
+    row = (await conn.execute(select(paraphrases.c.body).where(
+        paraphrases.c.tenant == tenant, paraphrases.c.source_hash == source_hash, paraphrases.c.tone_hash == tone_hash))).first()
+    return {"body": row.body} if row else None
+
+
+async def store_paraphrase(engine: AsyncEngine, tenant: str, source_hash: str, tone_hash: str, body: Optional[str]) -> None:
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(insert(paraphrases).values(tenant=tenant, source_hash=source_hash, tone_hash=tone_hash,
+                                                          body=body, created_at=utcnow()))
+    except IntegrityError:
+        pass  # another process stored the same paraphrase first
+
+
+# --- FAQ -------------------------------------------------------------------------------------
+
+
+async def faq_list(conn: AsyncConnection, tenant: str) -> list[dict[str, Any]]:
+    rows = await conn.execute(select(faqs.c.id, faqs.c.question, faqs.c.answer).where(faqs.c.tenant == tenant).order_by(faqs.c.id))
+    return [dict(r._mapping) for r in rows]
+
+
+async def faq_add(conn: AsyncConnection, tenant: str, question: str, answer: str) -> dict[str, Any]:
+    result = await conn.execute(insert(faqs).values(tenant=tenant, question=question, answer=answer, created_at=utcnow()))
+    return {"id": result.inserted_primary_key[0], "question": question, "answer": answer}
+
+
+async def faq_delete(conn: AsyncConnection, tenant: str, faq_id: int) -> bool:
+    result = await conn.execute(delete(faqs).where(faqs.c.tenant == tenant, faqs.c.id == faq_id))
+    return result.rowcount > 0
+
+
+# --- usage and alerts ------------------------------------------------------------------------
+
+
+async def record_usage(engine: AsyncEngine, row: dict[str, Any]) -> None:
+    async with engine.begin() as conn:
+        await conn.execute(insert(llm_usage).values(created_at=utcnow(), **row))
+
+
+async def month_totals(conn: AsyncConnection, tenant: str, now: datetime) -> tuple[int, int]:
+    """(tokens, cost in micro-dollars) the tenant used since the start of this month (UTC)."""
+    row = (await conn.execute(select(func.coalesce(func.sum(llm_usage.c.tokens_in + llm_usage.c.tokens_out), 0),
+                                     func.coalesce(func.sum(llm_usage.c.cost_micros), 0))
+                              .where(llm_usage.c.tenant == tenant, llm_usage.c.created_at >= month_start(now)))).first()
+    return int(row[0]), int(row[1])
+
+
+async def conversation_tokens(conn: AsyncConnection, tenant: str, conversation: str, now: datetime) -> int:
+    row = (await conn.execute(select(func.coalesce(func.sum(llm_usage.c.tokens_in + llm_usage.c.tokens_out), 0))
+                              .where(llm_usage.c.tenant == tenant, llm_usage.c.conversation == conversation,
+                                     llm_usage.c.created_at >= month_start(now)))).first()
+    return int(row[0])
+
+
+async def usage_rows(conn: AsyncConnection, tenant: str, start: datetime, end: datetime) -> list[dict[str, Any]]:
+    rows = await conn.execute(select(llm_usage.c.purpose, llm_usage.c.model, llm_usage.c.tokens_in, llm_usage.c.tokens_out,
+                                     llm_usage.c.cost_micros, llm_usage.c.latency_ms, llm_usage.c.outcome, llm_usage.c.created_at)
+                              .where(llm_usage.c.tenant == tenant, llm_usage.c.created_at >= start, llm_usage.c.created_at < end)
+                              .order_by(llm_usage.c.created_at))
+    return [dict(r._mapping) for r in rows]
+
+
+async def claim_alert(engine: AsyncEngine, tenant: str, month: str, threshold: int) -> bool:
+    """True for exactly one caller per (tenant, month, threshold), across processes."""
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(insert(quota_alerts).values(tenant=tenant, month=month, threshold=threshold, sent_at=utcnow()))
+        return True
+    except IntegrityError:
+        return False

@@ -1,0 +1,49 @@
+"""Tone profiles: the presets, each vertical's default, and a tenant's own settings on top.
+
+A clinic speaks formally, a salon in a friendly way, a restaurant casually unless the owner
+says otherwise. The owner can then turn emoji off, choose the greeting and sign-off, and
+how customers are addressed (first name, full name, or not by name).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict
+from typing import Any, Mapping, Optional
+
+from booka_common.templating import ADDRESS_FORMS, TONES, ToneSettings
+
+PRESETS: dict[str, ToneSettings] = {
+    "friendly": ToneSettings(preset="friendly", emoji=True, greeting="Hi", sign_off="", address="first_name"),
+    "formal": ToneSettings(preset="formal", emoji=False, greeting="Good day", sign_off="", address="full_name"),
+    "casual": ToneSettings(preset="casual", emoji=True, greeting="Hey", sign_off="", address="first_name"),
+}
+VERTICAL_DEFAULTS = {"clinic": "formal", "beauty": "friendly", "restaurant": "casual"}
+STYLE_NOTES = {
+    "friendly": "warm and friendly, plain words, at most one emoji",
+    "formal": "polite and formal, complete sentences, no slang and no emoji",
+    "casual": "relaxed and casual, short sentences, like texting a regular customer",
+}
+
+
+def tone_for(vertical: str, profile: Optional[Mapping[str, Any]]) -> ToneSettings:
+    """The tone a tenant speaks in: its preset (or its vertical's), then its own choices."""
+    profile = profile or {}
+    preset = profile.get("tone_preset") or VERTICAL_DEFAULTS.get(vertical, "friendly")
+    base = PRESETS.get(preset, PRESETS["friendly"])
+    return ToneSettings(
+        preset=base.preset,
+        emoji=base.emoji if profile.get("emoji") is None else bool(profile["emoji"]),
+        greeting=profile.get("greeting") or base.greeting,
+        sign_off=base.sign_off if profile.get("sign_off") is None else profile["sign_off"],
+        address=profile.get("address") if profile.get("address") in ADDRESS_FORMS else base.address,
+    )
+
+
+def tone_fingerprint(tone: ToneSettings) -> str:
+    """A stable hash of everything that changes how a paraphrase should read."""
+    return hashlib.sha256(json.dumps(asdict(tone), sort_keys=True).encode()).hexdigest()
+
+
+def tone_json(tone: ToneSettings, vertical: str, mode: str) -> dict[str, Any]:
+    return {**asdict(tone), "mode": mode, "vertical_default": VERTICAL_DEFAULTS.get(vertical, "friendly"), "presets": list(TONES)}

@@ -1,0 +1,79 @@
+"""The admin app in-process over real HTTP on loopback, on each database backend, beside a
+real booking service (in-process too) and a loopback LLM provider (tests/fakes)."""
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from typing import Any, AsyncIterator
+
+import pytest
+
+from admin.api import create_app as create_admin_app
+from admin.migrate import upgrade_to_head
+from admin.settings import AdminSettings, LlmDefaults, SmtpSettings
+from booking_service.api import create_app as create_booking_app
+from booking_service.settings import Settings
+from tests.booking_service.helpers import Api
+from tests.fakes.openai_server import FakeProvider
+
+
+@pytest.fixture(scope="session")
+def admin_migrated(database_url: str) -> str:
+    upgrade_to_head(database_url)
+    return database_url
+
+
+@pytest.fixture
+async def booking(aiohttp_client, settings: Settings) -> Api:  # noqa: ANN001
+    return Api(await aiohttp_client(create_booking_app(settings)), settings.internal_token)
+
+
+@pytest.fixture
+async def provider() -> AsyncIterator[FakeProvider]:
+    fake = FakeProvider(api_key="sk-platform-test")
+    await fake.start()
+    yield fake
+    await fake.stop()
+
+
+@pytest.fixture
+def admin_settings(admin_migrated: str, settings: Settings, booking: Api, provider: FakeProvider) -> AdminSettings:
+    return AdminSettings(
+        database_url=admin_migrated, internal_token=settings.internal_token, secret_keys_spec=settings.secret_keys_spec,
+        booking_service_url=str(booking.client.make_url("")).rstrip("/"),
+        llm=LlmDefaults(base_url=provider.base_url, api_key="sk-platform-test", model="gpt-4o-mini",
+                        attempt_timeout_s=0.5, deadline_s=1.2, attempts=2, breaker_failures=3, breaker_open_s=60),
+        smtp=SmtpSettings(), cache_ttl_s=0.0,
+    )
+
+
+@pytest.fixture
+async def make_admin(aiohttp_client):  # noqa: ANN001, ANN201
+    """Start an admin app (another process, as far as caches go) with these settings."""
+
+    async def start(settings: AdminSettings) -> Api:
+        return Api(await aiohttp_client(create_admin_app(settings)), settings.internal_token)
+
+    return start
+
+
+@pytest.fixture
+async def admin(make_admin, admin_settings: AdminSettings) -> Api:  # noqa: ANN001
+    return await make_admin(admin_settings)
+
+
+async def create_tenant(booking: Api, vertical: str = "beauty", locale: str = "en-GB", **extra: Any) -> str:
+    slug = f"a-{uuid.uuid4().hex[:10]}"
+    await booking.call("POST", "/v1/tenants", {"slug": slug, "name": f"Studio {slug[-4:]}", "vertical": vertical,
+                                               "timezone": "Europe/Lisbon", "country": "PT", "currency": "EUR",
+                                               "locale": locale, "evolution_instance": slug, **extra}, expect=201)
+    return slug
+
+
+@pytest.fixture
+async def tenant(booking: Api) -> str:
+    return await create_tenant(booking)
+
+
+def with_llm(settings: AdminSettings, **changes: Any) -> AdminSettings:
+    return dataclasses.replace(settings, llm=dataclasses.replace(settings.llm, **changes))
