@@ -36,6 +36,7 @@ setup-rasa:
 
 migrate: setup-services
 	$(SVC_PY) -m booking_service migrate
+	$(SVC_PY) -m admin migrate
 
 seed: migrate
 	$(SVC_PY) -m booking_service seed

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 
-from datetime import datetime
 from typing import Any, Optional
 
 import structlog
@@ -17,10 +16,11 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.admin_api import say
 from actions.base import FormSupport, ResilientAction, reset
 from actions.booking_api import BOOKING_API, BookingRefused, BookingServiceUnavailable, Catalog, SlotTaken
 from actions.conversation import idempotency_key, offered_choices_this_turn, latest_text, message_time, phone_of, tenant_of, value_before_latest_message
-from actions.formatting import describe_slot, format_when, service_price
+from actions.formatting import booking_variables, describe_slot, service_price
 from actions.matching import CatalogMatch, asks_for_anyone, match_catalog, mentioned_around, mentioned_in, wants_anyone
 from actions.parsing import clean_name, party_size
 from actions.replies import ActionAskTime
@@ -336,18 +336,9 @@ class ActionFinishBooking(ResilientAction):
         if not booking or not booking.get("id"):
             dispatcher.utter_message(text="Sorry, something went wrong and nothing was booked. Shall we try again?")
             return reset(BOOKING_SLOTS)
-        locale = (await BOOKING_API.catalog(tenant_of(tracker))).tenant.get("locale", "en")
-        start = datetime.fromisoformat(booking["start"])
-        lines = [
-            f"✅ You're booked: **{booking['service']['name']}**" + (f" with {booking['staff']['name']}" if booking.get("staff") else ""),
-            f"🗓 {format_when(start, locale)}",
-        ]
-        if booking.get("party_size", 1) > 1:
-            lines.append(f"👥 {booking['party_size']} people")
-        price = service_price(booking)
-        if price and price != "free":
-            lines.append(f"💶 {price}")
-        lines.append(f"📅 Add to your calendar: {booking['calendar']['ics']}")
-        lines.append(f"Reference: {booking['id'][:8].upper()}. To change or cancel, just message me.")
-        dispatcher.utter_message(text="\n".join(lines))
+        tenant = (await BOOKING_API.catalog(tenant_of(tracker))).tenant
+        price = booking.get("price") if service_price(booking) not in ("", "free") else None
+        await say(dispatcher, tracker, "booking_confirmed", locale=tenant.get("locale", "en"), business_name=tenant["name"],
+                  **booking_variables(booking), price=price, party_size=booking.get("party_size", 1),
+                  calendar_link=booking["calendar"]["ics"], reference=booking["id"][:8].upper())
         return reset(BOOKING_SLOTS)

@@ -15,10 +15,11 @@ from rasa_sdk import FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.admin_api import say
 from actions.base import FormSupport, ResilientAction, reset
 from actions.booking_api import BOOKING_API, BookingRefused, BookingServiceUnavailable, SlotTaken
 from actions.conversation import latest_entity_values, latest_text, message_time, phone_of, tenant_of
-from actions.formatting import describe_booking, format_when, numbered
+from actions.formatting import booking_variables, describe_booking, numbered
 from actions.matching import normalise
 from actions.parsing import choice_index
 from actions.slot_finding import SlotFinding
@@ -170,7 +171,7 @@ class ActionFinishCancel(ResilientAction):
         return "action_finish_cancel"
 
     async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
-        dispatcher.utter_message(text=outcome_text(tracker, "cancelled", await tenant_locale(tracker)))
+        await tell_outcome(dispatcher, tracker, "booking_cancelled")
         return reset(EXISTING_SLOTS)
 
 
@@ -179,7 +180,7 @@ class ActionFinishReschedule(ResilientAction):
         return "action_finish_reschedule"
 
     async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
-        dispatcher.utter_message(text=outcome_text(tracker, "moved", await tenant_locale(tracker)))
+        await tell_outcome(dispatcher, tracker, "booking_rescheduled")
         return reset(EXISTING_SLOTS)
 
 
@@ -187,20 +188,22 @@ async def tenant_locale(tracker: Tracker) -> str:
     return (await BOOKING_API.catalog(tenant_of(tracker))).tenant.get("locale", "en")
 
 
-def outcome_text(tracker: Tracker, verb: str, locale: str) -> str:
+async def tell_outcome(dispatcher: CollectingDispatcher, tracker: Tracker, template: str) -> None:
     """What the customer is told when a cancel or reschedule form ends."""
     if tracker.get_slot("booking_id") in (None, NO_BOOKINGS):
-        return "You don't have any upcoming bookings with us. Would you like to book something?"
+        dispatcher.utter_message(text="You don't have any upcoming bookings with us. Would you like to book something?")
+        return
     if tracker.get_slot("confirmed") is False:
-        return "OK, I've left your booking as it is."
+        dispatcher.utter_message(text="OK, I've left your booking as it is.")
+        return
     result = tracker.get_slot("booking_result") or {}
     if result.get("error"):
-        return f"Sorry, I couldn't do that: {result['error']}. Say \"talk to a person\" if you need the team to help."
-    if verb == "cancelled":
-        return f"Done — your {describe_booking(result, locale)} is cancelled. Hope to see you another time! 👋"
-    start = datetime.fromisoformat(result["start"])
-    return f"Done ✅ Your {result['service']['name']} is now {format_when(start, locale)}" + (
-        f" with {result['staff']['name']}" if result.get("staff") else "") + f".\n📅 Updated calendar file: {result['calendar']['ics']}"
+        dispatcher.utter_message(text=f"Sorry, I couldn't do that: {result['error']}. Say \"talk to a person\" if you need the team to help.")
+        return
+    tenant = (await BOOKING_API.catalog(tenant_of(tracker))).tenant
+    links = {"calendar_link": result["calendar"]["ics"]} if template == "booking_rescheduled" else {}
+    await say(dispatcher, tracker, template, locale=tenant.get("locale", "en"), business_name=tenant["name"],
+              **booking_variables(result), **links)
 
 
 class ActionShowBookings(ResilientAction):

@@ -4,42 +4,29 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Optional
 
-CURRENCY_SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "BRL": "R$"}
+from booka_common.templating import formatting_locale, locale_price, locale_time, locale_when
+
+TEXT_LANGUAGE = "en"  # the language of the action server's own sentences
 
 
-def uses_12_hour_clock(locale: str) -> bool:
-    return locale.replace("_", "-").upper().endswith("-US")
+def text_locale(locale: str) -> str:
+    """The tenant's locale for values inside the bot's English sentences ("en_PT" for "pt-PT")."""
+    return formatting_locale(locale, TEXT_LANGUAGE)
 
 
 def format_time(moment: datetime, locale: str) -> str:
-    if uses_12_hour_clock(locale):
-        return moment.strftime("%I:%M %p").lstrip("0").replace(":00 ", " ")
-    return moment.strftime("%H:%M")
-
-
-def format_day(moment: datetime, now: Optional[datetime] = None) -> str:
-    """"today", "tomorrow", or "Fri 27 Nov"."""
-    if now is not None:
-        delta = (moment.date() - now.astimezone(moment.tzinfo).date()).days
-        if delta == 0:
-            return "today"
-        if delta == 1:
-            return "tomorrow"
-    return f"{moment.strftime('%a')} {moment.day} {moment.strftime('%b')}"
+    """"17:00" or "5:00 PM", as the tenant's region writes times."""
+    return locale_time(moment, text_locale(locale))
 
 
 def format_when(moment: datetime, locale: str, now: Optional[datetime] = None) -> str:
-    return f"{format_day(moment, now)} at {format_time(moment, locale)}"
+    """"tomorrow at 17:00" or "Fri 27 Nov at 17:00"."""
+    return locale_when(moment, text_locale(locale), now)
 
 
-def format_price(price: Optional[dict[str, Any]]) -> str:
+def format_price(price: Optional[dict[str, Any]], locale: str = TEXT_LANGUAGE) -> str:
     """"€35.00"; "free" for zero; "" when there is no price."""
-    if not price or price.get("amount") in (None, ""):
-        return ""
-    if float(price["amount"]) == 0:
-        return "free"
-    symbol = CURRENCY_SYMBOLS.get(price.get("currency", ""), price.get("currency", "") + " ")
-    return f"{symbol}{price['amount']}"
+    return locale_price(price, text_locale(locale))
 
 
 def service_price(service: dict[str, Any]) -> str:
@@ -61,6 +48,11 @@ def describe_booking(booking: dict[str, Any], locale: str, now: Optional[datetim
     if booking.get("party_size", 1) > 1:
         text += f" for {booking['party_size']}"
     return f"{text}, {format_when(datetime.fromisoformat(booking['start']), locale, now)}"
+
+
+def booking_variables(booking: dict[str, Any]) -> dict[str, Any]:
+    """What the booking templates say about a booking (the renderer formats `start`)."""
+    return {"service": booking["service"]["name"], "staff": (booking.get("staff") or {}).get("name"), "start": booking["start"]}
 
 
 def numbered(lines: list[str]) -> str:

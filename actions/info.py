@@ -9,6 +9,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.admin_api import say
 from actions.base import ResilientAction
 from actions.booking_api import BOOKING_API, Catalog
 from actions.conversation import latest_entity_values, latest_text, tenant_of
@@ -35,15 +36,16 @@ def service_line(service: dict[str, Any]) -> str:
     return f"• {service['name']} — {service['duration_min']} min" + (f", {price}" if price else "")
 
 
-class ActionGreet(CatalogAction):
+class ActionGreet(ResilientAction):
+    """The greeting, in the tenant's own words and tone."""
+
     def name(self) -> str:
         return "action_greet"
 
-    def answer(self, catalog: Catalog, tracker: Tracker) -> str:
-        name = tracker.get_slot("customer_name")
-        hello = f"Hi {name.split()[0]}!" if name else "Hi!"
-        return (f"{hello} 👋 Welcome to {catalog.tenant['name']}. I can book, move or cancel appointments, "
-                "and tell you about our services, prices and opening hours. What can I do for you?")
+    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
+        tenant = (await BOOKING_API.catalog(tenant_of(tracker))).tenant
+        await say(dispatcher, tracker, "greeting", locale=tenant.get("locale", "en"), business_name=tenant["name"])
+        return []
 
 
 class ActionListServices(CatalogAction):

@@ -11,6 +11,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.admin_api import say
 from actions.conversation import latest_metadata
 
 
@@ -39,13 +40,16 @@ class ActionReplyUnknownTenant(TextReply):
 
 
 class ActionReplyNoText(TextReply):
+    text = "I didn't get any text there. What can I do for you?"
+
     def name(self) -> str:
         return "action_reply_no_text"
 
-    def reply(self, tracker: Tracker) -> str:
-        if latest_metadata(tracker).get("media"):
-            return "Sorry, I can only read text messages 🙏 Could you type what you need?"
-        return "I didn't get any text there. What can I do for you?"
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
+        if latest_metadata(tracker).get("media"):  # a voice note, sticker, ...: in the tenant's own words
+            await say(dispatcher, tracker, "media_not_supported")
+            return []
+        return await super().run(dispatcher, tracker, domain)
 
 
 class ActionReplyTooLong(TextReply):

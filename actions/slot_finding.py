@@ -16,6 +16,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.admin_api import say
 from actions.booking_api import BOOKING_API, Catalog
 from actions.conversation import last_time_message, latest_text, message_time, tenant_of, value_before_latest_message
 from actions.formatting import describe_slot, format_time, numbered
@@ -119,7 +120,8 @@ class SlotFinding(ABC):
             if not tracker.get_slot("browsing"):
                 return {"start": free[0], "offered_slots": None}
             offers = spread(free, OFFER_COUNT)
-            dispatcher.utter_message(text=f"Here's what's free for {service['name']} {request.text}:")
+            await say(dispatcher, tracker, "availability_offer", locale=locale, business_name=catalog.tenant["name"],
+                      service=service["name"], asked=request.text)
             return {"offered_slots": offers}
         wider = await BOOKING_API.availability(tenant, service["id"], staff, max(request.start, now).isoformat(),
                                                (max(request.start, now) + timedelta(days=SEARCH_DAYS)).isoformat(), party)

@@ -24,10 +24,12 @@ from admin.tenants import TenantDirectory
 from admin.tone import STYLE_NOTES, tone_fingerprint, tone_for
 from booka_common.http_api import ApiError
 from booka_common.templating import (
+    DEFAULT_LANGUAGE,
     TemplateProblem,
     ToneSettings,
     babel_locale,
     check_template,
+    formatting_locale,
     placeholders,
     prepare_variables,
     render_source,
@@ -69,6 +71,7 @@ class ChosenSource:
     origin: str
     version: Optional[int] = None
     tone_specific: bool = False
+    language: str = DEFAULT_LANGUAGE
 
 
 def source_hash(source: str) -> str:
@@ -126,7 +129,8 @@ class Renderer:
             for variant in (tone.preset, "any"):
                 row = config.templates.get((key, candidate, variant))
                 if row and row["body"] is not None:
-                    return ChosenSource(row["body"], "tenant", row["version"], tone_specific=variant != "any")
+                    return ChosenSource(row["body"], "tenant", row["version"], tone_specific=variant != "any",
+                                        language=babel_locale(candidate).language)
         return ChosenSource(spec.default_text(tone.preset), "default", tone_specific=tone.preset in spec.defaults)
 
     async def render(self, tenant: str, key: str, variables: Mapping[str, Any], locale: Optional[str] = None,
@@ -140,7 +144,7 @@ class Renderer:
             paraphrased = await self.paraphrase_of(tenant, key, chosen.source, tone)
             if paraphrased:
                 source, origin = paraphrased, "paraphrase"
-        values = prepare_variables(variables, locale, tone, config.tenant.get("name", ""), now)
+        values = prepare_variables(variables, formatting_locale(locale, chosen.language), tone, config.tenant.get("name", ""), now)
         try:
             return Rendered(render_source(source, values, tone), origin, chosen.version)
         except Exception as exc:  # noqa: BLE001 - an owner's template must never break a customer's turn

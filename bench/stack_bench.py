@@ -46,7 +46,7 @@ def running_stack(model: Path, **extra_env: str) -> Iterator[Stack]:
     secret = {"BOOKA_INTERNAL_TOKEN": secrets.token_urlsafe(24), "BOOKA_LOOKUP_KEY": secrets.token_hex(32),
               "BOOKA_SECRET_KEYS": "k1:" + base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()}
     stack = Stack(url, secret, Path(tempfile.mkdtemp(prefix="booka-bench-")),
-                  {n: free_port() for n in ("booking", "duckling", "actions", "rasa", "sandbox")},
+                  {n: free_port() for n in ("booking", "duckling", "actions", "rasa", "sandbox", "admin", "llm")},
                   extra_env={"LOG_LEVEL": "WARNING", "TRACKER_STORE_URL": f"{url}_tracker", "REDIS_URL": REDIS_URL,
                              "EVOLUTION_INSTANCE_TOKEN": secrets.token_urlsafe(32), "EVOLUTION_SANDBOX_API_KEY": secrets.token_urlsafe(32),
                              **extra_env})

@@ -162,6 +162,21 @@ def babel_locale(locale: str) -> Locale:
         return Locale.parse("en")
 
 
+def formatting_locale(locale: str, language: str) -> str:
+    """The locale to format values in for a text written in `language`: the tenant's own
+    when the languages agree, else that language with the tenant's region ("en_PT" for an
+    English text of a Portuguese business), so dates never switch language mid-sentence."""
+    tenant = babel_locale(locale)
+    if tenant.language == language:
+        return str(tenant)
+    if tenant.territory:
+        try:
+            return str(Locale.parse(f"{language}_{tenant.territory}"))
+        except (UnknownLocaleError, ValueError):
+            pass
+    return language
+
+
 def plain_spaces(text: str) -> str:
     """CLDR puts narrow and no-break spaces in "5:00\u202fPM" and "35,00\u00a0€"; some phones
     show the narrow one as a box, so messages use ordinary spaces."""
@@ -243,8 +258,12 @@ class RenderRequest:
     now: Optional[datetime] = None
 
 
+DEFAULT_LANGUAGE = "en"  # the language of the texts in message_templates.yml
+
+
 def render_default(request: RenderRequest) -> str:
     """The bot's own text for a key in the requested tone (no tenant template)."""
     spec = spec_for(request.key)
-    values = prepare_variables(request.variables, request.locale, request.tone, request.business_name, request.now)
+    locale = formatting_locale(request.locale, DEFAULT_LANGUAGE)
+    values = prepare_variables(request.variables, locale, request.tone, request.business_name, request.now)
     return render_source(spec.default_text(request.tone.preset), values, request.tone)

@@ -1,4 +1,4 @@
-# Image for the Python services (booking_service, later admin): Python 3.10, pinned deps.
+# Image for the Python services (booking_service, admin): Python 3.10, pinned deps. The admin service overrides CMD.
 FROM python:3.10-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PYTHONPATH=/app BOOKA_VAR_DIR=/app/var
 WORKDIR /app
@@ -6,6 +6,7 @@ COPY requirements/services.lock requirements/services.lock
 RUN pip install --no-cache-dir -r requirements/services.lock
 COPY booka_common booka_common
 COPY booking_service booking_service
+COPY admin admin
 RUN useradd --create-home booka && mkdir -p var && chown booka var
 USER booka
 EXPOSE 8001

@@ -38,6 +38,7 @@ def processes() -> list[Process]:
     duckling_port = os.environ.get("DUCKLING_PORT", "8000")
     return [
         Process("booking service", [SERVICES_PY, "-m", "booking_service", "serve"], f"http://127.0.0.1:{port}/api/ready"),
+        Process("admin", [SERVICES_PY, "-m", "admin", "serve"], f"http://127.0.0.1:{os.environ.get('ADMIN_PORT', '8002')}/api/ready"),
         Process("duckling", [RASA_PY, "-m", "duckling_server"], f"http://127.0.0.1:{duckling_port}/api/ready"),
         Process("action server", [RASA_PY, "-m", "actions"], f"http://127.0.0.1:{os.environ.get('ACTIONS_PORT', '5055')}/api/ready"),
         Process("rasa", [RASA_PY, "scripts/run_rasa.py"], f"{RASA_URL}/webhooks/evolution/api/ready"),
@@ -113,6 +114,8 @@ Booka is running (logs in var/logs/). Ctrl-C stops everything.
 
   Assistant (Rasa) {RASA_URL}   REST channel: {RASA_URL}/webhooks/rest/webhook
   Booking service  {base}       OpenAPI: {base}/openapi.json
+  Admin (engine)   http://127.0.0.1:{os.environ.get("ADMIN_PORT", "8002")}   templates, tone, LLM settings, quotas, usage; OpenAPI: /openapi.json
+  LLM fallback     {os.environ.get("LLM_BASE_URL") or "off: set LLM_BASE_URL, LLM_MODEL and LLM_API_KEY (any OpenAI-compatible API) before make demo"}
   Duckling         http://127.0.0.1:{os.environ.get("DUCKLING_PORT", "8000")}/parse   (dates and times, Duckling's HTTP contract)
   Internal token   {internal}
   Tenant tokens    {", ".join(f"{slug}: {token}" for slug, token in tokens.items()) or "(see var/tenant-tokens.json)"}
@@ -127,6 +130,9 @@ Talk to the bot without WhatsApp, through Rasa's REST channel (sender = <tenant>
 Try the booking service:
   curl -H "Authorization: Bearer {internal}" "{base}/v1/tenants"
   curl -H "Authorization: Bearer {internal}" "{base}/v1/tenants/bella-salon/availability?service=haircut&staff=any"
+  curl -H "Authorization: Bearer {internal}" "http://127.0.0.1:{os.environ.get("ADMIN_PORT", "8002")}/v1/tenants/bella-salon/templates"
+  curl -X PUT -H "Authorization: Bearer {internal}" "http://127.0.0.1:{os.environ.get("ADMIN_PORT", "8002")}/v1/tenants/bella-salon/templates/greeting" \\
+       -d '{{"body": "Olá{{% if customer_name %}} {{{{ customer_name }}}}{{% endif %}}! Bella here 💇 How can we help?"}}'
   curl -d text="tomorrow at 5pm" -d tz=Europe/Lisbon -d locale=en_GB http://127.0.0.1:{os.environ.get("DUCKLING_PORT", "8000")}/parse
 """, flush=True)
 

@@ -27,7 +27,7 @@ AUCKLAND = ZoneInfo("Pacific/Auckland")
 def stack(postgres_url: str, secret_spec: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     workdir = tmp_path_factory.mktemp("assistant")
     model = latest_model()
-    running = Stack(postgres_url, secret_spec, workdir, {name: free_port() for name in ("booking", "duckling", "actions", "rasa", "sandbox")},
+    running = Stack(postgres_url, secret_spec, workdir, {name: free_port() for name in ("booking", "duckling", "actions", "rasa", "sandbox", "admin", "llm")},
                     extra_env={"ACTIONS_HTTP_TIMEOUT_S": "2", "ACTIONS_CATALOG_TTL_S": "600",
                                "EVOLUTION_INSTANCE_TOKEN": secrets.token_urlsafe(32), "EVOLUTION_SANDBOX_API_KEY": secrets.token_urlsafe(32),
                                "EVOLUTION_TYPING_MS": "300", "EVOLUTION_REPLAY_AFTER_S": "6",
@@ -37,7 +37,7 @@ def stack(postgres_url: str, secret_spec: dict[str, str], tmp_path_factory: pyte
         yield running.start(model)
     finally:
         running.stop()
-    for name in ("actions", "rasa"):  # after every conversation of the run: nothing crashed on the way
+    for name in ("actions", "rasa", "admin"):  # after every conversation of the run: nothing crashed on the way
         log = running.log(name)
         assert "Traceback" not in log and '"level": "error"' not in log, f"{name} log:\n{log[-4000:]}"
 
@@ -77,3 +77,10 @@ def auckland_day(days_ahead: int) -> datetime:
 
 def texts(replies: list[dict]) -> str:
     return "\n".join(r.get("text", "") for r in replies)
+
+
+@pytest.fixture
+def shop(stack: Stack, kiwi: str) -> str:
+    """The Auckland test salon, connected to WhatsApp through the sandbox."""
+    stack.connect_whatsapp(kiwi)
+    return kiwi

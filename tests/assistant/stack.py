@@ -1,8 +1,9 @@
 """The whole conversational stack as real processes on loopback ports, for tests and benchmarks.
 
-Booking service (services venv, the given database), Duckling server, action server and
-Rasa server (Rasa venv, REST and Evolution channels, the trained model in models/), and the
-Evolution sandbox the channel talks to (services venv). Nothing is mocked.
+Booking service and admin app (services venv, the given database), Duckling server, action
+server and Rasa server (Rasa venv, REST and Evolution channels, the trained model in
+models/), the Evolution sandbox the channel talks to, and a loopback OpenAI-compatible
+provider (tests/fakes) as the platform's LLM. Nothing of ours is mocked.
 """
 from __future__ import annotations
 
@@ -76,6 +77,8 @@ class Stack:
             "ACTIONS_PORT": str(self.ports["actions"]), "RASA_PORT": str(self.ports["rasa"]),
             "TRACKER_STORE_URL": f"sqlite:///{self.workdir / 'tracker.db'}",
             "EVOLUTION_API_URL": self.url("sandbox"), "EVOLUTION_SANDBOX_PORT": str(self.ports["sandbox"]),
+            "ADMIN_URL": self.url("admin"), "ADMIN_PORT": str(self.ports["admin"]),
+            "LLM_BASE_URL": self.url("llm") + "/v1", "LLM_MODEL": "gpt-4o-mini", "LLM_API_KEY": "sk-stack-test",
             "TF_CPP_MIN_LOG_LEVEL": "3", "RASA_TELEMETRY_ENABLED": "false", **self.extra_env,
         }
 
@@ -92,6 +95,10 @@ class Stack:
     def start(self, model: Path) -> "Stack":
         self.launch("sandbox", [sys.executable, "-m", "evolution_sandbox", "--port", str(self.ports["sandbox"])], "/api/ready", 30)
         self.launch("booking", [sys.executable, "-m", "booking_service", "serve", "--port", str(self.ports["booking"])], "/api/ready", 30)
+        self.launch("llm", [sys.executable, "-m", "tests.fakes.openai_server", "--port", str(self.ports["llm"]), "--api-key", "sk-stack-test"],
+                    "/_fake/requests", 30)
+        subprocess.run([sys.executable, "-m", "admin", "migrate"], cwd=ROOT, env=self.env(), check=True, capture_output=True)
+        self.launch("admin", [sys.executable, "-m", "admin", "serve", "--port", str(self.ports["admin"])], "/api/ready", 30)
         self.launch("duckling", [RASA_PY, "-m", "duckling_server", "--port", str(self.ports["duckling"])], "/api/ready", 60)
         self.launch("actions", [RASA_PY, "-m", "actions", "--port", str(self.ports["actions"])], "/api/ready", 60)
         self.extra_env["RASA_MODEL"] = str(model)
@@ -124,6 +131,13 @@ class Stack:
 
     def booking_api(self, method: str, path: str, body: Any = None, **headers: str) -> tuple[int, Any]:
         return http(method, self.url("booking") + path, body, token=self.token, headers={k.replace("_", "-"): v for k, v in headers.items()})
+
+    def admin_api(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        return http(method, self.url("admin") + path, body, token=self.token)
+
+    def llm_rules(self, rules: list[dict[str, Any]]) -> None:
+        """What the loopback LLM answers (tests.fakes.openai_server.Rule fields, first match wins)."""
+        assert http("POST", self.url("llm") + "/_fake/rules", rules)[0] == 200
 
     def sandbox(self, method: str, path: str, body: Any = None, key: Optional[str] = None) -> tuple[int, Any]:
         """Call the Evolution sandbox (its Evolution routes with an `apikey`, or its /sandbox routes)."""

@@ -13,38 +13,9 @@ import time
 import uuid
 from typing import Any
 
-import pytest
-
 from tests.assistant.conftest import auckland_day
 from tests.assistant.stack import Stack, http
-
-
-def new_number() -> str:
-    return f"6421{uuid.uuid4().int % 10**7:07d}"
-
-
-@pytest.fixture
-def shop(stack: Stack, kiwi: str) -> str:
-    """The Auckland test salon, connected to WhatsApp through the sandbox."""
-    stack.connect_whatsapp(kiwi)
-    return kiwi
-
-
-def bookings_of(stack: Stack, tenant: str, number: str) -> list[dict[str, Any]]:
-    status, body = stack.booking_api("GET", f"/v1/tenants/{tenant}/bookings?phone=%2B{number}")
-    assert status == 200, body
-    return body["bookings"]
-
-
-def converse(stack: Stack, shop: str, number: str, text: str, timeout: float = 30) -> str:
-    """Send one message and wait for the bot's answer(s) to it; the new bot text."""
-    before = len([m for m in stack.chat(shop, number) if m["from_me"]])
-    stack.whatsapp(shop, number, text)
-    replies = stack.bot_replies(shop, number, before + 1, timeout)
-    time.sleep(0.3)  # a turn may send more than one message
-    replies = [m["text"] for m in stack.chat(shop, number) if m["from_me"]]
-    assert len(replies) > before, f"no reply to {text!r}"
-    return "\n".join(replies[before:])
+from tests.assistant.whatsapp import bookings_of, converse, new_number
 
 
 def test_book_reschedule_and_cancel_over_whatsapp(stack: Stack, shop: str) -> None:
