@@ -8,9 +8,9 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.admin_api import say
 from actions.booking_api import BookingServiceUnavailable, TenantNotFound
 
-UNAVAILABLE = "Sorry, I can't reach our booking system right now 😕 Nothing has changed. Please try again in a moment."
 SERVICE_FAILURES = (BookingServiceUnavailable, TenantNotFound)
 
 
@@ -29,7 +29,7 @@ class ResilientAction(Action, ABC):
         try:
             return await self.act(dispatcher, tracker, domain)
         except SERVICE_FAILURES:
-            dispatcher.utter_message(text=UNAVAILABLE)
+            await say(dispatcher, tracker, "booking_system_down")
             return []
 
     @abstractmethod
@@ -45,6 +45,6 @@ class FormSupport:
         try:
             return await super().run(dispatcher, tracker, domain)  # type: ignore[misc]
         except SERVICE_FAILURES:
-            dispatcher.utter_message(text=UNAVAILABLE)
+            await say(dispatcher, tracker, "booking_system_down")
             unchecked = [SlotSet(name, None) for name in tracker.slots_to_validate()]
             return [*unchecked, SlotSet("requested_slot", tracker.get_slot("requested_slot"))]

@@ -24,7 +24,7 @@ from actions.formatting import booking_variables, describe_slot, service_price
 from actions.matching import CatalogMatch, asks_for_anyone, match_catalog, mentioned_around, mentioned_in, wants_anyone
 from actions.parsing import clean_name, party_size
 from actions.replies import ActionAskTime
-from actions.slot_finding import SlotFinding, offers_message
+from actions.slot_finding import SlotFinding, offer_times
 
 log = structlog.get_logger("actions.booking")
 
@@ -38,6 +38,11 @@ SERVICE_PAYLOAD = '/inform{"service": '
 def service_buttons(services: list[dict[str, Any]]) -> list[dict[str, str]]:
     """One button per service (at most 10); the payload sets the `service` entity."""
     return [{"title": s["name"], "payload": SERVICE_PAYLOAD + json.dumps(s["name"]) + "}"} for s in services[:10]]
+
+
+def service_bullets(services: list[dict[str, Any]]) -> str:
+    """"• Women's haircut (€35.00)" a line, for the templates that list services to choose from."""
+    return "\n".join(f"• {s['name']} ({service_price(s) or 'ask us'})" for s in services)
 
 class ValidateBookingForm(SlotFinding, FormSupport, FormValidationAction):
     """Validates each answer against the tenant's catalog and the booking service."""
@@ -102,11 +107,8 @@ class ValidateBookingForm(SlotFinding, FormSupport, FormValidationAction):
             match = match_catalog(latest_text(tracker), catalog.services)
         if match.unique is None:
             choices = match.items or catalog.services
-            lead = "Which one do you mean?" if match.items else f"Sorry, we don't seem to offer \"{value}\". We do:"
-            dispatcher.utter_message(
-                text=lead + "\n" + "\n".join(f"• {s['name']} ({service_price(s) or 'ask us'})" for s in choices),
-                buttons=service_buttons(choices),
-            )
+            await say(dispatcher, tracker, "service_unclear" if match.items else "service_unknown", buttons=service_buttons(choices),
+                      asked=str(value), services=service_bullets(choices))
             return {"service": None}
         service = match.unique
         changes: dict[str, Any] = {"service": service["name"]}
@@ -120,7 +122,7 @@ class ValidateBookingForm(SlotFinding, FormSupport, FormValidationAction):
             changes["staff"] = performers[0]["name"]
         elif current is not None and current not in performers:
             changes["staff"] = None
-            dispatcher.utter_message(text=f"{current['name']} doesn't do {service['name']}, but {_names(performers)} can.")
+            await say(dispatcher, tracker, "staff_not_for_service", staff=current["name"], service=service["name"], others=_names(performers))
         return changes
 
     async def validate_staff(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> dict[str, Any]:
@@ -135,11 +137,11 @@ class ValidateBookingForm(SlotFinding, FormSupport, FormValidationAction):
         match = match_catalog(text, catalog.staff)
         if match.unique is None:
             if tracker.get_slot("requested_slot") == "staff" or match.items:
-                dispatcher.utter_message(text=f"Sorry, I'm not sure who you mean. You can choose {_names(people)}, or say \"anyone\".")
+                await say(dispatcher, tracker, "staff_unclear", people=_names(people))
             return {"staff": None}
         person = match.unique
         if service and person not in people:
-            dispatcher.utter_message(text=f"{person['name']} doesn't do {service['name']}, but {_names(people)} can. Who would you like?")
+            await say(dispatcher, tracker, "staff_not_for_service", staff=person["name"], service=service["name"], others=_names(people), asking=True)
             return {"staff": None}
         return {"staff": person["name"], "start": None, "offered_slots": None, "confirmed": None}
 
@@ -152,7 +154,7 @@ class ValidateBookingForm(SlotFinding, FormSupport, FormValidationAction):
         largest = service.get("max_party_size", 1) if service else 100
         size = int(float(value))
         if not 1 <= size <= largest:
-            dispatcher.utter_message(text=f"We can take groups of up to {largest} online. For bigger groups, say \"talk to a person\" and the team will help.")
+            await say(dispatcher, tracker, "party_too_large", largest=largest)
             return {"party_size": None}
         changes: dict[str, Any] = {"party_size": float(size)}
         if tracker.get_slot("start") and size != int(tracker.get_slot("party_size") or 0):
@@ -162,13 +164,13 @@ class ValidateBookingForm(SlotFinding, FormSupport, FormValidationAction):
     async def validate_customer_name(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> dict[str, Any]:
         name = clean_name(str(value))
         if name is None:
-            dispatcher.utter_message(text="Sorry, I didn't catch a name there. What name should the booking be under?")
+            await say(dispatcher, tracker, "name_unclear")
             return {"customer_name": None}
         return {"customer_name": name}
 
     async def validate_confirmed(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> dict[str, Any]:
         if value is False:
-            dispatcher.utter_message(text="No problem, I haven't booked anything. Let's pick another time (or say \"forget it\" to stop).")
+            await say(dispatcher, tracker, "booking_declined")
             return {"confirmed": None, "start": None, "time": None, "offered_slots": None}
         if value is not True or not tracker.get_slot("start"):
             return {"confirmed": None}
@@ -178,7 +180,7 @@ class ValidateBookingForm(SlotFinding, FormSupport, FormValidationAction):
         """Book the chosen start; on a race, offer the alternatives the booking service suggests."""
         tenant, start, phone = tenant_of(tracker), tracker.get_slot("start"), phone_of(tracker)
         if phone is None:
-            dispatcher.utter_message(text="Sorry, I can't see your phone number, so I can't book from this chat. Please message us from your WhatsApp number.")
+            await say(dispatcher, tracker, "no_phone_to_book")
             return {"confirmed": None}
         body = {
             "service": (await self.catalog_for(tracker)).service_by_name(tracker.get_slot("service"))["id"],
@@ -191,18 +193,17 @@ class ValidateBookingForm(SlotFinding, FormSupport, FormValidationAction):
         try:
             booking = await BOOKING_API.create_booking(tenant, body, idempotency_key(tracker, str(body["service"]), str(body["staff"]), start["start"], str(body["party_size"])))
         except BookingServiceUnavailable:
-            dispatcher.utter_message(text="Sorry, our booking system didn't answer, so I can't confirm this booking yet 😕 "
-                                          "Say \"yes\" to try again (you won't be booked twice), or \"forget it\" to stop.")
+            await say(dispatcher, tracker, "booking_not_confirmed")
             return {"confirmed": None}
         except SlotTaken as taken:
             log.info("booking_slot_taken", tenant=tenant, alternatives=len(taken.alternatives))
             if not taken.alternatives:
-                dispatcher.utter_message(text="Sorry, that time was just taken by someone else. When else would suit you?")
+                await say(dispatcher, tracker, "slot_just_taken")
                 return {"confirmed": None, "start": None, "time": None}
-            dispatcher.utter_message(text="Sorry, someone has just taken that time 😕 These are the nearest free ones:")
+            await say(dispatcher, tracker, "slot_taken_alternatives")
             return {"confirmed": None, "start": None, "offered_slots": taken.alternatives}
         except BookingRefused as refused:
-            dispatcher.utter_message(text=f"Sorry, I couldn't book that: {refused}. Shall we try another time?")
+            await say(dispatcher, tracker, "booking_refused", reason=str(refused))
             return {"confirmed": None, "start": None, "time": None}
         log.info("booking_created", tenant=tenant, booking=booking["id"])
         return {"confirmed": True, "booking_result": booking}
@@ -249,10 +250,7 @@ class ActionAskService(ResilientAction):
         if offered_choices_this_turn(tracker, SERVICE_PAYLOAD):
             return []  # validation just listed the choices ("Which one do you mean?"); asking again repeats it
         services = (await BOOKING_API.catalog(tenant_of(tracker))).services
-        dispatcher.utter_message(
-            text="What would you like to book?\n" + "\n".join(f"• {s['name']} ({service_price(s) or 'ask us'})" for s in services),
-            buttons=service_buttons(services),
-        )
+        await say(dispatcher, tracker, "ask_service", buttons=service_buttons(services), services=service_bullets(services))
         return []
 
 
@@ -264,10 +262,8 @@ class ActionAskStaff(ResilientAction):
         catalog = await BOOKING_API.catalog(tenant_of(tracker))
         service = catalog.service_by_name(tracker.get_slot("service"))
         people = catalog.staff_for(service) if service else catalog.staff
-        dispatcher.utter_message(
-            text=f"Who would you like? {_names(people)} — or anyone who's free?",
-            buttons=[{"title": p["name"], "payload": f'/inform{{"staff": "{p["name"]}"}}'} for p in people] + [{"title": "Anyone", "payload": "anyone"}],
-        )
+        buttons = [{"title": p["name"], "payload": f'/inform{{"staff": "{p["name"]}"}}'} for p in people] + [{"title": "Anyone", "payload": "anyone"}]
+        await say(dispatcher, tracker, "ask_staff", buttons=buttons, people=_names(people))
         return []
 
 
@@ -282,8 +278,7 @@ class ActionAskStart(ResilientAction):
         if not offers:
             return await ActionAskTime().run(dispatcher, tracker, domain)
         catalog = await BOOKING_API.catalog(tenant_of(tracker))
-        text, buttons = offers_message(offers, catalog.tenant.get("locale", "en"), message_time(tracker))
-        dispatcher.utter_message(text=text, buttons=buttons)
+        await offer_times(dispatcher, tracker, offers, catalog.tenant.get("locale", "en"))
         return []
 
 
@@ -299,24 +294,16 @@ class ActionAskConfirmed(ResilientAction):
         form = (tracker.active_loop or {}).get("name")
         buttons = [{"title": "Yes", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}]
         if form == "cancel_form":
-            booking = _listed(tracker)
-            dispatcher.utter_message(text=f"Cancel your {booking['label']}?", buttons=buttons)
+            await say(dispatcher, tracker, "confirm_cancel", buttons=buttons, booking=_listed(tracker)["label"])
             return []
-        start = tracker.get_slot("start") or {}
-        when = describe_slot(start, locale, now)
+        when = describe_slot(tracker.get_slot("start") or {}, locale, now)
         if form == "reschedule_form":
-            booking = _listed(tracker)
-            dispatcher.utter_message(text=f"Move your {booking['label']} to {when}?", buttons=buttons)
+            await say(dispatcher, tracker, "confirm_reschedule", buttons=buttons, booking=_listed(tracker)["label"], when=when)
             return []
         service = catalog.service_by_name(tracker.get_slot("service")) or {"name": tracker.get_slot("service")}
-        party = int(tracker.get_slot("party_size") or 1)
         details = ", ".join(filter(None, [f"{service.get('duration_min')} min" if service.get("duration_min") else "", service_price(service)]))
-        who = f" for {party} people" if party > 1 else ""
-        name = tracker.get_slot("customer_name")
-        dispatcher.utter_message(
-            text=f"Shall I book **{service['name']}**{who} {when}{f' ({details})' if details else ''}" + (f" for {name}?" if name and party == 1 else "?"),
-            buttons=buttons,
-        )
+        await say(dispatcher, tracker, "confirm_booking", buttons=buttons, service=service["name"], when=when, details=details,
+                  party_size=int(tracker.get_slot("party_size") or 1), booking_name=tracker.get_slot("customer_name"))
         return []
 
 
@@ -334,7 +321,7 @@ class ActionFinishBooking(ResilientAction):
     async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
         booking: Optional[dict[str, Any]] = tracker.get_slot("booking_result")
         if not booking or not booking.get("id"):
-            dispatcher.utter_message(text="Sorry, something went wrong and nothing was booked. Shall we try again?")
+            await say(dispatcher, tracker, "booking_failed")
             return reset(BOOKING_SLOTS)
         tenant = (await BOOKING_API.catalog(tenant_of(tracker))).tenant
         price = booking.get("price") if service_price(booking) not in ("", "free") else None

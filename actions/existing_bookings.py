@@ -83,7 +83,7 @@ class ExistingBookingForm(FormSupport, FormValidationAction):
         if listed is None:
             listed = await upcoming(tracker)
             if listed is None:
-                dispatcher.utter_message(text="Sorry, I can't see your phone number here, so I can't look up your bookings.")
+                await say(dispatcher, tracker, "no_phone_to_look_up")
                 return {"booking_id": NO_BOOKINGS, "listed_bookings": []}
             if len(listed) <= 1:
                 return {"listed_bookings": listed, "booking_id": listed[0]["id"] if listed else NO_BOOKINGS, **self.chosen(listed[0] if listed else None)}
@@ -107,7 +107,7 @@ class ValidateCancelForm(ExistingBookingForm):
         try:
             result = await BOOKING_API.cancel(tenant, booking_id, {"reason": "cancelled by the customer on WhatsApp", "channel": "whatsapp"})
         except BookingServiceUnavailable:
-            dispatcher.utter_message(text="Sorry, I couldn't reach our booking system, so your booking is unchanged. Say \"yes\" to try again.")
+            await say(dispatcher, tracker, "change_not_confirmed")
             return {"confirmed": None}
         except BookingRefused as refused:
             return {"confirmed": True, "booking_result": {"error": str(refused)}}
@@ -142,10 +142,10 @@ class ValidateRescheduleForm(SlotFinding, ExistingBookingForm):
         try:
             result = await BOOKING_API.reschedule(tenant, booking_id, body)
         except BookingServiceUnavailable:
-            dispatcher.utter_message(text="Sorry, I couldn't reach our booking system, so your booking is unchanged. Say \"yes\" to try again.")
+            await say(dispatcher, tracker, "change_not_confirmed")
             return {"confirmed": None}
         except SlotTaken as taken:
-            dispatcher.utter_message(text="Sorry, someone has just taken that time 😕 These are the nearest free ones:")
+            await say(dispatcher, tracker, "slot_taken_alternatives")
             return {"confirmed": None, "start": None, "offered_slots": taken.alternatives or None, "time": tracker.get_slot("time") if taken.alternatives else None}
         except BookingRefused as refused:
             return {"confirmed": True, "booking_result": {"error": str(refused)}}
@@ -159,10 +159,8 @@ class ActionAskBookingId(ResilientAction):
 
     async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
         listed = tracker.get_slot("listed_bookings") or []
-        dispatcher.utter_message(
-            text="Which booking?\n" + numbered([b["label"] for b in listed]),
-            buttons=[{"title": b["label"], "payload": str(n)} for n, b in enumerate(listed, start=1)],
-        )
+        await say(dispatcher, tracker, "ask_booking_id", buttons=[{"title": b["label"], "payload": str(n)} for n, b in enumerate(listed, start=1)],
+                  bookings=numbered([b["label"] for b in listed]))
         return []
 
 
@@ -191,14 +189,14 @@ async def tenant_locale(tracker: Tracker) -> str:
 async def tell_outcome(dispatcher: CollectingDispatcher, tracker: Tracker, template: str) -> None:
     """What the customer is told when a cancel or reschedule form ends."""
     if tracker.get_slot("booking_id") in (None, NO_BOOKINGS):
-        dispatcher.utter_message(text="You don't have any upcoming bookings with us. Would you like to book something?")
+        await say(dispatcher, tracker, "no_upcoming_bookings")
         return
     if tracker.get_slot("confirmed") is False:
-        dispatcher.utter_message(text="OK, I've left your booking as it is.")
+        await say(dispatcher, tracker, "booking_kept")
         return
     result = tracker.get_slot("booking_result") or {}
     if result.get("error"):
-        dispatcher.utter_message(text=f"Sorry, I couldn't do that: {result['error']}. Say \"talk to a person\" if you need the team to help.")
+        await say(dispatcher, tracker, "change_refused", reason=result["error"])
         return
     tenant = (await BOOKING_API.catalog(tenant_of(tracker))).tenant
     links = {"calendar_link": result["calendar"]["ics"]} if template == "booking_rescheduled" else {}
@@ -213,9 +211,9 @@ class ActionShowBookings(ResilientAction):
     async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
         listed = await upcoming(tracker)
         if listed is None:
-            dispatcher.utter_message(text="Sorry, I can't see your phone number here, so I can't look up your bookings.")
+            await say(dispatcher, tracker, "no_phone_to_look_up")
         elif not listed:
-            dispatcher.utter_message(text="You don't have any upcoming bookings with us. Would you like to book something?")
+            await say(dispatcher, tracker, "no_upcoming_bookings")
         else:
-            dispatcher.utter_message(text="Your upcoming bookings:\n" + numbered([b["label"] for b in listed]) + "\n\nYou can ask me to move or cancel any of them.")
+            await say(dispatcher, tracker, "upcoming_bookings", bookings=numbered([b["label"] for b in listed]))
         return []

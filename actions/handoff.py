@@ -55,8 +55,8 @@ class ActionHandleFallback(Action):
         if rescued is not None:
             return rescued
         requested = tracker.get_slot("requested_slot") if tracker.active_loop else None
-        if requested in FORM_HINTS:
-            dispatcher.utter_message(text=FORM_HINTS[requested])
+        if requested in FORM_SLOTS:
+            await say(dispatcher, tracker, "form_hint", needed=requested)
         elif consecutive_misses(tracker) >= MISSES_BEFORE_HANDOFF_OFFER:
             await say(dispatcher, tracker, "fallback_offer_human",
                       buttons=[{"title": "Talk to a person", "payload": "/request_human"}, {"title": "Book an appointment", "payload": "/book_appointment"}])
@@ -100,16 +100,7 @@ class ActionHandleFallback(Action):
 ANSWERED_SLOT = "llm_answered_at"  # marks a message the LLM answered: it does not count as a miss
 
 
-FORM_HINTS = {
-    "service": "Sorry, which service would you like? You can type its name, or say \"forget it\" to stop.",
-    "staff": "Sorry, who would you like? Type a name, or \"anyone\".",
-    "party_size": "Sorry, how many people will there be? Just the number is fine.",
-    "time": "Sorry, I need a day and time, like \"Friday at 3pm\" or \"tomorrow morning\".",
-    "start": "Please pick one of the times by its number, or tell me another day and time.",
-    "customer_name": "Sorry, what name should I put the booking under?",
-    "booking_id": "Please pick the booking by its number.",
-    "confirmed": "Please answer yes or no (or say \"forget it\" to stop).",
-}
+FORM_SLOTS = ("service", "staff", "party_size", "time", "start", "customer_name", "booking_id", "confirmed")  # the form_hint template says what each needs
 
 
 def latest_intent(tracker: Tracker) -> str:
@@ -137,10 +128,5 @@ class ActionStopForm(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
         form = (tracker.active_loop or {}).get("name")
-        message = {
-            "booking_form": "OK, I've stopped — nothing was booked. Message me whenever you'd like to book.",
-            "cancel_form": "OK, I haven't cancelled anything.",
-            "reschedule_form": "OK, your booking stays as it was.",
-        }.get(form, "OK. Anything else I can help with?")
-        dispatcher.utter_message(text=message)
+        await say(dispatcher, tracker, "stopped", form=form or "")
         return [ActiveLoop(None), *reset(BOOKING_SLOTS + EXISTING_SLOTS), SlotSet("requested_slot", None)]

@@ -20,15 +20,17 @@ WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", 
 
 
 class CatalogAction(ResilientAction, ABC):
-    """An action that answers from the tenant's catalog."""
+    """An action that answers from the tenant's catalog, in the tenant's template."""
 
     async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
-        dispatcher.utter_message(text=self.answer(await BOOKING_API.catalog(tenant_of(tracker)), tracker))
+        catalog = await BOOKING_API.catalog(tenant_of(tracker))
+        template, variables = self.answer(catalog, tracker)
+        await say(dispatcher, tracker, template, locale=catalog.tenant.get("locale", "en"), business_name=catalog.tenant["name"], **variables)
         return []
 
     @abstractmethod
-    def answer(self, catalog: Catalog, tracker: Tracker) -> str:
-        """The reply, built from the catalog."""
+    def answer(self, catalog: Catalog, tracker: Tracker) -> tuple[str, dict[str, Any]]:
+        """The template key of the reply and its variables, from the catalog."""
 
 
 def service_line(service: dict[str, Any]) -> str:
@@ -36,31 +38,33 @@ def service_line(service: dict[str, Any]) -> str:
     return f"• {service['name']} — {service['duration_min']} min" + (f", {price}" if price else "")
 
 
-class ActionGreet(ResilientAction):
+def service_lines(services: list[dict[str, Any]]) -> str:
+    return "\n".join(service_line(s) for s in services)
+
+
+class ActionGreet(CatalogAction):
     """The greeting, in the tenant's own words and tone."""
 
     def name(self) -> str:
         return "action_greet"
 
-    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
-        tenant = (await BOOKING_API.catalog(tenant_of(tracker))).tenant
-        await say(dispatcher, tracker, "greeting", locale=tenant.get("locale", "en"), business_name=tenant["name"])
-        return []
+    def answer(self, catalog: Catalog, tracker: Tracker) -> tuple[str, dict[str, Any]]:
+        return "greeting", {}
 
 
 class ActionListServices(CatalogAction):
     def name(self) -> str:
         return "action_list_services"
 
-    def answer(self, catalog: Catalog, tracker: Tracker) -> str:
-        return "Here's what we offer:\n" + "\n".join(service_line(s) for s in catalog.services)
+    def answer(self, catalog: Catalog, tracker: Tracker) -> tuple[str, dict[str, Any]]:
+        return "services_list", {"services": service_lines(catalog.services)}
 
 
 class ActionTellPrice(CatalogAction):
     def name(self) -> str:
         return "action_tell_price"
 
-    def answer(self, catalog: Catalog, tracker: Tracker) -> str:
+    def answer(self, catalog: Catalog, tracker: Tracker) -> tuple[str, dict[str, Any]]:
         mentions = latest_entity_values(tracker, "service") or [latest_text(tracker)]
         found: list[dict[str, Any]] = []
         for mention in mentions:
@@ -68,12 +72,12 @@ class ActionTellPrice(CatalogAction):
         if not found and tracker.get_slot("service"):
             found = [s for s in catalog.services if s["name"] == tracker.get_slot("service")]
         if not found:
-            return "Our prices:\n" + "\n".join(service_line(s) for s in catalog.services)
+            return "prices_list", {"services": service_lines(catalog.services)}
         if len(found) == 1:
             service = found[0]
-            price = service_price(service)
-            return f"{service['name']} is {price} and takes {service['duration_min']} minutes." if price else f"{service['name']} takes {service['duration_min']} minutes; ask us about the price."
-        return "\n".join(service_line(s) for s in found)
+            price = service.get("price") if service_price(service) else None
+            return "service_price", {"service": service["name"], "price": price, "duration": service["duration_min"]}
+        return "price_matches", {"services": service_lines(found)}
 
 
 def opening_lines(hours: list[dict[str, Any]]) -> list[str]:
@@ -90,17 +94,16 @@ class ActionTellOpeningHours(CatalogAction):
     def name(self) -> str:
         return "action_tell_opening_hours"
 
-    def answer(self, catalog: Catalog, tracker: Tracker) -> str:
-        return f"Our opening hours ({catalog.tenant['timezone'].split('/')[-1].replace('_', ' ')} time):\n" + "\n".join(opening_lines(catalog.hours))
+    def answer(self, catalog: Catalog, tracker: Tracker) -> tuple[str, dict[str, Any]]:
+        zone = catalog.tenant["timezone"].split("/")[-1].replace("_", " ")
+        return "opening_hours", {"zone": zone, "hours": "\n".join(opening_lines(catalog.hours))}
 
 
 class ActionTellLocation(CatalogAction):
     def name(self) -> str:
         return "action_tell_location"
 
-    def answer(self, catalog: Catalog, tracker: Tracker) -> str:
-        address, phone = catalog.tenant.get("address"), catalog.tenant.get("phone")
-        if not address:
-            return f"Please call us on {phone} for directions." if phone else "Sorry, I don't have our address to hand. Say \"talk to a person\" and the team will tell you."
-        text = f"📍 {catalog.tenant['name']}, {address}\nMap: https://www.google.com/maps/search/?api=1&query={quote_plus(address)}"
-        return text + (f"\n📞 {phone}" if phone else "")
+    def answer(self, catalog: Catalog, tracker: Tracker) -> tuple[str, dict[str, Any]]:
+        address = catalog.tenant.get("address") or ""
+        return "location", {"address": address, "phone": catalog.tenant.get("phone") or "",
+                            "map_link": f"https://www.google.com/maps/search/?api=1&query={quote_plus(address)}" if address else ""}

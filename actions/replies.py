@@ -1,8 +1,5 @@
-"""Fixed replies that the conversation gate (bot/policies.py) or a form asks for.
-
-They are actions rather than domain responses so that a later step can render every
-customer-facing text from the tenant's own templates.
-"""
+"""Replies that the conversation gate (bot/policies.py) or a form asks for, each one text
+of the tenant's (rendered by the admin app from the tenant's template, in its tone)."""
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
@@ -15,69 +12,63 @@ from actions.admin_api import say
 from actions.conversation import latest_metadata
 
 
-class TextReply(Action, ABC):
-    """An action that sends one fixed text."""
+class TemplateReply(Action, ABC):
+    """An action that sends one text of the tenant's (`template`, a key of the catalog)."""
 
-    text = ""
+    template = ""
 
     @abstractmethod
     def name(self) -> str:
         """The action's name in the domain."""
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
-        dispatcher.utter_message(text=self.reply(tracker))
+        await say(dispatcher, tracker, self.template_for(tracker))
         return []
 
-    def reply(self, tracker: Tracker) -> str:
-        return self.text
+    def template_for(self, tracker: Tracker) -> str:
+        return self.template
 
 
-class ActionReplyUnknownTenant(TextReply):
-    text = "Sorry, this number isn't connected to a business that uses Booka, so I can't take bookings here."
+class ActionReplyUnknownTenant(TemplateReply):
+    template = "unknown_business"
 
     def name(self) -> str:
         return "action_reply_unknown_tenant"
 
 
-class ActionReplyNoText(TextReply):
-    text = "I didn't get any text there. What can I do for you?"
-
+class ActionReplyNoText(TemplateReply):
     def name(self) -> str:
         return "action_reply_no_text"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
-        if latest_metadata(tracker).get("media"):  # a voice note, sticker, ...: in the tenant's own words
-            await say(dispatcher, tracker, "media_not_supported")
-            return []
-        return await super().run(dispatcher, tracker, domain)
+    def template_for(self, tracker: Tracker) -> str:
+        # a voice note, sticker, ... (the channel says which) gets "please type"
+        return "media_not_supported" if latest_metadata(tracker).get("media") else "no_text"
 
 
-class ActionReplyTooLong(TextReply):
-    text = "That's a long message! Could you tell me in a sentence or two what you'd like to do?"
+class ActionReplyTooLong(TemplateReply):
+    template = "too_long"
 
     def name(self) -> str:
         return "action_reply_too_long"
 
 
-class ActionAskPartySize(TextReply):
-    text = "For how many people?"
+class ActionAskPartySize(TemplateReply):
+    template = "ask_party_size"
 
     def name(self) -> str:
         return "action_ask_party_size"
 
 
-class ActionAskTime(TextReply):
+class ActionAskTime(TemplateReply):
     def name(self) -> str:
         return "action_ask_time"
 
-    def reply(self, tracker: Tracker) -> str:
-        if (tracker.active_loop or {}).get("name") == "reschedule_form":
-            return "When would you like to move it to?"
-        return "What day and time would suit you? (for example \"tomorrow at 5pm\" or \"Saturday morning\")"
+    def template_for(self, tracker: Tracker) -> str:
+        return "ask_new_time" if (tracker.active_loop or {}).get("name") == "reschedule_form" else "ask_time"
 
 
-class ActionAskCustomerName(TextReply):
-    text = "And what name should I put the booking under?"
+class ActionAskCustomerName(TemplateReply):
+    template = "ask_customer_name"
 
     def name(self) -> str:
         return "action_ask_customer_name"

@@ -61,7 +61,7 @@ class SlotFinding(ABC):
         text, sent_at = last_time_message(tracker)
         request = await resolve_time(text, catalog.tenant["timezone"], sent_at, opening_hour(catalog))
         if request is None:
-            dispatcher.utter_message(text="Sorry, I couldn't work out the day and time from that. Could you say it another way, like \"Friday at 3pm\"?")
+            await say(dispatcher, tracker, "time_not_understood")
             return {"time": None}
         offers = tracker.get_slot("offered_slots") or []
         if offers and request.kind == "exact" and not request.names_a_day:
@@ -69,7 +69,7 @@ class SlotFinding(ABC):
             if chosen:
                 return {"time": request.as_slot(), "start": chosen, "offered_slots": None, "confirmed": None}
         if request.end < message_time(tracker) or (request.kind == "exact" and request.start < message_time(tracker)):
-            dispatcher.utter_message(text="That time has already passed 🙂 When else would suit you?")
+            await say(dispatcher, tracker, "time_in_past")
             return {"time": None}
         return {"time": request.as_slot(), "start": None, "offered_slots": None, "confirmed": None}
 
@@ -130,15 +130,14 @@ class SlotFinding(ABC):
         nearest = sorted(closest[:NEAREST_COUNT], key=lambda s: s["start"])
         asked = format_time(request.start, locale) if request.kind == "exact" else request.text
         if not nearest:
-            dispatcher.utter_message(text=f"Sorry, there's nothing free for {service['name']} around {asked} or in the {SEARCH_DAYS} days after. Would another day suit you?")
+            await say(dispatcher, tracker, "nothing_free", service=service["name"], asked=asked, days=SEARCH_DAYS)
             return {"time": None, "offered_slots": None}
-        dispatcher.utter_message(text=f"Sorry, {asked} isn't available. The nearest free times are:")
+        await say(dispatcher, tracker, "time_not_available", asked=asked)
         return {"offered_slots": nearest}
 
 
-def offers_message(offers: list[dict[str, Any]], locale: str, now: datetime) -> tuple[str, list[dict[str, str]]]:
-    """The numbered list of offered times and its buttons (payload: the number)."""
-    lines = [describe_slot(slot, locale, now) for slot in offers]
-    text = numbered(lines) + "\n\nWhich one would you like? (reply with the number, or another time)"
+async def offer_times(dispatcher: CollectingDispatcher, tracker: Tracker, offers: list[dict[str, Any]], locale: str) -> None:
+    """The numbered list of offered times, with a button each (payload: the number)."""
+    lines = [describe_slot(slot, locale, message_time(tracker)) for slot in offers]
     buttons = [{"title": line, "payload": str(n)} for n, line in enumerate(lines, start=1)]
-    return text, buttons
+    await say(dispatcher, tracker, "offers_pick", buttons=buttons, offers=numbered(lines))

@@ -20,19 +20,12 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from booka_common.sql import UTCDateTime
+from booka_common.sql import NAMING_CONVENTION, UTCDateTime
 
 PLANS = ("free", "premium", "custom")
 TONE_MODES = ("variants", "llm")
 
-metadata = MetaData(
-    naming_convention={
-        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-        "ck": "ck_%(table_name)s_%(constraint_name)s",
-        "pk": "pk_%(table_name)s",
-    }
-)
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 # One row per tenant that has changed anything; a tenant without a row has the defaults.
 tenant_profiles = Table(

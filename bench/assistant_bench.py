@@ -9,7 +9,12 @@ measures, beside the in-process floor from bench/agent_floor.py on the same mode
     `Agent.handle_text` (target: p50 <= 2x the floor),
   - a question answered by a custom action from the cached catalog ("how much is ..."),
   - a turn answered by a domain response only ("thanks"): Rasa's REST channel and tracker
-    store without any action server call, to show where the time goes.
+    store without any action server call, to show where the time goes,
+  - the tenant brains: a text rendered by the admin app (cache hit of an LLM paraphrase),
+    and a fallback turn answered by the tenant's LLM from the owner's FAQ beside a normal
+    question turn. The LLM is the loopback provider (tests/fakes), which answers at once,
+    so the difference is Booka's own cost of a fallback turn; a real provider adds its
+    latency on top.
 Conversations are warm (sessions exist), as in real use; the tracker store is PostgreSQL,
 as in production.
 """
@@ -52,8 +57,9 @@ def main() -> None:
         price = timed(lambda i: stack.say(senders[i % 20], "how much is a manicure"), ROUNDS)
         booking = []
         for i in range(ROUNDS // 4):
-            booking += timed(lambda _: stack.say(senders[i % 20], BOOKING_MESSAGES[i % 4]), 1)
+            booking += timed(lambda _, n=i: stack.say(senders[n % 20], BOOKING_MESSAGES[n % 4]), 1)
             stack.say(senders[i % 20], "forget it")
+        render, fallback = tenant_brains(stack, senders)
     rows = [
         ("NLU parse, in-process (Agent.parse_message)", floor["parse"]),
         ("NLU parse over HTTP (POST /model/parse)", percentiles(parse)),
@@ -61,6 +67,8 @@ def main() -> None:
         ("reply from the domain only (REST, PostgreSQL tracker store)", percentiles(thanks)),
         ("full booking turn (REST, actions, Duckling, booking service)", percentiles(booking)),
         ("price question (REST, custom action, cached catalog)", percentiles(price)),
+        ("render a text, LLM paraphrase cached (POST /internal/.../render)", percentiles(render)),
+        ("fallback turn answered by the LLM from the FAQ (REST)", percentiles(fallback)),
     ]
     print(f"\nAssistant, {ROUNDS} rounds each ({ROUNDS // 4} booking turns), model {model.name}")
     print(f"{'measure':<64} {'p50 ms':>8} {'p99 ms':>8}")
@@ -68,6 +76,28 @@ def main() -> None:
         print(f"{label:<64} {figures['p50']:>8.1f} {figures['p99']:>8.1f}")
     ratio = percentiles(booking)["p50"] / floor["handle_text"]["p50"]
     print(f"full booking turn p50 / handle_text p50 = {ratio:.2f}x (target <= 2x)")
+    extra = percentiles(fallback)["p50"] - percentiles(price)["p50"]
+    print(f"a fallback turn answered by the LLM costs {extra:.1f} ms more than a price question at p50 (plus the provider's own time)")
+
+
+def tenant_brains(stack, senders: list[str]) -> tuple[list[float], list[float]]:  # noqa: ANN001
+    """Render latency with the paraphrase cached, and fallback turns answered from the FAQ."""
+    tenant = "bella-salon"
+    stack.llm_rules([{"match": "Template:", "content": "All done! Your {{ service }} is cancelled ({{ date }}, {{ time }}). 👋"},
+                     {"match": "wifi", "content": '{"intent": "none", "confidence": 0.9, "answer": "Yes, free wifi: ask at the desk."}'}])
+    assert stack.admin_api("PUT", f"/v1/tenants/{tenant}/tone", {"mode": "llm"})[0] == 200
+    assert stack.admin_api("PUT", f"/v1/tenants/{tenant}/quota", {"plan": "custom", "monthly_token_budget": 10**9,
+                                                                  "conversation_token_cap": 10**8})[0] == 200
+    assert stack.admin_api("POST", f"/v1/tenants/{tenant}/faq", {"question": "Is there wifi?", "answer": "Yes, free, ask at the desk."})[0] == 201
+    body = {"template": "booking_cancelled", "variables": {"service": "Haircut", "start": "2026-12-04T17:00:00+00:00", "customer_name": "Rita"}}
+    url = stack.url("admin") + f"/internal/v1/tenants/{tenant}/render"
+    http("POST", url, body, token=stack.token)
+    time.sleep(1)  # the paraphrase is made in the background on the first render
+    assert http("POST", url, body, token=stack.token)[1]["origin"] == "paraphrase"
+    render = timed(lambda _: http("POST", url, body, token=stack.token), ROUNDS)
+    fallback = timed(lambda i: stack.say(senders[i % 20], "is there wifi"), ROUNDS)
+    assert stack.say(senders[0], "is there wifi")[0]["text"] == "Yes, free wifi: ask at the desk.", "the LLM path was measured"
+    return render, fallback
 
 
 if __name__ == "__main__":

@@ -14,6 +14,14 @@ from sqlalchemy import DateTime, Engine, TypeDecorator, create_engine, event, in
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 READ_ONLY_OPTION = "booka_read_only"
+# Constraint names every service's tables use, so migrations can name what they change.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
 
 
 def sync_database_url(url: str) -> str:

@@ -3,12 +3,11 @@
 autocommit on PostgreSQL)."""
 from __future__ import annotations
 
-from alembic.script import ScriptDirectory
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from booka_common import sql
+from booka_common import migrations, sql
 from booka_common.sql import NotMigratedError, make_sync_engine, read_only
-from booking_service.migrate import alembic_config
+from booking_service.migrate import MIGRATIONS_DIR
 from booking_service.settings import Settings
 
 ALEMBIC_VERSION_TABLE = "booking_alembic_version"
@@ -23,7 +22,7 @@ def make_async_engine(settings: Settings) -> AsyncEngine:
 
 def head_revision() -> str:
     """The newest Alembic revision shipped with this code."""
-    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head() or ""
+    return migrations.head(MIGRATIONS_DIR)
 
 
 async def check_migrated(engine: AsyncEngine) -> None:

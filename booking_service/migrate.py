@@ -3,20 +3,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config
+from booka_common import migrations
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
-def alembic_config(database_url: str) -> Config:
-    """An Alembic configuration for this service's migrations against `database_url`."""
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    config.attributes["database_url"] = database_url
-    return config
-
-
 def upgrade_to_head(database_url: str) -> None:
     """Bring the schema at `database_url` to the newest revision (idempotent)."""
-    command.upgrade(alembic_config(database_url), "head")
+    migrations.upgrade(MIGRATIONS_DIR, database_url)

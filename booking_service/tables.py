@@ -23,21 +23,13 @@ from sqlalchemy import (
     text,
 )
 
-from booka_common.sql import UTCDateTime
+from booka_common.sql import NAMING_CONVENTION, UTCDateTime
 
 ACTIVE_STATUSES = ("held", "confirmed")
 BOOKING_STATUSES = ("held", "confirmed", "cancelled", "completed", "no_show", "expired", "released")
 
 
-metadata = MetaData(
-    naming_convention={
-        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-        "ck": "ck_%(table_name)s_%(constraint_name)s",
-        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-        "pk": "pk_%(table_name)s",
-    }
-)
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
 def tenant_fk() -> Column:

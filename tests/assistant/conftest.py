@@ -7,6 +7,7 @@ a tenant in Auckland that is open every day, so date tests do not depend on the 
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import subprocess
 import sys
@@ -73,6 +74,17 @@ def customer(kiwi: str) -> str:
 
 def auckland_day(days_ahead: int) -> datetime:
     return (datetime.now(AUCKLAND) + timedelta(days=days_ahead)).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def nz_clock(hour: int, minute: int = 0) -> str:
+    """A time as the Auckland salon's replies write it (en-NZ: "5:00 pm")."""
+    return f"{(hour - 1) % 12 + 1}:{minute:02d} {'am' if hour < 12 else 'pm'}"
+
+
+def offered_times(reply: str) -> list[str]:
+    """The times of a numbered list of offers ("2. tomorrow at 9:30 am with Ana"), as "09:30"."""
+    found = re.findall(r"^\d\. .*?(\d{1,2}):(\d\d) ([ap]m)", reply, flags=re.M)
+    return [f"{int(h) % 12 + (12 if half == 'pm' else 0):02d}:{m}" for h, m, half in found]
 
 
 def texts(replies: list[dict]) -> str:
