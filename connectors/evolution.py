@@ -26,6 +26,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from booka_common.admin_client import client_for_this_loop
 from connectors.envelopes import EnvelopeError, Inbound, OwnerMessage, Skipped, event_of, instance_of, parse_body, read_upsert
 from connectors.evolution_client import EvolutionClient, SendFailed
 from connectors.instances import Instance, InstanceDirectory, instances_from_file
@@ -36,7 +37,6 @@ from connectors.whatsapp_text import choose_from_menu, markdown_to_whatsapp, men
 
 log = logging.getLogger(__name__)
 
-APOLOGY = "Sorry, something went wrong on our side and I couldn't handle your message. Please send it again in a minute."
 MENU_TTL_S = 6 * 3600
 TYPING_AFTER_S = 0.4
 Handler = Callable[[UserMessage], Awaitable[Any]]
@@ -187,7 +187,8 @@ class Relay:
                 if attempt < self.settings.rasa_attempts:
                     await asyncio.sleep(0.5 * 2 ** (attempt - 1))
         log.error("evolution_rasa_gave_up instance=%s message_id=%s", instance.name, inbound.message_id)
-        return [{"text": APOLOGY}]
+        admin = client_for_this_loop(self.settings.admin_url, self.settings.internal_token)
+        return [{"text": await admin.render(instance.tenant, "processing_failed", {})}]
 
     async def deliver(self, instance: Instance, inbound: Inbound, replies: list[dict[str, Any]]) -> None:
         """Send the replies in order: Markdown as WhatsApp markup, buttons as a numbered menu, long text split."""

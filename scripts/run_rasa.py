@@ -35,6 +35,7 @@ def local_defaults() -> dict[str, str]:
         "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{os.environ.get('ACTIONS_PORT', '5055')}/webhook",
         "TRACKER_STORE_URL": default_tracker_store(var),
         "RASA_DUCKLING_HTTP_URL": duckling,
+        "ADMIN_URL": f"http://127.0.0.1:{os.environ.get('ADMIN_PORT', '8002')}",
         "TF_CPP_MIN_LOG_LEVEL": "3",
         "RASA_TELEMETRY_ENABLED": "false",
     }

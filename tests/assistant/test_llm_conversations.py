@@ -100,3 +100,5 @@ def test_an_owners_template_and_tone_reach_customers_without_retraining(stack: S
     assert converse(stack, shop, number, "hi") == "Kia ora! Welcome to Kiwi Cuts ✂️ What can we do for you?"
     assert stack.admin_api("PUT", f"/v1/tenants/{shop}/tone", {"emoji": False})[0] == 200
     assert converse(stack, shop, number, "hello") == "Kia ora! Welcome to Kiwi Cuts What can we do for you?"
+    assert stack.admin_api("PUT", f"/v1/tenants/{shop}/templates/utter_goodbye", {"body": "Ka kite anō 👋"})[0] == 201
+    assert converse(stack, shop, number, "bye") == "Ka kite anō", "a domain response, in the tenant's words and tone"
