@@ -9,14 +9,18 @@ import argparse
 import os
 
 import aiohttp
+import structlog
 from rasa_sdk.endpoint import create_app
 from sanic import Sanic, response
+from sanic.exceptions import ServiceUnavailable
 from sanic.request import Request
 
 from actions.admin_api import ADMIN_API
 from actions.booking_api import BOOKING_API
 from actions.settings import SETTINGS
 from booka_common.logs import configure_logging
+
+log = structlog.get_logger("actions")
 
 
 def add_health_routes(app: Sanic) -> None:
@@ -37,6 +41,17 @@ def add_health_routes(app: Sanic) -> None:
         return response.json({"status": "ready" if booking_ok else "not ready", "booking_service": booking_ok}, status=status)
 
 
+def log_cancelled_requests_quietly(app: Sanic) -> None:
+    """Sanic cancels a handler whose caller hung up (a Rasa server that died or timed out
+    mid-turn) with ServiceUnavailable; rasa-sdk's catch-all handler would log that as an
+    error with a traceback, but it is the caller's failure, already handled on its side."""
+
+    @app.exception(ServiceUnavailable)
+    async def caller_went_away(request: Request, exception: ServiceUnavailable) -> response.HTTPResponse:
+        log.warning("action_request_cancelled", path=request.path, reason=str(exception))
+        return response.json({"error": "cancelled"}, status=503)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="Booka's action server")
     parser.add_argument("--host", default=os.environ.get("ACTIONS_HOST", "127.0.0.1"))
@@ -45,6 +60,7 @@ def main() -> None:
     configure_logging("actions")
     app = create_app("actions", cors_origins=None)
     add_health_routes(app)
+    log_cancelled_requests_quietly(app)
 
     async def close_clients(*_: object) -> None:
         await BOOKING_API.close()
