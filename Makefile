@@ -68,6 +68,7 @@ bench: setup train
 	@scripts/services-up
 	$(SVC_PY) bench/booking_bench.py
 	$(SVC_PY) bench/assistant_bench.py
+	$(SVC_PY) bench/whatsapp_bench.py
 
 clean:
 	rm -rf .venv var .pytest_cache .hypothesis

@@ -105,7 +105,7 @@ class LlmGateway:
         await self._record(usage, completion.tokens_in, completion.tokens_out, cost, completion.latency_ms, "ok")
         log.info("llm_call", tenant=tenant, purpose=purpose, model=completion.model, tokens_in=completion.tokens_in,
                  tokens_out=completion.tokens_out, cost_micros=cost, ms=completion.latency_ms)
-        await self._alerts.check(tenant, profile, now)
+        await self._alerts.check(tenant, profile, now, month_tokens + completion.tokens_in + completion.tokens_out, month_cost + cost)
         return LlmAnswer(completion, cost)
 
     async def _record(self, usage: dict[str, Any], tokens_in: int, tokens_out: int, cost: int, latency_ms: int, outcome: str) -> None:

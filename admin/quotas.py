@@ -73,10 +73,9 @@ class Alerts:
         self._session = session
         self._tasks: set[asyncio.Task] = set()
 
-    async def check(self, tenant: str, profile: Optional[Mapping[str, Any]], now: datetime) -> None:
+    async def check(self, tenant: str, profile: Optional[Mapping[str, Any]], now: datetime, tokens: int, cost: int) -> None:
+        """After a call: `tokens` and `cost` are the month's totals including it."""
         budget = budget_for(profile)
-        async with self._engine.connect() as conn:
-            tokens, cost = await store.month_totals(conn, tenant, now)
         share = used_share(budget, tokens, cost)
         month = now.strftime("%Y-%m")
         for threshold in ALERT_THRESHOLDS:

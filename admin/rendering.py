@@ -131,7 +131,7 @@ class Renderer:
                 if row and row["body"] is not None:
                     return ChosenSource(row["body"], "tenant", row["version"], tone_specific=variant != "any",
                                         language=babel_locale(candidate).language)
-        return ChosenSource(spec.default_text(tone.preset), "default", tone_specific=tone.preset in spec.defaults)
+        return ChosenSource(spec.default_text(tone.preset), "default", tone_specific=spec.has_variant(tone.preset))
 
     async def render(self, tenant: str, key: str, variables: Mapping[str, Any], locale: Optional[str] = None,
                      now: Optional[datetime] = None, tone: Optional[ToneSettings] = None) -> Rendered:

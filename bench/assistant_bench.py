@@ -83,7 +83,7 @@ def main() -> None:
 def tenant_brains(stack, senders: list[str]) -> tuple[list[float], list[float]]:  # noqa: ANN001
     """Render latency with the paraphrase cached, and fallback turns answered from the FAQ."""
     tenant = "bella-salon"
-    stack.llm_rules([{"match": "Template:", "content": "All done! Your {{ service }} is cancelled ({{ date }}, {{ time }}). 👋"},
+    stack.llm_rules([{"match": "Template:", "content": "All done! Your {{ service }}{% if staff %} with {{ staff }}{% endif %} on {{ date }} at {{ time }} is cancelled 👋"},
                      {"match": "wifi", "content": '{"intent": "none", "confidence": 0.9, "answer": "Yes, free wifi: ask at the desk."}'}])
     assert stack.admin_api("PUT", f"/v1/tenants/{tenant}/tone", {"mode": "llm"})[0] == 200
     assert stack.admin_api("PUT", f"/v1/tenants/{tenant}/quota", {"plan": "custom", "monthly_token_budget": 10**9,

@@ -81,6 +81,10 @@ class TemplateSpec:
     def default_text(self, tone: str) -> str:
         return self.defaults.get(tone) or self.defaults["friendly"]
 
+    def has_variant(self, tone: str) -> bool:
+        """Whether a hand-written default exists for `tone` (the friendly text is the base, not a variant)."""
+        return tone != "friendly" and tone in self.defaults
+
 
 @lru_cache(maxsize=1)
 def catalog() -> dict[str, TemplateSpec]:

@@ -57,6 +57,19 @@ async def test_a_paraphrase_is_made_once_then_served_from_the_cache_by_every_pro
     assert paraphrase_requests(provider) == 2, "a new template version is paraphrased again"
 
 
+async def test_in_llm_mode_even_the_friendly_defaults_are_paraphrased_but_hand_written_variants_are_not(
+        admin: Api, booking: Api, provider: FakeProvider) -> None:
+    salon, clinic = await create_tenant(booking, vertical="beauty"), await create_tenant(booking, vertical="clinic")
+    provider.rules = [Rule(match="Template:", content="Sure thing, a teammate will hop on shortly!")]
+    for tenant in (salon, clinic):
+        await admin.call("PUT", f"/v1/tenants/{tenant}/tone", {"mode": "llm"}, expect=200)
+        await render(admin, tenant, "handoff")
+    await settle(admin)
+    assert (await render(admin, salon, "handoff")) == {"text": "Sure thing, a teammate will hop on shortly!", "origin": "paraphrase", "version": None}
+    assert (await render(admin, clinic, "handoff"))["origin"] == "default", "the formal default is hand-written"
+    assert paraphrase_requests(provider) == 1
+
+
 async def test_a_paraphrase_that_loses_a_placeholder_is_refused_and_never_asked_again(
         admin: Api, booking: Api, provider: FakeProvider) -> None:
     tenant = await create_tenant(booking)

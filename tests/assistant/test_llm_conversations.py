@@ -5,6 +5,9 @@ owner's facts, and an invented price is not; owners' templates reach customers a
 from __future__ import annotations
 
 import json
+import os
+import signal
+import time
 from typing import Any
 
 import pytest
@@ -102,3 +105,17 @@ def test_an_owners_template_and_tone_reach_customers_without_retraining(stack: S
     assert converse(stack, shop, number, "hello") == "Kia ora! Welcome to Kiwi Cuts What can we do for you?"
     assert stack.admin_api("PUT", f"/v1/tenants/{shop}/templates/utter_goodbye", {"body": "Ka kite anō 👋"})[0] == 201
     assert converse(stack, shop, number, "bye") == "Ka kite anō", "a domain response, in the tenant's words and tone"
+
+
+def test_with_the_admin_app_frozen_customers_still_get_the_default_texts(stack: Stack, shop: str) -> None:
+    admin = stack.processes["admin"]
+    number = new_number()
+    os.kill(admin.pid, signal.SIGSTOP)
+    try:
+        started = time.monotonic()
+        reply = converse(stack, shop, number, "what services do you have")
+        assert reply.startswith("Here's what we offer:") and "Haircut" in reply
+        assert "Hi! 👋 Welcome to Kiwi Cuts" in converse(stack, shop, number, "hello")
+        assert time.monotonic() - started < 15
+    finally:
+        os.kill(admin.pid, signal.SIGCONT)
