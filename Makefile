@@ -40,6 +40,7 @@ migrate: setup-services
 
 seed: migrate
 	$(SVC_PY) -m booking_service seed
+	$(SVC_PY) -m admin demo-users
 
 demo: setup seed train
 	@scripts/demo

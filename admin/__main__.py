@@ -14,6 +14,12 @@ def main() -> int:
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
     commands.add_parser("migrate", help="bring the admin tables to the newest schema")
+    user = commands.add_parser("create-user", help="add a person who signs in to the web app")
+    user.add_argument("email")
+    user.add_argument("--role", choices=("superadmin", "owner", "manager", "staff"), required=True)
+    user.add_argument("--tenant", help="the business (every role but superadmin)")
+    user.add_argument("--password", help="default: asked for on the terminal")
+    commands.add_parser("demo-users", help="one demo login per role (for make demo), written to var/admin-demo-logins.json")
     args = parser.parse_args()
 
     from admin.settings import AdminSettings
@@ -26,6 +32,8 @@ def main() -> int:
         upgrade_to_head(settings.database_url)
         print("admin: database schema is up to date")
         return 0
+    if args.command in ("create-user", "demo-users"):
+        return users_command(settings, args)
     from aiohttp import web
 
     from admin.api import create_app
@@ -37,6 +45,51 @@ def main() -> int:
         print(f"admin: {exc}", file=sys.stderr)
         return 2
     return 0
+
+
+def users_command(settings, args: argparse.Namespace) -> int:  # noqa: ANN001
+    """`create-user` and `demo-users`: people who sign in to the web app."""
+    import asyncio
+    import getpass
+    import json
+    import secrets
+
+    from admin.auth import UserProblem, create_user
+    from booka_common.local_secrets import var_dir
+    from booka_common.sql import make_async_engine
+
+    async def run() -> int:
+        engine = make_async_engine(settings.database_url)
+        try:
+            if args.command == "create-user":
+                password = args.password or getpass.getpass(f"password for {args.email}: ")
+                await create_user(engine, args.email, password, args.role, args.tenant)
+                print(f"admin: {args.email} can sign in as {args.role}")
+                return 0
+            logins_file = var_dir() / "admin-demo-logins.json"
+            logins = json.loads(logins_file.read_text()) if logins_file.exists() else {}
+            wanted = [("superadmin@booka.local", "superadmin", None), ("owner@bella-salon.local", "owner", "bella-salon"),
+                      ("manager@bella-salon.local", "manager", "bella-salon"), ("staff@bella-salon.local", "staff", "bella-salon"),
+                      ("owner@smile-dental.local", "owner", "smile-dental")]
+            for email, role, tenant in wanted:
+                if email in logins:
+                    continue
+                password = secrets.token_urlsafe(9)
+                try:
+                    await create_user(engine, email, password, role, tenant)
+                except UserProblem:
+                    continue  # made by an earlier demo whose logins file was removed
+                logins[email] = {"role": role, "tenant": tenant, "password": password}
+            logins_file.write_text(json.dumps(logins, indent=2))
+            logins_file.chmod(0o600)
+            return 0
+        except UserProblem as problem:
+            print(f"admin: {problem}", file=sys.stderr)
+            return 2
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
 
 
 if __name__ == "__main__":

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import hmac
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, Optional
 
 import aiohttp
 import structlog
 from aiohttp import web
 from sqlalchemy import text
 
-from admin import store
+from admin import audit, store
+from admin.auth import Viewer
 from admin.gateway import LlmGateway, api_key_context
 from admin.llm import ChatClient, PriceTable
 from admin.migrate import ALEMBIC_VERSION_TABLE, head_revision
@@ -52,7 +53,7 @@ from booka_common.templating import TemplateProblem, catalog, check_template, pr
 
 log = structlog.get_logger("admin")
 CONTEXT_KEY = web.AppKey("context", object)
-PUBLIC_PATHS = ("/api/health", "/api/ready", "/openapi.json")
+TOKEN_PATHS = ("/v1/", "/internal/")  # the JSON API; the web pages sign people in with a session
 
 
 class InvalidTemplate(ApiError):
@@ -174,16 +175,32 @@ async def get_template(request: web.Request) -> web.Response:
                           "versions": [version_json(row) for row in history]})
 
 
+async def save_template_version(context: AdminContext, tenant: str, key: str, locale: str, tone: str, body: Optional[str],
+                                author: str, note: str = "", audited_by: Optional[Viewer] = None) -> dict[str, Any]:
+    """Check and store a new version of a template (None: back to the default), written to
+    the audit log with its before and after when a person of the web app made it; raises
+    `TemplateProblem`. Every change of a template, through the API or the web, comes here."""
+    if body is not None:
+        check_template(key, body)
+
+    async def log_change(conn: Any, row: dict[str, Any], previous: Optional[str]) -> None:
+        if audited_by is not None:
+            await audit.record(conn, audited_by, tenant, "template_saved", f"{key} ({locale}, {tone}) v{row['version']}",
+                               {"body": previous}, {"body": body, "note": note})
+
+    row = await store.add_template_version(context.engine, tenant, key, locale, tone, body, author, note, also=log_change)
+    context.renderer.forget(tenant)
+    log.info("template_saved", tenant=tenant, key=key, locale=locale, tone=tone, version=row["version"])
+    return row
+
+
 async def save_template(request: web.Request) -> web.Response:
     tenant, key = await tenant_of(request), known_key(request)
     body, _ = await parse_body(request, TemplateSave)
     try:
-        check_template(key, body.body)
+        row = await save_template_version(context_of(request), tenant, key, body.locale, body.tone, body.body, body.author, body.note)
     except TemplateProblem as problem:
         raise InvalidTemplate(problem.message, line=problem.line) from None
-    row = await store.add_template_version(context_of(request).engine, tenant, key, body.locale, body.tone, body.body, body.author, body.note)
-    await changed(request, tenant)
-    log.info("template_saved", tenant=tenant, key=key, locale=body.locale, tone=body.tone, version=row["version"])
     return json_response(version_json(row), status=201)
 
 
@@ -197,19 +214,16 @@ async def revert_template(request: web.Request) -> web.Response:
     if target is None:
         raise NotFound(f"{key} ({body.locale}, {body.tone}) has no version {body.version}; it has "
                        f"{', '.join(str(r['version']) for r in history) or 'none'}")
-    row = await store.add_template_version(engine, tenant, key, body.locale, body.tone, target["body"], body.author,
-                                           f"revert to version {body.version}")
-    await changed(request, tenant)
-    log.info("template_reverted", tenant=tenant, key=key, to_version=body.version, version=row["version"])
+    row = await save_template_version(context_of(request), tenant, key, body.locale, body.tone, target["body"], body.author,
+                                      f"revert to version {body.version}")
     return json_response(version_json(row), status=201)
 
 
 async def reset_template(request: web.Request) -> web.Response:
     tenant, key = await tenant_of(request), known_key(request)
     locale, tone = request.query.get("locale", "en"), request.query.get("tone", "any")
-    row = await store.add_template_version(context_of(request).engine, tenant, key, locale, tone, None,
-                                           request.query.get("author", "api"), "back to the default")
-    await changed(request, tenant)
+    row = await save_template_version(context_of(request), tenant, key, locale, tone, None,
+                                      request.query.get("author", "api"), "back to the default")
     return json_response(version_json(row))
 
 
@@ -495,7 +509,7 @@ ROUTES: tuple[Route, ...] = (
 def token_middleware(token: str):  # noqa: ANN201
     @web.middleware
     async def require_token(request: web.Request, handler):  # noqa: ANN001, ANN202
-        if request.path not in PUBLIC_PATHS:
+        if request.path.startswith(TOKEN_PATHS):
             scheme, _, given = request.headers.get("Authorization", "").partition(" ")
             if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), token.encode()):
                 raise Unauthorized("send 'Authorization: Bearer <BOOKA_INTERNAL_TOKEN>'")
@@ -506,10 +520,14 @@ def token_middleware(token: str):  # noqa: ANN201
 
 def create_app(settings: AdminSettings) -> web.Application:
     context = AdminContext(settings)
-    app = web.Application(middlewares=[error_middleware, token_middleware(settings.internal_token)], client_max_size=256 * 1024)
+    from admin.web import add_web_routes, viewer_middleware  # the pages use this module's engine
+
+    app = web.Application(middlewares=[error_middleware, token_middleware(settings.internal_token), viewer_middleware],
+                          client_max_size=256 * 1024)
     app[CONTEXT_KEY] = context
     for route in ROUTES:
         app.router.add_route(route.method, route.path, route.handler)
+    add_web_routes(app)
 
     async def lifecycle(app: web.Application):  # noqa: ANN202
         await check_migrated(context.engine, ALEMBIC_VERSION_TABLE, head_revision(), "python -m admin migrate")

@@ -4,7 +4,7 @@ plain data; the callers decide the transactions."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Any, Optional
+from typing import Any, Awaitable, Callable, Optional
 
 from sqlalchemy import and_, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -75,17 +75,23 @@ async def template_history(conn: AsyncConnection, tenant: str, key: str, locale:
 
 
 async def add_template_version(engine: AsyncEngine, tenant: str, key: str, locale: str, tone: str,
-                               body: Optional[str], author: str, note: str = "") -> dict[str, Any]:
-    """Store a new version (the unique key makes concurrent saves take distinct numbers)."""
+                               body: Optional[str], author: str, note: str = "",
+                               also: Optional[Callable[[AsyncConnection, dict[str, Any], Optional[str]], Awaitable[None]]] = None,
+                               ) -> dict[str, Any]:
+    """Store a new version (the unique key makes concurrent saves take distinct numbers);
+    `also(conn, row, previous_body)` runs in the same transaction (the audit entry)."""
     for _ in range(5):
         try:
             async with engine.begin() as conn:
-                latest = (await conn.execute(select(func.max(templates.c.version)).where(
-                    templates.c.tenant == tenant, templates.c.key == key, templates.c.locale == locale, templates.c.tone == tone))).scalar()
-                row = {"tenant": tenant, "key": key, "locale": locale, "tone": tone, "version": (latest or 0) + 1,
+                latest = (await conn.execute(select(templates.c.version, templates.c.body).where(
+                    templates.c.tenant == tenant, templates.c.key == key, templates.c.locale == locale, templates.c.tone == tone)
+                    .order_by(templates.c.version.desc()).limit(1))).first()
+                row = {"tenant": tenant, "key": key, "locale": locale, "tone": tone, "version": (latest.version if latest else 0) + 1,
                        "body": body, "author": author, "note": note, "created_at": utcnow()}
                 await conn.execute(insert(templates).values(**row))
                 await bump_config_version(conn, tenant)
+                if also is not None:
+                    await also(conn, row, latest.body if latest else None)
                 return row
         except IntegrityError:
             continue

@@ -7,6 +7,7 @@ admin app reads them over its API rather than by foreign key.
 from __future__ import annotations
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     CheckConstraint,
@@ -121,4 +122,52 @@ quota_alerts = Table(
     Column("month", String(7), primary_key=True),
     Column("threshold", Integer, primary_key=True),
     Column("sent_at", UTCDateTime, nullable=False),
+)
+
+ROLES = ("superadmin", "owner", "manager", "staff")
+
+# People who sign in to the admin web app. A superadmin belongs to no tenant; the others
+# to exactly one (staff also to one staff member of the booking service).
+users = Table(
+    "admin_users",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("email", String(320), nullable=False, unique=True),  # stored lower-case
+    Column("password_hash", String(200), nullable=False),  # argon2id
+    Column("role", String(20), nullable=False),
+    Column("tenant", String(40)),
+    Column("staff_id", Integer),
+    Column("failed_logins", Integer, nullable=False, server_default="0"),
+    Column("locked_until", UTCDateTime),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_login_at", UTCDateTime),
+    CheckConstraint(f"role IN {ROLES}", name="role"),
+    CheckConstraint("(role = 'superadmin') = (tenant IS NULL)", name="tenant_by_role"),
+)
+
+# Signed-in browsers: the cookie holds a random token, the table only its SHA-256.
+sessions = Table(
+    "admin_sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_id", Integer, nullable=False, index=True),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+)
+
+# Who changed what, when, with the values before and after; owners read their tenant's.
+audit_log = Table(
+    "admin_audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("tenant", String(40)),
+    Column("user_id", Integer),
+    Column("user_email", String(320), nullable=False),
+    Column("action", String(60), nullable=False),
+    Column("target", String(200), nullable=False),
+    Column("before", JSON),
+    Column("after", JSON),
+    Column("at", UTCDateTime, nullable=False),
+    Index("ix_admin_audit_log_tenant_at", "tenant", "at"),
 )

@@ -114,7 +114,9 @@ Booka is running (logs in var/logs/). Ctrl-C stops everything.
 
   Assistant (Rasa) {RASA_URL}   REST channel: {RASA_URL}/webhooks/rest/webhook
   Booking service  {base}       OpenAPI: {base}/openapi.json
-  Admin (engine)   http://127.0.0.1:{os.environ.get("ADMIN_PORT", "8002")}   templates, tone, LLM settings, quotas, usage; OpenAPI: /openapi.json
+  Admin web app    http://127.0.0.1:{os.environ.get("ADMIN_PORT", "8002")}/   sign in with a demo login below: edit what the bot says, with a live preview
+                   its JSON API (templates, tone, LLM settings, quotas, usage): /openapi.json
+{demo_logins()}
   LLM fallback     {os.environ.get("LLM_BASE_URL") or "off: set LLM_BASE_URL, LLM_MODEL and LLM_API_KEY (any OpenAI-compatible API) before make demo"}
   Duckling         http://127.0.0.1:{os.environ.get("DUCKLING_PORT", "8000")}/parse   (dates and times, Duckling's HTTP contract)
   Internal token   {internal}
@@ -135,6 +137,14 @@ Try the booking service:
        -d '{{"body": "Olá{{% if customer_name %}} {{{{ customer_name }}}}{{% endif %}}! Bella here 💇 How can we help?"}}'
   curl -d text="tomorrow at 5pm" -d tz=Europe/Lisbon -d locale=en_GB http://127.0.0.1:{os.environ.get("DUCKLING_PORT", "8000")}/parse
 """, flush=True)
+
+
+def demo_logins() -> str:
+    """One line per demo login (made by `make seed`)."""
+    path = VAR / "admin-demo-logins.json"
+    logins = json.loads(path.read_text()) if path.exists() else {}
+    return "\n".join(f"                   {email:<28} {entry['password']:<14} {entry['role']}" + (f" of {entry['tenant']}" if entry["tenant"] else "")
+                     for email, entry in logins.items()) or "                   (no demo logins: run make seed)"
 
 
 def main() -> int:

@@ -1,0 +1,23 @@
+"""The audit log: every change made in the admin web app, with who made it, when, and the
+value before and after."""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from admin.auth import Viewer
+from admin.store import utcnow
+from admin.tables import audit_log
+
+
+async def record(conn: AsyncConnection, viewer: Viewer, tenant: Optional[str], action: str, target: str,
+                 before: Any = None, after: Any = None) -> None:
+    await conn.execute(insert(audit_log).values(tenant=tenant, user_id=viewer.user_id, user_email=viewer.email, action=action,
+                                                target=target, before=before, after=after, at=utcnow()))
+
+
+async def entries(conn: AsyncConnection, tenant: str, limit: int = 200) -> list[dict[str, Any]]:
+    rows = await conn.execute(select(audit_log).where(audit_log.c.tenant == tenant).order_by(audit_log.c.id.desc()).limit(limit))
+    return [dict(r._mapping) for r in rows]

@@ -1,0 +1,137 @@
+"""Signing in to the admin web app: argon2id passwords, lockout after repeated failures,
+server-side sessions behind a secure cookie, a CSRF token per session, and what each role
+may do. A user of one tenant who reaches another tenant's page gets 404, as if it did not
+exist."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, Optional
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from admin.store import utcnow
+from admin.tables import ROLES, sessions, users
+
+HASHER = PasswordHasher()
+MAX_FAILURES = 5
+LOCKOUT = timedelta(minutes=15)
+SESSION_LIFETIME = timedelta(hours=12)
+MIN_PASSWORD_CHARS = 10
+# Verified when the email is unknown, so that a wrong email takes as long as a wrong password.
+_DUMMY_HASH = HASHER.hash(secrets.token_urlsafe(16))
+EDITORS = ("superadmin", "owner", "manager")
+
+
+class LoginRefused(Exception):
+    """Wrong email or password, or a locked account; the message is safe to show."""
+
+
+class UserProblem(ValueError):
+    """A user that cannot be created as asked."""
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """The signed-in person behind a request."""
+
+    user_id: int
+    email: str
+    role: str
+    tenant: Optional[str]
+    csrf_token: str
+
+    def may_see(self, tenant: str) -> bool:
+        return self.role == "superadmin" or self.tenant == tenant
+
+    @property
+    def may_edit_texts(self) -> bool:
+        return self.role in EDITORS
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def create_user(engine: AsyncEngine, email: str, password: str, role: str, tenant: Optional[str],
+                      staff_id: Optional[int] = None) -> int:
+    email = email.strip().lower()
+    if "@" not in email:
+        raise UserProblem(f"{email!r} is not an email address")
+    if role not in ROLES:
+        raise UserProblem(f"the role must be one of {', '.join(ROLES)}")
+    if (role == "superadmin") != (tenant is None):
+        raise UserProblem("a superadmin has no tenant; every other role needs one")
+    if len(password) < MIN_PASSWORD_CHARS:
+        raise UserProblem(f"the password needs at least {MIN_PASSWORD_CHARS} characters")
+    try:
+        async with engine.begin() as conn:
+            result = await conn.execute(insert(users).values(email=email, password_hash=HASHER.hash(password), role=role,
+                                                             tenant=tenant, staff_id=staff_id, created_at=utcnow()))
+            return int(result.inserted_primary_key[0])
+    except IntegrityError:
+        raise UserProblem(f"a user {email} exists already") from None
+
+
+async def sign_in(engine: AsyncEngine, email: str, password: str) -> tuple[str, Viewer]:
+    """A new session token for the user, or `LoginRefused`; failures count toward a lockout
+    (recorded in their own transaction, which the refusal must not roll back)."""
+    now = utcnow()
+    refusal: Optional[str] = None
+    async with engine.begin() as conn:
+        row = (await conn.execute(select(users).where(users.c.email == email.strip().lower()))).mappings().first()
+        if row is None:
+            _verify(_DUMMY_HASH, password)
+            refusal = "wrong email or password"
+        elif row["locked_until"] and row["locked_until"] > now:
+            refusal = "too many failed attempts: this account is locked for a few minutes"
+        elif not _verify(row["password_hash"], password):
+            failures = row["failed_logins"] + 1
+            locked = now + LOCKOUT if failures >= MAX_FAILURES else None
+            await conn.execute(update(users).where(users.c.id == row["id"])
+                               .values(failed_logins=0 if locked else failures, locked_until=locked))
+            refusal = "too many failed attempts: this account is locked for a few minutes" if locked else "wrong email or password"
+        else:
+            token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+            await conn.execute(update(users).where(users.c.id == row["id"]).values(failed_logins=0, locked_until=None, last_login_at=now))
+            await conn.execute(insert(sessions).values(token_hash=token_hash(token), user_id=row["id"], csrf_token=csrf,
+                                                       created_at=now, expires_at=now + SESSION_LIFETIME))
+    if refusal is not None or row is None:
+        raise LoginRefused(refusal or "wrong email or password")
+    return token, Viewer(row["id"], row["email"], row["role"], row["tenant"], csrf)
+
+
+def _verify(stored: str, password: str) -> bool:
+    try:
+        return HASHER.verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+async def viewer_for(engine: AsyncEngine, token: Optional[str]) -> Optional[Viewer]:
+    """The signed-in user of a session cookie, if the session is live."""
+    if not token:
+        return None
+    async with engine.connect() as conn:
+        row = (await conn.execute(
+            select(users.c.id, users.c.email, users.c.role, users.c.tenant, sessions.c.csrf_token, sessions.c.expires_at)
+            .join(sessions, sessions.c.user_id == users.c.id).where(sessions.c.token_hash == token_hash(token)))).first()
+    if row is None or row.expires_at <= utcnow():
+        return None
+    return Viewer(row.id, row.email, row.role, row.tenant, row.csrf_token)
+
+
+async def sign_out(engine: AsyncEngine, token: str) -> None:
+    async with engine.begin() as conn:
+        await conn.execute(delete(sessions).where(sessions.c.token_hash == token_hash(token)))
+
+
+def csrf_ok(viewer: Viewer, sent: Any) -> bool:
+    return isinstance(sent, str) and hmac.compare_digest(sent.encode(), viewer.csrf_token.encode())

@@ -1,0 +1,251 @@
+"""The owners' web app (server-rendered pages, Jinja2 with autoescaping, htmx for the live
+preview): signing in, the bot's texts with an editor, live preview, version history and
+revert, and the audit log. Every form carries the session's CSRF token; every change is
+written to the audit log in the same transaction as the change itself.
+
+Routes live beside the JSON API in the same aiohttp app; `viewer_middleware` signs each
+page request in from its session cookie (the API keeps the internal token).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Optional
+from urllib.parse import quote, urlencode
+
+import jinja2
+import structlog
+from aiohttp import web
+
+from admin import audit, auth, store
+from admin.api import CONTEXT_KEY, AdminContext, save_template_version
+from booka_common.http_api import ApiError
+from booka_common.templating import TONES, TemplateProblem, catalog, check_template, prepare_variables, render_source, spec_for
+
+log = structlog.get_logger("admin.web")
+PAGES = jinja2.Environment(loader=jinja2.FileSystemLoader(Path(__file__).with_name("pages")), autoescape=True,
+                           trim_blocks=True, lstrip_blocks=True)
+COOKIE = "booka_session"
+LOGIN_CSRF_COOKIE = "booka_login_csrf"
+VIEWER_KEY = web.RequestKey("viewer", auth.Viewer)
+API_PREFIXES = ("/v1/", "/internal/", "/api/", "/openapi.json", "/static/")
+
+
+def context_of(request: web.Request) -> AdminContext:
+    return request.app[CONTEXT_KEY]  # type: ignore[return-value]
+
+
+def page(request: web.Request, name: str, status: int = 200, **values: Any) -> web.Response:
+    viewer = request.get(VIEWER_KEY)
+    html = PAGES.get_template(name).render(viewer=viewer, csrf=viewer.csrf_token if viewer else "", **values)
+    return web.Response(text=html, content_type="text/html", status=status,
+                        headers={"Content-Security-Policy": "default-src 'self'; style-src 'self' 'unsafe-inline'",
+                                 "X-Frame-Options": "DENY", "Referrer-Policy": "same-origin"})
+
+
+def secure_cookie(request: web.Request) -> bool:
+    return request.secure or request.headers.get("X-Forwarded-Proto") == "https"
+
+
+@web.middleware
+async def viewer_middleware(request: web.Request, handler):  # noqa: ANN001, ANN201
+    """Pages need a signed-in viewer (else the login page); POSTs need the session's CSRF token."""
+    if request.path.startswith(API_PREFIXES) or request.path == "/login":
+        return await handler(request)
+    viewer = await auth.viewer_for(context_of(request).engine, request.cookies.get(COOKIE))
+    if viewer is None:
+        raise web.HTTPSeeOther("/login?" + urlencode({"next": request.path_qs}))
+    request[VIEWER_KEY] = viewer
+    if request.method == "POST":
+        form = await request.post()
+        if not auth.csrf_ok(viewer, form.get("csrf_token") or request.headers.get("X-CSRF-Token")):
+            log.warning("csrf_refused", path=request.path, user=viewer.user_id)
+            return page(request, "error.html", 403, message="This form has expired or did not come from this site. Reload the page and try again.")
+    return await handler(request)
+
+
+# --- signing in ------------------------------------------------------------------------------
+
+
+async def login_form(request: web.Request) -> web.Response:
+    response = page(request, "login.html", next=safe_next(request.query.get("next")), error=None,
+                    login_csrf=request.cookies.get(LOGIN_CSRF_COOKIE) or auth.secrets.token_urlsafe(24))
+    return with_login_csrf(request, response)
+
+
+def with_login_csrf(request: web.Request, response: web.Response) -> web.Response:
+    token = request.cookies.get(LOGIN_CSRF_COOKIE)
+    if not token:
+        token = response.text.split('name="csrf_token" value="', 1)[-1].split('"', 1)[0]
+        response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="Strict", secure=secure_cookie(request), path="/login")
+    return response
+
+
+def safe_next(target: Optional[str]) -> str:
+    """Only a path on this site (never "//evil.example")."""
+    return target if target and target.startswith("/") and not target.startswith("//") else "/"
+
+
+async def login(request: web.Request) -> web.Response:
+    form = await request.post()
+    next_page = safe_next(str(form.get("next") or "/"))
+    sent, expected = str(form.get("csrf_token") or ""), request.cookies.get(LOGIN_CSRF_COOKIE) or ""
+    if not expected or not auth.hmac.compare_digest(sent.encode(), expected.encode()):
+        return page(request, "login.html", 403, next=next_page, error="The sign-in form expired. Please try again.",
+                    login_csrf=expected or auth.secrets.token_urlsafe(24))
+    try:
+        token, viewer = await auth.sign_in(context_of(request).engine, str(form.get("email") or ""), str(form.get("password") or ""))
+    except auth.LoginRefused as refused:
+        log.info("login_refused", reason=str(refused))
+        return page(request, "login.html", 401, next=next_page, error=str(refused), login_csrf=expected,
+                    email=str(form.get("email") or ""))
+    log.info("login", user=viewer.user_id, role=viewer.role)
+    response = web.HTTPSeeOther(next_page if next_page != "/" else home(viewer))
+    response.set_cookie(COOKIE, token, httponly=True, samesite="Lax", secure=secure_cookie(request), max_age=int(auth.SESSION_LIFETIME.total_seconds()))
+    raise response
+
+
+async def logout(request: web.Request) -> web.Response:
+    await auth.sign_out(context_of(request).engine, request.cookies.get(COOKIE, ""))
+    response = web.HTTPSeeOther("/login")
+    response.del_cookie(COOKIE)
+    raise response
+
+
+def home(viewer: auth.Viewer) -> str:
+    return "/tenants" if viewer.role == "superadmin" else f"/t/{viewer.tenant}/texts"
+
+
+async def index(request: web.Request) -> web.Response:
+    raise web.HTTPSeeOther(home(request[VIEWER_KEY]))
+
+
+async def tenants(request: web.Request) -> web.Response:
+    viewer = request[VIEWER_KEY]
+    if viewer.role != "superadmin":
+        raise web.HTTPNotFound()
+    session = context_of(request).session
+    listed: list[dict[str, Any]] = []
+    if session is not None:
+        async with session.get(context_of(request).settings.booking_service_url + "/v1/tenants",
+                               headers={"Authorization": f"Bearer {context_of(request).settings.internal_token}"}) as answer:
+            listed = (await answer.json()).get("tenants", [])
+    return page(request, "tenants.html", tenants=listed)
+
+
+# --- the bot's texts -------------------------------------------------------------------------
+
+
+async def tenant_for(request: web.Request) -> dict[str, Any]:
+    """The tenant in the path, if the viewer may see it; 404 otherwise (also for other tenants')."""
+    slug = request.match_info["tenant"]
+    if not request[VIEWER_KEY].may_see(slug):
+        raise web.HTTPNotFound()
+    try:
+        return await context_of(request).directory.tenant(slug)
+    except ApiError:
+        raise web.HTTPNotFound() from None
+
+
+async def texts(request: web.Request) -> web.Response:
+    tenant = await tenant_for(request)
+    async with context_of(request).engine.connect() as conn:
+        current = await store.current_templates(conn, tenant["slug"])
+    own = {key for (key, _, _), row in current.items() if row["body"] is not None}
+    groups: dict[str, list[Any]] = {}
+    for spec in catalog().values():
+        groups.setdefault(spec.category, []).append(spec)
+    return page(request, "texts.html", tenant=tenant, groups=groups, own=own)
+
+
+def text_address(tenant: str, key: str, locale: str, tone: str) -> str:
+    return f"/t/{quote(tenant)}/texts/{quote(key)}?" + urlencode({"locale": locale, "tone": tone})
+
+
+async def text_editor(request: web.Request, problem: Optional[TemplateProblem] = None, draft: Optional[str] = None) -> web.Response:
+    tenant = await tenant_for(request)
+    key = request.match_info["key"]
+    if key not in catalog():
+        raise web.HTTPNotFound()
+    spec = spec_for(key)
+    locale = request.query.get("locale") or "en"
+    tone = request.query.get("tone") or "any"
+    async with context_of(request).engine.connect() as conn:
+        history = await store.template_history(conn, tenant["slug"], key, locale, tone)
+    current = history[0]["body"] if history and history[0]["body"] is not None else None
+    body = draft if draft is not None else current if current is not None else spec.default_text(tone if tone in TONES else "friendly")
+    return page(request, "text_editor.html", 422 if problem else 200, tenant=tenant, spec=spec, locale=locale, tone=tone,
+                history=history, body=body, uses_default=current is None, problem=problem, tones=("any", *TONES),
+                preview=await preview_text(request, tenant, key, body, locale))
+
+
+async def preview_text(request: web.Request, tenant: dict[str, Any], key: str, body: str, locale: str) -> dict[str, Any]:
+    """The draft rendered with the template's sample values in the tenant's tone, or what is wrong with it."""
+    tone = (await context_of(request).renderer.config(tenant["slug"])).tone
+    try:
+        check_template(key, body)
+        values = prepare_variables({**spec_for(key).sample, "customer_name": "Maria Silva"}, locale, tone, tenant.get("name", ""))
+        return {"text": render_source(body, values, tone)}
+    except TemplateProblem as problem:
+        return {"problem": problem.message}
+
+
+async def preview(request: web.Request) -> web.Response:
+    tenant = await tenant_for(request)
+    key = request.match_info["key"]
+    if key not in catalog():
+        raise web.HTTPNotFound()
+    form = await request.post()
+    return page(request, "_preview.html", preview=await preview_text(request, tenant, key, str(form.get("body") or ""),
+                                                                   str(form.get("locale") or "en")))
+
+
+async def save_text(request: web.Request) -> web.Response:
+    tenant = await tenant_for(request)
+    viewer = request[VIEWER_KEY]
+    key = request.match_info["key"]
+    if key not in catalog():
+        raise web.HTTPNotFound()
+    if not viewer.may_edit_texts:
+        return page(request, "error.html", 403, message="Your role can read the bot's texts but not change them.")
+    form = await request.post()
+    locale, tone = str(form.get("locale") or "en"), str(form.get("tone") or "any")
+    action = str(form.get("action") or "save")
+    body: Optional[str]
+    if action == "revert":
+        async with context_of(request).engine.connect() as conn:
+            history = await store.template_history(conn, tenant["slug"], key, locale, tone)
+        target = next((row for row in history if str(row["version"]) == str(form.get("version"))), None)
+        if target is None:
+            raise web.HTTPNotFound()
+        body, note = target["body"], f"revert to version {target['version']}"
+    elif action == "default":
+        body, note = None, "back to the default"
+    else:
+        body, note = str(form.get("body") or ""), str(form.get("note") or "")[:200]
+    try:
+        await save_template_version(context_of(request), tenant["slug"], key, locale, tone, body, viewer.email, note,
+                                    audited_by=viewer)
+    except TemplateProblem as problem:
+        return await text_editor(request, problem, draft=body)
+    raise web.HTTPSeeOther(text_address(tenant["slug"], key, locale, tone))
+
+
+async def audit_page(request: web.Request) -> web.Response:
+    tenant = await tenant_for(request)
+    async with context_of(request).engine.connect() as conn:
+        rows = await audit.entries(conn, tenant["slug"])
+    return page(request, "audit.html", tenant=tenant, entries=rows)
+
+
+def add_web_routes(app: web.Application) -> None:
+    app.router.add_get("/login", login_form)
+    app.router.add_post("/login", login)
+    app.router.add_post("/logout", logout)
+    app.router.add_get("/", index)
+    app.router.add_get("/tenants", tenants)
+    app.router.add_get("/t/{tenant}/texts", texts)
+    app.router.add_get("/t/{tenant}/texts/{key}", text_editor)
+    app.router.add_post("/t/{tenant}/texts/{key}", save_text)
+    app.router.add_post("/t/{tenant}/texts/{key}/preview", preview)
+    app.router.add_get("/t/{tenant}/audit", audit_page)
+    app.router.add_static("/static/", Path(__file__).with_name("static"))

@@ -1,0 +1,125 @@
+"""The owners' web app over HTTP: signing in (argon2, lockout, sessions), CSRF on every
+form, roles, other tenants' pages answering 404, editing a text with a live preview and
+reverting it, and the audit log that records each change with before and after."""
+from __future__ import annotations
+
+import re
+import uuid
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+from admin.auth import MAX_FAILURES, create_user
+from admin.settings import AdminSettings
+from booka_common.sql import make_async_engine
+from tests.admin.conftest import create_tenant
+from tests.booking_service.helpers import Api
+
+PASSWORD = "correct horse battery"
+
+
+async def add_user(settings: AdminSettings, role: str, tenant: str | None) -> str:
+    email = f"{role}-{uuid.uuid4().hex[:8]}@example.com"
+    engine = make_async_engine(settings.database_url)
+    try:
+        await create_user(engine, email, PASSWORD, role, tenant)
+    finally:
+        await engine.dispose()
+    return email
+
+
+def csrf_of(html: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+async def sign_in(client: TestClient, email: str, password: str = PASSWORD) -> int:
+    form = await (await client.get("/login")).text()
+    response = await client.post("/login", data={"email": email, "password": password, "csrf_token": csrf_of(form), "next": "/"},
+                                 allow_redirects=False)
+    return response.status
+
+
+@pytest.fixture
+async def web(admin: Api) -> TestClient:
+    return admin.client
+
+
+async def test_an_owner_signs_in_edits_a_text_with_a_preview_reverts_it_and_the_audit_log_shows_it(
+        web: TestClient, admin: Api, admin_settings: AdminSettings, tenant: str) -> None:
+    email = await add_user(admin_settings, "owner", tenant)
+    assert (await web.get("/t/" + tenant + "/texts", allow_redirects=False)).status == 303, "signed out: to the login page"
+    assert await sign_in(web, email) == 303
+    listing = await (await web.get(f"/t/{tenant}/texts")).text()
+    assert "booking confirmed" in listing and "What the bot says" in listing
+    editor = await (await web.get(f"/t/{tenant}/texts/handoff")).text()
+    csrf = csrf_of(editor)
+    preview = await (await web.post(f"/t/{tenant}/texts/handoff/preview", data={"body": "Hold on {{ customer_name }}!", "csrf_token": csrf})).text()
+    assert "Hold on Maria!" in preview
+    broken = await web.post(f"/t/{tenant}/texts/handoff", data={"body": "Hi {{ nobody }}", "csrf_token": csrf, "action": "save"})
+    assert broken.status == 422 and "unknown variable" in await broken.text()
+    for text in ("One moment please.", "A colleague will answer shortly."):
+        saved = await web.post(f"/t/{tenant}/texts/handoff", data={"body": text, "csrf_token": csrf, "action": "save"}, allow_redirects=False)
+        assert saved.status == 303
+    await web.post(f"/t/{tenant}/texts/handoff", data={"version": "1", "csrf_token": csrf, "action": "revert"})
+    _, rendered = await admin.call("POST", f"/internal/v1/tenants/{tenant}/render", {"template": "handoff"}, expect=200)
+    assert rendered["text"] == "One moment please." and rendered["version"] == 3
+    log = await (await web.get(f"/t/{tenant}/audit")).text()
+    assert log.count("template saved") == 3 and email in log and "A colleague will answer shortly." in log
+
+
+async def test_a_form_without_the_sessions_csrf_token_is_refused(web: TestClient, admin_settings: AdminSettings, tenant: str) -> None:
+    await sign_in(web, await add_user(admin_settings, "owner", tenant))
+    refused = await web.post(f"/t/{tenant}/texts/handoff", data={"body": "Forged", "action": "save"})
+    assert refused.status == 403
+    refused = await web.post(f"/t/{tenant}/texts/handoff", data={"body": "Forged", "action": "save", "csrf_token": "guess"})
+    assert refused.status == 403
+    login = await web.post("/login", data={"email": "x@example.com", "password": PASSWORD, "csrf_token": "guess"})
+    assert login.status == 403
+
+
+async def test_repeated_failures_lock_the_account_even_for_the_right_password(web: TestClient, admin_settings: AdminSettings, tenant: str) -> None:
+    email = await add_user(admin_settings, "manager", tenant)
+    for _ in range(MAX_FAILURES):
+        assert await sign_in(web, email, "wrong password!") == 401
+    assert await sign_in(web, email) == 401
+    page = await (await web.get("/login")).text()
+    assert "Sign in" in page
+    assert await sign_in(web, "nobody@example.com") == 401
+
+
+async def test_another_tenants_pages_answer_404_and_staff_cannot_change_texts(
+        web: TestClient, admin_settings: AdminSettings, booking: Api, tenant: str) -> None:
+    other = await create_tenant(booking)
+    await sign_in(web, await add_user(admin_settings, "staff", tenant))
+    assert (await web.get(f"/t/{tenant}/texts/greeting")).status == 200
+    for path in (f"/t/{other}/texts", f"/t/{other}/texts/greeting", f"/t/{other}/audit", "/tenants"):
+        assert (await web.get(path)).status == 404, path
+    csrf = csrf_of(await (await web.get(f"/t/{tenant}/texts/greeting")).text())
+    assert (await web.post(f"/t/{tenant}/texts/greeting", data={"body": "Yo", "csrf_token": csrf, "action": "save"})).status == 403
+    assert (await web.post(f"/t/{other}/texts/greeting", data={"body": "Yo", "csrf_token": csrf, "action": "save"})).status == 404
+
+
+async def test_a_superadmin_sees_every_business_and_signing_out_ends_the_session(
+        web: TestClient, admin_settings: AdminSettings, tenant: str) -> None:
+    await sign_in(web, await add_user(admin_settings, "superadmin", None))
+    assert tenant in await (await web.get("/tenants")).text()
+    assert (await web.get(f"/t/{tenant}/texts")).status == 200
+    csrf = csrf_of(await (await web.get("/tenants")).text())
+    await web.post("/logout", data={"csrf_token": csrf})
+    assert (await web.get("/tenants", allow_redirects=False)).status == 303
+
+
+async def test_the_session_cookie_is_http_only_and_passwords_are_argon2(web: TestClient, admin_settings: AdminSettings, tenant: str) -> None:
+    email = await add_user(admin_settings, "owner", tenant)
+    form = await (await web.get("/login")).text()
+    response = await web.post("/login", data={"email": email, "password": PASSWORD, "csrf_token": csrf_of(form)}, allow_redirects=False)
+    cookie = response.cookies["booka_session"]
+    assert cookie["httponly"] and cookie["samesite"] == "Lax"
+    from sqlalchemy import select
+
+    from admin.tables import users
+    engine = make_async_engine(admin_settings.database_url)
+    async with engine.connect() as conn:
+        stored = (await conn.execute(select(users.c.password_hash).where(users.c.email == email))).scalar()
+    await engine.dispose()
+    assert stored.startswith("$argon2id$") and PASSWORD not in stored
