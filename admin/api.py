@@ -102,10 +102,6 @@ async def tenant_of(request: web.Request) -> str:
     return slug
 
 
-async def changed(request: web.Request, tenant: str) -> None:
-    context_of(request).renderer.forget(tenant)
-
-
 # --- health ----------------------------------------------------------------------------------
 
 
@@ -271,12 +267,25 @@ async def get_tone(request: web.Request) -> web.Response:
 async def put_tone(request: web.Request) -> web.Response:
     tenant = await tenant_of(request)
     body, _ = await parse_body(request, ToneChange)
-    changes = tone_overrides(body)
-    if "tone_mode" in changes and changes["tone_mode"] is None:
-        changes.pop("tone_mode")
-    await store.change_profile(context_of(request).engine, tenant, changes)
-    await changed(request, tenant)
+    await change_profile(context_of(request), tenant, "tone_changed", tone_overrides(body))
     return await get_tone(request)
+
+
+async def change_profile(context: AdminContext, tenant: str, action: str, changes: dict[str, Any],
+                         audited_by: Optional[Viewer] = None) -> dict[str, Any]:
+    """Change a tenant's profile (tone, plan, limits, alerts); audited when a person of the
+    web app did it. Never used for the LLM key, whose value must not reach the audit log."""
+    changes = {k: v for k, v in changes.items() if not (k == "tone_mode" and v is None)}
+    if audited_by is not None:
+        async with context.engine.connect() as conn:
+            before = await store.profile(conn, tenant) or {}
+    profile = await store.change_profile(context.engine, tenant, changes)
+    if audited_by is not None:
+        async with context.engine.begin() as conn:
+            await audit.record(conn, audited_by, tenant, action, "profile", {k: before.get(k) for k in changes}, changes)
+    context.renderer.forget(tenant)
+    log.info(action, tenant=tenant, fields=sorted(changes))
+    return profile
 
 
 async def paraphrase_all(request: web.Request) -> web.Response:
@@ -356,6 +365,11 @@ async def get_quota(request: web.Request) -> web.Response:
 async def put_quota(request: web.Request) -> web.Response:
     tenant = await tenant_of(request)
     body, _ = await parse_body(request, QuotaChange)
+    return json_response(quota_json(await change_profile(context_of(request), tenant, "quota_changed", quota_changes(body))))
+
+
+def quota_changes(body: QuotaChange) -> dict[str, Any]:
+    """Profile columns from a quota change (dollars to micro-dollars, "" to none)."""
     changes = body.model_dump(exclude_unset=True)
     if "monthly_cost_budget_usd" in changes:
         cost = changes.pop("monthly_cost_budget_usd")
@@ -363,9 +377,7 @@ async def put_quota(request: web.Request) -> web.Response:
     for field in ("alert_email", "alert_webhook_url"):
         if changes.get(field) == "":
             changes[field] = None
-    profile = await store.change_profile(context_of(request).engine, tenant, changes)
-    log.info("quota_changed", tenant=tenant, fields=sorted(changes))
-    return json_response(quota_json(profile))
+    return changes
 
 
 def month_bounds(raw: str | None) -> tuple[str, datetime, datetime]:
@@ -379,10 +391,13 @@ def month_bounds(raw: str | None) -> tuple[str, datetime, datetime]:
 
 
 async def usage(request: web.Request) -> web.Response:
+    return json_response(await month_usage(context_of(request), await tenant_of(request), request.query.get("month")))
+
+
+async def month_usage(context: AdminContext, tenant: str, month_asked: Optional[str]) -> dict[str, Any]:
     """The month's LLM use: totals against the budget, and by day, purpose and outcome."""
-    tenant = await tenant_of(request)
-    month, start, end = month_bounds(request.query.get("month"))
-    async with context_of(request).engine.connect() as conn:
+    month, start, end = month_bounds(month_asked)
+    async with context.engine.connect() as conn:
         rows = await store.usage_rows(conn, tenant, start, end)
         profile = await store.profile(conn, tenant)
     budget = budget_for(profile)
@@ -404,12 +419,12 @@ async def usage(request: web.Request) -> web.Response:
     tokens = sum(r["tokens_in"] + r["tokens_out"] for r in rows)
     cost = sum(r["cost_micros"] for r in rows)
     latencies = sorted(r["latency_ms"] for r in rows if r["outcome"] == "ok")
-    return json_response({
+    return {
         "month": month, "plan": (profile or {}).get("plan") or "free", "calls": len(rows), "tokens": tokens, "cost_usd": cost / 1e6,
         "budget": quota_json(profile), "used_share": round(used_share(budget, tokens, cost), 4),
         "latency_ms_p50": latencies[len(latencies) // 2] if latencies else None,
         "by_day": by_day, "by_purpose": by_purpose, "by_outcome": by_outcome,
-    })
+    }
 
 
 async def list_faq(request: web.Request) -> web.Response:

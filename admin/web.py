@@ -8,6 +8,7 @@ page request in from its session cookie (the API keeps the internal token).
 """
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Optional
 from urllib.parse import quote, urlencode
@@ -15,9 +16,20 @@ from urllib.parse import quote, urlencode
 import jinja2
 import structlog
 from aiohttp import web
+from pydantic import ValidationError
 
 from admin import audit, auth, store
-from admin.api import CONTEXT_KEY, AdminContext, save_template_version
+from admin.api import (
+    CONTEXT_KEY,
+    AdminContext,
+    change_profile,
+    month_usage,
+    quota_changes,
+    save_template_version,
+    tone_overrides,
+)
+from admin.schemas import QuotaChange, ToneChange
+from admin.tone import VERTICAL_DEFAULTS, tone_for
 from booka_common.http_api import ApiError
 from booka_common.templating import TONES, TemplateProblem, catalog, check_template, prepare_variables, render_source, spec_for
 
@@ -230,6 +242,103 @@ async def save_text(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther(text_address(tenant["slug"], key, locale, tone))
 
 
+# --- tone, usage and quotas ------------------------------------------------------------------
+
+TONE_SAMPLES = ("greeting", "booking_confirmed", "handoff", "fallback")
+
+
+def form_changes(form: Any, model: type, fields: tuple[str, ...], checkboxes: tuple[str, ...] = ()) -> Any:
+    """A pydantic model from a submitted form (empty inputs left out, checkboxes as booleans)."""
+    values: dict[str, Any] = {name: str(form.get(name)) for name in fields if form.get(name) not in (None, "")}
+    values.update({name: form.get(name) == "on" for name in checkboxes})
+    return model.model_validate(values)
+
+
+async def tone_samples(request: web.Request, tenant: dict[str, Any], tone: Any) -> list[tuple[str, str]]:
+    renderer = context_of(request).renderer
+    samples = []
+    for key in TONE_SAMPLES:
+        variables = {**spec_for(key).sample, "customer_name": "Maria Silva"}
+        samples.append((key, (await renderer.render(tenant["slug"], key, variables, tone=tone)).text))
+    return samples
+
+
+async def tone_page(request: web.Request, problem: Optional[str] = None) -> web.Response:
+    tenant = await tenant_for(request)
+    config = await context_of(request).renderer.config(tenant["slug"])
+    tone = config.tone
+    if request.method == "POST" and request.path.endswith("/preview"):
+        form = await request.post()
+        try:
+            change = form_changes(form, ToneChange, ("preset", "greeting", "sign_off", "address"), ("emoji",))
+        except ValidationError as error:
+            return page(request, "_tone_samples.html", problem=str(error.errors()[0]["msg"]), samples=[])
+        tone = tone_for(tenant.get("vertical", ""), {**(config.profile or {}), **tone_overrides(change)})
+        return page(request, "_tone_samples.html", problem=None, samples=await tone_samples(request, tenant, tone))
+    return page(request, "tone.html", 422 if problem else 200, tenant=tenant, tone=tone, mode=config.tone_mode, problem=problem,
+                vertical_default=VERTICAL_DEFAULTS.get(tenant.get("vertical", ""), "friendly"), presets=TONES,
+                samples=await tone_samples(request, tenant, tone))
+
+
+async def save_tone(request: web.Request) -> web.Response:
+    tenant = await tenant_for(request)
+    viewer = request[VIEWER_KEY]
+    if not viewer.may_edit_texts:
+        return page(request, "error.html", 403, message="Your role can see the tone but not change it.")
+    form = await request.post()
+    try:
+        change = form_changes(form, ToneChange, ("preset", "mode", "greeting", "sign_off", "address"), ("emoji",))
+    except ValidationError as error:
+        return await tone_page(request, problem=str(error.errors()[0]["msg"]))
+    changes = tone_overrides(change)
+    changes.setdefault("sign_off", "")  # an emptied field clears the sign-off
+    await change_profile(context_of(request), tenant["slug"], "tone_changed", changes, audited_by=viewer)
+    raise web.HTTPSeeOther(f"/t/{quote(tenant['slug'])}/tone")
+
+
+def bar_chart(by_day: dict[str, dict[str, Any]], month: str, field: str) -> dict[str, Any]:
+    """Bars for every day of the month (an SVG drawn by the page, no script needed)."""
+    first = datetime.strptime(month, "%Y-%m")
+    days = [(first + timedelta(days=n)).date() for n in range(31) if (first + timedelta(days=n)).month == first.month]
+    values = [by_day.get(day.isoformat(), {}).get(field, 0) for day in days]
+    top = max(values) or 1
+    return {"bars": [{"day": day.day, "value": value, "height": round(100 * value / top)} for day, value in zip(days, values, strict=True)],
+            "top": top}
+
+
+async def usage_page(request: web.Request, problem: Optional[str] = None) -> web.Response:
+    tenant = await tenant_for(request)
+    try:
+        report = await month_usage(context_of(request), tenant["slug"], request.query.get("month"))
+    except ApiError as error:
+        raise web.HTTPNotFound(text=error.message) from None
+    for group in report["by_day"].values():
+        group["tokens"] = group["tokens_in"] + group["tokens_out"]
+    return page(request, "usage.html", 422 if problem else 200, tenant=tenant, report=report, problem=problem,
+                tokens_chart=bar_chart(report["by_day"], report["month"], "tokens"),
+                cost_chart=bar_chart(report["by_day"], report["month"], "cost_usd"))
+
+
+async def save_quota(request: web.Request) -> web.Response:
+    tenant = await tenant_for(request)
+    viewer = request[VIEWER_KEY]
+    form = await request.post()
+    fields = ("alert_email", "alert_webhook_url")
+    if viewer.role == "superadmin":  # owners see their plan and limits; changing them is the platform's
+        fields += ("plan", "monthly_token_budget", "monthly_cost_budget_usd", "conversation_token_cap")
+    elif viewer.role != "owner":
+        return page(request, "error.html", 403, message="Only the owner can change the alert settings.")
+    try:
+        change = form_changes(form, QuotaChange, fields, ("hard_stop",) if viewer.role == "superadmin" else ())
+    except ValidationError as error:
+        return await usage_page(request, problem=f"{error.errors()[0]['loc'][0]}: {error.errors()[0]['msg']}")
+    changes = quota_changes(change)
+    for field in ("alert_email", "alert_webhook_url"):
+        changes.setdefault(field, None)  # an emptied field turns the alert off
+    await change_profile(context_of(request), tenant["slug"], "quota_changed", changes, audited_by=viewer)
+    raise web.HTTPSeeOther(f"/t/{quote(tenant['slug'])}/usage")
+
+
 async def audit_page(request: web.Request) -> web.Response:
     tenant = await tenant_for(request)
     async with context_of(request).engine.connect() as conn:
@@ -248,4 +357,9 @@ def add_web_routes(app: web.Application) -> None:
     app.router.add_post("/t/{tenant}/texts/{key}", save_text)
     app.router.add_post("/t/{tenant}/texts/{key}/preview", preview)
     app.router.add_get("/t/{tenant}/audit", audit_page)
+    app.router.add_get("/t/{tenant}/tone", tone_page)
+    app.router.add_post("/t/{tenant}/tone", save_tone)
+    app.router.add_post("/t/{tenant}/tone/preview", tone_page)
+    app.router.add_get("/t/{tenant}/usage", usage_page)
+    app.router.add_post("/t/{tenant}/usage", save_quota)
     app.router.add_static("/static/", Path(__file__).with_name("static"))

@@ -123,3 +123,38 @@ async def test_the_session_cookie_is_http_only_and_passwords_are_argon2(web: Tes
         stored = (await conn.execute(select(users.c.password_hash).where(users.c.email == email))).scalar()
     await engine.dispose()
     assert stored.startswith("$argon2id$") and PASSWORD not in stored
+
+
+async def test_the_tone_page_previews_a_tone_before_saving_and_the_change_is_audited(
+        web: TestClient, admin: Api, admin_settings: AdminSettings, tenant: str) -> None:
+    await sign_in(web, await add_user(admin_settings, "owner", tenant))
+    page = await (await web.get(f"/t/{tenant}/tone")).text()
+    assert "speaks friendly by default" in page and "👋" in page
+    csrf = csrf_of(page)
+    preview = await (await web.post(f"/t/{tenant}/tone/preview", data={"csrf_token": csrf, "preset": "formal", "greeting": "Dear",
+                                                                       "address": "full_name"})).text()
+    assert "Dear, Maria Silva." in preview and "👋" not in preview
+    _, before = await admin.call("GET", f"/v1/tenants/{tenant}/tone", expect=200)
+    assert before["preset"] == "friendly", "a preview saves nothing"
+    saved = await web.post(f"/t/{tenant}/tone", data={"csrf_token": csrf, "preset": "casual", "greeting": "Hey there", "address": "first_name",
+                                                      "mode": "variants", "sign_off": ""}, allow_redirects=False)
+    assert saved.status == 303
+    _, after = await admin.call("GET", f"/v1/tenants/{tenant}/tone", expect=200)
+    assert (after["preset"], after["greeting"], after["emoji"]) == ("casual", "Hey there", False)
+    assert "tone changed" in await (await web.get(f"/t/{tenant}/audit")).text()
+
+
+async def test_the_usage_page_shows_the_months_calls_and_only_a_superadmin_changes_the_plan(
+        web: TestClient, admin: Api, admin_settings: AdminSettings, tenant: str) -> None:
+    await admin.call("POST", f"/internal/v1/tenants/{tenant}/llm", {"purpose": "fallback", "messages": [{"role": "user", "content": "hi"}]},
+                     expect=200)
+    await sign_in(web, await add_user(admin_settings, "owner", tenant))
+    page = await (await web.get(f"/t/{tenant}/usage")).text()
+    assert "1 calls" in page and "fallback" in page and 'aria-label="tokens per day"' in page
+    csrf = csrf_of(page)
+    await web.post(f"/t/{tenant}/usage", data={"csrf_token": csrf, "alert_email": "boss@studio.test", "plan": "custom",
+                                               "monthly_token_budget": "999999999"})
+    _, quota = await admin.call("GET", f"/v1/tenants/{tenant}/quota", expect=200)
+    assert quota["alert_email"] == "boss@studio.test" and quota["plan"] == "free", "an owner cannot give itself a bigger plan"
+    bad = await web.post(f"/t/{tenant}/usage", data={"csrf_token": csrf, "alert_email": "not-an-email"})
+    assert bad.status == 422 and "alert_email" in await bad.text()
