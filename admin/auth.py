@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from admin.store import utcnow
-from admin.tables import ROLES, sessions, users
+from admin.tables import ROLES, password_resets, sessions, users
 
 HASHER = PasswordHasher()
 MAX_FAILURES = 5
@@ -135,3 +135,32 @@ async def sign_out(engine: AsyncEngine, token: str) -> None:
 
 def csrf_ok(viewer: Viewer, sent: Any) -> bool:
     return isinstance(sent, str) and hmac.compare_digest(sent.encode(), viewer.csrf_token.encode())
+
+
+RESET_LIFETIME = timedelta(hours=1)
+
+
+async def start_password_reset(engine: AsyncEngine, email: str) -> Optional[str]:
+    """A reset token for the account with this email (None when there is none)."""
+    async with engine.begin() as conn:
+        user_id = (await conn.execute(select(users.c.id).where(users.c.email == email.strip().lower()))).scalar()
+        if user_id is None:
+            return None
+        token = secrets.token_urlsafe(32)
+        await conn.execute(insert(password_resets).values(token_hash=token_hash(token), user_id=user_id,
+                                                          expires_at=utcnow() + RESET_LIFETIME))
+    return token
+
+
+async def finish_password_reset(engine: AsyncEngine, token: str, password: str) -> None:
+    """Set the new password, unlock the account, end its sessions and spend the link."""
+    if len(password) < MIN_PASSWORD_CHARS:
+        raise UserProblem(f"the password needs at least {MIN_PASSWORD_CHARS} characters")
+    async with engine.begin() as conn:
+        row = (await conn.execute(select(password_resets).where(password_resets.c.token_hash == token_hash(token)))).first()
+        if row is None or row.expires_at <= utcnow():
+            raise UserProblem("this link has expired or was used already; ask for a new one")
+        await conn.execute(delete(password_resets).where(password_resets.c.user_id == row.user_id))
+        await conn.execute(update(users).where(users.c.id == row.user_id)
+                           .values(password_hash=HASHER.hash(password), failed_logins=0, locked_until=None))
+        await conn.execute(delete(sessions).where(sessions.c.user_id == row.user_id))

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import smtplib
 from dataclasses import dataclass
 from datetime import datetime
-from email.message import EmailMessage
 from typing import Any, Mapping, Optional
 
 import aiohttp
@@ -15,6 +13,7 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from admin import store
+from admin.mail import send_email
 from admin.settings import SmtpSettings
 
 log = structlog.get_logger("admin.quotas")
@@ -89,34 +88,9 @@ class Alerts:
 
     async def _send(self, profile: dict[str, Any], facts: dict[str, Any]) -> None:
         if profile.get("alert_email"):
-            try:
-                await asyncio.to_thread(self._email, profile["alert_email"], facts)
-            except (OSError, smtplib.SMTPException) as exc:
-                log.warning("quota_alert_email_failed", tenant=facts["tenant"], error=type(exc).__name__)
+            await send_email(self._smtp, profile["alert_email"], alert_subject(facts), alert_body(facts), "quota_alert")
         if profile.get("alert_webhook_url"):
             await self._webhook(profile["alert_webhook_url"], facts)
-
-    def _email(self, to: str, facts: dict[str, Any]) -> None:
-        if not self._smtp.host:
-            log.warning("quota_alert_email_skipped", tenant=facts["tenant"], reason="SMTP_HOST is not set")
-            return
-        message = EmailMessage()
-        message["From"], message["To"] = self._smtp.sender, to
-        reached = "used up" if facts["threshold"] >= 100 else f"{facts['threshold']}% used"
-        message["Subject"] = f"Booka: your LLM budget for {facts['month']} is {reached}"
-        message.set_content(
-            f"Your assistant's AI budget for {facts['month']} is {reached}.\n\n"
-            f"Tokens: {facts['tokens_used']:,} of {facts['token_budget']:,}\n"
-            f"Cost: ${facts['cost_used_usd']:.2f} of ${facts['cost_budget_usd']:.2f}\n\n"
-            + ("When it is used up, the assistant keeps answering but without the AI fallback.\n" if facts["hard_stop"]
-               else "Your plan keeps the AI fallback running past the budget; usage beyond it is billed.\n")
-            + "Change the plan or the limits in the Booka admin app.\n")
-        with smtplib.SMTP(self._smtp.host, self._smtp.port, timeout=10) as smtp:
-            if self._smtp.starttls:
-                smtp.starttls()
-            if self._smtp.username:
-                smtp.login(self._smtp.username, self._smtp.password or "")
-            smtp.send_message(message)
 
     async def _webhook(self, url: str, facts: dict[str, Any]) -> None:
         for attempt in range(2):
@@ -135,3 +109,18 @@ class Alerts:
         """Wait for alerts still being sent (at shutdown, and in tests)."""
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
+def alert_subject(facts: dict[str, Any]) -> str:
+    reached = "used up" if facts["threshold"] >= 100 else f"{facts['threshold']}% used"
+    return f"Booka: your LLM budget for {facts['month']} is {reached}"
+
+
+def alert_body(facts: dict[str, Any]) -> str:
+    reached = "used up" if facts["threshold"] >= 100 else f"{facts['threshold']}% used"
+    return (f"Your assistant's AI budget for {facts['month']} is {reached}.\n\n"
+            f"Tokens: {facts['tokens_used']:,} of {facts['token_budget']:,}\n"
+            f"Cost: ${facts['cost_used_usd']:.2f} of ${facts['cost_budget_usd']:.2f}\n\n"
+            + ("When it is used up, the assistant keeps answering but without the AI fallback.\n" if facts["hard_stop"]
+               else "Your plan keeps the AI fallback running past the budget; usage beyond it is billed.\n")
+            + "Change the plan or the limits in the Booka admin app.\n")

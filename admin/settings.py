@@ -50,6 +50,7 @@ class AdminSettings:
     llm: LlmDefaults = LlmDefaults()
     smtp: SmtpSettings = SmtpSettings()
     cache_ttl_s: float = 2.0
+    public_url: str = "http://127.0.0.1:8002"  # links in emails (password resets)
 
     @classmethod
     def from_env(cls) -> "AdminSettings":
@@ -83,6 +84,7 @@ class AdminSettings:
                 starttls=env("SMTP_STARTTLS", "false").lower() in ("1", "true", "yes"),
             ),
             cache_ttl_s=float(env("ADMIN_CACHE_TTL_S", "2")),
+            public_url=(env("ADMIN_PUBLIC_URL") or f"http://127.0.0.1:{env('ADMIN_PORT', '8002')}").rstrip("/"),
         )
 
     @cached_property

@@ -171,3 +171,12 @@ audit_log = Table(
     Column("at", UTCDateTime, nullable=False),
     Index("ix_admin_audit_log_tenant_at", "tenant", "at"),
 )
+
+# Password reset links sent by email: the link holds a random token, the table its SHA-256.
+password_resets = Table(
+    "admin_password_resets",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_id", Integer, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+)

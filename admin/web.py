@@ -28,6 +28,7 @@ from admin.api import (
     save_template_version,
     tone_overrides,
 )
+from admin.mail import send_email
 from admin.schemas import QuotaChange, ToneChange
 from admin.tone import VERTICAL_DEFAULTS, tone_for
 from booka_common.http_api import ApiError
@@ -37,7 +38,8 @@ log = structlog.get_logger("admin.web")
 PAGES = jinja2.Environment(loader=jinja2.FileSystemLoader(Path(__file__).with_name("pages")), autoescape=True,
                            trim_blocks=True, lstrip_blocks=True)
 COOKIE = "booka_session"
-LOGIN_CSRF_COOKIE = "booka_login_csrf"
+LOGIN_CSRF_COOKIE = "booka_form_csrf"  # the signed-out forms' CSRF token (double-submit cookie)
+SIGNED_OUT_PAGES = ("/login", "/password-reset")
 VIEWER_KEY = web.RequestKey("viewer", auth.Viewer)
 API_PREFIXES = ("/v1/", "/internal/", "/api/", "/openapi.json", "/static/")
 
@@ -61,7 +63,7 @@ def secure_cookie(request: web.Request) -> bool:
 @web.middleware
 async def viewer_middleware(request: web.Request, handler):  # noqa: ANN001, ANN201
     """Pages need a signed-in viewer (else the login page); POSTs need the session's CSRF token."""
-    if request.path.startswith(API_PREFIXES) or request.path == "/login":
+    if request.path.startswith(API_PREFIXES + SIGNED_OUT_PAGES):
         return await handler(request)
     viewer = await auth.viewer_for(context_of(request).engine, request.cookies.get(COOKIE))
     if viewer is None:
@@ -79,7 +81,8 @@ async def viewer_middleware(request: web.Request, handler):  # noqa: ANN001, ANN
 
 
 async def login_form(request: web.Request) -> web.Response:
-    response = page(request, "login.html", next=safe_next(request.query.get("next")), error=None,
+    notice = "Your password is changed: sign in with the new one." if request.query.get("reset") == "done" else None
+    response = page(request, "login.html", next=safe_next(request.query.get("next")), error=None, notice=notice,
                     login_csrf=request.cookies.get(LOGIN_CSRF_COOKIE) or auth.secrets.token_urlsafe(24))
     return with_login_csrf(request, response)
 
@@ -88,7 +91,7 @@ def with_login_csrf(request: web.Request, response: web.Response) -> web.Respons
     token = request.cookies.get(LOGIN_CSRF_COOKIE)
     if not token:
         token = response.text.split('name="csrf_token" value="', 1)[-1].split('"', 1)[0]
-        response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="Strict", secure=secure_cookie(request), path="/login")
+        response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="Strict", secure=secure_cookie(request), path="/")
     return response
 
 
@@ -97,11 +100,16 @@ def safe_next(target: Optional[str]) -> str:
     return target if target and target.startswith("/") and not target.startswith("//") else "/"
 
 
+def signed_out_csrf_ok(request: web.Request, form: Any) -> bool:
+    sent, expected = str(form.get("csrf_token") or ""), request.cookies.get(LOGIN_CSRF_COOKIE) or ""
+    return bool(expected) and auth.hmac.compare_digest(sent.encode(), expected.encode())
+
+
 async def login(request: web.Request) -> web.Response:
     form = await request.post()
     next_page = safe_next(str(form.get("next") or "/"))
-    sent, expected = str(form.get("csrf_token") or ""), request.cookies.get(LOGIN_CSRF_COOKIE) or ""
-    if not expected or not auth.hmac.compare_digest(sent.encode(), expected.encode()):
+    expected = request.cookies.get(LOGIN_CSRF_COOKIE) or ""
+    if not signed_out_csrf_ok(request, form):
         return page(request, "login.html", 403, next=next_page, error="The sign-in form expired. Please try again.",
                     login_csrf=expected or auth.secrets.token_urlsafe(24))
     try:
@@ -114,6 +122,43 @@ async def login(request: web.Request) -> web.Response:
     response = web.HTTPSeeOther(next_page if next_page != "/" else home(viewer))
     response.set_cookie(COOKIE, token, httponly=True, samesite="Lax", secure=secure_cookie(request), max_age=int(auth.SESSION_LIFETIME.total_seconds()))
     raise response
+
+
+async def reset_form(request: web.Request) -> web.Response:
+    token = request.match_info.get("token")
+    response = page(request, "reset.html", token=token, sent=False, error=None,
+                    login_csrf=request.cookies.get(LOGIN_CSRF_COOKIE) or auth.secrets.token_urlsafe(24))
+    return with_login_csrf(request, response)
+
+
+async def request_reset(request: web.Request) -> web.Response:
+    """Email a reset link; the answer is the same whether the address has an account or not."""
+    form = await request.post()
+    csrf = request.cookies.get(LOGIN_CSRF_COOKIE) or ""
+    if not signed_out_csrf_ok(request, form):
+        return page(request, "reset.html", 403, token=None, sent=False, error="The form expired. Please try again.", login_csrf=csrf)
+    context = context_of(request)
+    email = str(form.get("email") or "")
+    token = await auth.start_password_reset(context.engine, email)
+    if token is not None:
+        link = f"{context.settings.public_url}/password-reset/{token}"
+        await send_email(context.settings.smtp, email.strip().lower(), "Booka: reset your password",
+                         f"Someone (hopefully you) asked to reset your Booka password.\n\nChoose a new one here within the hour:\n{link}\n\n"
+                         "If it was not you, ignore this email: your password stays as it is.\n", "password_reset")
+    log.info("password_reset_requested", known=token is not None)
+    return page(request, "reset.html", token=None, sent=True, error=None, login_csrf=csrf)
+
+
+async def finish_reset(request: web.Request) -> web.Response:
+    form = await request.post()
+    token, csrf = request.match_info["token"], request.cookies.get(LOGIN_CSRF_COOKIE) or ""
+    if not signed_out_csrf_ok(request, form):
+        return page(request, "reset.html", 403, token=token, sent=False, error="The form expired. Please try again.", login_csrf=csrf)
+    try:
+        await auth.finish_password_reset(context_of(request).engine, token, str(form.get("password") or ""))
+    except auth.UserProblem as problem:
+        return page(request, "reset.html", 422, token=token, sent=False, error=str(problem), login_csrf=csrf)
+    raise web.HTTPSeeOther("/login?reset=done")
 
 
 async def logout(request: web.Request) -> web.Response:
@@ -350,6 +395,10 @@ def add_web_routes(app: web.Application) -> None:
     app.router.add_get("/login", login_form)
     app.router.add_post("/login", login)
     app.router.add_post("/logout", logout)
+    app.router.add_get("/password-reset", reset_form)
+    app.router.add_post("/password-reset", request_reset)
+    app.router.add_get("/password-reset/{token}", reset_form)
+    app.router.add_post("/password-reset/{token}", finish_reset)
     app.router.add_get("/", index)
     app.router.add_get("/tenants", tenants)
     app.router.add_get("/t/{tenant}/texts", texts)

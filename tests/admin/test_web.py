@@ -158,3 +158,42 @@ async def test_the_usage_page_shows_the_months_calls_and_only_a_superadmin_chang
     assert quota["alert_email"] == "boss@studio.test" and quota["plan"] == "free", "an owner cannot give itself a bigger plan"
     bad = await web.post(f"/t/{tenant}/usage", data={"csrf_token": csrf, "alert_email": "not-an-email"})
     assert bad.status == 422 and "alert_email" in await bad.text()
+
+
+async def test_a_forgotten_password_is_reset_through_a_link_sent_by_email(
+        make_admin, admin_settings: AdminSettings, tenant: str) -> None:  # noqa: ANN001
+    import dataclasses
+    import email as email_parser
+    from email import policy as email_policy
+
+    from aiosmtpd.controller import Controller
+
+    from admin.settings import SmtpSettings
+    from tests.admin.test_llm_gateway import Inbox
+    from tests.conftest import free_port
+
+    inbox = Inbox()
+    smtp = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    smtp.start()
+    try:
+        admin = await make_admin(dataclasses.replace(admin_settings, smtp=SmtpSettings(host="127.0.0.1", port=smtp.port),
+                                                     public_url="https://admin.booka.test"))
+        web = admin.client
+        email = await add_user(admin_settings, "owner", tenant)
+        for address in (email, "nobody@example.com"):
+            form = await (await web.get("/password-reset")).text()
+            answer = await (await web.post("/password-reset", data={"email": address, "csrf_token": csrf_of(form)})).text()
+            assert "we've emailed it a link" in answer
+        [(_, recipients, message)] = inbox.messages
+        assert recipients == [email]
+        body = email_parser.message_from_string(message, policy=email_policy.default).get_content()
+        link = re.search(r"https://admin\.booka\.test(/password-reset/\S+)", body).group(1)
+        form = await (await web.get(link)).text()
+        assert (await web.post(link, data={"password": "short", "csrf_token": csrf_of(form)})).status == 422
+        done = await web.post(link, data={"password": "a brand new passphrase", "csrf_token": csrf_of(form)}, allow_redirects=False)
+        assert done.status == 303
+        assert await sign_in(web, email) == 401
+        assert await sign_in(web, email, "a brand new passphrase") == 303
+        assert (await web.post(link, data={"password": "another new passphrase", "csrf_token": csrf_of(form)})).status == 422
+    finally:
+        smtp.stop()

@@ -1,4 +1,4 @@
-"""admin web: users, sessions, audit log
+"""admin web: users, sessions, password resets, audit log
 
 Revision ID: a002
 Revises: a001
@@ -30,6 +30,12 @@ def upgrade() -> None:
     with op.batch_alter_table('admin_audit_log', schema=None) as batch_op:
         batch_op.create_index('ix_admin_audit_log_tenant_at', ['tenant', 'at'], unique=False)
 
+    op.create_table('admin_password_resets',
+    sa.Column('token_hash', sa.String(length=64), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('token_hash', name=op.f('pk_admin_password_resets'))
+    )
     op.create_table('admin_sessions',
     sa.Column('token_hash', sa.String(length=64), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
@@ -65,6 +71,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_admin_sessions_user_id'))
 
     op.drop_table('admin_sessions')
+    op.drop_table('admin_password_resets')
     with op.batch_alter_table('admin_audit_log', schema=None) as batch_op:
         batch_op.drop_index('ix_admin_audit_log_tenant_at')
 

@@ -1,0 +1,37 @@
+"""Sending email (quota alerts, password resets) through the configured SMTP server."""
+from __future__ import annotations
+
+import asyncio
+import smtplib
+from email.message import EmailMessage
+
+import structlog
+
+from admin.settings import SmtpSettings
+
+log = structlog.get_logger("admin.mail")
+
+
+async def send_email(smtp: SmtpSettings, to: str, subject: str, body: str, purpose: str) -> bool:
+    """True when the server took the message; failures are logged (never the address or body)."""
+    if not smtp.host:
+        log.warning("email_skipped", purpose=purpose, reason="SMTP_HOST is not set")
+        return False
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = smtp.sender, to, subject
+    message.set_content(body)
+
+    def deliver() -> None:
+        with smtplib.SMTP(smtp.host, smtp.port, timeout=10) as server:
+            if smtp.starttls:
+                server.starttls()
+            if smtp.username:
+                server.login(smtp.username, smtp.password or "")
+            server.send_message(message)
+
+    try:
+        await asyncio.to_thread(deliver)
+        return True
+    except (OSError, smtplib.SMTPException) as exc:
+        log.warning("email_failed", purpose=purpose, error=type(exc).__name__)
+        return False
