@@ -11,7 +11,7 @@ RASA_PY := $(RASA)/bin/python
 RASA_CLI := TF_CPP_MIN_LOG_LEVEL=3 RASA_TELEMETRY_ENABLED=false $(RASA)/bin/rasa
 RASA_PROJECT := --domain bot/domain.yml --config config.yml
 
-.PHONY: help setup setup-services setup-rasa demo test test-fast bench migrate seed services-up clean \
+.PHONY: help setup setup-services setup-rasa setup-browser demo test test-fast bench migrate seed services-up clean \
         train validate rasa-test nlu-report actions
 
 help:
@@ -26,6 +26,9 @@ help:
 	@echo "make nlu-report    5-fold cross-validation; intent and entity F1 (reports/ is not committed)"
 
 setup: setup-services setup-rasa
+
+setup-browser:
+	@scripts/install-chromium
 
 setup-services:
 	@scripts/make-venv $(SVC) requirements/services.lock
@@ -45,7 +48,7 @@ seed: migrate
 demo: setup seed train
 	@scripts/demo
 
-test: setup train
+test: setup train setup-browser
 	@scripts/services-up
 	$(RASA_PY) -m pytest --noconftest -p no:cacheprovider -W ignore::pytest.PytestConfigWarning -q tests/assistant_unit
 	$(SVC_PY) -m pytest tests --ignore=tests/assistant_unit

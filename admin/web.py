@@ -321,6 +321,7 @@ async def tone_page(request: web.Request, problem: Optional[str] = None) -> web.
         tone = tone_for(tenant.get("vertical", ""), {**(config.profile or {}), **tone_overrides(change)})
         return page(request, "_tone_samples.html", problem=None, samples=await tone_samples(request, tenant, tone))
     return page(request, "tone.html", 422 if problem else 200, tenant=tenant, tone=tone, mode=config.tone_mode, problem=problem,
+                own=config.profile or {},
                 vertical_default=VERTICAL_DEFAULTS.get(tenant.get("vertical", ""), "friendly"), presets=TONES,
                 samples=await tone_samples(request, tenant, tone))
 
@@ -336,7 +337,8 @@ async def save_tone(request: web.Request) -> web.Response:
     except ValidationError as error:
         return await tone_page(request, problem=str(error.errors()[0]["msg"]))
     changes = tone_overrides(change)
-    changes.setdefault("sign_off", "")  # an emptied field clears the sign-off
+    changes.setdefault("greeting", None)  # an emptied field goes back to the preset's
+    changes.setdefault("sign_off", None)
     await change_profile(context_of(request), tenant["slug"], "tone_changed", changes, audited_by=viewer)
     raise web.HTTPSeeOther(f"/t/{quote(tenant['slug'])}/tone")
 
@@ -346,8 +348,8 @@ def bar_chart(by_day: dict[str, dict[str, Any]], month: str, field: str) -> dict
     first = datetime.strptime(month, "%Y-%m")
     days = [(first + timedelta(days=n)).date() for n in range(31) if (first + timedelta(days=n)).month == first.month]
     values = [by_day.get(day.isoformat(), {}).get(field, 0) for day in days]
-    top = max(values) or 1
-    return {"bars": [{"day": day.day, "value": value, "height": round(100 * value / top)} for day, value in zip(days, values, strict=True)],
+    top = max(values, default=0)
+    return {"bars": [{"day": day.day, "value": value, "height": round(100 * value / (top or 1))} for day, value in zip(days, values, strict=True)],
             "top": top}
 
 
