@@ -29,6 +29,7 @@ from admin.api import (
     tone_overrides,
 )
 from admin.mail import send_email
+from admin.onboarding import STARTERS, NewBusiness, OnboardingProblem, onboard, slug_for
 from admin.schemas import QuotaChange, ToneChange
 from admin.tone import VERTICAL_DEFAULTS, tone_for
 from booka_common.http_api import ApiError
@@ -386,6 +387,57 @@ async def save_quota(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther(f"/t/{quote(tenant['slug'])}/usage")
 
 
+# --- onboarding (superadmins) ----------------------------------------------------------------
+
+WIZARD_FIELDS = ("name", "slug", "vertical", "timezone", "locale", "country", "currency", "instance", "owner_email",
+                 "first_staff", "address", "phone")
+
+
+def wizard_problem(values: dict[str, str]) -> Optional[str]:
+    """What is missing or wrong in the wizard's form, in words (the booking service checks the rest)."""
+    for name in ("name", "vertical", "timezone", "locale", "country", "currency", "owner_email"):
+        if not values.get(name):
+            return f"{name.replace('_', ' ')} is needed"
+    if values["vertical"] not in STARTERS:
+        return f"the vertical must be one of {', '.join(STARTERS)}"
+    if values["vertical"] != "restaurant" and not values.get("first_staff"):
+        return "a salon or clinic needs its first staff member, so that its services can be booked"
+    if "@" not in values["owner_email"]:
+        return "the owner's email is not an email address"
+    return None
+
+
+async def onboarding_page(request: web.Request) -> web.Response:
+    if request[VIEWER_KEY].role != "superadmin":
+        raise web.HTTPNotFound()
+    return page(request, "onboarding.html", values={"vertical": "beauty", "locale": "en", "timezone": "Europe/Lisbon",
+                                                     "country": "PT", "currency": "EUR"}, problem=None, verticals=list(STARTERS))
+
+
+async def onboard_business(request: web.Request) -> web.Response:
+    viewer = request[VIEWER_KEY]
+    if viewer.role != "superadmin":
+        raise web.HTTPNotFound()
+    form = await request.post()
+    values = {name: str(form.get(name) or "").strip() for name in WIZARD_FIELDS}
+    values["slug"] = values["slug"] or slug_for(values["name"])
+    values["instance"] = values["instance"] or values["slug"]
+    problem = wizard_problem(values)
+    if problem:
+        return page(request, "onboarding.html", 422, values=values, problem=problem, verticals=list(STARTERS))
+    context = context_of(request)
+    business = NewBusiness(**{k: v for k, v in values.items()})
+    try:
+        password = await onboard(context.engine, context.session, context.settings.booking_service_url, context.settings.internal_token, business)
+    except (OnboardingProblem, auth.UserProblem) as failure:
+        log.warning("onboarding_failed", tenant=business.slug, steps_done=len(business.done))
+        return page(request, "onboarding.html", 422, values=values, problem=str(failure), done=business.done, verticals=list(STARTERS))
+    async with context.engine.begin() as conn:
+        await audit.record(conn, viewer, business.slug, "tenant_onboarded", business.slug, None, {"steps": business.done})
+    log.info("tenant_onboarded", tenant=business.slug, vertical=business.vertical)
+    return page(request, "onboarded.html", business=business, password=password)
+
+
 async def audit_page(request: web.Request) -> web.Response:
     tenant = await tenant_for(request)
     async with context_of(request).engine.connect() as conn:
@@ -412,5 +464,7 @@ def add_web_routes(app: web.Application) -> None:
     app.router.add_post("/t/{tenant}/tone", save_tone)
     app.router.add_post("/t/{tenant}/tone/preview", tone_page)
     app.router.add_get("/t/{tenant}/usage", usage_page)
+    app.router.add_get("/onboarding", onboarding_page)
+    app.router.add_post("/onboarding", onboard_business)
     app.router.add_post("/t/{tenant}/usage", save_quota)
     app.router.add_static("/static/", Path(__file__).with_name("static"))

@@ -197,3 +197,29 @@ async def test_a_forgotten_password_is_reset_through_a_link_sent_by_email(
         assert (await web.post(link, data={"password": "another new passphrase", "csrf_token": csrf_of(form)})).status == 422
     finally:
         smtp.stop()
+
+
+async def test_a_superadmin_onboards_a_clinic_that_can_take_bookings_and_whose_owner_can_sign_in(
+        web: TestClient, admin: Api, booking: Api, admin_settings: AdminSettings) -> None:
+    await sign_in(web, await add_user(admin_settings, "superadmin", None))
+    csrf = csrf_of(await (await web.get("/onboarding")).text())
+    slug = f"clinic-{uuid.uuid4().hex[:6]}"
+    form = {"csrf_token": csrf, "name": "Dr Rossi Clinic", "slug": slug, "vertical": "clinic", "timezone": "Europe/Rome", "locale": "en-GB",
+            "country": "IT", "currency": "EUR", "owner_email": f"rossi-{slug}@example.com", "first_staff": "Dr Rossi"}
+    missing = await web.post("/onboarding", data={**form, "first_staff": ""})
+    assert missing.status == 422 and "first staff member" in await missing.text()
+    done = await (await web.post("/onboarding", data=form)).text()
+    assert "Dr Rossi Clinic is ready" in done
+    password = re.search(r"shown only now: <code>([^<]+)</code>", done).group(1)
+    _, services = await booking.call("GET", f"/v1/tenants/{slug}/services", expect=200)
+    assert {s["name"] for s in services["services"]} == {"Check-up", "Consultation", "Follow-up"}
+    _, free = await booking.call("GET", f"/v1/tenants/{slug}/availability?service=Check-up&staff=any", expect=200)
+    assert free["slots"], "the new clinic can be booked at once"
+    _, greeting = await admin.call("POST", f"/internal/v1/tenants/{slug}/render", {"template": "greeting"}, expect=200)
+    assert greeting["text"].startswith("Good day. Thank you for contacting Dr Rossi Clinic."), "a clinic speaks formally"
+    again = await web.post("/onboarding", data=form)
+    assert again.status == 422 and "already exists" in await again.text()
+    owner = admin.client
+    await web.post("/logout", data={"csrf_token": csrf})
+    assert await sign_in(owner, f"rossi-{slug}@example.com", password) == 303
+    assert (await owner.get("/onboarding")).status == 404
