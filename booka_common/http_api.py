@@ -142,6 +142,10 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         if exc.status == 404:
             body["message"] = f"there is no {request.method} {request.path}; see /openapi.json"
         return json_response(body, status=exc.status, headers={"X-Request-Id": request_id})
+    except ConnectionResetError:
+        status = 499  # the caller hung up (it timed out, or died) before its request was read: nobody to answer
+        log.warning("client_disconnected", route=_route_name(request))
+        return json_response({"error": "client_disconnected", "message": "the caller closed the connection"}, status=499)
     except (OperationalError, SQLTimeoutError) as exc:
         status = 503
         log.warning("database_unavailable", error=type(getattr(exc, "orig", None) or exc).__name__)
