@@ -48,7 +48,7 @@ from booka_common.http_api import (
     parse_body,
 )
 from booka_common.openapi import Route, openapi_document
-from booka_common.sql import check_migrated, make_async_engine
+from booka_common.sql import check_migrated, make_async_engine, read_only
 from booka_common.templating import TemplateProblem, catalog, check_template, prepare_variables, render_source, spec_for
 
 log = structlog.get_logger("admin")
@@ -68,6 +68,7 @@ class AdminContext:
         self.engine = make_async_engine(settings.database_url)
         self.session: aiohttp.ClientSession | None = None
         self.redis: Any = None
+        self.tracker = read_only(make_async_engine(settings.tracker_store_url)) if settings.tracker_store_url else None
 
     async def start(self) -> None:
         self.session = aiohttp.ClientSession()
@@ -88,6 +89,8 @@ class AdminContext:
             await self.session.close()
         if self.redis is not None:
             await self.redis.aclose()
+        if self.tracker is not None:
+            await self.tracker.dispose()
         await self.engine.dispose()
 
 

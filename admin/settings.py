@@ -10,6 +10,13 @@ from booka_common.crypto import Keyring, generate_keyring_spec
 from booka_common.local_secrets import local_secret, new_token, var_dir
 
 
+def default_tracker_store(database_url: str) -> str:
+    """Where Rasa keeps conversations when TRACKER_STORE_URL is unset (as scripts/run_rasa.py decides)."""
+    if database_url.startswith("postgresql"):
+        return database_url
+    return f"sqlite:///{var_dir() / 'rasa' / 'tracker.db'}"
+
+
 @dataclass(frozen=True)
 class LlmDefaults:
     """The platform's own LLM provider (tenants without one of their own use it) and the
@@ -51,6 +58,7 @@ class AdminSettings:
     smtp: SmtpSettings = SmtpSettings()
     cache_ttl_s: float = 2.0
     public_url: str = "http://127.0.0.1:8002"  # links in emails (password resets)
+    tracker_store_url: Optional[str] = None  # Rasa's conversations, read by the dashboard
 
     @classmethod
     def from_env(cls) -> "AdminSettings":
@@ -84,6 +92,7 @@ class AdminSettings:
                 starttls=env("SMTP_STARTTLS", "false").lower() in ("1", "true", "yes"),
             ),
             cache_ttl_s=float(env("ADMIN_CACHE_TTL_S", "2")),
+            tracker_store_url=env("TRACKER_STORE_URL") or default_tracker_store(env("DATABASE_URL") or ""),
             public_url=(env("ADMIN_PUBLIC_URL") or f"http://127.0.0.1:{env('ADMIN_PORT', '8002')}").rstrip("/"),
         )
 

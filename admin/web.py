@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 from typing import Any, Optional
 from urllib.parse import quote, urlencode
 
@@ -28,6 +29,7 @@ from admin.api import (
     save_template_version,
     tone_overrides,
 )
+from admin.dashboard import bookings_of_week, conversations_by_day, summarise, this_week
 from admin.mail import send_email
 from admin.onboarding import STARTERS, NewBusiness, OnboardingProblem, onboard, slug_for
 from admin.schemas import QuotaChange, ToneChange
@@ -170,7 +172,7 @@ async def logout(request: web.Request) -> web.Response:
 
 
 def home(viewer: auth.Viewer) -> str:
-    return "/tenants" if viewer.role == "superadmin" else f"/t/{viewer.tenant}/texts"
+    return "/tenants" if viewer.role == "superadmin" else f"/t/{viewer.tenant}"
 
 
 async def index(request: web.Request) -> web.Response:
@@ -438,6 +440,27 @@ async def onboard_business(request: web.Request) -> web.Response:
     return page(request, "onboarded.html", business=business, password=password)
 
 
+async def dashboard(request: web.Request) -> web.Response:
+    tenant = await tenant_for(request)
+    context = context_of(request)
+    tz = ZoneInfo(tenant["timezone"])
+    days = this_week(tz)
+    bookings = await bookings_of_week(context.session, context.settings.booking_service_url, context.settings.internal_token,
+                                      tenant["slug"], days)
+    conversations = await conversations_by_day(context.tracker, tenant["slug"], days, tz) if context.tracker is not None else None
+    week = summarise(days, bookings, conversations, tz)
+    today = datetime.now(tz).date()
+    usage = await month_usage(context, tenant["slug"], None)
+    return page(request, "dashboard.html", tenant=tenant, week=week, today=today, usage=usage,
+                appointments_chart=day_bars(week.appointments), conversations_chart=day_bars(week.conversations))
+
+
+def day_bars(per_day: dict[Any, int]) -> dict[str, Any]:
+    top = max(per_day.values(), default=0)
+    return {"bars": [{"label": day.strftime("%a %d"), "value": value, "height": round(100 * value / (top or 1))}
+                     for day, value in per_day.items()], "top": top}
+
+
 async def audit_page(request: web.Request) -> web.Response:
     tenant = await tenant_for(request)
     async with context_of(request).engine.connect() as conn:
@@ -464,6 +487,7 @@ def add_web_routes(app: web.Application) -> None:
     app.router.add_post("/t/{tenant}/tone", save_tone)
     app.router.add_post("/t/{tenant}/tone/preview", tone_page)
     app.router.add_get("/t/{tenant}/usage", usage_page)
+    app.router.add_get("/t/{tenant}", dashboard)
     app.router.add_get("/onboarding", onboarding_page)
     app.router.add_post("/onboarding", onboard_business)
     app.router.add_post("/t/{tenant}/usage", save_quota)

@@ -49,6 +49,9 @@ async def test_an_owner_edits_a_text_with_a_live_preview_then_reverts_it(
         browser: Browser, admin: Api, admin_settings: AdminSettings, tenant: str) -> None:
     base = str(admin.client.make_url("")).rstrip("/")
     page = await signed_in(browser, base, await add_user(admin_settings, "owner", tenant))
+    await expect(page.locator("h1")).to_contain_text("this week")
+    await shot(page, "dashboard")
+    await page.click("header >> text=Bot texts")
     await expect(page.locator("h1")).to_contain_text("What the bot says")
     await shot(page, "texts")
     await page.click("a[href$='/texts/handoff']")

@@ -223,3 +223,40 @@ async def test_a_superadmin_onboards_a_clinic_that_can_take_bookings_and_whose_o
     await web.post("/logout", data={"csrf_token": csrf})
     assert await sign_in(owner, f"rossi-{slug}@example.com", password) == 303
     assert (await owner.get("/onboarding")).status == 404
+
+
+async def test_the_dashboard_counts_the_weeks_appointments_conversations_and_conversion(
+        make_admin, admin_settings: AdminSettings, booking: Api, tmp_path) -> None:  # noqa: ANN001
+    import dataclasses
+    import sqlite3
+    from datetime import datetime, timedelta, timezone
+    from zoneinfo import ZoneInfo
+
+    from admin.dashboard import this_week
+    from tests.booking_service.helpers import booking_body, new_tenant
+
+    salon = await new_tenant(booking)
+    tz = ZoneInfo("Europe/Lisbon")
+    week_end = this_week(tz)[-1] + timedelta(days=1)
+    _, free = await booking.call("GET", f"{salon.base}/availability?service=Haircut&staff=any&to={week_end.isoformat()}", expect=200)
+    taken = free["slots"][:: max(1, len(free["slots"]) // 2)][:2]
+    for number, slot in enumerate(taken):
+        await booking.call("POST", f"{salon.base}/bookings", booking_body(salon, slot["start"], phone=f"+35191200000{number}", channel="whatsapp"),
+                           Idempotency_Key=f"dash-{number}", expect=201)
+    tracker = tmp_path / "tracker.db"  # Rasa's SQL tracker store table, as Rasa writes it
+    with sqlite3.connect(tracker) as db:
+        db.execute("CREATE TABLE events (id INTEGER PRIMARY KEY, sender_id VARCHAR(255) NOT NULL, type_name VARCHAR(255) NOT NULL, "
+                   "timestamp FLOAT, intent_name VARCHAR(255), action_name VARCHAR(255), data TEXT)")
+        now = datetime.now(timezone.utc).timestamp()
+        rows = [(f"{salon.slug}:3519120000{n}", "user", now - 60 * n) for n in range(4)] + [(f"{salon.slug}:35191200000", "user", now - 5),
+                                                                                               ("someone-else:351", "user", now)]
+        db.executemany("INSERT INTO events (sender_id, type_name, timestamp) VALUES (?, ?, ?)", rows)
+    admin = await make_admin(dataclasses.replace(admin_settings, tracker_store_url=f"sqlite:///{tracker}"))
+    owner = await add_user(admin_settings, "owner", salon.slug)
+    await sign_in(admin.client, owner)
+    page = await (await admin.client.get(f"/t/{salon.slug}")).text()
+    numbers = re.findall(r'<p style="font-size:2rem;margin:0">([^<]+)</p>', page)
+    assert numbers[1] == str(len(taken)) and numbers[2] == "4"
+    assert numbers[3] == f"{round(100 * len(taken) / 4)}%" and 'aria-label="appointments per day"' in page
+    today = datetime.now(tz).date()
+    assert numbers[0] == str(sum(datetime.fromisoformat(s["start"]).date() == today for s in taken))
