@@ -85,15 +85,14 @@ async def viewer_middleware(request: web.Request, handler):  # noqa: ANN001, ANN
 
 async def login_form(request: web.Request) -> web.Response:
     notice = "Your password is changed: sign in with the new one." if request.query.get("reset") == "done" else None
-    response = page(request, "login.html", next=safe_next(request.query.get("next")), error=None, notice=notice,
-                    login_csrf=request.cookies.get(LOGIN_CSRF_COOKIE) or auth.secrets.token_urlsafe(24))
-    return with_login_csrf(request, response)
+    return signed_out_page(request, "login.html", next=safe_next(request.query.get("next")), error=None, notice=notice)
 
 
-def with_login_csrf(request: web.Request, response: web.Response) -> web.Response:
-    token = request.cookies.get(LOGIN_CSRF_COOKIE)
-    if not token:
-        token = response.text.split('name="csrf_token" value="', 1)[-1].split('"', 1)[0]
+def signed_out_page(request: web.Request, name: str, status: int = 200, **values: Any) -> web.Response:
+    """A signed-out form: its CSRF token is also set as a cookie (double submit), once per browser."""
+    token = request.cookies.get(LOGIN_CSRF_COOKIE) or auth.secrets.token_urlsafe(24)
+    response = page(request, name, status, login_csrf=token, **values)
+    if LOGIN_CSRF_COOKIE not in request.cookies:
         response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="Strict", secure=secure_cookie(request), path="/")
     return response
 
@@ -111,16 +110,13 @@ def signed_out_csrf_ok(request: web.Request, form: Any) -> bool:
 async def login(request: web.Request) -> web.Response:
     form = await request.post()
     next_page = safe_next(str(form.get("next") or "/"))
-    expected = request.cookies.get(LOGIN_CSRF_COOKIE) or ""
     if not signed_out_csrf_ok(request, form):
-        return page(request, "login.html", 403, next=next_page, error="The sign-in form expired. Please try again.",
-                    login_csrf=expected or auth.secrets.token_urlsafe(24))
+        return signed_out_page(request, "login.html", 403, next=next_page, error="The sign-in form expired. Please try again.")
     try:
         token, viewer = await auth.sign_in(context_of(request).engine, str(form.get("email") or ""), str(form.get("password") or ""))
     except auth.LoginRefused as refused:
         log.info("login_refused", reason=str(refused))
-        return page(request, "login.html", 401, next=next_page, error=str(refused), login_csrf=expected,
-                    email=str(form.get("email") or ""))
+        return signed_out_page(request, "login.html", 401, next=next_page, error=str(refused), email=str(form.get("email") or ""))
     log.info("login", user=viewer.user_id, role=viewer.role)
     response = web.HTTPSeeOther(next_page if next_page != "/" else home(viewer))
     response.set_cookie(COOKIE, token, httponly=True, samesite="Lax", secure=secure_cookie(request), max_age=int(auth.SESSION_LIFETIME.total_seconds()))
@@ -128,18 +124,14 @@ async def login(request: web.Request) -> web.Response:
 
 
 async def reset_form(request: web.Request) -> web.Response:
-    token = request.match_info.get("token")
-    response = page(request, "reset.html", token=token, sent=False, error=None,
-                    login_csrf=request.cookies.get(LOGIN_CSRF_COOKIE) or auth.secrets.token_urlsafe(24))
-    return with_login_csrf(request, response)
+    return signed_out_page(request, "reset.html", token=request.match_info.get("token"), sent=False, error=None)
 
 
 async def request_reset(request: web.Request) -> web.Response:
     """Email a reset link; the answer is the same whether the address has an account or not."""
     form = await request.post()
-    csrf = request.cookies.get(LOGIN_CSRF_COOKIE) or ""
     if not signed_out_csrf_ok(request, form):
-        return page(request, "reset.html", 403, token=None, sent=False, error="The form expired. Please try again.", login_csrf=csrf)
+        return signed_out_page(request, "reset.html", 403, token=None, sent=False, error="The form expired. Please try again.")
     context = context_of(request)
     email = str(form.get("email") or "")
     token = await auth.start_password_reset(context.engine, email)
@@ -149,18 +141,18 @@ async def request_reset(request: web.Request) -> web.Response:
                          f"Someone (hopefully you) asked to reset your Booka password.\n\nChoose a new one here within the hour:\n{link}\n\n"
                          "If it was not you, ignore this email: your password stays as it is.\n", "password_reset")
     log.info("password_reset_requested", known=token is not None)
-    return page(request, "reset.html", token=None, sent=True, error=None, login_csrf=csrf)
+    return signed_out_page(request, "reset.html", token=None, sent=True, error=None)
 
 
 async def finish_reset(request: web.Request) -> web.Response:
     form = await request.post()
-    token, csrf = request.match_info["token"], request.cookies.get(LOGIN_CSRF_COOKIE) or ""
+    token = request.match_info["token"]
     if not signed_out_csrf_ok(request, form):
-        return page(request, "reset.html", 403, token=token, sent=False, error="The form expired. Please try again.", login_csrf=csrf)
+        return signed_out_page(request, "reset.html", 403, token=token, sent=False, error="The form expired. Please try again.")
     try:
         await auth.finish_password_reset(context_of(request).engine, token, str(form.get("password") or ""))
     except auth.UserProblem as problem:
-        return page(request, "reset.html", 422, token=token, sent=False, error=str(problem), login_csrf=csrf)
+        return signed_out_page(request, "reset.html", 422, token=token, sent=False, error=str(problem))
     raise web.HTTPSeeOther("/login?reset=done")
 
 
