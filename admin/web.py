@@ -29,6 +29,7 @@ from admin.api import (
     save_template_version,
     tone_overrides,
 )
+from admin.catalog import CatalogClient, CatalogRefused, service_body
 from admin.dashboard import bookings_of_week, conversations_by_day, summarise, this_week
 from admin.mail import send_email
 from admin.onboarding import STARTERS, NewBusiness, OnboardingProblem, onboard, slug_for
@@ -432,6 +433,54 @@ async def onboard_business(request: web.Request) -> web.Response:
     return page(request, "onboarded.html", business=business, password=password)
 
 
+# --- catalog ---------------------------------------------------------------------------------
+
+
+def catalog_client(request: web.Request, tenant: dict[str, Any]) -> CatalogClient:
+    context = context_of(request)
+    return CatalogClient(context.session, context.settings.booking_service_url, context.settings.internal_token, tenant["slug"])
+
+
+async def catalog_page(request: web.Request, problem: Optional[str] = None, status: int = 200) -> web.Response:
+    tenant = await tenant_for(request)
+    client = catalog_client(request, tenant)
+    staff = await client.staff()
+    names = {person["id"]: person["name"] for person in staff}
+    services = [{**service, "people": ", ".join(names.get(i, "?") for i in service.get("staff_ids") or []) or "—"}
+                for service in await client.services()]
+    return page(request, "catalog.html", status, tenant=tenant, services=services, staff=staff, problem=problem)
+
+
+async def change_catalog(request: web.Request) -> web.Response:
+    """Add a service or a person, or archive a service; audited; the booking service decides."""
+    tenant = await tenant_for(request)
+    viewer = request[VIEWER_KEY]
+    if not viewer.may_edit_texts:
+        return page(request, "error.html", 403, message="Your role can see the catalog but not change it.")
+    form = await request.post()
+    client = catalog_client(request, tenant)
+    what = request.match_info["what"]
+    try:
+        if what == "services":
+            staff_ids = [int(v) for v in form.getall("staff_ids", []) if str(v).isdigit()]
+            body = service_body(form, staff_ids)
+            result = await client.call("POST", "/services", body)
+            action, target, after = "service_added", f"service {result['name']}", body
+        elif what == "staff":
+            result = await client.add_person(str(form.get("name") or "").strip())
+            action, target, after = "staff_added", f"staff {result['name']}", {"name": result["name"]}
+        elif what == "archive" and str(form.get("service_id") or "").isdigit():
+            result = await client.call("DELETE", f"/services/{int(form['service_id'])}")
+            action, target, after = "service_archived", f"service {form['service_id']}", {"active": False}
+        else:
+            raise web.HTTPNotFound()
+    except CatalogRefused as refused:
+        return await catalog_page(request, problem=str(refused), status=422)
+    async with context_of(request).engine.begin() as conn:
+        await audit.record(conn, viewer, tenant["slug"], action, target, None, after)
+    raise web.HTTPSeeOther(f"/t/{quote(tenant['slug'])}/catalog")
+
+
 async def dashboard(request: web.Request) -> web.Response:
     tenant = await tenant_for(request)
     context = context_of(request)
@@ -480,6 +529,8 @@ def add_web_routes(app: web.Application) -> None:
     app.router.add_post("/t/{tenant}/tone/preview", tone_page)
     app.router.add_get("/t/{tenant}/usage", usage_page)
     app.router.add_get("/t/{tenant}", dashboard)
+    app.router.add_get("/t/{tenant}/catalog", catalog_page)
+    app.router.add_post("/t/{tenant}/catalog/{what}", change_catalog)
     app.router.add_get("/onboarding", onboarding_page)
     app.router.add_post("/onboarding", onboard_business)
     app.router.add_post("/t/{tenant}/usage", save_quota)

@@ -260,3 +260,24 @@ async def test_the_dashboard_counts_the_weeks_appointments_conversations_and_con
     assert numbers[3] == f"{round(100 * len(taken) / 4)}%" and 'aria-label="appointments per day"' in page
     today = datetime.now(tz).date()
     assert numbers[0] == str(sum(datetime.fromisoformat(s["start"]).date() == today for s in taken))
+
+
+async def test_an_owner_adds_a_person_and_a_service_that_the_bot_can_offer_at_once(
+        web: TestClient, admin_settings: AdminSettings, booking: Api) -> None:
+    from tests.booking_service.helpers import new_tenant
+
+    salon = await new_tenant(booking)
+    await sign_in(web, await add_user(admin_settings, "owner", salon.slug))
+    csrf = csrf_of(await (await web.get(f"/t/{salon.slug}/catalog")).text())
+    assert (await web.post(f"/t/{salon.slug}/catalog/staff", data={"csrf_token": csrf, "name": "Carla"}, allow_redirects=False)).status == 303
+    page = await (await web.get(f"/t/{salon.slug}/catalog")).text()
+    carla = re.search(r'name="staff_ids" value="(\d+)"> Carla', page).group(1)
+    refused = await web.post(f"/t/{salon.slug}/catalog/services", data={"csrf_token": csrf, "name": "Scalp massage", "duration_min": "2"})
+    assert refused.status == 422 and "duration min" in await refused.text()
+    added = await web.post(f"/t/{salon.slug}/catalog/services", data={"csrf_token": csrf, "name": "Scalp massage", "aliases": "head massage, scalp",
+                                                                      "duration_min": "30", "price": "25", "staff_ids": carla}, allow_redirects=False)
+    assert added.status == 303
+    _, free = await booking.call("GET", f"{salon.base}/availability?service=head%20massage&staff=Carla", expect=200)
+    assert free["slots"] and all(slot["staff"]["name"] == "Carla" for slot in free["slots"])
+    log = await (await web.get(f"/t/{salon.slug}/audit")).text()
+    assert "service added" in log and "staff added" in log

@@ -1,0 +1,54 @@
+"""The business's catalog as the web app edits it: services and staff, through the booking
+service's API (its rules apply; its refusals are shown to the person as they are)."""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import aiohttp
+
+
+class CatalogRefused(Exception):
+    """The booking service refused a change; the message says why, field by field."""
+
+
+class CatalogClient:
+    def __init__(self, session: aiohttp.ClientSession, base_url: str, token: str, tenant: str):
+        self.session, self.base = session, f"{base_url}/v1/tenants/{tenant}"
+        self.headers = {"Authorization": f"Bearer {token}"}
+
+    async def call(self, method: str, path: str, body: Optional[dict[str, Any]] = None) -> Any:
+        async with self.session.request(method, self.base + path, json=body, headers=self.headers,
+                                        timeout=aiohttp.ClientTimeout(total=10)) as answer:
+            result = await answer.json(content_type=None) if answer.status != 204 else None
+            if answer.status >= 400:
+                fields = (result or {}).get("fields") or {}
+                detail = "; ".join(f"{name.replace('_', ' ')}: {why}" for name, why in fields.items())
+                raise CatalogRefused(detail or (result or {}).get("message") or f"the booking service answered {answer.status}")
+            return result
+
+    async def services(self) -> list[dict[str, Any]]:
+        return (await self.call("GET", "/services"))["services"]
+
+    async def staff(self) -> list[dict[str, Any]]:
+        return (await self.call("GET", "/staff"))["staff"]
+
+    async def add_person(self, name: str) -> dict[str, Any]:
+        """A new staff member who works the business's opening hours (their own can be set later)."""
+        person = await self.call("POST", "/staff", {"name": name, "aliases": []})
+        business = [row for row in (await self.call("GET", "/hours"))["hours"] if row.get("staff_id") is None]
+        week = [{"weekday": row["weekday"], "start": row["start"], "end": row["end"], "kind": row.get("kind", "open"),
+                 "staff_id": person["id"]} for row in business]
+        await self.call("PUT", "/hours", {"staff_id": person["id"], "hours": week})
+        return person
+
+
+def service_body(form: Any, staff_ids: list[int]) -> dict[str, Any]:
+    """A service from the web form (numbers and lists as the booking service takes them)."""
+    body: dict[str, Any] = {"name": str(form.get("name") or "").strip(),
+                            "aliases": [a.strip() for a in str(form.get("aliases") or "").split(",") if a.strip()],
+                            "price": str(form.get("price") or "0").strip() or "0", "staff_ids": staff_ids}
+    for field in ("duration_min", "buffer_after_min"):
+        raw = str(form.get(field) or "").strip()
+        if raw:
+            body[field] = int(raw) if raw.isdigit() else raw  # a non-number is refused by the booking service, with its message
+    return body
