@@ -52,7 +52,8 @@ class Viewer:
         return self.role == "superadmin" or self.tenant == tenant
 
     @property
-    def may_edit_texts(self) -> bool:
+    def may_edit(self) -> bool:
+        """Change the business's texts, tone and catalog (staff only read them)."""
         return self.role in EDITORS
 
 

@@ -1,7 +1,8 @@
-"""The owners' web app (server-rendered pages, Jinja2 with autoescaping, htmx for the live
-preview): signing in, the bot's texts with an editor, live preview, version history and
-revert, and the audit log. Every form carries the session's CSRF token; every change is
-written to the audit log in the same transaction as the change itself.
+"""The owners' web app: server-rendered pages (Jinja2 with autoescaping; htmx for the live
+previews) for signing in and resetting a password, the dashboard, services and staff, the
+bot's texts (editor, live preview, versions, revert), the tone, AI usage and alerts, the
+audit log, and for superadmins the businesses and onboarding. Every form carries the
+session's CSRF token; every change is written to the audit log.
 
 Routes live beside the JSON API in the same aiohttp app; `viewer_middleware` signs each
 page request in from its session cookie (the API keeps the internal token).
@@ -258,7 +259,7 @@ async def save_text(request: web.Request) -> web.Response:
     key = request.match_info["key"]
     if key not in catalog():
         raise web.HTTPNotFound()
-    if not viewer.may_edit_texts:
+    if not viewer.may_edit:
         return page(request, "error.html", 403, message="Your role can read the bot's texts but not change them.")
     form = await request.post()
     locale, tone = str(form.get("locale") or "en"), str(form.get("tone") or "any")
@@ -325,7 +326,7 @@ async def tone_page(request: web.Request, problem: Optional[str] = None) -> web.
 async def save_tone(request: web.Request) -> web.Response:
     tenant = await tenant_for(request)
     viewer = request[VIEWER_KEY]
-    if not viewer.may_edit_texts:
+    if not viewer.may_edit:
         return page(request, "error.html", 403, message="Your role can see the tone but not change it.")
     form = await request.post()
     try:
@@ -455,7 +456,7 @@ async def change_catalog(request: web.Request) -> web.Response:
     """Add a service or a person, or archive a service; audited; the booking service decides."""
     tenant = await tenant_for(request)
     viewer = request[VIEWER_KEY]
-    if not viewer.may_edit_texts:
+    if not viewer.may_edit:
         return page(request, "error.html", 403, message="Your role can see the catalog but not change it.")
     form = await request.post()
     client = catalog_client(request, tenant)
