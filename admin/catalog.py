@@ -1,5 +1,5 @@
-"""The business's catalog as the web app edits it: services and staff, through the booking
-service's API (its rules apply; its refusals are shown to the person as they are)."""
+"""The booking service as the admin web app changes and reads it (catalog, onboarding,
+dashboard): one client, its rules apply, and its refusals reach the person as they are."""
 from __future__ import annotations
 
 from typing import Any, Optional
@@ -7,38 +7,42 @@ from typing import Any, Optional
 import aiohttp
 
 
-class CatalogRefused(Exception):
+class BookingRefused(Exception):
     """The booking service refused a change; the message says why, field by field."""
 
 
-class CatalogClient:
-    def __init__(self, session: aiohttp.ClientSession, base_url: str, token: str, tenant: str):
-        self.session, self.base = session, f"{base_url}/v1/tenants/{tenant}"
+class BookingClient:
+    def __init__(self, session: aiohttp.ClientSession, base_url: str, token: str):
+        self.session, self.base = session, base_url
         self.headers = {"Authorization": f"Bearer {token}"}
 
-    async def call(self, method: str, path: str, body: Optional[dict[str, Any]] = None) -> Any:
-        async with self.session.request(method, self.base + path, json=body, headers=self.headers,
+    async def call(self, method: str, path: str, body: Optional[dict[str, Any]] = None,
+                   params: Optional[dict[str, str]] = None) -> Any:
+        """The answer's JSON; `BookingRefused` for a 4xx or 5xx, with the service's own words."""
+        async with self.session.request(method, self.base + path, json=body, params=params, headers=self.headers,
                                         timeout=aiohttp.ClientTimeout(total=10)) as answer:
             result = await answer.json(content_type=None) if answer.status != 204 else None
             if answer.status >= 400:
                 fields = (result or {}).get("fields") or {}
                 detail = "; ".join(f"{name.replace('_', ' ')}: {why}" for name, why in fields.items())
-                raise CatalogRefused(detail or (result or {}).get("message") or f"the booking service answered {answer.status}")
+                message = (result or {}).get("message") or f"the booking service answered {answer.status}"
+                raise BookingRefused(f"{message} ({detail})" if detail else message)
             return result
 
-    async def services(self) -> list[dict[str, Any]]:
-        return (await self.call("GET", "/services"))["services"]
+    async def services(self, tenant: str) -> list[dict[str, Any]]:
+        return (await self.call("GET", f"/v1/tenants/{tenant}/services"))["services"]
 
-    async def staff(self) -> list[dict[str, Any]]:
-        return (await self.call("GET", "/staff"))["staff"]
+    async def staff(self, tenant: str) -> list[dict[str, Any]]:
+        return (await self.call("GET", f"/v1/tenants/{tenant}/staff"))["staff"]
 
-    async def add_person(self, name: str) -> dict[str, Any]:
+    async def add_person(self, tenant: str, name: str) -> dict[str, Any]:
         """A new staff member who works the business's opening hours (their own can be set later)."""
-        person = await self.call("POST", "/staff", {"name": name, "aliases": []})
-        business = [row for row in (await self.call("GET", "/hours"))["hours"] if row.get("staff_id") is None]
+        base = f"/v1/tenants/{tenant}"
+        person = await self.call("POST", f"{base}/staff", {"name": name, "aliases": []})
+        business = [row for row in (await self.call("GET", f"{base}/hours"))["hours"] if row.get("staff_id") is None]
         week = [{"weekday": row["weekday"], "start": row["start"], "end": row["end"], "kind": row.get("kind", "open"),
                  "staff_id": person["id"]} for row in business]
-        await self.call("PUT", "/hours", {"staff_id": person["id"], "hours": week})
+        await self.call("PUT", f"{base}/hours", {"staff_id": person["id"], "hours": week})
         return person
 
 

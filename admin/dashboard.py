@@ -8,11 +8,12 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any, Optional
 from zoneinfo import ZoneInfo
 
-import aiohttp
 import structlog
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+from admin.catalog import BookingClient
 
 log = structlog.get_logger("admin.dashboard")
 COUNTED = "confirmed,completed,no_show"
@@ -39,12 +40,10 @@ def this_week(tz: ZoneInfo, now: Optional[datetime] = None) -> list[date]:
     return [monday + timedelta(days=n) for n in range(7)]
 
 
-async def bookings_of_week(session: aiohttp.ClientSession, booking_url: str, token: str, tenant: str, days: list[date]) -> list[dict[str, Any]]:
+async def bookings_of_week(client: BookingClient, tenant: str, days: list[date]) -> list[dict[str, Any]]:
     """The week's appointments, and those booked this week for later (up to 90 days ahead)."""
     params = {"from": days[0].isoformat(), "to": (days[0] + timedelta(days=90)).isoformat(), "status": COUNTED, "limit": "1000"}
-    async with session.get(f"{booking_url}/v1/tenants/{tenant}/bookings", params=params, headers={"Authorization": f"Bearer {token}"},
-                           timeout=aiohttp.ClientTimeout(total=10)) as answer:
-        return (await answer.json()).get("bookings", []) if answer.status == 200 else []
+    return (await client.call("GET", f"/v1/tenants/{tenant}/bookings", params=params)).get("bookings", [])
 
 
 async def conversations_by_day(tracker: AsyncEngine, tenant: str, days: list[date], tz: ZoneInfo) -> Optional[dict[date, int]]:

@@ -15,6 +15,7 @@ import aiohttp
 import yaml
 
 from admin.auth import create_user
+from admin.catalog import BookingClient, BookingRefused
 
 STARTERS = yaml.safe_load(Path(__file__).with_name("starter_catalogs.yml").read_text(encoding="utf-8"))
 
@@ -49,20 +50,18 @@ def slug_for(name: str) -> str:
     return re.sub(r"-+", "-", re.sub(r"[^a-z0-9]+", "-", name.lower())).strip("-")[:40] or "business"
 
 
-class BookingCalls:
-    def __init__(self, session: aiohttp.ClientSession, base_url: str, token: str, business: NewBusiness):
-        self.session, self.base, self.business = session, base_url, business
-        self.headers = {"Authorization": f"Bearer {token}"}
+class Steps:
+    """The onboarding's calls to the booking service, each named, so that a refusal says
+    which step failed and what was already created."""
+
+    def __init__(self, client: BookingClient, business: NewBusiness):
+        self.client, self.business = client, business
 
     async def __call__(self, method: str, path: str, body: Any, step: str) -> dict[str, Any]:
-        async with self.session.request(method, self.base + path, json=body, headers=self.headers,
-                                        timeout=aiohttp.ClientTimeout(total=10)) as answer:
-            result = await answer.json(content_type=None)
-            if answer.status >= 400:
-                reason = (result or {}).get("message") or f"HTTP {answer.status}"
-                fields = (result or {}).get("fields") or {}
-                detail = "; ".join(f"{k}: {v}" for k, v in list(fields.items())[:3])
-                raise OnboardingProblem(f"{step}: {reason}{f' ({detail})' if detail else ''}", self.business.done)
+        try:
+            result = await self.client.call(method, path, body)
+        except BookingRefused as refused:
+            raise OnboardingProblem(f"{step}: {refused}", self.business.done) from None
         self.business.done.append(step)
         return result or {}
 
@@ -75,7 +74,7 @@ def week_rows(blocks: list[dict[str, Any]], staff_id: Optional[int] = None) -> l
 async def onboard(engine: Any, session: aiohttp.ClientSession, booking_url: str, token: str, business: NewBusiness) -> str:
     """Create everything; the owner's first password (shown once to the superadmin)."""
     starter = STARTERS[business.vertical]
-    call = BookingCalls(session, booking_url, token, business)
+    call = Steps(BookingClient(session, booking_url, token), business)
     base = f"/v1/tenants/{business.slug}"
     await call("POST", "/v1/tenants", {"slug": business.slug, "name": business.name, "vertical": business.vertical,
                                        "timezone": business.timezone, "locale": business.locale, "country": business.country,

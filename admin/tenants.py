@@ -34,11 +34,13 @@ class TenantDirectory:
         self._cache[slug] = (time.monotonic(), body)
         return body
 
+    async def all(self) -> list[dict[str, Any]]:
+        _, body = await self._get("/v1/tenants")
+        return body.get("tenants", []) if isinstance(body, dict) else []
+
     async def by_instance(self, instance: str) -> Optional[dict[str, Any]]:
         """The tenant whose Evolution instance this is, if any."""
-        _, body = await self._get("/v1/tenants")
-        tenants = body.get("tenants", body) if isinstance(body, dict) else body
-        return next((t for t in tenants if t.get("evolution_instance") == instance), None)
+        return next((t for t in await self.all() if t.get("evolution_instance") == instance), None)
 
     async def _get(self, path: str) -> tuple[int, Any]:
         try:

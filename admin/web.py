@@ -30,7 +30,7 @@ from admin.api import (
     save_template_version,
     tone_overrides,
 )
-from admin.catalog import CatalogClient, CatalogRefused, service_body
+from admin.catalog import BookingClient, BookingRefused, service_body
 from admin.dashboard import bookings_of_week, conversations_by_day, summarise, this_week
 from admin.mail import send_email
 from admin.onboarding import STARTERS, NewBusiness, OnboardingProblem, onboard, slug_for
@@ -177,13 +177,7 @@ async def tenants(request: web.Request) -> web.Response:
     viewer = request[VIEWER_KEY]
     if viewer.role != "superadmin":
         raise web.HTTPNotFound()
-    session = context_of(request).session
-    listed: list[dict[str, Any]] = []
-    if session is not None:
-        async with session.get(context_of(request).settings.booking_service_url + "/v1/tenants",
-                               headers={"Authorization": f"Bearer {context_of(request).settings.internal_token}"}) as answer:
-            listed = (await answer.json()).get("tenants", [])
-    return page(request, "tenants.html", tenants=listed)
+    return page(request, "tenants.html", tenants=await context_of(request).directory.all())
 
 
 # --- the bot's texts -------------------------------------------------------------------------
@@ -437,18 +431,18 @@ async def onboard_business(request: web.Request) -> web.Response:
 # --- catalog ---------------------------------------------------------------------------------
 
 
-def catalog_client(request: web.Request, tenant: dict[str, Any]) -> CatalogClient:
+def booking_client(request: web.Request) -> BookingClient:
     context = context_of(request)
-    return CatalogClient(context.session, context.settings.booking_service_url, context.settings.internal_token, tenant["slug"])
+    return BookingClient(context.session, context.settings.booking_service_url, context.settings.internal_token)
 
 
 async def catalog_page(request: web.Request, problem: Optional[str] = None, status: int = 200) -> web.Response:
     tenant = await tenant_for(request)
-    client = catalog_client(request, tenant)
-    staff = await client.staff()
+    client = booking_client(request)
+    staff = await client.staff(tenant["slug"])
     names = {person["id"]: person["name"] for person in staff}
     services = [{**service, "people": ", ".join(names.get(i, "?") for i in service.get("staff_ids") or []) or "—"}
-                for service in await client.services()]
+                for service in await client.services(tenant["slug"])]
     return page(request, "catalog.html", status, tenant=tenant, services=services, staff=staff, problem=problem)
 
 
@@ -459,23 +453,24 @@ async def change_catalog(request: web.Request) -> web.Response:
     if not viewer.may_edit:
         return page(request, "error.html", 403, message="Your role can see the catalog but not change it.")
     form = await request.post()
-    client = catalog_client(request, tenant)
+    client = booking_client(request)
+    base = f"/v1/tenants/{tenant['slug']}"
     what = request.match_info["what"]
     try:
         if what == "services":
             staff_ids = [int(v) for v in form.getall("staff_ids", []) if str(v).isdigit()]
             body = service_body(form, staff_ids)
-            result = await client.call("POST", "/services", body)
+            result = await client.call("POST", f"{base}/services", body)
             action, target, after = "service_added", f"service {result['name']}", body
         elif what == "staff":
-            result = await client.add_person(str(form.get("name") or "").strip())
+            result = await client.add_person(tenant["slug"], str(form.get("name") or "").strip())
             action, target, after = "staff_added", f"staff {result['name']}", {"name": result["name"]}
         elif what == "archive" and str(form.get("service_id") or "").isdigit():
-            result = await client.call("DELETE", f"/services/{int(form['service_id'])}")
+            result = await client.call("DELETE", f"{base}/services/{int(form['service_id'])}")
             action, target, after = "service_archived", f"service {form['service_id']}", {"active": False}
         else:
             raise web.HTTPNotFound()
-    except CatalogRefused as refused:
+    except BookingRefused as refused:
         return await catalog_page(request, problem=str(refused), status=422)
     async with context_of(request).engine.begin() as conn:
         await audit.record(conn, viewer, tenant["slug"], action, target, None, after)
@@ -487,8 +482,7 @@ async def dashboard(request: web.Request) -> web.Response:
     context = context_of(request)
     tz = ZoneInfo(tenant["timezone"])
     days = this_week(tz)
-    bookings = await bookings_of_week(context.session, context.settings.booking_service_url, context.settings.internal_token,
-                                      tenant["slug"], days)
+    bookings = await bookings_of_week(booking_client(request), tenant["slug"], days)
     conversations = await conversations_by_day(context.tracker, tenant["slug"], days, tz) if context.tracker is not None else None
     week = summarise(days, bookings, conversations, tz)
     today = datetime.now(tz).date()
