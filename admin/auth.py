@@ -47,6 +47,12 @@ class Viewer:
     role: str
     tenant: Optional[str]
     csrf_token: str
+    staff_id: Optional[int] = None  # a staff login's own person in the booking service
+
+    @property
+    def own_calendar_only(self) -> bool:
+        """Staff see only their own bookings (and none until their login is linked to a person)."""
+        return self.role == "staff"
 
     def may_see(self, tenant: str) -> bool:
         return self.role == "superadmin" or self.tenant == tenant
@@ -106,7 +112,7 @@ async def sign_in(engine: AsyncEngine, email: str, password: str) -> tuple[str, 
                                                        created_at=now, expires_at=now + SESSION_LIFETIME))
     if refusal is not None or row is None:
         raise LoginRefused(refusal or "wrong email or password")
-    return token, Viewer(row["id"], row["email"], row["role"], row["tenant"], csrf)
+    return token, Viewer(row["id"], row["email"], row["role"], row["tenant"], csrf, row["staff_id"])
 
 
 def _verify(stored: str, password: str) -> bool:
@@ -122,11 +128,12 @@ async def viewer_for(engine: AsyncEngine, token: Optional[str]) -> Optional[View
         return None
     async with engine.connect() as conn:
         row = (await conn.execute(
-            select(users.c.id, users.c.email, users.c.role, users.c.tenant, sessions.c.csrf_token, sessions.c.expires_at)
+            select(users.c.id, users.c.email, users.c.role, users.c.tenant, users.c.staff_id, sessions.c.csrf_token,
+                   sessions.c.expires_at)
             .join(sessions, sessions.c.user_id == users.c.id).where(sessions.c.token_hash == token_hash(token)))).first()
     if row is None or row.expires_at <= utcnow():
         return None
-    return Viewer(row.id, row.email, row.role, row.tenant, row.csrf_token)
+    return Viewer(row.id, row.email, row.role, row.tenant, row.csrf_token, row.staff_id)
 
 
 async def sign_out(engine: AsyncEngine, token: str) -> None:

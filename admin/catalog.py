@@ -8,7 +8,12 @@ import aiohttp
 
 
 class BookingRefused(Exception):
-    """The booking service refused a change; the message says why, field by field."""
+    """The booking service refused a change; the message says why, field by field, and a
+    taken time comes with the nearest free ones (`alternatives`)."""
+
+    def __init__(self, message: str, status: int = 422, alternatives: Optional[list[dict[str, Any]]] = None):
+        super().__init__(message)
+        self.status, self.alternatives = status, alternatives or []
 
 
 class BookingClient:
@@ -19,21 +24,35 @@ class BookingClient:
     async def call(self, method: str, path: str, body: Optional[dict[str, Any]] = None,
                    params: Optional[dict[str, str]] = None) -> Any:
         """The answer's JSON; `BookingRefused` for a 4xx or 5xx, with the service's own words."""
-        async with self.session.request(method, self.base + path, json=body, params=params, headers=self.headers,
+        return (await self.exchange(method, path, body, params))[0]
+
+    async def exchange(self, method: str, path: str, body: Optional[dict[str, Any]] = None, params: Optional[dict[str, str]] = None,
+                       headers: Optional[dict[str, str]] = None) -> tuple[Any, Any]:
+        """The answer's JSON and headers (`call` when the headers do not matter)."""
+        async with self.session.request(method, self.base + path, json=body, params=params, headers={**self.headers, **(headers or {})},
                                         timeout=aiohttp.ClientTimeout(total=10)) as answer:
             result = await answer.json(content_type=None) if answer.status != 204 else None
             if answer.status >= 400:
                 fields = (result or {}).get("fields") or {}
                 detail = "; ".join(f"{name.replace('_', ' ')}: {why}" for name, why in fields.items())
                 message = (result or {}).get("message") or f"the booking service answered {answer.status}"
-                raise BookingRefused(f"{message} ({detail})" if detail else message)
-            return result
+                raise BookingRefused(f"{message} ({detail})" if detail else message, answer.status,
+                                     (result or {}).get("alternatives"))
+            return result, answer.headers
+
+    async def book(self, tenant: str, body: dict[str, Any], idempotency_key: str) -> tuple[dict[str, Any], bool]:
+        """A new booking, and whether it was made by an earlier request with the same key."""
+        made, headers = await self.exchange("POST", f"/v1/tenants/{tenant}/bookings", body, headers={"Idempotency-Key": idempotency_key})
+        return made, headers.get("Idempotent-Replayed") == "true"
 
     async def services(self, tenant: str) -> list[dict[str, Any]]:
         return (await self.call("GET", f"/v1/tenants/{tenant}/services"))["services"]
 
     async def staff(self, tenant: str) -> list[dict[str, Any]]:
         return (await self.call("GET", f"/v1/tenants/{tenant}/staff"))["staff"]
+
+    async def resources(self, tenant: str) -> list[dict[str, Any]]:
+        return (await self.call("GET", f"/v1/tenants/{tenant}/resources"))["resources"]
 
     async def add_person(self, tenant: str, name: str) -> dict[str, Any]:
         """A new staff member who works the business's opening hours (their own can be set later)."""

@@ -9,12 +9,14 @@ page request in from its session cookie (the API keeps the internal token).
 """
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 from typing import Any, Optional
 from urllib.parse import quote, urlencode
 
+import aiohttp
 import jinja2
 import structlog
 from aiohttp import web
@@ -42,6 +44,16 @@ from booka_common.templating import TONES, TemplateProblem, catalog, check_templ
 log = structlog.get_logger("admin.web")
 PAGES = jinja2.Environment(loader=jinja2.FileSystemLoader(Path(__file__).with_name("pages")), autoescape=True,
                            trim_blocks=True, lstrip_blocks=True)
+
+
+def audit_value(value: Any) -> str:
+    """A before/after value as a person reads it: a template's text as it is, other changes one field per line."""
+    if isinstance(value, dict):
+        return str(value["body"]) if "body" in value else "\n".join(f"{k.replace('_', ' ')}: {v}" for k, v in value.items() if v is not None)
+    return "" if value is None else str(value)
+
+
+PAGES.filters["audit_value"] = audit_value
 COOKIE = "booka_session"
 LOGIN_CSRF_COOKIE = "booka_form_csrf"  # the signed-out forms' CSRF token (double-submit cookie)
 SIGNED_OUT_PAGES = ("/login", "/password-reset")
@@ -79,7 +91,11 @@ async def viewer_middleware(request: web.Request, handler):  # noqa: ANN001, ANN
         if not auth.csrf_ok(viewer, form.get("csrf_token") or request.headers.get("X-CSRF-Token")):
             log.warning("csrf_refused", path=request.path, user=viewer.user_id)
             return page(request, "error.html", 403, message="This form has expired or did not come from this site. Reload the page and try again.")
-    return await handler(request)
+    try:
+        return await handler(request)
+    except (BookingRefused, aiohttp.ClientError, asyncio.TimeoutError) as failure:
+        log.warning("booking_service_unavailable", path=request.path, error=type(failure).__name__)
+        return page(request, "error.html", 503, message="The booking service did not answer in time. Reload the page to see what was saved, then try again.")
 
 
 # --- signing in ------------------------------------------------------------------------------
@@ -530,3 +546,6 @@ def add_web_routes(app: web.Application) -> None:
     app.router.add_post("/onboarding", onboard_business)
     app.router.add_post("/t/{tenant}/usage", save_quota)
     app.router.add_static("/static/", Path(__file__).with_name("static"))
+    from admin.calendar_pages import add_calendar_routes  # the page modules build on this one's helpers
+
+    add_calendar_routes(app)

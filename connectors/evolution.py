@@ -28,7 +28,7 @@ from sanic.response import HTTPResponse
 
 from booka_common.admin_client import client_for_this_loop
 from connectors.envelopes import EnvelopeError, Inbound, OwnerMessage, Skipped, event_of, instance_of, parse_body, read_upsert
-from connectors.evolution_client import EvolutionClient, SendFailed
+from booka_common.evolution_client import EvolutionClient, SendFailed
 from connectors.instances import Instance, InstanceDirectory, instances_from_file
 from connectors.settings import ChannelSettings
 from connectors.shared_state import SharedState, shared_state

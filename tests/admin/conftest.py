@@ -3,15 +3,19 @@ real booking service (in-process too) and a loopback LLM provider (tests/fakes).
 from __future__ import annotations
 
 import dataclasses
+import re
 import uuid
 from typing import Any, AsyncIterator
 
 import pytest
+from aiohttp.test_utils import TestClient
 
 from admin.api import create_app as create_admin_app
+from admin.auth import create_user
 from admin.migrate import upgrade_to_head
 from admin.settings import AdminSettings, LlmDefaults, SmtpSettings
 from booking_service.api import create_app as create_booking_app
+from booka_common.sql import make_async_engine
 from booking_service.settings import Settings
 from tests.booking_service.helpers import Api
 from tests.fakes.openai_server import FakeProvider
@@ -77,3 +81,32 @@ async def tenant(booking: Api) -> str:
 
 def with_llm(settings: AdminSettings, **changes: Any) -> AdminSettings:
     return dataclasses.replace(settings, llm=dataclasses.replace(settings.llm, **changes))
+
+
+PASSWORD = "correct horse battery"
+
+
+async def add_user(settings: AdminSettings, role: str, tenant: str | None) -> str:
+    email = f"{role}-{uuid.uuid4().hex[:8]}@example.com"
+    engine = make_async_engine(settings.database_url)
+    try:
+        await create_user(engine, email, PASSWORD, role, tenant)
+    finally:
+        await engine.dispose()
+    return email
+
+
+def csrf_of(html: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+async def sign_in(client: TestClient, email: str, password: str = PASSWORD) -> int:
+    form = await (await client.get("/login")).text()
+    response = await client.post("/login", data={"email": email, "password": password, "csrf_token": csrf_of(form), "next": "/"},
+                                 allow_redirects=False)
+    return response.status
+
+
+@pytest.fixture
+async def web(admin: Api) -> TestClient:
+    return admin.client

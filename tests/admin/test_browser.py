@@ -13,7 +13,7 @@ import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
 
 from admin.settings import AdminSettings
-from tests.admin.test_web import PASSWORD, add_user
+from tests.admin.conftest import PASSWORD, add_user
 from tests.booking_service.helpers import Api
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"

@@ -12,36 +12,8 @@ from aiohttp.test_utils import TestClient
 from admin.auth import MAX_FAILURES, create_user
 from admin.settings import AdminSettings
 from booka_common.sql import make_async_engine
-from tests.admin.conftest import create_tenant
+from tests.admin.conftest import PASSWORD, add_user, create_tenant, csrf_of, sign_in
 from tests.booking_service.helpers import Api
-
-PASSWORD = "correct horse battery"
-
-
-async def add_user(settings: AdminSettings, role: str, tenant: str | None) -> str:
-    email = f"{role}-{uuid.uuid4().hex[:8]}@example.com"
-    engine = make_async_engine(settings.database_url)
-    try:
-        await create_user(engine, email, PASSWORD, role, tenant)
-    finally:
-        await engine.dispose()
-    return email
-
-
-def csrf_of(html: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
-
-
-async def sign_in(client: TestClient, email: str, password: str = PASSWORD) -> int:
-    form = await (await client.get("/login")).text()
-    response = await client.post("/login", data={"email": email, "password": password, "csrf_token": csrf_of(form), "next": "/"},
-                                 allow_redirects=False)
-    return response.status
-
-
-@pytest.fixture
-async def web(admin: Api) -> TestClient:
-    return admin.client
 
 
 async def test_an_owner_signs_in_edits_a_text_with_a_preview_reverts_it_and_the_audit_log_shows_it(

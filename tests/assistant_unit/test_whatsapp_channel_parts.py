@@ -18,7 +18,7 @@ from aiohttp import web
 from connectors.envelopes import EnvelopeError, Inbound, OwnerMessage, Skipped, event_of, parse_body, read_upsert
 from connectors.evolution import Relay, SerialWorkers
 from connectors.settings import ChannelSettings
-from connectors.evolution_client import EvolutionClient, SendFailed
+from booka_common.evolution_client import EvolutionClient, SendFailed
 from connectors.instances import Instance, InstanceDirectory, instances_from_file
 from connectors.shared_state import MemoryState, RedisState
 from connectors.webhook_auth import is_authentic
