@@ -19,6 +19,7 @@ from sqlalchemy import text
 
 from admin import audit, store
 from admin.auth import Viewer
+from admin.conversations import RasaConversations
 from admin.gateway import LlmGateway, api_key_context
 from admin.llm import ChatClient, PriceTable
 from admin.migrate import ALEMBIC_VERSION_TABLE, head_revision
@@ -38,6 +39,7 @@ from admin.schemas import (
 from admin.settings import AdminSettings
 from admin.tenants import TenantDirectory
 from admin.tone import tone_for, tone_json
+from booka_common.evolution_client import EvolutionClient
 from booka_common.http_api import (
     ApiError,
     NotFound,
@@ -81,8 +83,11 @@ class AdminContext:
         self.gateway = LlmGateway(self.engine, ChatClient(self.session, self.settings.llm), self.settings.llm,
                                   self.settings.keyring, PriceTable.load(self.settings.llm.prices_file), self.alerts)
         self.renderer = Renderer(self.engine, self.directory, self.gateway, ParaphraseCache(self.redis), self.settings.cache_ttl_s)
+        self.rasa = RasaConversations(self.session, self.settings.rasa_url, self.settings.rasa_token)
+        self.whatsapp = EvolutionClient(self.settings.evolution.api_url, self.settings.evolution.api_key, attempts=3, timeout_s=10)
 
     async def stop(self) -> None:
+        await self.whatsapp.close()
         await self.renderer.drain()
         await self.alerts.drain()
         if self.session:

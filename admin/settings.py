@@ -46,6 +46,18 @@ class SmtpSettings:
 
 
 @dataclass(frozen=True)
+class EvolutionSettings:
+    """Where a person's replies and test messages go out (the same Evolution API the bot uses)."""
+
+    api_url: str = "http://127.0.0.1:8080"
+    api_key: Optional[str] = None  # Evolution's global key; without it the instances' token
+    instance_token: str = ""
+
+    def token_for(self, instance: str) -> str:
+        return self.api_key or self.instance_token
+
+
+@dataclass(frozen=True)
 class AdminSettings:
     database_url: str
     internal_token: str
@@ -58,7 +70,11 @@ class AdminSettings:
     smtp: SmtpSettings = SmtpSettings()
     cache_ttl_s: float = 2.0
     public_url: str = "http://127.0.0.1:8002"  # links in emails (password resets)
-    tracker_store_url: Optional[str] = None  # Rasa's conversations, read by the dashboard
+    tracker_store_url: Optional[str] = None  # Rasa's conversations, read by the dashboard and the conversations page
+    rasa_url: str = "http://127.0.0.1:5005"  # taking a conversation over and releasing it go through Rasa's API
+    rasa_token: Optional[str] = None  # when Rasa runs with --auth-token
+    handoff_minutes: float = 60
+    evolution: EvolutionSettings = EvolutionSettings()
 
     @classmethod
     def from_env(cls) -> "AdminSettings":
@@ -93,6 +109,14 @@ class AdminSettings:
             ),
             cache_ttl_s=float(env("ADMIN_CACHE_TTL_S", "2")),
             tracker_store_url=env("TRACKER_STORE_URL") or default_tracker_store(env("DATABASE_URL") or ""),
+            rasa_url=(env("RASA_URL") or f"http://127.0.0.1:{env('RASA_PORT', '5005')}").rstrip("/"),
+            rasa_token=env("RASA_AUTH_TOKEN") or None,
+            handoff_minutes=float(env("HANDOFF_TIMEOUT_MINUTES", "60")),
+            evolution=EvolutionSettings(
+                api_url=(env("EVOLUTION_API_URL") or f"http://127.0.0.1:{env('EVOLUTION_SANDBOX_PORT', '8080')}").rstrip("/"),
+                api_key=env("EVOLUTION_API_KEY") or None,
+                instance_token=local_secret("EVOLUTION_INSTANCE_TOKEN", new_token),
+            ),
             public_url=(env("ADMIN_PUBLIC_URL") or f"http://127.0.0.1:{env('ADMIN_PORT', '8002')}").rstrip("/"),
         )
 

@@ -10,7 +10,7 @@ page request in from its session cookie (the API keeps the internal token).
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 from typing import Any, Optional
@@ -53,7 +53,16 @@ def audit_value(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+def local_clock(moment: Any, zone: str) -> str:
+    """A timestamp or an aware datetime as the business reads it (its own time zone)."""
+    if not moment:
+        return ""
+    at = datetime.fromtimestamp(moment, timezone.utc) if isinstance(moment, (int, float)) else moment
+    return at.astimezone(ZoneInfo(zone)).strftime("%d %b %H:%M")
+
+
 PAGES.filters["audit_value"] = audit_value
+PAGES.filters["clock"] = local_clock
 COOKIE = "booka_session"
 LOGIN_CSRF_COOKIE = "booka_form_csrf"  # the signed-out forms' CSRF token (double-submit cookie)
 SIGNED_OUT_PAGES = ("/login", "/password-reset")
@@ -93,6 +102,8 @@ async def viewer_middleware(request: web.Request, handler):  # noqa: ANN001, ANN
             return page(request, "error.html", 403, message="This form has expired or did not come from this site. Reload the page and try again.")
     try:
         return await handler(request)
+    except web.HTTPForbidden as refusal:
+        return page(request, "error.html", 403, message=refusal.text if not (refusal.text or "").startswith("403") else "Your role cannot do this.")
     except (BookingRefused, aiohttp.ClientError, asyncio.TimeoutError) as failure:
         log.warning("booking_service_unavailable", path=request.path, error=type(failure).__name__)
         return page(request, "error.html", 503, message="The booking service did not answer in time. Reload the page to see what was saved, then try again.")
@@ -547,5 +558,7 @@ def add_web_routes(app: web.Application) -> None:
     app.router.add_post("/t/{tenant}/usage", save_quota)
     app.router.add_static("/static/", Path(__file__).with_name("static"))
     from admin.calendar_pages import add_calendar_routes  # the page modules build on this one's helpers
+    from admin.whatsapp_pages import add_whatsapp_routes
 
     add_calendar_routes(app)
+    add_whatsapp_routes(app)

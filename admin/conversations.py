@@ -1,0 +1,174 @@
+"""WhatsApp conversations as the business sees them: read from Rasa's SQL tracker store
+(the `events` table Rasa writes), and changed only through Rasa's HTTP API so that the bot
+and this app never disagree about a conversation's state. Taking a conversation over sets
+the `handoff_until` slot the bot's gate obeys (bot/policies.py); releasing clears it; a
+person's reply goes out through Evolution API and is recorded in the tracker as a bot
+utterance marked `sent_by: person`, so the transcript shows it."""
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Optional
+from urllib.parse import quote
+
+import aiohttp
+import structlog
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+log = structlog.get_logger("admin.conversations")
+HANDOFF_SLOT = "handoff_until"
+SHOWN_EVENTS = ("user", "bot", "slot", "session_started")
+
+
+class RasaUnavailable(Exception):
+    """Rasa's HTTP API refused or did not answer: nothing was changed."""
+
+
+@dataclass
+class Conversation:
+    sender_id: str
+    last_at: float
+    last_text: str = ""
+    last_from: str = "customer"
+    handoff_until: Optional[float] = None
+    customer_messages: int = 0
+
+    @property
+    def number(self) -> str:
+        """Where WhatsApp replies go: the part of the sender id after the tenant (digits, or a JID)."""
+        return self.sender_id.split(":", 1)[1]
+
+    @property
+    def handed_off(self) -> bool:
+        return self.handoff_until is not None and self.handoff_until > time.time()
+
+
+@dataclass
+class Line:
+    """One line of a transcript."""
+
+    kind: str  # customer, bot, person, note
+    at: datetime
+    text: str
+    detail: str = ""
+
+
+@dataclass
+class Transcript:
+    conversation: Conversation
+    lines: list[Line] = field(default_factory=list)
+
+
+def event_data(raw: Optional[str]) -> dict[str, Any]:
+    try:
+        data = json.loads(raw or "{}")
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def is_handoff_slot(type_name: str, data: dict[str, Any]) -> bool:
+    return type_name == "slot" and data.get("name") == HANDOFF_SLOT
+
+
+def slot_time(value: Any) -> Optional[float]:
+    try:
+        return float(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+async def recent_conversations(tracker: AsyncEngine, tenant: str, since_days: int = 30, limit: int = 100) -> list[Conversation]:
+    """The tenant's conversations with a message in the last `since_days`, newest first."""
+    since = time.time() - since_days * 86400
+    async with tracker.connect() as conn:
+        rows = (await conn.execute(text(
+            "SELECT sender_id, type_name, timestamp, data FROM events WHERE sender_id LIKE :prefix AND timestamp >= :since "
+            "AND type_name IN ('user', 'bot', 'slot') ORDER BY id"), {"prefix": f"{tenant}:%", "since": since})).all()
+    found: dict[str, Conversation] = {}
+    for sender, type_name, stamp, raw in rows:
+        data = event_data(raw)
+        conversation = found.setdefault(sender, Conversation(sender, stamp or 0))
+        if is_handoff_slot(type_name, data):
+            conversation.handoff_until = slot_time(data.get("value"))
+        elif type_name in ("user", "bot") and data.get("text"):
+            conversation.last_at, conversation.last_text = stamp or conversation.last_at, str(data["text"])
+            conversation.last_from = "customer" if type_name == "user" else "person" if is_person(data) else "bot"
+            conversation.customer_messages += type_name == "user"
+    return sorted(found.values(), key=lambda c: c.last_at, reverse=True)[:limit]
+
+
+def is_person(data: dict[str, Any]) -> bool:
+    return (data.get("metadata") or {}).get("sent_by") == "person"
+
+
+async def transcript(tracker: AsyncEngine, sender_id: str, last: int = 400) -> Optional[Transcript]:
+    """The conversation's latest `last` events as lines a person reads; None when there is none."""
+    async with tracker.connect() as conn:
+        rows = (await conn.execute(text(
+            "SELECT type_name, timestamp, data FROM events WHERE sender_id = :sender "
+            "AND type_name IN ('user', 'bot', 'slot', 'session_started') ORDER BY id DESC LIMIT :last"),
+            {"sender": sender_id, "last": last})).all()
+    if not rows:
+        return None
+    conversation = Conversation(sender_id, 0)
+    lines: list[Line] = []
+    for type_name, stamp, raw in reversed(rows):
+        data, at = event_data(raw), datetime.fromtimestamp(stamp or 0, timezone.utc)
+        line = line_for(type_name, data, at, conversation)
+        if line is not None:
+            lines.append(line)
+        conversation.last_at = stamp or conversation.last_at
+    return Transcript(conversation, lines)
+
+
+def line_for(type_name: str, data: dict[str, Any], at: datetime, conversation: Conversation) -> Optional[Line]:
+    """A transcript line for one event (None for the bot's bookkeeping slots)."""
+    if type_name == "user":
+        intent = data.get("parse_data", {}).get("intent") or {}
+        detail = f"{intent.get('name')} {float(intent.get('confidence') or 0):.2f}" if intent.get("name") else ""
+        conversation.customer_messages += 1
+        return Line("customer", at, str(data.get("text") or ""), detail)
+    if type_name == "bot":
+        return Line("person" if is_person(data) else "bot", at, str(data.get("text") or ""),
+                    (data.get("metadata") or {}).get("person", ""))
+    if is_handoff_slot(type_name, data):
+        conversation.handoff_until = slot_time(data.get("value"))
+        return Line("note", at, "handed to a person" if conversation.handoff_until else "handed back to the bot")
+    if type_name == "session_started":
+        return Line("note", at, "new session")
+    return None
+
+
+class RasaConversations:
+    """Changes to a conversation through Rasa's HTTP API (`--enable-api`; `token` when Rasa runs with `--auth-token`)."""
+
+    def __init__(self, session: aiohttp.ClientSession, rasa_url: str, token: Optional[str]):
+        self.session, self.base, self.token = session, rasa_url.rstrip("/"), token
+
+    async def append(self, sender_id: str, events: list[dict[str, Any]]) -> None:
+        params = {"include_events": "NONE", **({"token": self.token} if self.token else {})}
+        try:
+            async with self.session.post(f"{self.base}/conversations/{quote(sender_id, safe='')}/tracker/events", json=events,
+                                         params=params, timeout=aiohttp.ClientTimeout(total=10)) as answer:
+                if answer.status >= 300:
+                    raise RasaUnavailable(f"Rasa answered {answer.status}")
+        except (aiohttp.ClientError, asyncio.TimeoutError) as error:
+            raise RasaUnavailable(f"Rasa did not answer ({type(error).__name__})") from None
+
+    async def hand_to_person(self, sender_id: str, minutes: float) -> float:
+        until = time.time() + minutes * 60
+        await self.append(sender_id, [{"event": "slot", "name": HANDOFF_SLOT, "value": until, "timestamp": time.time()}])
+        return until
+
+    async def release(self, sender_id: str) -> None:
+        await self.append(sender_id, [{"event": "slot", "name": HANDOFF_SLOT, "value": None, "timestamp": time.time()}])
+
+    async def record_reply(self, sender_id: str, reply: str, person: str) -> None:
+        """The person's WhatsApp reply, in the transcript (`execute_side_effects` stays off: it is sent already)."""
+        await self.append(sender_id, [{"event": "bot", "text": reply, "timestamp": time.time(),
+                                       "metadata": {"sent_by": "person", "person": person}}])

@@ -1,0 +1,151 @@
+"""The pages that reach WhatsApp: recent conversations with their transcripts, the handoff
+queue, taking a conversation over from the bot and handing it back, replying as a person,
+and sending a bot text to a phone as a test. Staff do not see customers' conversations."""
+from __future__ import annotations
+
+import re
+from typing import Any, Optional
+from urllib.parse import quote
+
+import structlog
+from aiohttp import web
+from sqlalchemy.exc import SQLAlchemyError
+
+from admin import audit
+from admin.conversations import RasaUnavailable, recent_conversations, transcript
+from admin.web import VIEWER_KEY, context_of, page, preview_text, tenant_for, text_address
+from booka_common.evolution_client import SendFailed
+from booka_common.templating import catalog
+
+log = structlog.get_logger("admin.whatsapp")
+MAX_REPLY_CHARS = 4000
+
+
+def masked(number: str) -> str:
+    """A customer's number as the audit log keeps it (the last four digits)."""
+    return "…" + number[-4:]
+
+
+async def tenant_for_conversations(request: web.Request) -> dict[str, Any]:
+    """The tenant in the path; staff get a 403 page (customers' conversations are not theirs to read)."""
+    tenant = await tenant_for(request)
+    if request[VIEWER_KEY].role == "staff":
+        raise web.HTTPForbidden(text="Conversations are for the owner and managers.")
+    return tenant
+
+
+async def conversations_page(request: web.Request) -> web.Response:
+    tenant = await tenant_for_conversations(request)
+    tracker = context_of(request).tracker
+    conversations, unreadable = [], tracker is None
+    if tracker is not None:
+        try:
+            conversations = await recent_conversations(tracker, tenant["slug"])
+        except SQLAlchemyError as error:
+            log.warning("tracker_store_unreadable", error=type(error).__name__)
+            unreadable = True
+    queue = [c for c in conversations if c.handed_off]
+    return page(request, "conversations.html", tenant=tenant, queue=queue, conversations=conversations, unreadable=unreadable)
+
+
+def sender_of(request: web.Request, tenant: dict[str, Any]) -> str:
+    number = request.match_info["number"]
+    if not re.fullmatch(r"[0-9A-Za-z@._-]{3,80}", number):
+        raise web.HTTPNotFound()
+    return f"{tenant['slug']}:{number}"
+
+
+async def conversation_page(request: web.Request, problem: Optional[str] = None, draft: str = "") -> web.Response:
+    tenant = await tenant_for_conversations(request)
+    tracker = context_of(request).tracker
+    if tracker is None:
+        raise web.HTTPNotFound()
+    found = await transcript(tracker, sender_of(request, tenant))
+    if found is None:
+        raise web.HTTPNotFound()
+    return page(request, "conversation.html", 422 if problem else 200, tenant=tenant, transcript=found, problem=problem, draft=draft,
+                handoff_minutes=int(context_of(request).settings.handoff_minutes))
+
+
+async def act_on_conversation(request: web.Request) -> web.Response:
+    """Take over, release, or reply as a person (which also takes the conversation over)."""
+    tenant = await tenant_for_conversations(request)
+    viewer = request[VIEWER_KEY]
+    if not viewer.may_edit:
+        raise web.HTTPForbidden(text="Your role can read conversations but not act on them.")
+    sender = sender_of(request, tenant)
+    number = sender.split(":", 1)[1]
+    context = context_of(request)
+    what = request.match_info["what"]
+    form = await request.post()
+    try:
+        if what == "takeover":
+            await context.rasa.hand_to_person(sender, context.settings.handoff_minutes)
+        elif what == "release":
+            await context.rasa.release(sender)
+        elif what == "reply":
+            reply = str(form.get("text") or "").strip()
+            if not reply or len(reply) > MAX_REPLY_CHARS:
+                return await conversation_page(request, f"write a reply of 1 to {MAX_REPLY_CHARS} characters", reply)
+            await context.rasa.hand_to_person(sender, context.settings.handoff_minutes)
+            instance = tenant["evolution_instance"]
+            await context.whatsapp.send_text(instance, context.settings.evolution.token_for(instance), number, reply)
+            await context.rasa.record_reply(sender, reply, viewer.email)
+        else:
+            raise web.HTTPNotFound()
+    except RasaUnavailable as failure:
+        return await conversation_page(request, f"the bot's server could not be reached, nothing changed: {failure}", str(form.get("text") or ""))
+    except SendFailed as failure:
+        log.warning("human_reply_failed", tenant=tenant["slug"], status=failure.status)
+        return await conversation_page(request, f"WhatsApp did not take the message: {failure}", str(form.get("text") or ""))
+    async with context.engine.begin() as conn:
+        await audit.record(conn, viewer, tenant["slug"], {"takeover": "conversation_taken_over", "release": "conversation_released",
+                                                          "reply": "replied_as_person"}[what], f"conversation {masked(number)}")
+    log.info("conversation_action", tenant=tenant["slug"], action=what)
+    raise web.HTTPSeeOther(f"/t/{quote(tenant['slug'])}/conversations/{quote(number)}")
+
+
+def whatsapp_number(raw: str) -> Optional[str]:
+    """Digits with the country code (what Evolution's `number` takes), from what a person types."""
+    digits = re.sub(r"[\s().+-]", "", raw)
+    return digits if re.fullmatch(r"[1-9][0-9]{7,14}", digits) else None
+
+
+async def send_test(request: web.Request) -> web.Response:
+    """Send a text, as the preview renders it with sample values, to a phone through the business's WhatsApp."""
+    tenant = await tenant_for(request)
+    viewer = request[VIEWER_KEY]
+    key = request.match_info["key"]
+    if key not in catalog():
+        raise web.HTTPNotFound()
+    if not viewer.may_edit:
+        raise web.HTTPForbidden(text="Your role can read the bot's texts but not send them.")
+    form = await request.post()
+    number = whatsapp_number(str(form.get("phone") or ""))
+    body, locale = str(form.get("body") or form.get("saved_body") or ""), str(form.get("locale") or "en")
+    rendered = await preview_text(request, tenant, key, body, locale)
+    if number is None:
+        result = {"problem": "give the phone number with its country code, e.g. +351 912 345 678"}
+    elif "problem" in rendered:
+        result = rendered
+    else:
+        context = context_of(request)
+        instance = tenant["evolution_instance"]
+        try:
+            await context.whatsapp.send_text(instance, context.settings.evolution.token_for(instance), number, rendered["text"])
+            result = {"sent": f"Sent to +{number}."}
+            async with context.engine.begin() as conn:
+                await audit.record(conn, viewer, tenant["slug"], "test_message_sent", f"template {key} to {masked(number)}")
+        except SendFailed as failure:
+            result = {"problem": f"WhatsApp did not take it: {failure}"}
+    if request.headers.get("HX-Request"):
+        return page(request, "_sent.html", result=result)
+    return page(request, "error.html" if "problem" in result else "sent.html", 422 if "problem" in result else 200,
+                message=result.get("problem") or result.get("sent"), back=text_address(tenant["slug"], key, locale, "any"))
+
+
+def add_whatsapp_routes(app: web.Application) -> None:
+    app.router.add_get("/t/{tenant}/conversations", conversations_page)
+    app.router.add_get("/t/{tenant}/conversations/{number}", conversation_page)
+    app.router.add_post("/t/{tenant}/conversations/{number}/{what}", act_on_conversation)
+    app.router.add_post("/t/{tenant}/texts/{key}/send-test", send_test)
