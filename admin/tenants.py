@@ -34,6 +34,10 @@ class TenantDirectory:
         self._cache[slug] = (time.monotonic(), body)
         return body
 
+    def forget_all(self) -> None:
+        """Read every tenant afresh next time (after a change such as a suspension)."""
+        self._cache.clear()
+
     async def all(self) -> list[dict[str, Any]]:
         _, body = await self._get("/v1/tenants")
         return body.get("tenants", []) if isinstance(body, dict) else []

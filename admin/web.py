@@ -200,13 +200,6 @@ async def index(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther(home(request[VIEWER_KEY]))
 
 
-async def tenants(request: web.Request) -> web.Response:
-    viewer = request[VIEWER_KEY]
-    if viewer.role != "superadmin":
-        raise web.HTTPNotFound()
-    return page(request, "tenants.html", tenants=await context_of(request).directory.all())
-
-
 # --- the bot's texts -------------------------------------------------------------------------
 
 
@@ -540,7 +533,6 @@ def add_web_routes(app: web.Application) -> None:
     app.router.add_get("/password-reset/{token}", reset_form)
     app.router.add_post("/password-reset/{token}", finish_reset)
     app.router.add_get("/", index)
-    app.router.add_get("/tenants", tenants)
     app.router.add_get("/t/{tenant}/texts", texts)
     app.router.add_get("/t/{tenant}/texts/{key}", text_editor)
     app.router.add_post("/t/{tenant}/texts/{key}", save_text)
@@ -558,7 +550,9 @@ def add_web_routes(app: web.Application) -> None:
     app.router.add_post("/t/{tenant}/usage", save_quota)
     app.router.add_static("/static/", Path(__file__).with_name("static"))
     from admin.calendar_pages import add_calendar_routes  # the page modules build on this one's helpers
+    from admin.platform_pages import add_platform_routes
     from admin.whatsapp_pages import add_whatsapp_routes
 
     add_calendar_routes(app)
+    add_platform_routes(app)
     add_whatsapp_routes(app)
