@@ -32,7 +32,7 @@ from admin.api import (
     save_template_version,
     tone_overrides,
 )
-from admin.catalog import BookingClient, BookingRefused, service_body
+from admin.catalog import BookingClient, BookingRefused
 from admin.dashboard import bookings_of_week, conversations_by_day, summarise, this_week
 from admin.mail import send_email
 from admin.onboarding import STARTERS, NewBusiness, OnboardingProblem, onboard, slug_for
@@ -448,53 +448,9 @@ async def onboard_business(request: web.Request) -> web.Response:
     return page(request, "onboarded.html", business=business, password=password)
 
 
-# --- catalog ---------------------------------------------------------------------------------
-
-
 def booking_client(request: web.Request) -> BookingClient:
     context = context_of(request)
     return BookingClient(context.session, context.settings.booking_service_url, context.settings.internal_token)
-
-
-async def catalog_page(request: web.Request, problem: Optional[str] = None, status: int = 200) -> web.Response:
-    tenant = await tenant_for(request)
-    client = booking_client(request)
-    staff = await client.staff(tenant["slug"])
-    names = {person["id"]: person["name"] for person in staff}
-    services = [{**service, "people": ", ".join(names.get(i, "?") for i in service.get("staff_ids") or []) or "—"}
-                for service in await client.services(tenant["slug"])]
-    return page(request, "catalog.html", status, tenant=tenant, services=services, staff=staff, problem=problem)
-
-
-async def change_catalog(request: web.Request) -> web.Response:
-    """Add a service or a person, or archive a service; audited; the booking service decides."""
-    tenant = await tenant_for(request)
-    viewer = request[VIEWER_KEY]
-    if not viewer.may_edit:
-        return page(request, "error.html", 403, message="Your role can see the catalog but not change it.")
-    form = await request.post()
-    client = booking_client(request)
-    base = f"/v1/tenants/{tenant['slug']}"
-    what = request.match_info["what"]
-    try:
-        if what == "services":
-            staff_ids = [int(v) for v in form.getall("staff_ids", []) if str(v).isdigit()]
-            body = service_body(form, staff_ids)
-            result = await client.call("POST", f"{base}/services", body)
-            action, target, after = "service_added", f"service {result['name']}", body
-        elif what == "staff":
-            result = await client.add_person(tenant["slug"], str(form.get("name") or "").strip())
-            action, target, after = "staff_added", f"staff {result['name']}", {"name": result["name"]}
-        elif what == "archive" and str(form.get("service_id") or "").isdigit():
-            result = await client.call("DELETE", f"{base}/services/{int(form['service_id'])}")
-            action, target, after = "service_archived", f"service {form['service_id']}", {"active": False}
-        else:
-            raise web.HTTPNotFound()
-    except BookingRefused as refused:
-        return await catalog_page(request, problem=str(refused), status=422)
-    async with context_of(request).engine.begin() as conn:
-        await audit.record(conn, viewer, tenant["slug"], action, target, None, after)
-    raise web.HTTPSeeOther(f"/t/{quote(tenant['slug'])}/catalog")
 
 
 async def dashboard(request: web.Request) -> web.Response:
@@ -543,16 +499,16 @@ def add_web_routes(app: web.Application) -> None:
     app.router.add_post("/t/{tenant}/tone/preview", tone_page)
     app.router.add_get("/t/{tenant}/usage", usage_page)
     app.router.add_get("/t/{tenant}", dashboard)
-    app.router.add_get("/t/{tenant}/catalog", catalog_page)
-    app.router.add_post("/t/{tenant}/catalog/{what}", change_catalog)
     app.router.add_get("/onboarding", onboarding_page)
     app.router.add_post("/onboarding", onboard_business)
     app.router.add_post("/t/{tenant}/usage", save_quota)
     app.router.add_static("/static/", Path(__file__).with_name("static"))
     from admin.calendar_pages import add_calendar_routes  # the page modules build on this one's helpers
+    from admin.catalog_pages import add_catalog_routes
     from admin.platform_pages import add_platform_routes
     from admin.whatsapp_pages import add_whatsapp_routes
 
     add_calendar_routes(app)
+    add_catalog_routes(app)
     add_platform_routes(app)
     add_whatsapp_routes(app)
