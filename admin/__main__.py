@@ -82,6 +82,7 @@ def users_command(settings, args: argparse.Namespace) -> int:  # noqa: ANN001
                 logins[email] = {"role": role, "tenant": tenant, "password": password}
             logins_file.write_text(json.dumps(logins, indent=2))
             logins_file.chmod(0o600)
+            await link_demo_staff(engine, settings)
             return 0
         except UserProblem as problem:
             print(f"admin: {problem}", file=sys.stderr)
@@ -90,6 +91,29 @@ def users_command(settings, args: argparse.Namespace) -> int:  # noqa: ANN001
             await engine.dispose()
 
     return asyncio.run(run())
+
+
+DEMO_STAFF = ("staff@bella-salon.local", "bella-salon", "Ana")
+
+
+async def link_demo_staff(engine, settings) -> None:  # noqa: ANN001
+    """Link the demo staff login to its person in the calendar, when the booking service
+    answers (`make demo` runs this again once every process is ready)."""
+    import aiohttp
+    from sqlalchemy import update
+
+    from admin.catalog import BookingClient, BookingRefused
+    from admin.tables import users
+
+    email, tenant, name = DEMO_STAFF
+    try:
+        async with aiohttp.ClientSession() as session:
+            staff = await BookingClient(session, settings.booking_service_url, settings.internal_token).staff(tenant)
+    except (aiohttp.ClientError, BookingRefused, OSError):
+        return  # not running yet
+    person = next((p["id"] for p in staff if p["name"] == name), None)
+    async with engine.begin() as conn:
+        await conn.execute(update(users).where(users.c.email == email, users.c.staff_id.is_(None)).values(staff_id=person))
 
 
 if __name__ == "__main__":

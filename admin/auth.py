@@ -148,15 +148,16 @@ def csrf_ok(viewer: Viewer, sent: Any) -> bool:
 RESET_LIFETIME = timedelta(hours=1)
 
 
-async def start_password_reset(engine: AsyncEngine, email: str) -> Optional[str]:
-    """A reset token for the account with this email (None when there is none)."""
+async def start_password_reset(engine: AsyncEngine, email: str, lifetime: timedelta = RESET_LIFETIME) -> Optional[str]:
+    """A reset token for the account with this email (None when there is none); an
+    invitation to a new login uses the same link with a longer lifetime."""
     async with engine.begin() as conn:
         user_id = (await conn.execute(select(users.c.id).where(users.c.email == email.strip().lower()))).scalar()
         if user_id is None:
             return None
         token = secrets.token_urlsafe(32)
         await conn.execute(insert(password_resets).values(token_hash=token_hash(token), user_id=user_id,
-                                                          expires_at=utcnow() + RESET_LIFETIME))
+                                                          expires_at=utcnow() + lifetime))
     return token
 
 

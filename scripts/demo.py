@@ -114,7 +114,8 @@ Booka is running (logs in var/logs/). Ctrl-C stops everything.
 
   Assistant (Rasa) {RASA_URL}   REST channel: {RASA_URL}/webhooks/rest/webhook
   Booking service  {base}       OpenAPI: {base}/openapi.json
-  Admin web app    http://127.0.0.1:{os.environ.get("ADMIN_PORT", "8002")}/   sign in with a demo login below: edit what the bot says, with a live preview
+  Admin web app    http://127.0.0.1:{os.environ.get("ADMIN_PORT", "8002")}/   sign in with a demo login below: calendar, WhatsApp conversations,
+                   services and staff, what the bot says (live preview), tone, AI usage, team
                    its JSON API (templates, tone, LLM settings, quotas, usage): /openapi.json
 {demo_logins()}
   LLM fallback     {os.environ.get("LLM_BASE_URL") or "off: set LLM_BASE_URL, LLM_MODEL and LLM_API_KEY (any OpenAI-compatible API) before make demo"}
@@ -143,7 +144,7 @@ def demo_logins() -> str:
     """One line per demo login (made by `make seed`)."""
     path = VAR / "admin-demo-logins.json"
     logins = json.loads(path.read_text()) if path.exists() else {}
-    return "\n".join(f"                   {email:<28} {entry['password']:<14} {entry['role']}" + (f" of {entry['tenant']}" if entry["tenant"] else "")
+    return "\n".join(f"                   {email:<28} {entry['password']:<14} {entry['role']}" + (f" of {entry['tenant']}" if entry["tenant"] else "") + (" (Ana's calendar)" if entry["role"] == "staff" else "")
                      for email, entry in logins.items()) or "                   (no demo logins: run make seed)"
 
 
@@ -159,6 +160,7 @@ def main() -> int:
             print(f"starting {process.name}")
             started.append((process, subprocess.Popen(process.command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)))
         wait_ready(started)
+        subprocess.run([SERVICES_PY, "-m", "admin", "demo-users"], cwd=ROOT, env=env, check=False)  # links the staff login to Ana
         banner(connect_whatsapp())
         while all(popen.poll() is None for _, popen in started):
             time.sleep(1)

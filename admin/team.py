@@ -1,0 +1,105 @@
+"""The team page: who signs in for a business, with which role, and which person in the
+calendar a staff login is (staff see only that person's bookings). Owners invite people by
+email — the new login gets a link to choose its own password — change a staff login's
+person, and remove logins (their sessions end at once). Every change is audited."""
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+from typing import Any, Optional
+from urllib.parse import quote
+
+import structlog
+from aiohttp import web
+from sqlalchemy import delete, select, update
+
+from admin import audit, auth
+from admin.mail import send_email
+from admin.tables import sessions, users
+from admin.web import VIEWER_KEY, booking_client, context_of, page, tenant_for
+
+log = structlog.get_logger("admin.team")
+INVITATION_LIFETIME = timedelta(days=3)
+TEAM_ROLES = ("owner", "manager", "staff")
+
+
+def may_manage_team(viewer: auth.Viewer) -> bool:
+    return viewer.role in ("superadmin", "owner")
+
+
+async def team_page(request: web.Request, problem: Optional[str] = None, done: Optional[str] = None) -> web.Response:
+    tenant = await tenant_for(request)
+    if not may_manage_team(request[VIEWER_KEY]):
+        raise web.HTTPForbidden(text="Only the owner manages who signs in.")
+    async with context_of(request).engine.connect() as conn:
+        members = [dict(r._mapping) for r in await conn.execute(
+            select(users.c.id, users.c.email, users.c.role, users.c.staff_id, users.c.last_login_at)
+            .where(users.c.tenant == tenant["slug"]).order_by(users.c.role, users.c.email))]
+    staff = await booking_client(request).staff(tenant["slug"])
+    return page(request, "team.html", 422 if problem else 200, tenant=tenant, members=members, staff=staff, roles=TEAM_ROLES,
+                names={p["id"]: p["name"] for p in staff}, problem=problem, done=done)
+
+
+async def change_team(request: web.Request) -> web.Response:
+    tenant = await tenant_for(request)
+    viewer = request[VIEWER_KEY]
+    if not may_manage_team(viewer):
+        raise web.HTTPForbidden(text="Only the owner manages who signs in.")
+    form = await request.post()
+    what = request.match_info["what"]
+    if what == "invite":
+        return await invite(request, tenant, form)
+    member = await member_of(request, tenant["slug"], str(form.get("user_id") or ""))
+    context = context_of(request)
+    async with context.engine.begin() as conn:
+        if what == "remove":
+            if member["id"] == viewer.user_id:
+                return await team_page(request, problem="you cannot remove your own login")
+            await conn.execute(delete(sessions).where(sessions.c.user_id == member["id"]))
+            await conn.execute(delete(users).where(users.c.id == member["id"]))
+            await audit.record(conn, viewer, tenant["slug"], "login_removed", member["email"], {"role": member["role"]}, None)
+        elif what == "person":
+            person = int(str(form["staff_id"])) if str(form.get("staff_id") or "").isdigit() else None
+            await conn.execute(update(users).where(users.c.id == member["id"]).values(staff_id=person))
+            await audit.record(conn, viewer, tenant["slug"], "login_linked", member["email"], {"staff_id": member["staff_id"]}, {"staff_id": person})
+        else:
+            raise web.HTTPNotFound()
+    raise web.HTTPSeeOther(f"/t/{quote(tenant['slug'])}/team")
+
+
+async def member_of(request: web.Request, tenant: str, raw_id: str) -> dict[str, Any]:
+    """A login of this business (404 for another business's)."""
+    if not raw_id.isdigit():
+        raise web.HTTPNotFound()
+    async with context_of(request).engine.connect() as conn:
+        row = (await conn.execute(select(users).where(users.c.id == int(raw_id), users.c.tenant == tenant))).first()
+    if row is None:
+        raise web.HTTPNotFound()
+    return dict(row._mapping)
+
+
+async def invite(request: web.Request, tenant: dict[str, Any], form: Any) -> web.Response:
+    """A new login with an unguessable password nobody knows, and an emailed link to choose one."""
+    context, viewer = context_of(request), request[VIEWER_KEY]
+    email, role = str(form.get("email") or "").strip().lower(), str(form.get("role") or "")
+    if role not in TEAM_ROLES:
+        return await team_page(request, problem=f"the role must be one of {', '.join(TEAM_ROLES)}")
+    person = int(str(form["staff_id"])) if role == "staff" and str(form.get("staff_id") or "").isdigit() else None
+    try:
+        await auth.create_user(context.engine, email, secrets.token_urlsafe(24), role, tenant["slug"], staff_id=person)
+    except auth.UserProblem as problem:
+        return await team_page(request, problem=str(problem))
+    token = await auth.start_password_reset(context.engine, email, INVITATION_LIFETIME)
+    link = f"{context.settings.public_url}/password-reset/{token}"
+    await send_email(context.settings.smtp, email, f"You can now sign in to {tenant['name']} on Booka",
+                     f"{viewer.email} invited you to {tenant['name']} on Booka as {role}.\n\n"
+                     f"Choose your password here within three days:\n{link}\n", "invitation")
+    async with context.engine.begin() as conn:
+        await audit.record(conn, viewer, tenant["slug"], "login_invited", email, None, {"role": role, "staff_id": person})
+    log.info("login_invited", tenant=tenant["slug"], role=role)
+    return await team_page(request, done=f"Invitation sent to {email}.")
+
+
+def add_team_routes(app: web.Application) -> None:
+    app.router.add_get("/t/{tenant}/team", team_page)
+    app.router.add_post("/t/{tenant}/team/{what}", change_team)
