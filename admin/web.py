@@ -102,6 +102,8 @@ async def viewer_middleware(request: web.Request, handler):  # noqa: ANN001, ANN
             return page(request, "error.html", 403, message="This form has expired or did not come from this site. Reload the page and try again.")
     try:
         return await handler(request)
+    except web.HTTPNotFound:
+        return page(request, "error.html", 404, message="There is no such page here.")
     except web.HTTPForbidden as refusal:
         return page(request, "error.html", 403, message=refusal.text if not (refusal.text or "").startswith("403") else "Your role cannot do this.")
     except (BookingRefused, aiohttp.ClientError, asyncio.TimeoutError) as failure:
