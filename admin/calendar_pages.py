@@ -16,7 +16,7 @@ from aiohttp import web
 
 from admin import audit
 from admin.catalog import BookingClient, BookingRefused
-from admin.web import VIEWER_KEY, booking_client, context_of, page, tenant_for
+from admin.web import VIEWER_KEY, booking_client, context_of, page, tenant_for, tenant_for_editing
 
 SHOWN = "confirmed,completed,no_show"
 DEFAULT_DAY = (time(9), time(18))
@@ -167,10 +167,8 @@ def staff_choice(form: Any) -> int | str:
 
 async def create_booking(request: web.Request) -> web.Response:
     """Book by hand (a phone call, a walk-in); the form's key makes a double click book once."""
-    tenant = await tenant_for(request)
+    tenant = await tenant_for_editing(request, "Your role can see the calendar but not book in it.")
     viewer = request[VIEWER_KEY]
-    if not viewer.may_edit:
-        return page(request, "error.html", 403, message="Your role can see the calendar but not book in it.")
     form = await request.post()
     draft = {name: str(form.get(name) or "").strip() for name in ("service", "staff", "date", "time", "name", "phone", "notes", "override")}
     draft["view"] = "day"
@@ -222,11 +220,9 @@ async def booking_page(request: web.Request, problem: Optional[BookingRefused] =
 
 async def change_booking(request: web.Request) -> web.Response:
     """Move, cancel or mark a booking; refusals (a taken time, a cut-off) are shown with the alternatives."""
-    tenant = await tenant_for(request)
+    tenant = await tenant_for_editing(request, "Your role can see bookings but not change them.")
     viewer = request[VIEWER_KEY]
     before = await booking_for(request, tenant)
-    if not viewer.may_edit:
-        return page(request, "error.html", 403, message="Your role can see bookings but not change them.")
     form = await request.post()
     what = request.match_info["what"]
     address = f"/v1/tenants/{tenant['slug']}/bookings/{quote(before['id'])}"

@@ -14,12 +14,13 @@ from aiohttp import web
 
 from admin import audit
 from admin.catalog import BookingClient, BookingRefused, service_body
-from admin.web import VIEWER_KEY, booking_client, context_of, page, tenant_for
+from admin.web import VIEWER_KEY, booking_client, context_of, page, tenant_for, tenant_for_editing
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 SPAN = re.compile(r"^\s*(\d{1,2})(?:[:.h](\d{2}))?\s*[-–]\s*(\d{1,2})(?:[:.h](\d{2}))?\s*$")
 POLICIES = ("slot_step_min", "min_notice_min", "max_horizon_days", "cancel_cutoff_min", "reschedule_cutoff_min")
 DETAILS = ("name", "address", "phone")
+READ_ONLY = "Your role can see the catalog but not change it."
 
 
 def spans_text(rows: list[dict[str, Any]], weekday: int, kind: str) -> str:
@@ -74,12 +75,6 @@ async def absences(client: BookingClient, slug: str, staff_id: Optional[int]) ->
     return sorted((r for r in rows if r.get("staff_id") == staff_id), key=lambda r: r["starts_at"])
 
 
-def editor_refusal(request: web.Request) -> Optional[web.Response]:
-    if request[VIEWER_KEY].may_edit:
-        return None
-    return page(request, "error.html", 403, message="Your role can see the catalog but not change it.")
-
-
 async def record(request: web.Request, tenant: str, action: str, target: str, before: Any, after: Any) -> None:
     async with context_of(request).engine.begin() as conn:
         await audit.record(conn, request[VIEWER_KEY], tenant, action, target, before, after)
@@ -100,10 +95,7 @@ async def catalog_page(request: web.Request, problem: Optional[str] = None, stat
 
 async def change_catalog(request: web.Request) -> web.Response:
     """Add a service or a person, or archive a service; audited; the booking service decides."""
-    tenant = await tenant_for(request)
-    refusal = editor_refusal(request)
-    if refusal:
-        return refusal
+    tenant = await tenant_for_editing(request, READ_ONLY)
     form = await request.post()
     client = booking_client(request)
     base = f"/v1/tenants/{tenant['slug']}"
@@ -150,10 +142,7 @@ async def service_page(request: web.Request, problem: Optional[str] = None) -> w
 
 
 async def change_service(request: web.Request) -> web.Response:
-    tenant = await tenant_for(request)
-    refusal = editor_refusal(request)
-    if refusal:
-        return refusal
+    tenant = await tenant_for_editing(request, READ_ONLY)
     client = booking_client(request)
     before = await item_of(request, client, tenant["slug"], "services")
     form = await request.post()
@@ -193,10 +182,7 @@ async def business_page(request: web.Request, problem: Optional[str] = None) -> 
 
 async def change_person_or_business(request: web.Request) -> web.Response:
     """Details, the week's hours, or time off (added or removed) of a person or of the business."""
-    tenant = await tenant_for(request)
-    refusal = editor_refusal(request)
-    if refusal:
-        return refusal
+    tenant = await tenant_for_editing(request, READ_ONLY)
     client, slug, tz = booking_client(request), tenant["slug"], ZoneInfo(tenant["timezone"])
     person = await item_of(request, client, slug, "staff") if "id" in request.match_info else None
     staff_id = person["id"] if person else None

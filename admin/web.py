@@ -12,9 +12,9 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from zoneinfo import ZoneInfo
 from typing import Any, Optional
 from urllib.parse import quote, urlencode
+from zoneinfo import ZoneInfo
 
 import aiohttp
 import jinja2
@@ -216,6 +216,22 @@ async def tenant_for(request: web.Request) -> dict[str, Any]:
         raise web.HTTPNotFound() from None
 
 
+async def tenant_for_editing(request: web.Request, refusal: str) -> dict[str, Any]:
+    """The tenant in the path, for a change: a 403 page saying `refusal` when the viewer's role only reads."""
+    tenant = await tenant_for(request)
+    if not request[VIEWER_KEY].may_edit:
+        raise web.HTTPForbidden(text=refusal)
+    return tenant
+
+
+def template_key(request: web.Request) -> str:
+    """The bot text named in the path (404 for a key the catalog does not have)."""
+    key = request.match_info["key"]
+    if key not in catalog():
+        raise web.HTTPNotFound()
+    return key
+
+
 async def texts(request: web.Request) -> web.Response:
     tenant = await tenant_for(request)
     async with context_of(request).engine.connect() as conn:
@@ -233,9 +249,7 @@ def text_address(tenant: str, key: str, locale: str, tone: str) -> str:
 
 async def text_editor(request: web.Request, problem: Optional[TemplateProblem] = None, draft: Optional[str] = None) -> web.Response:
     tenant = await tenant_for(request)
-    key = request.match_info["key"]
-    if key not in catalog():
-        raise web.HTTPNotFound()
+    key = template_key(request)
     spec = spec_for(key)
     locale = request.query.get("locale") or "en"
     tone = request.query.get("tone") or "any"
@@ -261,22 +275,16 @@ async def preview_text(request: web.Request, tenant: dict[str, Any], key: str, b
 
 async def preview(request: web.Request) -> web.Response:
     tenant = await tenant_for(request)
-    key = request.match_info["key"]
-    if key not in catalog():
-        raise web.HTTPNotFound()
+    key = template_key(request)
     form = await request.post()
     return page(request, "_preview.html", preview=await preview_text(request, tenant, key, str(form.get("body") or ""),
                                                                    str(form.get("locale") or "en")))
 
 
 async def save_text(request: web.Request) -> web.Response:
-    tenant = await tenant_for(request)
+    key = template_key(request)
+    tenant = await tenant_for_editing(request, "Your role can read the bot's texts but not change them.")
     viewer = request[VIEWER_KEY]
-    key = request.match_info["key"]
-    if key not in catalog():
-        raise web.HTTPNotFound()
-    if not viewer.may_edit:
-        return page(request, "error.html", 403, message="Your role can read the bot's texts but not change them.")
     form = await request.post()
     locale, tone = str(form.get("locale") or "en"), str(form.get("tone") or "any")
     action = str(form.get("action") or "save")
@@ -340,10 +348,8 @@ async def tone_page(request: web.Request, problem: Optional[str] = None) -> web.
 
 
 async def save_tone(request: web.Request) -> web.Response:
-    tenant = await tenant_for(request)
+    tenant = await tenant_for_editing(request, "Your role can see the tone but not change it.")
     viewer = request[VIEWER_KEY]
-    if not viewer.may_edit:
-        return page(request, "error.html", 403, message="Your role can see the tone but not change it.")
     form = await request.post()
     try:
         change = form_changes(form, ToneChange, ("preset", "mode", "greeting", "sign_off", "address"), ("emoji",))

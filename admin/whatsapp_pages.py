@@ -13,9 +13,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from admin import audit
 from admin.conversations import RasaUnavailable, recent_conversations, transcript
-from admin.web import VIEWER_KEY, context_of, page, preview_text, tenant_for, text_address
+from admin.web import VIEWER_KEY, context_of, page, preview_text, template_key, tenant_for, tenant_for_editing, text_address
 from booka_common.evolution_client import SendFailed
-from booka_common.templating import catalog
 
 log = structlog.get_logger("admin.whatsapp")
 MAX_REPLY_CHARS = 4000
@@ -71,8 +70,6 @@ async def act_on_conversation(request: web.Request) -> web.Response:
     """Take over, release, or reply as a person (which also takes the conversation over)."""
     tenant = await tenant_for_conversations(request)
     viewer = request[VIEWER_KEY]
-    if not viewer.may_edit:
-        raise web.HTTPForbidden(text="Your role can read conversations but not act on them.")
     sender = sender_of(request, tenant)
     number = sender.split(":", 1)[1]
     context = context_of(request)
@@ -113,13 +110,9 @@ def whatsapp_number(raw: str) -> Optional[str]:
 
 async def send_test(request: web.Request) -> web.Response:
     """Send a text, as the preview renders it with sample values, to a phone through the business's WhatsApp."""
-    tenant = await tenant_for(request)
+    key = template_key(request)
+    tenant = await tenant_for_editing(request, "Your role can read the bot's texts but not send them.")
     viewer = request[VIEWER_KEY]
-    key = request.match_info["key"]
-    if key not in catalog():
-        raise web.HTTPNotFound()
-    if not viewer.may_edit:
-        raise web.HTTPForbidden(text="Your role can read the bot's texts but not send them.")
     form = await request.post()
     number = whatsapp_number(str(form.get("phone") or ""))
     body, locale = str(form.get("body") or form.get("saved_body") or ""), str(form.get("locale") or "en")

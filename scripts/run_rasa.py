@@ -71,7 +71,8 @@ def main() -> None:
         "rasa", "run", "--enable-api", "--cors", "*",
         "--model", os.environ.get("RASA_MODEL", "models"), "--endpoints", "endpoints.yml",
         "--credentials", "credentials.yml", "--port", os.environ.get("RASA_PORT", "5005"),
-        "-i", os.environ.get("RASA_HOST", "127.0.0.1"), *sys.argv[1:],
+        "-i", os.environ.get("RASA_HOST", "127.0.0.1"),
+        *(["--auth-token", os.environ["RASA_AUTH_TOKEN"]] if os.environ.get("RASA_AUTH_TOKEN") else []), *sys.argv[1:],
     ]
     rasa_main()
 

@@ -6,10 +6,9 @@ from __future__ import annotations
 import re
 import uuid
 
-import pytest
 from aiohttp.test_utils import TestClient
 
-from admin.auth import MAX_FAILURES, create_user
+from admin.auth import MAX_FAILURES
 from admin.settings import AdminSettings
 from booka_common.sql import make_async_engine
 from tests.admin.conftest import PASSWORD, add_user, create_tenant, csrf_of, sign_in
