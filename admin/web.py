@@ -236,11 +236,17 @@ async def texts(request: web.Request) -> web.Response:
     tenant = await tenant_for(request)
     async with context_of(request).engine.connect() as conn:
         current = await store.current_templates(conn, tenant["slug"])
-    own = {key for (key, _, _), row in current.items() if row["body"] is not None}
+    own: dict[str, set[str]] = {}  # key → the languages the business has its own version in
+    for (key, locale, _), row in current.items():
+        if row["body"] is not None:
+            own.setdefault(key, set()).add(locale)
+    wanted = request.query.get("locale") or ""
     groups: dict[str, list[Any]] = {}
     for spec in catalog().values():
-        groups.setdefault(spec.category, []).append(spec)
-    return page(request, "texts.html", tenant=tenant, groups=groups, own=own)
+        if not wanted or wanted in own.get(spec.key, ()):
+            groups.setdefault(spec.category, []).append(spec)
+    locales = sorted(set().union(*own.values())) if own else []
+    return page(request, "texts.html", tenant=tenant, groups=groups, own={k: sorted(v) for k, v in own.items()}, locales=locales, wanted=wanted)
 
 
 def text_address(tenant: str, key: str, locale: str, tone: str) -> str:
@@ -378,8 +384,11 @@ async def usage_page(request: web.Request, problem: Optional[str] = None) -> web
         report = await month_usage(context_of(request), tenant["slug"], request.query.get("month"))
     except ApiError as error:
         raise web.HTTPNotFound(text=error.message) from None
-    for group in report["by_day"].values():
+    for group in (*report["by_day"].values(), *report["by_purpose"].values()):
         group["tokens"] = group["tokens_in"] + group["tokens_out"]
+    top_purpose = max((g["tokens"] for g in report["by_purpose"].values()), default=0) or 1
+    for group in report["by_purpose"].values():
+        group["bar"] = round(100 * group["tokens"] / top_purpose)
     return page(request, "usage.html", 422 if problem else 200, tenant=tenant, report=report, problem=problem,
                 tokens_chart=bar_chart(report["by_day"], report["month"], "tokens"),
                 cost_chart=bar_chart(report["by_day"], report["month"], "cost_usd"))

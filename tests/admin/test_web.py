@@ -252,3 +252,16 @@ async def test_an_owner_adds_a_person_and_a_service_that_the_bot_can_offer_at_on
     assert free["slots"] and all(slot["staff"]["name"] == "Carla" for slot in free["slots"])
     log = await (await web.get(f"/t/{salon.slug}/audit")).text()
     assert "service added" in log and "staff added" in log
+
+
+async def test_the_texts_list_shows_each_texts_own_languages_and_filters_by_one(
+        web: TestClient, admin_settings: AdminSettings, tenant: str) -> None:
+    await sign_in(web, await add_user(admin_settings, "manager", tenant))
+    csrf = csrf_of(await (await web.get(f"/t/{tenant}/texts/handoff?locale=pt")).text())
+    for locale in ("pt", "en"):
+        await web.post(f"/t/{tenant}/texts/handoff", data={"body": f"Um momento ({locale})", "csrf_token": csrf, "action": "save",
+                                                           "locale": locale, "tone": "any"})
+    listing = await (await web.get(f"/t/{tenant}/texts")).text()
+    assert "yours · en, pt" in listing and "/texts/greeting" in listing
+    only_pt = await (await web.get(f"/t/{tenant}/texts?locale=pt")).text()
+    assert "/texts/handoff?locale=pt" in only_pt and "/texts/greeting" not in only_pt
