@@ -84,8 +84,22 @@ async def resolve_time(text: str, tz: str, reference: datetime, opening_hour: in
     return time_request_from_duckling(best, ZoneInfo(tz), reference, opening_hour)
 
 
+WEEKDAY_WORDS = re.compile(r"\b(mon|monday|tue|tues|tuesday|wed|weds|wednesday|thu|thur|thurs|thursday|fri|friday|sat|saturday|"
+                           r"sun|sunday)\b", re.I)
+
+
 def time_request_from_duckling(entity: dict[str, Any], tz: ZoneInfo, reference: datetime, opening_hour: int) -> Optional[TimeRequest]:
-    """Turn one Duckling `time` entity into a TimeRequest, fixing bare hours ("at 5" is 5 pm)."""
+    """Turn one Duckling `time` entity into a TimeRequest, fixing bare hours ("at 5" is 5 pm)
+    and a weekday that has passed today ("saturday at 11am" said on Saturday afternoon is
+    next Saturday, as Duckling's second reading has it)."""
+    request = _time_request(entity, tz, reference, opening_hour)
+    if request is not None and request.end < reference and WEEKDAY_WORDS.search(request.text):
+        week = timedelta(days=7)
+        return TimeRequest(request.kind, request.start + week, request.end + week, request.text)
+    return request
+
+
+def _time_request(entity: dict[str, Any], tz: ZoneInfo, reference: datetime, opening_hour: int) -> Optional[TimeRequest]:
     value, body = entity["value"], entity.get("body", "")
     if value.get("type") == "interval":
         start = _point(value.get("from"), tz)

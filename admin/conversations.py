@@ -137,7 +137,9 @@ def line_for(type_name: str, data: dict[str, Any], at: datetime, conversation: C
         return Line("person" if is_person(data) else "bot", at, str(data.get("text") or ""),
                     (data.get("metadata") or {}).get("person", ""))
     if is_handoff_slot(type_name, data):
-        conversation.handoff_until = slot_time(data.get("value"))
+        before, conversation.handoff_until = conversation.handoff_until, slot_time(data.get("value"))
+        if (before is not None and before > at.timestamp()) == bool(conversation.handoff_until):
+            return None  # the quiet time was only extended (a reply, the owner's phone): no new line
         return Line("note", at, "handed to a person" if conversation.handoff_until else "handed back to the bot")
     if type_name == "session_started":
         return Line("note", at, "new session")

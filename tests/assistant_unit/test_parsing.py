@@ -51,6 +51,19 @@ def test_a_day_is_a_range_over_that_day():
     assert (request.end - request.start).days == 1
 
 
+def test_a_weekday_whose_time_passed_today_means_next_week():
+    saturday_afternoon = datetime(2026, 11, 28, 15, 25, tzinfo=LISBON)
+    request = time_request_from_duckling(value("saturday at 11am", "2026-11-28T11:00:00.000+00:00", "hour"), LISBON, saturday_afternoon, 9)
+    assert (request.start.day, request.start.hour) == (5, 11)
+    morning = time_request_from_duckling(interval("saturday morning", "2026-11-28T09:00:00.000+00:00", "2026-11-28T12:00:00.000+00:00"),
+                                         LISBON, saturday_afternoon, 9)
+    assert (morning.start.day, morning.end.day) == (5, 5)
+    still_today = time_request_from_duckling(value("saturday at 5pm", "2026-11-28T17:00:00.000+00:00", "hour"), LISBON, saturday_afternoon, 9)
+    assert still_today.start.day == 28
+    past_today = time_request_from_duckling(value("at 11am", "2026-11-28T11:00:00.000+00:00", "hour"), LISBON, saturday_afternoon, 9)
+    assert past_today.start.day == 28, "no weekday named: the customer is told it has passed"
+
+
 def test_today_starts_now_not_at_midnight():
     request = time_request_from_duckling(value("today", "2026-11-25T00:00:00.000+00:00", "day"), LISBON, REFERENCE, 9)
     assert request.start == REFERENCE
