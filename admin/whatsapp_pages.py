@@ -73,6 +73,8 @@ async def act_on_conversation(request: web.Request) -> web.Response:
     sender = sender_of(request, tenant)
     number = sender.split(":", 1)[1]
     context = context_of(request)
+    if context.tracker is None or await transcript(context.tracker, sender, last=1) is None:
+        raise web.HTTPNotFound()  # only a conversation the customer started can be taken over or answered
     what = request.match_info["what"]
     form = await request.post()
     try:

@@ -45,6 +45,8 @@ async def test_the_handoff_queue_and_a_transcript_from_rasas_tracker_store(make_
     page = await (await admin.client.get(f"/t/{tenant}/conversations/351911111111")).text()
     assert "request_human 0.91" in page and 'class="msg person"' in page and "rita@example.com" in page and "handed to a person" in page
     assert (await admin.client.get(f"/t/{tenant}/conversations/351933333333")).status == 404
+    stranger = await admin.client.post(f"/t/{tenant}/conversations/351999999999/reply", data={"csrf_token": csrf_of(page), "text": "hi"})
+    assert stranger.status == 404, "no conversation is started from here"
     refused = await admin.client.post(f"/t/{tenant}/conversations/351911111111/release", data={"csrf_token": csrf_of(page)})
     assert refused.status == 422 and "nothing changed" in await refused.text()
 
