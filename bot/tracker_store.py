@@ -1,0 +1,93 @@
+"""Rasa's SQL tracker store, without re-reading the whole conversation on every message.
+
+Rasa's `SQLTrackerStore` loads and replays every event of the current session to build the
+tracker for each message, and counts them all again to know which to insert: the cost of a
+turn grows with the conversation (measured on PostgreSQL: 4.4 ms to retrieve at 80 events,
+11.6 ms at 220, plus 3-5.5 ms to save, all blocking the event loop). This store keeps the
+same table and rows — the admin app, `rasa export` and the dashboard read them as before —
+and keeps the tracker it last saved for each conversation in memory. A retrieve checks with
+one indexed query (the conversation's newest event id) that no other process wrote since;
+if so, it hands out the kept tracker (and forgets it, so that a turn that fails before
+saving never leaves a half-changed tracker behind); otherwise it reads the database as
+Rasa does. A save inserts only the events added since the tracker was read or saved.
+"""
+from __future__ import annotations
+
+import json
+import os
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any, Optional
+
+import sqlalchemy as sa
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.events import SessionStarted
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.nlu.constants import INTENT_NAME_KEY
+
+
+MARK = "_booka_stored_in_table"  # on a handed-out tracker: (events already in the table, the newest row id then)
+
+
+@dataclass
+class Kept:
+    tracker: DialogueStateTracker
+    newest_id: Optional[int]  # the conversation's newest row when kept
+    stored: int  # how many of tracker.events are in the table
+
+
+class CachedSQLTrackerStore(SQLTrackerStore):
+    """`SQLTrackerStore` with the last saved tracker of each conversation kept in memory
+    (`TRACKER_CACHE_SIZE` conversations, default 5000; 0 turns the keeping off)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.capacity = int(os.environ.get("TRACKER_CACHE_SIZE", "5000"))
+        self.kept: OrderedDict[str, Kept] = OrderedDict()
+
+    def newest_id(self, sender_id: str) -> Optional[int]:
+        with self.session_scope() as session:
+            return session.query(sa.func.max(self.SQLEvent.id)).filter(self.SQLEvent.sender_id == sender_id).scalar()
+
+    async def retrieve(self, sender_id: str) -> Optional[DialogueStateTracker]:
+        kept, newest = self.kept.pop(sender_id, None), self.newest_id(sender_id)
+        if kept is not None and kept.stored == len(kept.tracker.events) and kept.newest_id == newest:
+            tracker: Optional[DialogueStateTracker] = kept.tracker
+        else:
+            tracker = await super().retrieve(sender_id)
+        if tracker is not None:
+            setattr(tracker, MARK, (len(tracker.events), newest))
+        return tracker
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        stored, newest_then = getattr(tracker, MARK, (None, None))
+        if stored is None or self.newest_id(tracker.sender_id) != newest_then:
+            # not read through this store, or written by someone else since: Rasa's own way (counts the rows)
+            await super().save(tracker)
+            self.keep(tracker, self.newest_id(tracker.sender_id))
+            return
+        await self.stream_events(tracker)
+        with self.session_scope() as session:
+            rows = [self.row(tracker.sender_id, event) for event in list(tracker.events)[stored:]]
+            session.add_all(rows)
+            session.flush()
+            newest = max((row.id for row in rows), default=newest_then)
+            session.commit()
+        self.keep(tracker, newest)
+
+    def row(self, sender_id: str, event: Any) -> Any:
+        """One `events` row, exactly as `SQLTrackerStore.save` writes it."""
+        data = event.as_dict()
+        return self.SQLEvent(sender_id=sender_id, type_name=event.type_name, timestamp=data.get("timestamp"),
+                             intent_name=data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
+                             action_name=data.get("name"), data=json.dumps(data))
+
+    def keep(self, tracker: DialogueStateTracker, newest_id: Optional[int]) -> None:
+        setattr(tracker, MARK, (len(tracker.events), newest_id))
+        if self.capacity <= 0 or sum(isinstance(event, SessionStarted) for event in tracker.events) > 1:
+            self.kept.pop(tracker.sender_id, None)
+            return  # a new session began in this tracker: read it back as Rasa does (the new session only)
+        self.kept[tracker.sender_id] = Kept(tracker, newest_id, len(tracker.events))
+        self.kept.move_to_end(tracker.sender_id)
+        while len(self.kept) > self.capacity:
+            self.kept.popitem(last=False)

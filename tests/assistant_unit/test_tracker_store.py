@@ -1,0 +1,84 @@
+"""The cached SQL tracker store writes the rows Rasa's own SQL store writes, hands out a
+kept tracker only while nobody else wrote to the conversation, and never keeps the changes
+of a turn that did not save."""
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from bot.tracker_store import CachedSQLTrackerStore
+
+DOMAIN = Domain.load(str(Path(__file__).resolve().parents[2] / "bot" / "domain.yml"))
+
+
+def rows(url: str, sender: str) -> list[dict]:
+    tracker = asyncio.run(SQLTrackerStore(DOMAIN, host=url).retrieve(sender))
+    return [event.as_dict() for event in tracker.events]
+
+
+def turn(tracker: DialogueStateTracker, text: str) -> None:
+    tracker.update(UserUttered(text, {"name": "thank", "confidence": 0.99}))
+    tracker.update(ActionExecuted("utter_you_are_welcome"))
+    tracker.update(BotUttered("You're welcome!"))
+    tracker.update(ActionExecuted("action_listen"))
+
+
+def started(sender: str) -> DialogueStateTracker:
+    tracker = DialogueStateTracker(sender, DOMAIN.slots)
+    tracker.update(SessionStarted())
+    tracker.update(ActionExecuted("action_listen"))
+    return tracker
+
+
+def test_the_rows_are_rasas_and_a_kept_tracker_is_handed_out_once(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'tracker.db'}"
+    store = CachedSQLTrackerStore(DOMAIN, host=url)
+    tracker = started("shop:1")
+    turn(tracker, "thanks")
+    asyncio.run(store.save(tracker))
+    for n in range(3):
+        same = asyncio.run(store.retrieve("shop:1"))
+        assert same is tracker, "the kept tracker, no re-reading"
+        turn(same, f"thanks {n}")
+        asyncio.run(store.save(same))
+    assert rows(url, "shop:1") == [event.as_dict() for event in tracker.events]
+    first = asyncio.run(store.retrieve("shop:1"))
+    second = asyncio.run(store.retrieve("shop:1"))
+    assert first is tracker and second is not tracker and len(second.events) == len(tracker.events)
+
+
+def test_another_process_writing_is_seen_and_nothing_is_written_twice(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'tracker.db'}"
+    here, there = CachedSQLTrackerStore(DOMAIN, host=url), CachedSQLTrackerStore(DOMAIN, host=url)
+    tracker = started("shop:2")
+    asyncio.run(here.save(tracker))
+    theirs = asyncio.run(there.retrieve("shop:2"))
+    turn(theirs, "from the other process")
+    asyncio.run(there.save(theirs))
+    mine = asyncio.run(here.retrieve("shop:2"))
+    assert mine is not tracker and mine.events[-2].text == "You're welcome!" and len(mine.events) == len(theirs.events)
+
+    stale = asyncio.run(here.retrieve("shop:2"))
+    newer = asyncio.run(there.retrieve("shop:2"))
+    turn(newer, "second message")
+    asyncio.run(there.save(newer))
+    turn(stale, "written from a stale copy")
+    asyncio.run(here.save(stale))  # counts the rows, as Rasa's store does
+    texts = [e.get("text") for e in rows(url, "shop:2") if e["event"] == "user"]
+    assert texts.count("from the other process") == 1 and texts.count("second message") == 1
+
+
+def test_a_turn_that_did_not_save_leaves_nothing_behind(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'tracker.db'}"
+    store = CachedSQLTrackerStore(DOMAIN, host=url)
+    tracker = started("shop:3")
+    asyncio.run(store.save(tracker))
+    failed = asyncio.run(store.retrieve("shop:3"))
+    turn(failed, "lost when the turn failed")
+    again = asyncio.run(store.retrieve("shop:3"))
+    assert again is not failed and all(getattr(e, "text", None) != "lost when the turn failed" for e in again.events)
