@@ -61,10 +61,16 @@ class CachedSQLTrackerStore(SQLTrackerStore):
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         stored, newest_then = getattr(tracker, MARK, (None, None))
-        if stored is None or self.newest_id(tracker.sender_id) != newest_then:
-            # not read through this store, or written by someone else since: Rasa's own way (counts the rows)
+        if stored is None:  # a tracker this store did not hand out (a new conversation): Rasa's own way, then kept
             await super().save(tracker)
             self.keep(tracker, self.newest_id(tracker.sender_id))
+            return
+        if self.newest_id(tracker.sender_id) != newest_then:
+            # written by someone else since this tracker was read: Rasa's own way (counts the rows), and not kept,
+            # because the table now holds events this tracker lacks
+            await super().save(tracker)
+            delattr(tracker, MARK)
+            self.kept.pop(tracker.sender_id, None)
             return
         await self.stream_events(tracker)
         with self.session_scope() as session:

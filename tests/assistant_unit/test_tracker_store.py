@@ -71,6 +71,8 @@ def test_another_process_writing_is_seen_and_nothing_is_written_twice(tmp_path: 
     asyncio.run(here.save(stale))  # counts the rows, as Rasa's store does
     texts = [e.get("text") for e in rows(url, "shop:2") if e["event"] == "user"]
     assert texts.count("from the other process") == 1 and texts.count("second message") == 1
+    after = asyncio.run(here.retrieve("shop:2"))
+    assert after is not stale and "second message" in [getattr(e, "text", None) for e in after.events], "the stale copy is not kept"
 
 
 def test_a_turn_that_did_not_save_leaves_nothing_behind(tmp_path: Path) -> None:
