@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
-import aiohttp
 import yaml
 
 from admin.auth import create_user
@@ -71,10 +70,10 @@ def week_rows(blocks: list[dict[str, Any]], staff_id: Optional[int] = None) -> l
             for block in blocks for day in block["days"]]
 
 
-async def onboard(engine: Any, session: aiohttp.ClientSession, booking_url: str, token: str, business: NewBusiness) -> str:
+async def onboard(engine: Any, client: BookingClient, business: NewBusiness) -> str:
     """Create everything; the owner's first password (shown once to the superadmin)."""
     starter = STARTERS[business.vertical]
-    call = Steps(BookingClient(session, booking_url, token), business)
+    call = Steps(client, business)
     base = f"/v1/tenants/{business.slug}"
     await call("POST", "/v1/tenants", {"slug": business.slug, "name": business.name, "vertical": business.vertical,
                                        "timezone": business.timezone, "locale": business.locale, "country": business.country,

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from admin import audit
 from admin.api import change_profile, month_usage
 from admin.catalog import BookingRefused
-from admin.web import VIEWER_KEY, booking_client, context_of, page
+from admin.web import booking_client, context_of, page, require_superadmin
 
 log = structlog.get_logger("admin.platform")
 NOT_UNDERSTOOD = ("nlu_fallback", "out_of_scope")
@@ -73,8 +73,7 @@ async def health_rows(request: web.Request) -> tuple[list[dict[str, Any]], bool]
 
 
 async def businesses_page(request: web.Request, problem: Optional[str] = None, done: Optional[str] = None) -> web.Response:
-    if request[VIEWER_KEY].role != "superadmin":
-        raise web.HTTPNotFound()
+    require_superadmin(request)
     rows, readable = await health_rows(request)
     return page(request, "tenants.html", 422 if problem else 200, rows=rows, readable=readable, plans=PLANS, problem=problem,
                 done=done, window_days=WINDOW_DAYS)
@@ -82,9 +81,7 @@ async def businesses_page(request: web.Request, problem: Optional[str] = None, d
 
 async def change_businesses(request: web.Request) -> web.Response:
     """Suspend, resume or change the plan of the chosen businesses; each change audited for its business."""
-    viewer = request[VIEWER_KEY]
-    if viewer.role != "superadmin":
-        raise web.HTTPNotFound()
+    viewer = require_superadmin(request)
     form = await request.post()
     chosen = [str(slug) for slug in form.getall("tenant", [])]
     action = str(form.get("action") or "")

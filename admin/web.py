@@ -1,8 +1,10 @@
 """The owners' web app: server-rendered pages (Jinja2 with autoescaping; htmx for the live
-previews) for signing in and resetting a password, the dashboard, services and staff, the
-bot's texts (editor, live preview, versions, revert), the tone, AI usage and alerts, the
-audit log, and for superadmins the businesses and onboarding. Every form carries the
-session's CSRF token; every change is written to the audit log.
+previews). This module holds what every page shares (signing in, CSRF, roles, error pages)
+and the pages for signing in and resetting a password, the dashboard, the bot's texts
+(editor, live preview, versions, revert), the tone, AI usage and alerts, the audit log and
+onboarding; the calendar, catalog, WhatsApp, team and platform pages have modules of their
+own that build on these helpers. Every form carries the session's CSRF token; every change
+is written to the audit log.
 
 Routes live beside the JSON API in the same aiohttp app; `viewer_middleware` signs each
 page request in from its session cookie (the API keeps the internal token).
@@ -37,8 +39,9 @@ from admin.dashboard import bookings_of_week, conversations_by_day, summarise, t
 from admin.mail import send_email
 from admin.onboarding import STARTERS, NewBusiness, OnboardingProblem, onboard, slug_for
 from admin.schemas import QuotaChange, ToneChange
+from admin.tenants import BookingServiceUnavailable
 from admin.tone import VERTICAL_DEFAULTS, tone_for
-from booka_common.http_api import ApiError
+from booka_common.http_api import ApiError, NotFound
 from booka_common.templating import TONES, TemplateProblem, catalog, check_template, prepare_variables, render_source, spec_for
 
 log = structlog.get_logger("admin.web")
@@ -68,6 +71,7 @@ LOGIN_CSRF_COOKIE = "booka_form_csrf"  # the signed-out forms' CSRF token (doubl
 SIGNED_OUT_PAGES = ("/login", "/password-reset")
 VIEWER_KEY = web.RequestKey("viewer", auth.Viewer)
 API_PREFIXES = ("/v1/", "/internal/", "/api/", "/openapi.json", "/static/")
+BOOKING_SERVICE_DOWN = "The booking service did not answer in time. Reload the page to see what was saved, then try again."
 
 
 def context_of(request: web.Request) -> AdminContext:
@@ -106,9 +110,14 @@ async def viewer_middleware(request: web.Request, handler):  # noqa: ANN001, ANN
         return page(request, "error.html", 404, message="There is no such page here.")
     except web.HTTPForbidden as refusal:
         return page(request, "error.html", 403, message=refusal.text if not (refusal.text or "").startswith("403") else "Your role cannot do this.")
-    except (BookingRefused, aiohttp.ClientError, asyncio.TimeoutError) as failure:
+    except BookingRefused as refused:
+        if refused.status < 500:  # a page's read refused by the booking service's rules: its own words
+            return page(request, "error.html", 422, message=f"The booking service refused: {refused}")
+        log.warning("booking_service_unavailable", path=request.path, error=f"http {refused.status}")
+        return page(request, "error.html", 503, message=BOOKING_SERVICE_DOWN)
+    except (aiohttp.ClientError, asyncio.TimeoutError, BookingServiceUnavailable) as failure:
         log.warning("booking_service_unavailable", path=request.path, error=type(failure).__name__)
-        return page(request, "error.html", 503, message="The booking service did not answer in time. Reload the page to see what was saved, then try again.")
+        return page(request, "error.html", 503, message=BOOKING_SERVICE_DOWN)
 
 
 # --- signing in ------------------------------------------------------------------------------
@@ -194,6 +203,14 @@ async def logout(request: web.Request) -> web.Response:
     raise response
 
 
+def require_superadmin(request: web.Request) -> auth.Viewer:
+    """The viewer, when a superadmin; 404 for everyone else (the platform's pages do not exist for them)."""
+    viewer = request[VIEWER_KEY]
+    if viewer.role != "superadmin":
+        raise web.HTTPNotFound()
+    return viewer
+
+
 def home(viewer: auth.Viewer) -> str:
     return "/tenants" if viewer.role == "superadmin" else f"/t/{viewer.tenant}"
 
@@ -212,7 +229,7 @@ async def tenant_for(request: web.Request) -> dict[str, Any]:
         raise web.HTTPNotFound()
     try:
         return await context_of(request).directory.tenant(slug)
-    except ApiError:
+    except NotFound:
         raise web.HTTPNotFound() from None
 
 
@@ -369,7 +386,7 @@ async def save_tone(request: web.Request) -> web.Response:
 
 
 def bar_chart(by_day: dict[str, dict[str, Any]], month: str, field: str) -> dict[str, Any]:
-    """Bars for every day of the month (an SVG drawn by the page, no script needed)."""
+    """Bars for every day of the month (heights in percent; the page draws them, no script needed)."""
     first = datetime.strptime(month, "%Y-%m")
     days = [(first + timedelta(days=n)).date() for n in range(31) if (first + timedelta(days=n)).month == first.month]
     values = [by_day.get(day.isoformat(), {}).get(field, 0) for day in days]
@@ -435,16 +452,13 @@ def wizard_problem(values: dict[str, str]) -> Optional[str]:
 
 
 async def onboarding_page(request: web.Request) -> web.Response:
-    if request[VIEWER_KEY].role != "superadmin":
-        raise web.HTTPNotFound()
+    require_superadmin(request)
     return page(request, "onboarding.html", values={"vertical": "beauty", "locale": "en", "timezone": "Europe/Lisbon",
                                                      "country": "PT", "currency": "EUR"}, problem=None, verticals=list(STARTERS))
 
 
 async def onboard_business(request: web.Request) -> web.Response:
-    viewer = request[VIEWER_KEY]
-    if viewer.role != "superadmin":
-        raise web.HTTPNotFound()
+    viewer = require_superadmin(request)
     form = await request.post()
     values = {name: str(form.get(name) or "").strip() for name in WIZARD_FIELDS}
     values["slug"] = values["slug"] or slug_for(values["name"])
@@ -455,7 +469,7 @@ async def onboard_business(request: web.Request) -> web.Response:
     context = context_of(request)
     business = NewBusiness(**{k: v for k, v in values.items()})
     try:
-        password = await onboard(context.engine, context.session, context.settings.booking_service_url, context.settings.internal_token, business)
+        password = await onboard(context.engine, booking_client(request), business)
     except (OnboardingProblem, auth.UserProblem) as failure:
         log.warning("onboarding_failed", tenant=business.slug, steps_done=len(business.done))
         return page(request, "onboarding.html", 422, values=values, problem=str(failure), done=business.done, verticals=list(STARTERS))

@@ -265,3 +265,15 @@ async def test_the_texts_list_shows_each_texts_own_languages_and_filters_by_one(
     assert "yours · en, pt" in listing and "/texts/greeting" in listing
     only_pt = await (await web.get(f"/t/{tenant}/texts?locale=pt")).text()
     assert "/texts/handoff?locale=pt" in only_pt and "/texts/greeting" not in only_pt
+
+
+async def test_with_the_booking_service_down_a_page_says_so_instead_of_not_found(
+        make_admin, admin_settings: AdminSettings, tenant: str) -> None:  # noqa: ANN001
+    import dataclasses
+
+    from tests.conftest import free_port
+
+    admin = await make_admin(dataclasses.replace(admin_settings, booking_service_url=f"http://127.0.0.1:{free_port()}"))
+    await sign_in(admin.client, await add_user(admin_settings, "owner", tenant))
+    answer = await admin.client.get(f"/t/{tenant}/calendar")
+    assert answer.status == 503 and "did not answer" in await answer.text()
