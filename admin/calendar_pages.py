@@ -112,8 +112,7 @@ async def load_calendar(client: BookingClient, tenant: dict[str, Any], days: lis
         params["staff"] = str(only_staff)
     bookings = (await client.call("GET", f"/v1/tenants/{slug}/bookings", params=params))["bookings"] if only_staff != -1 else []
     for booking in bookings:
-        booking["local_start"] = datetime.fromisoformat(booking["start"]).astimezone(tz)
-        booking["local_end"] = datetime.fromisoformat(booking["end"]).astimezone(tz)
+        with_local_times(booking, tz)
     bookings.sort(key=lambda b: b["local_start"])
     restaurant = tenant.get("vertical") == "restaurant"
     staff = await client.staff(slug)
@@ -121,6 +120,13 @@ async def load_calendar(client: BookingClient, tenant: dict[str, Any], days: lis
     hours = (await client.call("GET", f"/v1/tenants/{slug}/hours"))["hours"]
     opens, closes = day_window(hours, bookings, days)
     return Calendar(days, lanes_for(staff, resources, bookings, only_staff, restaurant), opens, closes)
+
+
+def with_local_times(booking: dict[str, Any], tz: ZoneInfo) -> dict[str, Any]:
+    """The booking with its start and end as datetimes where the business is (what the pages draw)."""
+    booking["local_start"] = datetime.fromisoformat(booking["start"]).astimezone(tz)
+    booking["local_end"] = datetime.fromisoformat(booking["end"]).astimezone(tz)
+    return booking
 
 
 def calendar_address(slug: str, view: str, day: date, **extra: str) -> str:
@@ -204,10 +210,7 @@ async def booking_for(request: web.Request, tenant: dict[str, Any]) -> dict[str,
     only = viewers_person(request)
     if only is not None and (booking.get("staff") or {}).get("id") != only:
         raise web.HTTPNotFound()
-    tz = ZoneInfo(tenant["timezone"])
-    booking["local_start"] = datetime.fromisoformat(booking["start"]).astimezone(tz)
-    booking["local_end"] = datetime.fromisoformat(booking["end"]).astimezone(tz)
-    return booking
+    return with_local_times(booking, ZoneInfo(tenant["timezone"]))
 
 
 async def booking_page(request: web.Request, problem: Optional[BookingRefused] = None) -> web.Response:

@@ -11,17 +11,30 @@ import json
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Optional
+from typing import Any, Awaitable, Callable, Optional, TypeVar
 from urllib.parse import quote
 
 import aiohttp
 import structlog
 from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 log = structlog.get_logger("admin.conversations")
 HANDOFF_SLOT = "handoff_until"
 SHOWN_EVENTS = ("user", "bot", "slot", "session_started")
+T = TypeVar("T")
+
+
+async def from_tracker_store(tracker: Optional[AsyncEngine], read: Callable[[AsyncEngine], Awaitable[T]]) -> Optional[T]:
+    """What `read` finds in Rasa's tracker store; None when none is configured or it cannot be read (logged)."""
+    if tracker is None:
+        return None
+    try:
+        return await read(tracker)
+    except SQLAlchemyError as error:
+        log.warning("tracker_store_unreadable", error=type(error).__name__)
+        return None
 
 
 class RasaUnavailable(Exception):

@@ -8,14 +8,11 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any, Optional
 from zoneinfo import ZoneInfo
 
-import structlog
 from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from admin.catalog import BookingClient
 
-log = structlog.get_logger("admin.dashboard")
 COUNTED = "confirmed,completed,no_show"
 
 
@@ -46,18 +43,14 @@ async def bookings_of_week(client: BookingClient, tenant: str, days: list[date])
     return (await client.call("GET", f"/v1/tenants/{tenant}/bookings", params=params)).get("bookings", [])
 
 
-async def conversations_by_day(tracker: AsyncEngine, tenant: str, days: list[date], tz: ZoneInfo) -> Optional[dict[date, int]]:
-    """Distinct customers who wrote each day (Rasa's `events` table); None when it cannot be read."""
+async def conversations_by_day(tracker: AsyncEngine, tenant: str, days: list[date], tz: ZoneInfo) -> dict[date, int]:
+    """Distinct customers who wrote each day (Rasa's `events` table)."""
     start = datetime.combine(days[0], datetime.min.time(), tz).timestamp()
     end = datetime.combine(days[-1] + timedelta(days=1), datetime.min.time(), tz).timestamp()
-    try:
-        async with tracker.connect() as conn:
-            rows = (await conn.execute(text("SELECT sender_id, timestamp FROM events WHERE type_name = 'user' AND sender_id LIKE :prefix "
-                                            "AND timestamp >= :start AND timestamp < :end"),
-                                       {"prefix": f"{tenant}:%", "start": start, "end": end})).all()
-    except SQLAlchemyError as error:
-        log.warning("tracker_store_unreadable", error=type(error).__name__)
-        return None
+    async with tracker.connect() as conn:
+        rows = (await conn.execute(text("SELECT sender_id, timestamp FROM events WHERE type_name = 'user' AND sender_id LIKE :prefix "
+                                        "AND timestamp >= :start AND timestamp < :end"),
+                                   {"prefix": f"{tenant}:%", "start": start, "end": end})).all()
     senders: dict[date, set[str]] = {}
     for sender, stamp in rows:
         senders.setdefault(datetime.fromtimestamp(stamp, tz).date(), set()).add(sender)

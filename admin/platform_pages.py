@@ -11,12 +11,12 @@ from typing import Any, Optional
 import structlog
 from aiohttp import web
 from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from admin import audit
 from admin.api import change_profile, month_usage
 from admin.catalog import BookingRefused
+from admin.conversations import from_tracker_store
 from admin.web import booking_client, context_of, page, require_superadmin
 
 log = structlog.get_logger("admin.platform")
@@ -56,18 +56,13 @@ async def traffic_by_tenant(tracker: AsyncEngine) -> dict[str, Traffic]:
 async def health_rows(request: web.Request) -> tuple[list[dict[str, Any]], bool]:
     """One row per business, and whether the conversations could be read."""
     context = context_of(request)
-    traffic, readable = {}, context.tracker is not None
-    if context.tracker is not None:
-        try:
-            traffic = await traffic_by_tenant(context.tracker)
-        except SQLAlchemyError as error:
-            log.warning("tracker_store_unreadable", error=type(error).__name__)
-            readable = False
+    traffic = await from_tracker_store(context.tracker, traffic_by_tenant)
+    readable = traffic is not None
     rows = []
     for tenant in await context.directory.all():
         usage = await month_usage(context, tenant["slug"], None)
         failed = sum(group["calls"] for outcome, group in usage["by_outcome"].items() if outcome != "ok")
-        rows.append({"tenant": tenant, "traffic": traffic.get(tenant["slug"], Traffic()), "plan": usage["plan"],
+        rows.append({"tenant": tenant, "traffic": (traffic or {}).get(tenant["slug"], Traffic()), "plan": usage["plan"],
                      "ai_used": usage["used_share"], "ai_calls": usage["calls"], "ai_failed": failed})
     return rows, readable
 

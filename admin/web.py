@@ -35,6 +35,7 @@ from admin.api import (
     tone_overrides,
 )
 from admin.catalog import BookingClient, BookingRefused
+from admin.conversations import from_tracker_store
 from admin.dashboard import bookings_of_week, conversations_by_day, summarise, this_week
 from admin.mail import send_email
 from admin.onboarding import STARTERS, NewBusiness, OnboardingProblem, onboard, slug_for
@@ -490,7 +491,7 @@ async def dashboard(request: web.Request) -> web.Response:
     tz = ZoneInfo(tenant["timezone"])
     days = this_week(tz)
     bookings = await bookings_of_week(booking_client(request), tenant["slug"], days)
-    conversations = await conversations_by_day(context.tracker, tenant["slug"], days, tz) if context.tracker is not None else None
+    conversations = await from_tracker_store(context.tracker, lambda tracker: conversations_by_day(tracker, tenant["slug"], days, tz))
     week = summarise(days, bookings, conversations, tz)
     today = datetime.now(tz).date()
     usage = await month_usage(context, tenant["slug"], None)

@@ -9,10 +9,9 @@ from urllib.parse import quote
 
 import structlog
 from aiohttp import web
-from sqlalchemy.exc import SQLAlchemyError
 
 from admin import audit
-from admin.conversations import RasaUnavailable, recent_conversations, transcript
+from admin.conversations import RasaUnavailable, from_tracker_store, recent_conversations, transcript
 from admin.web import VIEWER_KEY, context_of, page, preview_text, template_key, tenant_for, tenant_for_editing, text_address
 from booka_common.evolution_client import SendFailed
 
@@ -35,16 +34,9 @@ async def tenant_for_conversations(request: web.Request) -> dict[str, Any]:
 
 async def conversations_page(request: web.Request) -> web.Response:
     tenant = await tenant_for_conversations(request)
-    tracker = context_of(request).tracker
-    conversations, unreadable = [], tracker is None
-    if tracker is not None:
-        try:
-            conversations = await recent_conversations(tracker, tenant["slug"])
-        except SQLAlchemyError as error:
-            log.warning("tracker_store_unreadable", error=type(error).__name__)
-            unreadable = True
-    queue = [c for c in conversations if c.handed_off]
-    return page(request, "conversations.html", tenant=tenant, queue=queue, conversations=conversations, unreadable=unreadable)
+    conversations = await from_tracker_store(context_of(request).tracker, lambda tracker: recent_conversations(tracker, tenant["slug"]))
+    queue = [c for c in conversations or [] if c.handed_off]
+    return page(request, "conversations.html", tenant=tenant, queue=queue, conversations=conversations or [], unreadable=conversations is None)
 
 
 def sender_of(request: web.Request, tenant: dict[str, Any]) -> str:
