@@ -44,10 +44,17 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         super().__init__(*args, **kwargs)
         self.capacity = int(os.environ.get("TRACKER_CACHE_SIZE", "5000"))
         self.kept: OrderedDict[str, Kept] = OrderedDict()
+        events = self.SQLEvent.__table__
+        # SQLAlchemy Core statements built once (their compiled form is cached): the ORM's
+        # per-row INSERT ... RETURNING and query building took most of a save's time
+        self.newest_query = sa.select(sa.func.max(events.c.id)).where(events.c.sender_id == sa.bindparam("sender_id"))
+        self.insert_rows = events.insert()
 
-    def newest_id(self, sender_id: str) -> Optional[int]:
-        with self.session_scope() as session:
-            return session.query(sa.func.max(self.SQLEvent.id)).filter(self.SQLEvent.sender_id == sender_id).scalar()
+    def newest_id(self, sender_id: str, connection: Optional[sa.engine.Connection] = None) -> Optional[int]:
+        if connection is None:
+            with self.engine.connect() as connection:
+                return self.newest_id(sender_id, connection)
+        return connection.execute(self.newest_query, {"sender_id": sender_id}).scalar()
 
     async def retrieve(self, sender_id: str) -> Optional[DialogueStateTracker]:
         kept, newest = self.kept.pop(sender_id, None), self.newest_id(sender_id)
@@ -65,7 +72,13 @@ class CachedSQLTrackerStore(SQLTrackerStore):
             await super().save(tracker)
             self.keep(tracker, self.newest_id(tracker.sender_id))
             return
-        if self.newest_id(tracker.sender_id) != newest_then:
+        rows = [self.row(tracker.sender_id, event) for event in list(tracker.events)[stored:]]
+        with self.engine.begin() as connection:
+            unchanged = self.newest_id(tracker.sender_id, connection) == newest_then
+            if unchanged and rows:
+                connection.execute(self.insert_rows, rows)
+            newest = self.newest_id(tracker.sender_id, connection) if rows else newest_then
+        if not unchanged:
             # written by someone else since this tracker was read: Rasa's own way (counts the rows), and not kept,
             # because the table now holds events this tracker lacks
             await super().save(tracker)
@@ -73,20 +86,15 @@ class CachedSQLTrackerStore(SQLTrackerStore):
             self.kept.pop(tracker.sender_id, None)
             return
         await self.stream_events(tracker)
-        with self.session_scope() as session:
-            rows = [self.row(tracker.sender_id, event) for event in list(tracker.events)[stored:]]
-            session.add_all(rows)
-            session.flush()
-            newest = max((row.id for row in rows), default=newest_then)
-            session.commit()
         self.keep(tracker, newest)
 
-    def row(self, sender_id: str, event: Any) -> Any:
+    @staticmethod
+    def row(sender_id: str, event: Any) -> dict[str, Any]:
         """One `events` row, exactly as `SQLTrackerStore.save` writes it."""
         data = event.as_dict()
-        return self.SQLEvent(sender_id=sender_id, type_name=event.type_name, timestamp=data.get("timestamp"),
-                             intent_name=data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
-                             action_name=data.get("name"), data=json.dumps(data))
+        return {"sender_id": sender_id, "type_name": event.type_name, "timestamp": data.get("timestamp"),
+                "intent_name": data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
+                "action_name": data.get("name"), "data": json.dumps(data)}
 
     def keep(self, tracker: DialogueStateTracker, newest_id: Optional[int]) -> None:
         setattr(tracker, MARK, (len(tracker.events), newest_id))

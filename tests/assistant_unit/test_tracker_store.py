@@ -4,7 +4,13 @@ of a turn that did not save."""
 from __future__ import annotations
 
 import asyncio
+import os
+import uuid
 from pathlib import Path
+from typing import Iterator
+
+import psycopg2
+import pytest
 
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
@@ -14,6 +20,24 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from bot.tracker_store import CachedSQLTrackerStore
 
 DOMAIN = Domain.load(str(Path(__file__).resolve().parents[2] / "bot" / "domain.yml"))
+POSTGRES = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres").replace("+psycopg", "")
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty tracker store database: SQLite (the embedded default) or PostgreSQL (production)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'tracker.db'}"
+        return
+    name = f"booka_tracker_{uuid.uuid4().hex[:8]}"
+    admin = psycopg2.connect(POSTGRES)
+    admin.autocommit = True
+    admin.cursor().execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield POSTGRES.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        admin.cursor().execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
 
 
 def rows(url: str, sender: str) -> list[dict]:
@@ -35,8 +59,7 @@ def started(sender: str) -> DialogueStateTracker:
     return tracker
 
 
-def test_the_rows_are_rasas_and_a_kept_tracker_is_handed_out_once(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'tracker.db'}"
+def test_the_rows_are_rasas_and_a_kept_tracker_is_handed_out_once(url: str) -> None:
     store = CachedSQLTrackerStore(DOMAIN, host=url)
     tracker = started("shop:1")
     turn(tracker, "thanks")
@@ -52,8 +75,7 @@ def test_the_rows_are_rasas_and_a_kept_tracker_is_handed_out_once(tmp_path: Path
     assert first is tracker and second is not tracker and len(second.events) == len(tracker.events)
 
 
-def test_another_process_writing_is_seen_and_nothing_is_written_twice(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'tracker.db'}"
+def test_another_process_writing_is_seen_and_nothing_is_written_twice(url: str) -> None:
     here, there = CachedSQLTrackerStore(DOMAIN, host=url), CachedSQLTrackerStore(DOMAIN, host=url)
     tracker = started("shop:2")
     asyncio.run(here.save(tracker))
@@ -75,8 +97,7 @@ def test_another_process_writing_is_seen_and_nothing_is_written_twice(tmp_path: 
     assert after is not stale and "second message" in [getattr(e, "text", None) for e in after.events], "the stale copy is not kept"
 
 
-def test_a_turn_that_did_not_save_leaves_nothing_behind(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'tracker.db'}"
+def test_a_turn_that_did_not_save_leaves_nothing_behind(url: str) -> None:
     store = CachedSQLTrackerStore(DOMAIN, host=url)
     tracker = started("shop:3")
     asyncio.run(store.save(tracker))
