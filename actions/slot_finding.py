@@ -111,7 +111,11 @@ class SlotFinding(ABC):
         party = int(tracker.get_slot("party_size") or 1)
         search_from = max(request.start.replace(hour=0, minute=0) if request.kind == "exact" else request.start, now)
         search_to = request.end if request.kind == "range" else search_from + timedelta(days=1)
-        free = await BOOKING_API.availability(tenant, service["id"], staff, search_from.isoformat(), search_to.isoformat(), party)
+        nearby_from = max(request.start, now)  # where to look for the nearest times when the asked ones are taken
+        nearby_to = nearby_from + timedelta(days=SEARCH_DAYS)
+        # one call for both (the booking service answers free starts in a window: a wider window holds the same starts)
+        every = await BOOKING_API.availability(tenant, service["id"], staff, search_from.isoformat(), max(search_to, nearby_to).isoformat(), party)
+        free = [slot for slot in every if datetime.fromisoformat(slot["start"]) < search_to]
         if request.kind == "exact":
             exact = next((slot for slot in free if datetime.fromisoformat(slot["start"]) == request.start), None)
             if exact:
@@ -123,8 +127,7 @@ class SlotFinding(ABC):
             await say(dispatcher, tracker, "availability_offer", locale=locale, business_name=catalog.tenant["name"],
                       service=service["name"], asked=request.text)
             return {"offered_slots": offers}
-        wider = await BOOKING_API.availability(tenant, service["id"], staff, max(request.start, now).isoformat(),
-                                               (max(request.start, now) + timedelta(days=SEARCH_DAYS)).isoformat(), party)
+        wider = [slot for slot in every if nearby_from <= datetime.fromisoformat(slot["start"]) < nearby_to]
         candidates = {slot["start"]: slot for slot in free + wider}.values()
         closest = sorted(candidates, key=lambda s: abs((datetime.fromisoformat(s["start"]) - request.start).total_seconds()))
         nearest = sorted(closest[:NEAREST_COUNT], key=lambda s: s["start"])

@@ -5,7 +5,8 @@ Prints JSON with p50/p99 (ms) of `Agent.parse_message` (NLU only) and of bare
 the domain's responses answer. Without an action server the session cannot start (our
 `action_session_start` is a custom action, and a turn after a failed start runs no action
 at all), so each conversation is given the events that action writes, as the server's
-conversations have them; every timed turn must then end with the bot's reply.
+conversations have them; every timed turn must then end with the bot's reply. The
+pipeline's Duckling is the stack's (DUCKLING_URL), as for the Rasa server.
 Usage: agent_floor.py MODEL ROUNDS
 """
 from __future__ import annotations
@@ -18,6 +19,8 @@ import sys
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+if os.environ.get("DUCKLING_URL"):
+    os.environ["RASA_DUCKLING_HTTP_URL"] = os.environ["DUCKLING_URL"]
 logging.disable(logging.WARNING)
 
 from rasa.core.agent import Agent  # noqa: E402
@@ -44,6 +47,8 @@ def percentiles(samples: list[float]) -> dict[str, float]:
 async def main(model: str, rounds: int) -> None:
     agent = Agent.load(model)
     await start_sessions(agent)
+    parsed = await agent.parse_message("tomorrow at 5")
+    assert any(entity.get("extractor") == "DucklingEntityExtractor" for entity in parsed["entities"]), "Duckling did not answer"
     for text in MESSAGES:  # warm-up
         await agent.parse_message(text)
         await agent.handle_text(text, sender_id=SENDERS[0])
