@@ -17,6 +17,7 @@ from sanic.request import Request
 
 from actions.admin_api import ADMIN_API
 from actions.booking_api import BOOKING_API
+from actions.parsing import close_duckling_session
 from actions.settings import SETTINGS
 from booka_common.logs import configure_logging
 
@@ -65,6 +66,7 @@ def main() -> None:
     async def close_clients(*_: object) -> None:
         await BOOKING_API.close()
         await ADMIN_API.close()
+        await close_duckling_session()
 
     app.register_listener(close_clients, "after_server_stop")
     app.run(args.host, args.port, workers=1, access_log=False, motd=False)

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any, Optional
+from weakref import WeakKeyDictionary
 from zoneinfo import ZoneInfo
 
 import aiohttp
@@ -59,17 +60,33 @@ DATE_WORDS = re.compile(
 )
 
 
+_DUCKLING_SESSIONS: WeakKeyDictionary[asyncio.AbstractEventLoop, aiohttp.ClientSession] = WeakKeyDictionary()
+
+
+def duckling_session() -> aiohttp.ClientSession:
+    """One session per event loop, so calls reuse their connection to Duckling."""
+    loop = asyncio.get_running_loop()
+    session = _DUCKLING_SESSIONS.get(loop)
+    if session is None or session.closed:
+        session = _DUCKLING_SESSIONS[loop] = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=SETTINGS.request_timeout_s))
+    return session
+
+
+async def close_duckling_session() -> None:
+    session = _DUCKLING_SESSIONS.pop(asyncio.get_running_loop(), None)
+    if session is not None:
+        await session.close()
+
+
 async def duckling_times(text: str, tz: str, reftime_ms: int) -> list[dict[str, Any]]:
     """Duckling's `time` entities for `text`, resolved in `tz` at `reftime_ms`; [] when Duckling is down."""
     form = {"text": text[:500], "locale": "en_GB", "tz": tz, "reftime": str(reftime_ms), "dims": json.dumps(["time"])}
     try:
-        timeout = aiohttp.ClientTimeout(total=SETTINGS.request_timeout_s)
-        async with aiohttp.ClientSession(timeout=timeout) as session:
-            async with session.post(f"{SETTINGS.duckling_url}/parse", data=form) as response:
-                if response.status != 200:
-                    log.warning("duckling_error", status=response.status)
-                    return []
-                return [e for e in await response.json(content_type=None) if e.get("dim") == "time"]
+        async with duckling_session().post(f"{SETTINGS.duckling_url}/parse", data=form) as response:
+            if response.status != 200:
+                log.warning("duckling_error", status=response.status)
+                return []
+            return [e for e in await response.json(content_type=None) if e.get("dim") == "time"]
     except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as error:
         log.warning("duckling_unreachable", error=type(error).__name__)
         return []
