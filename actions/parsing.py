@@ -14,7 +14,6 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any, Optional
-from weakref import WeakKeyDictionary
 from zoneinfo import ZoneInfo
 
 import aiohttp
@@ -60,22 +59,20 @@ DATE_WORDS = re.compile(
 )
 
 
-_DUCKLING_SESSIONS: WeakKeyDictionary[asyncio.AbstractEventLoop, aiohttp.ClientSession] = WeakKeyDictionary()
+_duckling: Optional[aiohttp.ClientSession] = None
 
 
 def duckling_session() -> aiohttp.ClientSession:
-    """One session per event loop, so calls reuse their connection to Duckling."""
-    loop = asyncio.get_running_loop()
-    session = _DUCKLING_SESSIONS.get(loop)
-    if session is None or session.closed:
-        session = _DUCKLING_SESSIONS[loop] = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=SETTINGS.request_timeout_s))
-    return session
+    """The action server's one session to Duckling (like BOOKING_API's), so calls reuse their connection."""
+    global _duckling
+    if _duckling is None or _duckling.closed:
+        _duckling = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=SETTINGS.request_timeout_s))
+    return _duckling
 
 
 async def close_duckling_session() -> None:
-    session = _DUCKLING_SESSIONS.pop(asyncio.get_running_loop(), None)
-    if session is not None:
-        await session.close()
+    if _duckling is not None and not _duckling.closed:
+        await _duckling.close()
 
 
 async def duckling_times(text: str, tz: str, reftime_ms: int) -> list[dict[str, Any]]:

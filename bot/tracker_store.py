@@ -73,11 +73,12 @@ class CachedSQLTrackerStore(SQLTrackerStore):
             self.keep(tracker, self.newest_id(tracker.sender_id))
             return
         rows = [self.row(tracker.sender_id, event) for event in list(tracker.events)[stored:]]
+        newest = newest_then
         with self.engine.begin() as connection:
             unchanged = self.newest_id(tracker.sender_id, connection) == newest_then
             if unchanged and rows:
                 connection.execute(self.insert_rows, rows)
-            newest = self.newest_id(tracker.sender_id, connection) if rows else newest_then
+                newest = self.newest_id(tracker.sender_id, connection)
         if not unchanged:
             # written by someone else since this tracker was read: Rasa's own way (counts the rows), and not kept,
             # because the table now holds events this tracker lacks
