@@ -12,14 +12,14 @@ import json
 from typing import Any, Optional
 
 import structlog
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.admin_api import say
 from actions.base import FormSupport, ResilientAction, reset
 from actions.booking_api import BOOKING_API, BookingRefused, BookingServiceUnavailable, Catalog, SlotTaken
-from actions.conversation import idempotency_key, offered_choices_this_turn, latest_text, message_time, phone_of, tenant_of, value_before_latest_message
+from actions.conversation import form_opens_now, idempotency_key, offered_choices_this_turn, latest_text, message_time, phone_of, tenant_of, value_before_latest_message
 from actions.formatting import booking_variables, describe_slot, service_price
 from actions.matching import CatalogMatch, asks_for_anyone, match_catalog, mentioned_around, mentioned_in, wants_anyone
 from actions.parsing import clean_name, party_size
@@ -63,8 +63,14 @@ class ValidateBookingForm(SlotFinding, FormSupport, FormValidationAction):
         return slots + ["time", "start", "customer_name", "confirmed"]
 
     async def get_validation_events(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
-        """Names of services and staff the NLU model did not mark are still found in the message."""
-        found = await self.mentions_in_message(dispatcher, tracker, domain)
+        """What the opening message says besides its slots, then the names of services and staff
+        the NLU model did not mark, before the answers are validated."""
+        found = opening_of_form(tracker) if form_opens_now(tracker) else {}
+        tracker.slots.update(found)
+        found.update(await self.mentions_in_message(dispatcher, tracker, domain))
+        if found.get("browsing") and tracker.get_slot("staff") is None:
+            found["staff"] = "any"  # "anything free Saturday?" offers everyone's times unless a person was named
+            tracker.slots.update(found)
         return [SlotSet(name, value) for name, value in found.items()] + await super().get_validation_events(dispatcher, tracker, domain)
 
     async def mentions_in_message(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> dict[str, Any]:
@@ -214,32 +220,16 @@ def _names(people: list[dict[str, Any]]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1] if names else "anyone"
 
 
-class ActionStartBooking(Action):
-    """Before the booking form: note that the customer wants to book (earliest free time in a range)."""
-
-    def name(self) -> str:
-        return "action_start_booking"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
-        return [SlotSet("browsing", False), *_party_from_message(tracker)]
-
-
-class ActionStartBrowsing(Action):
-    """Before the booking form for "anything free Saturday?": offer times, anyone unless a person was named."""
-
-    def name(self) -> str:
-        return "action_start_browsing"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
-        events: list[EventType] = [SlotSet("browsing", True), *_party_from_message(tracker)]
-        if not tracker.get_slot("staff"):
-            events.append(SlotSet("staff", "any"))
-        return events
-
-
-def _party_from_message(tracker: Tracker) -> list[EventType]:
+def opening_of_form(tracker: Tracker) -> dict[str, Any]:
+    """The form was opened by this message: book the earliest free time in a range, or offer
+    times ("anything free Saturday?"); and for how many ("table for 4 at 8"), noted even
+    before the service says whether it takes groups."""
+    intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
+    opening: dict[str, Any] = {"browsing": intent == "check_availability"}
     size = party_size(latest_text(tracker))
-    return [SlotSet("party_size", float(size))] if size else []
+    if size:
+        opening["party_size"] = float(size)
+    return opening
 
 
 class ActionAskService(ResilientAction):

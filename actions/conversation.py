@@ -61,6 +61,17 @@ def value_before_latest_message(tracker: Tracker, slot: str) -> Any:
     return None
 
 
+def form_opens_now(tracker: Tracker) -> bool:
+    """Whether the active form runs for the message that opened it: the form's `active_loop`
+    event comes after the customer's latest message only then."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return False
+        if event.get("event") == "active_loop":
+            return event.get("name") is not None and event.get("name") == tracker.active_loop_name
+    return False
+
+
 def offered_choices_this_turn(tracker: Tracker, payload_prefix: str) -> bool:
     """Whether the bot, since the customer's latest message, already offered buttons whose
     payloads start with `payload_prefix` (so asking the same question again would repeat it)."""
