@@ -60,8 +60,9 @@ def running_stack(model: Path, **extra_env: str) -> Iterator[Stack]:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}_tracker" WITH (FORCE)')
 
 
-def agent_floor(stack: Stack, model: Path, rounds: int) -> dict[str, dict[str, float]]:
-    """Bare `Agent.parse_message` and `Agent.handle_text` on the model, in-process (bench/agent_floor.py)."""
-    output = subprocess.run([RASA_PY, str(ROOT / "bench/agent_floor.py"), str(model), str(rounds)], cwd=ROOT, env=stack.env(),
+def agent_floor(stack: Stack, model: Path, rounds: int, history: int = 0) -> dict[str, dict[str, float]]:
+    """Bare `Agent.parse_message` and `Agent.handle_text` on the model, in-process (bench/agent_floor.py);
+    `handle_text_long` in conversations that had `history` turns before."""
+    output = subprocess.run([RASA_PY, str(ROOT / "bench/agent_floor.py"), str(model), str(rounds), str(history)], cwd=ROOT, env=stack.env(),
                             check=True, capture_output=True, text=True).stdout
     return json.loads(output.strip().splitlines()[-1])
