@@ -19,7 +19,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.admin_api import say
 from actions.base import FormSupport, ResilientAction, reset
 from actions.booking_api import BOOKING_API, BookingRefused, BookingServiceUnavailable, Catalog, SlotTaken
-from actions.conversation import form_opens_now, idempotency_key, offered_choices_this_turn, latest_text, message_time, phone_of, tenant_of, value_before_latest_message
+from actions.conversation import form_opens_now, idempotency_key, offered_choices_this_turn, latest_intent, latest_text, message_time, phone_of, tenant_of, value_before_latest_message
 from actions.formatting import booking_variables, describe_slot, service_price
 from actions.matching import CatalogMatch, asks_for_anyone, match_catalog, mentioned_around, mentioned_in, wants_anyone
 from actions.parsing import clean_name, party_size
@@ -74,7 +74,7 @@ class ValidateBookingForm(SlotFinding, FormSupport, FormValidationAction):
         return [SlotSet(name, value) for name, value in found.items()] + await super().get_validation_events(dispatcher, tracker, domain)
 
     async def mentions_in_message(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> dict[str, Any]:
-        intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
+        intent = latest_intent(tracker)
         if tracker.get_slot("requested_slot") == "customer_name" or intent not in SCANNED_INTENTS:
             return {}
         catalog, text, found = await self.catalog_for(tracker), latest_text(tracker), {}
@@ -224,7 +224,7 @@ def opening_of_form(tracker: Tracker) -> dict[str, Any]:
     """The form was opened by this message: book the earliest free time in a range, or offer
     times ("anything free Saturday?"); and for how many ("table for 4 at 8"), noted even
     before the service says whether it takes groups."""
-    intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
+    intent = latest_intent(tracker)
     opening: dict[str, Any] = {"browsing": intent == "check_availability"}
     size = party_size(latest_text(tracker))
     if size:

@@ -84,6 +84,11 @@ def offered_choices_this_turn(tracker: Tracker, payload_prefix: str) -> bool:
     return False
 
 
+def latest_intent(tracker: Tracker) -> str:
+    """The intent of the customer's latest message ("" when there is none)."""
+    return ((tracker.latest_message or {}).get("intent") or {}).get("name") or ""
+
+
 def latest_text(tracker: Tracker) -> str:
     return (tracker.latest_message or {}).get("text") or ""
 

@@ -19,7 +19,7 @@ from actions.admin_api import ADMIN_API, LlmRefused, say
 from actions.base import SERVICE_FAILURES, reset
 from actions.booking_api import BOOKING_API
 from actions.booking_form import BOOKING_SLOTS
-from actions.conversation import latest_text, message_time, tenant_of
+from actions.conversation import latest_intent, latest_text, message_time, tenant_of
 from actions.existing_bookings import EXISTING_SLOTS
 from actions.llm_fallback import MIN_CONFIDENCE, facts_text, grounded, parse_rescue, rescue_events, rescue_messages
 from actions.settings import SETTINGS
@@ -101,10 +101,6 @@ ANSWERED_SLOT = "llm_answered_at"  # marks a message the LLM answered: it does n
 
 
 FORM_SLOTS = ("service", "staff", "party_size", "time", "start", "customer_name", "booking_id", "confirmed")  # the form_hint template says what each needs
-
-
-def latest_intent(tracker: Tracker) -> str:
-    return ((tracker.latest_message or {}).get("intent") or {}).get("name") or ""
 
 
 def consecutive_misses(tracker: Tracker) -> int:
