@@ -2,7 +2,7 @@
 
 Rasa 3 restores unchanged components from its cache but still writes a new model file on
 every `rasa train`. This trains only when the inputs changed: the fingerprint covers
-config.yml, the domain, the training data, the custom policies and the pinned Rasa
+config.yml, the domain, the training data, the custom policies and featurizer and the pinned Rasa
 environment. Models are named `booka-<fingerprint>.tar.gz`; the three newest are kept.
 Prints the model's path last.
 """
@@ -16,7 +16,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 MODELS = ROOT / "models"
-INPUTS = ["config.yml", "bot/domain.yml", "bot/policies.py", "requirements/rasa.lock"]
+INPUTS = ["config.yml", "bot/domain.yml", "bot/policies.py", "bot/featurizers.py", "requirements/rasa.lock"]
 KEEP = 3
 
 

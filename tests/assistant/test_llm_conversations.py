@@ -70,15 +70,16 @@ def test_a_question_outside_the_intents_is_answered_from_the_owners_facts_only(s
                                                                     "answer": "Yes, free parking behind the salon for 2 hours."})
     assert status == 201
     parking = first_fallback(stack, ["can i leave the car somewhere near u guys", "any spot for my ute nearby??", "wheres best to park up"])
-    students = first_fallback(stack, ["do u do student discount", "any discount 4 uni students?", "student deals??"])
+    # no intent covers vouchers (a student discount is an ask_price question: the data says so)
+    vouchers = first_fallback(stack, ["do u sell gift cards", "gift vouchers available??", "can i buy a voucher 4 my mum"])
     stack.llm_rules([
         {"match": parking, "content": rescue("none", 0.9, rephrased="Is there parking?", answer="Yes! Free parking behind the salon for 2 hours 🚗")},
-        {"match": students, "content": rescue("none", 0.9, rephrased="Do you have a student discount?",
-                                              answer="Yes, students get 50% off, so a haircut is just $15!")},
+        {"match": vouchers, "content": rescue("none", 0.9, rephrased="Do you sell gift vouchers?",
+                                              answer="Yes, vouchers start at $15 and students get 50% off!")},
     ])
     number = new_number()
     assert converse(stack, shop, number, parking) == "Yes! Free parking behind the salon for 2 hours 🚗"
-    refused = converse(stack, shop, number, students)
+    refused = converse(stack, shop, number, vouchers)
     assert "$15" not in refused and "50%" not in refused and "sorry" in refused.lower(), refused
     assert "person" not in refused.lower(), "the answered question did not count as a miss"
 
