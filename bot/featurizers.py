@@ -35,8 +35,6 @@ def resolve_encoder(weights: Text) -> Path:
     )
 
 
-
-
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)
 class SentenceEncoderFeaturizer(LanguageModelFeaturizer):
     """Rasa's LanguageModelFeaturizer for a sentence-transformers BERT encoder.
@@ -47,7 +45,7 @@ class SentenceEncoderFeaturizer(LanguageModelFeaturizer):
       sentence-transformers does for cosine similarity: that would make it about six times
       smaller than the token vectors and spaCy's, and the classifier would lean on the
       count vectors instead;
-    - the encoder runs as one compiled TensorFlow function (about 10 ms a message on this
+    - the encoder runs as one compiled TensorFlow function (10-13 ms a message on this
       machine) instead of eagerly (about 70 ms).
     Token vectors (without [CLS] and [SEP]) stay the sequence features, aligned to Rasa's tokens
     by the parent.

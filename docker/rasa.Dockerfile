@@ -1,5 +1,6 @@
 # Image for the Rasa side (the Rasa server and the action server): Python 3.10, Rasa 3.6.21,
-# spaCy's English model, the sentence encoder (all-MiniLM-L6-v2), the trained model from models/ (run `make train` before building).
+# spaCy's English model, the sentence encoder (all-MiniLM-L6-v2), the trained model from
+# models/ (run `make train` before building).
 FROM python:3.10-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PYTHONPATH=/app BOOKA_VAR_DIR=/app/var TF_CPP_MIN_LOG_LEVEL=3 RASA_TELEMETRY_ENABLED=false
 WORKDIR /app

@@ -2,8 +2,8 @@
 
 Rasa 3 restores unchanged components from its cache but still writes a new model file on
 every `rasa train`. This trains only when the inputs changed: the fingerprint covers
-config.yml, the domain, the training data, the custom policies and featurizer and the pinned Rasa
-environment. Models are named `booka-<fingerprint>.tar.gz`; the three newest are kept.
+config.yml, the domain, the training data, the custom policies and featurizer, and the
+pinned Rasa environment. Models are named `booka-<fingerprint>.tar.gz`; the three newest are kept.
 Prints the model's path last.
 """
 from __future__ import annotations
