@@ -55,5 +55,13 @@ def booking_variables(booking: dict[str, Any]) -> dict[str, Any]:
     return {"service": booking["service"]["name"], "staff": (booking.get("staff") or {}).get("name"), "start": booking["start"]}
 
 
+PARTS_OF_DAY = ("morning", "afternoon", "evening")
+
+
+def part_of_day(moment: datetime) -> str:
+    """"morning" (before noon), "afternoon" (before five) or "evening", for grouping times."""
+    return PARTS_OF_DAY[0 if moment.hour < 12 else 1 if moment.hour < 17 else 2]
+
+
 def numbered(lines: list[str]) -> str:
     return "\n".join(f"{number}. {line}" for number, line in enumerate(lines, start=1))

@@ -46,11 +46,22 @@ class TimeRequest:
         return cls(value["kind"], datetime.fromisoformat(value["start"]), datetime.fromisoformat(value["end"]), value.get("text", ""))
 
     @property
+    def has_clock(self) -> bool:
+        """Whether the customer named a clock time ("after 5", "at 10:30"), not only a day or
+        a part of it ("friday", "tomorrow morning")."""
+        return bool(CLOCK_WORDS.search(self.text))
+
+    @property
     def names_a_day(self) -> bool:
         """Whether the customer said which day, not only a time of day ("10:30 works")."""
         return bool(DATE_WORDS.search(self.text))
 
 
+CLOCK_WORDS = re.compile(
+    r"\d{1,2}[:.h]\d{2}|\d{1,2}\s*(?:am|pm|a\.m|p\.m|h)\b|\b(?:noon|midday|midnight|o'?clock)\b|\b(?:quarter|half) (?:past|to)\b|"
+    r"\d{1,2}\s*ish\b|\b(?:at|after|before|from|until|till|til|by|around|about|between|to|and)\s+\d{1,2}\b(?!\s*(?:st|nd|rd|th|/|of))",
+    re.I,
+)
 DATE_WORDS = re.compile(
     r"\b(today|tonight|tomorrow|tmrw|tmr|tomorow|mon|monday|tue|tues|tuesday|wed|weds|wednesday|thu|thur|thurs|thursday|"
     r"fri|friday|sat|saturday|sun|sunday|next|week|weekend|jan|january|feb|february|mar|march|apr|april|may|june?|july?|"
@@ -75,9 +86,22 @@ async def close_duckling_session() -> None:
         await _duckling.close()
 
 
-async def duckling_times(text: str, tz: str, reftime_ms: int) -> list[dict[str, Any]]:
+# Regions Duckling has English rules for; elsewhere dates are read day-first, as in Britain.
+DUCKLING_REGIONS = {"AU", "BZ", "CA", "GB", "IE", "IN", "JM", "NZ", "PH", "TT", "US", "ZA"}
+
+
+def duckling_locale(locale: str, country: str = "") -> str:
+    """Duckling's locale for a business: "en_US" reads 3/12 as March 12, "en_GB" as 3 December."""
+    parts = re.split(r"[-_]", locale or "")
+    for region in (parts[1] if len(parts) > 1 else "", country or ""):
+        if region.upper() in DUCKLING_REGIONS:
+            return f"en_{region.upper()}"
+    return "en_GB"
+
+
+async def duckling_times(text: str, tz: str, reftime_ms: int, locale: str = "en_GB") -> list[dict[str, Any]]:
     """Duckling's `time` entities for `text`, resolved in `tz` at `reftime_ms`; [] when Duckling is down."""
-    form = {"text": text[:500], "locale": "en_GB", "tz": tz, "reftime": str(reftime_ms), "dims": json.dumps(["time"])}
+    form = {"text": text[:500], "locale": locale, "tz": tz, "reftime": str(reftime_ms), "dims": json.dumps(["time"])}
     try:
         async with duckling_session().post(f"{SETTINGS.duckling_url}/parse", data=form) as response:
             if response.status != 200:
@@ -89,17 +113,135 @@ async def duckling_times(text: str, tz: str, reftime_ms: int) -> list[dict[str, 
         return []
 
 
-async def resolve_time(text: str, tz: str, reference: datetime, opening_hour: int = 9) -> Optional[TimeRequest]:
+async def resolve_time(text: str, tz: str, reference: datetime, opening_hour: int = 9,
+                       locale: str = "en_GB") -> Optional[TimeRequest]:
     """The time request in `text`, in the business's zone; None when there is none."""
-    entities = await duckling_times(text, tz, int(reference.timestamp() * 1000))
-    if not entities:
+    entities = await duckling_times(spoken_times(text), tz, int(reference.timestamp() * 1000), locale)
+    return time_request_for(text, entities, ZoneInfo(tz), reference, opening_hour)
+
+
+def time_request_for(text: str, entities: list[dict[str, Any]], tz: ZoneInfo, reference: datetime,
+                     opening_hour: int) -> Optional[TimeRequest]:
+    """What the customer asked for, from Duckling's entities of `spoken_times(text)`."""
+    request = time_request_from_entities(entities, tz, reference, opening_hour)
+    if request is not None and (request.names_a_day or not SOONEST.search(text)):
+        return request
+    return soonest_request(text, tz, reference) or request
+
+
+CLOCK = r"(?:\d{1,2}(?:[:.h]\d{2})?|(?:(?:a )?quarter|half|\d{1,2}) (?:past|to) \d{1,2})"
+NO_MERIDIEM = r"(?![\d:.]|st\b|nd\b|rd\b|th\b|\s*(?:am|pm|a\.m|p\.m|h\b|o'?clock))"
+PART_OF_DAY = r"(morning|afternoon|evening|night)"
+MERIDIEM = {"morning": "am", "afternoon": "pm", "evening": "pm", "night": "pm"}
+# "afternoon 1:15", "in the evening at 7", "morning, 9:45": the part of day before the clock
+PART_THEN_CLOCK = re.compile(
+    rf"\b(?:in the |this |at |on the )?{PART_OF_DAY}\s*,?\s*(?:at |around |about |@ ?)?({CLOCK}){NO_MERIDIEM}", re.I)
+# "5:30 in the evening", "9 at night", "quarter to 5 in the afternoon" (not "a table for 2 in the evening")
+CLOCK_THEN_PART = re.compile(rf"\b({CLOCK})\s*(?:(?:in the|this) {PART_OF_DAY}|at (night))\b", re.I)
+NOT_A_CLOCK_AFTER = re.compile(r"\b(for|of|jan|january|feb|february|mar|march|apr|april|may|jun|june|jul|july|aug|august|"
+                               r"sep|sept|september|oct|october|nov|november|dec|december)\s*$", re.I)
+# a part of day on its own ("the 3rd, afternoon"), which Duckling reads only as "in the afternoon"
+BARE_PART = re.compile(rf"(?<![\w'])(?:early |late )?{PART_OF_DAY}s?\b", re.I)
+WORD_BEFORE_PART = re.compile(
+    r"\b(in the|this|tomorrow|today|tonight|good|gd|mon|tue|tues|wed|weds|thu|thur|thurs|fri|sat|sun|"
+    r"(?:mon|tues|wednes|thurs|fri|satur|sun)day)\s*$", re.I)
+PHRASES = (
+    (re.compile(r"\b(?:at |around |about )?(?:lunch ?time|at lunch|over lunch|midday|mid-day)\b", re.I), " from 12pm to 2pm "),
+    (re.compile(r"\bfirst thing\b", re.I), " in the morning "),
+    (re.compile(r"\b(?:end of the day|end of day)\b", re.I), " after 4pm "),
+    (re.compile(r"\bafter school\b", re.I), " after 3pm "),
+    (re.compile(r"\bafter lunch\b", re.I), " after 1pm "),
+)
+ORDINAL_THEN_CLOCK = re.compile(r"\b(\d{1,2}(?:st|nd|rd|th))\s+((?:a )?quarter|half)\b", re.I)
+SOONEST = re.compile(r"\b(asap|as soon as (?:possible|you can)|earliest|soonest|first (?:available|free|opening)|"
+                     r"next (?:available|free|opening)|any ?time|whenever)\b", re.I)
+
+
+def spoken_times(text: str) -> str:
+    """The message with times written as Duckling reads them in one piece: a part of day
+    next to a clock time becomes am/pm ("the 3rd at afternoon 1:15" becomes "the 3rd at
+    1:15pm"; Duckling splits the first and dates the clock time today), a bare part of day
+    gets "in the", and everyday phrases ("lunchtime", "first thing") get their hours."""
+    for pattern, replacement in PHRASES:
+        text = pattern.sub(replacement, text)
+    text = ORDINAL_THEN_CLOCK.sub(r"\1 at \2", text)  # "the 2nd quarter to 5" is not the second quarter
+    def with_meridiem(match: re.Match[str]) -> str:
+        if NOT_A_CLOCK_AFTER.search(text[: match.start()]):
+            return match.group(0)  # "a table for 2 in the evening", "January 2 in the afternoon"
+        return f"{match.group(1)}{MERIDIEM[(match.group(2) or match.group(3)).lower()]}"
+
+    text = CLOCK_THEN_PART.sub(with_meridiem, text)
+    text = PART_THEN_CLOCK.sub(lambda m: f" at {m.group(2)}{MERIDIEM[m.group(1).lower()]}", text)
+
+    def in_the(match: re.Match[str]) -> str:
+        before = WORD_BEFORE_PART.search(text[: match.start()])
+        if before is None:
+            return f" in the {match.group(1).lower()}"
+        return match.group(0) if before.group(1).lower() in ("good", "gd") else f" {match.group(1)}"
+
+    return re.sub(r"\s{2,}", " ", BARE_PART.sub(in_the, text)).strip()
+
+
+def soonest_request(text: str, tz: ZoneInfo, reference: datetime) -> Optional[TimeRequest]:
+    """"As soon as possible", "whenever", "first available": the coming week, earliest first."""
+    match = SOONEST.search(text)
+    if match is None:
         return None
-    best = max(entities, key=lambda e: e["end"] - e["start"])
-    return time_request_from_duckling(best, ZoneInfo(tz), reference, opening_hour)
+    start = reference.astimezone(tz)
+    return TimeRequest("range", start, start + timedelta(days=7), match.group(0))
 
 
 WEEKDAY_WORDS = re.compile(r"\b(mon|monday|tue|tues|tuesday|wed|weds|wednesday|thu|thur|thurs|thursday|fri|friday|sat|saturday|"
                            r"sun|sunday)\b", re.I)
+
+
+def time_request_from_entities(entities: list[dict[str, Any]], tz: ZoneInfo, reference: datetime,
+                               opening_hour: int) -> Optional[TimeRequest]:
+    """One request from all the time entities of a message: a day and a clock time or a part
+    of the day that Duckling found apart ("Friday ... 3pm", "the 3rd, in the afternoon")
+    are put together; two days ("saturday or sunday") span both."""
+    requests = [(entity, time_request_from_duckling(entity, tz, reference, opening_hour)) for entity in entities]
+    found = [(shape_of(entity), request) for entity, request in requests if request is not None]
+    if len(found) <= 1:
+        return found[0][1] if found else None
+    days = [request for shape, request in found if shape == "day"]
+    clocks = [request for shape, request in found if shape == "clock"]
+    parts = [request for shape, request in found if shape == "part"]
+    if days and clocks:
+        day, clock = days[0], clocks[0]
+        if parts and clock.start.hour < 12 and parts[0].start.hour >= 12:
+            clock = TimeRequest("exact", clock.start + timedelta(hours=12), clock.end + timedelta(hours=12), clock.text)
+        moment = datetime.combine(day.start.date(), clock.start.timetz().replace(tzinfo=None), tz)
+        return TimeRequest("exact", moment, moment, f"{day.text} {clock.text}")
+    if days and parts:
+        day, part = days[0], parts[0]
+        start = datetime.combine(day.start.date(), part.start.time(), tz)
+        end = start + (part.end - part.start)
+        return TimeRequest("range", max(start, reference.astimezone(tz)), end, f"{day.text} {part.text}")
+    if len(days) > 1:
+        return TimeRequest("range", min(d.start for d in days), max(d.end for d in days), " or ".join(d.text for d in days))
+    if clocks and parts:
+        clock, part = clocks[0], parts[0]
+        if clock.start.hour < 12 and part.start.hour >= 12:
+            shifted = clock.start + timedelta(hours=12)
+            return TimeRequest("exact", shifted, shifted, f"{clock.text} {part.text}")
+        return clock
+    return max(found, key=lambda pair: len(pair[1].text))[1]
+
+
+def shape_of(entity: dict[str, Any]) -> str:
+    """"clock" (a time of day), "day" (a whole day or longer) or "part" (hours within a day)."""
+    value = entity["value"]
+    if value.get("type") != "interval":
+        return SHAPES[0] if value.get("grain") in ("hour", "minute", "second") else SHAPES[1]
+    ends = [value.get(side, {}).get("value") for side in ("from", "to")]
+    if None in ends:
+        return SHAPES[2]
+    span = datetime.fromisoformat(ends[1].replace("Z", "+00:00")) - datetime.fromisoformat(ends[0].replace("Z", "+00:00"))
+    return SHAPES[2] if span < timedelta(hours=20) else SHAPES[1]
+
+
+SHAPES = ("clock", "day", "part")
 
 
 def time_request_from_duckling(entity: dict[str, Any], tz: ZoneInfo, reference: datetime, opening_hour: int) -> Optional[TimeRequest]:
@@ -142,9 +284,12 @@ def _time_request(entity: dict[str, Any], tz: ZoneInfo, reference: datetime, ope
 
 
 def _point(value: Optional[dict[str, Any]], tz: ZoneInfo) -> Optional[datetime]:
+    """The wall-clock time Duckling resolved, placed in `tz` by Python's zone database:
+    Duckling's own offsets are wrong on some days near a clock change (it starts New
+    Zealand's summer time a day early in 2027), its wall-clock reading is what was said."""
     if not value or not value.get("value"):
         return None
-    return datetime.fromisoformat(value["value"].replace("Z", "+00:00")).astimezone(tz)
+    return datetime.fromisoformat(value["value"].replace("Z", "+00:00")).replace(tzinfo=tz)
 
 
 def _business_hour(moment: datetime, grain: Optional[str], body: str, opening_hour: int) -> datetime:
@@ -188,15 +333,24 @@ _NUM = r"(\d{1,3}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve
 
 def party_size(text: str, answering: bool = False) -> Optional[int]:
     """How many people the message speaks of; a bare number counts only when it answers the question."""
+    found = party_size_phrase(text, answering)
+    return found[0] if found else None
+
+
+def party_size_phrase(text: str, answering: bool = False) -> Optional[tuple[int, str]]:
+    """The party size and the words that say it ("table for 4"), so that the rest of the
+    message can be read for a time without them."""
     words = text.casefold()
-    if re.search(r"\bjust (me|myself)\b|\bonly me\b|\bmyself\b", words):
-        return 1
-    if re.search(r"\b(two of us|me and my|my partner and i|for us two)\b", words):
-        return 2
+    alone = re.search(r"\bjust (me|myself)\b|\bonly me\b|\bmyself\b", words)
+    if alone:
+        return 1, alone.group(0)
+    pair = re.search(r"\b(two of us|me and my|my partner and i|for us two)\b", words)
+    if pair:
+        return 2, pair.group(0)
     patterns = [
         rf"\b(?:table|reservation|booking|room)\s+for\s+{_NUM}\b",
         rf"\bparty of\s+{_NUM}\b",
-        rf"\b(?:we are|we're|there are|there will be|there'll be)\s+{_NUM}\b",
+        rf"\b(?:we are|we're|there are|there will be|there'll be|make it|change it to)\s+{_NUM}\b(?!\s*(?:am|pm|:|o'?clock))",
         rf"\b{_NUM}\s+(?:people|persons|person|guests|pax|adults|of us|ppl)\b",
         rf"^\s*for\s+{_NUM}\s*(?:people)?\s*$",
     ]
@@ -206,11 +360,27 @@ def party_size(text: str, answering: bool = False) -> Optional[int]:
         match = re.search(pattern, words)
         if match:
             token = match.group(1)
-            return int(token) if token.isdigit() else NUMBER_WORDS[token]
+            return (int(token) if token.isdigit() else NUMBER_WORDS[token]), match.group(0)
     return None
 
 
+TIME_WORDS = re.compile(r"\b(morning|afternoon|evening|tonight|night|lunch ?time|noon|midday|now|later|earlier|weekend|"
+                        r"after work|after school|first thing|end of (?:the )?day)\b", re.I)
+
+
+def mentions_time(text: str) -> bool:
+    """Whether the message speaks of a day or a time at all (so it is worth asking Duckling)."""
+    return bool(DATE_WORDS.search(text) or CLOCK_WORDS.search(text) or TIME_WORDS.search(text) or SOONEST.search(text)
+                or re.search(r"\b\d{1,2}\b", text))
+
+
+NAME_LIKE = re.compile(r"[^\W\d_](?:[^\W\d_]|['’., -]){0,60}")  # what a name answer looks like: letters only
 NOT_NAMES = {"yes", "yeah", "yep", "no", "nope", "ok", "okay", "sure", "thanks", "thank you", "hi", "hello", "hey", "fine", "great"}
+# Words that make an answer to "what name?" something else ("the time", "tomorrow please").
+NOT_NAME_WORDS = {"the", "a", "an", "time", "day", "date", "tomorrow", "today", "morning", "afternoon", "evening", "service",
+                  "person", "booking", "appointment", "change", "please", "book", "cancel", "stop", "what", "why", "how",
+                  "when", "which", "who", "no", "yes", "not", "dont", "don't", "i", "want", "need", "can", "could", "would",
+                  "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "pm", "am", "haircut"}
 NAME_PREFIX = re.compile(
     r"^\s*(?:hi|hello|hey)?[,!\s]*(?:my name is|my name's|name is|name's|it's|its|it is|i'm|im|i am|this is|"
     r"call me|put it under|under the name|under|the name is|booking for)\s+",
@@ -220,10 +390,40 @@ NAME_PREFIX = re.compile(
 
 def clean_name(text: str) -> Optional[str]:
     """A person's name from an answer like "it's maria costa"; None when it does not look like one."""
-    name = NAME_PREFIX.sub("", text or "").strip(" .!,;:")
+    text = re.sub(r"^\s*(?:no|sorry|actually|oops)[,!.\s]+", "", text or "", flags=re.I)
+    corrected = re.match(r"^\s*(?:it'?s\s+)?not\s+[^,]+,\s*(?:it'?s\s+|but\s+|just\s+)?(.+)$", text, re.I)  # "not Rita Gomes, Rita"
+    text = corrected.group(1) if corrected else re.sub(r"\s*,?\s*(?:not|instead of)\s+.*$", "", text, flags=re.I)
+    name = NAME_PREFIX.sub("", text).strip(" .!,;:")
     name = re.sub(r"\s+(please|pls|thanks|thank you)$", "", name, flags=re.I).strip(" .!,")
     if not name or len(name) > 60 or re.search(r"[\d@#/\\<>{}]", name) or len(name.split()) > 5:
         return None
     if not re.search(r"[^\W\d_]", name) or name.casefold() in NOT_NAMES:
         return None
+    if set(name.casefold().replace(",", " ").split()) & NOT_NAME_WORDS:
+        return None
     return " ".join(part[:1].upper() + part[1:] if part.islower() else part for part in name.split())
+
+
+YES = re.compile(
+    r"^(?:y|ya|yah|yas|yes+|yeah?|yea|yep|yup|ye|ys|sure|ok(?:ay)?|k|kk|okie|alright|all right|fine|great|perfect|"
+    r"correct|right|exactly|absolutely|definitely|certainly|of course|please do|go ahead|do it|book it|sounds good|"
+    r"that'?s (?:fine|great|perfect|right|good)|works(?: for me)?|that works|good|cool|lovely|brilliant|yes please|"
+    r"sim|claro|si|sí|vale|oui|ja)\b|^(?:👍|✅|👌|🙂)",
+    re.I,
+)
+NO = re.compile(
+    r"^(?:n|no+|nope|nah|not really|no thanks|no thank you|negative|wrong|not quite|that'?s wrong|incorrect|"
+    r"não|nao|non|nein)\b|^(?:👎|❌)",
+    re.I,
+)
+
+
+def yes_or_no(text: str) -> Optional[bool]:
+    """True for a message that starts with yes ("yes please", "ok", "sounds good", "sim"),
+    False for one that starts with no ("no", "nope, ..."), None otherwise."""
+    words = re.sub(r"^[\s,.!]*(?:oh|um+|hmm+|well|erm)?[\s,.!]*", "", (text or "").strip())
+    if NO.match(words):
+        return False
+    if YES.match(words):
+        return True
+    return None
