@@ -16,7 +16,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 MODELS = ROOT / "models"
-INPUTS = ["config.yml", "bot/domain.yml", "bot/policies.py", "bot/featurizers.py", "requirements/rasa.lock"]
+INPUTS = ["config.yml", "bot/domain.yml", "bot/policies.py", "bot/featurizers.py", "bot/intent_checks.py", "requirements/rasa.lock"]
 KEEP = 3
 
 
