@@ -39,7 +39,15 @@ class ResilientAction(Action, ABC):
 
 class FormSupport:
     """Mixin for form validators: on a service failure, apologise and ask the same question again,
-    dropping only this turn's unchecked answers."""
+    dropping only this turn's unchecked answers. Bookkeeping slots a message sets besides the
+    form's own (the times refused, "what to change?" answered) are kept: rasa-sdk validates
+    and returns only the required slots."""
+
+    async def get_validation_events(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                    domain: dict) -> list[EventType]:
+        required = await self.required_slots(self.domain_slots(domain), dispatcher, tracker, domain)  # type: ignore[attr-defined]
+        kept = [SlotSet(name, value) for name, value in tracker.slots_to_validate().items() if name not in required]
+        return kept + await super().get_validation_events(dispatcher, tracker, domain)  # type: ignore[misc]
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
         try:

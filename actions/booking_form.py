@@ -1,15 +1,23 @@
-"""Booking a new appointment: the `booking_form` validation, its questions and its ending.
+"""Booking a new appointment: the `booking_form`'s reading of each message, its questions
+and its ending.
 
 Slots are asked in the order service, staff, party size, time, start, name,
-confirmation; whatever the customer already said ("haircut with Ana tomorrow at 5") is
-validated on activation and not asked again. The booking is created while validating the
-confirmation, so the reply can only claim a booking the booking service has made.
+confirmation. Every message is read for every slot (`read_message`), whatever the
+question: "haircut with Ana tomorrow at 5" fills three at once, "actually Friday" or
+"with Sofia instead" changes one at any step, and what depends on it (who does the
+service, whether the time is still free, the party against the table) is checked again.
+A pick from the list on screen ("the first one", "Sofia", "the 10:30 one") comes first.
+The booking is created while validating the confirmation, so the reply can only claim a
+booking the booking service has made. `actions.repair.FormRepair` handles what no slot
+can use.
 """
 from __future__ import annotations
 
 import json
-
+import re
+from datetime import datetime
 from typing import Any, Optional
+from zoneinfo import ZoneInfo
 
 import structlog
 from rasa_sdk import FormValidationAction, Tracker
@@ -19,20 +27,34 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.admin_api import say
 from actions.base import FormSupport, ResilientAction, reset
 from actions.booking_api import BOOKING_API, BookingRefused, BookingServiceUnavailable, Catalog, SlotTaken
-from actions.conversation import form_opens_now, idempotency_key, offered_choices_this_turn, latest_intent, latest_text, message_time, phone_of, tenant_of, value_before_latest_message
-from actions.formatting import booking_variables, describe_slot, service_price
+from actions.choices import Option, choose
+from actions.conversation import (form_opens_now, idempotency_key, latest_entity_values, latest_intent, latest_text,
+                                  message_time, offered_choices_this_turn, phone_of, tenant_of,
+                                  value_before_latest_message)
+from actions.formatting import booking_variables, describe_slot, format_when, service_price
 from actions.matching import CatalogMatch, asks_for_anyone, match_catalog, mentioned_around, mentioned_in, wants_anyone
-from actions.parsing import clean_name, party_size
-from actions.replies import ActionAskTime
+from actions.parsing import (NAME_LIKE, TimeRequest, clean_name, mentions_time, party_size, party_size_phrase,
+                            yes_or_no)
+from actions.repair import FormRepair, answers_latest_message, yes_no_answer
+from actions.replies import FormQuestion
 from actions.slot_finding import SlotFinding, offer_times
 
 log = structlog.get_logger("actions.booking")
 
-SCANNED_INTENTS = ("book_appointment", "check_availability", "inform")
-BOOKING_SLOTS = ("service", "staff", "party_size", "time", "start", "offered_slots", "confirmed", "browsing", "booking_result")
-
-
+BOOKING_SLOTS = ("service", "staff", "party_size", "time", "start", "offered_slots", "confirmed", "browsing",
+                 "booking_result", "choices_shown", "refused_starts", "change_asked", "form_misses")
+ANYONE = "any"
 SERVICE_PAYLOAD = '/inform{"service": '
+# "What would you like to change?" answered with what, not with a new value.
+CHANGE_WORDS = {
+    "time": re.compile(r"\b(time|day|date|when|hour)\b", re.I),
+    "staff": re.compile(r"\b(person|stylist|staff|who|doctor|dentist|therapist|hairdresser|barber)\b", re.I),
+    "service": re.compile(r"\b(service|treatment|appointment type)\b", re.I),
+    "party_size": re.compile(r"\b(people|party|guests|number of)\b", re.I),
+    "customer_name": re.compile(r"\bname\b", re.I),
+}
+CHANGEABLE = ("service", "staff", "party_size", "time", "start", "customer_name")
+NOTHING_TO_CHANGE = re.compile(r"\b(nothing|never ?mind|it'?s (fine|ok|good)|all good|no changes?|book it|go ahead)\b", re.I)
 
 
 def service_buttons(services: list[dict[str, Any]]) -> list[dict[str, str]]:
@@ -44,8 +66,18 @@ def service_bullets(services: list[dict[str, Any]]) -> str:
     """"• Women's haircut (€35.00)" a line, for the templates that list services to choose from."""
     return "\n".join(f"• {s['name']} ({service_price(s) or 'ask us'})" for s in services)
 
-class ValidateBookingForm(SlotFinding, FormSupport, FormValidationAction):
-    """Validates each answer against the tenant's catalog and the booking service."""
+
+def names_of(people: list[dict[str, Any]]) -> str:
+    names = [p["name"] for p in people]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1] if names else "anyone"
+
+
+def catalog_options(items: list[dict[str, Any]]) -> list[Option]:
+    return [Option(names=(item["name"], *(item.get("aliases") or ()))) for item in items]
+
+
+class ValidateBookingForm(SlotFinding, FormRepair, FormSupport, FormValidationAction):
+    """Reads each message against the tenant's catalog and validates it with the booking service."""
 
     def name(self) -> str:
         return "validate_booking_form"
@@ -62,34 +94,115 @@ class ValidateBookingForm(SlotFinding, FormSupport, FormValidationAction):
             slots.append("party_size")
         return slots + ["time", "start", "customer_name", "confirmed"]
 
-    async def get_validation_events(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
-        """What the opening message says besides its slots, then the names of services and staff
-        the NLU model did not mark, before the answers are validated."""
-        found = opening_of_form(tracker) if form_opens_now(tracker) else {}
-        tracker.slots.update(found)
-        found.update(await self.mentions_in_message(dispatcher, tracker, domain))
-        if found.get("browsing") and tracker.get_slot("staff") is None:
-            found["staff"] = "any"  # "anything free Saturday?" offers everyone's times unless a person was named
-            tracker.slots.update(found)
-        return [SlotSet(name, value) for name, value in found.items()] + await super().get_validation_events(dispatcher, tracker, domain)
+    async def get_extraction_events(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
+        if not answers_latest_message(tracker):
+            return []
+        return [SlotSet(name, value) for name, value in (await self.read_message(tracker)).items()]
 
-    async def mentions_in_message(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> dict[str, Any]:
-        intent = latest_intent(tracker)
-        if tracker.get_slot("requested_slot") == "customer_name" or intent not in SCANNED_INTENTS:
-            return {}
-        catalog, text, found = await self.catalog_for(tracker), latest_text(tracker), {}
-        services = mentioned_in(text, catalog.services)
-        if tracker.get_slot("service") is None and len(services) == 1:
-            found.update(await self.validate_service(services[0]["name"], dispatcher, tracker, domain))
-            tracker.slots.update(found)
-        people = mentioned_in(text, catalog.staff)
-        if tracker.get_slot("staff") is None and len(people) == 1:
-            found.update(await self.validate_staff(people[0]["name"], dispatcher, tracker, domain))
-            tracker.slots.update(found)
-        elif tracker.get_slot("staff") is None and not people and asks_for_anyone(text):
-            found["staff"] = "any"
-            tracker.slots.update(found)
+    async def read_message(self, tracker: Tracker) -> dict[str, Any]:
+        """Every slot value the latest message gives, whichever question it answers."""
+        catalog, text, requested = await self.catalog_for(tracker), latest_text(tracker), tracker.get_slot("requested_slot")
+        found: dict[str, Any] = opening_of_form(tracker) if form_opens_now(tracker) else {}
+        if requested == "customer_name" and NAME_LIKE.fullmatch(text.strip()) and yes_or_no(text) is None:
+            # "Maria Costa" is the customer, not Maria who works here; "Noa" is a name, whatever
+            # the model reads ("deny")
+            return {**found, "customer_name": text}
+        if tracker.get_slot("change_asked"):
+            found.update(what_to_change(text))
+        picked = self.pick_offer(tracker) if requested == "start" else self.pick_from_list(tracker, catalog, requested)
+        found.update(picked)
+        if "service" not in found:
+            service = self.service_named(tracker, catalog)
+            if service is not None and service != tracker.get_slot("service"):
+                found["service"] = service
+        if "staff" not in found:
+            staff = self.staff_named(tracker, catalog)
+            if staff is not None and staff != tracker.get_slot("staff"):
+                found["staff"] = staff
+        service = catalog.service_by_name(found.get("service") or tracker.get_slot("service"))
+        phrase = party_size_phrase(text, answering=requested == "party_size") if takes_groups(service) else None
+        if phrase and float(phrase[0]) != tracker.get_slot("party_size"):
+            found["party_size"] = float(phrase[0])
+        time_text = re.sub(re.escape(phrase[1]), " ", text, flags=re.I) if phrase else text
+        if not chose_item(picked) and asks_about_time(time_text, requested):
+            found["time"] = time_text  # also after "none of those": "none of those, Friday at 3"
+        name = self.name_given(tracker)
+        if name is not None and name != tracker.get_slot("customer_name"):
+            found["customer_name"] = name
+        if requested == "confirmed" and not found:
+            answer = yes_no_answer(tracker)
+            if answer is not None:
+                found["confirmed"] = answer
+        if not found:
+            found.update(self.short_answer(tracker, catalog, requested))
+        if tracker.get_slot("change_asked") and any(found.get(slot) is not None for slot in CHANGEABLE):
+            found["change_asked"] = None  # "no" then "Friday at 2 instead": the change itself
+        if found.get("browsing") and tracker.get_slot("staff") is None and "staff" not in found:
+            found["staff"] = ANYONE  # "anything free Saturday?" offers everyone's times unless a person was named
         return found
+
+    def short_answer(self, tracker: Tracker, catalog: Catalog, requested: Optional[str]) -> dict[str, Any]:
+        """A few words that fit no slot by name: a service or person written loosely
+        ("haricut", "women's") answering the question, or at any step; a full name given
+        before it was asked for ("Rita Gomes" while times are on screen)."""
+        text = latest_text(tracker).strip()
+        if len(text.split()) > 4 or yes_no_answer(tracker) is not None:
+            return {}
+        for slot, items in (("service", catalog.services), ("staff", catalog.staff)):
+            match = match_catalog(text, items)
+            if match.unique is not None or requested == slot and match.items:
+                return {slot: text}
+        name = clean_name(text) if len(text.split()) >= 2 and NAME_LIKE.fullmatch(text) else None
+        if name is not None and not tracker.get_slot("customer_name"):
+            return {"customer_name": name}
+        return {}
+
+    def pick_from_list(self, tracker: Tracker, catalog: Catalog, requested: Optional[str]) -> dict[str, Any]:
+        """A service or a person picked from the list the last question showed."""
+        shown = tracker.get_slot("choices_shown") or []
+        if requested not in ("service", "staff") or not shown:
+            return {}
+        items = catalog.services if requested == "service" else catalog.staff
+        options = [Option(names=(name, *next((i.get("aliases") or () for i in items if i["name"] == name), ())))
+                   if name != ANYONE else Option(names=("anyone", "anybody", "no preference"))
+                   for name in shown]
+        index = choose(latest_text(tracker), options, message_time(tracker))
+        return {requested: shown[index]} if index is not None and index >= 0 else {}
+
+    def service_named(self, tracker: Tracker, catalog: Catalog) -> Optional[str]:
+        """The service the message names (marked by the model, or named in full), or the
+        model's words for one when they match nothing (validation says what we offer)."""
+        text = latest_text(tracker)
+        for mention in latest_entity_values(tracker, "service"):
+            fuller = mentioned_around(mention, text, catalog.services)
+            match = CatalogMatch([fuller]) if fuller else match_catalog(mention, catalog.services)
+            if match.unique is not None:
+                return match.unique["name"]
+        named = mentioned_in(text, catalog.services)
+        if len(named) == 1:
+            return named[0]["name"]
+        marked = latest_entity_values(tracker, "service")
+        return marked[0] if marked and tracker.get_slot("requested_slot") == "service" else None
+
+    def staff_named(self, tracker: Tracker, catalog: Catalog) -> Optional[str]:
+        text, requested = latest_text(tracker), tracker.get_slot("requested_slot")
+        for mention in latest_entity_values(tracker, "staff"):
+            match = match_catalog(mention, catalog.staff)
+            if match.unique is not None:
+                return match.unique["name"]
+        named = mentioned_in(text, catalog.staff)
+        if len(named) == 1:
+            return named[0]["name"]
+        if not named and (asks_for_anyone(text) or requested == "staff" and wants_anyone(text)):
+            return ANYONE
+        return None
+
+    def name_given(self, tracker: Tracker) -> Optional[str]:
+        """The customer's name: the answer to "what name?", or "my name is Rita" at any step."""
+        text = latest_text(tracker)
+        if re.match(r"^\s*(?:(?:no|sorry|actually)[,\s]+)*(?:my name is|my name's|name is|the name is|it'?s under|put it under)\b", text, re.I):
+            return clean_name(text)
+        return None
 
     async def start_target(self, tracker: Tracker) -> Optional[tuple[dict[str, Any], str]]:
         catalog = await self.catalog_for(tracker)
@@ -101,24 +214,20 @@ class ValidateBookingForm(SlotFinding, FormSupport, FormValidationAction):
         if service.get("max_party_size", 1) > 1 and not tracker.get_slot("party_size"):
             return None
         person = catalog.staff_by_name(tracker.get_slot("staff"))
-        return service, str(person["id"]) if person else "any"
+        return service, str(person["id"]) if person else ANYONE
 
     async def validate_service(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> dict[str, Any]:
         catalog = await self.catalog_for(tracker)
         match = match_catalog(str(value), catalog.services)
-        fuller = mentioned_around(str(value), latest_text(tracker), catalog.services)
-        if fuller is not None:  # the model marked "haircut" in "a men's haircut": the message names Men's haircut
-            match = CatalogMatch([fuller])
-        if match.unique is None and len(match.items) == 0 and str(value) != latest_text(tracker):
-            match = match_catalog(latest_text(tracker), catalog.services)
         if match.unique is None:
             choices = match.items or catalog.services
             await say(dispatcher, tracker, "service_unclear" if match.items else "service_unknown", buttons=service_buttons(choices),
                       asked=str(value), services=service_bullets(choices))
-            return {"service": None}
+            return {"service": None, "choices_shown": [s["name"] for s in choices]}
         service = match.unique
-        changes: dict[str, Any] = {"service": service["name"]}
-        if tracker.get_slot("service") not in (None, service["name"]) or tracker.get_slot("start"):
+        changes: dict[str, Any] = {"service": service["name"], "choices_shown": None}
+        previous = value_before_latest_message(tracker, "service")
+        if previous not in (None, service["name"]):
             changes.update(start=None, offered_slots=None, confirmed=None)
         performers = catalog.staff_for(service)
         current = catalog.staff_by_name(tracker.get_slot("staff"))
@@ -128,32 +237,28 @@ class ValidateBookingForm(SlotFinding, FormSupport, FormValidationAction):
             changes["staff"] = performers[0]["name"]
         elif current is not None and current not in performers:
             changes["staff"] = None
-            await say(dispatcher, tracker, "staff_not_for_service", staff=current["name"], service=service["name"], others=_names(performers))
+            await say(dispatcher, tracker, "staff_not_for_service", staff=current["name"], service=service["name"], others=names_of(performers))
         return changes
 
     async def validate_staff(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> dict[str, Any]:
         text = str(value)
-        if tracker.get_slot("requested_slot") == "customer_name":
-            return {"staff": value_before_latest_message(tracker, "staff")}  # "Maria Costa" is the customer here
-        if text == "any" or wants_anyone(text):
-            return {"staff": "any", "start": None, "offered_slots": None, "confirmed": None}
+        if text == ANYONE or wants_anyone(text):
+            return {"staff": ANYONE, "start": None, "offered_slots": None, "confirmed": None, "choices_shown": None}
         catalog = await self.catalog_for(tracker)
         service = catalog.service_by_name(tracker.get_slot("service"))
         people = catalog.staff_for(service) if service else catalog.staff
         match = match_catalog(text, catalog.staff)
         if match.unique is None:
-            if tracker.get_slot("requested_slot") == "staff" or match.items:
-                await say(dispatcher, tracker, "staff_unclear", people=_names(people))
+            await say(dispatcher, tracker, "staff_unclear", people=names_of(people))
             return {"staff": None}
         person = match.unique
         if service and person not in people:
-            await say(dispatcher, tracker, "staff_not_for_service", staff=person["name"], service=service["name"], others=_names(people), asking=True)
+            await say(dispatcher, tracker, "staff_not_for_service", staff=person["name"], service=service["name"], others=names_of(people))
             return {"staff": None}
-        return {"staff": person["name"], "start": None, "offered_slots": None, "confirmed": None}
+        return {"staff": person["name"], "start": None, "offered_slots": None, "confirmed": None, "choices_shown": None}
 
     async def extract_party_size(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> dict[str, Any]:
-        size = party_size(latest_text(tracker), answering=tracker.get_slot("requested_slot") == "party_size")
-        return {"party_size": float(size)} if size else {}
+        return {}  # read with the rest of the message in read_message
 
     async def validate_party_size(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> dict[str, Any]:
         service = (await self.catalog_for(tracker)).service_by_name(tracker.get_slot("service"))
@@ -163,7 +268,7 @@ class ValidateBookingForm(SlotFinding, FormSupport, FormValidationAction):
             await say(dispatcher, tracker, "party_too_large", largest=largest)
             return {"party_size": None}
         changes: dict[str, Any] = {"party_size": float(size)}
-        if tracker.get_slot("start") and size != int(tracker.get_slot("party_size") or 0):
+        if value_before_latest_message(tracker, "party_size") not in (None, float(size)):
             changes.update(start=None, offered_slots=None, confirmed=None)
         return changes
 
@@ -176,8 +281,7 @@ class ValidateBookingForm(SlotFinding, FormSupport, FormValidationAction):
 
     async def validate_confirmed(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> dict[str, Any]:
         if value is False:
-            await say(dispatcher, tracker, "booking_declined")
-            return {"confirmed": None, "start": None, "time": None, "offered_slots": None}
+            return {"confirmed": None, "change_asked": True}  # "No" asks what to change; nothing is dropped
         if value is not True or not tracker.get_slot("start"):
             return {"confirmed": None}
         return await self.create_booking(dispatcher, tracker)
@@ -190,7 +294,7 @@ class ValidateBookingForm(SlotFinding, FormSupport, FormValidationAction):
             return {"confirmed": None}
         body = {
             "service": (await self.catalog_for(tracker)).service_by_name(tracker.get_slot("service"))["id"],
-            "staff": (start.get("staff") or {}).get("id") or "any",
+            "staff": (start.get("staff") or {}).get("id") or ANYONE,
             "start": start["start"],
             "party_size": int(tracker.get_slot("party_size") or 1),
             "customer": {"phone": phone, "name": tracker.get_slot("customer_name")},
@@ -214,10 +318,82 @@ class ValidateBookingForm(SlotFinding, FormSupport, FormValidationAction):
         log.info("booking_created", tenant=tenant, booking=booking["id"])
         return {"confirmed": True, "booking_result": booking}
 
+    def choices_shown(self, tracker: Tracker) -> list[str]:
+        offers = tracker.get_slot("offered_slots") or []
+        if tracker.get_slot("requested_slot") == "start" and offers:
+            return [describe_slot(slot, "en", message_time(tracker)) for slot in offers]
+        return [name for name in tracker.get_slot("choices_shown") or []]
 
-def _names(people: list[dict[str, Any]]) -> str:
-    names = [p["name"] for p in people]
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1] if names else "anyone"
+    async def described_changes(self, tracker: Tracker, before: dict[str, Any],
+                                used: dict[str, Any]) -> tuple[list[str], list[str]]:
+        if form_opens_now(tracker):
+            return [], []
+        catalog = await self.catalog_for(tracker)
+        locale, tz = catalog.tenant.get("locale", "en"), ZoneInfo(catalog.tenant["timezone"])
+        requested = tracker.get_slot("requested_slot")
+        asks_again = used.get(requested) is None  # the same question comes next
+        changes, noted = [], []
+        for slot, what in (("service", "the service"), ("staff", "the person"), ("party_size", "the number of people"),
+                           ("time", "the time"), ("customer_name", "the name")):
+            old, new = before.get(slot), tracker.get_slot(slot)
+            if new is None or slot not in used or old is not None and same_value(slot, old, new):
+                continue
+            value = described(slot, new, locale, tz, message_time(tracker))
+            if old is not None:
+                changes.append(f"{what} to {value}")
+            elif asks_again and slot != requested:
+                noted.append(NOTED.get(slot, "{}").format(value))
+        return changes, noted
+
+
+NOTED = {"staff": "with {}", "party_size": "for {}", "customer_name": "the name {}"}
+
+
+def same_value(slot: str, old: Any, new: Any) -> bool:
+    """Whether a slot still says the same ("the 3rd at 1:15pm" and "December 3, 13:15" do)."""
+    if slot == "time":
+        before, after = TimeRequest.from_slot(old), TimeRequest.from_slot(new)
+        return before is not None and after is not None and (before.kind, before.start, before.end) == (after.kind, after.start, after.end)
+    return old == new
+
+
+def described(slot: str, value: Any, locale: str, tz: ZoneInfo, now: datetime) -> str:
+    if slot == "time":
+        request = TimeRequest.from_slot(value)
+        if request is None:
+            return str(value)
+        when = format_when(request.start.astimezone(tz), locale, now)
+        return when if request.kind == "exact" else when.rsplit(" at ", 1)[0]
+    if slot == "party_size":
+        return f"{int(value)}"
+    return "anyone who's free" if value == ANYONE else str(value)
+
+
+def chose_item(picked: dict[str, Any]) -> bool:
+    """Whether a pick from the list chose something (not "none of those")."""
+    return any(picked.get(slot) is not None for slot in ("start", "service", "staff"))
+
+
+def takes_groups(service: Optional[dict[str, Any]]) -> bool:
+    """Whether a party size means anything: a table, a group class; unknown before the service is."""
+    return service is None or service.get("max_party_size", 1) > 1
+
+
+def asks_about_time(text: str, requested: Optional[str]) -> bool:
+    """Whether the message speaks of a day or time; a bare number does only when one was asked for."""
+    if re.fullmatch(r"\W*\d{1,2}\W*", text):
+        return requested in ("time", "start")
+    return mentions_time(text)
+
+
+def what_to_change(text: str) -> dict[str, Any]:
+    """After "no" at the confirmation: the customer says what to change, or that it is fine."""
+    if NOTHING_TO_CHANGE.search(text):
+        return {"change_asked": None}
+    for slot, words in CHANGE_WORDS.items():
+        if words.search(text):
+            return {slot: None, "start": None, "offered_slots": None, "change_asked": None}
+    return {}
 
 
 def opening_of_form(tracker: Tracker) -> dict[str, Any]:
@@ -225,70 +401,94 @@ def opening_of_form(tracker: Tracker) -> dict[str, Any]:
     times ("anything free Saturday?"); and for how many ("table for 4 at 8"), noted even
     before the service says whether it takes groups."""
     intent = latest_intent(tracker)
-    opening: dict[str, Any] = {"browsing": intent == "check_availability"}
+    opening: dict[str, Any] = {"browsing": intent == "check_availability" or asks_for_times(latest_text(tracker))}
     size = party_size(latest_text(tracker))
     if size:
         opening["party_size"] = float(size)
     return opening
 
 
-class ActionAskService(ResilientAction):
+ASKS_FOR_TIMES = re.compile(r"\b(what|which|any|anything|some) (times?|slots?|availability|openings?)\b|"
+                            r"\bwhat (do you have|have you got|is free|'?s free)\b|\b(free|available) (times?|slots?)\b", re.I)
+
+
+def asks_for_times(text: str) -> bool:
+    """"What times do you have Friday?" lists times, whatever the model read it as."""
+    return bool(ASKS_FOR_TIMES.search(text))
+
+
+class ActionAskService(FormQuestion):
+    slot = "service"
+
     def name(self) -> str:
         return "action_ask_service"
 
-    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
-        if offered_choices_this_turn(tracker, SERVICE_PAYLOAD):
+    async def ask(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
+        if tracker.get_slot("choices_shown") and offered_choices_this_turn(tracker, SERVICE_PAYLOAD):
             return []  # validation just listed the choices ("Which one do you mean?"); asking again repeats it
         services = (await BOOKING_API.catalog(tenant_of(tracker))).services
         await say(dispatcher, tracker, "ask_service", buttons=service_buttons(services), services=service_bullets(services))
-        return []
+        return [SlotSet("choices_shown", [s["name"] for s in services])]
 
 
-class ActionAskStaff(ResilientAction):
+class ActionAskStaff(FormQuestion):
+    slot = "staff"
+
     def name(self) -> str:
         return "action_ask_staff"
 
-    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
+    async def ask(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
         catalog = await BOOKING_API.catalog(tenant_of(tracker))
         service = catalog.service_by_name(tracker.get_slot("service"))
         people = catalog.staff_for(service) if service else catalog.staff
         buttons = [{"title": p["name"], "payload": f'/inform{{"staff": "{p["name"]}"}}'} for p in people] + [{"title": "Anyone", "payload": "anyone"}]
-        await say(dispatcher, tracker, "ask_staff", buttons=buttons, people=_names(people))
-        return []
+        await say(dispatcher, tracker, "ask_staff", buttons=buttons, people=names_of(people))
+        return [SlotSet("choices_shown", [p["name"] for p in people] + [ANYONE])]
 
 
-class ActionAskStart(ResilientAction):
+class ActionAskStart(FormQuestion):
     """Show the offered times; without offers, ask for a day and time."""
+
+    slot = "start"
 
     def name(self) -> str:
         return "action_ask_start"
 
-    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
+    async def ask(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
         offers = tracker.get_slot("offered_slots") or []
-        if not offers:
-            return await ActionAskTime().run(dispatcher, tracker, domain)
         catalog = await BOOKING_API.catalog(tenant_of(tracker))
-        await offer_times(dispatcher, tracker, offers, catalog.tenant.get("locale", "en"))
+        if not offers:
+            await say(dispatcher, tracker, "ask_new_time" if tracker.active_loop_name == "reschedule_form" else "ask_time")
+            return []
+        await offer_times(dispatcher, tracker, offers, catalog.tenant.get("locale", "en"), ZoneInfo(catalog.tenant["timezone"]))
         return []
 
 
-class ActionAskConfirmed(ResilientAction):
-    """Read back what will happen and ask for an explicit yes, for whichever form is active."""
+class ActionAskConfirmed(FormQuestion):
+    """Read back what will happen and ask for an explicit yes, for whichever form is active;
+    after a "no", ask what to change instead."""
+
+    slot = "confirmed"
 
     def name(self) -> str:
         return "action_ask_confirmed"
 
-    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
+    async def ask(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
         catalog = await BOOKING_API.catalog(tenant_of(tracker))
         locale, now = catalog.tenant.get("locale", "en"), message_time(tracker)
-        form = (tracker.active_loop or {}).get("name")
+        form = tracker.active_loop_name
         buttons = [{"title": "Yes", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}]
         if form == "cancel_form":
-            await say(dispatcher, tracker, "confirm_cancel", buttons=buttons, booking=_listed(tracker)["label"])
+            await say(dispatcher, tracker, "confirm_cancel", buttons=buttons, booking=listed_booking(tracker)["label"])
             return []
         when = describe_slot(tracker.get_slot("start") or {}, locale, now)
         if form == "reschedule_form":
-            await say(dispatcher, tracker, "confirm_reschedule", buttons=buttons, booking=_listed(tracker)["label"], when=when)
+            await say(dispatcher, tracker, "confirm_reschedule", buttons=buttons, booking=listed_booking(tracker)["label"], when=when)
+            return []
+        if tracker.get_slot("change_asked"):
+            await say(dispatcher, tracker, "ask_what_to_change", buttons=[
+                {"title": "The day or time", "payload": "the time"}, {"title": "The person", "payload": "the person"},
+                {"title": "The service", "payload": "the service"}, {"title": "Nothing, book it", "payload": "/affirm"}])
             return []
         service = catalog.service_by_name(tracker.get_slot("service")) or {"name": tracker.get_slot("service")}
         details = ", ".join(filter(None, [f"{service.get('duration_min')} min" if service.get("duration_min") else "", service_price(service)]))
@@ -297,7 +497,7 @@ class ActionAskConfirmed(ResilientAction):
         return []
 
 
-def _listed(tracker: Tracker) -> dict[str, Any]:
+def listed_booking(tracker: Tracker) -> dict[str, Any]:
     wanted = tracker.get_slot("booking_id")
     return next((b for b in tracker.get_slot("listed_bookings") or [] if b["id"] == wanted), {"label": "booking"})
 

@@ -18,16 +18,19 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.admin_api import say
 from actions.base import FormSupport, ResilientAction, reset
 from actions.booking_api import BOOKING_API, BookingRefused, BookingServiceUnavailable, SlotTaken
-from actions.conversation import latest_entity_values, latest_text, message_time, phone_of, tenant_of
+from actions.booking_form import asks_about_time
+from actions.choices import NONE_OF_THESE, Option, choose
+from actions.conversation import latest_text, message_time, phone_of, tenant_of
 from actions.formatting import booking_variables, describe_booking, numbered
-from actions.matching import normalise
-from actions.parsing import choice_index
+from actions.repair import BOOK_SOMETHING, FormRepair, answers_latest_message, asked_yes_no, yes_no_answer
+from actions.replies import FormQuestion
 from actions.slot_finding import SlotFinding
 
 log = structlog.get_logger("actions.existing_bookings")
 
 NO_BOOKINGS = "none"
-EXISTING_SLOTS = ("booking_id", "listed_bookings", "confirmed", "booking_result", "time", "start", "offered_slots", "service", "staff", "party_size")
+EXISTING_SLOTS = ("booking_id", "listed_bookings", "confirmed", "booking_result", "time", "start", "offered_slots", "service",
+                  "staff", "party_size", "refused_starts", "form_misses")
 
 
 async def upcoming(tracker: Tracker) -> Optional[list[dict[str, Any]]]:
@@ -45,22 +48,14 @@ async def upcoming(tracker: Tracker) -> Optional[list[dict[str, Any]]]:
     ]
 
 
-def pick_booking(tracker: Tracker, listed: list[dict[str, Any]]) -> Optional[dict[str, Any]]:
-    """The listed booking the message points at: by number, service, person or day."""
-    index = choice_index(latest_text(tracker), len(listed))
-    if index is not None:
-        return listed[index]
-    words = normalise(latest_text(tracker))
-    for mention in latest_entity_values(tracker, "service") + latest_entity_values(tracker, "staff"):
-        hits = [b for b in listed if normalise(mention) in normalise(f"{b['service']} {b['staff'] or ''}")]
-        if len(hits) == 1:
-            return hits[0]
-    by_day = [b for b in listed if datetime.fromisoformat(b["start"]).strftime("%A").casefold() in words]
-    return by_day[0] if len(by_day) == 1 else None
+def booking_options(listed: list[dict[str, Any]]) -> list[Option]:
+    """The listed bookings as options: named by service and person, at their start."""
+    return [Option(names=tuple(filter(None, (b["service"], b.get("staff")))), start=datetime.fromisoformat(b["start"]))
+            for b in listed]
 
 
-class ExistingBookingForm(FormSupport, FormValidationAction):
-    """Shared by the cancel and reschedule forms: choose which booking."""
+class ExistingBookingForm(FormRepair, FormSupport, FormValidationAction):
+    """Shared by the cancel and reschedule forms: choose which booking, then confirm."""
 
     @abstractmethod
     def name(self) -> str:
@@ -68,6 +63,18 @@ class ExistingBookingForm(FormSupport, FormValidationAction):
 
     async def required_slots(self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[str]:
         return [] if tracker.get_slot("booking_id") == NO_BOOKINGS else domain_slots
+
+    async def get_extraction_events(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
+        if not answers_latest_message(tracker):
+            return []
+        return [SlotSet(name, value) for name, value in self.read_message(tracker).items()]
+
+    def read_message(self, tracker: Tracker) -> dict[str, Any]:
+        """The yes or no to the confirmation (the booking itself is chosen below)."""
+        if tracker.get_slot("requested_slot") != "confirmed":
+            return {}
+        answer = yes_no_answer(tracker)
+        return {} if answer is None else {"confirmed": answer}
 
     async def get_validation_events(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
         """Find which booking the customer means before validating the rest."""
@@ -88,8 +95,17 @@ class ExistingBookingForm(FormSupport, FormValidationAction):
             if len(listed) <= 1:
                 return {"listed_bookings": listed, "booking_id": listed[0]["id"] if listed else NO_BOOKINGS, **self.chosen(listed[0] if listed else None)}
             return {"listed_bookings": listed}
-        picked = pick_booking(tracker, listed)
-        return {"booking_id": picked["id"], **self.chosen(picked)} if picked else {}
+        if not answers_latest_message(tracker):
+            return {}
+        index = choose(latest_text(tracker), booking_options(listed), message_time(tracker))
+        if index is None or index == NONE_OF_THESE:
+            return {}
+        return {"booking_id": listed[index]["id"], **self.chosen(listed[index])}
+
+    def choices_shown(self, tracker: Tracker) -> list[str]:
+        if tracker.get_slot("requested_slot") == "booking_id":
+            return [b["label"] for b in tracker.get_slot("listed_bookings") or []]
+        return []
 
     def chosen(self, booking: Optional[dict[str, Any]]) -> dict[str, Any]:
         """Extra slots to set once the booking is known."""
@@ -119,6 +135,16 @@ class ValidateRescheduleForm(SlotFinding, ExistingBookingForm):
     def name(self) -> str:
         return "validate_reschedule_form"
 
+    def read_message(self, tracker: Tracker) -> dict[str, Any]:
+        """A new time, or a pick from the offered ones, besides the yes or no."""
+        found = super().read_message(tracker)
+        requested = tracker.get_slot("requested_slot")
+        picked = self.pick_offer(tracker) if requested == "start" else {}
+        found.update(picked)
+        if not picked and requested != "booking_id" and asks_about_time(latest_text(tracker), requested):
+            found["time"] = latest_text(tracker)
+        return found
+
     async def start_target(self, tracker: Tracker) -> Optional[tuple[dict[str, Any], str]]:
         if tracker.get_slot("booking_id") in (None, NO_BOOKINGS):
             return None
@@ -133,6 +159,8 @@ class ValidateRescheduleForm(SlotFinding, ExistingBookingForm):
         return {"service": booking["service"], "staff": booking["staff"] or "any", "party_size": float(booking["party_size"])}
 
     async def validate_confirmed(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> dict[str, Any]:
+        if value is False:  # "no" to this time: another one, not the end of the change
+            return {"confirmed": None, "start": None, "time": None, "offered_slots": None}
         if value is not True:
             return {"confirmed": value}
         tenant, booking_id, start = tenant_of(tracker), tracker.get_slot("booking_id"), tracker.get_slot("start") or {}
@@ -153,11 +181,13 @@ class ValidateRescheduleForm(SlotFinding, ExistingBookingForm):
         return {"confirmed": True, "booking_result": result}
 
 
-class ActionAskBookingId(ResilientAction):
+class ActionAskBookingId(FormQuestion):
+    slot = "booking_id"
+
     def name(self) -> str:
         return "action_ask_booking_id"
 
-    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
+    async def ask(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
         listed = tracker.get_slot("listed_bookings") or []
         await say(dispatcher, tracker, "ask_booking_id", buttons=[{"title": b["label"], "payload": str(n)} for n, b in enumerate(listed, start=1)],
                   bookings=numbered([b["label"] for b in listed]))
@@ -169,8 +199,8 @@ class ActionFinishCancel(ResilientAction):
         return "action_finish_cancel"
 
     async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
-        await tell_outcome(dispatcher, tracker, "booking_cancelled")
-        return reset(EXISTING_SLOTS)
+        asked = await tell_outcome(dispatcher, tracker, "booking_cancelled")
+        return reset(EXISTING_SLOTS) + asked
 
 
 class ActionFinishReschedule(ResilientAction):
@@ -178,30 +208,32 @@ class ActionFinishReschedule(ResilientAction):
         return "action_finish_reschedule"
 
     async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
-        await tell_outcome(dispatcher, tracker, "booking_rescheduled")
-        return reset(EXISTING_SLOTS)
+        asked = await tell_outcome(dispatcher, tracker, "booking_rescheduled")
+        return reset(EXISTING_SLOTS) + asked
 
 
 async def tenant_locale(tracker: Tracker) -> str:
     return (await BOOKING_API.catalog(tenant_of(tracker))).tenant.get("locale", "en")
 
 
-async def tell_outcome(dispatcher: CollectingDispatcher, tracker: Tracker, template: str) -> None:
-    """What the customer is told when a cancel or reschedule form ends."""
+async def tell_outcome(dispatcher: CollectingDispatcher, tracker: Tracker, template: str) -> list[EventType]:
+    """What the customer is told when a cancel or reschedule form ends (and the yes/no
+    question it asked, if any)."""
     if tracker.get_slot("booking_id") in (None, NO_BOOKINGS):
         await say(dispatcher, tracker, "no_upcoming_bookings")
-        return
+        return [asked_yes_no(BOOK_SOMETHING)]
     if tracker.get_slot("confirmed") is False:
         await say(dispatcher, tracker, "booking_kept")
-        return
+        return []
     result = tracker.get_slot("booking_result") or {}
     if result.get("error"):
         await say(dispatcher, tracker, "change_refused", reason=result["error"])
-        return
+        return []
     tenant = (await BOOKING_API.catalog(tenant_of(tracker))).tenant
     links = {"calendar_link": result["calendar"]["ics"]} if template == "booking_rescheduled" else {}
     await say(dispatcher, tracker, template, locale=tenant.get("locale", "en"), business_name=tenant["name"],
               **booking_variables(result), **links)
+    return []
 
 
 class ActionShowBookings(ResilientAction):
@@ -213,7 +245,9 @@ class ActionShowBookings(ResilientAction):
         if listed is None:
             await say(dispatcher, tracker, "no_phone_to_look_up")
         elif not listed:
-            await say(dispatcher, tracker, "no_upcoming_bookings")
+            booking_now = tracker.active_loop_name == "booking_form"
+            await say(dispatcher, tracker, "no_upcoming_bookings", booking_now=booking_now)
+            return [] if booking_now else [asked_yes_no(BOOK_SOMETHING)]
         else:
             await say(dispatcher, tracker, "upcoming_bookings", bookings=numbered([b["label"] for b in listed]))
         return []

@@ -1,5 +1,5 @@
-"""Handing a conversation to a person, the fallback when the bot does not understand, and
-stopping a form half-way.
+"""Handing a conversation to a person, the fallback when the bot does not understand,
+stopping a form half-way, and yes or no when no form is running.
 
 Handoff sets `handoff_until`; while it lies in the future the conversation gate
 (bot/policies.py) keeps the bot silent. A person releases the conversation early by
@@ -12,7 +12,7 @@ from typing import Optional
 
 import structlog
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ActiveLoop, EventType, SlotSet, UserUtteranceReverted
+from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.admin_api import ADMIN_API, LlmRefused, say
@@ -21,6 +21,7 @@ from actions.booking_api import BOOKING_API
 from actions.booking_form import BOOKING_SLOTS
 from actions.conversation import latest_intent, latest_text, message_time, tenant_of
 from actions.existing_bookings import EXISTING_SLOTS
+from actions.repair import BOOK_SOMETHING, PASS_TO_PERSON, TASK_FORMS, asked_yes_no, question_just_asked
 from actions.llm_fallback import MIN_CONFIDENCE, facts_text, grounded, parse_rescue, rescue_events, rescue_messages
 from actions.settings import SETTINGS
 
@@ -37,15 +38,18 @@ class ActionHandoff(Action):
         until = time.time() + SETTINGS.handoff_minutes * 60
         log.info("handoff_requested", tenant=tenant_of(tracker), minutes=SETTINGS.handoff_minutes)
         await say(dispatcher, tracker, "handoff")
-        return [ActiveLoop(None), *reset(BOOKING_SLOTS + EXISTING_SLOTS), SlotSet("handoff_until", until)]
+        # then listen: whatever asked for it (a rule, a form's offer of a person) has its answer
+        return [ActiveLoop(None), *reset(BOOKING_SLOTS + EXISTING_SLOTS), SlotSet("handoff_until", until),
+                FollowupAction("action_listen")]
 
 
 class ActionHandleFallback(Action):
     """When the bot cannot use a message (below the NLU threshold, out of scope, or an answer
-    a form cannot use): first the tenant's LLM tries to understand it (re-injecting it with
-    the intent it found, or answering a question from the business's facts); failing that,
-    in a form say what answer it needs and keep the form, elsewhere say what the bot can do,
-    offering a person after two misses in a row."""
+    a form leaves to it): first the tenant's LLM tries to understand it (re-injecting it
+    with the intent it found, or answering a question from the business's facts); failing
+    that, say what the bot can do, offering a person after two misses in a row. In a form
+    the form then asks its question again (answers it cannot use are the form's own
+    misses, `actions.repair`)."""
 
     def name(self) -> str:
         return "action_handle_fallback"
@@ -54,12 +58,14 @@ class ActionHandleFallback(Action):
         rescued = await self.ask_llm(dispatcher, tracker)
         if rescued is not None:
             return rescued
-        requested = tracker.get_slot("requested_slot") if tracker.active_loop else None
-        if requested in FORM_SLOTS:
-            await say(dispatcher, tracker, "form_hint", needed=requested)
-        elif consecutive_misses(tracker) >= MISSES_BEFORE_HANDOFF_OFFER:
+        form = tracker.active_loop_name
+        if form:  # out of scope in the middle of a form: say so, then the form asks its question again
+            await say(dispatcher, tracker, "out_of_scope")
+            return [UserUtteranceReverted(), FollowupAction(form)]
+        if consecutive_misses(tracker) >= MISSES_BEFORE_HANDOFF_OFFER:
             await say(dispatcher, tracker, "fallback_offer_human",
                       buttons=[{"title": "Talk to a person", "payload": "/request_human"}, {"title": "Book an appointment", "payload": "/book_appointment"}])
+            return [UserUtteranceReverted(), asked_yes_no(PASS_TO_PERSON)]
         elif latest_intent(tracker) == "out_of_scope":
             await say(dispatcher, tracker, "out_of_scope")
         else:
@@ -93,14 +99,14 @@ class ActionHandleFallback(Action):
                 return None
             log.info("llm_answered", tenant=tenant)
             dispatcher.utter_message(text=rescue.answer)
-            return [UserUtteranceReverted(), SlotSet(ANSWERED_SLOT, message_time(tracker).timestamp())]
+            back = [FollowupAction(tracker.active_loop_name)] if tracker.active_loop_name else []
+            return [UserUtteranceReverted(), SlotSet(ANSWERED_SLOT, message_time(tracker).timestamp()), *back]
         return None
 
 
 ANSWERED_SLOT = "llm_answered_at"  # marks a message the LLM answered: it does not count as a miss
 
 
-FORM_SLOTS = ("service", "staff", "party_size", "time", "start", "customer_name", "booking_id", "confirmed")  # the form_hint template says what each needs
 
 
 def consecutive_misses(tracker: Tracker) -> int:
@@ -119,10 +125,50 @@ def consecutive_misses(tracker: Tracker) -> int:
 
 
 class ActionStopForm(Action):
+    """Stop the active form; when the customer asked for another task instead ("cancel my
+    booking" while booking), open that one."""
+
     def name(self) -> str:
         return "action_stop_form"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
         form = (tracker.active_loop or {}).get("name")
+        switch_to = TASK_FORMS.get(latest_intent(tracker))
+        events: list[EventType] = [ActiveLoop(None), *reset(BOOKING_SLOTS + EXISTING_SLOTS), SlotSet("requested_slot", None)]
+        if switch_to and form and switch_to != form:
+            log.info("form_switched", tenant=tenant_of(tracker), stopped=form, opened=switch_to)
+            return events + [FollowupAction(switch_to)]
         await say(dispatcher, tracker, "stopped", form=form or "")
-        return [ActiveLoop(None), *reset(BOOKING_SLOTS + EXISTING_SLOTS), SlotSet("requested_slot", None)]
+        return events
+
+
+class ActionAnswerYesNo(Action):
+    """"Yes" or "no" with no form running: the answer to the yes/no question the bot just
+    asked ("Would you like to book something?", "Shall I pass you to a person?"), or, to
+    nothing in particular, an offer of help."""
+
+    def name(self) -> str:
+        return "action_answer_yes_no"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
+        question, yes = question_just_asked(tracker), latest_intent(tracker) == "affirm"
+        if yes and question == BOOK_SOMETHING:
+            return [FollowupAction("booking_form")]
+        if yes and question == PASS_TO_PERSON:
+            return [FollowupAction("action_handoff")]
+        if not yes and action_before_latest_message(tracker) == "utter_you_are_welcome":
+            dispatcher.utter_message(response="utter_goodbye")  # "Anything else?" "No." is the end
+            return []
+        await say(dispatcher, tracker, "how_can_i_help")
+        return []
+
+
+def action_before_latest_message(tracker: Tracker) -> str:
+    """The last action the bot took before the customer's latest message (not listening)."""
+    seen_user = False
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            seen_user = True
+        elif seen_user and event.get("event") == "action" and event.get("name") != "action_listen":
+            return str(event.get("name"))
+    return ""

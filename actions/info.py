@@ -6,7 +6,7 @@ from typing import Any
 from urllib.parse import quote_plus
 
 from rasa_sdk import Tracker
-from rasa_sdk.events import EventType
+from rasa_sdk.events import EventType, FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.admin_api import say
@@ -14,7 +14,7 @@ from actions.base import ResilientAction
 from actions.booking_api import BOOKING_API, Catalog
 from actions.conversation import latest_entity_values, latest_text, tenant_of
 from actions.formatting import service_price
-from actions.matching import match_catalog
+from actions.matching import match_catalog, mentioned_in
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
@@ -43,10 +43,17 @@ def service_lines(services: list[dict[str, Any]]) -> str:
 
 
 class ActionGreet(CatalogAction):
-    """The greeting, in the tenant's own words and tone."""
+    """The greeting, in the tenant's own words and tone; a greeting that names one of the
+    business's services ("hello! I need a manicure") is a request, and opens the booking."""
 
     def name(self) -> str:
         return "action_greet"
+
+    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
+        catalog = await BOOKING_API.catalog(tenant_of(tracker))
+        if not tracker.active_loop_name and mentioned_in(latest_text(tracker), catalog.services):
+            return [FollowupAction("booking_form")]
+        return await super().act(dispatcher, tracker, domain)
 
     def answer(self, catalog: Catalog, tracker: Tracker) -> tuple[str, dict[str, Any]]:
         return "greeting", {}

@@ -113,9 +113,14 @@ def rescue_messages(tracker: Tracker, catalog: Catalog, faq: list[dict[str, Any]
         "\"entities\": {\"service\": str|null, \"staff\": str|null, \"time\": str|null, \"party_size\": int|null}, "
         "\"answer\": str|null}\n\nFacts about the business:\n" + facts_text(catalog, faq)
     )
+    return [{"role": "system", "content": system}, customer_turn(tracker)]
+
+
+def customer_turn(tracker: Tracker) -> dict[str, str]:
+    """The user message of a prompt: what the bot last said, then the customer's message."""
     previous = last_bot_text(tracker)
     user = (f"The assistant last said: {previous}\n" if previous else "") + f"Customer's message: {latest_text(tracker)}"
-    return [{"role": "system", "content": system}, {"role": "user", "content": user}]
+    return {"role": "user", "content": user}
 
 
 def last_bot_text(tracker: Tracker) -> str:

@@ -19,7 +19,7 @@ from booka_common.crypto import Keyring
 from booka_common.http_api import ApiError
 
 log = structlog.get_logger("admin.gateway")
-PURPOSES = ("fallback", "paraphrase", "preview", "test")
+PURPOSES = ("fallback", "form_answer", "paraphrase", "preview", "test")
 
 
 class QuotaExceeded(ApiError):

@@ -88,7 +88,7 @@ class ChatMessage(Strict):
 
 
 class LlmRequest(Strict):
-    purpose: Literal["fallback", "paraphrase", "preview", "test"]
+    purpose: Literal["fallback", "form_answer", "paraphrase", "preview", "test"]
     messages: list[ChatMessage] = Field(min_length=1, max_length=40)
     conversation: Optional[str] = Field(None, max_length=200)
     max_tokens: int = Field(400, ge=1, le=4000)

@@ -153,10 +153,10 @@ def test_forget_it_stops_without_booking(stack, customer):
     assert "Hi" in conversation(stack, customer, "hello")
 
 
-def test_saying_no_at_the_confirmation_asks_for_another_time(stack, customer):
+def test_saying_no_at_the_confirmation_asks_what_to_change(stack, customer):
     conversation(stack, customer, "haircut with bruno tomorrow at 9am", "Sam")
     reply = conversation(stack, customer, "no")
-    assert "haven't booked" in reply
+    assert "nothing is booked yet" in reply and "What would you like to change" in reply
     assert bookings_of(stack, customer) == []
 
 

@@ -84,6 +84,21 @@ def test_a_question_outside_the_intents_is_answered_from_the_owners_facts_only(s
     assert "person" not in refused.lower(), "the answered question did not count as a miss"
 
 
+def test_an_answer_the_form_cannot_read_is_read_by_the_llm_as_one_checked_command(stack: Stack, shop: str) -> None:
+    number, day = new_number(), auckland_day(2)
+    assert "Bruno" in converse(stack, shop, number, "i'd like a haircut")
+    stack.llm_rules([{"match": "the guy with the beard", "content": json.dumps({"command": "choose", "option": 2})},
+                     {"match": "the tall one", "content": json.dumps({"command": "set_slot", "slot": "staff", "value": "Carla"})}])
+    invented = converse(stack, shop, number, "the tall one")  # a value the customer never wrote is not used
+    assert "who would you like" in invented.lower(), invented
+    assert "day and time" in converse(stack, shop, number, "the guy with the beard").lower()
+    assert "name" in converse(stack, shop, number, f"{day:%A} at 3pm").lower()
+    confirm = converse(stack, shop, number, "Wiremu Kingi")
+    assert "Shall I book" in confirm and "Bruno" in confirm, confirm
+    status, usage = stack.admin_api("GET", f"/v1/tenants/{shop}/usage")
+    assert status == 200 and usage["by_purpose"]["form_answer"]["calls"] >= 2, usage
+
+
 def test_when_the_llm_fails_the_customer_gets_the_plain_fallback_and_can_carry_on(stack: Stack, shop: str) -> None:
     garbled = first_fallback(stack, ["zzkq vvlp mmrt", "qwxz plmk", "ghhhh jjjk lll"])
     stack.llm_rules([{"match": garbled, "status": 500}])
