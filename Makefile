@@ -74,6 +74,8 @@ bench: setup train
 	$(SVC_PY) bench/booking_bench.py
 	$(SVC_PY) bench/assistant_bench.py
 	$(SVC_PY) bench/whatsapp_bench.py
+	$(RASA_PY) bench/nlu_heldout.py
+	$(SVC_PY) bench/customer_simulator.py
 
 clean:
 	rm -rf .venv var .pytest_cache .hypothesis

@@ -1,0 +1,43 @@
+"""The held-out sets of `bench/nlu_heldout.py` measure words the model never saw: none of
+their lines may appear in the training data (`bot/data/nlu`)."""
+
+import re
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def normalise(text: str) -> str:
+    return re.sub(
+        r"[^a-z0-9 ]",
+        "",
+        re.sub(r"\[([^\]]*)\]\([^)]*\)|\[([^\]]*)\]\{[^}]*\}", r"\1\2", text.lower()),
+    ).strip()
+
+
+def training_examples() -> set[str]:
+    examples = set()
+    for path in (ROOT / "bot/data/nlu").glob("*.yml"):
+        for block in yaml.safe_load(path.read_text()).get("nlu", []):
+            for line in str(block.get("examples", "")).splitlines():
+                examples.add(normalise(line.lstrip("- ")))
+    return examples
+
+
+def heldout_lines() -> list[str]:
+    offtopic = (ROOT / "bench/data/offtopic_heldout.txt").read_text().splitlines()
+    indomain = [
+        line.split("\t", 1)[1]
+        for line in (ROOT / "bench/data/indomain_heldout.tsv").read_text().splitlines()
+        if "\t" in line and not line.startswith("#")
+    ]
+    return [line for line in offtopic + indomain if line.strip() and not line.startswith("#")]
+
+
+def test_no_held_out_line_is_in_the_training_data():
+    seen = training_examples()
+    assert len(seen) > 500
+    leaked = [line for line in heldout_lines() if normalise(line) in seen]
+    assert not leaked, f"held-out lines found in bot/data/nlu: {leaked[:10]}"
