@@ -87,6 +87,12 @@ DIGRESSIONS = [
 ]
 
 
+def short_name(full: str) -> str:
+    """How a customer names a person: the first name, not a title ("Dr. Marcus Reed": Marcus)."""
+    words = [w for w in full.split() if not w.endswith(".")]
+    return words[0] if words else full
+
+
 @dataclass
 class Goal:
     kind: str  # "book", "move" or "cancel"
@@ -138,7 +144,7 @@ class Customer:
                 ["anyone", "anyone is fine", "no preference", "whoever is free", "i don't mind"]
             )
         return self.rng.choice(
-            [self.goal.staff, self.goal.staff.split()[0], f"with {self.goal.staff}"]
+            [self.goal.staff, short_name(self.goal.staff), f"with {self.goal.staff}"]
         )
 
     def day_words(self, when: Optional[datetime] = None) -> str:
@@ -232,7 +238,7 @@ class Customer:
         staff = (
             ""
             if goal.staff is None
-            else f" with {self.rng.choice([goal.staff, goal.staff.split()[0]])}"
+            else f" with {self.rng.choice([goal.staff, short_name(goal.staff)])}"
         )
         return self.rng.choice(
             [
@@ -343,7 +349,7 @@ class Customer:
         if (
             self.goal.kind == "book"
             and self.goal.staff
-            and self.goal.staff.split()[0].lower() not in bot.lower()
+            and short_name(self.goal.staff).lower() not in bot.lower()
         ):
             matches = False
         if self.goal.kind == "cancel":
@@ -375,7 +381,7 @@ class Customer:
                 and (day_ok or self.goal_when().split(" at ")[0] in line)
                 and (
                     self.goal.staff is None
-                    or self.goal.staff.split()[0] in line
+                    or short_name(self.goal.staff) in line
                     or "with" not in line
                 )
             ):
@@ -401,15 +407,17 @@ class Customer:
             self.locale,
             datetime.now(self.tz),
         ).split(" at ")[0]
-        for number, line in re.findall(r"^\s*(\d+)\. (.*)$", bot, re.M):
-            if self.goal.booking["service"]["name"] in line and day in line:
-                return self.rng.choice(
-                    [
-                        number,
-                        f"the {['first', 'second', 'third'][int(number) - 1]} one",
-                        f"the {self.goal.booking['service']['name'].lower()} one",
-                    ]
-                )
+        clock = locale_time(datetime.fromisoformat(self.goal.booking["start"]).astimezone(self.tz), self.locale)
+        lines = re.findall(r"^\s*(\d+)\. (.*)$", bot, re.M)
+        matching = [(n, line) for n, line in lines if self.goal.booking["service"]["name"] in line and day in line]
+        for number, line in matching:
+            if len(matching) > 1 and clock not in line:
+                continue
+            words = f"the {self.goal.booking['service']['name'].lower()} one"
+            if len(matching) > 1:
+                words = f"the {clock} one"
+            ordinal = f"the {['first', 'second', 'third'][int(number) - 1]} one"
+            return self.rng.choice([number, ordinal, words])
         return "the first one"
 
 
@@ -503,6 +511,7 @@ def make_goal(
             return None
         existing.append(made)
     goal.booking, goal.others = existing[0], existing[1:]
+    goal.staff = None  # a move names the new time, not a person: whoever is free then
     if kind == "cancel":
         goal.start, goal.staff = datetime.fromisoformat(existing[0]["start"]), None
         if rng.random() < 0.5 and goal.others:
