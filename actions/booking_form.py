@@ -137,8 +137,10 @@ class ValidateBookingForm(SlotFinding, FormRepair, FormSupport, FormValidationAc
             found.update(self.short_answer(tracker, catalog, requested))
         if tracker.get_slot("change_asked") and any(found.get(slot) is not None for slot in CHANGEABLE):
             found["change_asked"] = None  # "no" then "Friday at 2 instead": the change itself
-        if found.get("browsing") and tracker.get_slot("staff") is None and "staff" not in found:
-            found["staff"] = ANYONE  # "anything free Saturday?" offers everyone's times unless a person was named
+        if found.get("browsing") and tracker.get_slot("staff") is None and "staff" not in found \
+                and not latest_entity_values(tracker, "staff"):
+            # "anything free Saturday?" offers everyone's times unless a person was (even half) named
+            found["staff"] = ANYONE
         return found
 
     def short_answer(self, tracker: Tracker, catalog: Catalog, requested: Optional[str]) -> dict[str, Any]:
