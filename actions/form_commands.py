@@ -23,7 +23,7 @@ from rasa_sdk import Tracker
 
 from actions.admin_api import ADMIN_API, LlmRefused
 from actions.conversation import latest_text, tenant_of
-from actions.llm_fallback import customer_turn
+from actions.llm_fallback import customer_turn, json_answer
 from actions.matching import normalise
 
 log = structlog.get_logger("actions.form_commands")
@@ -128,9 +128,8 @@ def command_messages(tracker: Tracker, choices: list[str]) -> list[dict[str, str
 
 def parse_command(content: str, message: str, choices: list[str]) -> Optional[FormCommand]:
     """The LLM's command if it is well formed and grounded in the message or the choices."""
-    text = re.sub(r"^```(?:json)?\s*|\s*```$", "", content.strip())
     try:
-        data = json.loads(text)
+        data = json_answer(content)
     except ValueError:
         log.info("form_command_invalid", reason="not_json")
         return None

@@ -130,11 +130,15 @@ def last_bot_text(tracker: Tracker) -> str:
     return ""
 
 
+def json_answer(content: str) -> Any:
+    """The JSON an LLM answered, with or without a Markdown fence; raises ValueError."""
+    return json.loads(re.sub(r"^```(?:json)?\s*|\s*```$", "", content.strip()))
+
+
 def parse_rescue(content: str, original: str) -> Optional[Rescue]:
     """The LLM's answer if it is JSON of the agreed shape, else None."""
-    text = re.sub(r"^```(?:json)?\s*|\s*```$", "", content.strip())
     try:
-        data = json.loads(text)
+        data = json_answer(content)
     except ValueError:
         log.info("llm_rescue_invalid", reason="not_json")
         return None
