@@ -1,7 +1,9 @@
 """Facts about the conversation an action needs: whose business, which customer, when.
 
-The tenant comes from the `tenant` slot (copied at session start from the channel's
-metadata, or from the sender id `<tenant>:<phone digits>` on channels without metadata).
+The tenant comes from the `tenant` slot, copied at session start from the metadata of the
+channel that authenticated the message (the Evolution instance's tenant); the phone comes
+from that metadata too. Neither is ever read from the sender id, which a caller of Rasa
+could choose.
 """
 from __future__ import annotations
 
@@ -12,26 +14,18 @@ from typing import Any, Optional
 
 from rasa_sdk import Tracker
 
-SENDER = re.compile(r"^(?P<tenant>[a-z0-9-]{2,40}):(?P<contact>.+)$")
-
-
-def tenant_from_sender(sender_id: str) -> Optional[str]:
-    match = SENDER.match(sender_id or "")
-    return match.group("tenant") if match else None
-
-
 def tenant_of(tracker: Tracker) -> Optional[str]:
-    return tracker.get_slot("tenant") or tenant_from_sender(tracker.sender_id)
+    return tracker.get_slot("tenant")
+
+
+def channel_metadata(tracker: Tracker) -> dict[str, Any]:
+    """The channel's metadata of the latest message, or of the session's start before one."""
+    return latest_metadata(tracker) or tracker.get_slot("session_started_metadata") or {}
 
 
 def phone_of(tracker: Tracker) -> Optional[str]:
-    """The customer's phone in E.164, from metadata or the sender id; None for a non-phone id."""
-    metadata = latest_metadata(tracker)
-    digits = re.sub(r"\D", "", str(metadata.get("phone") or ""))
-    if not digits:
-        match = SENDER.match(tracker.sender_id or "")
-        contact = match.group("contact") if match else ""
-        digits = contact if contact.isdigit() else ""
+    """The customer's phone in E.164 from the channel's metadata; None when it gave none."""
+    digits = re.sub(r"\D", "", str(channel_metadata(tracker).get("phone") or ""))
     return f"+{digits}" if 6 <= len(digits) <= 15 else None
 
 

@@ -9,7 +9,7 @@ from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.booking_api import BOOKING_API, BookingServiceUnavailable, TenantNotFound
-from actions.conversation import phone_of, tenant_from_sender
+from actions.conversation import channel_metadata, phone_of
 
 log = structlog.get_logger("actions.session")
 
@@ -17,8 +17,9 @@ CARRIED_OVER = ("tenant", "tenant_unknown", "customer_name", "handoff_until")
 
 
 class ActionSessionStart(Action):
-    """Copy the tenant from the channel's metadata (or the sender id) into slots, and the
-    customer's name from their earlier bookings, so every later turn has them."""
+    """Copy the tenant from the channel's metadata into slots, and the customer's name from
+    their earlier bookings, so every later turn has them. The sender id is never read: only
+    the channel that authenticated the message says whose business it is."""
 
     def name(self) -> str:
         return "action_session_start"
@@ -26,15 +27,15 @@ class ActionSessionStart(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
         events: list[EventType] = [SessionStarted()]
         events += [SlotSet(name, tracker.get_slot(name)) for name in CARRIED_OVER if tracker.get_slot(name) is not None]
-        metadata: dict[str, Any] = tracker.get_slot("session_started_metadata") or {}
-        tenant = metadata.get("tenant") or tenant_from_sender(tracker.sender_id)
+        metadata: dict[str, Any] = channel_metadata(tracker)
+        tenant = metadata.get("tenant")
         events += await self.tenant_events(tenant, tracker)
         events.append(ActionExecuted("action_listen"))
         return events
 
     async def tenant_events(self, tenant: str | None, tracker: Tracker) -> list[EventType]:
         if not tenant:
-            log.info("session_unknown_tenant", reason="no tenant in sender id or metadata")
+            log.info("session_unknown_tenant", reason="no tenant in the channel metadata")
             return [SlotSet("tenant", None), SlotSet("tenant_unknown", True)]
         try:
             await BOOKING_API.catalog(tenant)

@@ -74,6 +74,8 @@ class AdminSettings:
     rasa_url: str = "http://127.0.0.1:5005"  # taking a conversation over and releasing it go through Rasa's API
     rasa_token: Optional[str] = None  # when Rasa runs with --auth-token
     handoff_minutes: float = 60
+    allow_private_webhooks: bool = False  # tests only: alert webhooks to a loopback http server
+    sign_ins_per_minute: int = 20  # sign-in and reset attempts per client address (beside the per-account lockout)
     evolution: EvolutionSettings = EvolutionSettings()
 
     @classmethod
@@ -110,8 +112,10 @@ class AdminSettings:
             cache_ttl_s=float(env("ADMIN_CACHE_TTL_S", "2")),
             tracker_store_url=env("TRACKER_STORE_URL") or default_tracker_store(env("DATABASE_URL") or ""),
             rasa_url=(env("RASA_URL") or f"http://127.0.0.1:{env('RASA_PORT', '5005')}").rstrip("/"),
-            rasa_token=env("RASA_AUTH_TOKEN") or None,
+            rasa_token=local_secret("RASA_AUTH_TOKEN", new_token),
             handoff_minutes=float(env("HANDOFF_TIMEOUT_MINUTES", "60")),
+            sign_ins_per_minute=int(env("ADMIN_SIGN_INS_PER_MINUTE", "20")),
+            allow_private_webhooks=env("BOOKA_ALLOW_PRIVATE_WEBHOOKS", "") == "1",
             evolution=EvolutionSettings(
                 api_url=(env("EVOLUTION_API_URL") or f"http://127.0.0.1:{env('EVOLUTION_SANDBOX_PORT', '8080')}").rstrip("/"),
                 api_key=env("EVOLUTION_API_KEY") or None,

@@ -4,13 +4,13 @@ Starts the whole conversational stack (booking service on a fresh PostgreSQL dat
 the demo tenants, Duckling, the action server, the Rasa server with the trained model) and
 measures, beside the in-process floor from bench/agent_floor.py on the same model:
   - NLU parse over HTTP (`POST /model/parse`) vs `Agent.parse_message`,
-  - a full turn through the REST channel that calls the action server and the booking
+  - a full turn through the dev channel that calls the action server and the booking
     service (the first turn of a booking: form, Duckling, availability) vs bare
     `Agent.handle_text` (target: p50 <= 2x the floor), at equal conversation length: in new
     conversations (the floor's are), and after 21 earlier turns (Rasa's policies and the
     action server read the whole tracker, so every turn of a long conversation costs more),
   - a question answered by a custom action from the cached catalog ("how much is ..."),
-  - a turn answered by a domain response only ("thanks"): Rasa's REST channel and tracker
+  - a turn answered by a domain response only ("thanks"): Rasa's dev channel and tracker
     store without any action server call, to show where the time goes,
   - the tenant brains: a text rendered by the admin app (cache hit of an LLM paraphrase),
     and a fallback turn answered by the tenant's LLM from the owner's FAQ beside a normal
@@ -52,11 +52,10 @@ def main() -> None:
     model = latest_model()
     with running_stack(model) as stack:
         floor = agent_floor(stack, model, ROUNDS, history=EARLIER_TURNS)
-        rasa = stack.url("rasa")
         senders = [f"bella-salon:35192{n:07d}" for n in range(SENDERS)]
         for sender in senders:
             stack.say(sender, "hi")
-        parse = timed(lambda i: http("POST", rasa + "/model/parse", {"text": BOOKING_MESSAGES[i % 4]}), ROUNDS)
+        parse = timed(lambda i: stack.rasa_api("POST", "/model/parse", {"text": BOOKING_MESSAGES[i % 4]}), ROUNDS)
         thanks = timed(lambda i: stack.say(senders[i % SENDERS], "thanks"), ROUNDS)
         price = timed(lambda i: stack.say(senders[i % SENDERS], "how much is a manicure"), ROUNDS)
         booking, booking_new = [], []  # the senders above have had EARLIER_TURNS turns by now; new ones have had "hi"
@@ -72,12 +71,12 @@ def main() -> None:
         ("NLU parse over HTTP (POST /model/parse)", percentiles(parse)),
         ("bare Agent.handle_text (floor), new conversations", floor["handle_text"]),
         (f"bare Agent.handle_text (floor) after {EARLIER_TURNS} turns", floor["handle_text_long"]),
-        ("reply from the domain only (REST, PostgreSQL tracker store)", percentiles(thanks)),
-        ("full booking turn (REST, actions, Duckling, booking), new conv.", percentiles(booking_new)),
-        (f"full booking turn (REST, actions, ...) after {EARLIER_TURNS}+ turns", percentiles(booking)),
-        ("price question (REST, custom action, cached catalog)", percentiles(price)),
+        ("reply from the domain only (dev channel, PostgreSQL tracker store)", percentiles(thanks)),
+        ("full booking turn (dev channel, actions, Duckling, booking), new conv.", percentiles(booking_new)),
+        (f"full booking turn (dev channel, actions, ...) after {EARLIER_TURNS}+ turns", percentiles(booking)),
+        ("price question (dev channel, custom action, cached catalog)", percentiles(price)),
         ("render a text, LLM paraphrase cached (POST /internal/.../render)", percentiles(render)),
-        ("fallback turn answered by the LLM from the FAQ (REST)", percentiles(fallback)),
+        ("fallback turn answered by the LLM from the FAQ (dev channel)", percentiles(fallback)),
     ]
     print(f"\nAssistant, {ROUNDS} rounds each ({ROUNDS // 4} booking turns), model {model.name}")
     print(f"{'measure':<64} {'p50 ms':>8} {'p99 ms':>8}")

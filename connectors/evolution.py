@@ -27,6 +27,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from booka_common.admin_client import client_for_this_loop
+from connectors.customer_text import customer_text
 from connectors.envelopes import EnvelopeError, Inbound, OwnerMessage, Skipped, event_of, instance_of, parse_body, read_upsert
 from booka_common.evolution_client import EvolutionClient, SendFailed
 from connectors.instances import Instance, InstanceDirectory, instances_from_file
@@ -160,12 +161,13 @@ class Relay:
 
     async def resolve_menu_choice(self, instance: Instance, inbound: Inbound) -> str:
         """The customer's "2" after a numbered menu becomes that option's payload (menus last one turn)."""
+        typed = customer_text(inbound.text)  # only a menu answer may become a "/payload"
         key = f"menu:{sender_id(instance, inbound)}"
         stored = await self.state.get(key)
         if not stored:
-            return inbound.text
+            return typed
         await self.state.delete(key)
-        return choose_from_menu(inbound.text, json.loads(stored)) or inbound.text
+        return choose_from_menu(typed, json.loads(stored)) or typed
 
     async def ask_rasa(self, instance: Instance, inbound: Inbound, text: str) -> list[dict[str, Any]]:
         """Rasa's replies, retrying a failed turn a few times; an apology when it keeps failing.

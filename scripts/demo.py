@@ -101,6 +101,17 @@ def connect_whatsapp() -> list[str]:
     return instances
 
 
+def dev_channel_help() -> str:
+    """How to talk without WhatsApp, when `BOOKA_DEV_CHANNEL=1` turned the guarded dev channel on."""
+    if os.environ.get("BOOKA_DEV_CHANNEL", "").strip() != "1":
+        return "Typed chat without WhatsApp: run `BOOKA_DEV_CHANNEL=1 make demo` (a token-guarded channel).\n"
+    token = (VAR / "BOOKA_DEV_CHANNEL_TOKEN").read_text().strip() if (VAR / "BOOKA_DEV_CHANNEL_TOKEN").exists() else "$TOKEN"
+    return f"""Talk to the bot without WhatsApp, through the dev channel (sender = <tenant>:<phone digits>):
+  curl -s {RASA_URL}/webhooks/dev/webhook -H 'Content-Type: application/json' -H 'Authorization: Bearer {token}' \\
+       -d '{{"sender": "bella-salon:351912345678", "message": "can I get a haircut with João on Friday at 5?"}}'
+"""
+
+
 def banner(instances: list[str]) -> None:
     port = os.environ.get("BOOKING_SERVICE_PORT", "8001")
     base = f"http://127.0.0.1:{port}"
@@ -112,7 +123,7 @@ Booka is running (logs in var/logs/). Ctrl-C stops everything.
   WhatsApp chat    {SANDBOX_URL + "/chat" if USE_SANDBOX else "(your Evolution API: " + os.environ["EVOLUTION_API_URL"] + ")"}   <- open this, pick a business, say hi
                    businesses: {", ".join(instances) or "(none seeded)"}; Evolution webhook: {RASA_URL}/webhooks/evolution/webhook
 
-  Assistant (Rasa) {RASA_URL}   REST channel: {RASA_URL}/webhooks/rest/webhook
+  Assistant (Rasa) {RASA_URL}   its HTTP API needs ?token= from var/RASA_AUTH_TOKEN; no REST channel
   Booking service  {base}       OpenAPI: {base}/openapi.json
   Admin web app    http://127.0.0.1:{os.environ.get("ADMIN_PORT", "8002")}/   sign in with a demo login below: calendar, WhatsApp conversations,
                    services and staff, what the bot says (live preview), tone, AI usage, team
@@ -126,10 +137,7 @@ Booka is running (logs in var/logs/). Ctrl-C stops everything.
 Or send a WhatsApp message from a script, as the customer's phone would (the bot's answer appears in the chat):
   curl -s {SANDBOX_URL}/sandbox/messages/bella-salon -H 'Content-Type: application/json' -d '{{"number": "351912345678", "text": "hi"}}'
 
-Talk to the bot without WhatsApp, through Rasa's REST channel (sender = <tenant>:<phone digits>):
-  curl -s {RASA_URL}/webhooks/rest/webhook -H 'Content-Type: application/json' \\
-       -d '{{"sender": "bella-salon:351912345678", "message": "can I get a haircut with João on Friday at 5?"}}'
-
+{dev_channel_help()}
 Try the booking service:
   curl -H "Authorization: Bearer {internal}" "{base}/v1/tenants"
   curl -H "Authorization: Bearer {internal}" "{base}/v1/tenants/bella-salon/availability?service=haircut&staff=any"

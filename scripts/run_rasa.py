@@ -4,6 +4,12 @@ endpoints.yml reads its URLs from the environment; this gives each an unset defa
 action server on :5055, an SQLite tracker store under var/, the local Duckling) and
 then runs the Rasa CLI in this process. Extra arguments are passed to `rasa run`.
 
+Rasa's HTTP API (trackers, `/model/parse`, injecting events) is always behind
+`--auth-token`: `RASA_AUTH_TOKEN`, else the token generated into `var/RASA_AUTH_TOKEN`.
+No CORS header is sent (nothing in a browser talks to Rasa). The channels are those of
+`credentials.yml` (Evolution only), or of `credentials.dev.yml` (plus the token-guarded
+`dev` channel) when `BOOKA_DEV_CHANNEL=1`.
+
 Two fixes to how Rasa calls the action server are applied first (bot/action_calls.py):
 answers are validated by event kind instead of trying all 23 kinds for every event, and
 connections to the action server are kept open between calls.
@@ -40,23 +46,27 @@ def local_defaults() -> dict[str, str]:
     }
 
 
+def credentials_file() -> str:
+    return "credentials.dev.yml" if os.environ.get("BOOKA_DEV_CHANNEL", "").strip() == "1" else "credentials.yml"
+
+
 def main() -> None:
     for name, value in local_defaults().items():
         if not os.environ.get(name):
             os.environ[name] = value
     os.chdir(ROOT)
     sys.path.insert(0, str(ROOT))
+    from booka_common.local_secrets import local_secret, new_token
     from bot.action_calls import speed_up_action_calls
     from rasa.__main__ import main as rasa_main
 
     speed_up_action_calls()
 
     sys.argv = [
-        "rasa", "run", "--enable-api", "--cors", "*",
+        "rasa", "run", "--enable-api", "--auth-token", local_secret("RASA_AUTH_TOKEN", new_token),
         "--model", os.environ.get("RASA_MODEL", "models"), "--endpoints", "endpoints.yml",
-        "--credentials", "credentials.yml", "--port", os.environ.get("RASA_PORT", "5005"),
-        "-i", os.environ.get("RASA_HOST", "127.0.0.1"),
-        *(["--auth-token", os.environ["RASA_AUTH_TOKEN"]] if os.environ.get("RASA_AUTH_TOKEN") else []), *sys.argv[1:],
+        "--credentials", credentials_file(), "--port", os.environ.get("RASA_PORT", "5005"),
+        "-i", os.environ.get("RASA_HOST", "127.0.0.1"), *sys.argv[1:],
     ]
     rasa_main()
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -58,6 +59,8 @@ class Stack:
     workdir: Path
     ports: dict[str, int]
     extra_env: dict[str, str] = field(default_factory=dict)
+    dev_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))   # the dev channel's bearer
+    rasa_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))  # Rasa's HTTP API
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
     commands: dict[str, tuple[list[str], str, float]] = field(default_factory=dict)
 
@@ -79,7 +82,9 @@ class Stack:
             "EVOLUTION_API_URL": self.url("sandbox"), "EVOLUTION_SANDBOX_PORT": str(self.ports["sandbox"]),
             "ADMIN_URL": self.url("admin"), "ADMIN_PORT": str(self.ports["admin"]),
             "LLM_BASE_URL": self.url("llm") + "/v1", "LLM_MODEL": "gpt-4o-mini", "LLM_API_KEY": "sk-stack-test",
-            "TF_CPP_MIN_LOG_LEVEL": "3", "RASA_TELEMETRY_ENABLED": "false", **self.extra_env,
+            "TF_CPP_MIN_LOG_LEVEL": "3", "RASA_TELEMETRY_ENABLED": "false",
+            "BOOKA_DEV_CHANNEL": "1", "BOOKA_DEV_CHANNEL_TOKEN": self.dev_token, "RASA_AUTH_TOKEN": self.rasa_token,
+            **self.extra_env,
         }
 
     def launch(self, name: str, command: list[str], ready: str, timeout: float) -> None:
@@ -102,7 +107,7 @@ class Stack:
         self.launch("duckling", [RASA_PY, "-m", "duckling_server", "--port", str(self.ports["duckling"])], "/api/ready", 60)
         self.launch("actions", [RASA_PY, "-m", "actions", "--port", str(self.ports["actions"])], "/api/ready", 60)
         self.extra_env["RASA_MODEL"] = str(model)
-        self.launch("rasa", [RASA_PY, "scripts/run_rasa.py"], "/status", 240)
+        self.launch("rasa", [RASA_PY, "scripts/run_rasa.py"], "/webhooks/evolution/api/ready", 240)
         return self
 
     def restart(self, name: str) -> None:
@@ -121,13 +126,19 @@ class Stack:
                 process.kill()
 
     def say(self, sender: str, text: str, **metadata: Any) -> list[dict[str, Any]]:
-        """One customer message through Rasa's REST channel; the bot's replies."""
+        """One customer message through the token-guarded dev channel (`<tenant>:<phone digits>`
+        gives the tenant and phone, as an Evolution instance would); the bot's replies."""
         body: dict[str, Any] = {"sender": sender, "message": text}
         if metadata:
             body["metadata"] = metadata
-        status, replies = http("POST", self.url("rasa") + "/webhooks/rest/webhook", body, timeout=60)
+        status, replies = http("POST", self.url("rasa") + "/webhooks/dev/webhook", body, token=self.dev_token, timeout=60)
         assert status == 200, (status, replies)
         return replies or []
+
+    def rasa_api(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        """Rasa's HTTP API, which answers only with its auth token (`?token=`)."""
+        separator = "&" if "?" in path else "?"
+        return http(method, f"{self.url('rasa')}{path}{separator}token={self.rasa_token}", body, timeout=60)
 
     def booking_api(self, method: str, path: str, body: Any = None, **headers: str) -> tuple[int, Any]:
         return http(method, self.url("booking") + path, body, token=self.token, headers={k.replace("_", "-"): v for k, v in headers.items()})

@@ -22,7 +22,7 @@ GARBLED = ["can ana sort my barnet {day} at 5", "sort my barnet {day} 5 w ana", 
 
 
 def falls_back(stack: Stack, text: str) -> bool:
-    status, parsed = http("POST", stack.url("rasa") + "/model/parse", {"text": text})
+    status, parsed = stack.rasa_api("POST", "/model/parse", {"text": text})
     assert status == 200, parsed
     return parsed["intent"]["name"] in ("nlu_fallback", "out_of_scope")
 

@@ -8,7 +8,7 @@ from urllib.parse import quote
 import pytest
 
 from tests.assistant.conftest import auckland_day, nz_clock
-from tests.assistant.stack import Stack, http
+from tests.assistant.stack import Stack
 from tests.assistant.test_booking_conversations import bookings_of, conversation
 
 
@@ -96,8 +96,8 @@ def test_a_handoff_silences_the_bot_until_a_person_releases_it(stack, customer):
 
 def _release(stack: Stack, sender: str) -> tuple[int, object]:
     """What a person (or the admin app) does to hand the conversation back to the bot."""
-    return http("POST", stack.url("rasa") + f"/conversations/{quote(sender, safe=':')}/tracker/events",
-                {"event": "slot", "name": "handoff_until", "value": None})
+    return stack.rasa_api("POST", f"/conversations/{quote(sender, safe=':')}/tracker/events",
+                          {"event": "slot", "name": "handoff_until", "value": None})
 
 
 def test_an_unknown_business_gets_a_polite_answer(stack):

@@ -26,10 +26,16 @@ def test_the_value_a_slot_had_before_the_latest_message():
     assert value_before_latest_message(tracker(events), "staff") == "Ana"
 
 
-def test_tenant_and_phone_come_from_the_sender_id():
-    t = tracker([user("hi", "greet")])
-    assert (tenant_of(t), phone_of(t)) == ("bella-salon", "+351912345678")
-    assert phone_of(tracker([], sender="bella-salon:some-lid@lid")) is None
+def test_tenant_and_phone_come_only_from_the_channel_never_from_the_sender_id():
+    """A caller of Rasa chooses the sender id; only the authenticating channel's metadata counts."""
+    chosen = tracker([user("hi", "greet")], sender="bella-salon:351912345678")
+    assert (tenant_of(chosen), phone_of(chosen)) == (None, None)
+    given = {**user("hi", "greet"), "metadata": {"tenant": "bella-salon", "phone": "351912345678"}}
+    from_channel = tracker([given], slots={"tenant": "bella-salon"})
+    assert (tenant_of(from_channel), phone_of(from_channel)) == ("bella-salon", "+351912345678")
+    at_start = tracker([], slots={"session_started_metadata": {"phone": "+351 912 345 678"}})
+    assert phone_of(at_start) == "+351912345678"
+    assert phone_of(tracker([{**given, "metadata": {"phone": "some-lid@lid"}}])) is None
 
 
 def test_the_idempotency_key_is_stable_within_one_form_run_and_new_for_the_next():
