@@ -71,6 +71,7 @@ test-fast: setup-services
 
 bench: setup train
 	@scripts/services-up
+	$(SVC_PY) bench/template_limits.py
 	$(SVC_PY) bench/booking_bench.py
 	$(SVC_PY) bench/assistant_bench.py
 	$(SVC_PY) bench/whatsapp_bench.py

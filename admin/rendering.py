@@ -28,11 +28,11 @@ from booka_common.templating import (
     TemplateProblem,
     ToneSettings,
     babel_locale,
-    check_template,
+    check_off_loop,
     formatting_locale,
     placeholders,
     prepare_variables,
-    render_source,
+    render_off_loop,
     spec_for,
 )
 
@@ -146,11 +146,11 @@ class Renderer:
                 source, origin = paraphrased, "paraphrase"
         values = prepare_variables(variables, formatting_locale(locale, chosen.language), tone, config.tenant.get("name", ""), now)
         try:
-            return Rendered(render_source(source, values, tone), origin, chosen.version)
+            return Rendered(await render_off_loop(source, values, tone), origin, chosen.version)
         except Exception as exc:  # noqa: BLE001 - an owner's template must never break a customer's turn
             log.warning("template_render_failed", tenant=tenant, key=key, origin=origin, error=type(exc).__name__)
             default = spec_for(key).default_text(tone.preset)
-            return Rendered(render_source(default, values, tone), "default")
+            return Rendered(await render_off_loop(default, values, tone), "default")
 
     # --- paraphrases ---------------------------------------------------------------------
 
@@ -192,7 +192,7 @@ class Renderer:
             return None
         body: Optional[str] = answer.completion.content.strip().strip("`").strip()
         try:
-            check_template(key, body or "")
+            await check_off_loop(key, body or "")
             if placeholders(body or "") != placeholders(source):
                 raise TemplateProblem("the paraphrase changed the placeholders")
         except TemplateProblem as problem:

@@ -9,20 +9,26 @@ same catalog (`message_templates.yml`) and format values the same way (babel).
 """
 from __future__ import annotations
 
+import asyncio
 import re
+import time
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from functools import lru_cache
+from functools import lru_cache, wraps
 from pathlib import Path
-from typing import Any, Mapping, Optional
+from typing import Any, Callable, Iterator, Mapping, Optional
 
 import yaml
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_time
 from babel.numbers import format_currency
-from jinja2 import TemplateSyntaxError, meta
+from jinja2 import Environment, TemplateSyntaxError, meta, nodes
+from jinja2.nodes import EvalContext
+from jinja2.runtime import Context
 from jinja2.sandbox import SandboxedEnvironment
+from jinja2.visitor import NodeTransformer
 
 CATALOG_FILE = Path(__file__).with_name("message_templates.yml")
 TONES = ("friendly", "formal", "casual")
@@ -33,22 +39,202 @@ MAX_TEMPLATE_CHARS = 4000
 # Pictographs, dingbats, flags, variation selectors and joiners: what "emoji off" removes.
 EMOJI = re.compile("[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\u2300-\u23FF\uFE0F\u200D\U0001F1E6-\U0001F1FF]")
 
-MAX_RENDERED_CHARS = 8000
+MAX_RENDERED_CHARS = 8000  # the longest text, and the largest value built on the way to it
+MAX_RANGE = 1000           # the most items one range() may give
+MAX_STEPS = 20_000         # loop iterations, calls, filters and operators in one render
+MAX_RENDER_S = 0.25        # wall time of one render
+SIZE_FILTERS = frozenset({"center", "indent", "wordwrap", "truncate", "batch", "slice"})
+SIZE_METHODS = frozenset({"center", "ljust", "rjust", "zfill", "expandtabs"})
+# widths in "%2000000s", "{:>2000000}"; "%*s" and "{:{}}" take the width from an argument
+FORMAT_WIDTH = re.compile(r"%[-+ #0]*(\d+|\*)|\{[^{}]*:[^{}]*?(\d+|\{)")
+
+
+class TooMuchWork(Exception):
+    """Raised inside a render that went over one of its limits (turned into TemplateProblem)."""
+
+
+@dataclass
+class RenderBudget:
+    """What one render may still spend; kept in a context variable by `render_source`."""
+
+    steps: int = MAX_STEPS
+    deadline: float = field(default_factory=lambda: time.monotonic() + MAX_RENDER_S)
+
+    def spend(self, steps: int = 1) -> None:
+        self.steps -= steps
+        if self.steps < 0:
+            raise TooMuchWork("the template loops or calls too often")
+        if time.monotonic() > self.deadline:
+            raise TooMuchWork(f"the template takes longer than {MAX_RENDER_S:g} s to render")
+
+
+BUDGET: ContextVar[Optional[RenderBudget]] = ContextVar("template_budget", default=None)
+
+
+def spend(steps: int = 1) -> None:
+    budget = BUDGET.get()
+    if budget is not None:
+        budget.spend(steps)
+
+
+def sized(value: Any) -> Any:
+    """`value`, unless it is a string or sequence longer than any text may be."""
+    if isinstance(value, (str, list, tuple, dict)) and len(value) > MAX_RENDERED_CHARS:
+        raise TooMuchWork("the template builds a value that is too large")
+    return value
+
+
+def check_size_arguments(args: tuple, kwargs: Mapping[str, Any]) -> None:
+    if any(isinstance(a, int) and abs(a) > MAX_RENDERED_CHARS for a in (*args, *kwargs.values())):
+        raise TooMuchWork(f"a size larger than {MAX_RENDERED_CHARS} was asked for")
+
+
+def check_format_string(fmt: Any) -> None:
+    if not isinstance(fmt, str):
+        return
+    for match in FORMAT_WIDTH.finditer(fmt):
+        width = match.group(1) or match.group(2)
+        if not width.isdigit() or int(width) > MAX_RENDERED_CHARS:
+            raise TooMuchWork("the template formats a value wider than a text may be")
+
+
+def check_replace(text: Any, old: Any, new: Any, count: Any = None) -> None:
+    """`replace` can multiply a text's length; work out the result's length first."""
+    if isinstance(text, str) and isinstance(old, str) and isinstance(new, str):
+        found = text.count(old) if old else len(text) + 1
+        if isinstance(count, int) and count >= 0:
+            found = min(found, count)
+        sized(" " * max(0, min(MAX_RENDERED_CHARS + 1, len(text) + found * (len(new) - len(old)))))
+
+
+def check_join(separator: Any, items: Any) -> None:
+    if isinstance(items, (list, tuple, str)):
+        spend(len(items))
+        total = len(str(separator)) * max(len(items) - 1, 0) + sum(len(str(item)) for item in items)
+        if total > MAX_RENDERED_CHARS:
+            raise TooMuchWork("the template builds a value that is too large")
+
+
+def bounded_filter(name: str, function: Callable) -> Callable:
+    """A built-in filter with the sandbox's limits applied before and after it runs."""
+
+    @wraps(function)
+    def bounded(*args: Any, **kwargs: Any) -> Any:
+        spend()
+        values = [a for a in args if not isinstance(a, (Environment, Context, EvalContext))]
+        if name in SIZE_FILTERS:
+            check_size_arguments(tuple(values[1:]), kwargs)
+        if name == "indent" and values:
+            lines = str(values[0]).count("\n") + 1
+            width = kwargs.get("width", values[1] if len(values) > 1 else 4)
+            sized(" " * min(MAX_RENDERED_CHARS + 1, len(str(values[0])) + lines * (len(width) if isinstance(width, str) else 0)))
+        if name == "replace" and len(values) >= 3:
+            check_replace(*values[:4])
+        if name == "format" and values:
+            check_format_string(values[0])
+        if name == "join" and values:
+            check_join(values[1] if len(values) > 1 else kwargs.get("d", ""), values[0] if isinstance(values[0], (list, tuple, str)) else list(values[0]))
+        return sized(function(*args, **kwargs))
+
+    return bounded
+
+
+class BoundedLoopsAndJoins(NodeTransformer):
+    """Every `{% for %}` iterates through `bounded_iter` (one step per item), and every `~`
+    goes through `checked_concat`, which Jinja's sandbox would otherwise not see."""
+
+    def visit_For(self, node: nodes.For) -> nodes.For:
+        self.generic_visit(node)
+        node.iter = nodes.Call(nodes.EnvironmentAttribute("bounded_iter"), [node.iter], [], None, None)
+        return node
+
+    def visit_Concat(self, node: nodes.Concat) -> nodes.Call:
+        self.generic_visit(node)
+        return nodes.Call(nodes.EnvironmentAttribute("checked_concat"), list(node.nodes), [], None, None)
 
 
 class TemplateSandbox(SandboxedEnvironment):
-    """Jinja2's sandbox (no attribute tricks, no unsafe calls, bounded `range`), plus a bound
-    on `*` and `**`, so that `{{ "x" * 10**9 }}` in an owner's template cannot eat the memory."""
+    """Jinja2's sandbox (no attribute tricks, no unsafe calls) with limits on what an owner's
+    template may build and do, so that no template can eat the memory or the CPU:
+    `range()` of at most MAX_RANGE items; every value (strings from `*`, `+`, `~`, `%`,
+    filters and methods) at most MAX_RENDERED_CHARS long, with size arguments and format
+    widths checked before the work is done; at most MAX_STEPS loop iterations, calls and
+    operators, and MAX_RENDER_S of time, per render; the output counted while it is made."""
 
-    intercepted_binops = frozenset({"*", "**"})
+    intercepted_binops = frozenset({"*", "**", "+", "%"})
 
-    def call_binop(self, context, operator: str, left: Any, right: Any) -> Any:  # noqa: ANN001
-        if operator == "**" or any(isinstance(side, (str, list, tuple)) for side in (left, right)):
-            size = max((len(side) for side in (left, right) if isinstance(side, (str, list, tuple))), default=1)
-            count = next((side for side in (left, right) if isinstance(side, int)), 1)
-            if operator == "**" or size * abs(count) > MAX_RENDERED_CHARS:
-                raise TemplateProblem("the template builds a value that is too large")
-        return super().call_binop(context, operator, left, right)
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self.globals["range"] = self.bounded_range
+        self.filters = {name: bounded_filter(name, f) for name, f in self.filters.items()}
+
+    def _parse(self, source: str, name: Optional[str], filename: Optional[str]) -> nodes.Template:
+        tree = BoundedLoopsAndJoins().visit(super()._parse(source, name, filename))
+        tree.set_environment(self)
+        return tree
+
+    @staticmethod
+    def bounded_range(*args: int) -> range:
+        spend()
+        numbers = range(*args)
+        if len(numbers) > MAX_RANGE:
+            raise TooMuchWork(f"range() may give at most {MAX_RANGE} numbers")
+        return numbers
+
+    @staticmethod
+    def bounded_iter(iterable: Any) -> Iterator[Any]:
+        for item in iterable:
+            spend()
+            yield item
+
+    @staticmethod
+    def checked_concat(*parts: Any) -> str:
+        spend()
+        return sized("".join(str(part) for part in parts))
+
+    def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
+        spend()
+        sides = (left, right)
+        if operator == "**" and any(isinstance(side, int) and abs(side) > 64 for side in sides):
+            raise TooMuchWork("the template builds a number that is too large")
+        if operator == "*" and any(isinstance(side, (str, list, tuple)) for side in sides):
+            size = max(len(side) for side in sides if isinstance(side, (str, list, tuple)))
+            count = next((side for side in sides if isinstance(side, int)), 1)
+            if size * abs(count) > MAX_RENDERED_CHARS:
+                raise TooMuchWork("the template builds a value that is too large")
+        if operator == "+" and all(isinstance(side, (str, list, tuple)) for side in sides):
+            if len(left) + len(right) > MAX_RENDERED_CHARS:
+                raise TooMuchWork("the template builds a value that is too large")
+        if operator == "%" and isinstance(left, str):
+            check_format_string(left)
+        return sized(super().call_binop(context, operator, left, right))
+
+    def wrap_str_format(self, value: Any) -> Optional[Callable[..., str]]:
+        """`"...".format(...)`: Jinja wraps it when the attribute is read; check the widths too."""
+        wrapper = super().wrap_str_format(value)
+        if wrapper is None:
+            return None
+
+        def bounded(*args: Any, **kwargs: Any) -> str:
+            check_format_string(value.__self__)
+            check_size_arguments(args, kwargs)
+            return wrapper(*args, **kwargs)
+
+        return bounded
+
+    def call(__self, __context: Context, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805 - Jinja's signature
+        if __obj in (__self.bounded_iter, __self.checked_concat):
+            return __context.call(__obj, *args, **kwargs)
+        spend()
+        bound_to, method = getattr(__obj, "__self__", None), getattr(__obj, "__name__", "")
+        if isinstance(bound_to, str):
+            if method in SIZE_METHODS:
+                check_size_arguments(args, kwargs)
+            elif method == "replace":
+                check_replace(bound_to, *args[:3])
+            elif method == "join" and args:
+                check_join(bound_to, list(args[0]) if not isinstance(args[0], (list, tuple, str)) else args[0])
+        return sized(super().call(__context, __obj, *args, **kwargs))
 
 
 ENVIRONMENT = TemplateSandbox(autoescape=False, lstrip_blocks=True)
@@ -240,14 +426,39 @@ def prepare_variables(variables: Mapping[str, Any], locale: str, tone: ToneSetti
 
 
 def render_source(source: str, values: Mapping[str, Any], tone: ToneSettings) -> str:
-    """Render a checked template; emoji are removed when the tone says so."""
-    text = ENVIRONMENT.from_string(source).render(**values).strip()
-    if len(text) > MAX_RENDERED_CHARS:
-        raise TemplateProblem(f"the rendered text is longer than {MAX_RENDERED_CHARS} characters")
+    """Render a checked template within the sandbox's limits (TemplateProblem says which
+    one it hit); emoji are removed when the tone says so. The output is counted while it
+    is produced, so a template cannot build a long text before the length is checked."""
+    budget = BUDGET.set(RenderBudget())
+    try:
+        chunks, length = [], 0
+        for chunk in ENVIRONMENT.from_string(source).generate(**values):
+            length += len(chunk)
+            if length > MAX_RENDERED_CHARS:
+                raise TemplateProblem(f"the rendered text is longer than {MAX_RENDERED_CHARS} characters")
+            chunks.append(chunk)
+    except TooMuchWork as limit:
+        raise TemplateProblem(str(limit)) from None
+    except RecursionError:
+        raise TemplateProblem("the template calls itself without end") from None
+    finally:
+        BUDGET.reset(budget)
+    text = "".join(chunks).strip()
     if not tone.emoji:
         text = re.sub(r"[ \t]{2,}", " ", EMOJI.sub("", text))
         text = "\n".join(line.strip() for line in text.splitlines())
     return text
+
+
+async def render_off_loop(source: str, values: Mapping[str, Any], tone: ToneSettings) -> str:
+    """`render_source` in a worker thread: an owner's template, even one that spends its
+    whole budget, never holds up the event loop that serves every tenant's texts."""
+    return await asyncio.to_thread(render_source, source, values, tone)
+
+
+async def check_off_loop(key: str, source: str) -> None:
+    """`check_template` (which renders a trial) in a worker thread."""
+    await asyncio.to_thread(check_template, key, source)
 
 
 @dataclass
