@@ -4,6 +4,7 @@ may do. A user of one tenant who reaches another tenant's page gets 404, as if i
 exist."""
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import secrets
@@ -80,7 +81,7 @@ async def create_user(engine: AsyncEngine, email: str, password: str, role: str,
         raise UserProblem(f"the password needs at least {MIN_PASSWORD_CHARS} characters")
     try:
         async with engine.begin() as conn:
-            result = await conn.execute(insert(users).values(email=email, password_hash=HASHER.hash(password), role=role,
+            result = await conn.execute(insert(users).values(email=email, password_hash=await hash_password(password), role=role,
                                                              tenant=tenant, staff_id=staff_id, created_at=utcnow()))
             return int(result.inserted_primary_key[0])
     except IntegrityError:
@@ -92,18 +93,25 @@ async def sign_in(engine: AsyncEngine, email: str, password: str) -> tuple[str, 
     (recorded in their own transaction, which the refusal must not roll back)."""
     now = utcnow()
     refusal: Optional[str] = None
-    async with engine.begin() as conn:
+    async with engine.connect() as conn:
         row = (await conn.execute(select(users).where(users.c.email == email.strip().lower()))).mappings().first()
+    # the ~100 ms of argon2 run in a worker thread, outside any transaction, so that a burst
+    # of sign-ins never stalls the event loop that serves every tenant's texts
+    matches = await verify_password(row["password_hash"] if row is not None else _DUMMY_HASH, password)
+    async with engine.begin() as conn:
         if row is None:
-            _verify(_DUMMY_HASH, password)
             refusal = "wrong email or password"
         elif row["locked_until"] and row["locked_until"] > now:
             refusal = "too many failed attempts: this account is locked for a few minutes"
-        elif not _verify(row["password_hash"], password):
-            failures = row["failed_logins"] + 1
-            locked = now + LOCKOUT if failures >= MAX_FAILURES else None
-            await conn.execute(update(users).where(users.c.id == row["id"])
-                               .values(failed_logins=0 if locked else failures, locked_until=locked))
+        elif not matches:
+            failures = users.c.failed_logins + 1  # counted in the database: concurrent failures all count
+            locked = now + LOCKOUT
+            counted = (await conn.execute(update(users).where(users.c.id == row["id"]).values(failed_logins=failures)
+                                          .returning(users.c.failed_logins))).scalar_one()
+            if counted >= MAX_FAILURES:
+                await conn.execute(update(users).where(users.c.id == row["id"]).values(failed_logins=0, locked_until=locked))
+            else:
+                locked = None
             refusal = "too many failed attempts: this account is locked for a few minutes" if locked else "wrong email or password"
         else:
             token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
@@ -120,6 +128,15 @@ def _verify(stored: str, password: str) -> bool:
         return HASHER.verify(stored, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+async def verify_password(stored: str, password: str) -> bool:
+    """argon2 verification in a worker thread (it takes about 100 ms of CPU)."""
+    return await asyncio.to_thread(_verify, stored, password)
+
+
+async def hash_password(password: str) -> str:
+    return await asyncio.to_thread(HASHER.hash, password)
 
 
 async def viewer_for(engine: AsyncEngine, token: Optional[str]) -> Optional[Viewer]:
@@ -165,11 +182,12 @@ async def finish_password_reset(engine: AsyncEngine, token: str, password: str) 
     """Set the new password, unlock the account, end its sessions and spend the link."""
     if len(password) < MIN_PASSWORD_CHARS:
         raise UserProblem(f"the password needs at least {MIN_PASSWORD_CHARS} characters")
+    new_hash = await hash_password(password)
     async with engine.begin() as conn:
         row = (await conn.execute(select(password_resets).where(password_resets.c.token_hash == token_hash(token)))).first()
         if row is None or row.expires_at <= utcnow():
             raise UserProblem("this link has expired or was used already; ask for a new one")
         await conn.execute(delete(password_resets).where(password_resets.c.user_id == row.user_id))
         await conn.execute(update(users).where(users.c.id == row.user_id)
-                           .values(password_hash=HASHER.hash(password), failed_logins=0, locked_until=None))
+                           .values(password_hash=new_hash, failed_logins=0, locked_until=None))
         await conn.execute(delete(sessions).where(sessions.c.user_id == row.user_id))

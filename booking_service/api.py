@@ -37,7 +37,7 @@ from booking_service.http_support import (
     query_int,
     query_window,
 )
-from booking_service.rate_limit import RedisRateLimiter, make_rate_limiter
+from booka_common.rate_limit import RedisRateLimiter, make_rate_limiter
 from booking_service.repository import Crypto, Tenant, utcnow
 from booking_service.scheduler import Scheduler, money_json, to_minor
 from booking_service.schemas import (

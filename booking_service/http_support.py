@@ -19,7 +19,7 @@ from aiohttp import web
 from booka_common.http_api import Handler, error_middleware, json_response, parse_body  # noqa: F401 - re-exported
 from booking_service.engine import Interval, local_to_utc
 from booking_service.errors import Forbidden, NotFound, RateLimited, Unauthorized, ValidationFailed
-from booking_service.rate_limit import RateLimiter
+from booka_common.rate_limit import RateLimiter
 
 PUBLIC_PATHS = ("/api/health", "/api/ready", "/openapi.json")
 TOKEN_CACHE_SECONDS = 10.0
@@ -123,12 +123,19 @@ def ensure_found(value, message: str):  # noqa: ANN001, ANN201
     return value
 
 
+def is_signed_calendar_route(request: web.Request) -> bool:
+    """Only the booking's .ics route takes a signed link instead of a token (any other path
+    ending in ".ics" is an ordinary route, and unknown paths are 404s that need a token)."""
+    resource = request.match_info.route.resource
+    return resource is not None and resource.canonical.endswith("/bookings/{id}.ics")
+
+
 def auth_middleware(resolver: TokenResolver, limiter: "RateLimiter") -> Callable:
     @web.middleware
     async def authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
         if request.path in PUBLIC_PATHS:
             return await handler(request)
-        if request.path.endswith(".ics") and "sig" in request.query:
+        if "sig" in request.query and is_signed_calendar_route(request):
             return await handler(request)  # the handler checks the signature
         principal = await resolver.principal(request.headers.get("Authorization"))
         if principal.tenant_slug is not None:

@@ -9,7 +9,7 @@ import pytest
 import redis
 
 from booking_service.api import create_app
-from booking_service.rate_limit import RedisRateLimiter
+from booka_common.rate_limit import RedisRateLimiter
 from tests.booking_service.helpers import Api, new_tenant
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")

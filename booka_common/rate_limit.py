@@ -1,9 +1,11 @@
-"""Per-tenant request rate limits, so one tenant's runaway client cannot starve the others.
+"""Request rate limits over a fixed one-minute window: the booking service's per-tenant
+limit (one tenant's runaway client cannot starve the others) and the admin app's sign-in
+throttle per client address.
 
-A fixed one-minute window per tenant token. With `REDIS_URL` the counters live in Redis and
-the limit holds across every service process; without it each process counts alone (the
-embedded default). If Redis fails the limiter lets requests through (fails open) and logs
-it: a broken cache must not take bookings down. The platform's internal token is exempt.
+With `REDIS_URL` the counters live in Redis and the limit holds across every process;
+without it each process counts alone (the embedded default). If Redis fails the limiter
+lets requests through (fails open) and logs it: a broken cache must not take the service
+down (the sign-in form still has its per-account lockout).
 """
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ import structlog
 from redis import asyncio as aioredis
 from redis.exceptions import RedisError
 
-log = structlog.get_logger("booking_service.rate_limit")
+log = structlog.get_logger("booka_common.rate_limit")
 WINDOW_SECONDS = 60
 
 
@@ -45,17 +47,20 @@ class MemoryRateLimiter:
         self._counts[(key, window)] = count
         return None if count <= self.limit else left
 
+    async def close(self) -> None:
+        """Nothing to release; here so that both limiters can be closed alike."""
+
 
 class RedisRateLimiter:
     """Counters shared by every process through Redis (INCR + EXPIRE in one round trip)."""
 
-    def __init__(self, url: str, limit: int):
-        self.limit = limit
+    def __init__(self, url: str, limit: int, prefix: str = "booka:booking:rate"):
+        self.limit, self.prefix = limit, prefix
         self._redis = aioredis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
 
     async def hit(self, key: str) -> int | None:
         window, left = _window(time.time())
-        name = f"booka:booking:rate:{key}:{window}"
+        name = f"{self.prefix}:{key}:{window}"
         try:
             async with self._redis.pipeline(transaction=True) as pipe:
                 count, _ = await pipe.incr(name).expire(name, WINDOW_SECONDS * 2).execute()
@@ -68,5 +73,6 @@ class RedisRateLimiter:
         await self._redis.aclose()
 
 
-def make_rate_limiter(redis_url: str | None, limit: int) -> MemoryRateLimiter | RedisRateLimiter:
-    return RedisRateLimiter(redis_url, limit) if redis_url else MemoryRateLimiter(limit)
+def make_rate_limiter(redis_url: str | None, limit: int,
+                      prefix: str = "booka:booking:rate") -> MemoryRateLimiter | RedisRateLimiter:
+    return RedisRateLimiter(redis_url, limit, prefix) if redis_url else MemoryRateLimiter(limit)
