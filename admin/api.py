@@ -51,7 +51,9 @@ from booka_common.http_api import (
 )
 from booka_common.openapi import Route, openapi_document
 from booka_common.sql import check_migrated, make_async_engine, read_only
-from booka_common.templating import TemplateProblem, catalog, check_template, prepare_variables, render_source, spec_for
+from booka_common.outbound import UnsafeUrl, check_public_url
+from booka_common.rate_limit import make_rate_limiter
+from booka_common.templating import TemplateProblem, catalog, check_off_loop, prepare_variables, render_off_loop, spec_for
 
 log = structlog.get_logger("admin")
 CONTEXT_KEY = web.AppKey("context", object)
@@ -79,17 +81,19 @@ class AdminContext:
 
             self.redis = aioredis.from_url(self.settings.redis_url, socket_timeout=1, socket_connect_timeout=1)
         self.directory = TenantDirectory(self.settings.booking_service_url, self.settings.internal_token, self.session)
-        self.alerts = Alerts(self.engine, self.settings.smtp, self.session)
+        self.alerts = Alerts(self.engine, self.settings.smtp, self.settings.allow_private_webhooks)
         self.gateway = LlmGateway(self.engine, ChatClient(self.session, self.settings.llm), self.settings.llm,
                                   self.settings.keyring, PriceTable.load(self.settings.llm.prices_file), self.alerts)
         self.renderer = Renderer(self.engine, self.directory, self.gateway, ParaphraseCache(self.redis), self.settings.cache_ttl_s)
         self.rasa = RasaConversations(self.session, self.settings.rasa_url, self.settings.rasa_token)
         self.whatsapp = EvolutionClient(self.settings.evolution.api_url, self.settings.evolution.api_key, attempts=3, timeout_s=10)
+        self.sign_in_limiter = make_rate_limiter(self.settings.redis_url, self.settings.sign_ins_per_minute, "booka:admin:sign-in")
 
     async def stop(self) -> None:
         await self.whatsapp.close()
+        await self.sign_in_limiter.close()
         await self.renderer.drain()
-        await self.alerts.drain()
+        await self.alerts.close()
         if self.session:
             await self.session.close()
         if self.redis is not None:
@@ -185,7 +189,7 @@ async def save_template_version(context: AdminContext, tenant: str, key: str, lo
     the audit log with its before and after when a person of the web app made it; raises
     `TemplateProblem`. Every change of a template, through the API or the web, comes here."""
     if body is not None:
-        check_template(key, body)
+        await check_off_loop(key, body)
 
     async def log_change(conn: Any, row: dict[str, Any], previous: Optional[str]) -> None:
         if audited_by is not None:
@@ -246,11 +250,11 @@ async def preview(request: web.Request) -> web.Response:
     locale = body.locale or config.tenant.get("locale") or "en"
     if body.body is not None:
         try:
-            check_template(body.template, body.body)
+            await check_off_loop(body.template, body.body)
         except TemplateProblem as problem:
             raise InvalidTemplate(problem.message, line=problem.line) from None
         values = prepare_variables(variables, locale, tone, config.tenant.get("name", ""))
-        return json_response({"text": render_source(body.body, values, tone), "origin": "draft"})
+        return json_response({"text": await render_off_loop(body.body, values, tone), "origin": "draft"})
     rendered = await renderer.render(tenant, body.template, variables, locale, tone=tone)
     return json_response({"text": rendered.text, "origin": rendered.origin, "version": rendered.version})
 
@@ -373,7 +377,18 @@ async def get_quota(request: web.Request) -> web.Response:
 async def put_quota(request: web.Request) -> web.Response:
     tenant = await tenant_of(request)
     body, _ = await parse_body(request, QuotaChange)
-    return json_response(quota_json(await change_profile(context_of(request), tenant, "quota_changed", quota_changes(body))))
+    changes = quota_changes(body)
+    await check_alert_webhook(context_of(request), changes)
+    return json_response(quota_json(await change_profile(context_of(request), tenant, "quota_changed", changes)))
+
+
+async def check_alert_webhook(context: AdminContext, changes: dict[str, Any]) -> None:
+    """Refuse (422) an alert webhook that is not a public https address."""
+    if changes.get("alert_webhook_url"):
+        try:
+            await check_public_url(changes["alert_webhook_url"], context.settings.allow_private_webhooks)
+        except UnsafeUrl as unsafe:
+            raise ValidationFailed(str(unsafe), {"alert_webhook_url": str(unsafe)}) from None
 
 
 def quota_changes(body: QuotaChange) -> dict[str, Any]:

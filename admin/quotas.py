@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from admin import store
 from admin.mail import send_email
 from admin.settings import SmtpSettings
+from booka_common.outbound import UnsafeUrl, check_url_shape, public_session
 
 log = structlog.get_logger("admin.quotas")
 ALERT_THRESHOLDS = (80, 100)
@@ -66,10 +67,11 @@ def refusal(budget: Budget, month_tokens: int, month_cost: int, conversation_tok
 class Alerts:
     """Sends the 80% and 100% alerts; the database decides that each is sent once."""
 
-    def __init__(self, engine: AsyncEngine, smtp: SmtpSettings, session: aiohttp.ClientSession):
+    def __init__(self, engine: AsyncEngine, smtp: SmtpSettings, allow_private_webhooks: bool = False):
         self._engine = engine
         self._smtp = smtp
-        self._session = session
+        self._allow_private = allow_private_webhooks
+        self._session = public_session(allow_private_webhooks)  # connects to public addresses only
         self._tasks: set[asyncio.Task] = set()
 
     async def check(self, tenant: str, profile: Optional[Mapping[str, Any]], now: datetime, tokens: int, cost: int) -> None:
@@ -93,6 +95,11 @@ class Alerts:
             await self._webhook(profile["alert_webhook_url"], facts)
 
     async def _webhook(self, url: str, facts: dict[str, Any]) -> None:
+        try:
+            check_url_shape(url, self._allow_private)  # saved before this check existed, or edited in the database
+        except UnsafeUrl as unsafe:
+            log.warning("quota_alert_webhook_refused", tenant=facts["tenant"], reason=str(unsafe))
+            return
         for attempt in range(2):
             try:
                 async with self._session.post(url, data=json.dumps({"event": "quota.threshold", **facts}),
@@ -100,7 +107,7 @@ class Alerts:
                                               timeout=aiohttp.ClientTimeout(total=5)) as response:
                     if response.status < 500:
                         return
-            except (aiohttp.ClientError, asyncio.TimeoutError):
+            except (aiohttp.ClientError, asyncio.TimeoutError, OSError):
                 pass
             await asyncio.sleep(0.5 * (attempt + 1))
         log.warning("quota_alert_webhook_failed", tenant=facts["tenant"])
@@ -109,6 +116,10 @@ class Alerts:
         """Wait for alerts still being sent (at shutdown, and in tests)."""
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def close(self) -> None:
+        await self.drain()
+        await self._session.close()
 
 
 def alert_subject(facts: dict[str, Any]) -> str:

@@ -54,6 +54,13 @@ class QuotaChange(Strict):
     alert_email: Optional[str] = Field(None, max_length=320, pattern=r"^$|^[^@\s]+@[^@\s]+\.[^@\s]+$")
     alert_webhook_url: Optional[str] = Field(None, max_length=1000, pattern=r"^$|^https?://\S+$")
 
+    @field_validator("plan", "hard_stop", mode="before")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        if value is None:
+            raise ValueError("may be left out but not null")
+        return value
+
 
 class FaqCreate(Strict):
     question: str = Field(min_length=3, max_length=500)

@@ -15,7 +15,7 @@ import asyncio
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Optional
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, unquote, urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
 import aiohttp
@@ -29,6 +29,7 @@ from admin.api import (
     CONTEXT_KEY,
     AdminContext,
     change_profile,
+    check_alert_webhook,
     month_usage,
     quota_changes,
     save_template_version,
@@ -42,8 +43,8 @@ from admin.onboarding import STARTERS, NewBusiness, OnboardingProblem, onboard, 
 from admin.schemas import QuotaChange, ToneChange
 from admin.tenants import BookingServiceUnavailable
 from admin.tone import VERTICAL_DEFAULTS, tone_for
-from booka_common.http_api import ApiError, NotFound
-from booka_common.templating import TONES, TemplateProblem, catalog, check_template, prepare_variables, render_source, spec_for
+from booka_common.http_api import ApiError, NotFound, ValidationFailed
+from booka_common.templating import TONES, TemplateProblem, catalog, check_off_loop, prepare_variables, render_off_loop, spec_for
 
 log = structlog.get_logger("admin.web")
 PAGES = jinja2.Environment(loader=jinja2.FileSystemLoader(Path(__file__).with_name("pages")), autoescape=True,
@@ -139,8 +140,29 @@ def signed_out_page(request: web.Request, name: str, status: int = 200, **values
 
 
 def safe_next(target: Optional[str]) -> str:
-    """Only a path on this site (never "//evil.example")."""
-    return target if target and target.startswith("/") and not target.startswith("//") else "/"
+    """Only a path on this site. Browsers and aiohttp drop tabs and newlines and read "\\"
+    as "/", so "/\t/evil.example" or "/\\evil.example" would leave the site: any control
+    character, space or backslash, a scheme or host, or a "//" start (also once decoded)
+    sends the user home instead."""
+    if not target or any(ch in target for ch in " \\") or any(ord(ch) < 32 or ord(ch) == 127 for ch in target):
+        return "/"
+    decoded = unquote(target)
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or decoded.startswith(("//", "/\\")) or "\\" in decoded:
+        return "/"
+    return target
+
+
+async def too_many_sign_ins(request: web.Request, name: str, **values: Any) -> Optional[web.Response]:
+    """429 when this client address has tried to sign in (or reset) too often this minute."""
+    wait = await context_of(request).sign_in_limiter.hit(request.remote or "unknown")
+    if wait is None:
+        return None
+    log.info("sign_in_throttled", form=name)
+    response = signed_out_page(request, name, 429, error=f"Too many attempts from your network. Try again in {wait} seconds.",
+                               **values)
+    response.headers["Retry-After"] = str(wait)
+    return response
 
 
 def signed_out_csrf_ok(request: web.Request, form: Any) -> bool:
@@ -153,6 +175,9 @@ async def login(request: web.Request) -> web.Response:
     next_page = safe_next(str(form.get("next") or "/"))
     if not signed_out_csrf_ok(request, form):
         return signed_out_page(request, "login.html", 403, next=next_page, error="The sign-in form expired. Please try again.")
+    throttled = await too_many_sign_ins(request, "login.html", next=next_page, email=str(form.get("email") or ""))
+    if throttled is not None:
+        return throttled
     try:
         token, viewer = await auth.sign_in(context_of(request).engine, str(form.get("email") or ""), str(form.get("password") or ""))
     except auth.LoginRefused as refused:
@@ -173,6 +198,9 @@ async def request_reset(request: web.Request) -> web.Response:
     form = await request.post()
     if not signed_out_csrf_ok(request, form):
         return signed_out_page(request, "reset.html", 403, token=None, sent=False, error="The form expired. Please try again.")
+    throttled = await too_many_sign_ins(request, "reset.html", token=None, sent=False)
+    if throttled is not None:
+        return throttled
     context = context_of(request)
     email = str(form.get("email") or "")
     token = await auth.start_password_reset(context.engine, email)
@@ -290,9 +318,9 @@ async def preview_text(request: web.Request, tenant: dict[str, Any], key: str, b
     """The draft rendered with the template's sample values in the tenant's tone, or what is wrong with it."""
     tone = (await context_of(request).renderer.config(tenant["slug"])).tone
     try:
-        check_template(key, body)
+        await check_off_loop(key, body)
         values = prepare_variables({**spec_for(key).sample, "customer_name": "Maria Silva"}, locale, tone, tenant.get("name", ""))
-        return {"text": render_source(body, values, tone)}
+        return {"text": await render_off_loop(body, values, tone)}
     except TemplateProblem as problem:
         return {"problem": problem.message}
 
@@ -428,6 +456,10 @@ async def save_quota(request: web.Request) -> web.Response:
     changes = quota_changes(change)
     for field in ("alert_email", "alert_webhook_url"):
         changes.setdefault(field, None)  # an emptied field turns the alert off
+    try:
+        await check_alert_webhook(context_of(request), changes)
+    except ValidationFailed as refused:
+        return await usage_page(request, problem=f"alert_webhook_url: {refused.message}")
     await change_profile(context_of(request), tenant["slug"], "quota_changed", changes, audited_by=viewer)
     raise web.HTTPSeeOther(f"/t/{quote(tenant['slug'])}/usage")
 

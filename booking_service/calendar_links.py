@@ -20,7 +20,8 @@ def ics_signature(key: bytes, booking_id: str) -> str:
 
 
 def valid_ics_signature(key: bytes, booking_id: str, signature: str) -> bool:
-    return hmac.compare_digest(ics_signature(key, booking_id), signature)
+    """Compared as bytes: `compare_digest` refuses non-ASCII text with a TypeError."""
+    return hmac.compare_digest(ics_signature(key, booking_id).encode(), signature.encode("utf-8", "replace"))
 
 
 def _utc_stamp(instant: datetime) -> str:

@@ -182,6 +182,13 @@ class HoursCreate(Strict):
     end: time
     kind: Literal["open", "break"] = "open"
 
+    @field_validator("start", "end")
+    @classmethod
+    def _wall_clock(cls, value: time) -> time:
+        if value.tzinfo is not None:
+            raise ValueError("give a wall-clock time like 09:00, without an offset: hours are in the business's time zone")
+        return value
+
     @model_validator(mode="after")
     def _ordered(self) -> "HoursCreate":
         if self.start >= self.end:

@@ -127,3 +127,9 @@ async def test_health_readiness_and_the_openapi_document(admin: Api) -> None:
     assert ready.status == 200 and (await ready.json())["checks"] == {"database": "ok", "booking_service": "ok"}
     document = await (await admin.client.get("/openapi.json")).json()
     assert "/internal/v1/tenants/{tenant}/render" in document["paths"] and "TemplateSave" in document["components"]["schemas"]
+
+
+async def test_a_null_where_a_value_is_needed_is_a_clear_422(admin: Api, tenant: str) -> None:
+    for body in ({"hard_stop": None}, {"plan": None}):
+        status, error = await admin.call("PUT", f"/v1/tenants/{tenant}/quota", body)
+        assert status == 422 and "not null" in str(error), error

@@ -247,3 +247,19 @@ async def test_restaurant_tables_fit_the_party(api: Api):
     status, error = await api.call("POST", f"{base}/bookings", {"service": "Dinner", "start": start, "party_size": 9,
                                                                "customer": {"phone": "+447946000099"}}, Idempotency_Key="big")
     assert status == 422 and "party_size" in error["fields"]
+
+
+async def test_signed_links_and_bad_input_get_4xx_never_a_server_error(api: Api, salon: TenantSetup):
+    """Each of these answered 500 before: any path ending in .ics with ?sig= skipped the
+    token check, a non-ASCII signature raised TypeError, and times with an offset reached
+    the database."""
+    _, booking = await book(api, salon, salon.at(future_day(salon.tz), 9), "ics-bad")
+    for path in (f"{salon.base}/services.ics?sig=x", f"{salon.base}/bookings.ics?sig=x", "/v1/tenants.ics?sig=x",
+                 "/nothing/here.ics?sig=x"):
+        response = await api.client.get(path)
+        assert response.status in (401, 404), (path, response.status)
+    response = await api.client.get(f"{salon.base}/bookings/{booking['id']}.ics?sig=%C3%A9t%C3%A9")
+    assert response.status == 401
+    status, error = await api.call("PUT", f"{salon.base}/hours", {"staff_id": None, "hours": [
+        {"weekday": 0, "start": "09:00+01:00", "end": "18:00+01:00"}]})
+    assert status == 422 and "without an offset" in str(error), error
