@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from admin import store
 from admin.llm import ChatClient, Completion, PriceTable, Provider, ProviderFailure
-from admin.quotas import Alerts, budget_for, refusal
+from admin.quotas import Alerts, budget_for, refusal, used_share
 from admin.settings import LlmDefaults
 from booka_common.crypto import Keyring
 from booka_common.http_api import ApiError
@@ -75,6 +75,10 @@ class LlmGateway:
 
     async def complete(self, tenant: str, purpose: str, messages: list[dict[str, str]], *, conversation: Optional[str] = None,
                        max_tokens: int = 400, temperature: float = 0.2, json_mode: bool = False) -> LlmAnswer:
+        """One call within the tenant's quota: the call's largest possible use is reserved
+        atomically first (`store.reserve_usage`), then settled to what it really used, so
+        concurrent calls cannot overshoot a hard-stop budget, and the alerts see the true
+        month total after each call."""
         async with self._engine.connect() as conn:
             profile = await store.profile(conn, tenant)
             now = store.utcnow()
@@ -84,28 +88,47 @@ class LlmGateway:
         provider = self.provider_for(tenant, profile)
         usage = {"tenant": tenant, "purpose": purpose, "conversation": conv,
                  "provider": provider.base_url if provider else "", "model": provider.model if provider else ""}
-        reason = refusal(budget_for(profile), month_tokens, month_cost, conv_tokens)
+        budget = budget_for(profile)
+        reason = refusal(budget, month_tokens, month_cost, conv_tokens)
         if reason:
             await self._record(usage, 0, 0, 0, 0, "over_quota")
             raise QuotaExceeded(f"no LLM call: {reason}", reason=reason)
         if provider is None:
             await self._record(usage, 0, 0, 0, 0, "not_configured")
             raise LlmUnavailable("no LLM provider is configured for this tenant or the platform", reason="not_configured")
+        most_in = sum(len(m.get("content") or "") for m in messages) // 3 + 8 * len(messages)  # ~4 chars a token, and margin
+        most_cost = self.prices.cost_micros(provider.model, most_in, max_tokens)
+        try:
+            reservation = await store.reserve_usage(
+                self._engine, {**usage, "tokens_in": most_in, "tokens_out": max_tokens, "cost_micros": most_cost},
+                lambda tokens, cost: not budget.hard_stop or used_share(budget, tokens, cost) <= 1.0)
+        except store.OverBudget:
+            reason = "the monthly LLM budget is used up"
+            await self._record(usage, 0, 0, 0, 0, "over_quota")
+            await self._alerts.check(tenant, profile, now, budget.tokens, budget.cost_micros)  # calls are refused: 100%
+            raise QuotaExceeded(f"no LLM call: {reason}", reason=reason) from None
         try:
             completion = await self.client.complete(provider, messages, max_tokens=max_tokens, temperature=temperature, json_mode=json_mode)
         except ProviderFailure as failure:
-            await self._record(usage, 0, 0, 0, failure.latency_ms, failure.outcome)
+            await store.settle_usage(self._engine, reservation, tenant, {"tokens_in": 0, "tokens_out": 0, "cost_micros": 0,
+                                                                         "latency_ms": failure.latency_ms, "outcome": failure.outcome})
             log.warning("llm_call_failed", tenant=tenant, purpose=purpose, outcome=failure.outcome, ms=failure.latency_ms)
             if failure.outcome == "circuit_open":
                 raise LlmUnavailable(f"the LLM provider is paused after repeated failures: {failure.detail}", reason="circuit_open") from None
             if failure.outcome == "timeout":
                 raise ProviderTimeout(f"the LLM provider did not answer in time: {failure.detail}") from None
             raise ProviderError(f"the LLM provider failed: {failure.detail}", reason=failure.outcome) from None
+        except BaseException:
+            await store.settle_usage(self._engine, reservation, tenant, {"tokens_in": 0, "tokens_out": 0, "cost_micros": 0,
+                                                                         "outcome": "cancelled"})
+            raise
         cost = self.prices.cost_micros(completion.model, completion.tokens_in, completion.tokens_out)
-        await self._record(usage, completion.tokens_in, completion.tokens_out, cost, completion.latency_ms, "ok")
+        tokens, costs = await store.settle_usage(self._engine, reservation, tenant, {
+            "tokens_in": completion.tokens_in, "tokens_out": completion.tokens_out, "cost_micros": cost,
+            "latency_ms": completion.latency_ms, "outcome": "ok"})
         log.info("llm_call", tenant=tenant, purpose=purpose, model=completion.model, tokens_in=completion.tokens_in,
                  tokens_out=completion.tokens_out, cost_micros=cost, ms=completion.latency_ms)
-        await self._alerts.check(tenant, profile, now, month_tokens + completion.tokens_in + completion.tokens_out, month_cost + cost)
+        await self._alerts.check(tenant, profile, now, tokens, costs)
         return LlmAnswer(completion, cost)
 
     async def _record(self, usage: dict[str, Any], tokens_in: int, tokens_out: int, cost: int, latency_ms: int, outcome: str) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any, Awaitable, Callable, Optional
 
-from sqlalchemy import and_, delete, func, insert, select, update
+from sqlalchemy import and_, delete, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -140,6 +140,34 @@ async def faq_delete(conn: AsyncConnection, tenant: str, faq_id: int) -> bool:
 async def record_usage(engine: AsyncEngine, row: dict[str, Any]) -> None:
     async with engine.begin() as conn:
         await conn.execute(insert(llm_usage).values(created_at=utcnow(), **row))
+
+
+class OverBudget(Exception):
+    """The reservation would take the month past the budget; nothing was reserved."""
+
+
+async def reserve_usage(engine: AsyncEngine, row: dict[str, Any], fits: Callable[[int, int], bool]) -> int:
+    """Reserve a call's largest possible use before it is made: a usage row with outcome
+    "reserved" (counted in the month like any other), kept only when `fits(tokens, cost)`
+    holds for the month's totals including it, else `OverBudget`. Reservations of one
+    tenant are serialised (an advisory lock on PostgreSQL; SQLite's write lock, taken by the
+    INSERT, serialises them anyway), so concurrent calls can never all see the same room."""
+    async with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            await conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"llm-quota:{row['tenant']}"})
+        created = utcnow()
+        result = await conn.execute(insert(llm_usage).values(created_at=created, outcome="reserved", latency_ms=0, **row))
+        tokens, cost = await month_totals(conn, row["tenant"], created)
+        if not fits(tokens, cost):
+            raise OverBudget()  # rolls the reservation back
+        return int(result.inserted_primary_key[0])
+
+
+async def settle_usage(engine: AsyncEngine, reservation: int, tenant: str, values: dict[str, Any]) -> tuple[int, int]:
+    """Replace a reservation by what the call really used; the month's totals after it."""
+    async with engine.begin() as conn:
+        await conn.execute(update(llm_usage).where(llm_usage.c.id == reservation).values(**values))
+        return await month_totals(conn, tenant, utcnow())
 
 
 async def month_totals(conn: AsyncConnection, tenant: str, now: datetime) -> tuple[int, int]:

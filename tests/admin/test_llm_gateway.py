@@ -13,11 +13,12 @@ from aiohttp import web
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
+from admin import store
 from admin.api import CONTEXT_KEY
 from admin.llm import PriceTable
 from admin.settings import AdminSettings, SmtpSettings
-from admin.tables import llm_usage, tenant_profiles
-from booka_common.sql import make_sync_engine
+from admin.tables import llm_usage, quota_alerts, tenant_profiles
+from booka_common.sql import make_async_engine, make_sync_engine
 from tests.admin.conftest import create_tenant, with_llm
 from tests.booking_service.helpers import Api
 from tests.conftest import free_port
@@ -26,8 +27,9 @@ from tests.fakes.openai_server import FakeProvider, Rule
 HELLO = [{"role": "user", "content": "say hello"}]
 
 
-async def ask(admin: Api, tenant: str, conversation: str | None = None, purpose: str = "fallback") -> tuple[int, dict]:
-    body = {"purpose": purpose, "messages": HELLO, **({"conversation": conversation} if conversation else {})}
+async def ask(admin: Api, tenant: str, conversation: str | None = None, purpose: str = "fallback",
+              max_tokens: int = 400) -> tuple[int, dict]:
+    body = {"purpose": purpose, "messages": HELLO, "max_tokens": max_tokens, **({"conversation": conversation} if conversation else {})}
     return await admin.call("POST", f"/internal/v1/tenants/{tenant}/llm", body)
 
 
@@ -45,16 +47,18 @@ async def test_a_call_records_tokens_cost_latency_and_outcome(admin: Api, tenant
 
 
 async def test_the_hard_stop_refuses_calls_once_the_monthly_budget_is_used(admin: Api, tenant: str, provider: FakeProvider) -> None:
+    """A call goes ahead only when its largest possible use (~11 tokens in + 60 out here)
+    still fits: two calls of ~53 tokens fit in 150, a third could overshoot and is refused."""
     provider.rules = [Rule(content="x" * 200)]  # 50 tokens out per call
     await admin.call("PUT", f"/v1/tenants/{tenant}/quota", {"plan": "custom", "monthly_token_budget": 150, "hard_stop": True}, expect=200)
-    statuses = [(await ask(admin, tenant))[0] for _ in range(4)]
-    assert statuses[:2] == [200, 200] and statuses[-1] == 429
-    status, refused = await ask(admin, tenant)
+    statuses = [(await ask(admin, tenant, max_tokens=60))[0] for _ in range(4)]
+    assert statuses == [200, 200, 429, 429]
+    status, refused = await ask(admin, tenant, max_tokens=60)
     assert status == 429 and refused["error"] == "quota_exceeded" and "budget" in refused["message"]
     served = len(provider.requests)
     assert served == statuses.count(200), "a refused call never reaches the provider"
     _, usage = await admin.call("GET", f"/v1/tenants/{tenant}/usage", expect=200)
-    assert usage["by_outcome"]["over_quota"]["calls"] == 5 - served and usage["used_share"] >= 1
+    assert usage["by_outcome"]["over_quota"]["calls"] == 5 - served and 0.5 < usage["used_share"] <= 1
 
 
 async def test_without_the_hard_stop_calls_go_on_past_the_budget(admin: Api, tenant: str, provider: FakeProvider) -> None:
@@ -181,7 +185,7 @@ async def test_usage_of_one_tenant_is_not_counted_for_another(admin: Api, bookin
     await admin.call("PUT", f"/v1/tenants/{second}/quota", {"plan": "custom", "monthly_token_budget": 60}, expect=200)
     for _ in range(5):
         assert (await ask(admin, first))[0] == 200
-    assert (await ask(admin, second))[0] == 200
+    assert (await ask(admin, second, max_tokens=40))[0] == 200  # its largest use (~51) fits in 60
     _, usage = await admin.call("GET", f"/v1/tenants/{second}/usage", expect=200)
     assert usage["calls"] == 1
 
@@ -194,3 +198,26 @@ async def test_concurrent_calls_all_get_recorded(admin: Api, tenant: str, provid
     assert [status for status, _ in results] == [200] * 20
     _, usage = await admin.call("GET", f"/v1/tenants/{tenant}/usage", expect=200)
     assert usage["calls"] == 20
+
+
+async def test_concurrent_calls_never_overshoot_a_hard_stop_budget_and_the_100_percent_alert_fires_once(
+        admin: Api, tenant: str, provider: FakeProvider, admin_settings: AdminSettings) -> None:
+    """Each call reserves its largest possible use (here about 11 tokens in + 30 out) before it
+    is made; with room for two reservations, 20 calls at once admit two."""
+    provider.rules = [Rule(content="y" * 120, delay_ms=300)]  # 30 tokens out, the most allowed; all 20 in flight together
+    await admin.call("PUT", f"/v1/tenants/{tenant}/quota", {"plan": "custom", "monthly_token_budget": 82, "hard_stop": True},
+                     expect=200)
+    body = {"purpose": "fallback", "messages": HELLO, "max_tokens": 30}
+    answers = await asyncio.gather(*(admin.call("POST", f"/internal/v1/tenants/{tenant}/llm", body) for _ in range(20)))
+    statuses = sorted(status for status, _ in answers)
+    assert statuses == [200] * 2 + [429] * 18, statuses
+    await admin.client.app[CONTEXT_KEY].alerts.drain()
+    engine = make_async_engine(admin_settings.database_url)
+    try:
+        async with engine.connect() as conn:
+            used, _ = await store.month_totals(conn, tenant, store.utcnow())
+            alerts = (await conn.execute(select(quota_alerts.c.threshold).where(quota_alerts.c.tenant == tenant))).scalars().all()
+    finally:
+        await engine.dispose()
+    assert used <= 82
+    assert sorted(alerts) == [80, 100]
