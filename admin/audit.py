@@ -18,6 +18,10 @@ async def record(conn: AsyncConnection, viewer: Viewer, tenant: Optional[str], a
                                                 target=target, before=before, after=after, at=utcnow()))
 
 
-async def entries(conn: AsyncConnection, tenant: str, limit: int = 200) -> list[dict[str, Any]]:
-    rows = await conn.execute(select(audit_log).where(audit_log.c.tenant == tenant).order_by(audit_log.c.id.desc()).limit(limit))
+async def entries(conn: AsyncConnection, tenant: str, limit: int = 200, user_id: Optional[int] = None) -> list[dict[str, Any]]:
+    """The tenant's newest entries; only `user_id`'s own when given (what a staff login sees)."""
+    query = select(audit_log).where(audit_log.c.tenant == tenant)
+    if user_id is not None:
+        query = query.where(audit_log.c.user_id == user_id)
+    rows = await conn.execute(query.order_by(audit_log.c.id.desc()).limit(limit))
     return [dict(r._mapping) for r in rows]

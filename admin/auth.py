@@ -55,6 +55,19 @@ class Viewer:
         """Staff see only their own bookings (and none until their login is linked to a person)."""
         return self.role == "staff"
 
+    @property
+    def own_person(self) -> Optional[int]:
+        """Whose bookings the viewer may see: None for everyone's; a staff login only its own
+        person's (-1 while the login is not linked to a person: nobody's)."""
+        if not self.own_calendar_only:
+            return None
+        return self.staff_id if self.staff_id is not None else -1
+
+    @property
+    def sees_business_figures(self) -> bool:
+        """Usage, alert settings, the audit log of others and business-wide counts."""
+        return self.role != "staff"
+
     def may_see(self, tenant: str) -> bool:
         return self.role == "superadmin" or self.tenant == tenant
 

@@ -135,10 +135,7 @@ def calendar_address(slug: str, view: str, day: date, **extra: str) -> str:
 
 def viewers_person(request: web.Request) -> Optional[int]:
     """Whose bookings the viewer may see: a staff login only its own person's (-1: not linked, nobody's)."""
-    viewer = request[VIEWER_KEY]
-    if not viewer.own_calendar_only:
-        return None
-    return viewer.staff_id if viewer.staff_id is not None else -1
+    return request[VIEWER_KEY].own_person
 
 
 async def calendar_page(request: web.Request, problem: Optional[BookingRefused] = None, draft: Optional[dict[str, str]] = None) -> web.Response:

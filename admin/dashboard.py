@@ -37,9 +37,14 @@ def this_week(tz: ZoneInfo, now: Optional[datetime] = None) -> list[date]:
     return [monday + timedelta(days=n) for n in range(7)]
 
 
-async def bookings_of_week(client: BookingClient, tenant: str, days: list[date]) -> list[dict[str, Any]]:
-    """The week's appointments, and those booked this week for later (up to 90 days ahead)."""
-    params = {"from": days[0].isoformat(), "to": (days[0] + timedelta(days=90)).isoformat(), "status": COUNTED, "limit": "1000"}
+async def bookings_of_week(client: BookingClient, tenant: str, days: list[date],
+                           person: Optional[int] = None) -> list[dict[str, Any]]:
+    """The week's appointments, and those booked this week for later (up to 90 days ahead);
+    only `person`'s when given (-1: nobody's)."""
+    if person == -1:
+        return []
+    params = {"from": days[0].isoformat(), "to": (days[0] + timedelta(days=90)).isoformat(), "status": COUNTED, "limit": "1000",
+              **({"staff": str(person)} if person is not None else {})}
     return (await client.call("GET", f"/v1/tenants/{tenant}/bookings", params=params)).get("bookings", [])
 
 

@@ -426,6 +426,8 @@ def bar_chart(by_day: dict[str, dict[str, Any]], month: str, field: str) -> dict
 
 async def usage_page(request: web.Request, problem: Optional[str] = None) -> web.Response:
     tenant = await tenant_for(request)
+    if not request[VIEWER_KEY].sees_business_figures:
+        return page(request, "error.html", 403, message="The AI usage and its alert settings are for the owner and managers.")
     try:
         report = await month_usage(context_of(request), tenant["slug"], request.query.get("month"))
     except ApiError as error:
@@ -522,11 +524,13 @@ async def dashboard(request: web.Request) -> web.Response:
     context = context_of(request)
     tz = ZoneInfo(tenant["timezone"])
     days = this_week(tz)
-    bookings = await bookings_of_week(booking_client(request), tenant["slug"], days)
-    conversations = await from_tracker_store(context.tracker, lambda tracker: conversations_by_day(tracker, tenant["slug"], days, tz))
+    viewer = request[VIEWER_KEY]
+    bookings = await bookings_of_week(booking_client(request), tenant["slug"], days, viewer.own_person)
+    conversations = (await from_tracker_store(context.tracker, lambda tracker: conversations_by_day(tracker, tenant["slug"], days, tz))
+                     if viewer.sees_business_figures else None)  # staff: their own appointments only
     week = summarise(days, bookings, conversations, tz)
     today = datetime.now(tz).date()
-    usage = await month_usage(context, tenant["slug"], None)
+    usage = await month_usage(context, tenant["slug"], None) if viewer.sees_business_figures else None
     return page(request, "dashboard.html", tenant=tenant, week=week, today=today, usage=usage,
                 appointments_chart=day_bars(week.appointments), conversations_chart=day_bars(week.conversations))
 
@@ -540,7 +544,8 @@ def day_bars(per_day: dict[Any, int]) -> dict[str, Any]:
 async def audit_page(request: web.Request) -> web.Response:
     tenant = await tenant_for(request)
     async with context_of(request).engine.connect() as conn:
-        rows = await audit.entries(conn, tenant["slug"])
+        viewer = request[VIEWER_KEY]
+        rows = await audit.entries(conn, tenant["slug"], user_id=None if viewer.sees_business_figures else viewer.user_id)
     return page(request, "audit.html", tenant=tenant, entries=rows)
 
 
