@@ -245,13 +245,20 @@ SHAPES = ("clock", "day", "part")
 
 
 def time_request_from_duckling(entity: dict[str, Any], tz: ZoneInfo, reference: datetime, opening_hour: int) -> Optional[TimeRequest]:
-    """Turn one Duckling `time` entity into a TimeRequest, fixing bare hours ("at 5" is 5 pm)
-    and a weekday that has passed today ("saturday at 11am" said on Saturday afternoon is
-    next Saturday, as Duckling's second reading has it)."""
+    """Turn one Duckling `time` entity into a TimeRequest, fixing bare hours ("at 5" is 5 pm),
+    a weekday that has passed today ("saturday at 11am" said on Saturday afternoon is
+    next Saturday, as Duckling's second reading has it) and a clock time without a day in
+    the hour that is under way ("at 10am" said at 10:15 is tomorrow at 10: Duckling keeps
+    today's, since its hour has not ended)."""
     request = _time_request(entity, tz, reference, opening_hour)
-    if request is not None and request.end < reference and WEEKDAY_WORDS.search(request.text):
+    if request is None or request.end >= reference:
+        return request
+    if WEEKDAY_WORDS.search(request.text):
         week = timedelta(days=7)
         return TimeRequest(request.kind, request.start + week, request.end + week, request.text)
+    if request.kind == "exact" and not request.names_a_day:
+        day = timedelta(days=1)
+        return TimeRequest(request.kind, request.start + day, request.end + day, request.text)
     return request
 
 

@@ -60,8 +60,16 @@ def test_a_weekday_whose_time_passed_today_means_next_week():
     assert (morning.start.day, morning.end.day) == (5, 5)
     still_today = time_request_from_duckling(value("saturday at 5pm", "2026-11-28T17:00:00.000+00:00", "hour"), LISBON, saturday_afternoon, 9)
     assert still_today.start.day == 28
-    past_today = time_request_from_duckling(value("at 11am", "2026-11-28T11:00:00.000+00:00", "hour"), LISBON, saturday_afternoon, 9)
-    assert past_today.start.day == 28, "no weekday named: the customer is told it has passed"
+    today = time_request_from_duckling(value("today at 11am", "2026-11-28T11:00:00.000+00:00", "hour"), LISBON, saturday_afternoon, 9)
+    assert today.start.day == 28, "today named: the customer is told it has passed"
+
+
+def test_a_clock_time_in_the_hour_under_way_means_the_next_day():
+    quarter_past = datetime(2026, 11, 28, 10, 15, tzinfo=LISBON)
+    request = time_request_from_duckling(value("at 10am", "2026-11-28T10:00:00.000+00:00", "hour"), LISBON, quarter_past, 9)
+    assert (request.start.day, request.start.hour) == (29, 10)
+    ahead = time_request_from_duckling(value("at 10:30", "2026-11-28T10:30:00.000+00:00", "minute"), LISBON, quarter_past, 9)
+    assert (ahead.start.day, ahead.start.minute) == (28, 30)
 
 
 def test_today_starts_now_not_at_midnight():
