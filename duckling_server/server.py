@@ -4,7 +4,8 @@
 JSON array of dimension names; empty or missing means all), `tz` (IANA, default
 America/Los_Angeles as in Duckling), `reftime` (milliseconds since the epoch, default now)
 and `latent`, and answers Duckling's JSON list of entities. `GET /` answers `quack!`.
-Where Duckling would crash on bad input (a non-numeric reftime) this answers 422 instead.
+Where Duckling would crash on bad input (a non-numeric reftime) this answers 422 instead; a
+NUL byte is read as a space, and no message text reaches the log.
 """
 from __future__ import annotations
 
@@ -41,7 +42,9 @@ class Duckling:
         seconds = int(time.time()) if reftime_ms is None else reftime_ms // 1000
         reference = duckling.parse_ref_time(self.time_zones, tz, seconds)
         wanted = duckling.parse_dimensions([d for d in dims if d in DIMENSIONS])
-        return duckling.parse(text, duckling.Context(reference, context_locale), wanted, latent)
+        # The binding hands the text to C: a NUL byte made it panic with the text's bytes in
+        # the message. A space keeps every offset where it was.
+        return duckling.parse(text.replace("\x00", " "), duckling.Context(reference, context_locale), wanted, latent)
 
 
 DUCKLING_KEY = web.AppKey("duckling", Duckling)
@@ -69,15 +72,21 @@ async def parse_handler(request: web.Request) -> web.Response:
         reftime_ms = int(str(raw_ref)) if raw_ref not in (None, "") else None
     except ValueError:
         return web.Response(status=422, reason="Bad Input", text="'reftime' must be milliseconds since the epoch")
-    entities = request.app[DUCKLING_KEY].parse(
-        text,
-        lang=str(form.get("lang") or "en"),
-        locale=str(form["locale"]) if form.get("locale") else None,
-        dims=_dims(form.get("dims") if isinstance(form.get("dims"), str) else None),
-        tz=tz,
-        reftime_ms=reftime_ms,
-        latent=str(form.get("latent", "")).lower() == "true",
-    )
+    try:
+        entities = request.app[DUCKLING_KEY].parse(
+            text,
+            lang=str(form.get("lang") or "en"),
+            locale=str(form["locale"]) if form.get("locale") else None,
+            dims=_dims(form.get("dims") if isinstance(form.get("dims"), str) else None),
+            tz=tz,
+            reftime_ms=reftime_ms,
+            latent=str(form.get("latent", "")).lower() == "true",
+        )
+    except BaseException as error:  # the Rust binding's PanicException is a BaseException
+        if type(error).__name__ != "PanicException":
+            raise
+        log.warning("parse_panicked", chars=len(text))  # its message holds the text: not logged
+        return web.Response(status=422, reason="Bad Input", text="Duckling could not read this text")
     log.debug("parsed", entities=len(entities), chars=len(text))
     return web.json_response(entities)
 

@@ -72,3 +72,14 @@ def test_the_contract_for_bad_input(duckling_url):
     assert status == 200 and json.loads(body)[0]["dim"] == "time"
     with urllib.request.urlopen(duckling_url + "/") as response:
         assert response.read() == b"quack!"
+
+
+def test_a_nul_byte_is_read_as_a_space_not_a_crash(duckling_url):
+    """The binding panicked on a NUL (with the message's bytes in its error); now the text
+    around it is still understood, at the same offsets."""
+    reference = datetime(2027, 6, 14, 9, tzinfo=timezone.utc)
+    status, body = post(duckling_url, text="hi\x00 tomorrow at 5pm", tz="UTC", dims='["time"]', reftime=millis(reference))
+    assert status == 200, body
+    [when] = json.loads(body)
+    assert (when["start"], when["end"], when["value"]["value"]) == (4, 19, "2027-06-15T17:00:00.000+00:00")
+    assert post(duckling_url, text="ok")[0] == 200, "the server is still up"
