@@ -11,7 +11,6 @@ not run slot extraction on an injected message.
 """
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from typing import Any, Optional
@@ -25,6 +24,7 @@ from actions.booking_api import Catalog
 from actions.conversation import latest_metadata, latest_text, message_time
 from actions.formatting import service_price
 from actions.info import opening_lines
+from booka_common import json_input
 
 log = structlog.get_logger("actions.llm_fallback")
 MIN_CONFIDENCE = 0.6
@@ -132,7 +132,7 @@ def last_bot_text(tracker: Tracker) -> str:
 
 def json_answer(content: str) -> Any:
     """The JSON an LLM answered, with or without a Markdown fence; raises ValueError."""
-    return json.loads(re.sub(r"^```(?:json)?\s*|\s*```$", "", content.strip()))
+    return json_input.loads(re.sub(r"^```(?:json)?\s*|\s*```$", "", content.strip()))
 
 
 def parse_rescue(content: str, original: str) -> Optional[Rescue]:

@@ -18,6 +18,7 @@ import structlog
 import yaml
 
 from admin.settings import LlmDefaults
+from booka_common import json_input
 
 log = structlog.get_logger("admin.llm")
 RETRYABLE_STATUSES = (408, 409, 425, 429, 500, 502, 503, 504)
@@ -186,7 +187,7 @@ class ChatClient:
         if status >= 400:
             raise ProviderFailure("request_refused", f"the provider refused the request ({status})")
         try:
-            answer = json.loads(raw)
+            answer = json_input.loads(raw)
             content = answer["choices"][0]["message"]["content"] or ""
         except (ValueError, KeyError, IndexError, TypeError):
             raise ProviderFailure("invalid_response", "the provider's answer is not a chat completion") from None

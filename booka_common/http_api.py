@@ -19,6 +19,8 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as SQLTimeoutError
 
+from booka_common import json_input
+
 log = structlog.get_logger("booka.http")
 Model = TypeVar("Model", bound=BaseModel)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -96,8 +98,8 @@ async def parse_body(request: web.Request, model: type[Model]) -> tuple[Model, d
     if not request.body_exists:
         raise BadRequest("this request needs a JSON body")
     try:
-        raw = await request.json(loads=json.loads)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raw = await request.json(loads=json_input.loads)
+    except (ValueError, UnicodeDecodeError) as exc:
         raise BadRequest(f"the body is not valid JSON: {exc}") from None
     if not isinstance(raw, dict):
         raise BadRequest("the body must be a JSON object")

@@ -6,10 +6,11 @@ Pure functions, no I/O: an envelope either becomes an `Inbound` message for the 
 """
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from typing import Any, Optional, Union
+
+from booka_common import json_input
 
 # Every `event` value Evolution emits (enum Events, lower-case dotted); anything else is not Evolution's.
 KNOWN_EVENTS = frozenset({
@@ -83,7 +84,7 @@ Reading = Union[Inbound, OwnerMessage, Skipped]
 def parse_body(raw: bytes) -> dict[str, Any]:
     """The JSON object of a webhook body (400 when it is not one)."""
     try:
-        body = json.loads(raw)
+        body = json_input.loads(raw)
     except (ValueError, UnicodeDecodeError) as error:
         raise EnvelopeError(f"body is not valid JSON: {error}", 400) from None
     if not isinstance(body, dict):
@@ -203,8 +204,8 @@ def interactive_reply(body: dict[str, Any]) -> str:
     """The button id of a reply to v2 `sendButtons` (nativeFlow paramsJson), else its text."""
     flow = body.get("nativeFlowResponseMessage") or {}
     try:
-        params = json.loads(flow.get("paramsJson") or "{}")
-    except ValueError:
+        params = json_input.loads(flow.get("paramsJson") or "{}")
+    except (ValueError, TypeError):
         params = {}
     if isinstance(params, dict) and params.get("id"):
         return str(params["id"])

@@ -99,6 +99,9 @@ async def test_bad_input_gets_a_readable_4xx(api: Api, salon: TenantSetup):
     assert status == 422 and "does not perform" in error["message"]
     response = await api.client.post(url, data=b"{not json", headers={"Authorization": f"Bearer {api.token}", "Idempotency-Key": "j"})
     assert response.status == 400 and "not valid JSON" in (await response.json())["message"]
+    response = await api.client.post(url, data=b'{"a": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+                                     headers={"Authorization": f"Bearer {api.token}", "Idempotency-Key": "n"})
+    assert response.status == 400 and "nested too deeply" in (await response.json())["message"]
     status, error = await api.call("GET", f"{salon.base}/availability?service=Haircut&from=tomorrow")
     assert status == 422 and "from" in error["fields"]
 
