@@ -8,7 +8,9 @@ token (the owners' web app, a later piece, adds user sessions and roles on top).
 """
 from __future__ import annotations
 
+import hashlib
 import hmac
+import secrets
 from datetime import datetime, timedelta, timezone
 from typing import Any, Optional
 
@@ -39,9 +41,10 @@ from admin.schemas import (
 from admin.settings import AdminSettings
 from admin.tenants import TenantDirectory
 from admin.tone import tone_for, tone_json
-from booka_common.evolution_client import EvolutionClient
+from booka_common.evolution_client import EvolutionClient, SendFailed
 from booka_common.http_api import (
     ApiError,
+    Conflict,
     NotFound,
     Unauthorized,
     ValidationFailed,
@@ -88,10 +91,13 @@ class AdminContext:
         self.rasa = RasaConversations(self.session, self.settings.rasa_url, self.settings.rasa_token)
         self.whatsapp = EvolutionClient(self.settings.evolution.api_url, self.settings.evolution.api_key, attempts=3, timeout_s=10)
         self.sign_in_limiter = make_rate_limiter(self.settings.redis_url, self.settings.sign_ins_per_minute, "booka:admin:sign-in")
+        self.test_send_limiter = make_rate_limiter(self.settings.redis_url, self.settings.test_messages_per_minute,
+                                                   "booka:admin:send-test")
 
     async def stop(self) -> None:
         await self.whatsapp.close()
         await self.sign_in_limiter.close()
+        await self.test_send_limiter.close()
         await self.renderer.drain()
         await self.alerts.close()
         if self.session:
@@ -298,6 +304,44 @@ async def change_profile(context: AdminContext, tenant: str, action: str, change
     context.renderer.forget(tenant)
     log.info(action, tenant=tenant, fields=sorted(changes))
     return profile
+
+
+WEBHOOK_SECRET_GRACE = timedelta(hours=1)
+
+
+class EvolutionUnavailable(ApiError):
+    status, code = 503, "evolution_unavailable"
+
+
+async def rotate_webhook_secret(context: AdminContext, tenant: str) -> dict[str, Any]:
+    """A new webhook secret for the tenant's Evolution instance: set as the instance's
+    webhook header in Evolution first, then stored here only as a SHA-256, logged. The
+    previous secret keeps working for WEBHOOK_SECRET_GRACE, so messages in flight are not
+    refused. When Evolution refuses or cannot be reached nothing changes: the secret it
+    sends now stays the valid one. The new secret is returned once, never stored."""
+    record = await context.directory.tenant(tenant)
+    instance = record.get("evolution_instance")
+    if not instance:
+        raise ValidationFailed("this business has no WhatsApp instance yet", {"evolution_instance": "not set"})
+    secret = secrets.token_urlsafe(32)
+    evolution = context.settings.evolution
+    try:
+        await context.whatsapp.set_webhook_header(instance, evolution.token_for(instance),
+                                                  evolution.secret_header, secret)
+    except SendFailed as failure:
+        if failure.status is None:
+            raise EvolutionUnavailable(f"Evolution API could not be reached ({failure}); nothing changed") from None
+        raise Conflict(f"Evolution API refused to set the secret on the instance {instance!r} ({failure}): "
+                       "create the instance with its webhook first; nothing changed") from None
+    async with context.engine.begin() as conn:
+        await store.rotate_webhook_secret(conn, tenant, hashlib.sha256(secret.encode()).hexdigest(),
+                                          store.utcnow() + WEBHOOK_SECRET_GRACE)
+    log.info("webhook_secret_rotated", tenant=tenant)
+    return {"instance": instance, "secret": secret, "header": evolution.secret_header, "set_in_evolution": True}
+
+
+async def rotate_secret(request: web.Request) -> web.Response:
+    return json_response(await rotate_webhook_secret(context_of(request), await tenant_of(request)), status=201)
 
 
 async def paraphrase_all(request: web.Request) -> web.Response:
@@ -509,11 +553,14 @@ async def llm(request: web.Request) -> web.Response:
 
 
 async def instance(request: web.Request) -> web.Response:
-    found = await context_of(request).directory.by_instance(request.match_info["instance"])
-    if found is None:
+    context = context_of(request)
+    found = await context.directory.by_instance(request.match_info["instance"])
+    if found is None or found.get("suspended"):
         raise NotFound(f"no tenant uses the Evolution instance {request.match_info['instance']!r}")
+    async with context.engine.connect() as conn:
+        hashes = await store.webhook_secret_hashes(conn, found["slug"])
     return json_response({"tenant": found["slug"], "name": found.get("name"), "locale": found.get("locale"),
-                          "timezone": found.get("timezone")})
+                          "timezone": found.get("timezone"), "webhook_secret_sha256": hashes})
 
 
 T = "/v1/tenants/{tenant}"
@@ -540,7 +587,8 @@ ROUTES: tuple[Route, ...] = (
     Route("DELETE", T + "/faq/{id}", delete_faq, "Remove an FAQ entry", None, 204, tag="faq"),
     Route("POST", "/internal/v1/tenants/{tenant}/render", render, "A customer-facing text in the tenant's template and tone", RenderRequestBody, 200, (401, 404, 422), tag="internal"),
     Route("POST", "/internal/v1/tenants/{tenant}/llm", llm, "An LLM completion after the quota check; usage recorded", LlmRequest, 200, (401, 404, 422, 429, 502, 503, 504), tag="internal"),
-    Route("GET", "/internal/v1/instances/{instance}", instance, "The tenant behind an Evolution instance", tag="internal"),
+    Route("GET", "/internal/v1/instances/{instance}", instance, "The tenant behind an Evolution instance, and its webhook secrets' SHA-256", tag="internal"),
+    Route("POST", "/internal/v1/tenants/{tenant}/webhook-secret", rotate_secret, "A new webhook secret for the tenant's instance (set in Evolution, stored hashed; shown once)", None, 201, (401, 404, 409, 422, 503), tag="internal"),
 )
 
 

@@ -52,6 +52,7 @@ class EvolutionSettings:
     api_url: str = "http://127.0.0.1:8080"
     api_key: Optional[str] = None  # Evolution's global key; without it the instances' token
     instance_token: str = ""
+    secret_header: str = "x-booka-webhook-secret"  # the header the bot's channel reads each instance's secret from
 
     def token_for(self, instance: str) -> str:
         return self.api_key or self.instance_token
@@ -76,6 +77,7 @@ class AdminSettings:
     handoff_minutes: float = 60
     allow_private_webhooks: bool = False  # tests only: alert webhooks to a loopback http server
     sign_ins_per_minute: int = 20  # sign-in and reset attempts per client address (beside the per-account lockout)
+    test_messages_per_minute: int = 5  # "send a test" messages per business
     evolution: EvolutionSettings = EvolutionSettings()
 
     @classmethod
@@ -115,11 +117,13 @@ class AdminSettings:
             rasa_token=local_secret("RASA_AUTH_TOKEN", new_token),
             handoff_minutes=float(env("HANDOFF_TIMEOUT_MINUTES", "60")),
             sign_ins_per_minute=int(env("ADMIN_SIGN_INS_PER_MINUTE", "20")),
+            test_messages_per_minute=int(env("ADMIN_TEST_MESSAGES_PER_MINUTE", "5")),
             allow_private_webhooks=env("BOOKA_ALLOW_PRIVATE_WEBHOOKS", "") == "1",
             evolution=EvolutionSettings(
                 api_url=(env("EVOLUTION_API_URL") or f"http://127.0.0.1:{env('EVOLUTION_SANDBOX_PORT', '8080')}").rstrip("/"),
                 api_key=env("EVOLUTION_API_KEY") or None,
                 instance_token=local_secret("EVOLUTION_INSTANCE_TOKEN", new_token),
+                secret_header=env("EVOLUTION_SECRET_HEADER", "x-booka-webhook-secret").lower(),
             ),
             public_url=(env("ADMIN_PUBLIC_URL") or f"http://127.0.0.1:{env('ADMIN_PORT', '8002')}").rstrip("/"),
         )

@@ -10,7 +10,7 @@ from sqlalchemy import and_, delete, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from admin.tables import faqs, llm_usage, paraphrases, quota_alerts, templates, tenant_profiles
+from admin.tables import faqs, llm_usage, paraphrases, quota_alerts, templates, tenant_profiles, webhook_secrets
 
 
 def utcnow() -> datetime:
@@ -201,3 +201,23 @@ async def claim_alert(engine: AsyncEngine, tenant: str, month: str, threshold: i
         return True
     except IntegrityError:
         return False
+
+
+async def rotate_webhook_secret(conn: AsyncConnection, tenant: str, secret_hash: str, grace_until: datetime) -> None:
+    """Make `secret_hash` the tenant's webhook secret; the one before stays valid until `grace_until`."""
+    now = utcnow()
+    current = (await conn.execute(select(webhook_secrets.c.secret_hash).where(webhook_secrets.c.tenant == tenant))).scalar()
+    if current is None:
+        await conn.execute(insert(webhook_secrets).values(tenant=tenant, secret_hash=secret_hash, rotated_at=now))
+    else:
+        await conn.execute(update(webhook_secrets).where(webhook_secrets.c.tenant == tenant).values(
+            secret_hash=secret_hash, previous_hash=current, previous_until=grace_until, rotated_at=now))
+
+
+async def webhook_secret_hashes(conn: AsyncConnection, tenant: str) -> list[str]:
+    """The hashes a webhook's secret may match now: the current one, and the previous one in its grace time."""
+    row = (await conn.execute(select(webhook_secrets).where(webhook_secrets.c.tenant == tenant))).mappings().first()
+    if row is None:
+        return []
+    grace = row["previous_hash"] and row["previous_until"] and row["previous_until"] > utcnow()
+    return [row["secret_hash"], *([row["previous_hash"]] if grace else [])]

@@ -124,6 +124,19 @@ quota_alerts = Table(
     Column("sent_at", UTCDateTime, nullable=False),
 )
 
+# The secret each tenant's Evolution instance sends in its webhooks' secret header, as a
+# SHA-256 (the secret is 256 random bits, so a fast hash is enough); the previous one stays
+# valid until `previous_until`, so that a rotation never drops messages in flight.
+webhook_secrets = Table(
+    "admin_webhook_secrets",
+    metadata,
+    Column("tenant", String(40), primary_key=True),
+    Column("secret_hash", String(64), nullable=False),
+    Column("previous_hash", String(64)),
+    Column("previous_until", UTCDateTime),
+    Column("rotated_at", UTCDateTime, nullable=False),
+)
+
 ROLES = ("superadmin", "owner", "manager", "staff")
 
 # People who sign in to the admin web app. A superadmin belongs to no tenant; the others
@@ -141,6 +154,7 @@ users = Table(
     Column("locked_until", UTCDateTime),
     Column("created_at", UTCDateTime, nullable=False),
     Column("last_login_at", UTCDateTime),
+    Column("whatsapp", Text),  # the member's own number for "send a test", sealed (admin.team_numbers)
     CheckConstraint(f"role IN {ROLES}", name="role"),
     CheckConstraint("(role = 'superadmin') = (tenant IS NULL)", name="tenant_by_role"),
 )

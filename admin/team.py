@@ -1,7 +1,8 @@
 """The team page: who signs in for a business, with which role, and which person in the
 calendar a staff login is (staff see only that person's bookings). Owners invite people by
 email — the new login gets a link to choose its own password — change a staff login's
-person, and remove logins (their sessions end at once). Every change is audited."""
+person, give a member a WhatsApp number for test messages (admin.team_numbers), and remove
+logins (their sessions end at once). Every change is audited."""
 from __future__ import annotations
 
 import secrets
@@ -13,7 +14,7 @@ import structlog
 from aiohttp import web
 from sqlalchemy import delete, select, update
 
-from admin import audit, auth
+from admin import audit, auth, team_numbers
 from admin.mail import send_email
 from admin.tables import sessions, users
 from admin.web import VIEWER_KEY, booking_client, context_of, page, tenant_for
@@ -31,13 +32,15 @@ async def team_page(request: web.Request, problem: Optional[str] = None, done: O
     tenant = await tenant_for(request)
     if not may_manage_team(request[VIEWER_KEY]):
         raise web.HTTPForbidden(text="Only the owner manages who signs in.")
-    async with context_of(request).engine.connect() as conn:
+    context = context_of(request)
+    async with context.engine.connect() as conn:
         members = [dict(r._mapping) for r in await conn.execute(
             select(users.c.id, users.c.email, users.c.role, users.c.staff_id, users.c.last_login_at)
             .where(users.c.tenant == tenant["slug"]).order_by(users.c.role, users.c.email))]
+        numbers = {m["id"]: m["shown"] for m in await team_numbers.team_numbers(conn, context.settings.keyring, tenant["slug"])}
     staff = await booking_client(request).staff(tenant["slug"])
     return page(request, "team.html", 422 if problem else 200, tenant=tenant, members=members, staff=staff, roles=TEAM_ROLES,
-                names={p["id"]: p["name"] for p in staff}, problem=problem, done=done)
+                names={p["id"]: p["name"] for p in staff}, numbers=numbers, problem=problem, done=done)
 
 
 async def change_team(request: web.Request) -> web.Response:
@@ -50,6 +53,10 @@ async def change_team(request: web.Request) -> web.Response:
     if what == "invite":
         return await invite(request, tenant, form)
     member = await member_of(request, tenant["slug"], str(form.get("user_id") or ""))
+    raw = str(form.get("whatsapp") or "").strip()
+    number = team_numbers.whatsapp_number(raw) if raw else None
+    if what == "whatsapp" and raw and number is None:
+        return await team_page(request, problem="give the WhatsApp number with its country code, e.g. +351 912 345 678")
     context = context_of(request)
     async with context.engine.begin() as conn:
         if what == "remove":
@@ -58,6 +65,10 @@ async def change_team(request: web.Request) -> web.Response:
             await conn.execute(delete(sessions).where(sessions.c.user_id == member["id"]))
             await conn.execute(delete(users).where(users.c.id == member["id"]))
             await audit.record(conn, viewer, tenant["slug"], "login_removed", member["email"], {"role": member["role"]}, None)
+        elif what == "whatsapp":
+            await team_numbers.set_number(conn, context.settings.keyring, member["id"], number)
+            await audit.record(conn, viewer, tenant["slug"], "login_whatsapp_set", member["email"], None,
+                               {"whatsapp": team_numbers.masked(number) if number else None})
         elif what == "person":
             person = int(str(form["staff_id"])) if str(form.get("staff_id") or "").isdigit() else None
             await conn.execute(update(users).where(users.c.id == member["id"]).values(staff_id=person))

@@ -24,7 +24,7 @@ import structlog
 from aiohttp import web
 from pydantic import ValidationError
 
-from admin import audit, auth, store
+from admin import audit, auth, store, team_numbers
 from admin.api import (
     CONTEXT_KEY,
     AdminContext,
@@ -305,12 +305,15 @@ async def text_editor(request: web.Request, problem: Optional[TemplateProblem] =
     spec = spec_for(key)
     locale = request.query.get("locale") or "en"
     tone = request.query.get("tone") or "any"
-    async with context_of(request).engine.connect() as conn:
+    context = context_of(request)
+    async with context.engine.connect() as conn:
         history = await store.template_history(conn, tenant["slug"], key, locale, tone)
+        team = await team_numbers.team_numbers(conn, context.settings.keyring, tenant["slug"])
     current = history[0]["body"] if history and history[0]["body"] is not None else None
     body = draft if draft is not None else current if current is not None else spec.default_text(tone if tone in TONES else "friendly")
     return page(request, "text_editor.html", 422 if problem else 200, tenant=tenant, spec=spec, locale=locale, tone=tone,
                 history=history, body=body, uses_default=current is None, problem=problem, tones=("any", *TONES),
+                test_numbers=[{"id": m["id"], "label": f"{m['shown']} ({m['email']})"} for m in team],
                 preview=await preview_text(request, tenant, key, body, locale))
 
 

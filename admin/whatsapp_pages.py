@@ -10,18 +10,14 @@ from urllib.parse import quote
 import structlog
 from aiohttp import web
 
-from admin import audit
+from admin import audit, team_numbers
 from admin.conversations import RasaUnavailable, from_tracker_store, recent_conversations, transcript
+from admin.team_numbers import masked
 from admin.web import VIEWER_KEY, context_of, page, preview_text, template_key, tenant_for, tenant_for_editing, text_address
 from booka_common.evolution_client import SendFailed
 
 log = structlog.get_logger("admin.whatsapp")
 MAX_REPLY_CHARS = 4000
-
-
-def masked(number: str) -> str:
-    """A customer's number as the audit log keeps it (the last four digits)."""
-    return "…" + number[-4:]
 
 
 async def tenant_for_conversations(request: web.Request) -> dict[str, Any]:
@@ -96,31 +92,31 @@ async def act_on_conversation(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther(f"/t/{quote(tenant['slug'])}/conversations/{quote(number)}")
 
 
-def whatsapp_number(raw: str) -> Optional[str]:
-    """Digits with the country code (what Evolution's `number` takes), from what a person types."""
-    digits = re.sub(r"[\s().+-]", "", raw)
-    return digits if re.fullmatch(r"[1-9][0-9]{7,14}", digits) else None
-
-
 async def send_test(request: web.Request) -> web.Response:
-    """Send a text, as the preview renders it with sample values, to a phone through the business's WhatsApp."""
+    """Send a text, as the preview renders it with sample values, through the business's
+    WhatsApp to one of the team's own numbers (never to a number typed here), a few a minute."""
     key = template_key(request)
     tenant = await tenant_for_editing(request, "Your role can read the bot's texts but not send them.")
-    viewer = request[VIEWER_KEY]
+    viewer, context = request[VIEWER_KEY], context_of(request)
     form = await request.post()
-    number = whatsapp_number(str(form.get("phone") or ""))
+    async with context.engine.connect() as conn:
+        team = await team_numbers.team_numbers(conn, context.settings.keyring, tenant["slug"])
+    chosen = str(form.get("member") or "")
+    number = next((m["number"] for m in team if str(m["id"]) == chosen), None)
     body, locale = str(form.get("body") or form.get("saved_body") or ""), str(form.get("locale") or "en")
     rendered = await preview_text(request, tenant, key, body, locale)
+    wait = await context.test_send_limiter.hit(tenant["slug"]) if number else None
     if number is None:
-        result = {"problem": "give the phone number with its country code, e.g. +351 912 345 678"}
+        result = {"problem": "tests go only to your team's WhatsApp numbers: choose one (the owner adds them on the Team page)"}
+    elif wait is not None:
+        result = {"problem": f"that is enough test messages for this minute; try again in {wait} s"}
     elif "problem" in rendered:
         result = rendered
     else:
-        context = context_of(request)
         instance = tenant["evolution_instance"]
         try:
             await context.whatsapp.send_text(instance, context.settings.evolution.token_for(instance), number, rendered["text"])
-            result = {"sent": f"Sent to +{number}."}
+            result = {"sent": f"Sent to +{masked(number)}."}
             async with context.engine.begin() as conn:
                 await audit.record(conn, viewer, tenant["slug"], "test_message_sent", f"template {key} to {masked(number)}")
         except SendFailed as failure:

@@ -1,4 +1,5 @@
-"""Evolution API v2 REST calls the bot makes: sendText, sendPresence, markMessageAsRead.
+"""Evolution API v2 REST calls Booka makes: sendText, sendPresence, markMessageAsRead, and
+the webhook's secret header (`webhook/find`, `webhook/set`).
 
 Bodies and the `apikey` header follow the contract (§1.2, §1.3). Transient failures
 (5xx, timeouts, refused connections, 429) are retried with exponential backoff; other
@@ -43,12 +44,18 @@ class EvolutionClient:
     async def post(self, path: str, body: dict[str, Any], instance_token: str, *, attempts: Optional[int] = None,
                    timeout_s: Optional[float] = None) -> Any:
         """POST with retries on transient failures; the decoded JSON answer."""
+        return await self.call("POST", path, body, instance_token, attempts=attempts, timeout_s=timeout_s)
+
+    async def call(self, method: str, path: str, body: Optional[dict[str, Any]], instance_token: str, *,
+                   attempts: Optional[int] = None, timeout_s: Optional[float] = None) -> Any:
+        """One Evolution API request with retries on transient failures; the decoded JSON answer."""
         headers = {"apikey": self.global_key or instance_token}
         timeout = aiohttp.ClientTimeout(total=timeout_s or self.timeout_s)
         tries = attempts or self.attempts
         for attempt in range(1, tries + 1):
             try:
-                async with self._session().post(self.base_url + path, json=body, headers=headers, timeout=timeout) as response:
+                async with self._session().request(method, self.base_url + path, json=body, headers=headers,
+                                                   timeout=timeout) as response:
                     answer = await response.json(content_type=None) if response.content_length != 0 else None
                     if response.status < 400:
                         return answer
@@ -75,6 +82,18 @@ class EvolutionClient:
     async def mark_read(self, instance: str, token: str, remote_jid: str, message_id: str) -> None:
         body = {"readMessages": [{"remoteJid": remote_jid, "fromMe": False, "id": message_id}]}
         await self.post(f"/chat/markMessageAsRead/{instance}", body, token, attempts=2)
+
+    async def set_webhook_header(self, instance: str, token: str, header: str, value: str) -> None:
+        """Add (or replace) one custom header of the instance's webhook, keeping the rest of
+        its settings (contract §1: `GET /webhook/find`, then `POST /webhook/set`)."""
+        found = await self.call("GET", f"/webhook/find/{instance}", None, token, attempts=2)
+        if not isinstance(found, dict) or not found.get("url"):
+            raise SendFailed(f"the instance {instance} has no webhook to add the secret to", 404)
+        headers = {k: v for k, v in (found.get("headers") or {}).items() if k.lower() != header.lower()}
+        await self.post(f"/webhook/set/{instance}", {"webhook": {
+            "enabled": bool(found.get("enabled", True)), "url": found["url"], "headers": {**headers, header: value},
+            "byEvents": bool(found.get("webhookByEvents")), "base64": bool(found.get("webhookBase64")),
+            "events": found.get("events") or ["MESSAGES_UPSERT"]}}, token, attempts=2)
 
 
 def describe_refusal(answer: Any) -> str:

@@ -297,7 +297,7 @@ class EvolutionInput(InputChannel):
     def __init__(self, settings: ChannelSettings) -> None:
         self.settings = settings
         self.claims: SharedState = shared_state(settings.redis_url)  # (instance, message id) de-duplication
-        self.directory = InstanceDirectory(settings.booking_service_url, settings.internal_token, settings.instance_token,
+        self.directory = InstanceDirectory(settings.admin_url, settings.internal_token, settings.instance_token,
                                            instances_from_file(settings.instances_file, settings.instance_token))
         self.relay: Optional[RelayThread] = None
 
@@ -306,7 +306,7 @@ class EvolutionInput(InputChannel):
 
         def relay_of(app: Any) -> RelayThread:
             if self.relay is None:
-                directory = InstanceDirectory(self.settings.booking_service_url, self.settings.internal_token, self.settings.instance_token,
+                directory = InstanceDirectory(self.settings.admin_url, self.settings.internal_token, self.settings.instance_token,
                                               self.directory.configured)
                 self.relay = RelayThread(Relay(self.settings, on_new_message, lambda: app.ctx.agent,
                                                self.claims.for_another_loop(), directory))
@@ -342,9 +342,31 @@ class EvolutionInput(InputChannel):
 
         return hook
 
+    async def authenticate(self, name: str, body: dict[str, Any], headers: Any) -> Union[Instance, HTTPResponse]:
+        """The instance if the webhook carries its secret, else the refusal. A secret that
+        does not match what is kept asks the admin again (it may have just been rotated); when
+        that was asked too recently, 429 makes Evolution retry later instead of losing it."""
+        arrived = time.monotonic()
+        instance = await self.directory.lookup(name)
+        if instance is not None and not is_authentic(instance, body, headers, self.settings.secret_header):
+            instance = await self.directory.lookup(name, newer_than_s=self.directory.recheck_s)
+        if instance is None:
+            log.warning("evolution_unknown_instance instance=%s", name[:100])
+            return answer(404, f'unknown instance "{name[:100]}"')
+        if is_authentic(instance, body, headers, self.settings.secret_header):
+            return instance
+        log.warning("evolution_unauthenticated instance=%s", name)
+        if not self.directory.checked_since(name, arrived):
+            retry = answer(429, "webhook secret not recognised yet: retry in a few seconds")
+            retry.headers["Retry-After"] = str(max(1, round(self.directory.recheck_s)))
+            return retry
+        return answer(401, "webhook not authenticated: send the instance's webhook secret header (or, where "
+                           "accepted, its token as apikey or a jwt_key Bearer token)")
+
     async def receive(self, request: Request, relay: RelayThread, path_event: Optional[str]) -> HTTPResponse:
         """Check the webhook, queue it, answer at once. Every refusal says why, with a 4xx
-        Evolution does not retry (400/401/404/422), except 413 for an oversized body."""
+        Evolution does not retry (400/401/404/422), except 413 for an oversized body and 429
+        for a secret not recognised yet."""
         if len(request.body or b"") > self.settings.max_body_bytes:
             return answer(413, f"body larger than {self.settings.max_body_bytes} bytes")
         try:
@@ -353,13 +375,9 @@ class EvolutionInput(InputChannel):
             name = instance_of(body)
         except EnvelopeError as error:
             return answer(error.status, str(error))
-        instance = await self.directory.lookup(name)
-        if instance is None:
-            log.warning("evolution_unknown_instance instance=%s", name[:100])
-            return answer(404, f'unknown instance "{name[:100]}"')
-        if not is_authentic(instance, body, request.headers, self.settings.secret_header):
-            log.warning("evolution_unauthenticated instance=%s", name)
-            return answer(401, "webhook not authenticated: send the instance token as apikey, a jwt_key Bearer token or the webhook secret header")
+        instance = await self.authenticate(name, body, request.headers)
+        if not isinstance(instance, Instance):
+            return instance  # the refusal
         if event != "messages.upsert":
             return answer(200, "ignored", event=event)
         try:

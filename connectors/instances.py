@@ -1,10 +1,12 @@
-"""Which tenant an Evolution instance belongs to, and the secrets its webhooks carry.
+"""Which tenant an Evolution instance belongs to, and the secrets its webhooks must carry.
 
-Instances come from two places: the booking service's tenants (each has its
-`evolution_instance`; their webhooks use `EVOLUTION_INSTANCE_TOKEN`), and an optional YAML
-file (`EVOLUTION_INSTANCES_FILE`) that gives an instance its own token, webhook secret or
-`jwt_key`, or maps an instance the booking service does not know. The admin app's
-`/internal/v1/instances/{instance}` replaces the file once it exists.
+Instances come from two places: the admin app (`GET /internal/v1/instances/{instance}`:
+the tenant, and the SHA-256 of the instance's webhook secret, which the admin sets as a
+custom webhook header in Evolution and rotates), and an optional YAML file
+(`EVOLUTION_INSTANCES_FILE`) where an operator gives an instance its own token, webhook
+secret or `jwt_key`. The one token of every instance (`EVOLUTION_INSTANCE_TOKEN`, used for
+outbound calls) never authenticates a webhook: whoever holds it could post as any customer
+of any business.
 """
 from __future__ import annotations
 
@@ -25,13 +27,15 @@ log = logging.getLogger(__name__)
 class Instance:
     name: str
     tenant: str
-    token: str                  # Evolution's instance token: the envelope's `apikey`, and the JWT key by default
-    secret: Optional[str] = None    # value of the per-instance secret header, when one is configured
+    token: str                  # the instance token for outbound calls (and, when accepted, the envelope's `apikey`)
+    secret: Optional[str] = None    # value of the per-instance secret header, from the instances file
     jwt_key: Optional[str] = None   # the `jwt_key` given to Evolution, when it differs from the token
+    secret_sha256: tuple[str, ...] = ()  # the admin's hashes of the instance's webhook secrets (current, previous)
+    token_accepted: bool = True     # whether `token` authenticates webhooks (an instances file's own token)
 
     @property
     def jwt_keys(self) -> tuple[str, ...]:
-        return tuple(k for k in (self.jwt_key, self.token) if k)
+        return tuple(k for k in (self.jwt_key, self.token if self.token_accepted else None) if k)
 
 
 def instances_from_file(path: Optional[str], default_token: str) -> dict[str, Instance]:
@@ -44,72 +48,74 @@ def instances_from_file(path: Optional[str], default_token: str) -> dict[str, In
         raise ValueError(f"{path}: 'instances' must map instance names to settings")
     return {
         str(name): Instance(str(name), str(entry["tenant"]), str(entry.get("token") or default_token),
-                            entry.get("secret"), entry.get("jwt_key"))
+                            entry.get("secret"), entry.get("jwt_key"), token_accepted=bool(entry.get("token")))
         for name, entry in entries.items()
     }
 
 
 class InstanceDirectory:
-    """Looks instances up in the booking service's tenant list, reloaded every `ttl_s`.
+    """Looks each instance up in the admin app, one request per instance: a found one is
+    kept `ttl_s`, an unknown one `miss_cache_s`; a secret that does not match asks again (at
+    most every `recheck_s`), so a rotated secret works at once. Junk names cost one small
+    request each per period, never a reload of every tenant; concurrent lookups of one name
+    share one request. When the admin cannot be reached, a name seen before keeps its last
+    answer."""
 
-    A name not in the list reloads it (one reload shared by concurrent requests), so a
-    tenant onboarded a second ago is found; a name still unknown after that is remembered
-    as unknown for `miss_cache_s`, so junk webhooks cannot hammer the booking service.
-    """
-
-    def __init__(self, booking_url: str, internal_token: str, default_token: str, configured: dict[str, Instance],
-                 ttl_s: float = 60, miss_cache_s: float = 2) -> None:
-        self.booking_url, self.internal_token, self.default_token = booking_url, internal_token, default_token
+    def __init__(self, admin_url: str, internal_token: str, default_token: str,
+                 configured: dict[str, Instance], ttl_s: float = 30, miss_cache_s: float = 30,
+                 recheck_s: float = 2) -> None:
+        self.admin_url, self.internal_token, self.default_token = admin_url, internal_token, default_token
         self.configured = configured
-        self.ttl_s, self.miss_cache_s = ttl_s, miss_cache_s
-        self.from_tenants: dict[str, Instance] = {}
-        self.load_started = float("-inf")
-        self.misses: dict[str, float] = {}
-        self.lock = asyncio.Lock()
+        self.ttl_s, self.miss_cache_s, self.recheck_s = ttl_s, miss_cache_s, recheck_s
+        self.known: dict[str, tuple[float, Optional[Instance]]] = {}
+        self.in_flight: dict[str, asyncio.Future] = {}
         self.session: Optional[aiohttp.ClientSession] = None
+        self.requests = 0  # lookups sent to the admin (for tests and the log)
 
-    async def lookup(self, name: str) -> Optional[Instance]:
+    async def lookup(self, name: str, newer_than_s: Optional[float] = None) -> Optional[Instance]:
+        """The instance, from the cache unless its answer is older than `newer_than_s` (a
+        webhook whose secret did not match asks again: the secret may have just rotated)."""
         if name in self.configured:
             return self.configured[name]
-        arrived = time.monotonic()
-        known = self.from_tenants.get(name)
-        if known is not None and arrived - self.load_started < self.ttl_s:
-            return known
-        if known is None and arrived - self.misses.get(name, float("-inf")) < self.miss_cache_s:
-            return None
-        await self.reload(newer_than=arrived)
-        found = self.from_tenants.get(name)
-        if found is None:
-            if len(self.misses) > 10_000:
-                self.misses.clear()
-            self.misses[name] = time.monotonic()
+        kept = self.known.get(name)
+        fresh_for = newer_than_s if newer_than_s is not None else (
+            self.ttl_s if kept and kept[1] else self.miss_cache_s)
+        if kept is not None and time.monotonic() - kept[0] < fresh_for:
+            return kept[1]
+        if name not in self.in_flight:
+            self.in_flight[name] = asyncio.ensure_future(self.fetch(name, kept[1] if kept else None))
+            self.in_flight[name].add_done_callback(lambda _: self.in_flight.pop(name, None))
+        return await asyncio.shield(self.in_flight[name])
+
+    def checked_since(self, name: str, moment: float) -> bool:
+        """Whether the answer kept for `name` was asked for at or after `moment` (monotonic)."""
+        return name in self.configured or (name in self.known and self.known[name][0] >= moment)
+
+    async def fetch(self, name: str, stale: Optional[Instance]) -> Optional[Instance]:
+        asked = time.monotonic()
+        try:
+            found = await self.ask_admin(name)
+        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as error:
+            log.warning("evolution_instance_lookup_failed error=%s", type(error).__name__)
+            return stale  # not cached: the next webhook asks again
+        if len(self.known) > 10_000:
+            self.known.clear()
+        self.known[name] = (asked, found)
         return found
 
-    async def reload(self, newer_than: float) -> None:
-        """Reload unless a reload started after `newer_than` (then its result is fresh enough)."""
-        async with self.lock:
-            if self.load_started >= newer_than:
-                return
-            started = time.monotonic()
-            try:
-                tenants = await self.fetch_tenants()
-            except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as error:
-                log.warning("evolution_instances_reload_failed error=%s", type(error).__name__)
-                return  # keep the list we had; the next request tries again
-            self.from_tenants = {
-                t["evolution_instance"]: Instance(t["evolution_instance"], t["slug"], self.default_token)
-                for t in tenants if t.get("evolution_instance") and not t.get("suspended")
-            }
-            self.misses.clear()
-            self.load_started = started
-
-    async def fetch_tenants(self) -> list[dict[str, Any]]:
+    async def ask_admin(self, name: str) -> Optional[Instance]:
         if self.session is None:
             self.session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5))
-        async with self.session.get(f"{self.booking_url}/v1/tenants", headers={"Authorization": f"Bearer {self.internal_token}"}) as response:
+        self.requests += 1
+        async with self.session.get(f"{self.admin_url}/internal/v1/instances/{name}",
+                                    headers={"Authorization": f"Bearer {self.internal_token}"}) as response:
+            if response.status == 404:
+                return None
             if response.status != 200:
-                raise ValueError(f"booking service answered {response.status}")
-            return (await response.json()).get("tenants", [])
+                raise ValueError(f"the admin app answered {response.status}")
+            body: dict[str, Any] = await response.json()
+        return Instance(name, str(body["tenant"]), self.default_token, secret_sha256=tuple(body.get("webhook_secret_sha256") or ()),
+                        token_accepted=False)
 
     async def close(self) -> None:
         if self.session is not None:

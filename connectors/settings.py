@@ -17,7 +17,7 @@ def _number(name: str, default: float) -> float:
 class ChannelSettings:
     api_url: str                 # Evolution API base URL (replies go there)
     api_key: Optional[str]       # Evolution's global key; without it each instance's token is used
-    instance_token: str          # the demo instances' token (EVOLUTION_INSTANCE_TOKEN)
+    instance_token: str          # the instances' token for outbound calls (EVOLUTION_INSTANCE_TOKEN)
     instances_file: Optional[str]
     secret_header: str           # header carrying a per-instance webhook secret
     booking_service_url: str     # the tenant behind an instance comes from the booking service

@@ -23,6 +23,7 @@ SERVICES_PY = str(ROOT / ".venv/services/bin/python")
 RASA_PY = str(ROOT / ".venv/rasa/bin/python")
 RASA_URL = f"http://127.0.0.1:{os.environ.get('RASA_PORT', '5005')}"
 SANDBOX_URL = f"http://127.0.0.1:{os.environ.get('EVOLUTION_SANDBOX_PORT', '8080')}"
+ADMIN_URL = f"http://127.0.0.1:{os.environ.get('ADMIN_PORT', '8002')}"
 USE_SANDBOX = not os.environ.get("EVOLUTION_API_URL")
 
 
@@ -82,23 +83,29 @@ def call(method: str, url: str, body: object = None, headers: dict[str, str] | N
 
 def connect_whatsapp() -> list[str]:
     """Give every demo tenant an instance in the sandbox whose webhook is the bot's Evolution
-    channel, the way an operator sets up a real Evolution API (POST /instance/create)."""
+    channel, the way an operator sets up a real Evolution API (POST /instance/create), and
+    its own webhook secret through the admin (with a real Evolution API, only the secret)."""
     from booka_common.local_secrets import local_secret, new_token
 
     internal = local_secret("BOOKA_INTERNAL_TOKEN", new_token)
     port = os.environ.get("BOOKING_SERVICE_PORT", "8001")
     _, listed = call("GET", f"http://127.0.0.1:{port}/v1/tenants", headers={"Authorization": f"Bearer {internal}"})
-    instances = [t["evolution_instance"] for t in (listed or {}).get("tenants", [])]
-    if not USE_SANDBOX:
-        return instances
-    token, key = local_secret("EVOLUTION_INSTANCE_TOKEN", new_token), local_secret("EVOLUTION_SANDBOX_API_KEY", new_token)
-    for name in instances:
-        status, answer = call("POST", f"{SANDBOX_URL}/instance/create", {
-            "instanceName": name, "integration": "WHATSAPP-BAILEYS", "token": token,
-            "webhook": {"url": f"{RASA_URL}/webhooks/evolution/webhook", "events": ["MESSAGES_UPSERT"]}}, {"apikey": key})
-        if status not in (201, 403):  # 403: it exists already
-            raise SystemExit(f"demo: the sandbox refused instance {name}: {status} {answer}")
-    return instances
+    tenants = {t["evolution_instance"]: t["slug"] for t in (listed or {}).get("tenants", []) if t.get("evolution_instance")}
+    if USE_SANDBOX:
+        token, key = local_secret("EVOLUTION_INSTANCE_TOKEN", new_token), local_secret("EVOLUTION_SANDBOX_API_KEY", new_token)
+        for name in tenants:
+            status, answer = call("POST", f"{SANDBOX_URL}/instance/create", {
+                "instanceName": name, "integration": "WHATSAPP-BAILEYS", "token": token,
+                "webhook": {"url": f"{RASA_URL}/webhooks/evolution/webhook", "events": ["MESSAGES_UPSERT"]}}, {"apikey": key})
+            if status not in (201, 403):  # 403: it exists already
+                raise SystemExit(f"demo: the sandbox refused instance {name}: {status} {answer}")
+    for name, slug in tenants.items():  # each instance's own webhook secret, set in Evolution by the admin
+        status, answer = call("POST", f"{ADMIN_URL}/internal/v1/tenants/{slug}/webhook-secret",
+                              headers={"Authorization": f"Bearer {internal}"})
+        if status != 201 or not answer.get("set_in_evolution"):  # type: ignore[union-attr]
+            print(f"demo: no webhook secret set for {name} ({status}): {answer}; its webhooks will be refused",
+                  file=sys.stderr)
+    return list(tenants)
 
 
 def dev_channel_help() -> str:

@@ -63,6 +63,7 @@ class Stack:
     rasa_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))  # Rasa's HTTP API
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
     commands: dict[str, tuple[list[str], str, float]] = field(default_factory=dict)
+    webhook_secrets: dict[str, str] = field(default_factory=dict)  # instance -> its current webhook secret
 
     def url(self, name: str) -> str:
         return f"http://127.0.0.1:{self.ports[name]}"
@@ -156,13 +157,23 @@ class Stack:
         return http(method, self.url("sandbox") + path, body, headers=headers)
 
     def connect_whatsapp(self, instance: str, **webhook: Any) -> dict[str, Any]:
-        """Create the tenant's instance in the sandbox with its webhook on the Rasa channel, as an operator would."""
+        """Create the tenant's instance in the sandbox with its webhook on the Rasa channel, and
+        give it a webhook secret through the admin, as an operator would."""
         hook = {"url": self.url("rasa") + "/webhooks/evolution/webhook", "events": ["MESSAGES_UPSERT"], **webhook}
         status, created = self.sandbox("POST", "/instance/create", {"instanceName": instance, "integration": "WHATSAPP-BAILEYS",
                                                                    "token": self.extra_env["EVOLUTION_INSTANCE_TOKEN"], "webhook": hook},
                                        key=self.extra_env["EVOLUTION_SANDBOX_API_KEY"])
         assert status == 201, created
+        self.webhook_secrets[instance] = self.rotate_webhook_secret(instance)
         return created
+
+    def rotate_webhook_secret(self, instance: str) -> str:
+        """A new webhook secret for the instance, as the admin sets it in Evolution; the secret."""
+        status, found = self.admin_api("GET", f"/internal/v1/instances/{instance}")
+        assert status == 200, found
+        status, rotated = self.admin_api("POST", f"/internal/v1/tenants/{found['tenant']}/webhook-secret")
+        assert status == 201 and rotated["set_in_evolution"], rotated
+        return rotated["secret"]
 
     def whatsapp(self, instance: str, number: str, text: str = "", **options: Any) -> str:
         """A customer sends a WhatsApp message (delivered to the bot as a webhook); its message id."""

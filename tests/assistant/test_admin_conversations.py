@@ -1,7 +1,7 @@
 """The admin web app against the running product: an owner sees a WhatsApp conversation
 that asked for a person in the handoff queue with its transcript, replies as a person
 (the customer gets it on WhatsApp, the bot stays quiet), hands it back to the bot (the bot
-answers again), takes it over by hand, and sends a bot text to a phone as a test."""
+answers again), takes it over by hand, and sends a bot text to their own WhatsApp as a test."""
 from __future__ import annotations
 
 import http.cookiejar
@@ -97,17 +97,24 @@ def test_an_owner_answers_a_customer_who_asked_for_a_person_then_hands_the_chat_
     assert "replied as person" in log and "conversation released" in log and "conversation taken over" in log and number not in log
 
 
-def test_an_owner_sends_a_bot_text_to_a_phone_as_a_test(stack: Stack, shop: str) -> None:
+def test_an_owner_sends_a_bot_text_to_their_own_whatsapp_as_a_test(stack: Stack, shop: str) -> None:
     number = new_number()
     owner = signed_in_owner(stack, shop)
+    team = f"/t/{shop}/team"
+    status, page = owner.get(team)
+    user_id = re.search(r'name="user_id" value="(\d+)">\s*<input name="whatsapp"', page).group(1)
+    status, _ = owner.post(team + "/whatsapp", {"csrf_token": owner.csrf(team), "user_id": user_id,
+                                                "whatsapp": f"+{number[:2]} {number[2:]}"})
+    assert status == 200
     editor = f"/t/{shop}/texts/greeting"
     csrf = owner.csrf(editor)
-    status, answer = owner.post(editor + "/send-test", {"csrf_token": csrf, "phone": f"+{number[:2]} {number[2:]}", "locale": "en",
+    status, answer = owner.post(editor + "/send-test", {"csrf_token": csrf, "member": user_id, "locale": "en",
                                                        "body": "Test from {{ business_name }}: hello {{ customer_name }}!"})
-    assert status == 200 and f"Sent to +{number}" in answer
+    assert status == 200 and f"Sent to +…{number[-4:]}" in answer
     [message] = [m for m in stack.chat(shop, number) if m["from_me"]]
     assert message["text"].startswith("Test from ") and "{{" not in message["text"]
-    status, answer = owner.post(editor + "/send-test", {"csrf_token": csrf, "phone": "12", "body": "Hi"})
-    assert status == 422 and "country code" in answer
-    status, answer = owner.post(editor + "/send-test", {"csrf_token": csrf, "phone": f"+{number}", "body": "Hi {{ nobody }}"})
+    stranger = new_number()
+    status, answer = owner.post(editor + "/send-test", {"csrf_token": csrf, "phone": f"+{stranger}", "body": "Hi"})
+    assert status == 422 and "WhatsApp numbers" in answer and stack.chat(shop, stranger) == []
+    status, answer = owner.post(editor + "/send-test", {"csrf_token": csrf, "member": user_id, "body": "Hi {{ nobody }}"})
     assert status == 422 and "nobody" in answer

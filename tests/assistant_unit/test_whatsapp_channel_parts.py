@@ -4,6 +4,7 @@ ordering, and the outbound client against a loopback server speaking Evolution's
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import os
 import random
@@ -73,7 +74,8 @@ def test_echoes_groups_statuses_and_reactions_are_not_conversations() -> None:
     assert read_upsert("b", data({"protocolMessage": {"type": 0}})) == Skipped("protocolMessage")
 
 
-@pytest.mark.parametrize("raw, status", [(b"{", 400), (b"[]", 400), (b'"x"', 400), (b"\xff\xfe", 400)])
+@pytest.mark.parametrize("raw, status", [(b"{", 400), (b"[]", 400), (b'"x"', 400), (b"\xff\xfe", 400),
+                                         (b'{"data": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", 400)])
 def test_bodies_that_are_not_json_objects_are_400(raw: bytes, status: int) -> None:
     with pytest.raises(EnvelopeError) as error:
         parse_body(raw)
@@ -152,8 +154,63 @@ def test_instances_file_gives_instances_their_own_secrets(tmp_path: Any) -> None
     path = tmp_path / "instances.yml"
     path.write_text("instances:\n  shop-wa:\n    tenant: bella-salon\n    secret: abc\n  other:\n    tenant: smile-dental\n    token: own\n")
     found = instances_from_file(str(path), "default-token")
-    assert found["shop-wa"] == Instance("shop-wa", "bella-salon", "default-token", "abc", None)
-    assert found["other"].token == "own" and instances_from_file(None, "x") == {}
+    assert found["shop-wa"] == Instance("shop-wa", "bella-salon", "default-token", "abc", None, token_accepted=False)
+    assert found["other"].token == "own" and found["other"].token_accepted and instances_from_file(None, "x") == {}
+
+
+def test_an_instance_from_the_admin_authenticates_only_by_its_own_hashed_secret() -> None:
+    """The one token of every instance opens nothing: an admin instance has its own secret."""
+    secret, previous = "n" * 43, "p" * 43
+    digests = tuple(hashlib.sha256(v.encode()).hexdigest() for v in (secret, previous))
+    instance = Instance("bella", "bella-salon", token="t" * 32, secret_sha256=digests, token_accepted=False)
+    now = int(time.time())
+    shared_jwt = jwt.encode({"iat": now, "exp": now + 600}, "t" * 32, algorithm="HS256")
+    assert is_authentic(instance, {}, {"x-secret": secret}, "x-secret")
+    assert is_authentic(instance, {}, {"x-secret": previous}, "x-secret"), "the previous secret in its grace time"
+    for body, headers in (({"apikey": "t" * 32}, {}), ({}, {"authorization": f"Bearer {shared_jwt}"}),
+                          ({}, {"x-secret": digests[0]}), ({}, {"x-secret": ""}), ({}, {"x-secret": secret[:-1]}),
+                          ({"apikey": secret}, {})):
+        assert not is_authentic(instance, body, headers, "x-secret"), (body, headers)
+
+
+def test_unknown_instances_are_answered_from_a_negative_cache() -> None:
+    """A spray of webhooks naming unknown instances costs one admin request per name, and
+    concurrent lookups of one name share one request."""
+    async def scenario() -> tuple[int, int, Any, Any]:
+        async def instance(request: web.Request) -> web.Response:
+            if request.headers.get("Authorization") != "Bearer i":
+                return web.json_response({}, status=401)
+            if request.match_info["name"] != "bella-wa":
+                return web.json_response({"error": "not_found"}, status=404)
+            return web.json_response({"tenant": "bella-salon", "webhook_secret_sha256": ["ab" * 32]})
+
+        app = web.Application()
+        app.router.add_get("/internal/v1/instances/{name}", instance)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]
+        directory = InstanceDirectory(f"http://127.0.0.1:{port}", "i", "t", {}, ttl_s=60, miss_cache_s=60)
+        try:
+            junk = await asyncio.gather(*(directory.lookup("nope") for _ in range(50)))
+            for _ in range(50):
+                await directory.lookup("nope")
+            after_junk = directory.requests
+            found = await directory.lookup("bella-wa")
+            await directory.lookup("bella-wa")
+            await directory.lookup("bella-wa", newer_than_s=60)  # a recheck of a fresh answer: cached
+            cached = directory.requests
+            await directory.lookup("bella-wa", newer_than_s=0)   # a secret that did not match: asks again
+            assert (cached, directory.requests) == (2, 3)
+            return after_junk, cached, junk[0], found
+        finally:
+            await directory.close()
+            await runner.cleanup()
+
+    after_junk, total, junk, found = asyncio.run(scenario())
+    assert (after_junk, total, junk) == (1, 2, None)
+    assert found.tenant == "bella-salon" and found.secret_sha256 == ("ab" * 32,) and not found.token_accepted
 
 
 @pytest.mark.parametrize("make_state", [MemoryState, lambda: RedisState(os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15"),
@@ -274,7 +331,8 @@ def test_5xx_and_timeouts_are_retried_but_4xx_are_not() -> None:
 
 
 def relay_with(handler: Any, attempts: int = 3) -> "Relay":
-    settings = ChannelSettings(api_url="http://127.0.0.1:9", api_key=None, instance_token="t", instances_file=None, secret_header="x",
+    settings = ChannelSettings(api_url="http://127.0.0.1:9", api_key=None, instance_token="t",
+                               instances_file=None, secret_header="x",
                                booking_service_url="http://127.0.0.1:9", internal_token="i", admin_url="http://127.0.0.1:9", redis_url=None, dedup_ttl_s=60,
                                owner_pause_minutes=1, max_body_bytes=1000, max_message_chars=100, rasa_attempts=attempts,
                                send_attempts=1, send_timeout_s=1, typing_ms=100, replay_after_s=60)
