@@ -30,7 +30,7 @@ from booka_common.admin_client import client_for_this_loop
 from connectors.customer_text import customer_text
 from connectors.envelopes import EnvelopeError, Inbound, OwnerMessage, Skipped, event_of, instance_of, parse_body, read_upsert
 from booka_common.evolution_client import EvolutionClient, SendFailed
-from connectors.instances import Instance, InstanceDirectory, instances_from_file
+from connectors.instances import DirectoryUnavailable, Instance, InstanceDirectory, instances_from_file
 from connectors.settings import ChannelSettings
 from connectors.shared_state import SharedState, shared_state
 from connectors.webhook_auth import is_authentic
@@ -125,7 +125,10 @@ class Relay:
                 log.error("evolution_pending_abandoned pending_id=%s age_s=%.0f", pid, age)
                 await self.state.release(pid)
             elif await self.state.claim(f"replay:{pid}", 300):
-                instance = await self.directory.lookup(record["instance"])
+                try:
+                    instance = await self.directory.lookup(record["instance"])
+                except DirectoryUnavailable:
+                    continue  # kept pending: replayed once the admin answers again
                 if instance is None:
                     await self.state.release(pid)
                     continue
@@ -347,9 +350,12 @@ class EvolutionInput(InputChannel):
         does not match what is kept asks the admin again (it may have just been rotated); when
         that was asked too recently, 429 makes Evolution retry later instead of losing it."""
         arrived = time.monotonic()
-        instance = await self.directory.lookup(name)
-        if instance is not None and not is_authentic(instance, body, headers, self.settings.secret_header):
-            instance = await self.directory.lookup(name, newer_than_s=self.directory.recheck_s)
+        try:
+            instance = await self.directory.lookup(name)
+            if instance is not None and not is_authentic(instance, body, headers, self.settings.secret_header):
+                instance = await self.directory.lookup(name, newer_than_s=self.directory.recheck_s)
+        except DirectoryUnavailable:
+            return answer(503, "cannot check this instance right now; retry shortly")
         if instance is None:
             log.warning("evolution_unknown_instance instance=%s", name[:100])
             return answer(404, f'unknown instance "{name[:100]}"')

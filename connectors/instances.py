@@ -53,13 +53,18 @@ def instances_from_file(path: Optional[str], default_token: str) -> dict[str, In
     }
 
 
+class DirectoryUnavailable(Exception):
+    """The admin could not be asked about an instance this process has never seen."""
+
+
 class InstanceDirectory:
     """Looks each instance up in the admin app, one request per instance: a found one is
     kept `ttl_s`, an unknown one `miss_cache_s`; a secret that does not match asks again (at
     most every `recheck_s`), so a rotated secret works at once. Junk names cost one small
     request each per period, never a reload of every tenant; concurrent lookups of one name
     share one request. When the admin cannot be reached, a name seen before keeps its last
-    answer."""
+    answer, and a name never seen raises DirectoryUnavailable (the webhook gets a 503, which
+    Evolution retries)."""
 
     def __init__(self, admin_url: str, internal_token: str, default_token: str,
                  configured: dict[str, Instance], ttl_s: float = 30, miss_cache_s: float = 30,
@@ -97,7 +102,10 @@ class InstanceDirectory:
             found = await self.ask_admin(name)
         except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as error:
             log.warning("evolution_instance_lookup_failed error=%s", type(error).__name__)
-            return stale  # not cached: the next webhook asks again
+            if stale is None:
+                raise DirectoryUnavailable(name) from None
+            self.known[name] = (asked, stale)  # the last answer, for another period, while the admin is away
+            return stale
         if len(self.known) > 10_000:
             self.known.clear()
         self.known[name] = (asked, found)

@@ -126,6 +126,7 @@ def test_an_owners_template_and_tone_reach_customers_without_retraining(stack: S
 def test_with_the_admin_app_frozen_customers_still_get_the_default_texts(stack: Stack, shop: str) -> None:
     admin = stack.processes["admin"]
     number = new_number()
+    converse(stack, shop, new_number(), "hi")  # the channel has met the instance (its secret is kept)
     os.kill(admin.pid, signal.SIGSTOP)
     try:
         started = time.monotonic()

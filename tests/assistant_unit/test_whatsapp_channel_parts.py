@@ -20,7 +20,7 @@ from connectors.envelopes import EnvelopeError, Inbound, OwnerMessage, Skipped, 
 from connectors.evolution import Relay, SerialWorkers
 from connectors.settings import ChannelSettings
 from booka_common.evolution_client import EvolutionClient, SendFailed
-from connectors.instances import Instance, InstanceDirectory, instances_from_file
+from connectors.instances import DirectoryUnavailable, Instance, InstanceDirectory, instances_from_file
 from connectors.shared_state import MemoryState, RedisState
 from connectors.webhook_auth import is_authentic
 from connectors.whatsapp_text import choose_from_menu, markdown_to_whatsapp, split_message, with_menu
@@ -358,3 +358,16 @@ def test_a_turn_that_fails_inside_rasa_is_retried_and_then_apologised_for() -> N
     assert [r["text"] for r in replies] == ["Hi there!"] and calls == ["hi"] * 3
     replies = asyncio.run(relay_with(broken, attempts=2).ask_rasa(instance, inbound, "hi"))
     assert len(replies) == 1 and replies[0]["text"].startswith("Sorry, something went wrong on our side")
+
+
+def test_an_instance_never_seen_is_unavailable_while_the_admin_is_away() -> None:
+    """Not "unknown" (a 404 Evolution would not retry, losing the message) but unavailable (503)."""
+    async def scenario() -> None:
+        directory = InstanceDirectory("http://127.0.0.1:9", "i", "t", {})
+        try:
+            with pytest.raises(DirectoryUnavailable):
+                await directory.lookup("bella-wa")
+        finally:
+            await directory.close()
+
+    asyncio.run(scenario())
