@@ -9,6 +9,7 @@ from rasa.core.actions.action import RemoteAction
 from rasa.utils.endpoints import EndpointConfig
 
 from bot import action_calls
+from tests.assistant_unit.loopback import serving
 
 SCHEMA = RemoteAction.action_response_format_spec()
 ANSWERS = [
@@ -58,17 +59,10 @@ def test_calls_to_an_endpoint_reuse_one_connection():
     async def three_calls() -> None:
         app = web.Application()
         app.router.add_post("/webhook", answer)
-        runner = web.AppRunner(app)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        try:
-            port = site._server.sockets[0].getsockname()[1]
-            endpoint = EndpointConfig(f"http://127.0.0.1:{port}/webhook")
+        async with serving(app) as base:
+            endpoint = EndpointConfig(f"{base}/webhook")
             for _ in range(3):
                 assert await endpoint.request(json={"next_action": "action_x"}) == {"events": []}
-        finally:
-            await runner.cleanup()
 
     original = EndpointConfig.session
     action_calls.keep_connections_open()

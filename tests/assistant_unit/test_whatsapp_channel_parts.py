@@ -24,6 +24,7 @@ from connectors.instances import DirectoryUnavailable, Instance, InstanceDirecto
 from connectors.shared_state import MemoryState, RedisState
 from connectors.webhook_auth import is_authentic
 from connectors.whatsapp_text import choose_from_menu, markdown_to_whatsapp, split_message, with_menu
+from tests.assistant_unit.loopback import serving
 
 
 def data(message: dict[str, Any], **key: Any) -> dict[str, Any]:
@@ -186,27 +187,22 @@ def test_unknown_instances_are_answered_from_a_negative_cache() -> None:
 
         app = web.Application()
         app.router.add_get("/internal/v1/instances/{name}", instance)
-        runner = web.AppRunner(app)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]
-        directory = InstanceDirectory(f"http://127.0.0.1:{port}", "i", "t", {}, ttl_s=60, miss_cache_s=60)
-        try:
-            junk = await asyncio.gather(*(directory.lookup("nope") for _ in range(50)))
-            for _ in range(50):
-                await directory.lookup("nope")
-            after_junk = directory.requests
-            found = await directory.lookup("bella-wa")
-            await directory.lookup("bella-wa")
-            await directory.lookup("bella-wa", newer_than_s=60)  # a recheck of a fresh answer: cached
-            cached = directory.requests
-            await directory.lookup("bella-wa", newer_than_s=0)   # a secret that did not match: asks again
-            assert (cached, directory.requests) == (2, 3)
-            return after_junk, cached, junk[0], found
-        finally:
-            await directory.close()
-            await runner.cleanup()
+        async with serving(app) as base:
+            directory = InstanceDirectory(base, "i", "t", {}, ttl_s=60, miss_cache_s=60)
+            try:
+                junk = await asyncio.gather(*(directory.lookup("nope") for _ in range(50)))
+                for _ in range(50):
+                    await directory.lookup("nope")
+                after_junk = directory.requests
+                found = await directory.lookup("bella-wa")
+                await directory.lookup("bella-wa")
+                await directory.lookup("bella-wa", newer_than_s=60)  # a recheck of a fresh answer: cached
+                cached = directory.requests
+                await directory.lookup("bella-wa", newer_than_s=0)   # a secret that did not match: asks again
+                assert (cached, directory.requests) == (2, 3)
+                return after_junk, cached, junk[0], found
+            finally:
+                await directory.close()
 
     after_junk, total, junk, found = asyncio.run(scenario())
     assert (after_junk, total, junk) == (1, 2, None)
@@ -295,19 +291,14 @@ def run_client(answers: list[tuple[int, Any]], call: Any) -> tuple[Any, FakeEvol
         fake = FakeEvolution(answers)
         app = web.Application()
         app.router.add_post("/{tail:.*}", fake.handle)
-        runner = web.AppRunner(app)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]
-        client = EvolutionClient(f"http://127.0.0.1:{port}", None, attempts=3, timeout_s=0.5, backoff_s=0.01)
-        try:
-            return await call(client), fake
-        except SendFailed as failure:
-            return failure, fake
-        finally:
-            await client.close()
-            await runner.cleanup()
+        async with serving(app) as base:
+            client = EvolutionClient(base, None, attempts=3, timeout_s=0.5, backoff_s=0.01)
+            try:
+                return await call(client), fake
+            except SendFailed as failure:
+                return failure, fake
+            finally:
+                await client.close()
 
     return asyncio.run(scenario())
 
