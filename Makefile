@@ -12,7 +12,7 @@ RASA_CLI := TF_CPP_MIN_LOG_LEVEL=3 RASA_TELEMETRY_ENABLED=false $(RASA)/bin/rasa
 RASA_PROJECT := --domain bot/domain.yml --config config.yml
 
 .PHONY: help setup setup-services setup-rasa setup-browser demo test test-fast bench migrate seed services-up clean \
-        train validate rasa-test nlu-report actions
+        train validate rasa-test nlu-report actions rotate-keys
 
 help:
 	@echo "make demo    set up, seed and run Booka locally (embedded SQLite; DATABASE_URL for PostgreSQL)"
@@ -23,6 +23,7 @@ help:
 	@echo "make train   train the Rasa model into models/ (skipped when data and config are unchanged)"
 	@echo "make validate      rasa data validate: domain, NLU data, rules and stories agree"
 	@echo "make rasa-test     run the test conversations in bot/tests/ (rasa test, must be 100%)"
+	@echo "make rotate-keys   re-seal customer data, booking notes and transcripts with the newest key"
 	@echo "make nlu-report    5-fold cross-validation; intent and entity F1 (reports/ is not committed)"
 
 setup: setup-services setup-rasa
@@ -41,6 +42,11 @@ setup-rasa:
 migrate: setup-services
 	$(SVC_PY) -m booking_service migrate
 	$(SVC_PY) -m admin migrate
+
+# After putting a new key first in BOOKA_SECRET_KEYS: re-seal everything with it (then drop the old key).
+rotate-keys: migrate setup-rasa
+	$(SVC_PY) -m booking_service rotate-keys
+	$(RASA_PY) -m bot.tracker_store rotate-keys
 
 seed: migrate
 	$(SVC_PY) -m booking_service seed

@@ -3,11 +3,12 @@
 and this app never disagree about a conversation's state. Taking a conversation over sets
 the `handoff_until` slot the bot's gate obeys (bot/policies.py); releasing clears it; a
 person's reply goes out through Evolution API and is recorded in the tracker as a bot
-utterance marked `sent_by: person`, so the transcript shows it."""
+utterance marked `sent_by: person`, so the transcript shows it. Events are sealed at rest
+(booka_common/sealed_events.py) and opened here with the same keyring; the customer's
+number is read from the sealed metadata, never from the sender id, which carries none."""
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -19,6 +20,10 @@ import structlog
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+from booka_common.conversation_ids import is_conversation_key
+from booka_common.crypto import Keyring
+from booka_common.sealed_events import open_event
 
 log = structlog.get_logger("admin.conversations")
 HANDOFF_SLOT = "handoff_until"
@@ -49,11 +54,27 @@ class Conversation:
     last_from: str = "customer"
     handoff_until: Optional[float] = None
     customer_messages: int = 0
+    contact: str = ""  # the customer's phone digits or JID, from the channel's (sealed) metadata
 
     @property
-    def number(self) -> str:
-        """Where WhatsApp replies go: the part of the sender id after the tenant (digits, or a JID)."""
+    def key(self) -> str:
+        """The conversation in URLs: the part of the sender id after the tenant (no phone in it)."""
         return self.sender_id.split(":", 1)[1]
+
+    @property
+    def reply_to(self) -> str:
+        """Where WhatsApp replies go (conversations from before sender ids were keyed carry it in the id)."""
+        return self.contact or ("" if is_conversation_key(self.key) else self.key)
+
+    @property
+    def shown(self) -> str:
+        number = self.reply_to
+        return f"+{number}" if number.isdigit() else number or "unknown number"
+
+    def learn_contact(self, data: dict[str, Any]) -> None:
+        contact = (data.get("metadata") or {}).get("contact") or (data.get("metadata") or {}).get("phone")
+        if contact:
+            self.contact = str(contact)
 
     @property
     def handed_off(self) -> bool:
@@ -76,12 +97,13 @@ class Transcript:
     lines: list[Line] = field(default_factory=list)
 
 
-def event_data(raw: Optional[str]) -> dict[str, Any]:
+def event_data(keyring: Keyring, sender_id: str, raw: Optional[str]) -> dict[str, Any]:
+    """The event's data, opened; {} (logged) for a row that cannot be opened or read."""
     try:
-        data = json.loads(raw or "{}")
-    except ValueError:
+        return open_event(keyring, sender_id, raw)
+    except Exception as error:  # noqa: BLE001 - a bad row must not hide the rest of the transcript
+        log.warning("tracker_event_unreadable", error=type(error).__name__)
         return {}
-    return data if isinstance(data, dict) else {}
 
 
 def is_handoff_slot(type_name: str, data: dict[str, Any]) -> bool:
@@ -95,7 +117,8 @@ def slot_time(value: Any) -> Optional[float]:
         return None
 
 
-async def recent_conversations(tracker: AsyncEngine, tenant: str, since_days: int = 30, limit: int = 100) -> list[Conversation]:
+async def recent_conversations(tracker: AsyncEngine, keyring: Keyring, tenant: str, since_days: int = 30,
+                               limit: int = 100) -> list[Conversation]:
     """The tenant's conversations with a message in the last `since_days`, newest first."""
     since = time.time() - since_days * 86400
     async with tracker.connect() as conn:
@@ -104,8 +127,10 @@ async def recent_conversations(tracker: AsyncEngine, tenant: str, since_days: in
             "AND type_name IN ('user', 'bot', 'slot') ORDER BY id"), {"prefix": f"{tenant}:%", "since": since})).all()
     found: dict[str, Conversation] = {}
     for sender, type_name, stamp, raw in rows:
-        data = event_data(raw)
+        data = event_data(keyring, sender, raw)
         conversation = found.setdefault(sender, Conversation(sender, stamp or 0))
+        if type_name == "user":
+            conversation.learn_contact(data)
         if is_handoff_slot(type_name, data):
             conversation.handoff_until = slot_time(data.get("value"))
         elif type_name in ("user", "bot") and data.get("text"):
@@ -119,7 +144,7 @@ def is_person(data: dict[str, Any]) -> bool:
     return (data.get("metadata") or {}).get("sent_by") == "person"
 
 
-async def transcript(tracker: AsyncEngine, sender_id: str, last: int = 400) -> Optional[Transcript]:
+async def transcript(tracker: AsyncEngine, keyring: Keyring, sender_id: str, last: int = 400) -> Optional[Transcript]:
     """The conversation's latest `last` events as lines a person reads; None when there is none."""
     async with tracker.connect() as conn:
         rows = (await conn.execute(text(
@@ -131,7 +156,7 @@ async def transcript(tracker: AsyncEngine, sender_id: str, last: int = 400) -> O
     conversation = Conversation(sender_id, 0)
     lines: list[Line] = []
     for type_name, stamp, raw in reversed(rows):
-        data, at = event_data(raw), datetime.fromtimestamp(stamp or 0, timezone.utc)
+        data, at = event_data(keyring, sender_id, raw), datetime.fromtimestamp(stamp or 0, timezone.utc)
         line = line_for(type_name, data, at, conversation)
         if line is not None:
             lines.append(line)
@@ -142,6 +167,7 @@ async def transcript(tracker: AsyncEngine, sender_id: str, last: int = 400) -> O
 def line_for(type_name: str, data: dict[str, Any], at: datetime, conversation: Conversation) -> Optional[Line]:
     """A transcript line for one event (None for the bot's bookkeeping slots)."""
     if type_name == "user":
+        conversation.learn_contact(data)
         intent = data.get("parse_data", {}).get("intent") or {}
         detail = f"{intent.get('name')} {float(intent.get('confidence') or 0):.2f}" if intent.get("name") else ""
         conversation.customer_messages += 1

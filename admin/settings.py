@@ -7,14 +7,7 @@ from functools import cached_property
 from typing import Optional
 
 from booka_common.crypto import Keyring, generate_keyring_spec
-from booka_common.local_secrets import local_secret, new_token, var_dir
-
-
-def default_tracker_store(database_url: str) -> str:
-    """Where Rasa keeps conversations when TRACKER_STORE_URL is unset (as scripts/run_rasa.py decides)."""
-    if database_url.startswith("postgresql"):
-        return database_url
-    return f"sqlite:///{var_dir() / 'rasa' / 'tracker.db'}"
+from booka_common.local_secrets import local_secret, new_token, tracker_store_url, var_dir
 
 
 @dataclass(frozen=True)
@@ -112,7 +105,7 @@ class AdminSettings:
                 starttls=env("SMTP_STARTTLS", "false").lower() in ("1", "true", "yes"),
             ),
             cache_ttl_s=float(env("ADMIN_CACHE_TTL_S", "2")),
-            tracker_store_url=env("TRACKER_STORE_URL") or default_tracker_store(env("DATABASE_URL") or ""),
+            tracker_store_url=tracker_store_url(),
             rasa_url=(env("RASA_URL") or f"http://127.0.0.1:{env('RASA_PORT', '5005')}").rstrip("/"),
             rasa_token=local_secret("RASA_AUTH_TOKEN", new_token),
             handoff_minutes=float(env("HANDOFF_TIMEOUT_MINUTES", "60")),

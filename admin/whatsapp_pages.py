@@ -30,7 +30,9 @@ async def tenant_for_conversations(request: web.Request) -> dict[str, Any]:
 
 async def conversations_page(request: web.Request) -> web.Response:
     tenant = await tenant_for_conversations(request)
-    conversations = await from_tracker_store(context_of(request).tracker, lambda tracker: recent_conversations(tracker, tenant["slug"]))
+    keyring = context_of(request).settings.keyring
+    conversations = await from_tracker_store(context_of(request).tracker,
+                                             lambda tracker: recent_conversations(tracker, keyring, tenant["slug"]))
     queue = [c for c in conversations or [] if c.handed_off]
     return page(request, "conversations.html", tenant=tenant, queue=queue, conversations=conversations or [], unreadable=conversations is None)
 
@@ -47,9 +49,13 @@ async def conversation_page(request: web.Request, problem: Optional[str] = None,
     tracker = context_of(request).tracker
     if tracker is None:
         raise web.HTTPNotFound()
-    found = await transcript(tracker, sender_of(request, tenant))
+    found = await transcript(tracker, context_of(request).settings.keyring, sender_of(request, tenant))
     if found is None:
         raise web.HTTPNotFound()
+    if problem is None:  # who read a customer's transcript, and when: the owner sees it in the audit log
+        async with context_of(request).engine.begin() as conn:
+            await audit.record(conn, request[VIEWER_KEY], tenant["slug"], "transcript_read",
+                               f"conversation {masked(found.conversation.reply_to or found.conversation.key)}")
     return page(request, "conversation.html", 422 if problem else 200, tenant=tenant, transcript=found, problem=problem, draft=draft,
                 handoff_minutes=int(context_of(request).settings.handoff_minutes))
 
@@ -59,10 +65,11 @@ async def act_on_conversation(request: web.Request) -> web.Response:
     tenant = await tenant_for_conversations(request)
     viewer = request[VIEWER_KEY]
     sender = sender_of(request, tenant)
-    number = sender.split(":", 1)[1]
     context = context_of(request)
-    if context.tracker is None or await transcript(context.tracker, sender, last=1) is None:
+    found = await transcript(context.tracker, context.settings.keyring, sender) if context.tracker is not None else None
+    if found is None:
         raise web.HTTPNotFound()  # only a conversation the customer started can be taken over or answered
+    number, key = found.conversation.reply_to, found.conversation.key
     what = request.match_info["what"]
     form = await request.post()
     try:
@@ -74,6 +81,8 @@ async def act_on_conversation(request: web.Request) -> web.Response:
             reply = str(form.get("text") or "").strip()
             if not reply or len(reply) > MAX_REPLY_CHARS:
                 return await conversation_page(request, f"write a reply of 1 to {MAX_REPLY_CHARS} characters", reply)
+            if not number:
+                return await conversation_page(request, "this conversation has no WhatsApp number to answer", reply)
             await context.rasa.hand_to_person(sender, context.settings.handoff_minutes)
             instance = tenant["evolution_instance"]
             await context.whatsapp.send_text(instance, context.settings.evolution.token_for(instance), number, reply)
@@ -89,7 +98,7 @@ async def act_on_conversation(request: web.Request) -> web.Response:
         await audit.record(conn, viewer, tenant["slug"], {"takeover": "conversation_taken_over", "release": "conversation_released",
                                                           "reply": "replied_as_person"}[what], f"conversation {masked(number)}")
     log.info("conversation_action", tenant=tenant["slug"], action=what)
-    raise web.HTTPSeeOther(f"/t/{quote(tenant['slug'])}/conversations/{quote(number)}")
+    raise web.HTTPSeeOther(f"/t/{quote(tenant['slug'])}/conversations/{quote(key)}")
 
 
 async def send_test(request: web.Request) -> web.Response:

@@ -20,6 +20,21 @@ def var_dir() -> Path:
     return path
 
 
+def default_tracker_store_url() -> str:
+    """Where Rasa keeps conversations when TRACKER_STORE_URL is unset: beside the services in
+    their PostgreSQL when DATABASE_URL names one (Rasa's SQLAlchemy 1.4 speaks psycopg2, so a
+    `+psycopg` driver is dropped), else an SQLite file under var/."""
+    database = os.environ.get("DATABASE_URL", "")
+    if database.startswith("postgresql"):
+        return "postgresql://" + database.split("://", 1)[1]
+    (var_dir() / "rasa").mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{var_dir() / 'rasa' / 'tracker.db'}"
+
+
+def tracker_store_url() -> str:
+    return os.environ.get("TRACKER_STORE_URL") or default_tracker_store_url()
+
+
 def local_secret(env_var: str, generate: Callable[[], str]) -> str:
     """Return `env_var` if set, else the value stored in `var/<env_var>`, generating it once."""
     value = os.environ.get(env_var, "").strip()

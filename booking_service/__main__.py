@@ -119,7 +119,7 @@ def rotate_keys(settings: Settings, _args: argparse.Namespace) -> int:
             await engine.dispose()
 
     rows, values = asyncio.run(run())
-    print(f"booking_service: re-encrypted {values} values in {rows} customer rows with key {settings.keyring.current_id}")
+    print(f"booking_service: re-encrypted {values} values in {rows} rows (customers, booking notes) with key {settings.keyring.current_id}")
     return 0
 
 

@@ -1,4 +1,5 @@
-"""Key rotation: re-seal customer data with the newest key, in batches, resumable."""
+"""Key rotation: re-seal customer data and booking notes with the newest key (notes written
+before sealing get sealed), in batches, resumable."""
 from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -28,5 +29,25 @@ async def rotate_customer_keys(engine: AsyncEngine, keyring: Keyring) -> tuple[i
                     rows_touched += 1
                     values_touched += len(changes)
         if len(rows) < BATCH:
-            return rows_touched, values_touched
+            break
+        after_id = rows[-1]["id"]
+    notes_rows = await reseal_booking_notes(engine, keyring)
+    return rows_touched + notes_rows, values_touched + notes_rows
+
+
+async def reseal_booking_notes(engine: AsyncEngine, keyring: Keyring) -> int:
+    """Seal plain notes and re-seal notes of older keys; returns how many bookings changed."""
+    touched, after_id = 0, ""
+    while True:
+        async with engine.begin() as conn:
+            rows = await repo.booking_notes_rows(conn, after_id, BATCH)
+            for row in rows:
+                sealed, context = row["notes_enc"], repo.notes_context(row["tenant_id"])
+                if sealed and not keyring.needs_rotation(sealed) and not row["notes"]:
+                    continue
+                notes = keyring.decrypt(sealed, context) if sealed else row["notes"]
+                await repo.reseal_booking_notes(conn, row["id"], {"notes": "", "notes_enc": keyring.encrypt(notes, context)})
+                touched += 1
+        if len(rows) < BATCH:
+            return touched
         after_id = rows[-1]["id"]

@@ -325,8 +325,21 @@ class Crypto:
     def open(self, tenant_id: int, column: str, value: str | None) -> str | None:
         return None if value is None else self.keyring.decrypt(value, sealed_context(tenant_id, column))
 
+    def seal_notes(self, tenant_id: int, notes: str) -> dict[str, Any]:
+        """The booking columns for `notes` (free text a customer or owner wrote: sealed)."""
+        return {"notes": "", "notes_enc": self.keyring.encrypt(notes, notes_context(tenant_id)) if notes else None}
+
+    def open_notes(self, row: dict[str, Any]) -> str:
+        sealed = row.get("notes_enc")
+        return self.keyring.decrypt(sealed, notes_context(row["tenant_id"])) if sealed else row.get("notes") or ""
+
 
 CUSTOMER_SEALED_COLUMNS = ("phone", "name", "email")
+NOTES_CONTEXT = "bookings.notes"
+
+
+def notes_context(tenant_id: int) -> str:
+    return f"{NOTES_CONTEXT}:{tenant_id}"
 
 
 def normalise_phone(raw: str, country: str) -> str:
@@ -499,6 +512,19 @@ async def sealed_customer_rows(conn: AsyncConnection, after_id: int, batch: int)
     c = t.customers.c
     query = select(c.id, c.tenant_id, c.phone_enc, c.name_enc, c.email_enc).where(c.id > after_id).order_by(c.id).limit(batch)
     return [dict(row._mapping) for row in await conn.execute(query)]
+
+
+async def booking_notes_rows(conn: AsyncConnection, after_id: str, batch: int) -> list[dict[str, Any]]:
+    """Bookings with notes (plain ones from before sealing, or sealed), by id, for key rotation."""
+    b = t.bookings.c
+    query = (select(b.id, b.tenant_id, b.notes, b.notes_enc).where(b.id > after_id)
+             .where((b.notes != "") | b.notes_enc.is_not(None)).order_by(b.id).limit(batch))
+    return [dict(row._mapping) for row in await conn.execute(query)]
+
+
+async def reseal_booking_notes(conn: AsyncConnection, booking_id: str, values: dict[str, Any]) -> None:
+    """Key rotation's change of a booking's notes (the booking itself did not change: updated_at stays)."""
+    await conn.execute(update(t.bookings).where(t.bookings.c.id == booking_id).values(**values))
 
 
 async def update_customer(conn: AsyncConnection, customer_id: int, values: dict[str, Any]) -> None:

@@ -199,7 +199,8 @@ class Scheduler:
                         "this Idempotency-Key was already used for a different request; use a new key for a new booking"
                     )
                 raise _Replay(existing["id"])
-            extra = {"idempotency_key": idempotency_key, "request_fingerprint": fingerprint, "notes": body.notes}
+            extra = {"idempotency_key": idempotency_key, "request_fingerprint": fingerprint,
+                     **self.crypto.seal_notes(tenant.id, body.notes)}
             if body.hold_id is not None:
                 return await self._confirm_hold(conn, tenant, body, extra)
             assert body.service is not None and body.start is not None
@@ -585,7 +586,7 @@ class Scheduler:
             "party_size": row["party_size"],
             "price": money_json(row["price_minor"], row["currency"]),
             "customer": customer,
-            "notes": row["notes"],
+            "notes": self.crypto.open_notes(row),
             "created_by": row["created_by"],
             "created_at": row["created_at"].isoformat(),
             "updated_at": row["updated_at"].isoformat(),

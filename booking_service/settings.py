@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import os
-import secrets
 from dataclasses import dataclass
 from functools import cached_property
 
+from booka_common.conversation_ids import new_lookup_key
 from booka_common.crypto import Keyring, generate_keyring_spec
 from booka_common.local_secrets import local_secret, new_token, var_dir
 
@@ -35,7 +35,7 @@ class Settings:
             database_url=os.environ.get("DATABASE_URL") or f"sqlite:///{var_dir() / 'booka.sqlite3'}",
             internal_token=local_secret("BOOKA_INTERNAL_TOKEN", new_token),
             secret_keys_spec=local_secret("BOOKA_SECRET_KEYS", generate_keyring_spec),
-            lookup_key=local_secret("BOOKA_LOOKUP_KEY", lambda: secrets.token_hex(32)),
+            lookup_key=local_secret("BOOKA_LOOKUP_KEY", new_lookup_key),
             public_url=(os.environ.get("BOOKING_SERVICE_URL") or f"http://{host}:{port}").rstrip("/"),
             host=host,
             port=port,

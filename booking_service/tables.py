@@ -192,7 +192,8 @@ bookings = Table(
     Column("party_size", Integer, nullable=False, default=1),
     Column("price_minor", Integer, nullable=False),
     Column("currency", String(3), nullable=False),
-    Column("notes", Text, nullable=False, default=""),
+    Column("notes", Text, nullable=False, default=""),  # only notes from before sealing; new ones are in notes_enc
+    Column("notes_enc", Text),  # sealed (repository.Crypto), context bookings.notes:<tenant id>
     Column("created_by", String(20), nullable=False),
     Column("idempotency_key", String(200)),
     Column("request_fingerprint", String(64)),

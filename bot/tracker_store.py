@@ -10,11 +10,16 @@ one indexed query (the conversation's newest event id) that no other process wro
 if so, it hands out the kept tracker (and forgets it, so that a turn that fails before
 saving never leaves a half-changed tracker behind); otherwise it reads the database as
 Rasa does. A save inserts only the events added since the tracker was read or saved.
+
+Each row's `data` (the event's JSON, full of personal data) is sealed with the keyring in
+`BOOKA_SECRET_KEYS` (booka_common/sealed_events.py); `python -m bot.tracker_store
+rotate-keys` re-seals rows of older keys and rows written before sealing.
 """
 from __future__ import annotations
 
-import json
+import argparse
 import os
+import sys
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Optional
@@ -25,7 +30,12 @@ from rasa.shared.core.events import SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
+from booka_common.crypto import Keyring, generate_keyring_spec
+from booka_common.local_secrets import local_secret, tracker_store_url
+from booka_common.sealed_events import open_event, reseal, seal_event
 
+
+RESEAL_BATCH = 500
 MARK = "_booka_stored_in_table"  # on a handed-out tracker: (events already in the table, the newest row id then)
 
 
@@ -38,10 +48,12 @@ class Kept:
 
 class CachedSQLTrackerStore(SQLTrackerStore):
     """`SQLTrackerStore` with the last saved tracker of each conversation kept in memory
-    (`TRACKER_CACHE_SIZE` conversations, default 5000; 0 turns the keeping off)."""
+    (`TRACKER_CACHE_SIZE` conversations, default 5000; 0 turns the keeping off), and every
+    event sealed."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.keyring = Keyring.parse(local_secret("BOOKA_SECRET_KEYS", generate_keyring_spec))
         self.capacity = int(os.environ.get("TRACKER_CACHE_SIZE", "5000"))
         self.kept: OrderedDict[str, Kept] = OrderedDict()
         events = self.SQLEvent.__table__
@@ -69,7 +81,7 @@ class CachedSQLTrackerStore(SQLTrackerStore):
     async def save(self, tracker: DialogueStateTracker) -> None:
         stored, newest_then = getattr(tracker, MARK, (None, None))
         if stored is None:  # a tracker this store did not hand out (a new conversation): Rasa's own way, then kept
-            await super().save(tracker)
+            await self.save_counting(tracker)
             self.keep(tracker, self.newest_id(tracker.sender_id))
             return
         rows = [self.row(tracker.sender_id, event) for event in list(tracker.events)[stored:]]
@@ -82,20 +94,37 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         if not unchanged:
             # written by someone else since this tracker was read: Rasa's own way (counts the rows), and not kept,
             # because the table now holds events this tracker lacks
-            await super().save(tracker)
+            await self.save_counting(tracker)
             delattr(tracker, MARK)
             self.kept.pop(tracker.sender_id, None)
             return
         await self.stream_events(tracker)
         self.keep(tracker, newest)
 
-    @staticmethod
-    def row(sender_id: str, event: Any) -> dict[str, Any]:
-        """One `events` row, exactly as `SQLTrackerStore.save` writes it."""
+    async def save_counting(self, tracker: DialogueStateTracker) -> None:
+        """`SQLTrackerStore.save`: insert the events beyond those the table holds for the session (sealed)."""
+        await self.stream_events(tracker)
+        with self.session_scope() as session:
+            rows = [self.row(tracker.sender_id, event) for event in self._additional_events(session, tracker)]
+            if rows:
+                session.execute(self.insert_rows, rows)
+            session.commit()
+
+    async def _retrieve(self, sender_id: str, fetch_events_from_all_sessions: bool) -> Optional[DialogueStateTracker]:
+        """`SQLTrackerStore._retrieve`, opening each sealed event."""
+        with self.session_scope() as session:
+            rows = self._event_query(session, sender_id, fetch_events_from_all_sessions=fetch_events_from_all_sessions).all()
+            events = [open_event(self.keyring, sender_id, row.data) for row in rows]
+        if not self.domain or not events:
+            return None
+        return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+
+    def row(self, sender_id: str, event: Any) -> dict[str, Any]:
+        """One `events` row as `SQLTrackerStore.save` writes it, its `data` sealed."""
         data = event.as_dict()
         return {"sender_id": sender_id, "type_name": event.type_name, "timestamp": data.get("timestamp"),
                 "intent_name": data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
-                "action_name": data.get("name"), "data": json.dumps(data)}
+                "action_name": data.get("name"), "data": seal_event(self.keyring, sender_id, data)}
 
     def keep(self, tracker: DialogueStateTracker, newest_id: Optional[int]) -> None:
         setattr(tracker, MARK, (len(tracker.events), newest_id))
@@ -106,3 +135,40 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         self.kept.move_to_end(tracker.sender_id)
         while len(self.kept) > self.capacity:
             self.kept.popitem(last=False)
+
+
+def reseal_all(engine: sa.engine.Engine, keyring: Keyring) -> int:
+    """Re-seal, in batches, every row of the `events` table that is plain or sealed with an
+    older key; returns how many rows changed. Safe to run while Rasa serves (rows are only
+    rewritten in place, never added or removed) and to run again after an interruption."""
+    events = sa.table("events", sa.column("id"), sa.column("sender_id"), sa.column("data"))
+    changed, after = 0, 0
+    while True:
+        with engine.begin() as connection:
+            rows = connection.execute(sa.select(events.c.id, events.c.sender_id, events.c.data)
+                                      .where(events.c.id > after).order_by(events.c.id).limit(RESEAL_BATCH)).all()
+            for row_id, sender_id, stored in rows:
+                fresh = reseal(keyring, sender_id, stored)
+                if fresh is not None:
+                    connection.execute(events.update().where(events.c.id == row_id).values(data=fresh))
+                    changed += 1
+        if len(rows) < RESEAL_BATCH:
+            return changed
+        after = rows[-1][0]
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    """`python -m bot.tracker_store rotate-keys [--url URL]`."""
+    parser = argparse.ArgumentParser(prog="python -m bot.tracker_store")
+    parser.add_argument("command", choices=["rotate-keys"])
+    parser.add_argument("--url", default=tracker_store_url(), help="the tracker store's SQLAlchemy URL "
+                        "(default: TRACKER_STORE_URL, else where scripts/run_rasa.py puts it)")
+    args = parser.parse_args(argv)
+    keyring = Keyring.parse(local_secret("BOOKA_SECRET_KEYS", generate_keyring_spec))
+    changed = reseal_all(sa.create_engine(args.url), keyring)
+    print(f"tracker store: re-sealed {changed} event rows with key {keyring.current_id}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

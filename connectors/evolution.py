@@ -27,6 +27,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from booka_common.admin_client import client_for_this_loop
+from booka_common.conversation_ids import conversation_id
 from connectors.customer_text import customer_text
 from connectors.envelopes import EnvelopeError, Inbound, OwnerMessage, Skipped, event_of, instance_of, parse_body, read_upsert
 from booka_common.evolution_client import EvolutionClient, SendFailed
@@ -102,7 +103,12 @@ class Relay:
 
     def accept(self, instance: Instance, reading: Union[Inbound, OwnerMessage]) -> None:
         self.in_hand.add(pending_id(instance.name, reading.message_id))
-        self.workers.submit(sender_id(instance, reading), (instance, reading))
+        self.workers.submit(self.sender_id(instance, reading), (instance, reading))
+
+    def sender_id(self, instance: Instance, reading: Union[Inbound, OwnerMessage]) -> str:
+        """Rasa's conversation id for this customer of this business: no phone number in it
+        (booka_common/conversation_ids.py); the contact travels in the sealed metadata."""
+        return conversation_id(instance.tenant, reading.contact, self.settings.lookup_key)
 
     async def replay_lost_messages(self) -> None:
         """Answer messages that a process accepted and then died with (their pending records
@@ -146,7 +152,7 @@ class Relay:
 
     async def handle(self, instance: Instance, reading: Union[Inbound, OwnerMessage]) -> None:
         if isinstance(reading, OwnerMessage):
-            await self.pause_for_owner(sender_id(instance, reading))
+            await self.pause_for_owner(self.sender_id(instance, reading))
             return
         loop, started = asyncio.get_running_loop(), time.perf_counter()
         # "typing…" only when the answer is not instant: most turns finish before it would show
@@ -165,7 +171,7 @@ class Relay:
     async def resolve_menu_choice(self, instance: Instance, inbound: Inbound) -> str:
         """The customer's "2" after a numbered menu becomes that option's payload (menus last one turn)."""
         typed = customer_text(inbound.text)  # only a menu answer may become a "/payload"
-        key = f"menu:{sender_id(instance, inbound)}"
+        key = f"menu:{self.sender_id(instance, inbound)}"
         stored = await self.state.get(key)
         if not stored:
             return typed
@@ -176,12 +182,12 @@ class Relay:
         """Rasa's replies, retrying a failed turn a few times; an apology when it keeps failing.
         Replies are collected first, so a failed attempt never reaches the customer half-sent."""
         metadata = {"tenant": instance.tenant, "instance": instance.name, "message_id": inbound.message_id,
-                    "phone": inbound.phone, "push_name": inbound.push_name}
+                    "phone": inbound.phone, "contact": inbound.contact, "push_name": inbound.push_name}
         if inbound.media:
             metadata["media"] = inbound.media
         for attempt in range(1, self.settings.rasa_attempts + 1):
             collector = CollectingOutputChannel()
-            message = UserMessage(text, collector, sender_id(instance, inbound), input_channel="evolution",
+            message = UserMessage(text, collector, self.sender_id(instance, inbound), input_channel="evolution",
                                   message_id=inbound.message_id, metadata=metadata)
             try:
                 await self.on_new_message(message)
@@ -201,7 +207,7 @@ class Relay:
             text = str(reply.get("text") or "")
             if reply.get("buttons"):
                 text = with_menu(text, reply["buttons"])
-                await self.state.put(f"menu:{sender_id(instance, inbound)}", json.dumps(menu_payloads(reply["buttons"])), MENU_TTL_S)
+                await self.state.put(f"menu:{self.sender_id(instance, inbound)}", json.dumps(menu_payloads(reply["buttons"])), MENU_TTL_S)
             if reply.get("image"):
                 text = f"{text}\n{reply['image']}".strip()
             for piece in split_message(markdown_to_whatsapp(text), self.settings.max_message_chars):
@@ -270,11 +276,6 @@ def encode_reading(instance: Instance, reading: Union[Inbound, OwnerMessage]) ->
 
 def decode_reading(record: dict[str, Any]) -> Union[Inbound, OwnerMessage]:
     return (OwnerMessage if record["kind"] == "owner" else Inbound)(**record["reading"])
-
-
-def sender_id(instance: Instance, reading: Union[Inbound, OwnerMessage]) -> str:
-    """Rasa's conversation id: `<tenant>:<phone digits>` (or the JID when no phone is known)."""
-    return f"{instance.tenant}:{reading.contact}"
 
 
 def read_receipt_jid(inbound: Inbound) -> str:

@@ -21,24 +21,15 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
-
-def default_tracker_store(var: Path) -> str:
-    """The services' PostgreSQL when DATABASE_URL names one (Rasa's `events` table sits beside
-    theirs; Rasa's SQLAlchemy 1.4 speaks psycopg2, so a `+psycopg` driver is dropped), else SQLite."""
-    database = os.environ.get("DATABASE_URL", "")
-    if database.startswith("postgresql"):
-        return "postgresql://" + database.split("://", 1)[1]
-    return f"sqlite:///{var / 'rasa' / 'tracker.db'}"
-
+from booka_common.local_secrets import default_tracker_store_url, local_secret, new_token  # noqa: E402
 
 def local_defaults() -> dict[str, str]:
-    var = Path(os.environ.get("BOOKA_VAR_DIR") or ROOT / "var")
-    (var / "rasa").mkdir(parents=True, exist_ok=True)
     duckling = os.environ.get("DUCKLING_URL") or f"http://127.0.0.1:{os.environ.get('DUCKLING_PORT', '8000')}"
     return {
         "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{os.environ.get('ACTIONS_PORT', '5055')}/webhook",
-        "TRACKER_STORE_URL": default_tracker_store(var),
+        "TRACKER_STORE_URL": default_tracker_store_url(),
         "RASA_DUCKLING_HTTP_URL": duckling,
         "ADMIN_URL": f"http://127.0.0.1:{os.environ.get('ADMIN_PORT', '8002')}",
         "TF_CPP_MIN_LOG_LEVEL": "3",
@@ -55,8 +46,6 @@ def main() -> None:
         if not os.environ.get(name):
             os.environ[name] = value
     os.chdir(ROOT)
-    sys.path.insert(0, str(ROOT))
-    from booka_common.local_secrets import local_secret, new_token
     from bot.action_calls import speed_up_action_calls
     from rasa.__main__ import main as rasa_main
 

@@ -1,6 +1,7 @@
 """The conversations pages over HTTP, reading a tracker store table as Rasa writes it:
 the handoff queue, transcripts with what the bot understood and who answered, staff kept
-out, and a clear refusal (nothing changed) when Rasa cannot be reached."""
+out, and a clear refusal (nothing changed) when Rasa cannot be reached; rows sealed by
+Booka's tracker store under keyed conversation ids, and every transcript read audited."""
 from __future__ import annotations
 
 import dataclasses
@@ -10,6 +11,8 @@ import time
 from pathlib import Path
 
 from admin.settings import AdminSettings
+from booka_common.conversation_ids import conversation_id
+from booka_common.sealed_events import seal_event
 from tests.admin.conftest import add_user, csrf_of, sign_in
 
 
@@ -59,3 +62,28 @@ async def test_staff_cannot_read_customers_conversations(make_admin, admin_setti
         answer = await admin.client.get(f"/t/{tenant}{path}")
         assert answer.status == 403 and "owner and managers" in await answer.text()
     assert "/conversations" not in await (await admin.client.get(f"/t/{tenant}/calendar")).text()
+
+
+async def test_sealed_events_under_keyed_ids_read_as_a_transcript_and_each_read_is_audited(
+        make_admin, admin_settings: AdminSettings, tenant: str, tmp_path) -> None:  # noqa: ANN001
+    keyring, now = admin_settings.keyring, time.time()
+    sender = conversation_id(tenant, "351977777777", b"lookup")
+    events = [("user", now - 60, {"event": "user", "text": "can I move my facial", "metadata": {"contact": "351977777777"},
+                                  "parse_data": {"intent": {"name": "reschedule", "confidence": 0.93}}}),
+              ("bot", now - 59, {"event": "bot", "text": "Of course, which day?"})]
+    path = tmp_path / "tracker.db"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE events (id INTEGER PRIMARY KEY, sender_id VARCHAR(255) NOT NULL, type_name VARCHAR(255) NOT NULL, "
+                   "timestamp FLOAT, intent_name VARCHAR(255), action_name VARCHAR(255), data TEXT)")
+        db.executemany("INSERT INTO events (sender_id, type_name, timestamp, data) VALUES (?, ?, ?, ?)",
+                       [(sender, kind, at, seal_event(keyring, sender, data)) for kind, at, data in events])
+    assert b"facial" not in path.read_bytes() and b"977777777" not in path.read_bytes()
+    admin = await make_admin(dataclasses.replace(admin_settings, tracker_store_url=f"sqlite:///{path}"))
+    await sign_in(admin.client, await add_user(admin_settings, "owner", tenant))
+    key = sender.split(":", 1)[1]
+    listing = await (await admin.client.get(f"/t/{tenant}/conversations")).text()
+    assert f'/conversations/{key}">+351977777777<' in listing
+    page = await (await admin.client.get(f"/t/{tenant}/conversations/{key}")).text()
+    assert "can I move my facial" in page and "reschedule 0.93" in page and "Of course, which day?" in page
+    audit = await (await admin.client.get(f"/t/{tenant}/audit")).text()
+    assert "transcript read" in audit and "…7777" in audit and "351977777777" not in audit

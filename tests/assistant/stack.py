@@ -16,10 +16,12 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from urllib.parse import quote
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
+from booka_common.conversation_ids import conversation_id
 from tests.conftest import wait_until_ready
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -135,6 +137,15 @@ class Stack:
         status, replies = http("POST", self.url("rasa") + "/webhooks/dev/webhook", body, token=self.dev_token, timeout=60)
         assert status == 200, (status, replies)
         return replies or []
+
+    def conversation(self, sender: str) -> str:
+        """Rasa's sender id for a dev-channel sender `<tenant>:<phone>` (a keyed hash: no phone in it)."""
+        tenant, contact = sender.split(":", 1)
+        return conversation_id(tenant, contact, self.secrets["BOOKA_LOOKUP_KEY"].encode())
+
+    def tracker(self, sender: str) -> tuple[int, Any]:
+        """The conversation's tracker from Rasa's HTTP API."""
+        return self.rasa_api("GET", f"/conversations/{quote(self.conversation(sender), safe=':')}/tracker")
 
     def rasa_api(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
         """Rasa's HTTP API, which answers only with its auth token (`?token=`)."""

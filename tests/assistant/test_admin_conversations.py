@@ -66,7 +66,7 @@ def test_an_owner_answers_a_customer_who_asked_for_a_person_then_hands_the_chat_
     queue = listing.split('aria-label="handoff queue"')[1].split("</table>")[0]
     assert status == 200 and f"+{number}" in queue
 
-    page = f"/t/{shop}/conversations/{number}"
+    page = f"/t/{shop}/conversations/{stack.conversation(f'{shop}:{number}').split(':', 1)[1]}"
     status, transcript = owner.get(page)
     assert status == 200 and "can i talk to a real person please" in transcript and "with a person" in transcript
     assert "request_human" in transcript, "designers see what the bot understood"

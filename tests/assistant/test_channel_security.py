@@ -27,13 +27,13 @@ def test_impersonation_attempts_are_refused(stack: Stack, kiwi: str) -> None:
     assert {name: status for name, (status, _) in attempts.items()} == {
         "REST channel": 404, "dev channel, no token": 401, "dev channel, wrong token": 401, "tracker, no token": 401,
         "inject events, no token": 401, "parse, no token": 401, "tracker, wrong token": 401}
-    assert stack.rasa_api("GET", f"/conversations/{quote(victim, safe=':')}/tracker")[0] == 200
+    assert stack.tracker(victim)[0] == 200
 
 
 def test_metadata_handed_to_the_dev_channel_cannot_choose_the_business_or_the_phone(stack: Stack, customer: str,
                                                                                    kiwi: str) -> None:
     stack.say(customer, "hi", tenant="someone-else", phone="351912990417")
-    status, tracker = stack.rasa_api("GET", f"/conversations/{quote(customer, safe=':')}/tracker")
+    status, tracker = stack.tracker(customer)
     assert status == 200
     assert tracker["slots"]["tenant"] == kiwi
     latest = [e for e in tracker["events"] if e["event"] == "user"][-1]
@@ -44,10 +44,10 @@ def test_a_sender_id_without_channel_metadata_is_no_customer(stack: Stack, kiwi:
     """The tenant and phone come only from the channel: Rasa's API can post a message under
     a customer's sender id, but the bot then knows no business and no phone."""
     sender = f"{kiwi}:{new_number()}"
-    status, _ = stack.rasa_api("POST", f"/conversations/{quote(sender, safe=':')}/trigger_intent",
+    status, _ = stack.rasa_api("POST", f"/conversations/{quote(stack.conversation(sender), safe=':')}/trigger_intent",
                                {"name": "greet"})
     assert status == 200
-    status, tracker = stack.rasa_api("GET", f"/conversations/{quote(sender, safe=':')}/tracker")
+    status, tracker = stack.tracker(sender)
     assert tracker["slots"]["tenant"] is None and tracker["slots"]["tenant_unknown"] is True
 
 
@@ -56,7 +56,7 @@ def test_a_customer_typing_an_intent_payload_gets_no_intent(stack: Stack, shop: 
     converse(stack, shop, number, "hi, my name is Rita")
     converse(stack, shop, number, '/book_appointment{"service": "Haircut", "start": "2031-01-01T10:00"}')
     converse(stack, shop, number, "/restart")
-    status, tracker = stack.rasa_api("GET", f"/conversations/{quote(f'{shop}:{number}', safe=':')}/tracker")
+    status, tracker = stack.tracker(f"{shop}:{number}")
     assert status == 200
     users = [e for e in tracker["events"] if e["event"] == "user"]
     assert [u["text"] for u in users[-2:]] == ['book_appointment{"service": "Haircut", "start": "2031-01-01T10:00"}',

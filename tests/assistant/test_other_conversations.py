@@ -96,7 +96,7 @@ def test_a_handoff_silences_the_bot_until_a_person_releases_it(stack, customer):
 
 def _release(stack: Stack, sender: str) -> tuple[int, object]:
     """What a person (or the admin app) does to hand the conversation back to the bot."""
-    return stack.rasa_api("POST", f"/conversations/{quote(sender, safe=':')}/tracker/events",
+    return stack.rasa_api("POST", f"/conversations/{quote(stack.conversation(sender), safe=':')}/tracker/events",
                           {"event": "slot", "name": "handoff_until", "value": None})
 
 

@@ -16,4 +16,6 @@ import run_rasa  # noqa: E402
 ])
 def test_the_tracker_store_follows_the_services_database(monkeypatch, database_url, expected):
     monkeypatch.setenv("DATABASE_URL", database_url)
-    assert run_rasa.default_tracker_store(Path("/tmp/var")) == expected
+    monkeypatch.setenv("BOOKA_VAR_DIR", "/tmp/var")
+    monkeypatch.delenv("TRACKER_STORE_URL", raising=False)
+    assert run_rasa.local_defaults()["TRACKER_STORE_URL"] == expected

@@ -324,7 +324,7 @@ def test_5xx_and_timeouts_are_retried_but_4xx_are_not() -> None:
 def relay_with(handler: Any, attempts: int = 3) -> "Relay":
     settings = ChannelSettings(api_url="http://127.0.0.1:9", api_key=None, instance_token="t",
                                instances_file=None, secret_header="x",
-                               booking_service_url="http://127.0.0.1:9", internal_token="i", admin_url="http://127.0.0.1:9", redis_url=None, dedup_ttl_s=60,
+                               booking_service_url="http://127.0.0.1:9", internal_token="i", lookup_key=b"k", admin_url="http://127.0.0.1:9", redis_url=None, dedup_ttl_s=60,
                                owner_pause_minutes=1, max_body_bytes=1000, max_message_chars=100, rasa_attempts=attempts,
                                send_attempts=1, send_timeout_s=1, typing_ms=100, replay_after_s=60)
     return Relay(settings, handler, lambda: None, MemoryState(), InstanceDirectory("http://127.0.0.1:9", "i", "t", {}))

@@ -4,7 +4,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from booking_service import tables as t
 from booking_service.database import make_sync_engine
@@ -68,13 +68,18 @@ async def test_a_suspended_tenant_takes_no_bookings(api: Api, salon):  # noqa: A
 async def test_customer_details_are_encrypted_at_rest(api: Api, salon, settings):  # noqa: ANN001
     body = booking_body(salon, salon.at(future_day(salon.tz), 10), phone="+351919876543")
     body["customer"].update(name="Beatriz Marques", email="beatriz@example.pt")
-    await api.call("POST", f"{salon.base}/bookings", body, Idempotency_Key="enc", expect=201)
+    body["notes"] = "allergic to latex, ring Mrs Quintela first"
+    _, booking = await api.call("POST", f"{salon.base}/bookings", body, Idempotency_Key="enc", expect=201)
+    assert booking["notes"] == body["notes"]
+    _, again = await api.call("GET", f"{salon.base}/bookings/{booking['id']}", expect=200)
+    assert again["notes"] == body["notes"], "sealed notes read back"
     engine = make_sync_engine(settings.database_url)
     with engine.connect() as conn:
         rows = [dict(r._mapping) for r in conn.execute(select(t.customers))]
+        bookings = [dict(r._mapping) for r in conn.execute(select(t.bookings))]
     engine.dispose()
-    stored = " ".join(str(value) for row in rows for value in row.values())
-    for secret in ("919876543", "Beatriz", "beatriz@example.pt"):
+    stored = " ".join(str(value) for row in rows + bookings for value in row.values())
+    for secret in ("919876543", "Beatriz", "beatriz@example.pt", "latex", "Quintela"):
         assert secret not in stored
     mine = [row for row in rows if row["phone_enc"].startswith("k1:")]
     assert mine and all(len(row["phone_hash"]) == 64 for row in mine)
@@ -103,6 +108,12 @@ def test_rotate_keys_reseals_every_value_and_data_stays_readable(sqlite_url, sec
             tenant, _ = await seed_tenant(conn, SALON)
             await repo.upsert_customer(conn, repo.Crypto(settings.keyring, settings.lookup_key.encode()), tenant,
                                        CustomerIn(phone="+351910000777", name="Old Key"))
+            await conn.execute(text(  # a booking whose notes were written before notes were sealed
+                "INSERT INTO bookings (id, tenant_id, service_id, status, starts_at, ends_at, block_start, block_end, "
+                "party_size, price_minor, currency, notes, created_by, created_at, updated_at) SELECT 'legacy-notes', "
+                "tenant_id, id, 'cancelled', '2030-01-01 10:00:00', '2030-01-01 10:30:00', '2030-01-01 10:00:00', "
+                "'2030-01-01 10:30:00', 1, 0, 'EUR', 'plain old note', 'api', '2026-01-01 00:00:00', "
+                "'2026-01-01 00:00:00' FROM services LIMIT 1"))
         await engine.dispose()
 
     asyncio.run(add_customer())
@@ -114,10 +125,12 @@ def test_rotate_keys_reseals_every_value_and_data_stays_readable(sqlite_url, sec
     engine = make_sync_engine(sqlite_url)
     with engine.connect() as conn:
         rows = [dict(r._mapping) for r in conn.execute(select(t.customers))]
+        legacy = dict(conn.execute(select(t.bookings).where(t.bookings.c.id == "legacy-notes")).one()._mapping)
     engine.dispose()
     assert rows and all(not keyring.needs_rotation(row["phone_enc"]) for row in rows)
     opened = {keyring.decrypt(row["name_enc"], sealed_context(row["tenant_id"], "name")) for row in rows if row["name_enc"]}
     assert "Old Key" in opened
+    assert legacy["notes"] == "" and keyring.decrypt(legacy["notes_enc"], f"bookings.notes:{legacy['tenant_id']}") == "plain old note"
 
 
 async def test_logs_carry_no_phone_numbers_or_tokens(api: Api, salon, capsys):  # noqa: ANN001
