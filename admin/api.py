@@ -8,6 +8,8 @@ token (the owners' web app, a later piece, adds user sessions and roles on top).
 """
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import hmac
 import secrets
@@ -25,6 +27,7 @@ from admin.conversations import RasaConversations
 from admin.gateway import LlmGateway, api_key_context
 from admin.llm import ChatClient, PriceTable
 from admin.migrate import ALEMBIC_VERSION_TABLE, head_revision
+from admin.retention import sweep_transcripts
 from admin.quotas import Alerts, budget_for, used_share
 from admin.rendering import ParaphraseCache, Renderer
 from admin.schemas import (
@@ -75,7 +78,10 @@ class AdminContext:
         self.engine = make_async_engine(settings.database_url)
         self.session: aiohttp.ClientSession | None = None
         self.redis: Any = None
-        self.tracker = read_only(make_async_engine(settings.tracker_store_url)) if settings.tracker_store_url else None
+        writer = make_async_engine(settings.tracker_store_url) if settings.tracker_store_url else None
+        self.tracker_writer = writer  # only for a customer's erasure and the retention purge
+        self.tracker = read_only(writer) if writer is not None else None
+        self.sweeper: Optional[asyncio.Task] = None
 
     async def start(self) -> None:
         self.session = aiohttp.ClientSession()
@@ -93,8 +99,14 @@ class AdminContext:
         self.sign_in_limiter = make_rate_limiter(self.settings.redis_url, self.settings.sign_ins_per_minute, "booka:admin:sign-in")
         self.test_send_limiter = make_rate_limiter(self.settings.redis_url, self.settings.test_messages_per_minute,
                                                    "booka:admin:send-test")
+        if self.tracker_writer is not None:
+            self.sweeper = asyncio.create_task(sweep_transcripts(self.engine, self.tracker_writer, self.settings.privacy_sweep_s))
 
     async def stop(self) -> None:
+        if self.sweeper is not None:
+            self.sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.sweeper
         await self.whatsapp.close()
         await self.sign_in_limiter.close()
         await self.test_send_limiter.close()
@@ -104,8 +116,8 @@ class AdminContext:
             await self.session.close()
         if self.redis is not None:
             await self.redis.aclose()
-        if self.tracker is not None:
-            await self.tracker.dispose()
+        if self.tracker_writer is not None:
+            await self.tracker_writer.dispose()
         await self.engine.dispose()
 
 

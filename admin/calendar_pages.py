@@ -214,6 +214,9 @@ async def booking_page(request: web.Request, problem: Optional[BookingRefused] =
     tenant = await tenant_for(request)
     booking = await booking_for(request, tenant)
     staff = [p for p in await booking_client(request).staff(tenant["slug"]) if p.get("active", True)]
+    if problem is None and booking.get("customer"):  # who read a customer's details, and when (the owner's audit log)
+        async with context_of(request).engine.begin() as conn:
+            await audit.record(conn, request[VIEWER_KEY], tenant["slug"], "customer_record_read", f"booking {booking['id'][:8]}")
     return page(request, "booking.html", problem.status if problem else 200, tenant=tenant, booking=booking, staff=staff,
                 problem=problem, back=calendar_address(tenant["slug"], "day", booking["local_start"].date()))
 

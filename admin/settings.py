@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Optional
 
 from booka_common.crypto import Keyring, generate_keyring_spec
+from booka_common.conversation_ids import lookup_key
 from booka_common.local_secrets import local_secret, new_token, tracker_store_url, var_dir
 
 
@@ -72,6 +73,8 @@ class AdminSettings:
     sign_ins_per_minute: int = 20  # sign-in and reset attempts per client address (beside the per-account lockout)
     test_messages_per_minute: int = 5  # "send a test" messages per business
     evolution: EvolutionSettings = EvolutionSettings()
+    lookup_key: str = field(default_factory=lambda: lookup_key().decode())  # finds a customer's conversation by phone
+    privacy_sweep_s: float = 3600  # how often transcripts past a business's retention are purged
 
     @classmethod
     def from_env(cls) -> "AdminSettings":

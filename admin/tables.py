@@ -137,6 +137,14 @@ webhook_secrets = Table(
     Column("rotated_at", UTCDateTime, nullable=False),
 )
 
+privacy = Table(
+    "admin_privacy",
+    metadata,
+    Column("tenant", String(40), primary_key=True),
+    Column("transcript_retention_days", Integer),  # None: transcripts are kept until a customer is erased
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
 ROLES = ("superadmin", "owner", "manager", "staff")
 
 # People who sign in to the admin web app. A superadmin belongs to no tenant; the others

@@ -578,11 +578,13 @@ def add_web_routes(app: web.Application) -> None:
     from admin.calendar_pages import add_calendar_routes  # the page modules build on this one's helpers
     from admin.catalog_pages import add_catalog_routes
     from admin.platform_pages import add_platform_routes
+    from admin.privacy import add_privacy_routes
     from admin.team import add_team_routes
     from admin.whatsapp_pages import add_whatsapp_routes
 
     add_calendar_routes(app)
     add_catalog_routes(app)
     add_platform_routes(app)
+    add_privacy_routes(app)
     add_team_routes(app)
     add_whatsapp_routes(app)

@@ -405,6 +405,22 @@ async def list_bookings(request: web.Request) -> web.Response:
     return json_response({"bookings": bookings})
 
 
+async def get_customer(request: web.Request) -> web.Response:
+    tenant = await tenant_of(request)
+    phone = request.query.get("phone", "").strip()
+    if not phone:
+        raise ValidationFailed("give the customer's phone number", {"phone": "required"})
+    return json_response(await services_of(request).scheduler.customer(tenant, phone))
+
+
+async def erase_customer(request: web.Request) -> web.Response:
+    tenant = await tenant_of(request)
+    raw = request.match_info["id"]
+    if not raw.isdigit() or len(raw) > 10:
+        raise NotFound(f"no customer {raw!r}")
+    return json_response(await services_of(request).scheduler.erase_customer(tenant, int(raw)))
+
+
 async def get_booking(request: web.Request) -> web.Response:
     tenant = await tenant_of(request)
     return json_response(await services_of(request).scheduler.get(tenant, request.match_info["id"], with_history=True))
@@ -486,6 +502,10 @@ ROUTES: tuple[Route, ...] = (
           (("phone", "the customer's phone"), ("staff", "staff id"), ("status", "comma-separated statuses"),
            ("from", "date or ISO datetime"), ("to", "date or ISO datetime"), ("limit", "at most 1000")), tag="bookings"),
     Route("GET", "/v1/tenants/{tenant}/bookings/{id}.ics", booking_ics, "The booking as iCalendar (bearer token or signed link)", None, 200, (401, 404), (("sig", "signature from the booking's calendar.ics link"),), tag="bookings"),
+    Route("GET", "/v1/tenants/{tenant}/customers", get_customer, "Everything held about one customer (access request)", None, 200,
+          (401, 404, 422), (("phone", "the customer's phone number, E.164 or local"),), tag="customers"),
+    Route("DELETE", "/v1/tenants/{tenant}/customers/{id}", erase_customer, "Erase a customer: record deleted, bookings kept "
+          "without them, upcoming ones cancelled", None, 200, (401, 404), tag="customers"),
     Route("GET", "/v1/tenants/{tenant}/bookings/{id}", get_booking, "One booking with its history", tag="bookings"),
     Route("POST", "/v1/tenants/{tenant}/bookings/{id}/reschedule", reschedule_booking, "Move a booking (all or nothing)", Reschedule, 200, (401, 403, 404, 409, 422), tag="bookings"),
     Route("POST", "/v1/tenants/{tenant}/bookings/{id}/cancel", cancel_booking, "Cancel a booking", Cancel, 200, (401, 404, 409, 422), tag="bookings"),

@@ -391,6 +391,43 @@ async def upsert_customer(conn: AsyncConnection, crypto: Crypto, tenant: Tenant,
     return {"customer_id": row.id, "phone_enc": row.phone_enc, "name_enc": row.name_enc, "email_enc": row.email_enc}
 
 
+async def customer_row(conn: AsyncConnection, tenant_id: int, customer_id: int) -> dict[str, Any] | None:
+    c = t.customers.c
+    row = (await conn.execute(select(t.customers).where(c.tenant_id == tenant_id, c.id == customer_id))).first()
+    return dict(row._mapping) if row else None
+
+
+async def erase_customer(conn: AsyncConnection, tenant_id: int, customer_id: int, now: datetime) -> dict[str, int]:
+    """Remove a customer and every trace of them from their bookings (a data subject's erasure).
+
+    Their bookings stay, without customer and notes, so the business's calendar and counts
+    keep what happened; upcoming ones are cancelled, so nobody is expected at those times.
+    Reasons typed with a cancellation leave the bookings' history."""
+    b, e = t.bookings.c, t.booking_events.c
+    mine = select(b.id).where(b.tenant_id == tenant_id, b.customer_id == customer_id)
+    ids = [row.id for row in await conn.execute(mine)]
+    upcoming = (await conn.execute(
+        update(t.bookings).where(b.id.in_(ids), b.status.in_(("confirmed", "held")), b.starts_at > now)
+        .values(status="cancelled", updated_at=now).returning(b.id))).all() if ids else []
+    for (booking_id,) in upcoming:
+        await conn.execute(t.booking_events.insert(), {"booking_id": booking_id, "tenant_id": tenant_id, "at": now,
+                                                       "action": "cancelled", "actor": "erasure", "before": None,
+                                                       "after": {"status": "cancelled", "reason": "customer data erased"}})
+    events = (await conn.execute(select(e.id, e.before, e.after).where(e.booking_id.in_(ids)))).all() if ids else []
+    for event_id, before, after in events:
+        if any(isinstance(side, dict) and "reason" in side for side in (before, after)):
+            await conn.execute(update(t.booking_events).where(e.id == event_id).values(
+                before=_without_reason(before), after=_without_reason(after)))
+    if ids:
+        await conn.execute(update(t.bookings).where(b.id.in_(ids)).values(customer_id=None, notes="", notes_enc=None))
+    await conn.execute(delete(t.customers).where(t.customers.c.id == customer_id))
+    return {"bookings_detached": len(ids), "bookings_cancelled": len(upcoming)}
+
+
+def _without_reason(side: Any) -> Any:
+    return {k: v for k, v in side.items() if k != "reason"} if isinstance(side, dict) else side
+
+
 async def customer_id_by_phone(conn: AsyncConnection, crypto: Crypto, tenant: Tenant, phone: str) -> int | None:
     e164 = normalise_phone(phone, tenant.country)
     c = t.customers.c

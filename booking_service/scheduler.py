@@ -155,6 +155,34 @@ class Scheduler:
             rows = await repo.list_bookings(conn, tenant.id, **filters)
         return [self.booking_json(tenant, row) for row in rows]
 
+    async def customer(self, tenant: Tenant, phone: str) -> dict[str, Any]:
+        """Everything held about the customer at `phone`: their record (opened) and every
+        booking with its history (a data subject's access request)."""
+        async with self.reader.connect() as conn:
+            customer_id = await repo.customer_id_by_phone(conn, self.crypto, tenant, phone)
+            row = await repo.customer_row(conn, tenant.id, customer_id) if customer_id is not None else None
+            if row is None:
+                raise NotFound("no customer with that phone number")
+            bookings = await repo.list_bookings(conn, tenant.id, customer_id=customer_id, limit=10_000)
+            views = [{**self.booking_json(tenant, booking), "history": [
+                {**event, "at": event["at"].isoformat()} for event in await repo.booking_events(conn, booking["id"])]}
+                for booking in bookings]
+        record = {column: self.crypto.open(tenant.id, column, row[f"{column}_enc"]) for column in repo.CUSTOMER_SEALED_COLUMNS}
+        record.update(id=row["id"], locale=row["locale"], consent_reminders=row["consent_reminders"],
+                      consent_marketing=row["consent_marketing"], created_at=row["created_at"].isoformat(),
+                      updated_at=row["updated_at"].isoformat())
+        return {"customer": record, "bookings": views}
+
+    async def erase_customer(self, tenant: Tenant, customer_id: int) -> dict[str, int]:
+        """Erase a customer (repository.erase_customer); 404 when there is none."""
+
+        async def erase(conn: AsyncConnection) -> dict[str, int]:
+            if await repo.customer_row(conn, tenant.id, customer_id) is None:
+                raise NotFound(f"no customer {customer_id}")
+            return await repo.erase_customer(conn, tenant.id, customer_id, utcnow())
+
+        return await self._write(erase)
+
     # --- writing ---------------------------------------------------------------------
 
     async def create_hold(self, tenant: Tenant, body: HoldCreate) -> dict[str, Any]:

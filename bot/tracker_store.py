@@ -87,10 +87,18 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         rows = [self.row(tracker.sender_id, event) for event in list(tracker.events)[stored:]]
         newest = newest_then
         with self.engine.begin() as connection:
-            unchanged = self.newest_id(tracker.sender_id, connection) == newest_then
-            if unchanged and rows:
+            now_newest = self.newest_id(tracker.sender_id, connection)
+            unchanged = now_newest == newest_then
+            erased = now_newest is None and newest_then is not None
+            if (unchanged or erased) and rows:
                 connection.execute(self.insert_rows, rows)
                 newest = self.newest_id(tracker.sender_id, connection)
+        if erased:
+            # the customer's conversation was erased while this turn ran: only the turn's own new
+            # events are kept, never the erased ones this tracker still holds, and it is not kept
+            delattr(tracker, MARK)
+            self.kept.pop(tracker.sender_id, None)
+            return
         if not unchanged:
             # written by someone else since this tracker was read: Rasa's own way (counts the rows), and not kept,
             # because the table now holds events this tracker lacks

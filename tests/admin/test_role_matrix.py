@@ -11,7 +11,9 @@ from tests.admin.conftest import add_user, csrf_of, sign_in
 
 ROLES = ("owner", "manager", "staff")
 # pages whose answer differs by role (every other page of a business answers 200 to every role)
-LIMITED = {"/usage": {"staff": 403}, "/team": {"manager": 403, "staff": 403}, "/conversations": {"staff": 403}}
+LIMITED = {"/usage": {"staff": 403}, "/team": {"manager": 403, "staff": 403}, "/conversations": {"staff": 403},
+           "/privacy": {"manager": 403, "staff": 403},
+           "/privacy/export": {"owner": 400, "manager": 403, "staff": 403}}  # 400: no phone given
 
 
 def business_pages(web: TestClient) -> list[str]:

@@ -164,3 +164,19 @@ def test_rotate_keys_seals_old_rows_and_rows_of_retired_keys(url: str, keys: str
     texts = [e.get("text") for e in rows(url, "shop:6") if e["event"] == "user"]
     assert texts == ["sealed with the old key", "written in clear"]
     assert tracker_store_command(["rotate-keys", "--url", url]) == 0
+
+
+def test_an_erased_conversation_is_not_written_back_by_a_turn_in_flight(url: str) -> None:
+    store = CachedSQLTrackerStore(DOMAIN, host=url)
+    tracker = started("shop:7")
+    turn(tracker, "my old secret")
+    asyncio.run(store.save(tracker))
+    in_flight = asyncio.run(store.retrieve("shop:7"))
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:  # the owner erases the customer (admin/retention.py)
+        connection.execute(sa.text("DELETE FROM events WHERE sender_id = 'shop:7'"))
+    engine.dispose()
+    turn(in_flight, "a new message")
+    asyncio.run(store.save(in_flight))
+    texts = [e.get("text") for e in rows(url, "shop:7") if e["event"] == "user"]
+    assert texts == ["a new message"]
