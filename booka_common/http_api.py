@@ -103,12 +103,35 @@ async def parse_body(request: web.Request, model: type[Model]) -> tuple[Model, d
         raise BadRequest(f"the body is not valid JSON: {exc}") from None
     if not isinstance(raw, dict):
         raise BadRequest("the body must be a JSON object")
+    where = nul_character_at(raw)
+    if where is not None:  # no text column can store it (PostgreSQL refuses NUL), and no person types it
+        raise ValidationFailed(f"the request has invalid fields ({where}: text cannot contain NUL characters)",
+                               {where: "text cannot contain NUL characters"})
     try:
         return model.model_validate(raw), raw
     except ValidationError as exc:
         fields = flatten_errors(exc.errors())
         summary = "; ".join(f"{field}: {message}" for field, message in list(fields.items())[:3])
         raise ValidationFailed(f"the request has invalid fields ({summary})", fields) from None
+
+
+def nul_character_at(value: Any) -> str | None:
+    """The dotted path of the first string (or key) in `value` holding a NUL character
+    (iterative: a body nested as deep as the decoder allows must not overflow the stack)."""
+    pending: list[tuple[str, Any]] = [("", value)]
+    while pending:
+        path, item = pending.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return path or "body"
+            continue
+        pairs = item.items() if isinstance(item, dict) else enumerate(item) if isinstance(item, list) else ()
+        for key, inner in pairs:
+            inner_path = f"{path}.{key}" if path else str(key)
+            if isinstance(key, str) and "\x00" in key:
+                return inner_path
+            pending.append((inner_path, inner))
+    return None
 
 
 def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:

@@ -48,6 +48,10 @@ def check_url_shape(url: str, allow_private: bool = False) -> str:
     host = parts.hostname or ""
     if not host or parts.username or parts.password:
         raise UnsafeUrl("the webhook needs a host name, without a user name or password")
+    try:
+        host.encode("idna")
+    except UnicodeError:
+        raise UnsafeUrl("the webhook's host name is not a valid domain name") from None
     literal = literal_address(host)
     if not allow_private and (host.rstrip(".").endswith("localhost") or (literal and not is_public_address(literal))):
         raise UnsafeUrl("the webhook must be a public address, not a private, loopback or link-local one")

@@ -141,3 +141,12 @@ async def test_logs_carry_no_phone_numbers_or_tokens(api: Api, salon, capsys):  
     output = capsys.readouterr().out
     assert "request" in output
     assert "912345678" not in output and api.token not in output
+
+
+async def test_text_with_a_nul_character_is_a_clear_422_on_every_database(api: Api, salon):  # noqa: ANN001
+    status, error = await api.call("PATCH", salon.base, {"name": "Salon\x00Rosa"})
+    assert status == 422 and error["fields"] == {"name": "text cannot contain NUL characters"}
+    body = booking_body(salon, salon.at(future_day(salon.tz), 10))
+    body["customer"]["name"] = "Rita\x00"
+    status, error = await api.call("POST", f"{salon.base}/bookings", body, Idempotency_Key="nul")
+    assert status == 422 and "customer.name" in error["fields"]
