@@ -28,6 +28,7 @@ from sanic.response import HTTPResponse
 
 from booka_common.admin_client import client_for_this_loop
 from booka_common.conversation_ids import conversation_id
+from booka_common.crypto import Keyring
 from connectors.customer_text import customer_text
 from connectors.envelopes import EnvelopeError, Inbound, OwnerMessage, Skipped, event_of, instance_of, parse_body, read_upsert
 from booka_common.evolution_client import EvolutionClient, SendFailed
@@ -139,7 +140,7 @@ class Relay:
                     await self.state.release(pid)
                     continue
                 log.warning("evolution_replaying pending_id=%s age_s=%.0f", pid, age)
-                self.accept(instance, decode_reading(record))
+                self.accept(instance, decode_reading(record, self.settings.keyring))
 
     async def process(self, work: tuple[Instance, Union[Inbound, OwnerMessage]]) -> None:
         instance, reading = work
@@ -268,14 +269,19 @@ def pending_id(instance: str, message_id: str) -> str:
     return f"{instance}:{message_id}"
 
 
-def encode_reading(instance: Instance, reading: Union[Inbound, OwnerMessage]) -> str:
-    """The pending record of an accepted message: enough to answer it from another process."""
+def encode_reading(instance: Instance, reading: Union[Inbound, OwnerMessage], keyring: Keyring) -> str:
+    """The pending record of an accepted message: enough to answer it from another process.
+    The message itself (text, phone, push name) is sealed: it waits in Redis."""
     kind = "owner" if isinstance(reading, OwnerMessage) else "inbound"
-    return json.dumps({"instance": instance.name, "kind": kind, "accepted_at": time.time(), "reading": dataclasses.asdict(reading)})
+    sealed = keyring.encrypt(json.dumps(dataclasses.asdict(reading)), f"pending:{instance.name}")
+    return json.dumps({"instance": instance.name, "kind": kind, "accepted_at": time.time(), "reading": sealed})
 
 
-def decode_reading(record: dict[str, Any]) -> Union[Inbound, OwnerMessage]:
-    return (OwnerMessage if record["kind"] == "owner" else Inbound)(**record["reading"])
+def decode_reading(record: dict[str, Any], keyring: Keyring) -> Union[Inbound, OwnerMessage]:
+    """The accepted message again (a record from before sealing holds it as it is)."""
+    stored = record["reading"]
+    fields = stored if isinstance(stored, dict) else json.loads(keyring.decrypt(stored, f"pending:{record['instance']}"))
+    return (OwnerMessage if record["kind"] == "owner" else Inbound)(**fields)
 
 
 def read_receipt_jid(inbound: Inbound) -> str:
@@ -394,7 +400,8 @@ class EvolutionInput(InputChannel):
         if isinstance(reading, Skipped):
             return answer(200, "ignored", reason=reading.reason)
         if not await self.claims.claim_and_keep(f"seen:{name}:{reading.message_id}", self.settings.dedup_ttl_s,
-                                                pending_id(name, reading.message_id), encode_reading(instance, reading)):
+                                                pending_id(name, reading.message_id),
+                                                encode_reading(instance, reading, self.settings.keyring)):
             return answer(200, "duplicate", message_id=reading.message_id)
         relay.accept(instance, reading)
         return answer(200, "accepted", message_id=reading.message_id)

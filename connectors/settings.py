@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any, Optional
 
 from booka_common.conversation_ids import lookup_key
+from booka_common.crypto import Keyring, generate_keyring_spec
 from booka_common.local_secrets import local_secret, new_token
 
 
@@ -24,6 +25,7 @@ class ChannelSettings:
     booking_service_url: str     # the tenant behind an instance comes from the booking service
     internal_token: str
     lookup_key: bytes            # conversation ids are keyed hashes of the contact (BOOKA_LOOKUP_KEY)
+    keyring: Keyring             # seals accepted messages while they wait in Redis (BOOKA_SECRET_KEYS)
     admin_url: str               # the apology after repeated failures is the tenant's template
     redis_url: Optional[str]
     dedup_ttl_s: int
@@ -49,6 +51,7 @@ class ChannelSettings:
             booking_service_url=(os.environ.get("BOOKING_SERVICE_URL") or f"http://127.0.0.1:{booking_port}").rstrip("/"),
             internal_token=local_secret("BOOKA_INTERNAL_TOKEN", new_token),
             lookup_key=lookup_key(),
+            keyring=Keyring.parse(local_secret("BOOKA_SECRET_KEYS", generate_keyring_spec)),
             admin_url=(os.environ.get("ADMIN_URL") or f"http://127.0.0.1:{os.environ.get('ADMIN_PORT', '8002')}").rstrip("/"),
             redis_url=os.environ.get("REDIS_URL") or None,
             dedup_ttl_s=int(_number("EVOLUTION_DEDUP_TTL_S", 86400)),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import dataclasses
 import json
 import os
 import random
@@ -17,8 +18,9 @@ import pytest
 from aiohttp import web
 
 from connectors.envelopes import EnvelopeError, Inbound, OwnerMessage, Skipped, event_of, parse_body, read_upsert
-from connectors.evolution import Relay, SerialWorkers
+from connectors.evolution import Relay, SerialWorkers, decode_reading, encode_reading
 from connectors.settings import ChannelSettings
+from booka_common.crypto import Keyring, generate_keyring_spec
 from booka_common.evolution_client import EvolutionClient, SendFailed
 from connectors.instances import DirectoryUnavailable, Instance, InstanceDirectory, instances_from_file
 from connectors.shared_state import MemoryState, RedisState
@@ -324,7 +326,8 @@ def test_5xx_and_timeouts_are_retried_but_4xx_are_not() -> None:
 def relay_with(handler: Any, attempts: int = 3) -> "Relay":
     settings = ChannelSettings(api_url="http://127.0.0.1:9", api_key=None, instance_token="t",
                                instances_file=None, secret_header="x",
-                               booking_service_url="http://127.0.0.1:9", internal_token="i", lookup_key=b"k", admin_url="http://127.0.0.1:9", redis_url=None, dedup_ttl_s=60,
+                               booking_service_url="http://127.0.0.1:9", internal_token="i", lookup_key=b"k",
+                               keyring=Keyring.parse(generate_keyring_spec()), admin_url="http://127.0.0.1:9", redis_url=None, dedup_ttl_s=60,
                                owner_pause_minutes=1, max_body_bytes=1000, max_message_chars=100, rasa_attempts=attempts,
                                send_attempts=1, send_timeout_s=1, typing_ms=100, replay_after_s=60)
     return Relay(settings, handler, lambda: None, MemoryState(), InstanceDirectory("http://127.0.0.1:9", "i", "t", {}))
@@ -362,3 +365,14 @@ def test_an_instance_never_seen_is_unavailable_while_the_admin_is_away() -> None
             await directory.close()
 
     asyncio.run(scenario())
+
+
+def test_a_pending_record_in_redis_holds_the_message_sealed() -> None:
+    keyring = Keyring.parse(generate_keyring_spec())
+    inbound = Inbound("bella", "ID9", "351912345678@s.whatsapp.net", "351912345678", "Marisol", "my name is Marisol Quintela",
+                      None, 1)
+    raw = encode_reading(Instance("bella", "bella-salon", "t"), inbound, keyring)
+    assert "Quintela" not in raw and "912345678" not in raw and "Marisol" not in raw
+    assert decode_reading(json.loads(raw), keyring) == inbound
+    before_sealing = {"instance": "bella", "kind": "inbound", "accepted_at": 1.0, "reading": dataclasses.asdict(inbound)}
+    assert decode_reading(before_sealing, keyring) == inbound, "a record written before sealing is still answered"
