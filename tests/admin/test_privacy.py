@@ -53,7 +53,7 @@ async def test_an_owner_exports_and_erases_a_customer_and_every_step_is_audited(
     await admin.client.post("/logout", data={"csrf_token": csrf_of(await (await admin.client.get(f"/t/{salon.slug}")).text())})
     await sign_in(admin.client, await add_user(admin_settings, "owner", salon.slug))
     page = await (await admin.client.get(f"/t/{salon.slug}/privacy", params={"phone": PHONE})).text()
-    assert "Leonor Figueira" in page and "1 bookings" in page and "2 WhatsApp conversation events" in page
+    assert "Leonor Figueira" in page and "1 booking ·" in page and "2 WhatsApp conversation events" in page
 
     exported = await admin.client.get(f"/t/{salon.slug}/privacy/export", params={"phone": PHONE})
     assert exported.status == 200 and "attachment" in exported.headers["Content-Disposition"]
