@@ -443,7 +443,7 @@ class ActionAskStaff(FormQuestion):
         catalog = await BOOKING_API.catalog(tenant_of(tracker))
         service = catalog.service_by_name(tracker.get_slot("service"))
         people = catalog.staff_for(service) if service else catalog.staff
-        buttons = [{"title": p["name"], "payload": f'/inform{{"staff": "{p["name"]}"}}'} for p in people] + [{"title": "Anyone", "payload": "anyone"}]
+        buttons = [{"title": p["name"], "payload": "/inform" + json.dumps({"staff": p["name"]})} for p in people] + [{"title": "Anyone", "payload": "anyone"}]
         await say(dispatcher, tracker, "ask_staff", buttons=buttons, people=names_of(people))
         return [SlotSet("choices_shown", [p["name"] for p in people] + [ANYONE])]
 
