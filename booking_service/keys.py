@@ -1,5 +1,5 @@
-"""Key rotation: re-seal customer data and booking notes with the newest key (notes written
-before sealing get sealed), in batches, resumable."""
+"""Key rotation: re-seal customer data, booking notes and cancellation reasons with the newest
+key (those written before sealing get sealed), in batches, resumable."""
 from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -32,7 +32,32 @@ async def rotate_customer_keys(engine: AsyncEngine, keyring: Keyring) -> tuple[i
             break
         after_id = rows[-1]["id"]
     notes_rows = await reseal_booking_notes(engine, keyring)
-    return rows_touched + notes_rows, values_touched + notes_rows
+    reason_rows = await reseal_reasons(engine, keyring)
+    return rows_touched + notes_rows + reason_rows, values_touched + notes_rows + reason_rows
+
+
+async def reseal_reasons(engine: AsyncEngine, keyring: Keyring) -> int:
+    """Seal plain cancellation reasons in the history and re-seal those of older keys."""
+    touched, after_id = 0, 0
+    while True:
+        async with engine.begin() as conn:
+            rows = await repo.events_with_after(conn, after_id, BATCH)
+            for row in rows:
+                after, context = row["after"], repo.reason_context(row["tenant_id"])
+                if not isinstance(after, dict):
+                    continue
+                if after.get("reason_enc") and keyring.needs_rotation(after["reason_enc"]):
+                    reason = keyring.decrypt(after["reason_enc"], context)
+                elif after.get("reason"):
+                    reason = after["reason"]
+                else:
+                    continue
+                kept = {k: v for k, v in after.items() if k not in ("reason", "reason_enc")}
+                await repo.replace_event_after(conn, row["id"], {**kept, "reason_enc": keyring.encrypt(reason, context)})
+                touched += 1
+        if len(rows) < BATCH:
+            return touched
+        after_id = rows[-1]["id"]
 
 
 async def reseal_booking_notes(engine: AsyncEngine, keyring: Keyring) -> int:

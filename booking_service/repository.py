@@ -329,6 +329,18 @@ class Crypto:
         """The booking columns for `notes` (free text a customer or owner wrote: sealed)."""
         return {"notes": "", "notes_enc": self.keyring.encrypt(notes, notes_context(tenant_id)) if notes else None}
 
+    def seal_reason(self, tenant_id: int, reason: str) -> dict[str, Any]:
+        """A cancellation's reason for the history (free text, maybe about someone's health: sealed)."""
+        return {"reason_enc": self.keyring.encrypt(reason, reason_context(tenant_id))} if reason else {}
+
+    def open_history(self, tenant_id: int, event: dict[str, Any]) -> dict[str, Any]:
+        """A history entry as the API shows it: a sealed reason opened (plain ones are from before sealing)."""
+        after = event.get("after")
+        if isinstance(after, dict) and after.get("reason_enc"):
+            opened = self.keyring.decrypt(after["reason_enc"], reason_context(tenant_id))
+            event = {**event, "after": {**{k: v for k, v in after.items() if k != "reason_enc"}, "reason": opened}}
+        return event
+
     def open_notes(self, row: dict[str, Any]) -> str:
         sealed = row.get("notes_enc")
         return self.keyring.decrypt(sealed, notes_context(row["tenant_id"])) if sealed else row.get("notes") or ""
@@ -340,6 +352,10 @@ NOTES_CONTEXT = "bookings.notes"
 
 def notes_context(tenant_id: int) -> str:
     return f"{NOTES_CONTEXT}:{tenant_id}"
+
+
+def reason_context(tenant_id: int) -> str:
+    return f"booking_events.reason:{tenant_id}"
 
 
 def normalise_phone(raw: str, country: str) -> str:
@@ -415,7 +431,7 @@ async def erase_customer(conn: AsyncConnection, tenant_id: int, customer_id: int
                                                        "after": {"status": "cancelled", "reason": "customer data erased"}})
     events = (await conn.execute(select(e.id, e.before, e.after).where(e.booking_id.in_(ids)))).all() if ids else []
     for event_id, before, after in events:
-        if any(isinstance(side, dict) and "reason" in side for side in (before, after)):
+        if any(isinstance(side, dict) and ("reason" in side or "reason_enc" in side) for side in (before, after)):
             await conn.execute(update(t.booking_events).where(e.id == event_id).values(
                 before=_without_reason(before), after=_without_reason(after)))
     if ids:
@@ -425,7 +441,7 @@ async def erase_customer(conn: AsyncConnection, tenant_id: int, customer_id: int
 
 
 def _without_reason(side: Any) -> Any:
-    return {k: v for k, v in side.items() if k != "reason"} if isinstance(side, dict) else side
+    return {k: v for k, v in side.items() if k not in ("reason", "reason_enc")} if isinstance(side, dict) else side
 
 
 async def customer_id_by_phone(conn: AsyncConnection, crypto: Crypto, tenant: Tenant, phone: str) -> int | None:
@@ -557,6 +573,17 @@ async def booking_notes_rows(conn: AsyncConnection, after_id: str, batch: int) -
     query = (select(b.id, b.tenant_id, b.notes, b.notes_enc).where(b.id > after_id)
              .where((b.notes != "") | b.notes_enc.is_not(None)).order_by(b.id).limit(batch))
     return [dict(row._mapping) for row in await conn.execute(query)]
+
+
+async def events_with_after(conn: AsyncConnection, after_id: int, batch: int) -> list[dict[str, Any]]:
+    """History entries by id (for key rotation of the sealed reasons)."""
+    e = t.booking_events.c
+    query = select(e.id, e.tenant_id, e.after).where(e.id > after_id, e.after.is_not(None)).order_by(e.id).limit(batch)
+    return [dict(row._mapping) for row in await conn.execute(query)]
+
+
+async def replace_event_after(conn: AsyncConnection, event_id: int, after: dict[str, Any]) -> None:
+    await conn.execute(update(t.booking_events).where(t.booking_events.c.id == event_id).values(after=after))
 
 
 async def reseal_booking_notes(conn: AsyncConnection, booking_id: str, values: dict[str, Any]) -> None:

@@ -134,7 +134,8 @@ class Scheduler:
             view = self.booking_json(tenant, row)
             if with_history:
                 view["history"] = [
-                    {**event, "at": event["at"].isoformat()} for event in await repo.booking_events(conn, booking_id)
+                    {**self.crypto.open_history(tenant.id, event), "at": event["at"].isoformat()}
+                    for event in await repo.booking_events(conn, booking_id)
                 ]
         return view
 
@@ -165,7 +166,8 @@ class Scheduler:
                 raise NotFound("no customer with that phone number")
             bookings = await repo.list_bookings(conn, tenant.id, customer_id=customer_id, limit=10_000)
             views = [{**self.booking_json(tenant, booking), "history": [
-                {**event, "at": event["at"].isoformat()} for event in await repo.booking_events(conn, booking["id"])]}
+                {**self.crypto.open_history(tenant.id, event), "at": event["at"].isoformat()}
+                for event in await repo.booking_events(conn, booking["id"])]}
                 for booking in bookings]
         record = {column: self.crypto.open(tenant.id, column, row[f"{column}_enc"]) for column in repo.CUSTOMER_SEALED_COLUMNS}
         record.update(id=row["id"], locale=row["locale"], consent_reminders=row["consent_reminders"],
@@ -297,7 +299,7 @@ class Scheduler:
                     code="too_late_to_cancel",
                 )
             await repo.update_booking(conn, booking_id, {"status": "cancelled"})
-            after = {**snapshot(row), "status": "cancelled", "reason": body.reason}
+            after = {**snapshot(row), "status": "cancelled", **self.crypto.seal_reason(tenant.id, body.reason)}
             await repo.record_event(conn, row, "cancelled", body.channel, snapshot(row), after)
             return booking_id
 

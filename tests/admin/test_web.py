@@ -219,8 +219,10 @@ async def test_the_dashboard_counts_the_weeks_appointments_conversations_and_con
         db.execute("CREATE TABLE events (id INTEGER PRIMARY KEY, sender_id VARCHAR(255) NOT NULL, type_name VARCHAR(255) NOT NULL, "
                    "timestamp FLOAT, intent_name VARCHAR(255), action_name VARCHAR(255), data TEXT)")
         now = datetime.now(timezone.utc).timestamp()
-        rows = [(f"{salon.slug}:3519120000{n}", "user", now - 60 * n) for n in range(4)] + [(f"{salon.slug}:35191200000", "user", now - 5),
-                                                                                               ("someone-else:351", "user", now)]
+        week_start = datetime.combine(this_week(tz)[0], datetime.min.time(), tz).timestamp()
+        at = [max(now - 60 * n, week_start + n) for n in range(4)]  # inside this week, also just after Monday 00:00
+        rows = [(f"{salon.slug}:3519120000{n}", "user", at[n]) for n in range(4)] + [(f"{salon.slug}:35191200000", "user", at[0]),
+                                                                                       ("someone-else:351", "user", now)]
         db.executemany("INSERT INTO events (sender_id, type_name, timestamp) VALUES (?, ?, ?)", rows)
     admin = await make_admin(dataclasses.replace(admin_settings, tracker_store_url=f"sqlite:///{tracker}"))
     owner = await add_user(admin_settings, "owner", salon.slug)

@@ -73,13 +73,17 @@ async def test_customer_details_are_encrypted_at_rest(api: Api, salon, settings)
     assert booking["notes"] == body["notes"]
     _, again = await api.call("GET", f"{salon.base}/bookings/{booking['id']}", expect=200)
     assert again["notes"] == body["notes"], "sealed notes read back"
+    await api.call("POST", f"{salon.base}/bookings/{booking['id']}/cancel", {"reason": "Beatriz has shingles"}, expect=200)
+    _, cancelled = await api.call("GET", f"{salon.base}/bookings/{booking['id']}", expect=200)
+    assert cancelled["history"][-1]["after"]["reason"] == "Beatriz has shingles", "the sealed reason reads back"
     engine = make_sync_engine(settings.database_url)
     with engine.connect() as conn:
         rows = [dict(r._mapping) for r in conn.execute(select(t.customers))]
         bookings = [dict(r._mapping) for r in conn.execute(select(t.bookings))]
+        history = [dict(r._mapping) for r in conn.execute(select(t.booking_events))]
     engine.dispose()
-    stored = " ".join(str(value) for row in rows + bookings for value in row.values())
-    for secret in ("919876543", "Beatriz", "beatriz@example.pt", "latex", "Quintela"):
+    stored = " ".join(str(value) for row in rows + bookings + history for value in row.values())
+    for secret in ("919876543", "Beatriz", "beatriz@example.pt", "latex", "Quintela", "shingles"):
         assert secret not in stored
     mine = [row for row in rows if row["phone_enc"].startswith("k1:")]
     assert mine and all(len(row["phone_hash"]) == 64 for row in mine)
@@ -114,6 +118,10 @@ def test_rotate_keys_reseals_every_value_and_data_stays_readable(sqlite_url, sec
                 "tenant_id, id, 'cancelled', '2030-01-01 10:00:00', '2030-01-01 10:30:00', '2030-01-01 10:00:00', "
                 "'2030-01-01 10:30:00', 1, 0, 'EUR', 'plain old note', 'api', '2026-01-01 00:00:00', "
                 "'2026-01-01 00:00:00' FROM services LIMIT 1"))
+            await conn.execute(text(  # and its history, with a reason written before reasons were sealed
+                "INSERT INTO booking_events (booking_id, tenant_id, at, action, actor, after) SELECT 'legacy-notes', "
+                "tenant_id, '2026-01-01 00:00:00', 'cancelled', 'api', '{\"status\": \"cancelled\", \"reason\": \"flu\"}' "
+                "FROM bookings WHERE id = 'legacy-notes'"))
         await engine.dispose()
 
     asyncio.run(add_customer())
@@ -126,11 +134,13 @@ def test_rotate_keys_reseals_every_value_and_data_stays_readable(sqlite_url, sec
     with engine.connect() as conn:
         rows = [dict(r._mapping) for r in conn.execute(select(t.customers))]
         legacy = dict(conn.execute(select(t.bookings).where(t.bookings.c.id == "legacy-notes")).one()._mapping)
+        event_after = conn.execute(select(t.booking_events.c.after).where(t.booking_events.c.booking_id == "legacy-notes")).scalar_one()
     engine.dispose()
     assert rows and all(not keyring.needs_rotation(row["phone_enc"]) for row in rows)
     opened = {keyring.decrypt(row["name_enc"], sealed_context(row["tenant_id"], "name")) for row in rows if row["name_enc"]}
     assert "Old Key" in opened
     assert legacy["notes"] == "" and keyring.decrypt(legacy["notes_enc"], f"bookings.notes:{legacy['tenant_id']}") == "plain old note"
+    assert "reason" not in event_after and keyring.decrypt(event_after["reason_enc"], f"booking_events.reason:{legacy['tenant_id']}") == "flu"
 
 
 async def test_logs_carry_no_phone_numbers_or_tokens(api: Api, salon, capsys):  # noqa: ANN001
