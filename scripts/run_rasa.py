@@ -52,7 +52,7 @@ def main() -> None:
     speed_up_action_calls()
 
     sys.argv = [
-        "rasa", "run", "--enable-api", "--auth-token", local_secret("RASA_AUTH_TOKEN", new_token),
+        "rasa", "run", "--enable-api", f"--auth-token={local_secret('RASA_AUTH_TOKEN', new_token)}",  # "=": a token may start with "-"
         "--model", os.environ.get("RASA_MODEL", "models"), "--endpoints", "endpoints.yml",
         "--credentials", credentials_file(), "--port", os.environ.get("RASA_PORT", "5005"),
         "-i", os.environ.get("RASA_HOST", "127.0.0.1"), *sys.argv[1:],
