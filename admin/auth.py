@@ -72,6 +72,11 @@ class Viewer:
         return self.role == "superadmin" or self.tenant == tenant
 
     @property
+    def is_owner(self) -> bool:
+        """Manage the team and answer customers' data requests (the business's owner, or a superadmin)."""
+        return self.role in ("superadmin", "owner")
+
+    @property
     def may_edit(self) -> bool:
         """Change the business's texts, tone and catalog (staff only read them)."""
         return self.role in EDITORS

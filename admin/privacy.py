@@ -31,7 +31,7 @@ MAX_RETENTION_DAYS = 3650
 
 async def tenant_for_owner(request: web.Request) -> dict[str, Any]:
     tenant = await tenant_for(request)
-    if request[VIEWER_KEY].role not in ("owner", "superadmin"):
+    if not request[VIEWER_KEY].is_owner:
         raise web.HTTPForbidden(text="Customers' data requests are for the business owner.")
     return tenant
 

@@ -24,13 +24,9 @@ INVITATION_LIFETIME = timedelta(days=3)
 TEAM_ROLES = ("owner", "manager", "staff")
 
 
-def may_manage_team(viewer: auth.Viewer) -> bool:
-    return viewer.role in ("superadmin", "owner")
-
-
 async def team_page(request: web.Request, problem: Optional[str] = None, done: Optional[str] = None) -> web.Response:
     tenant = await tenant_for(request)
-    if not may_manage_team(request[VIEWER_KEY]):
+    if not request[VIEWER_KEY].is_owner:
         raise web.HTTPForbidden(text="Only the owner manages who signs in.")
     context = context_of(request)
     async with context.engine.connect() as conn:
@@ -46,7 +42,7 @@ async def team_page(request: web.Request, problem: Optional[str] = None, done: O
 async def change_team(request: web.Request) -> web.Response:
     tenant = await tenant_for(request)
     viewer = request[VIEWER_KEY]
-    if not may_manage_team(viewer):
+    if not viewer.is_owner:
         raise web.HTTPForbidden(text="Only the owner manages who signs in.")
     form = await request.post()
     what = request.match_info["what"]

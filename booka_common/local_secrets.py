@@ -10,6 +10,8 @@ import secrets
 from pathlib import Path
 from typing import Callable
 
+from booka_common.crypto import Keyring, generate_keyring_spec
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -48,6 +50,11 @@ def local_secret(env_var: str, generate: Callable[[], str]) -> str:
     with os.fdopen(fd, "w") as handle:
         handle.write(value + "\n")
     return value
+
+
+def local_keyring() -> Keyring:
+    """The field-encryption keys (`BOOKA_SECRET_KEYS`; generated into `var/` locally)."""
+    return Keyring.parse(local_secret("BOOKA_SECRET_KEYS", generate_keyring_spec))
 
 
 def new_token() -> str:

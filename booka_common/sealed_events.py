@@ -26,11 +26,15 @@ def seal_event(keyring: Keyring, sender_id: str, data: dict[str, Any]) -> str:
     return keyring.encrypt(json.dumps(data), context_of(sender_id))
 
 
+def is_plain(stored: str) -> bool:
+    return stored.lstrip().startswith("{")
+
+
 def open_event_text(keyring: Keyring, sender_id: str, stored: Optional[str]) -> str:
     """The event's JSON text (legacy plain rows as they are)."""
     if not stored:
         return "{}"
-    return stored if stored.lstrip().startswith("{") else keyring.decrypt(stored, context_of(sender_id))
+    return stored if is_plain(stored) else keyring.decrypt(stored, context_of(sender_id))
 
 
 def open_event(keyring: Keyring, sender_id: str, stored: Optional[str]) -> dict[str, Any]:
@@ -40,6 +44,6 @@ def open_event(keyring: Keyring, sender_id: str, stored: Optional[str]) -> dict[
 
 def reseal(keyring: Keyring, sender_id: str, stored: Optional[str]) -> Optional[str]:
     """The row's new `data` when it is plain or sealed with an older key; None when it is current."""
-    if not stored or (not stored.lstrip().startswith("{") and not keyring.needs_rotation(stored)):
+    if not stored or (not is_plain(stored) and not keyring.needs_rotation(stored)):
         return None
     return keyring.encrypt(open_event_text(keyring, sender_id, stored), context_of(sender_id))

@@ -428,7 +428,7 @@ async def erase_customer(conn: AsyncConnection, tenant_id: int, customer_id: int
     for (booking_id,) in upcoming:
         await conn.execute(t.booking_events.insert(), {"booking_id": booking_id, "tenant_id": tenant_id, "at": now,
                                                        "action": "cancelled", "actor": "erasure", "before": None,
-                                                       "after": {"status": "cancelled", "reason": "customer data erased"}})
+                                                       "after": {"status": "cancelled"}})  # actor says why
     events = (await conn.execute(select(e.id, e.before, e.after).where(e.booking_id.in_(ids)))).all() if ids else []
     for event_id, before, after in events:
         if any(isinstance(side, dict) and ("reason" in side or "reason_enc" in side) for side in (before, after)):

@@ -30,8 +30,8 @@ from rasa.shared.core.events import SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
-from booka_common.crypto import Keyring, generate_keyring_spec
-from booka_common.local_secrets import local_secret, tracker_store_url
+from booka_common.crypto import Keyring
+from booka_common.local_secrets import local_keyring, tracker_store_url
 from booka_common.sealed_events import open_event, reseal, seal_event
 
 
@@ -53,7 +53,7 @@ class CachedSQLTrackerStore(SQLTrackerStore):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.keyring = Keyring.parse(local_secret("BOOKA_SECRET_KEYS", generate_keyring_spec))
+        self.keyring = local_keyring()
         self.capacity = int(os.environ.get("TRACKER_CACHE_SIZE", "5000"))
         self.kept: OrderedDict[str, Kept] = OrderedDict()
         events = self.SQLEvent.__table__
@@ -172,7 +172,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--url", default=tracker_store_url(), help="the tracker store's SQLAlchemy URL "
                         "(default: TRACKER_STORE_URL, else where scripts/run_rasa.py puts it)")
     args = parser.parse_args(argv)
-    keyring = Keyring.parse(local_secret("BOOKA_SECRET_KEYS", generate_keyring_spec))
+    keyring = local_keyring()
     changed = reseal_all(sa.create_engine(args.url), keyring)
     print(f"tracker store: re-sealed {changed} event rows with key {keyring.current_id}")
     return 0

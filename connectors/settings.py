@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from typing import Any, Optional
 
 from booka_common.conversation_ids import lookup_key
-from booka_common.crypto import Keyring, generate_keyring_spec
-from booka_common.local_secrets import local_secret, new_token
+from booka_common.crypto import Keyring
+from booka_common.local_secrets import local_keyring, local_secret, new_token
 
 
 def _number(name: str, default: float) -> float:
@@ -51,7 +51,7 @@ class ChannelSettings:
             booking_service_url=(os.environ.get("BOOKING_SERVICE_URL") or f"http://127.0.0.1:{booking_port}").rstrip("/"),
             internal_token=local_secret("BOOKA_INTERNAL_TOKEN", new_token),
             lookup_key=lookup_key(),
-            keyring=Keyring.parse(local_secret("BOOKA_SECRET_KEYS", generate_keyring_spec)),
+            keyring=local_keyring(),
             admin_url=(os.environ.get("ADMIN_URL") or f"http://127.0.0.1:{os.environ.get('ADMIN_PORT', '8002')}").rstrip("/"),
             redis_url=os.environ.get("REDIS_URL") or None,
             dedup_ttl_s=int(_number("EVOLUTION_DEDUP_TTL_S", 86400)),

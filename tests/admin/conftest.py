@@ -44,6 +44,7 @@ async def provider() -> AsyncIterator[FakeProvider]:
 def admin_settings(admin_migrated: str, settings: Settings, booking: Api, provider: FakeProvider) -> AdminSettings:
     return AdminSettings(
         database_url=admin_migrated, internal_token=settings.internal_token, secret_keys_spec=settings.secret_keys_spec,
+        lookup_key=settings.lookup_key,
         booking_service_url=str(booking.client.make_url("")).rstrip("/"),
         llm=LlmDefaults(base_url=provider.base_url, api_key="sk-platform-test", model="gpt-4o-mini",
                         attempt_timeout_s=0.5, deadline_s=1.2, attempts=2, breaker_failures=3, breaker_open_s=60),
