@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from functools import cached_property
-from typing import Optional
+from typing import Callable, Optional
 
 from booka_common.crypto import Keyring, generate_keyring_spec
 from booka_common.conversation_ids import lookup_key
@@ -75,6 +76,7 @@ class AdminSettings:
     evolution: EvolutionSettings = EvolutionSettings()
     lookup_key: str = field(default_factory=lambda: lookup_key().decode())  # finds a customer's conversation by phone
     privacy_sweep_s: float = 3600  # how often transcripts past a business's retention are purged
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(timezone.utc))  # "now" of the figures
 
     @classmethod
     def from_env(cls) -> "AdminSettings":

@@ -526,13 +526,14 @@ async def dashboard(request: web.Request) -> web.Response:
     tenant = await tenant_for(request)
     context = context_of(request)
     tz = ZoneInfo(tenant["timezone"])
-    days = this_week(tz)
+    now = context.settings.clock()
+    days = this_week(tz, now)
     viewer = request[VIEWER_KEY]
     bookings = await bookings_of_week(booking_client(request), tenant["slug"], days, viewer.own_person)
     conversations = (await from_tracker_store(context.tracker, lambda tracker: conversations_by_day(tracker, tenant["slug"], days, tz))
                      if viewer.sees_business_figures else None)  # staff: their own appointments only
     week = summarise(days, bookings, conversations, tz)
-    today = datetime.now(tz).date()
+    today = now.astimezone(tz).date()
     usage = await month_usage(context, tenant["slug"], None) if viewer.sees_business_figures else None
     return page(request, "dashboard.html", tenant=tenant, week=week, today=today, usage=usage,
                 appointments_chart=day_bars(week.appointments), conversations_chart=day_bars(week.conversations))

@@ -200,7 +200,7 @@ async def test_the_dashboard_counts_the_weeks_appointments_conversations_and_con
         make_admin, admin_settings: AdminSettings, booking: Api, tmp_path) -> None:  # noqa: ANN001
     import dataclasses
     import sqlite3
-    from datetime import datetime, timezone
+    from datetime import datetime, time, timedelta
     from zoneinfo import ZoneInfo
 
     from admin.dashboard import this_week
@@ -208,31 +208,53 @@ async def test_the_dashboard_counts_the_weeks_appointments_conversations_and_con
 
     salon = await new_tenant(booking)
     tz = ZoneInfo("Europe/Lisbon")
-    week_end = this_week(tz)[-1]  # `to` is inclusive: up to Sunday, none of next week's slots
-    _, free = await booking.call("GET", f"{salon.base}/availability?service=Haircut&staff=any&to={week_end.isoformat()}", expect=200)
-    taken = free["slots"][:: max(1, len(free["slots"]) // 2)][:2]
+    days = [day + timedelta(days=7) for day in this_week(tz)]  # next week, seen on its Wednesday
+    now = datetime.combine(days[2], time(12, 0), tz)
+    free = {}
+    for day in (days[2], days[4]):  # one appointment "today", one on Friday
+        _, free[day] = await booking.call("GET", f"{salon.base}/availability?service=Haircut&staff=any"
+                                          f"&from={day.isoformat()}&to={day.isoformat()}", expect=200)
+    taken = [free[days[2]]["slots"][-1], free[days[4]]["slots"][0]]
     for number, slot in enumerate(taken):
-        await booking.call("POST", f"{salon.base}/bookings", booking_body(salon, slot["start"], phone=f"+35191200000{number}", channel="whatsapp"),
+        await booking.call("POST", f"{salon.base}/bookings", booking_body(salon, slot["start"], phone=f"+35191200000{number}",
+                                                                           channel="whatsapp"),
                            Idempotency_Key=f"dash-{number}", expect=201)
     tracker = tmp_path / "tracker.db"  # Rasa's SQL tracker store table, as Rasa writes it
     with sqlite3.connect(tracker) as db:
         db.execute("CREATE TABLE events (id INTEGER PRIMARY KEY, sender_id VARCHAR(255) NOT NULL, type_name VARCHAR(255) NOT NULL, "
                    "timestamp FLOAT, intent_name VARCHAR(255), action_name VARCHAR(255), data TEXT)")
-        now = datetime.now(timezone.utc).timestamp()
-        week_start = datetime.combine(this_week(tz)[0], datetime.min.time(), tz).timestamp()
-        at = [max(now - 60 * n, week_start + n) for n in range(4)]  # inside this week, also just after Monday 00:00
-        rows = [(f"{salon.slug}:3519120000{n}", "user", at[n]) for n in range(4)] + [(f"{salon.slug}:35191200000", "user", at[0]),
-                                                                                       ("someone-else:351", "user", now)]
+        monday = datetime.combine(days[0], time(0, 0), tz).timestamp()
+        at = [monday + 1, monday + 3600, now.timestamp() - 60, now.timestamp()]
+        rows = [(f"{salon.slug}:c{n}", "user", at[n]) for n in range(4)] + [
+            (f"{salon.slug}:c0", "user", at[3]),  # Monday's customer again on Wednesday: counted that day too
+            (f"{salon.slug}:c9", "user", monday - 1),  # Sunday before: last week
+            ("someone-else:c1", "user", now.timestamp())]
         db.executemany("INSERT INTO events (sender_id, type_name, timestamp) VALUES (?, ?, ?)", rows)
-    admin = await make_admin(dataclasses.replace(admin_settings, tracker_store_url=f"sqlite:///{tracker}"))
+    admin = await make_admin(dataclasses.replace(admin_settings, tracker_store_url=f"sqlite:///{tracker}", clock=lambda: now))
     owner = await add_user(admin_settings, "owner", salon.slug)
     await sign_in(admin.client, owner)
     page = await (await admin.client.get(f"/t/{salon.slug}")).text()
     numbers = re.findall(r'<p style="font-size:2rem;margin:0">([^<]+)</p>', page)
-    assert numbers[1] == str(len(taken)) and numbers[2] == "4"
-    assert numbers[3] == f"{round(100 * len(taken) / 4)}%" and 'aria-label="appointments per day"' in page
-    today = datetime.now(tz).date()
-    assert numbers[0] == str(sum(datetime.fromisoformat(s["start"]).date() == today for s in taken))
+    assert numbers[:3] == ["1", "2", "5"], "today's appointments, the week's, conversations (customer per day)"
+    assert numbers[3] == "0%", "both were booked before this week began"
+    assert 'aria-label="appointments per day"' in page
+
+
+def test_conversion_counts_whatsapp_bookings_made_this_week() -> None:
+    from datetime import date, timedelta
+    from zoneinfo import ZoneInfo
+
+    from admin.dashboard import summarise
+
+    days = [date(2026, 11, 30) + timedelta(days=n) for n in range(7)]
+    made = {"start": "2026-12-02T10:00:00+00:00", "status": "confirmed", "created_by": "whatsapp"}
+    bookings = [{**made, "created_at": "2026-12-01T09:00:00+00:00"},
+                {**made, "created_at": "2026-11-29T09:00:00+00:00"},  # last week
+                {**made, "created_at": "2026-12-01T09:00:00+00:00", "created_by": "admin"},
+                {**made, "start": "2027-01-05T10:00:00+00:00", "created_at": "2026-12-02T09:00:00+00:00"}]
+    week = summarise(days, bookings, {day: 1 for day in days[:4]}, ZoneInfo("Europe/Lisbon"))
+    assert week.appointments[days[2]] == 3 and sum(week.appointments.values()) == 3
+    assert week.booked_on_whatsapp == 2 and week.conversion == 0.5
 
 
 async def test_an_owner_adds_a_person_and_a_service_that_the_bot_can_offer_at_once(

@@ -9,7 +9,7 @@ import pytest
 import redis
 
 from booking_service.api import create_app
-from booka_common.rate_limit import RedisRateLimiter
+from booka_common.rate_limit import MemoryRateLimiter, RedisRateLimiter
 from tests.booking_service.helpers import Api, new_tenant
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -73,3 +73,22 @@ async def test_redis_counters_expire_after_their_window(redis_url):
     client = redis.Redis.from_url(redis_url)
     (name,) = list(client.scan_iter(f"booka:booking:rate:{key}:*"))
     assert 60 < client.ttl(name) <= 120 and int(client.get(name)) == 1
+
+
+@pytest.mark.parametrize("backend", ["memory", "redis"])
+async def test_a_burst_across_the_turn_of_a_minute_is_still_limited(backend: str, redis_url: str) -> None:
+    now = [60.0 * 29_000_000 + 58.0]  # two seconds before a minute turns
+    limiter = (MemoryRateLimiter(3, clock=lambda: now[0]) if backend == "memory"
+               else RedisRateLimiter(redis_url, 3, f"booka:test:{uuid.uuid4().hex[:8]}", clock=lambda: now[0]))
+    try:
+        verdicts = [await limiter.hit("client") for _ in range(3)]
+        now[0] += 3.0  # one second into the next minute
+        verdicts.append(await limiter.hit("client"))
+        assert verdicts[:3] == [None] * 3 and 0 < verdicts[3] <= 60, "the minute before still counts"
+        now[0] += 30.0  # the three requests are 33 s old: about half of them still count
+        assert await limiter.hit("client") is None
+        assert await limiter.hit("client") is not None
+        now[0] += 60.0
+        assert await limiter.hit("client") is None, "a quiet minute later the client may send again"
+    finally:
+        await limiter.close()
