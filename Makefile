@@ -12,11 +12,12 @@ RASA_CLI := TF_CPP_MIN_LOG_LEVEL=3 RASA_TELEMETRY_ENABLED=false $(RASA)/bin/rasa
 RASA_PROJECT := --domain bot/domain.yml --config config.yml
 
 .PHONY: help setup setup-services setup-rasa setup-browser demo test test-fast bench migrate seed services-up clean \
-        train validate rasa-test nlu-report actions rotate-keys
+        train validate rasa-test nlu-report actions rotate-keys lint
 
 help:
 	@echo "make demo    set up, seed and run Booka locally (embedded SQLite; DATABASE_URL for PostgreSQL)"
 	@echo "make test    set up and run every test (needs PostgreSQL and Redis on 127.0.0.1)"
+	@echo "make lint    ruff format --check and ruff check over the tree (make test runs it first)"
 	@echo "make bench   performance figures of the booking service and the assistant (PostgreSQL)"
 	@echo "make setup   build both virtual environments (.venv/services, .venv/rasa)"
 	@echo "make migrate / make seed   bring the database to the newest schema / add the demo tenants"
@@ -55,10 +56,15 @@ seed: migrate
 demo: setup seed train
 	@scripts/demo
 
-test: setup train setup-browser
+test: lint setup train setup-browser
 	@scripts/services-up
 	$(RASA_PY) -m pytest --noconftest -p no:cacheprovider -W ignore::pytest.PytestConfigWarning -q tests/assistant_unit
 	$(SVC_PY) -m pytest tests --ignore=tests/assistant_unit
+
+# Formatting and lint rules live in pyproject.toml ([tool.ruff]); `ruff format .` fixes the first.
+lint: setup-services
+	$(SVC)/bin/ruff format --check --quiet .
+	$(SVC)/bin/ruff check --quiet .
 
 train: setup-rasa
 	@$(RASA_PY) scripts/train.py

@@ -3,6 +3,7 @@
 Runs rasa-sdk's own Sanic app (POST /webhook, GET /health, GET /actions) and adds
 GET /api/health (process alive) and GET /api/ready (the booking service answers).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,7 +40,10 @@ def add_health_routes(app: Sanic) -> None:
         except (aiohttp.ClientError, OSError, TimeoutError):
             booking_ok = False
         status = 200 if booking_ok else 503
-        return response.json({"status": "ready" if booking_ok else "not ready", "booking_service": booking_ok}, status=status)
+        return response.json(
+            {"status": "ready" if booking_ok else "not ready", "booking_service": booking_ok},
+            status=status,
+        )
 
 
 def log_cancelled_requests_quietly(app: Sanic) -> None:
@@ -48,7 +52,9 @@ def log_cancelled_requests_quietly(app: Sanic) -> None:
     error with a traceback, but it is the caller's failure, already handled on its side."""
 
     @app.exception(ServiceUnavailable)
-    async def caller_went_away(request: Request, exception: ServiceUnavailable) -> response.HTTPResponse:
+    async def caller_went_away(
+        request: Request, exception: ServiceUnavailable
+    ) -> response.HTTPResponse:
         log.warning("action_request_cancelled", path=request.path, reason=str(exception))
         return response.json({"error": "cancelled"}, status=503)
 

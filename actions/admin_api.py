@@ -2,9 +2,10 @@
 there (the tenant's template in its tone), LLM calls go through its gateway, and the
 owner's FAQ is read from it (`booka_common.admin_client`, with the bot's defaults when the
 admin app is down)."""
+
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -14,13 +15,29 @@ from actions.settings import SETTINGS
 from booka_common.admin_client import AdminClient, LlmRefused
 
 __all__ = ["ADMIN_API", "LlmRefused", "say"]
-ADMIN_API = AdminClient(SETTINGS.admin_url, SETTINGS.internal_token, SETTINGS.render_timeout_s, SETTINGS.llm_timeout_s)
+ADMIN_API = AdminClient(
+    SETTINGS.admin_url, SETTINGS.internal_token, SETTINGS.render_timeout_s, SETTINGS.llm_timeout_s
+)
 
 
-async def say(dispatcher: CollectingDispatcher, tracker: Tracker, key: str, *, locale: str = "en", business_name: str = "",
-              buttons: Optional[list[dict[str, str]]] = None, **variables: Any) -> None:
+async def say(
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    key: str,
+    *,
+    locale: str = "en",
+    business_name: str = "",
+    buttons: list[dict[str, str]] | None = None,
+    **variables: Any,
+) -> None:
     """Send the tenant's text for `key` (the customer's name and the message time included)."""
     variables.setdefault("customer_name", tracker.get_slot("customer_name"))
-    text = await ADMIN_API.render(tenant_of(tracker) or "", key, variables, locale=locale, now=message_time(tracker),
-                                  business_name=business_name)
+    text = await ADMIN_API.render(
+        tenant_of(tracker) or "",
+        key,
+        variables,
+        locale=locale,
+        now=message_time(tracker),
+        business_name=business_name,
+    )
     dispatcher.utter_message(text=text, buttons=buttons or [])

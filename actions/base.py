@@ -1,5 +1,6 @@
 """What Booka's actions share: a polite answer when the booking service cannot be reached,
 for plain actions and for form validation alike, and resetting slots."""
+
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
@@ -25,7 +26,9 @@ class ResilientAction(Action, ABC):
     def name(self) -> str:
         """The action's name in the domain."""
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
+    ) -> list[EventType]:
         try:
             return await self.act(dispatcher, tracker, domain)
         except SERVICE_FAILURES:
@@ -33,7 +36,9 @@ class ResilientAction(Action, ABC):
             return []
 
     @abstractmethod
-    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
+    async def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
+    ) -> list[EventType]:
         """The action itself."""
 
 
@@ -43,13 +48,20 @@ class FormSupport:
     form's own (the times refused, "what to change?" answered) are kept: rasa-sdk validates
     and returns only the required slots."""
 
-    async def get_validation_events(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                    domain: dict) -> list[EventType]:
+    async def get_validation_events(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
+    ) -> list[EventType]:
         required = await self.required_slots(self.domain_slots(domain), dispatcher, tracker, domain)  # type: ignore[attr-defined]
-        kept = [SlotSet(name, value) for name, value in tracker.slots_to_validate().items() if name not in required]
+        kept = [
+            SlotSet(name, value)
+            for name, value in tracker.slots_to_validate().items()
+            if name not in required
+        ]
         return kept + await super().get_validation_events(dispatcher, tracker, domain)  # type: ignore[misc]
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
+    ) -> list[EventType]:
         try:
             return await super().run(dispatcher, tracker, domain)  # type: ignore[misc]
         except SERVICE_FAILURES:

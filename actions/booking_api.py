@@ -4,12 +4,13 @@ Every call carries the internal token and a timeout; a connection failure, a tim
 5xx becomes `BookingServiceUnavailable`, so the caller can apologise and keep the
 conversation's state instead of guessing what happened.
 """
+
 from __future__ import annotations
 
 import asyncio
 import time
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any
 from urllib.parse import quote
 
 import aiohttp
@@ -49,10 +50,10 @@ class Catalog:
     staff: list[dict[str, Any]]
     hours: list[dict[str, Any]]
 
-    def service_by_name(self, name: Optional[str]) -> Optional[dict[str, Any]]:
+    def service_by_name(self, name: str | None) -> dict[str, Any] | None:
         return next((s for s in self.services if s["name"] == name), None)
 
-    def staff_by_name(self, name: Optional[str]) -> Optional[dict[str, Any]]:
+    def staff_by_name(self, name: str | None) -> dict[str, Any] | None:
         return next((s for s in self.staff if s["name"] == name), None)
 
     def staff_for(self, service: dict[str, Any]) -> list[dict[str, Any]]:
@@ -68,7 +69,7 @@ class BookingAPI:
         self.token = token
         self.timeout = aiohttp.ClientTimeout(total=timeout_s)
         self.catalog_ttl_s = catalog_ttl_s
-        self._session: Optional[aiohttp.ClientSession] = None
+        self._session: aiohttp.ClientSession | None = None
         self._catalogs: dict[str, tuple[float, Catalog]] = {}
 
     def session(self) -> aiohttp.ClientSession:
@@ -82,18 +83,32 @@ class BookingAPI:
         if self._session is not None and not self._session.closed:
             await self._session.close()
 
-    async def request(self, method: str, path: str, *, expect: tuple[int, ...] = (200,), **kwargs: Any) -> tuple[int, Any]:
+    async def request(
+        self, method: str, path: str, *, expect: tuple[int, ...] = (200,), **kwargs: Any
+    ) -> tuple[int, Any]:
         """One call; returns (status, JSON body) for expected statuses and 404/409/422."""
         url = f"{self.base_url}/v1/tenants{path}"
         started = time.perf_counter()
         try:
             async with self.session().request(method, url, **kwargs) as response:
-                body = await response.json(content_type=None) if response.content_length != 0 else None
+                body = (
+                    await response.json(content_type=None) if response.content_length != 0 else None
+                )
                 status = response.status
         except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as error:
-            log.warning("booking_service_unreachable", method=method, path=path.split("?")[0], error=type(error).__name__)
+            log.warning(
+                "booking_service_unreachable",
+                method=method,
+                path=path.split("?")[0],
+                error=type(error).__name__,
+            )
             raise BookingServiceUnavailable(str(error)) from error
-        log.debug("booking_service_call", method=method, status=status, ms=round((time.perf_counter() - started) * 1000, 1))
+        log.debug(
+            "booking_service_call",
+            method=method,
+            status=status,
+            ms=round((time.perf_counter() - started) * 1000, 1),
+        )
         if status in expect or status in (404, 409, 422):
             return status, body
         log.warning("booking_service_error", method=method, status=status)
@@ -120,41 +135,72 @@ class BookingAPI:
         self._catalogs[tenant] = (time.monotonic(), catalog)
         return catalog
 
-    async def availability(self, tenant: str, service_id: int, staff: str, start: str, end: str, party_size: int) -> list[dict[str, Any]]:
-        params = {"service": str(service_id), "staff": staff, "from": start, "to": end, "party_size": str(party_size)}
-        status, body = await self.request("GET", f"/{quote(tenant, safe='')}/availability", params=params)
+    async def availability(
+        self, tenant: str, service_id: int, staff: str, start: str, end: str, party_size: int
+    ) -> list[dict[str, Any]]:
+        params = {
+            "service": str(service_id),
+            "staff": staff,
+            "from": start,
+            "to": end,
+            "party_size": str(party_size),
+        }
+        status, body = await self.request(
+            "GET", f"/{quote(tenant, safe='')}/availability", params=params
+        )
         if status != 200:
             log.info("availability_refused", status=status, error=(body or {}).get("error"))
             return []
         return body["slots"]
 
-    async def upcoming_bookings(self, tenant: str, phone: str, now_iso: str) -> list[dict[str, Any]]:
+    async def upcoming_bookings(
+        self, tenant: str, phone: str, now_iso: str
+    ) -> list[dict[str, Any]]:
         params = {"phone": phone, "status": "confirmed", "from": now_iso, "limit": "20"}
-        status, body = await self.request("GET", f"/{quote(tenant, safe='')}/bookings", params=params)
+        status, body = await self.request(
+            "GET", f"/{quote(tenant, safe='')}/bookings", params=params
+        )
         if status != 200:
             return []
         return sorted(body["bookings"], key=lambda b: b["start"])
 
-    async def customer_name(self, tenant: str, phone: str) -> Optional[str]:
+    async def customer_name(self, tenant: str, phone: str) -> str | None:
         """The name this phone number booked under before, if any."""
-        status, body = await self.request("GET", f"/{quote(tenant, safe='')}/bookings", params={"phone": phone, "limit": "1"})
+        status, body = await self.request(
+            "GET", f"/{quote(tenant, safe='')}/bookings", params={"phone": phone, "limit": "1"}
+        )
         if status != 200 or not body["bookings"]:
             return None
         return (body["bookings"][0].get("customer") or {}).get("name")
 
-    async def create_booking(self, tenant: str, body: dict[str, Any], idempotency_key: str) -> dict[str, Any]:
+    async def create_booking(
+        self, tenant: str, body: dict[str, Any], idempotency_key: str
+    ) -> dict[str, Any]:
         status, answer = await self.request(
-            "POST", f"/{quote(tenant, safe='')}/bookings", expect=(200, 201), json=body,
+            "POST",
+            f"/{quote(tenant, safe='')}/bookings",
+            expect=(200, 201),
+            json=body,
             headers={"Idempotency-Key": idempotency_key},
         )
         return _outcome(status, answer)
 
-    async def reschedule(self, tenant: str, booking_id: str, body: dict[str, Any]) -> dict[str, Any]:
-        status, answer = await self.request("POST", f"/{quote(tenant, safe='')}/bookings/{quote(booking_id, safe='')}/reschedule", json=body)
+    async def reschedule(
+        self, tenant: str, booking_id: str, body: dict[str, Any]
+    ) -> dict[str, Any]:
+        status, answer = await self.request(
+            "POST",
+            f"/{quote(tenant, safe='')}/bookings/{quote(booking_id, safe='')}/reschedule",
+            json=body,
+        )
         return _outcome(status, answer)
 
     async def cancel(self, tenant: str, booking_id: str, body: dict[str, Any]) -> dict[str, Any]:
-        status, answer = await self.request("POST", f"/{quote(tenant, safe='')}/bookings/{quote(booking_id, safe='')}/cancel", json=body)
+        status, answer = await self.request(
+            "POST",
+            f"/{quote(tenant, safe='')}/bookings/{quote(booking_id, safe='')}/cancel",
+            json=body,
+        )
         return _outcome(status, answer)
 
 
@@ -175,4 +221,9 @@ def _outcome(status: int, body: Any) -> dict[str, Any]:
     raise BookingRefused(body.get("message") or body.get("error") or f"HTTP {status}")
 
 
-BOOKING_API = BookingAPI(SETTINGS.booking_service_url, SETTINGS.internal_token, SETTINGS.request_timeout_s, SETTINGS.catalog_ttl_s)
+BOOKING_API = BookingAPI(
+    SETTINGS.booking_service_url,
+    SETTINGS.internal_token,
+    SETTINGS.request_timeout_s,
+    SETTINGS.catalog_ttl_s,
+)

@@ -11,12 +11,13 @@ The booking is created while validating the confirmation, so the reply can only 
 booking the booking service has made. `actions.repair.FormRepair` handles what no slot
 can use.
 """
+
 from __future__ import annotations
 
 import json
 import re
 from datetime import datetime
-from typing import Any, Optional
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import structlog
@@ -26,50 +27,105 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.admin_api import say
 from actions.base import FormSupport, ResilientAction, reset
-from actions.booking_api import BOOKING_API, BookingRefused, BookingServiceUnavailable, Catalog, SlotTaken
+from actions.booking_api import (
+    BOOKING_API,
+    BookingRefused,
+    BookingServiceUnavailable,
+    Catalog,
+    SlotTaken,
+)
 from actions.choices import Option, choose
-from actions.conversation import (form_opens_now, idempotency_key, latest_entity_values, latest_intent, latest_text,
-                                  message_time, offered_choices_this_turn, phone_of, tenant_of,
-                                  value_before_latest_message)
+from actions.conversation import (
+    form_opens_now,
+    idempotency_key,
+    latest_entity_values,
+    latest_intent,
+    latest_text,
+    message_time,
+    offered_choices_this_turn,
+    phone_of,
+    tenant_of,
+    value_before_latest_message,
+)
 from actions.formatting import booking_variables, describe_slot, format_when, service_price
-from actions.matching import CatalogMatch, asks_for_anyone, match_catalog, mentioned_around, mentioned_in, wants_anyone
-from actions.parsing import (NAME_LIKE, TimeRequest, clean_name, mentions_time, party_size, party_size_phrase,
-                            yes_or_no)
+from actions.matching import (
+    CatalogMatch,
+    asks_for_anyone,
+    match_catalog,
+    mentioned_around,
+    mentioned_in,
+    wants_anyone,
+)
+from actions.parsing import (
+    NAME_LIKE,
+    TimeRequest,
+    clean_name,
+    mentions_time,
+    party_size,
+    party_size_phrase,
+    yes_or_no,
+)
 from actions.repair import FormRepair, answers_latest_message, yes_no_answer
 from actions.replies import FormQuestion
 from actions.slot_finding import SlotFinding, offer_times
 
 log = structlog.get_logger("actions.booking")
 
-BOOKING_SLOTS = ("service", "staff", "party_size", "time", "start", "offered_slots", "confirmed", "browsing",
-                 "booking_result", "choices_shown", "refused_starts", "change_asked", "form_misses")
+BOOKING_SLOTS = (
+    "service",
+    "staff",
+    "party_size",
+    "time",
+    "start",
+    "offered_slots",
+    "confirmed",
+    "browsing",
+    "booking_result",
+    "choices_shown",
+    "refused_starts",
+    "change_asked",
+    "form_misses",
+)
 ANYONE = "any"
 SERVICE_PAYLOAD = '/inform{"service": '
 # "What would you like to change?" answered with what, not with a new value.
 CHANGE_WORDS = {
     "time": re.compile(r"\b(time|day|date|when|hour)\b", re.I),
-    "staff": re.compile(r"\b(person|stylist|staff|who|doctor|dentist|therapist|hairdresser|barber)\b", re.I),
+    "staff": re.compile(
+        r"\b(person|stylist|staff|who|doctor|dentist|therapist|hairdresser|barber)\b", re.I
+    ),
     "service": re.compile(r"\b(service|treatment|appointment type)\b", re.I),
     "party_size": re.compile(r"\b(people|party|guests|number of)\b", re.I),
     "customer_name": re.compile(r"\bname\b", re.I),
 }
 CHANGEABLE = ("service", "staff", "party_size", "time", "start", "customer_name")
-NOTHING_TO_CHANGE = re.compile(r"\b(nothing|never ?mind|it'?s (fine|ok|good)|all good|no changes?|book it|go ahead)\b", re.I)
+NOTHING_TO_CHANGE = re.compile(
+    r"\b(nothing|never ?mind|it'?s (fine|ok|good)|all good|no changes?|book it|go ahead)\b", re.I
+)
 
 
 def service_buttons(services: list[dict[str, Any]]) -> list[dict[str, str]]:
     """One button per service (at most 10); the payload sets the `service` entity."""
-    return [{"title": s["name"], "payload": SERVICE_PAYLOAD + json.dumps(s["name"]) + "}"} for s in services[:10]]
+    return [
+        {"title": s["name"], "payload": SERVICE_PAYLOAD + json.dumps(s["name"]) + "}"}
+        for s in services[:10]
+    ]
 
 
 def service_bullets(services: list[dict[str, Any]]) -> str:
-    """"• Women's haircut (€35.00)" a line, for the templates that list services to choose from."""
+    """ "• Women's haircut (€35.00)" a line, for the templates that list services to choose from."""
     return "\n".join(f"• {s['name']} ({service_price(s) or 'ask us'})" for s in services)
 
 
 def names_of(people: list[dict[str, Any]]) -> str:
     names = [p["name"] for p in people]
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1] if names else "anyone"
+    return (
+        names[0]
+        if len(names) == 1
+        else ", ".join(names[:-1]) + " or " + names[-1]
+        if names
+        else "anyone"
+    )
 
 
 def catalog_options(items: list[dict[str, Any]]) -> list[Option]:
@@ -85,7 +141,13 @@ class ValidateBookingForm(SlotFinding, FormRepair, FormSupport, FormValidationAc
     async def catalog_for(self, tracker: Tracker) -> Catalog:
         return await BOOKING_API.catalog(tenant_of(tracker))
 
-    async def required_slots(self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[str]:
+    async def required_slots(
+        self,
+        domain_slots: list[str],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: dict,
+    ) -> list[str]:
         service = (await self.catalog_for(tracker)).service_by_name(tracker.get_slot("service"))
         slots = ["service"]
         if service is None or service.get("requires_staff", True):
@@ -94,22 +156,36 @@ class ValidateBookingForm(SlotFinding, FormRepair, FormSupport, FormValidationAc
             slots.append("party_size")
         return slots + ["time", "start", "customer_name", "confirmed"]
 
-    async def get_extraction_events(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
+    async def get_extraction_events(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
+    ) -> list[EventType]:
         if not answers_latest_message(tracker):
             return []
         return [SlotSet(name, value) for name, value in (await self.read_message(tracker)).items()]
 
     async def read_message(self, tracker: Tracker) -> dict[str, Any]:
         """Every slot value the latest message gives, whichever question it answers."""
-        catalog, text, requested = await self.catalog_for(tracker), latest_text(tracker), tracker.get_slot("requested_slot")
+        catalog, text, requested = (
+            await self.catalog_for(tracker),
+            latest_text(tracker),
+            tracker.get_slot("requested_slot"),
+        )
         found: dict[str, Any] = opening_of_form(tracker) if form_opens_now(tracker) else {}
-        if requested == "customer_name" and NAME_LIKE.fullmatch(text.strip()) and yes_or_no(text) is None:
+        if (
+            requested == "customer_name"
+            and NAME_LIKE.fullmatch(text.strip())
+            and yes_or_no(text) is None
+        ):
             # "Maria Costa" is the customer, not Maria who works here; "Noa" is a name, whatever
             # the model reads ("deny")
             return {**found, "customer_name": text}
         if tracker.get_slot("change_asked"):
             found.update(what_to_change(text))
-        picked = self.pick_offer(tracker) if requested == "start" else self.pick_from_list(tracker, catalog, requested)
+        picked = (
+            self.pick_offer(tracker)
+            if requested == "start"
+            else self.pick_from_list(tracker, catalog, requested)
+        )
         found.update(picked)
         if "service" not in found:
             service = self.service_named(tracker, catalog)
@@ -120,7 +196,11 @@ class ValidateBookingForm(SlotFinding, FormRepair, FormSupport, FormValidationAc
             if staff is not None and staff != tracker.get_slot("staff"):
                 found["staff"] = staff
         service = catalog.service_by_name(found.get("service") or tracker.get_slot("service"))
-        phrase = party_size_phrase(text, answering=requested == "party_size") if takes_groups(service) else None
+        phrase = (
+            party_size_phrase(text, answering=requested == "party_size")
+            if takes_groups(service)
+            else None
+        )
         if phrase and float(phrase[0]) != tracker.get_slot("party_size"):
             found["party_size"] = float(phrase[0])
         time_text = re.sub(re.escape(phrase[1]), " ", text, flags=re.I) if phrase else text
@@ -135,15 +215,24 @@ class ValidateBookingForm(SlotFinding, FormRepair, FormSupport, FormValidationAc
                 found["confirmed"] = answer
         if not found:
             found.update(self.short_answer(tracker, catalog, requested))
-        if tracker.get_slot("change_asked") and any(found.get(slot) is not None for slot in CHANGEABLE):
+        if tracker.get_slot("change_asked") and any(
+            found.get(slot) is not None for slot in CHANGEABLE
+        ):
             found["change_asked"] = None  # "no" then "Friday at 2 instead": the change itself
-        if found.get("browsing") and tracker.get_slot("staff") is None and "staff" not in found \
-                and not latest_entity_values(tracker, "staff"):
-            # "anything free Saturday?" offers everyone's times unless a person was (even half) named
+        if (
+            found.get("browsing")
+            and tracker.get_slot("staff") is None
+            and "staff" not in found
+            and not latest_entity_values(tracker, "staff")
+        ):
+            # "anything free Saturday?" offers everyone's times unless a person was (even half)
+            # named
             found["staff"] = ANYONE
         return found
 
-    def short_answer(self, tracker: Tracker, catalog: Catalog, requested: Optional[str]) -> dict[str, Any]:
+    def short_answer(
+        self, tracker: Tracker, catalog: Catalog, requested: str | None
+    ) -> dict[str, Any]:
         """A few words that fit no slot by name: a service or person written loosely
         ("haricut", "women's") answering the question, or at any step; a full name given
         before it was asked for ("Rita Gomes" while times are on screen)."""
@@ -159,19 +248,31 @@ class ValidateBookingForm(SlotFinding, FormRepair, FormSupport, FormValidationAc
             return {"customer_name": name}
         return {}
 
-    def pick_from_list(self, tracker: Tracker, catalog: Catalog, requested: Optional[str]) -> dict[str, Any]:
+    def pick_from_list(
+        self, tracker: Tracker, catalog: Catalog, requested: str | None
+    ) -> dict[str, Any]:
         """A service or a person picked from the list the last question showed."""
         shown = tracker.get_slot("choices_shown") or []
         if requested not in ("service", "staff") or not shown:
             return {}
         items = catalog.services if requested == "service" else catalog.staff
-        options = [Option(names=(name, *next((i.get("aliases") or () for i in items if i["name"] == name), ())))
-                   if name != ANYONE else Option(names=("anyone", "anybody", "no preference"))
-                   for name in shown]
+        options = [
+            (
+                Option(
+                    names=(
+                        name,
+                        *next((i.get("aliases") or () for i in items if i["name"] == name), ()),
+                    )
+                )
+                if name != ANYONE
+                else Option(names=("anyone", "anybody", "no preference"))
+            )
+            for name in shown
+        ]
         index = choose(latest_text(tracker), options, message_time(tracker))
         return {requested: shown[index]} if index is not None and index >= 0 else {}
 
-    def service_named(self, tracker: Tracker, catalog: Catalog) -> Optional[str]:
+    def service_named(self, tracker: Tracker, catalog: Catalog) -> str | None:
         """The service the message names (marked by the model, or named in full), or the
         model's words for one when they match nothing (validation says what we offer)."""
         text = latest_text(tracker)
@@ -186,7 +287,7 @@ class ValidateBookingForm(SlotFinding, FormRepair, FormSupport, FormValidationAc
         marked = latest_entity_values(tracker, "service")
         return marked[0] if marked and tracker.get_slot("requested_slot") == "service" else None
 
-    def staff_named(self, tracker: Tracker, catalog: Catalog) -> Optional[str]:
+    def staff_named(self, tracker: Tracker, catalog: Catalog) -> str | None:
         text, requested = latest_text(tracker), tracker.get_slot("requested_slot")
         for mention in latest_entity_values(tracker, "staff"):
             match = match_catalog(mention, catalog.staff)
@@ -199,14 +300,19 @@ class ValidateBookingForm(SlotFinding, FormRepair, FormSupport, FormValidationAc
             return ANYONE
         return None
 
-    def name_given(self, tracker: Tracker) -> Optional[str]:
+    def name_given(self, tracker: Tracker) -> str | None:
         """The customer's name: the answer to "what name?", or "my name is Rita" at any step."""
         text = latest_text(tracker)
-        if re.match(r"^\s*(?:(?:no|sorry|actually)[,\s]+)*(?:my name is|my name's|name is|the name is|it'?s under|put it under)\b", text, re.I):
+        if re.match(
+            r"^\s*(?:(?:no|sorry|actually)[,\s]+)*(?:my name is|my name's|name is|the name is|it'?s"
+            r" under|put it under)\b",
+            text,
+            re.I,
+        ):
             return clean_name(text)
         return None
 
-    async def start_target(self, tracker: Tracker) -> Optional[tuple[dict[str, Any], str]]:
+    async def start_target(self, tracker: Tracker) -> tuple[dict[str, Any], str] | None:
         catalog = await self.catalog_for(tracker)
         service = catalog.service_by_name(tracker.get_slot("service"))
         if service is None:
@@ -218,13 +324,21 @@ class ValidateBookingForm(SlotFinding, FormRepair, FormSupport, FormValidationAc
         person = catalog.staff_by_name(tracker.get_slot("staff"))
         return service, str(person["id"]) if person else ANYONE
 
-    async def validate_service(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> dict[str, Any]:
+    async def validate_service(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
+    ) -> dict[str, Any]:
         catalog = await self.catalog_for(tracker)
         match = match_catalog(str(value), catalog.services)
         if match.unique is None:
             choices = match.items or catalog.services
-            await say(dispatcher, tracker, "service_unclear" if match.items else "service_unknown", buttons=service_buttons(choices),
-                      asked=str(value), services=service_bullets(choices))
+            await say(
+                dispatcher,
+                tracker,
+                "service_unclear" if match.items else "service_unknown",
+                buttons=service_buttons(choices),
+                asked=str(value),
+                services=service_bullets(choices),
+            )
             return {"service": None, "choices_shown": [s["name"] for s in choices]}
         service = match.unique
         changes: dict[str, Any] = {"service": service["name"], "choices_shown": None}
@@ -239,13 +353,28 @@ class ValidateBookingForm(SlotFinding, FormRepair, FormSupport, FormValidationAc
             changes["staff"] = performers[0]["name"]
         elif current is not None and current not in performers:
             changes["staff"] = None
-            await say(dispatcher, tracker, "staff_not_for_service", staff=current["name"], service=service["name"], others=names_of(performers))
+            await say(
+                dispatcher,
+                tracker,
+                "staff_not_for_service",
+                staff=current["name"],
+                service=service["name"],
+                others=names_of(performers),
+            )
         return changes
 
-    async def validate_staff(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> dict[str, Any]:
+    async def validate_staff(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
+    ) -> dict[str, Any]:
         text = str(value)
         if text == ANYONE or wants_anyone(text):
-            return {"staff": ANYONE, "start": None, "offered_slots": None, "confirmed": None, "choices_shown": None}
+            return {
+                "staff": ANYONE,
+                "start": None,
+                "offered_slots": None,
+                "confirmed": None,
+                "choices_shown": None,
+            }
         catalog = await self.catalog_for(tracker)
         service = catalog.service_by_name(tracker.get_slot("service"))
         people = catalog.staff_for(service) if service else catalog.staff
@@ -255,14 +384,31 @@ class ValidateBookingForm(SlotFinding, FormRepair, FormSupport, FormValidationAc
             return {"staff": None}
         person = match.unique
         if service and person not in people:
-            await say(dispatcher, tracker, "staff_not_for_service", staff=person["name"], service=service["name"], others=names_of(people))
+            await say(
+                dispatcher,
+                tracker,
+                "staff_not_for_service",
+                staff=person["name"],
+                service=service["name"],
+                others=names_of(people),
+            )
             return {"staff": None}
-        return {"staff": person["name"], "start": None, "offered_slots": None, "confirmed": None, "choices_shown": None}
+        return {
+            "staff": person["name"],
+            "start": None,
+            "offered_slots": None,
+            "confirmed": None,
+            "choices_shown": None,
+        }
 
-    async def extract_party_size(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> dict[str, Any]:
+    async def extract_party_size(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
+    ) -> dict[str, Any]:
         return {}  # read with the rest of the message in read_message
 
-    async def validate_party_size(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> dict[str, Any]:
+    async def validate_party_size(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
+    ) -> dict[str, Any]:
         service = (await self.catalog_for(tracker)).service_by_name(tracker.get_slot("service"))
         largest = service.get("max_party_size", 1) if service else 100
         size = int(float(value))
@@ -274,28 +420,39 @@ class ValidateBookingForm(SlotFinding, FormRepair, FormSupport, FormValidationAc
             changes.update(start=None, offered_slots=None, confirmed=None)
         return changes
 
-    async def validate_customer_name(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> dict[str, Any]:
+    async def validate_customer_name(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
+    ) -> dict[str, Any]:
         name = clean_name(str(value))
         if name is None:
             await say(dispatcher, tracker, "name_unclear")
             return {"customer_name": None}
         return {"customer_name": name}
 
-    async def validate_confirmed(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> dict[str, Any]:
+    async def validate_confirmed(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
+    ) -> dict[str, Any]:
         if value is False:
-            return {"confirmed": None, "change_asked": True}  # "No" asks what to change; nothing is dropped
+            return {
+                "confirmed": None,
+                "change_asked": True,
+            }  # "No" asks what to change; nothing is dropped
         if value is not True or not tracker.get_slot("start"):
             return {"confirmed": None}
         return await self.create_booking(dispatcher, tracker)
 
-    async def create_booking(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> dict[str, Any]:
+    async def create_booking(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> dict[str, Any]:
         """Book the chosen start; on a race, offer the alternatives the booking service suggests."""
         tenant, start, phone = tenant_of(tracker), tracker.get_slot("start"), phone_of(tracker)
         if phone is None:
             await say(dispatcher, tracker, "no_phone_to_book")
             return {"confirmed": None}
         body = {
-            "service": (await self.catalog_for(tracker)).service_by_name(tracker.get_slot("service"))["id"],
+            "service": (
+                (await self.catalog_for(tracker)).service_by_name(tracker.get_slot("service"))["id"]
+            ),
             "staff": (start.get("staff") or {}).get("id") or ANYONE,
             "start": start["start"],
             "party_size": int(tracker.get_slot("party_size") or 1),
@@ -303,7 +460,17 @@ class ValidateBookingForm(SlotFinding, FormRepair, FormSupport, FormValidationAc
             "channel": "whatsapp",
         }
         try:
-            booking = await BOOKING_API.create_booking(tenant, body, idempotency_key(tracker, str(body["service"]), str(body["staff"]), start["start"], str(body["party_size"])))
+            booking = await BOOKING_API.create_booking(
+                tenant,
+                body,
+                idempotency_key(
+                    tracker,
+                    str(body["service"]),
+                    str(body["staff"]),
+                    start["start"],
+                    str(body["party_size"]),
+                ),
+            )
         except BookingServiceUnavailable:
             await say(dispatcher, tracker, "booking_not_confirmed")
             return {"confirmed": None}
@@ -326,8 +493,9 @@ class ValidateBookingForm(SlotFinding, FormRepair, FormSupport, FormValidationAc
             return [describe_slot(slot, "en", message_time(tracker)) for slot in offers]
         return [name for name in tracker.get_slot("choices_shown") or []]
 
-    async def described_changes(self, tracker: Tracker, before: dict[str, Any],
-                                used: dict[str, Any]) -> tuple[list[str], list[str]]:
+    async def described_changes(
+        self, tracker: Tracker, before: dict[str, Any], used: dict[str, Any]
+    ) -> tuple[list[str], list[str]]:
         if form_opens_now(tracker):
             return [], []
         catalog = await self.catalog_for(tracker)
@@ -335,8 +503,13 @@ class ValidateBookingForm(SlotFinding, FormRepair, FormSupport, FormValidationAc
         requested = tracker.get_slot("requested_slot")
         asks_again = used.get(requested) is None  # the same question comes next
         changes, noted = [], []
-        for slot, what in (("service", "the service"), ("staff", "the person"), ("party_size", "the number of people"),
-                           ("time", "the time"), ("customer_name", "the name")):
+        for slot, what in (
+            ("service", "the service"),
+            ("staff", "the person"),
+            ("party_size", "the number of people"),
+            ("time", "the time"),
+            ("customer_name", "the name"),
+        ):
             old, new = before.get(slot), tracker.get_slot(slot)
             if new is None or slot not in used or old is not None and same_value(slot, old, new):
                 continue
@@ -355,7 +528,11 @@ def same_value(slot: str, old: Any, new: Any) -> bool:
     """Whether a slot still says the same ("the 3rd at 1:15pm" and "December 3, 13:15" do)."""
     if slot == "time":
         before, after = TimeRequest.from_slot(old), TimeRequest.from_slot(new)
-        return before is not None and after is not None and (before.kind, before.start, before.end) == (after.kind, after.start, after.end)
+        return (
+            before is not None
+            and after is not None
+            and (before.kind, before.start, before.end) == (after.kind, after.start, after.end)
+        )
     return old == new
 
 
@@ -376,13 +553,15 @@ def chose_item(picked: dict[str, Any]) -> bool:
     return any(picked.get(slot) is not None for slot in ("start", "service", "staff"))
 
 
-def takes_groups(service: Optional[dict[str, Any]]) -> bool:
-    """Whether a party size means anything: a table, a group class; unknown before the service is."""
+def takes_groups(service: dict[str, Any] | None) -> bool:
+    """Whether a party size means anything: a table, a group class; unknown before the service
+    is."""
     return service is None or service.get("max_party_size", 1) > 1
 
 
-def asks_about_time(text: str, requested: Optional[str]) -> bool:
-    """Whether the message speaks of a day or time; a bare number does only when one was asked for."""
+def asks_about_time(text: str, requested: str | None) -> bool:
+    """Whether the message speaks of a day or time; a bare number does only when one was asked
+    for."""
     if re.fullmatch(r"\W*\d{1,2}\W*", text):
         return requested in ("time", "start")
     return mentions_time(text)
@@ -403,19 +582,24 @@ def opening_of_form(tracker: Tracker) -> dict[str, Any]:
     times ("anything free Saturday?"); and for how many ("table for 4 at 8"), noted even
     before the service says whether it takes groups."""
     intent = latest_intent(tracker)
-    opening: dict[str, Any] = {"browsing": intent == "check_availability" or asks_for_times(latest_text(tracker))}
+    opening: dict[str, Any] = {
+        "browsing": intent == "check_availability" or asks_for_times(latest_text(tracker))
+    }
     size = party_size(latest_text(tracker))
     if size:
         opening["party_size"] = float(size)
     return opening
 
 
-ASKS_FOR_TIMES = re.compile(r"\b(what|which|any|anything|some) (times?|slots?|availability|openings?)\b|"
-                            r"\bwhat (do you have|have you got|is free|'?s free)\b|\b(free|available) (times?|slots?)\b", re.I)
+ASKS_FOR_TIMES = re.compile(
+    r"\b(what|which|any|anything|some) (times?|slots?|availability|openings?)\b|"
+    r"\bwhat (do you have|have you got|is free|'?s free)\b|\b(free|available) (times?|slots?)\b",
+    re.I,
+)
 
 
 def asks_for_times(text: str) -> bool:
-    """"What times do you have Friday?" lists times, whatever the model read it as."""
+    """ "What times do you have Friday?" lists times, whatever the model read it as."""
     return bool(ASKS_FOR_TIMES.search(text))
 
 
@@ -425,11 +609,22 @@ class ActionAskService(FormQuestion):
     def name(self) -> str:
         return "action_ask_service"
 
-    async def ask(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
-        if tracker.get_slot("choices_shown") and offered_choices_this_turn(tracker, SERVICE_PAYLOAD):
-            return []  # validation just listed the choices ("Which one do you mean?"); asking again repeats it
+    async def ask(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
+    ) -> list[EventType]:
+        if tracker.get_slot("choices_shown") and offered_choices_this_turn(
+            tracker, SERVICE_PAYLOAD
+        ):
+            # validation just listed the choices ("Which one do you mean?"); asking again repeats it
+            return []
         services = (await BOOKING_API.catalog(tenant_of(tracker))).services
-        await say(dispatcher, tracker, "ask_service", buttons=service_buttons(services), services=service_bullets(services))
+        await say(
+            dispatcher,
+            tracker,
+            "ask_service",
+            buttons=service_buttons(services),
+            services=service_bullets(services),
+        )
         return [SlotSet("choices_shown", [s["name"] for s in services])]
 
 
@@ -439,11 +634,16 @@ class ActionAskStaff(FormQuestion):
     def name(self) -> str:
         return "action_ask_staff"
 
-    async def ask(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
+    async def ask(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
+    ) -> list[EventType]:
         catalog = await BOOKING_API.catalog(tenant_of(tracker))
         service = catalog.service_by_name(tracker.get_slot("service"))
         people = catalog.staff_for(service) if service else catalog.staff
-        buttons = [{"title": p["name"], "payload": "/inform" + json.dumps({"staff": p["name"]})} for p in people] + [{"title": "Anyone", "payload": "anyone"}]
+        buttons = [
+            {"title": p["name"], "payload": "/inform" + json.dumps({"staff": p["name"]})}
+            for p in people
+        ] + [{"title": "Anyone", "payload": "anyone"}]
         await say(dispatcher, tracker, "ask_staff", buttons=buttons, people=names_of(people))
         return [SlotSet("choices_shown", [p["name"] for p in people] + [ANYONE])]
 
@@ -456,13 +656,25 @@ class ActionAskStart(FormQuestion):
     def name(self) -> str:
         return "action_ask_start"
 
-    async def ask(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
+    async def ask(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
+    ) -> list[EventType]:
         offers = tracker.get_slot("offered_slots") or []
         catalog = await BOOKING_API.catalog(tenant_of(tracker))
         if not offers:
-            await say(dispatcher, tracker, "ask_new_time" if tracker.active_loop_name == "reschedule_form" else "ask_time")
+            await say(
+                dispatcher,
+                tracker,
+                "ask_new_time" if tracker.active_loop_name == "reschedule_form" else "ask_time",
+            )
             return []
-        await offer_times(dispatcher, tracker, offers, catalog.tenant.get("locale", "en"), ZoneInfo(catalog.tenant["timezone"]))
+        await offer_times(
+            dispatcher,
+            tracker,
+            offers,
+            catalog.tenant.get("locale", "en"),
+            ZoneInfo(catalog.tenant["timezone"]),
+        )
         return []
 
 
@@ -475,49 +687,106 @@ class ActionAskConfirmed(FormQuestion):
     def name(self) -> str:
         return "action_ask_confirmed"
 
-    async def ask(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
+    async def ask(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
+    ) -> list[EventType]:
         catalog = await BOOKING_API.catalog(tenant_of(tracker))
         locale, now = catalog.tenant.get("locale", "en"), message_time(tracker)
         form = tracker.active_loop_name
         buttons = [{"title": "Yes", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}]
         if form == "cancel_form":
-            await say(dispatcher, tracker, "confirm_cancel", buttons=buttons, booking=listed_booking(tracker)["label"])
+            await say(
+                dispatcher,
+                tracker,
+                "confirm_cancel",
+                buttons=buttons,
+                booking=listed_booking(tracker)["label"],
+            )
             return []
         when = describe_slot(tracker.get_slot("start") or {}, locale, now)
         if form == "reschedule_form":
-            await say(dispatcher, tracker, "confirm_reschedule", buttons=buttons, booking=listed_booking(tracker)["label"], when=when)
+            await say(
+                dispatcher,
+                tracker,
+                "confirm_reschedule",
+                buttons=buttons,
+                booking=listed_booking(tracker)["label"],
+                when=when,
+            )
             return []
         if tracker.get_slot("change_asked"):
-            await say(dispatcher, tracker, "ask_what_to_change", buttons=[
-                {"title": "The day or time", "payload": "the time"}, {"title": "The person", "payload": "the person"},
-                {"title": "The service", "payload": "the service"}, {"title": "Nothing, book it", "payload": "/affirm"}])
+            await say(
+                dispatcher,
+                tracker,
+                "ask_what_to_change",
+                buttons=[
+                    {"title": "The day or time", "payload": "the time"},
+                    {"title": "The person", "payload": "the person"},
+                    {"title": "The service", "payload": "the service"},
+                    {"title": "Nothing, book it", "payload": "/affirm"},
+                ],
+            )
             return []
-        service = catalog.service_by_name(tracker.get_slot("service")) or {"name": tracker.get_slot("service")}
-        details = ", ".join(filter(None, [f"{service.get('duration_min')} min" if service.get("duration_min") else "", service_price(service)]))
-        await say(dispatcher, tracker, "confirm_booking", buttons=buttons, service=service["name"], when=when, details=details,
-                  party_size=int(tracker.get_slot("party_size") or 1), booking_name=tracker.get_slot("customer_name"))
+        service = catalog.service_by_name(tracker.get_slot("service")) or {
+            "name": tracker.get_slot("service")
+        }
+        details = ", ".join(
+            filter(
+                None,
+                [
+                    f"{service.get('duration_min')} min" if service.get("duration_min") else "",
+                    service_price(service),
+                ],
+            )
+        )
+        await say(
+            dispatcher,
+            tracker,
+            "confirm_booking",
+            buttons=buttons,
+            service=service["name"],
+            when=when,
+            details=details,
+            party_size=int(tracker.get_slot("party_size") or 1),
+            booking_name=tracker.get_slot("customer_name"),
+        )
         return []
 
 
 def listed_booking(tracker: Tracker) -> dict[str, Any]:
     wanted = tracker.get_slot("booking_id")
-    return next((b for b in tracker.get_slot("listed_bookings") or [] if b["id"] == wanted), {"label": "booking"})
+    return next(
+        (b for b in tracker.get_slot("listed_bookings") or [] if b["id"] == wanted),
+        {"label": "booking"},
+    )
 
 
 class ActionFinishBooking(ResilientAction):
-    """After the form: confirm what was booked, with the calendar link, and forget the form's slots."""
+    """After the form: confirm what was booked, with the calendar link, and forget the form's
+    slots."""
 
     def name(self) -> str:
         return "action_finish_booking"
 
-    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
-        booking: Optional[dict[str, Any]] = tracker.get_slot("booking_result")
+    async def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
+    ) -> list[EventType]:
+        booking: dict[str, Any] | None = tracker.get_slot("booking_result")
         if not booking or not booking.get("id"):
             await say(dispatcher, tracker, "booking_failed")
             return reset(BOOKING_SLOTS)
         tenant = (await BOOKING_API.catalog(tenant_of(tracker))).tenant
         price = booking.get("price") if service_price(booking) not in ("", "free") else None
-        await say(dispatcher, tracker, "booking_confirmed", locale=tenant.get("locale", "en"), business_name=tenant["name"],
-                  **booking_variables(booking), price=price, party_size=booking.get("party_size", 1),
-                  calendar_link=booking["calendar"]["ics"], reference=booking["id"][:8].upper())
+        await say(
+            dispatcher,
+            tracker,
+            "booking_confirmed",
+            locale=tenant.get("locale", "en"),
+            business_name=tenant["name"],
+            **booking_variables(booking),
+            price=price,
+            party_size=booking.get("party_size", 1),
+            calendar_link=booking["calendar"]["ics"],
+            reference=booking["id"][:8].upper(),
+        )
         return reset(BOOKING_SLOTS)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Optional
 
 from actions.matching import normalise
 from actions.parsing import choice_index, yes_or_no
@@ -19,11 +18,14 @@ from actions.parsing import choice_index, yes_or_no
 NONE_OF_THESE = -1
 
 REFUSAL = re.compile(
-    r"\b(none of (those|these|them|the above)|neither( of (those|these|them))?|not (those|these|any of (those|these))|"
-    r"(any|some) ?(other|different) (times?|days?|options?|slots?)|something else|anything else\b(?! thanks)|"
+    r"\b(none of (those|these|them|the above)|neither( of (those|these|them))?|not (those|these|any"
+    r" of (those|these))|"
+    r"(any|some) ?(other|different) (times?|days?|options?|slots?)|something else|anything"
+    r" else\b(?! thanks)|"
     r"(other|different) (times?|days?|options?)|don'?t (like|want|suit) (those|these|any)|"
     r"(those|these) (don'?t|do not|won'?t) (work|suit)|no good|nothing (there|that) (works|suits)|"
-    r"what else( is there| do you have)?|anything (earlier|later|else)|any(thing)? (earlier|later)|earlier\?|later\?)",
+    r"what else( is there| do you have)?|anything (earlier|later|else)|any(thing)?"
+    r" (earlier|later)|earlier\?|later\?)",
     re.I,
 )
 EARLIER = re.compile(
@@ -50,7 +52,7 @@ class Option:
     bookings, when it is (in the business's zone)."""
 
     names: tuple[str, ...] = ()
-    start: Optional[datetime] = None
+    start: datetime | None = None
 
 
 def refuses(text: str) -> bool:
@@ -58,7 +60,7 @@ def refuses(text: str) -> bool:
     return bool(REFUSAL.search(text or ""))
 
 
-def choose(text: str, options: list[Option], now: Optional[datetime] = None) -> Optional[int]:
+def choose(text: str, options: list[Option], now: datetime | None = None) -> int | None:
     """The index of the option the message picks, NONE_OF_THESE, or None when it picks none."""
     if not options or not text.strip():
         return None
@@ -82,7 +84,7 @@ def choose(text: str, options: list[Option], now: Optional[datetime] = None) -> 
     return None
 
 
-def narrow(text: str, options: list[Option], now: Optional[datetime]) -> Optional[int]:
+def narrow(text: str, options: list[Option], now: datetime | None) -> int | None:
     """The one option left after keeping those the message's names, days and clock times fit."""
     candidates = list(range(len(options)))
     used = False
@@ -94,8 +96,8 @@ def narrow(text: str, options: list[Option], now: Optional[datetime]) -> Optiona
 
 
 def by_name(
-    text: str, options: list[Option], candidates: list[int], now: Optional[datetime]
-) -> Optional[list[int]]:
+    text: str, options: list[Option], candidates: list[int], now: datetime | None
+) -> list[int] | None:
     words = f" {normalise(text)} "
     named = [
         i for i in candidates if any(n and f" {normalise(n)} " in words for n in options[i].names)
@@ -104,8 +106,8 @@ def by_name(
 
 
 def by_day(
-    text: str, options: list[Option], candidates: list[int], now: Optional[datetime]
-) -> Optional[list[int]]:
+    text: str, options: list[Option], candidates: list[int], now: datetime | None
+) -> list[int] | None:
     timed = [i for i in candidates if options[i].start is not None]
     if not timed:
         return None
@@ -129,8 +131,8 @@ def by_day(
 
 
 def by_clock(
-    text: str, options: list[Option], candidates: list[int], now: Optional[datetime]
-) -> Optional[list[int]]:
+    text: str, options: list[Option], candidates: list[int], now: datetime | None
+) -> list[int] | None:
     """Options at a clock time the message names: "10:30", "the 4pm one", "4", "noon", "17h"."""
     wanted = [(12, 0, "pm")] if NOON.search(text) else []
     for match in CLOCK_MENTION.finditer(text):

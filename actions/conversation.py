@@ -5,16 +5,18 @@ channel that authenticated the message (the Evolution instance's tenant); the ph
 from that metadata too. Neither is ever read from the sender id, which a caller of Rasa
 could choose.
 """
+
 from __future__ import annotations
 
 import hashlib
 import re
 from datetime import datetime, timezone
-from typing import Any, Optional
+from typing import Any
 
 from rasa_sdk import Tracker
 
-def tenant_of(tracker: Tracker) -> Optional[str]:
+
+def tenant_of(tracker: Tracker) -> str | None:
     return tracker.get_slot("tenant")
 
 
@@ -23,7 +25,7 @@ def channel_metadata(tracker: Tracker) -> dict[str, Any]:
     return latest_metadata(tracker) or tracker.get_slot("session_started_metadata") or {}
 
 
-def phone_of(tracker: Tracker) -> Optional[str]:
+def phone_of(tracker: Tracker) -> str | None:
     """The customer's phone in E.164 from the channel's metadata; None when it gave none."""
     digits = re.sub(r"\D", "", str(channel_metadata(tracker).get("phone") or ""))
     return f"+{digits}" if 6 <= len(digits) <= 15 else None
@@ -72,7 +74,9 @@ def offered_choices_this_turn(tracker: Tracker, payload_prefix: str) -> bool:
     for event in reversed(tracker.events):
         if event.get("event") == "user":
             return False
-        buttons = (event.get("data") or {}).get("buttons") or [] if event.get("event") == "bot" else []
+        buttons = (
+            (event.get("data") or {}).get("buttons") or [] if event.get("event") == "bot" else []
+        )
         if any(str(b.get("payload", "")).startswith(payload_prefix) for b in buttons):
             return True
     return False
@@ -88,7 +92,11 @@ def latest_text(tracker: Tracker) -> str:
 
 
 def latest_entity_values(tracker: Tracker, entity: str) -> list[str]:
-    return [str(e.get("value")) for e in (tracker.latest_message or {}).get("entities", []) if e.get("entity") == entity]
+    return [
+        str(e.get("value"))
+        for e in (tracker.latest_message or {}).get("entities", [])
+        if e.get("entity") == entity
+    ]
 
 
 def last_time_message(tracker: Tracker) -> tuple[str, datetime]:
@@ -98,7 +106,9 @@ def last_time_message(tracker: Tracker) -> tuple[str, datetime]:
             continue
         entities = (event.get("parse_data") or {}).get("entities", [])
         if any(e.get("entity") == "time" for e in entities):
-            return event.get("text") or "", datetime.fromtimestamp(float(event.get("timestamp") or 0), tz=timezone.utc)
+            return event.get("text") or "", datetime.fromtimestamp(
+                float(event.get("timestamp") or 0), tz=timezone.utc
+            )
     return latest_text(tracker), message_time(tracker)
 
 
@@ -107,8 +117,13 @@ def idempotency_key(tracker: Tracker, *parts: str) -> str:
     timeout replays the first booking instead of making a second one; a new form run (a new
     booking of the same time after cancelling) gets a new key."""
     form_started = next(
-        (str(event.get("timestamp")) for event in reversed(tracker.events)
-         if event.get("event") == "active_loop" and event.get("name")),
+        (
+            str(event.get("timestamp"))
+            for event in reversed(tracker.events)
+            if event.get("event") == "active_loop" and event.get("name")
+        ),
         "",
     )
-    return hashlib.sha256("|".join([tracker.sender_id, form_started, *parts]).encode()).hexdigest()[:40]
+    return hashlib.sha256("|".join([tracker.sender_id, form_started, *parts]).encode()).hexdigest()[
+        :40
+    ]

@@ -4,11 +4,12 @@ Both forms start by finding the customer's upcoming bookings (by the phone numbe
 the conversation). With one booking it is chosen at once; with several the customer picks
 by number, service, person or day; with none the form ends and says so.
 """
+
 from __future__ import annotations
 
 from abc import abstractmethod
 from datetime import datetime
-from typing import Any, Optional
+from typing import Any
 
 import structlog
 from rasa_sdk import FormValidationAction, Tracker
@@ -22,19 +23,38 @@ from actions.booking_form import asks_about_time
 from actions.choices import NONE_OF_THESE, Option, choose
 from actions.conversation import latest_text, message_time, phone_of, tenant_of
 from actions.formatting import booking_variables, describe_booking, numbered
-from actions.repair import BOOK_SOMETHING, FormRepair, answers_latest_message, asked_yes_no, yes_no_answer
+from actions.repair import (
+    BOOK_SOMETHING,
+    FormRepair,
+    answers_latest_message,
+    asked_yes_no,
+    yes_no_answer,
+)
 from actions.replies import FormQuestion
 from actions.slot_finding import SlotFinding
 
 log = structlog.get_logger("actions.existing_bookings")
 
 NO_BOOKINGS = "none"
-EXISTING_SLOTS = ("booking_id", "listed_bookings", "confirmed", "booking_result", "time", "start", "offered_slots", "service",
-                  "staff", "party_size", "refused_starts", "form_misses")
+EXISTING_SLOTS = (
+    "booking_id",
+    "listed_bookings",
+    "confirmed",
+    "booking_result",
+    "time",
+    "start",
+    "offered_slots",
+    "service",
+    "staff",
+    "party_size",
+    "refused_starts",
+    "form_misses",
+)
 
 
-async def upcoming(tracker: Tracker) -> Optional[list[dict[str, Any]]]:
-    """The customer's upcoming confirmed bookings, labelled for display; None without a phone number."""
+async def upcoming(tracker: Tracker) -> list[dict[str, Any]] | None:
+    """The customer's upcoming confirmed bookings, labelled for display; None without a phone
+    number."""
     phone = phone_of(tracker)
     if phone is None:
         return None
@@ -42,16 +62,27 @@ async def upcoming(tracker: Tracker) -> Optional[list[dict[str, Any]]]:
     locale, now = await tenant_locale(tracker), message_time(tracker)
     bookings = await BOOKING_API.upcoming_bookings(tenant, phone, now.isoformat())
     return [
-        {"id": b["id"], "label": describe_booking(b, locale, now), "start": b["start"], "service": b["service"]["name"],
-         "staff": (b.get("staff") or {}).get("name"), "party_size": b.get("party_size", 1)}
+        {
+            "id": b["id"],
+            "label": describe_booking(b, locale, now),
+            "start": b["start"],
+            "service": b["service"]["name"],
+            "staff": (b.get("staff") or {}).get("name"),
+            "party_size": b.get("party_size", 1),
+        }
         for b in bookings
     ]
 
 
 def booking_options(listed: list[dict[str, Any]]) -> list[Option]:
     """The listed bookings as options: named by service and person, at their start."""
-    return [Option(names=tuple(filter(None, (b["service"], b.get("staff")))), start=datetime.fromisoformat(b["start"]))
-            for b in listed]
+    return [
+        Option(
+            names=tuple(filter(None, (b["service"], b.get("staff")))),
+            start=datetime.fromisoformat(b["start"]),
+        )
+        for b in listed
+    ]
 
 
 class ExistingBookingForm(FormRepair, FormSupport, FormValidationAction):
@@ -61,10 +92,18 @@ class ExistingBookingForm(FormRepair, FormSupport, FormValidationAction):
     def name(self) -> str:
         """The validation action's name in the domain."""
 
-    async def required_slots(self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[str]:
+    async def required_slots(
+        self,
+        domain_slots: list[str],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: dict,
+    ) -> list[str]:
         return [] if tracker.get_slot("booking_id") == NO_BOOKINGS else domain_slots
 
-    async def get_extraction_events(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
+    async def get_extraction_events(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
+    ) -> list[EventType]:
         if not answers_latest_message(tracker):
             return []
         return [SlotSet(name, value) for name, value in self.read_message(tracker).items()]
@@ -76,14 +115,21 @@ class ExistingBookingForm(FormRepair, FormSupport, FormValidationAction):
         answer = yes_no_answer(tracker)
         return {} if answer is None else {"confirmed": answer}
 
-    async def get_validation_events(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
+    async def get_validation_events(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
+    ) -> list[EventType]:
         """Find which booking the customer means before validating the rest."""
         chosen = await self.choose_booking(dispatcher, tracker)
         tracker.slots.update(chosen)
-        return [SlotSet(name, value) for name, value in chosen.items()] + await super().get_validation_events(dispatcher, tracker, domain)
+        return [
+            SlotSet(name, value) for name, value in chosen.items()
+        ] + await super().get_validation_events(dispatcher, tracker, domain)
 
-    async def choose_booking(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> dict[str, Any]:
-        """Slots to set: the upcoming bookings once listed, and the one picked (at once when there is one)."""
+    async def choose_booking(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> dict[str, Any]:
+        """Slots to set: the upcoming bookings once listed, and the one picked (at once when there
+        is one)."""
         if tracker.get_slot("booking_id"):
             return {}
         listed = tracker.get_slot("listed_bookings")
@@ -93,7 +139,11 @@ class ExistingBookingForm(FormRepair, FormSupport, FormValidationAction):
                 await say(dispatcher, tracker, "no_phone_to_look_up")
                 return {"booking_id": NO_BOOKINGS, "listed_bookings": []}
             if len(listed) <= 1:
-                return {"listed_bookings": listed, "booking_id": listed[0]["id"] if listed else NO_BOOKINGS, **self.chosen(listed[0] if listed else None)}
+                return {
+                    "listed_bookings": listed,
+                    "booking_id": listed[0]["id"] if listed else NO_BOOKINGS,
+                    **self.chosen(listed[0] if listed else None),
+                }
             return {"listed_bookings": listed}
         if not answers_latest_message(tracker):
             return {}
@@ -107,7 +157,7 @@ class ExistingBookingForm(FormRepair, FormSupport, FormValidationAction):
             return [b["label"] for b in tracker.get_slot("listed_bookings") or []]
         return []
 
-    def chosen(self, booking: Optional[dict[str, Any]]) -> dict[str, Any]:
+    def chosen(self, booking: dict[str, Any] | None) -> dict[str, Any]:
         """Extra slots to set once the booking is known."""
         return {}
 
@@ -116,12 +166,18 @@ class ValidateCancelForm(ExistingBookingForm):
     def name(self) -> str:
         return "validate_cancel_form"
 
-    async def validate_confirmed(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> dict[str, Any]:
+    async def validate_confirmed(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
+    ) -> dict[str, Any]:
         if value is not True:
             return {"confirmed": value}
         tenant, booking_id = tenant_of(tracker), tracker.get_slot("booking_id")
         try:
-            result = await BOOKING_API.cancel(tenant, booking_id, {"reason": "cancelled by the customer on WhatsApp", "channel": "whatsapp"})
+            result = await BOOKING_API.cancel(
+                tenant,
+                booking_id,
+                {"reason": "cancelled by the customer on WhatsApp", "channel": "whatsapp"},
+            )
         except BookingServiceUnavailable:
             await say(dispatcher, tracker, "change_not_confirmed")
             return {"confirmed": None}
@@ -141,11 +197,15 @@ class ValidateRescheduleForm(SlotFinding, ExistingBookingForm):
         requested = tracker.get_slot("requested_slot")
         picked = self.pick_offer(tracker) if requested == "start" else {}
         found.update(picked)
-        if not picked and requested != "booking_id" and asks_about_time(latest_text(tracker), requested):
+        if (
+            not picked
+            and requested != "booking_id"
+            and asks_about_time(latest_text(tracker), requested)
+        ):
             found["time"] = latest_text(tracker)
         return found
 
-    async def start_target(self, tracker: Tracker) -> Optional[tuple[dict[str, Any], str]]:
+    async def start_target(self, tracker: Tracker) -> tuple[dict[str, Any], str] | None:
         if tracker.get_slot("booking_id") in (None, NO_BOOKINGS):
             return None
         catalog = await BOOKING_API.catalog(tenant_of(tracker))
@@ -153,17 +213,27 @@ class ValidateRescheduleForm(SlotFinding, ExistingBookingForm):
         person = catalog.staff_by_name(tracker.get_slot("staff"))
         return (service, str(person["id"]) if person else "any") if service else None
 
-    def chosen(self, booking: Optional[dict[str, Any]]) -> dict[str, Any]:
+    def chosen(self, booking: dict[str, Any] | None) -> dict[str, Any]:
         if booking is None:
             return {}
-        return {"service": booking["service"], "staff": booking["staff"] or "any", "party_size": float(booking["party_size"])}
+        return {
+            "service": booking["service"],
+            "staff": booking["staff"] or "any",
+            "party_size": float(booking["party_size"]),
+        }
 
-    async def validate_confirmed(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> dict[str, Any]:
+    async def validate_confirmed(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
+    ) -> dict[str, Any]:
         if value is False:  # "no" to this time: another one, not the end of the change
             return {"confirmed": None, "start": None, "time": None, "offered_slots": None}
         if value is not True:
             return {"confirmed": value}
-        tenant, booking_id, start = tenant_of(tracker), tracker.get_slot("booking_id"), tracker.get_slot("start") or {}
+        tenant, booking_id, start = (
+            tenant_of(tracker),
+            tracker.get_slot("booking_id"),
+            tracker.get_slot("start") or {},
+        )
         body: dict[str, Any] = {"start": start.get("start"), "channel": "whatsapp"}
         if start.get("staff"):
             body["staff"] = start["staff"]["id"]
@@ -174,7 +244,12 @@ class ValidateRescheduleForm(SlotFinding, ExistingBookingForm):
             return {"confirmed": None}
         except SlotTaken as taken:
             await say(dispatcher, tracker, "slot_taken_alternatives")
-            return {"confirmed": None, "start": None, "offered_slots": taken.alternatives or None, "time": tracker.get_slot("time") if taken.alternatives else None}
+            return {
+                "confirmed": None,
+                "start": None,
+                "offered_slots": taken.alternatives or None,
+                "time": tracker.get_slot("time") if taken.alternatives else None,
+            }
         except BookingRefused as refused:
             return {"confirmed": True, "booking_result": {"error": str(refused)}}
         log.info("booking_rescheduled", tenant=tenant, booking=booking_id)
@@ -187,10 +262,19 @@ class ActionAskBookingId(FormQuestion):
     def name(self) -> str:
         return "action_ask_booking_id"
 
-    async def ask(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
+    async def ask(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
+    ) -> list[EventType]:
         listed = tracker.get_slot("listed_bookings") or []
-        await say(dispatcher, tracker, "ask_booking_id", buttons=[{"title": b["label"], "payload": str(n)} for n, b in enumerate(listed, start=1)],
-                  bookings=numbered([b["label"] for b in listed]))
+        await say(
+            dispatcher,
+            tracker,
+            "ask_booking_id",
+            buttons=[
+                {"title": b["label"], "payload": str(n)} for n, b in enumerate(listed, start=1)
+            ],
+            bookings=numbered([b["label"] for b in listed]),
+        )
         return []
 
 
@@ -198,7 +282,9 @@ class ActionFinishCancel(ResilientAction):
     def name(self) -> str:
         return "action_finish_cancel"
 
-    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
+    async def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
+    ) -> list[EventType]:
         asked = await tell_outcome(dispatcher, tracker, "booking_cancelled")
         return reset(EXISTING_SLOTS) + asked
 
@@ -207,7 +293,9 @@ class ActionFinishReschedule(ResilientAction):
     def name(self) -> str:
         return "action_finish_reschedule"
 
-    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
+    async def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
+    ) -> list[EventType]:
         asked = await tell_outcome(dispatcher, tracker, "booking_rescheduled")
         return reset(EXISTING_SLOTS) + asked
 
@@ -216,7 +304,9 @@ async def tenant_locale(tracker: Tracker) -> str:
     return (await BOOKING_API.catalog(tenant_of(tracker))).tenant.get("locale", "en")
 
 
-async def tell_outcome(dispatcher: CollectingDispatcher, tracker: Tracker, template: str) -> list[EventType]:
+async def tell_outcome(
+    dispatcher: CollectingDispatcher, tracker: Tracker, template: str
+) -> list[EventType]:
     """What the customer is told when a cancel or reschedule form ends (and the yes/no
     question it asked, if any)."""
     if tracker.get_slot("booking_id") in (None, NO_BOOKINGS):
@@ -230,9 +320,18 @@ async def tell_outcome(dispatcher: CollectingDispatcher, tracker: Tracker, templ
         await say(dispatcher, tracker, "change_refused", reason=result["error"])
         return []
     tenant = (await BOOKING_API.catalog(tenant_of(tracker))).tenant
-    links = {"calendar_link": result["calendar"]["ics"]} if template == "booking_rescheduled" else {}
-    await say(dispatcher, tracker, template, locale=tenant.get("locale", "en"), business_name=tenant["name"],
-              **booking_variables(result), **links)
+    links = (
+        {"calendar_link": result["calendar"]["ics"]} if template == "booking_rescheduled" else {}
+    )
+    await say(
+        dispatcher,
+        tracker,
+        template,
+        locale=tenant.get("locale", "en"),
+        business_name=tenant["name"],
+        **booking_variables(result),
+        **links,
+    )
     return []
 
 
@@ -240,7 +339,9 @@ class ActionShowBookings(ResilientAction):
     def name(self) -> str:
         return "action_show_bookings"
 
-    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
+    async def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
+    ) -> list[EventType]:
         listed = await upcoming(tracker)
         if listed is None:
             await say(dispatcher, tracker, "no_phone_to_look_up")
@@ -249,5 +350,10 @@ class ActionShowBookings(ResilientAction):
             await say(dispatcher, tracker, "no_upcoming_bookings", booking_now=booking_now)
             return [] if booking_now else [asked_yes_no(BOOK_SOMETHING)]
         else:
-            await say(dispatcher, tracker, "upcoming_bookings", bookings=numbered([b["label"] for b in listed]))
+            await say(
+                dispatcher,
+                tracker,
+                "upcoming_bookings",
+                bookings=numbered([b["label"] for b in listed]),
+            )
         return []

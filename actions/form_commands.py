@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any
 
 import jsonschema
 import structlog
@@ -63,7 +63,7 @@ NUMBER_WORDS = {
 @dataclass(frozen=True)
 class FormCommand:
     kind: str
-    slot: Optional[str] = None
+    slot: str | None = None
     value: str = ""
 
     def as_message(self, message: dict[str, Any]) -> dict[str, Any]:
@@ -112,21 +112,22 @@ def command_messages(tracker: Tracker, choices: list[str]) -> list[dict[str, str
         known["time"] = when
     shown = "\n".join(f"{n}. {choice}" for n, choice in enumerate(choices, start=1)) or "(none)"
     system = (
-        "You help a WhatsApp booking assistant read a customer's answer that it could not use. "
-        f"The assistant is in the middle of a {tracker.active_loop_name or 'form'}. It knows: {json.dumps(known)}. "
-        f"It asked for: {tracker.get_slot('requested_slot')}. Choices on screen:\n{shown}\n"
-        "Reply with one JSON object only, one of:\n"
-        '{"command": "set_slot", "slot": "service|staff|time|party_size|customer_name", "value": "<the customer\'s own words>"}\n'
-        '{"command": "choose", "option": <number of the choice on screen>}\n'
-        '{"command": "yes"} / {"command": "no"} (an answer to a yes/no question)\n'
-        '{"command": "cancel"} (the customer wants to stop) / {"command": "handoff"} (wants a person)\n'
-        '{"command": "question"} (the customer asks something else) / {"command": "none"} (none of these)\n'
-        "Never invent a value: a value must be words the customer wrote, or a choice on screen."
+        "You help a WhatsApp booking assistant read a customer's answer that it could not use. The"
+        f" assistant is in the middle of a {tracker.active_loop_name or 'form'}. It knows:"
+        f" {json.dumps(known)}. It asked for: {tracker.get_slot('requested_slot')}. Choices on"
+        f' screen:\n{shown}\nReply with one JSON object only, one of:\n{{"command": "set_slot",'
+        ' "slot": "service|staff|time|party_size|customer_name", "value": "<the customer\'s'
+        ' own words>"}\n{"command": "choose", "option": <number of the choice on'
+        ' screen>}\n{"command": "yes"} / {"command": "no"} (an answer to a yes/no'
+        ' question)\n{"command": "cancel"} (the customer wants to stop) / {"command":'
+        ' "handoff"} (wants a person)\n{"command": "question"} (the customer asks'
+        ' something else) / {"command": "none"} (none of these)\nNever invent a value: a'
+        " value must be words the customer wrote, or a choice on screen."
     )
     return [{"role": "system", "content": system}, customer_turn(tracker)]
 
 
-def parse_command(content: str, message: str, choices: list[str]) -> Optional[FormCommand]:
+def parse_command(content: str, message: str, choices: list[str]) -> FormCommand | None:
     """The LLM's command if it is well formed and grounded in the message or the choices."""
     try:
         data = json_answer(content)
@@ -173,7 +174,7 @@ def in_the_message(value: str, message: str, slot: str) -> bool:
     return fuzz.partial_ratio(normalise(value), normalise(message)) >= 85
 
 
-async def ask_for_command(tracker: Tracker, choices: list[str]) -> Optional[FormCommand]:
+async def ask_for_command(tracker: Tracker, choices: list[str]) -> FormCommand | None:
     """The tenant's LLM's reading of the latest answer, or None (no LLM, over quota, unusable)."""
     tenant, message = tenant_of(tracker), latest_text(tracker).strip()
     if not tenant or not message:

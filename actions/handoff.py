@@ -5,10 +5,10 @@ Handoff sets `handoff_until`; while it lies in the future the conversation gate
 (bot/policies.py) keeps the bot silent. A person releases the conversation early by
 clearing the slot through Rasa's HTTP API (README: "Human handoff").
 """
+
 from __future__ import annotations
 
 import time
-from typing import Optional
 
 import structlog
 from rasa_sdk import Action, Tracker
@@ -21,8 +21,21 @@ from actions.booking_api import BOOKING_API
 from actions.booking_form import BOOKING_SLOTS
 from actions.conversation import latest_intent, latest_text, message_time, tenant_of
 from actions.existing_bookings import EXISTING_SLOTS
-from actions.repair import BOOK_SOMETHING, PASS_TO_PERSON, TASK_FORMS, asked_yes_no, question_just_asked
-from actions.llm_fallback import MIN_CONFIDENCE, facts_text, grounded, parse_rescue, rescue_events, rescue_messages
+from actions.llm_fallback import (
+    MIN_CONFIDENCE,
+    facts_text,
+    grounded,
+    parse_rescue,
+    rescue_events,
+    rescue_messages,
+)
+from actions.repair import (
+    BOOK_SOMETHING,
+    PASS_TO_PERSON,
+    TASK_FORMS,
+    asked_yes_no,
+    question_just_asked,
+)
 from actions.settings import SETTINGS
 
 log = structlog.get_logger("actions.handoff")
@@ -34,13 +47,19 @@ class ActionHandoff(Action):
     def name(self) -> str:
         return "action_handoff"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
+    ) -> list[EventType]:
         until = time.time() + SETTINGS.handoff_minutes * 60
         log.info("handoff_requested", tenant=tenant_of(tracker), minutes=SETTINGS.handoff_minutes)
         await say(dispatcher, tracker, "handoff")
         # then listen: whatever asked for it (a rule, a form's offer of a person) has its answer
-        return [ActiveLoop(None), *reset(BOOKING_SLOTS + EXISTING_SLOTS), SlotSet("handoff_until", until),
-                FollowupAction("action_listen")]
+        return [
+            ActiveLoop(None),
+            *reset(BOOKING_SLOTS + EXISTING_SLOTS),
+            SlotSet("handoff_until", until),
+            FollowupAction("action_listen"),
+        ]
 
 
 class ActionHandleFallback(Action):
@@ -54,34 +73,56 @@ class ActionHandleFallback(Action):
     def name(self) -> str:
         return "action_handle_fallback"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
+    ) -> list[EventType]:
         rescued = await self.ask_llm(dispatcher, tracker)
         if rescued is not None:
             return rescued
         form = tracker.active_loop_name
-        if form:  # out of scope in the middle of a form: say so, then the form asks its question again
+        if (
+            form
+        ):  # out of scope in the middle of a form: say so, then the form asks its question again
             await say(dispatcher, tracker, "out_of_scope")
             return [UserUtteranceReverted(), FollowupAction(form)]
         if consecutive_misses(tracker) >= MISSES_BEFORE_HANDOFF_OFFER:
-            await say(dispatcher, tracker, "fallback_offer_human",
-                      buttons=[{"title": "Talk to a person", "payload": "/request_human"}, {"title": "Book an appointment", "payload": "/book_appointment"}])
+            await say(
+                dispatcher,
+                tracker,
+                "fallback_offer_human",
+                buttons=[
+                    {"title": "Talk to a person", "payload": "/request_human"},
+                    {"title": "Book an appointment", "payload": "/book_appointment"},
+                ],
+            )
             return [UserUtteranceReverted(), asked_yes_no(PASS_TO_PERSON)]
         elif latest_intent(tracker) == "out_of_scope":
             await say(dispatcher, tracker, "out_of_scope")
         else:
             await say(dispatcher, tracker, "fallback")
-        return [UserUtteranceReverted()]  # as Rasa's own fallback: forget the message, keep any form waiting
+        return [
+            UserUtteranceReverted()
+        ]  # as Rasa's own fallback: forget the message, keep any form waiting
 
-    async def ask_llm(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> Optional[list[EventType]]:
+    async def ask_llm(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> list[EventType] | None:
         """The LLM's reading of the message as events, an answer sent from the facts, or None."""
         text, tenant = latest_text(tracker).strip(), tenant_of(tracker)
         if not text or not tenant or latest_intent(tracker) not in ("nlu_fallback", "out_of_scope"):
-            return None  # a form's unusable answer with a clear intent, or a message injected by a rescue already
+            # a form's unusable answer with a clear intent, or a message injected by a rescue
+            # already
+            return None
         try:
             catalog = await BOOKING_API.catalog(tenant)
             faq = await ADMIN_API.faq(tenant)
-            content = await ADMIN_API.complete(tenant, "fallback", rescue_messages(tracker, catalog, faq), conversation=tracker.sender_id,
-                                               json_mode=True)
+            content = await ADMIN_API.complete(
+                tenant,
+                "fallback",
+                rescue_messages(tracker, catalog, faq),
+                conversation=tracker.sender_id,
+                json_mode=True,
+            )
         except LlmRefused as refused:
             log.info("llm_rescue_unavailable", tenant=tenant, reason=refused.reason)
             return None
@@ -91,22 +132,28 @@ class ActionHandleFallback(Action):
         if rescue is None:
             return None
         if rescue.intent != "none" and rescue.confidence >= MIN_CONFIDENCE:
-            log.info("llm_rescue", tenant=tenant, intent=rescue.intent, confidence=rescue.confidence)
+            log.info(
+                "llm_rescue", tenant=tenant, intent=rescue.intent, confidence=rescue.confidence
+            )
             return rescue_events(tracker, rescue)
         if rescue.intent == "none" and rescue.answer:
             if not grounded(rescue.answer, facts_text(catalog, faq)):
-                log.warning("llm_answer_refused", tenant=tenant, reason="a number that is not in the facts")
+                log.warning(
+                    "llm_answer_refused", tenant=tenant, reason="a number that is not in the facts"
+                )
                 return None
             log.info("llm_answered", tenant=tenant)
             dispatcher.utter_message(text=rescue.answer)
             back = [FollowupAction(tracker.active_loop_name)] if tracker.active_loop_name else []
-            return [UserUtteranceReverted(), SlotSet(ANSWERED_SLOT, message_time(tracker).timestamp()), *back]
+            return [
+                UserUtteranceReverted(),
+                SlotSet(ANSWERED_SLOT, message_time(tracker).timestamp()),
+                *back,
+            ]
         return None
 
 
 ANSWERED_SLOT = "llm_answered_at"  # marks a message the LLM answered: it does not count as a miss
-
-
 
 
 def consecutive_misses(tracker: Tracker) -> int:
@@ -118,7 +165,10 @@ def consecutive_misses(tracker: Tracker) -> int:
             break
         if event.get("event") != "user":
             continue
-        if ((event.get("parse_data") or {}).get("intent") or {}).get("name") not in ("nlu_fallback", "out_of_scope"):
+        if ((event.get("parse_data") or {}).get("intent") or {}).get("name") not in (
+            "nlu_fallback",
+            "out_of_scope",
+        ):
             break
         misses += 1
     return misses
@@ -131,10 +181,16 @@ class ActionStopForm(Action):
     def name(self) -> str:
         return "action_stop_form"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
+    ) -> list[EventType]:
         form = (tracker.active_loop or {}).get("name")
         switch_to = TASK_FORMS.get(latest_intent(tracker))
-        events: list[EventType] = [ActiveLoop(None), *reset(BOOKING_SLOTS + EXISTING_SLOTS), SlotSet("requested_slot", None)]
+        events: list[EventType] = [
+            ActiveLoop(None),
+            *reset(BOOKING_SLOTS + EXISTING_SLOTS),
+            SlotSet("requested_slot", None),
+        ]
         if switch_to and form and switch_to != form:
             log.info("form_switched", tenant=tenant_of(tracker), stopped=form, opened=switch_to)
             return events + [FollowupAction(switch_to)]
@@ -143,14 +199,16 @@ class ActionStopForm(Action):
 
 
 class ActionAnswerYesNo(Action):
-    """"Yes" or "no" with no form running: the answer to the yes/no question the bot just
+    """ "Yes" or "no" with no form running: the answer to the yes/no question the bot just
     asked ("Would you like to book something?", "Shall I pass you to a person?"), or, to
     nothing in particular, an offer of help."""
 
     def name(self) -> str:
         return "action_answer_yes_no"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
+    ) -> list[EventType]:
         question, yes = question_just_asked(tracker), latest_intent(tracker) == "affirm"
         if yes and question == BOOK_SOMETHING:
             return [FollowupAction("booking_form")]

@@ -1,4 +1,5 @@
 """Answers about the business: greeting, services, prices, opening hours, address."""
+
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
@@ -22,10 +23,19 @@ WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", 
 class CatalogAction(ResilientAction, ABC):
     """An action that answers from the tenant's catalog, in the tenant's template."""
 
-    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
+    async def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
+    ) -> list[EventType]:
         catalog = await BOOKING_API.catalog(tenant_of(tracker))
         template, variables = self.answer(catalog, tracker)
-        await say(dispatcher, tracker, template, locale=catalog.tenant.get("locale", "en"), business_name=catalog.tenant["name"], **variables)
+        await say(
+            dispatcher,
+            tracker,
+            template,
+            locale=catalog.tenant.get("locale", "en"),
+            business_name=catalog.tenant["name"],
+            **variables,
+        )
         return []
 
     @abstractmethod
@@ -49,7 +59,9 @@ class ActionGreet(CatalogAction):
     def name(self) -> str:
         return "action_greet"
 
-    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
+    async def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
+    ) -> list[EventType]:
         catalog = await BOOKING_API.catalog(tenant_of(tracker))
         if not tracker.active_loop_name and mentioned_in(latest_text(tracker), catalog.services):
             return [FollowupAction("booking_form")]
@@ -83,7 +95,11 @@ class ActionTellPrice(CatalogAction):
         if len(found) == 1:
             service = found[0]
             price = service.get("price") if service_price(service) else None
-            return "service_price", {"service": service["name"], "price": price, "duration": service["duration_min"]}
+            return "service_price", {
+                "service": service["name"],
+                "price": price,
+                "duration": service["duration_min"],
+            }
         return "price_matches", {"services": service_lines(found)}
 
 
@@ -91,8 +107,13 @@ def opening_lines(hours: list[dict[str, Any]]) -> list[str]:
     """One line per weekday from the business's own hours (staff-less rows), breaks left out."""
     lines = []
     for day, name in enumerate(WEEKDAYS):
-        spans = sorted((row["start"], row["end"]) for row in hours
-                       if row.get("staff_id") is None and row["weekday"] == day and row.get("kind", "open") == "open")
+        spans = sorted(
+            (row["start"], row["end"])
+            for row in hours
+            if row.get("staff_id") is None
+            and row["weekday"] == day
+            and row.get("kind", "open") == "open"
+        )
         lines.append(f"{name}: " + (", ".join(f"{a}–{b}" for a, b in spans) if spans else "closed"))
     return lines
 
@@ -112,5 +133,10 @@ class ActionTellLocation(CatalogAction):
 
     def answer(self, catalog: Catalog, tracker: Tracker) -> tuple[str, dict[str, Any]]:
         address = catalog.tenant.get("address") or ""
-        return "location", {"address": address, "phone": catalog.tenant.get("phone") or "",
-                            "map_link": f"https://www.google.com/maps/search/?api=1&query={quote_plus(address)}" if address else ""}
+        return "location", {
+            "address": address,
+            "phone": catalog.tenant.get("phone") or "",
+            "map_link": f"https://www.google.com/maps/search/?api=1&query={quote_plus(address)}"
+            if address
+            else "",
+        }

@@ -9,16 +9,17 @@ rephrasing as its text (so Duckling and the catalog matcher read "tomorrow at 5p
 "tmrw @5") and the original words in its metadata. Slots are set here, because Rasa does
 not run slot extraction on an injected message.
 """
+
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any
 
 import jsonschema
 import structlog
 from rasa_sdk import Tracker
-from rasa_sdk.events import ActionExecuted, EventType, SlotSet, UserUttered, UserUtteranceReverted
+from rasa_sdk.events import ActionExecuted, EventType, SlotSet, UserUtteranceReverted, UserUttered
 
 from actions.booking_api import Catalog
 from actions.conversation import latest_metadata, latest_text, message_time
@@ -43,11 +44,17 @@ INTENTS = {
     "ask_price": "asks what something costs",
     "ask_opening_hours": "asks when the business is open",
     "ask_location": "asks where the business is or how to get there",
-    "inform": "answers a question the assistant asked (a service, a person, a day or time, a name, a number)",
+    "inform": (
+        "answers a question the assistant asked (a service, a person, a day or time, a name, a"
+        " number)"
+    ),
     "request_human": "wants to talk to a person",
     "bot_challenge": "asks whether they are talking to a bot",
-    "stop": "wants to stop what they were doing (\"forget it\")",
-    "none": "anything else: a question about the business the intents above do not cover, or not understandable",
+    "stop": 'wants to stop what they were doing ("forget it")',
+    "none": (
+        "anything else: a question about the business the intents above do not cover, or not"
+        " understandable"
+    ),
 }
 SLOT_FILLING_INTENTS = ("book_appointment", "check_availability", "inform", "reschedule_booking")
 NULLABLE_TEXT = {"type": ["string", "null"], "maxLength": 200}
@@ -60,8 +67,12 @@ RESCUE_SCHEMA = {
         "rephrased": {"type": ["string", "null"], "maxLength": 400},
         "entities": {
             "type": ["object", "null"],
-            "properties": {"service": NULLABLE_TEXT, "staff": NULLABLE_TEXT, "time": NULLABLE_TEXT,
-                           "party_size": {"type": ["integer", "null"], "minimum": 1, "maximum": 500}},
+            "properties": {
+                "service": NULLABLE_TEXT,
+                "staff": NULLABLE_TEXT,
+                "time": NULLABLE_TEXT,
+                "party_size": {"type": ["integer", "null"], "minimum": 1, "maximum": 500},
+            },
             "additionalProperties": False,
         },
         "answer": {"type": ["string", "null"], "maxLength": 700},
@@ -76,19 +87,25 @@ class Rescue:
     confidence: float
     rephrased: str
     entities: dict[str, Any] = field(default_factory=dict)
-    answer: Optional[str] = None
+    answer: str | None = None
 
 
 def facts_text(catalog: Catalog, faq: list[dict[str, Any]]) -> str:
     """Everything the LLM may state about the business, and nothing else."""
     tenant = catalog.tenant
-    lines = [f"Business: {tenant['name']} ({tenant.get('vertical', '')}), time zone {tenant.get('timezone', '')}."]
+    lines = [
+        f"Business: {tenant['name']} ({tenant.get('vertical', '')}), time zone"
+        f" {tenant.get('timezone', '')}."
+    ]
     if tenant.get("address"):
         lines.append(f"Address: {tenant['address']}")
     if tenant.get("phone"):
         lines.append(f"Phone: {tenant['phone']}")
     lines.append("Services (name: duration, price):")
-    lines += [f"- {s['name']}: {s['duration_min']} min, {service_price(s) or 'price on request'}" for s in catalog.services]
+    lines += [
+        f"- {s['name']}: {s['duration_min']} min, {service_price(s) or 'price on request'}"
+        for s in catalog.services
+    ]
     lines.append("Staff: " + (", ".join(p["name"] for p in catalog.staff) or "none named"))
     lines.append("Opening hours:")
     lines += [f"- {line}" for line in opening_lines(catalog.hours)]
@@ -98,20 +115,23 @@ def facts_text(catalog: Catalog, faq: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def rescue_messages(tracker: Tracker, catalog: Catalog, faq: list[dict[str, Any]]) -> list[dict[str, str]]:
+def rescue_messages(
+    tracker: Tracker, catalog: Catalog, faq: list[dict[str, Any]]
+) -> list[dict[str, str]]:
     intents = "\n".join(f"- {name}: {meaning}" for name, meaning in INTENTS.items())
     system = (
-        "You help a WhatsApp booking assistant understand customers' messages. Classify the customer's latest "
-        f"message into exactly one intent:\n{intents}\n\n"
-        "Extract what it mentions: service (the business's service it means, by the name in the list below when one "
-        "fits), staff (a staff name, or \"anyone\"), time (the day and time written plainly in English, like "
-        "\"tomorrow at 5pm\" or \"saturday morning\"), party_size (a number of people). Write `rephrased`: the message "
-        "as clear, correctly spelled English with every detail kept. When the intent is \"none\" and the message is a "
-        "question, put in `answer` a short, friendly reply that uses ONLY the facts below; if they do not answer it, "
-        "`answer` is null. Never invent prices, times, services or policies.\n"
-        "Reply with one JSON object only: {\"intent\": str, \"confidence\": 0..1, \"rephrased\": str, "
-        "\"entities\": {\"service\": str|null, \"staff\": str|null, \"time\": str|null, \"party_size\": int|null}, "
-        "\"answer\": str|null}\n\nFacts about the business:\n" + facts_text(catalog, faq)
+        "You help a WhatsApp booking assistant understand customers' messages. Classify the"
+        f" customer's latest message into exactly one intent:\n{intents}\n\nExtract what it"
+        " mentions: service (the business's service it means, by the name in the list below when"
+        ' one fits), staff (a staff name, or "anyone"), time (the day and time written plainly in'
+        ' English, like "tomorrow at 5pm" or "saturday morning"), party_size (a number of people).'
+        " Write `rephrased`: the message as clear, correctly spelled English with every detail"
+        ' kept. When the intent is "none" and the message is a question, put in `answer` a short,'
+        " friendly reply that uses ONLY the facts below; if they do not answer it, `answer` is"
+        " null. Never invent prices, times, services or policies.\nReply with one JSON object"
+        ' only: {"intent": str, "confidence": 0..1, "rephrased": str, "entities": {"service":'
+        ' str|null, "staff": str|null, "time": str|null, "party_size": int|null}, "answer":'
+        " str|null}\n\nFacts about the business:\n" + facts_text(catalog, faq)
     )
     return [{"role": "system", "content": system}, customer_turn(tracker)]
 
@@ -119,7 +139,9 @@ def rescue_messages(tracker: Tracker, catalog: Catalog, faq: list[dict[str, Any]
 def customer_turn(tracker: Tracker) -> dict[str, str]:
     """The user message of a prompt: what the bot last said, then the customer's message."""
     previous = last_bot_text(tracker)
-    user = (f"The assistant last said: {previous}\n" if previous else "") + f"Customer's message: {latest_text(tracker)}"
+    user = (
+        f"The assistant last said: {previous}\n" if previous else ""
+    ) + f"Customer's message: {latest_text(tracker)}"
     return {"role": "user", "content": user}
 
 
@@ -135,7 +157,7 @@ def json_answer(content: str) -> Any:
     return json_input.loads(re.sub(r"^```(?:json)?\s*|\s*```$", "", content.strip()))
 
 
-def parse_rescue(content: str, original: str) -> Optional[Rescue]:
+def parse_rescue(content: str, original: str) -> Rescue | None:
     """The LLM's answer if it is JSON of the agreed shape, else None."""
     try:
         data = json_answer(content)
@@ -147,8 +169,13 @@ def parse_rescue(content: str, original: str) -> Optional[Rescue]:
         log.info("llm_rescue_invalid", reason=errors[0].message[:120])
         return None
     entities = {k: v for k, v in (data.get("entities") or {}).items() if v not in (None, "")}
-    return Rescue(data["intent"], float(data["confidence"]), (data.get("rephrased") or original).strip() or original,
-                  entities, (data.get("answer") or None))
+    return Rescue(
+        data["intent"],
+        float(data["confidence"]),
+        (data.get("rephrased") or original).strip() or original,
+        entities,
+        (data.get("answer") or None),
+    )
 
 
 NUMBER = re.compile(r"\d+(?:[.,:]\d+)?")
@@ -157,6 +184,7 @@ NUMBER = re.compile(r"\d+(?:[.,:]\d+)?")
 def grounded(answer: str, facts: str) -> bool:
     """True when every number in the answer (prices, times, durations) appears in the facts
     ("9:00" matches "09:00", "30,00" matches "30.00")."""
+
     def numbers(text: str) -> set[str]:
         found = set()
         for number in NUMBER.findall(text):
@@ -166,7 +194,9 @@ def grounded(answer: str, facts: str) -> bool:
         return found
 
     known = numbers(facts)
-    return all((number.replace(",", ".").lstrip("0") or "0") in known for number in NUMBER.findall(answer))
+    return all(
+        (number.replace(",", ".").lstrip("0") or "0") in known for number in NUMBER.findall(answer)
+    )
 
 
 def rescue_events(tracker: Tracker, rescue: Rescue) -> list[EventType]:
@@ -179,10 +209,16 @@ def rescue_events(tracker: Tracker, rescue: Rescue) -> list[EventType]:
             at = text.lower().find(value.lower())
             span = {"start": at, "end": at + len(value)} if at >= 0 else {}
             entities.append({"entity": name, "value": value, "extractor": "llm_fallback", **span})
-    parse_data = {"text": text, "intent": {"name": rescue.intent, "confidence": rescue.confidence},
-                  "intent_ranking": [{"name": rescue.intent, "confidence": rescue.confidence}], "entities": entities}
-    injected = {**UserUttered(text, parse_data, timestamp=message_time(tracker).timestamp()),
-                "metadata": {**latest_metadata(tracker), "rescued_from": latest_text(tracker)}}
+    parse_data = {
+        "text": text,
+        "intent": {"name": rescue.intent, "confidence": rescue.confidence},
+        "intent_ranking": [{"name": rescue.intent, "confidence": rescue.confidence}],
+        "entities": entities,
+    }
+    injected = {
+        **UserUttered(text, parse_data, timestamp=message_time(tracker).timestamp()),
+        "metadata": {**latest_metadata(tracker), "rescued_from": latest_text(tracker)},
+    }
     # Reverting also removes the `action_listen` before the message; Rasa's two-stage fallback
     # puts one back before the new user event, so that rules see a fresh turn.
     events: list[EventType] = [UserUtteranceReverted(), ActionExecuted("action_listen"), injected]

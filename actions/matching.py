@@ -4,18 +4,21 @@ The NLU model is shared by every business, so it only marks *where* a service or
 is mentioned; which of this tenant's services it means is decided here, on names and
 aliases, tolerant of typos ("haricut") and partial names ("Dr Chen").
 """
+
 from __future__ import annotations
 
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any
 
 from rapidfuzz import fuzz, process
 
 ANYONE = re.compile(
-    r"\b(any(one|body| one|1)?|whoever|who ever|no preference|no pref|don'?t mind|dont care|don'?t care|"
-    r"doesn'?t matter|does not matter|not fussed|first available|either|whoever'?s free|up to you)\b",
+    r"\b(any(one|body| one|1)?|whoever|who ever|no preference|no pref|don'?t mind|dont care|don'?t"
+    r" care|"
+    r"doesn'?t matter|does not matter|not fussed|first available|either|whoever'?s free|up to"
+    r" you)\b",
     re.I,
 )
 
@@ -27,19 +30,23 @@ class CatalogMatch:
     items: list[dict[str, Any]] = field(default_factory=list)
 
     @property
-    def unique(self) -> Optional[dict[str, Any]]:
+    def unique(self) -> dict[str, Any] | None:
         return self.items[0] if len(self.items) == 1 else None
 
 
 def normalise(text: str) -> str:
-    """Lowercase, accents, apostrophes and punctuation removed ("João" = "joao", "Men's" = "mens")."""
+    """Lowercase, accents, apostrophes and punctuation removed ("João" = "joao", "Men's" =
+    "mens")."""
     text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     text = re.sub(r"['’`]", "", text.casefold())  # "men's" and "mens" are the same word
     return re.sub(r"[^a-z0-9 ]+", " ", text).strip()
 
 
-def match_catalog(text: str, items: list[dict[str, Any]], threshold: float = 80, margin: float = 6) -> CatalogMatch:
-    """Items whose name or alias matches `text`; several when the best ones are too close to call."""
+def match_catalog(
+    text: str, items: list[dict[str, Any]], threshold: float = 80, margin: float = 6
+) -> CatalogMatch:
+    """Items whose name or alias matches `text`; several when the best ones are too close to
+    call."""
     query = normalise(text)
     if not query or not items:
         return CatalogMatch()
@@ -58,7 +65,9 @@ def match_catalog(text: str, items: list[dict[str, Any]], threshold: float = 80,
     if not ranked or ranked[0][1] < threshold:
         return CatalogMatch()
     best = ranked[0][1]
-    return CatalogMatch([items[index] for index, score in ranked if score >= best - margin and score >= threshold])
+    return CatalogMatch(
+        [items[index] for index, score in ranked if score >= best - margin and score >= threshold]
+    )
 
 
 def _score(query: str, name: str, **_: Any) -> float:
@@ -81,11 +90,14 @@ def mentioned_in(text: str, items: list[dict[str, Any]]) -> list[dict[str, Any]]
         found = [name for name in names if name and f" {name} " in words]
         if found:
             hits[index] = max(found, key=len)
-    return [items[index] for index, phrase in hits.items()
-            if not any(phrase != other and f" {phrase} " in f" {other} " for other in hits.values())]
+    return [
+        items[index]
+        for index, phrase in hits.items()
+        if not any(phrase != other and f" {phrase} " in f" {other} " for other in hits.values())
+    ]
 
 
-def mentioned_around(span: str, text: str, items: list[dict[str, Any]]) -> Optional[dict[str, Any]]:
+def mentioned_around(span: str, text: str, items: list[dict[str, Any]]) -> dict[str, Any] | None:
     """The one item the message names in full around a shorter marked span: the model
     marks "haircut" in "a men's haircut please", and the message names "Men's haircut"."""
     core = normalise(span)
@@ -100,13 +112,15 @@ def mentioned_around(span: str, text: str, items: list[dict[str, Any]]) -> Optio
 # a bare "any" there is "any time", "either" is "either day".
 ANYONE_IN_REQUEST = re.compile(
     r"\b(any ?one|anybody|whoever|no preference|(don'?t|do not) mind who|not fussed who|"
-    r"any (stylist|barber|hairdresser|therapist|doctor|dentist|hygienist|staff|person|member of staff))\b",
+    r"any (stylist|barber|hairdresser|therapist|doctor|dentist|hygienist|staff|person|member of"
+    r" staff))\b",
     re.I,
 )
 
 
 def wants_anyone(text: str) -> bool:
-    """Whether the customer, answering "who would you like?", has no preference ("anyone", "don't mind")."""
+    """Whether the customer, answering "who would you like?", has no preference ("anyone", "don't
+    mind")."""
     return bool(ANYONE.search(text or ""))
 
 

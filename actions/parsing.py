@@ -6,6 +6,7 @@ tomorrow where the business is, whatever zone the Rasa server runs in. This modu
 reads choices from a list ("the second one"), party sizes ("table for 4") and names.
 All functions but `resolve_time` are pure.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -13,7 +14,7 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from typing import Any, Optional
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import aiohttp
@@ -24,7 +25,9 @@ from actions.settings import SETTINGS
 log = structlog.get_logger("actions.parsing")
 
 EXPLICIT_MORNING = re.compile(r"(?<![a-z])(am|a\.m\.?)(?![a-z])|\bmorning\b", re.I)
-EXPLICIT_EVENING = re.compile(r"(?<![a-z])(pm|p\.m\.?)(?![a-z])|\b(evening|tonight|afternoon|night)\b", re.I)
+EXPLICIT_EVENING = re.compile(
+    r"(?<![a-z])(pm|p\.m\.?)(?![a-z])|\b(evening|tonight|afternoon|night)\b", re.I
+)
 
 
 @dataclass(frozen=True)
@@ -37,13 +40,23 @@ class TimeRequest:
     text: str
 
     def as_slot(self) -> dict[str, str]:
-        return {"kind": self.kind, "start": self.start.isoformat(), "end": self.end.isoformat(), "text": self.text}
+        return {
+            "kind": self.kind,
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+            "text": self.text,
+        }
 
     @classmethod
-    def from_slot(cls, value: Any) -> Optional["TimeRequest"]:
+    def from_slot(cls, value: Any) -> TimeRequest | None:
         if not isinstance(value, dict) or "kind" not in value:
             return None
-        return cls(value["kind"], datetime.fromisoformat(value["start"]), datetime.fromisoformat(value["end"]), value.get("text", ""))
+        return cls(
+            value["kind"],
+            datetime.fromisoformat(value["start"]),
+            datetime.fromisoformat(value["end"]),
+            value.get("text", ""),
+        )
 
     @property
     def has_clock(self) -> bool:
@@ -58,7 +71,8 @@ class TimeRequest:
 
 
 CLOCK_WORDS = re.compile(
-    r"\d{1,2}[:.h]\d{2}|\d{1,2}\s*(?:am|pm|a\.m|p\.m|h)\b|\b(?:noon|midday|midnight|o'?clock)\b|\b(?:quarter|half) (?:past|to)\b|"
+    r"\d{1,2}[:.h]\d{2}|\d{1,2}\s*(?:am|pm|a\.m|p\.m|h)\b|\b(?:noon|midday|midnight|o'?clock)\b|\b(?:quarter|half)"
+    r" (?:past|to)\b|"
     r"\d{1,2}\s*ish\b|\b(?:at|after|before|from|until|till|til|by|around|about|between|to|and)\s+\d{1,2}\b(?!\s*(?:st|nd|rd|th|/|of))",
     re.I,
 )
@@ -70,14 +84,17 @@ DATE_WORDS = re.compile(
 )
 
 
-_duckling: Optional[aiohttp.ClientSession] = None
+_duckling: aiohttp.ClientSession | None = None
 
 
 def duckling_session() -> aiohttp.ClientSession:
-    """The action server's one session to Duckling (like BOOKING_API's), so calls reuse their connection."""
+    """The action server's one session to Duckling (like BOOKING_API's), so calls reuse their
+    connection."""
     global _duckling
     if _duckling is None or _duckling.closed:
-        _duckling = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=SETTINGS.request_timeout_s))
+        _duckling = aiohttp.ClientSession(
+            timeout=aiohttp.ClientTimeout(total=SETTINGS.request_timeout_s)
+        )
     return _duckling
 
 
@@ -99,9 +116,18 @@ def duckling_locale(locale: str, country: str = "") -> str:
     return "en_GB"
 
 
-async def duckling_times(text: str, tz: str, reftime_ms: int, locale: str = "en_GB") -> list[dict[str, Any]]:
-    """Duckling's `time` entities for `text`, resolved in `tz` at `reftime_ms`; [] when Duckling is down."""
-    form = {"text": text[:500], "locale": locale, "tz": tz, "reftime": str(reftime_ms), "dims": json.dumps(["time"])}
+async def duckling_times(
+    text: str, tz: str, reftime_ms: int, locale: str = "en_GB"
+) -> list[dict[str, Any]]:
+    """Duckling's `time` entities for `text`, resolved in `tz` at `reftime_ms`; [] when Duckling is
+    down."""
+    form = {
+        "text": text[:500],
+        "locale": locale,
+        "tz": tz,
+        "reftime": str(reftime_ms),
+        "dims": json.dumps(["time"]),
+    }
     try:
         async with duckling_session().post(f"{SETTINGS.duckling_url}/parse", data=form) as response:
             if response.status != 200:
@@ -113,15 +139,19 @@ async def duckling_times(text: str, tz: str, reftime_ms: int, locale: str = "en_
         return []
 
 
-async def resolve_time(text: str, tz: str, reference: datetime, opening_hour: int = 9,
-                       locale: str = "en_GB") -> Optional[TimeRequest]:
+async def resolve_time(
+    text: str, tz: str, reference: datetime, opening_hour: int = 9, locale: str = "en_GB"
+) -> TimeRequest | None:
     """The time request in `text`, in the business's zone; None when there is none."""
-    entities = await duckling_times(spoken_times(text), tz, int(reference.timestamp() * 1000), locale)
+    entities = await duckling_times(
+        spoken_times(text), tz, int(reference.timestamp() * 1000), locale
+    )
     return time_request_for(text, entities, ZoneInfo(tz), reference, opening_hour)
 
 
-def time_request_for(text: str, entities: list[dict[str, Any]], tz: ZoneInfo, reference: datetime,
-                     opening_hour: int) -> Optional[TimeRequest]:
+def time_request_for(
+    text: str, entities: list[dict[str, Any]], tz: ZoneInfo, reference: datetime, opening_hour: int
+) -> TimeRequest | None:
     """What the customer asked for, from Duckling's entities of `spoken_times(text)`."""
     request = time_request_from_entities(entities, tz, reference, opening_hour)
     if request is not None and (request.names_a_day or not SOONEST.search(text)):
@@ -135,26 +165,44 @@ PART_OF_DAY = r"(morning|afternoon|evening|night)"
 MERIDIEM = {"morning": "am", "afternoon": "pm", "evening": "pm", "night": "pm"}
 # "afternoon 1:15", "in the evening at 7", "morning, 9:45": the part of day before the clock
 PART_THEN_CLOCK = re.compile(
-    rf"\b(?:in the |this |at |on the )?{PART_OF_DAY}\s*,?\s*(?:at |around |about |@ ?)?({CLOCK}){NO_MERIDIEM}", re.I)
-# "5:30 in the evening", "9 at night", "quarter to 5 in the afternoon" (not "a table for 2 in the evening")
+    rf"\b(?:in the |this |at |on the )?{PART_OF_DAY}\s*,?\s*(?:at |around |about |@"
+    rf" ?)?({CLOCK}){NO_MERIDIEM}",
+    re.I,
+)
+# "5:30 in the evening", "9 at night", "quarter to 5 in the afternoon" (not "a table for 2 in the
+# evening")
 CLOCK_THEN_PART = re.compile(rf"\b({CLOCK})\s*(?:(?:in the|this) {PART_OF_DAY}|at (night))\b", re.I)
-NOT_A_CLOCK_AFTER = re.compile(r"\b(for|of|jan|january|feb|february|mar|march|apr|april|may|jun|june|jul|july|aug|august|"
-                               r"sep|sept|september|oct|october|nov|november|dec|december)\s*$", re.I)
+NOT_A_CLOCK_AFTER = re.compile(
+    r"\b(for|of|jan|january|feb|february|mar|march|apr|april|may|jun|june|jul|july|aug|august|"
+    r"sep|sept|september|oct|october|nov|november|dec|december)\s*$",
+    re.I,
+)
 # a part of day on its own ("the 3rd, afternoon"), which Duckling reads only as "in the afternoon"
 BARE_PART = re.compile(rf"(?<![\w'])(?:early |late )?{PART_OF_DAY}s?\b", re.I)
 WORD_BEFORE_PART = re.compile(
-    r"\b(in the|this|tomorrow|today|tonight|good|gd|mon|tue|tues|wed|weds|thu|thur|thurs|fri|sat|sun|"
-    r"(?:mon|tues|wednes|thurs|fri|satur|sun)day)\s*$", re.I)
+    r"\b(in"
+    r" the|this|tomorrow|today|tonight|good|gd|mon|tue|tues|wed|weds|thu|thur|thurs|fri|sat|sun|"
+    r"(?:mon|tues|wednes|thurs|fri|satur|sun)day)\s*$",
+    re.I,
+)
 PHRASES = (
-    (re.compile(r"\b(?:at |around |about )?(?:lunch ?time|at lunch|over lunch|midday|mid-day)\b", re.I), " from 12pm to 2pm "),
+    (
+        re.compile(
+            r"\b(?:at |around |about )?(?:lunch ?time|at lunch|over lunch|midday|mid-day)\b", re.I
+        ),
+        " from 12pm to 2pm ",
+    ),
     (re.compile(r"\bfirst thing\b", re.I), " in the morning "),
     (re.compile(r"\b(?:end of the day|end of day)\b", re.I), " after 4pm "),
     (re.compile(r"\bafter school\b", re.I), " after 3pm "),
     (re.compile(r"\bafter lunch\b", re.I), " after 1pm "),
 )
 ORDINAL_THEN_CLOCK = re.compile(r"\b(\d{1,2}(?:st|nd|rd|th))\s+((?:a )?quarter|half)\b", re.I)
-SOONEST = re.compile(r"\b(asap|as soon as (?:possible|you can)|earliest|soonest|first (?:available|free|opening)|"
-                     r"next (?:available|free|opening)|any ?time|whenever)\b", re.I)
+SOONEST = re.compile(
+    r"\b(asap|as soon as (?:possible|you can)|earliest|soonest|first (?:available|free|opening)|"
+    r"next (?:available|free|opening)|any ?time|whenever)\b",
+    re.I,
+)
 
 
 def spoken_times(text: str) -> str:
@@ -164,7 +212,10 @@ def spoken_times(text: str) -> str:
     gets "in the", and everyday phrases ("lunchtime", "first thing") get their hours."""
     for pattern, replacement in PHRASES:
         text = pattern.sub(replacement, text)
-    text = ORDINAL_THEN_CLOCK.sub(r"\1 at \2", text)  # "the 2nd quarter to 5" is not the second quarter
+    text = ORDINAL_THEN_CLOCK.sub(
+        r"\1 at \2", text
+    )  # "the 2nd quarter to 5" is not the second quarter
+
     def with_meridiem(match: re.Match[str]) -> str:
         if NOT_A_CLOCK_AFTER.search(text[: match.start()]):
             return match.group(0)  # "a table for 2 in the evening", "January 2 in the afternoon"
@@ -182,8 +233,8 @@ def spoken_times(text: str) -> str:
     return re.sub(r"\s{2,}", " ", BARE_PART.sub(in_the, text)).strip()
 
 
-def soonest_request(text: str, tz: ZoneInfo, reference: datetime) -> Optional[TimeRequest]:
-    """"As soon as possible", "whenever", "first available": the coming week, earliest first."""
+def soonest_request(text: str, tz: ZoneInfo, reference: datetime) -> TimeRequest | None:
+    """ "As soon as possible", "whenever", "first available": the coming week, earliest first."""
     match = SOONEST.search(text)
     if match is None:
         return None
@@ -191,16 +242,23 @@ def soonest_request(text: str, tz: ZoneInfo, reference: datetime) -> Optional[Ti
     return TimeRequest("range", start, start + timedelta(days=7), match.group(0))
 
 
-WEEKDAY_WORDS = re.compile(r"\b(mon|monday|tue|tues|tuesday|wed|weds|wednesday|thu|thur|thurs|thursday|fri|friday|sat|saturday|"
-                           r"sun|sunday)\b", re.I)
+WEEKDAY_WORDS = re.compile(
+    r"\b(mon|monday|tue|tues|tuesday|wed|weds|wednesday|thu|thur|thurs|thursday|fri|friday|sat|saturday|"
+    r"sun|sunday)\b",
+    re.I,
+)
 
 
-def time_request_from_entities(entities: list[dict[str, Any]], tz: ZoneInfo, reference: datetime,
-                               opening_hour: int) -> Optional[TimeRequest]:
+def time_request_from_entities(
+    entities: list[dict[str, Any]], tz: ZoneInfo, reference: datetime, opening_hour: int
+) -> TimeRequest | None:
     """One request from all the time entities of a message: a day and a clock time or a part
     of the day that Duckling found apart ("Friday ... 3pm", "the 3rd, in the afternoon")
     are put together; two days ("saturday or sunday") span both."""
-    requests = [(entity, time_request_from_duckling(entity, tz, reference, opening_hour)) for entity in entities]
+    requests = [
+        (entity, time_request_from_duckling(entity, tz, reference, opening_hour))
+        for entity in entities
+    ]
     found = [(shape_of(entity), request) for entity, request in requests if request is not None]
     if len(found) <= 1:
         return found[0][1] if found else None
@@ -210,16 +268,28 @@ def time_request_from_entities(entities: list[dict[str, Any]], tz: ZoneInfo, ref
     if days and clocks:
         day, clock = days[0], clocks[0]
         if parts and clock.start.hour < 12 and parts[0].start.hour >= 12:
-            clock = TimeRequest("exact", clock.start + timedelta(hours=12), clock.end + timedelta(hours=12), clock.text)
+            clock = TimeRequest(
+                "exact",
+                clock.start + timedelta(hours=12),
+                clock.end + timedelta(hours=12),
+                clock.text,
+            )
         moment = datetime.combine(day.start.date(), clock.start.timetz().replace(tzinfo=None), tz)
         return TimeRequest("exact", moment, moment, f"{day.text} {clock.text}")
     if days and parts:
         day, part = days[0], parts[0]
         start = datetime.combine(day.start.date(), part.start.time(), tz)
         end = start + (part.end - part.start)
-        return TimeRequest("range", max(start, reference.astimezone(tz)), end, f"{day.text} {part.text}")
+        return TimeRequest(
+            "range", max(start, reference.astimezone(tz)), end, f"{day.text} {part.text}"
+        )
     if len(days) > 1:
-        return TimeRequest("range", min(d.start for d in days), max(d.end for d in days), " or ".join(d.text for d in days))
+        return TimeRequest(
+            "range",
+            min(d.start for d in days),
+            max(d.end for d in days),
+            " or ".join(d.text for d in days),
+        )
     if clocks and parts:
         clock, part = clocks[0], parts[0]
         if clock.start.hour < 12 and part.start.hour >= 12:
@@ -230,21 +300,25 @@ def time_request_from_entities(entities: list[dict[str, Any]], tz: ZoneInfo, ref
 
 
 def shape_of(entity: dict[str, Any]) -> str:
-    """"clock" (a time of day), "day" (a whole day or longer) or "part" (hours within a day)."""
+    """ "clock" (a time of day), "day" (a whole day or longer) or "part" (hours within a day)."""
     value = entity["value"]
     if value.get("type") != "interval":
         return SHAPES[0] if value.get("grain") in ("hour", "minute", "second") else SHAPES[1]
     ends = [value.get(side, {}).get("value") for side in ("from", "to")]
     if None in ends:
         return SHAPES[2]
-    span = datetime.fromisoformat(ends[1].replace("Z", "+00:00")) - datetime.fromisoformat(ends[0].replace("Z", "+00:00"))
+    span = datetime.fromisoformat(ends[1].replace("Z", "+00:00")) - datetime.fromisoformat(
+        ends[0].replace("Z", "+00:00")
+    )
     return SHAPES[2] if span < timedelta(hours=20) else SHAPES[1]
 
 
 SHAPES = ("clock", "day", "part")
 
 
-def time_request_from_duckling(entity: dict[str, Any], tz: ZoneInfo, reference: datetime, opening_hour: int) -> Optional[TimeRequest]:
+def time_request_from_duckling(
+    entity: dict[str, Any], tz: ZoneInfo, reference: datetime, opening_hour: int
+) -> TimeRequest | None:
     """Turn one Duckling `time` entity into a TimeRequest, fixing bare hours ("at 5" is 5 pm),
     a weekday that has passed today ("saturday at 11am" said on Saturday afternoon is
     next Saturday, as Duckling's second reading has it) and a clock time without a day in
@@ -262,7 +336,9 @@ def time_request_from_duckling(entity: dict[str, Any], tz: ZoneInfo, reference: 
     return request
 
 
-def _time_request(entity: dict[str, Any], tz: ZoneInfo, reference: datetime, opening_hour: int) -> Optional[TimeRequest]:
+def _time_request(
+    entity: dict[str, Any], tz: ZoneInfo, reference: datetime, opening_hour: int
+) -> TimeRequest | None:
     value, body = entity["value"], entity.get("body", "")
     if value.get("type") == "interval":
         start = _point(value.get("from"), tz)
@@ -285,12 +361,18 @@ def _time_request(entity: dict[str, Any], tz: ZoneInfo, reference: datetime, ope
     if grain in ("hour", "minute", "second"):
         point = _business_hour(point, grain, body, opening_hour)
         return TimeRequest("exact", point, point, body)
-    span = {"day": timedelta(days=1), "week": timedelta(days=7), "month": timedelta(days=31)}.get(grain, timedelta(days=1))
-    start = max(point, reference.astimezone(tz)) if grain != "day" or point.date() == reference.astimezone(tz).date() else point
+    span = {"day": timedelta(days=1), "week": timedelta(days=7), "month": timedelta(days=31)}.get(
+        grain, timedelta(days=1)
+    )
+    start = (
+        max(point, reference.astimezone(tz))
+        if grain != "day" or point.date() == reference.astimezone(tz).date()
+        else point
+    )
     return TimeRequest("range", start, point + span, body)
 
 
-def _point(value: Optional[dict[str, Any]], tz: ZoneInfo) -> Optional[datetime]:
+def _point(value: dict[str, Any] | None, tz: ZoneInfo) -> datetime | None:
     """The wall-clock time Duckling resolved, placed in `tz` by Python's zone database:
     Duckling's own offsets are wrong on some days near a clock change (it starts New
     Zealand's summer time a day early in 2027), its wall-clock reading is what was said."""
@@ -299,23 +381,44 @@ def _point(value: Optional[dict[str, Any]], tz: ZoneInfo) -> Optional[datetime]:
     return datetime.fromisoformat(value["value"].replace("Z", "+00:00")).replace(tzinfo=tz)
 
 
-def _business_hour(moment: datetime, grain: Optional[str], body: str, opening_hour: int) -> datetime:
-    """A bare hour means the one in business hours: "at 5" is 17:00, "at 8" at a restaurant 20:00."""
-    if grain not in ("hour", "minute") or EXPLICIT_MORNING.search(body) or EXPLICIT_EVENING.search(body):
+def _business_hour(moment: datetime, grain: str | None, body: str, opening_hour: int) -> datetime:
+    """A bare hour means the one in business hours: "at 5" is 17:00, "at 8" at a restaurant
+    20:00."""
+    if (
+        grain not in ("hour", "minute")
+        or EXPLICIT_MORNING.search(body)
+        or EXPLICIT_EVENING.search(body)
+    ):
         return moment
-    if 1 <= moment.hour < 8 or (moment.hour < 12 and moment.hour < opening_hour and moment.hour != 0):
+    if 1 <= moment.hour < 8 or (
+        moment.hour < 12 and moment.hour < opening_hour and moment.hour != 0
+    ):
         return moment + timedelta(hours=12)
     return moment
 
 
 ORDINALS = {
-    "first": 0, "1st": 0, "one": 0, "second": 1, "2nd": 1, "two": 1, "third": 2, "3rd": 2, "three": 2,
-    "fourth": 3, "4th": 3, "four": 3, "fifth": 4, "5th": 4, "five": 4,
+    "first": 0,
+    "1st": 0,
+    "one": 0,
+    "second": 1,
+    "2nd": 1,
+    "two": 1,
+    "third": 2,
+    "3rd": 2,
+    "three": 2,
+    "fourth": 3,
+    "4th": 3,
+    "four": 3,
+    "fifth": 4,
+    "5th": 4,
+    "five": 4,
 }
 
 
-def choice_index(text: str, count: int) -> Optional[int]:
-    """Which of `count` listed options the customer picked ("the second one", "2", "last"), if any."""
+def choice_index(text: str, count: int) -> int | None:
+    """Which of `count` listed options the customer picked ("the second one", "2", "last"), if
+    any."""
     words = text.casefold().strip()
     if re.search(r"\b(last|latest one|final one)\b", words):
         return count - 1 if count else None
@@ -323,9 +426,9 @@ def choice_index(text: str, count: int) -> Optional[int]:
     if bare:
         index = int(bare.group(1)) - 1
         return index if 0 <= index < count else None
-    match = re.search(r"\b(?:the\s+)?(first|1st|second|2nd|third|3rd|fourth|4th|fifth|5th)\b", words) or re.search(
-        r"\b(?:option|number|no\.?|#)\s*(\d|one|two|three|four|five)\b", words
-    )
+    match = re.search(
+        r"\b(?:the\s+)?(first|1st|second|2nd|third|3rd|fourth|4th|fifth|5th)\b", words
+    ) or re.search(r"\b(?:option|number|no\.?|#)\s*(\d|one|two|three|four|five)\b", words)
     if not match:
         return None
     token = match.group(1)
@@ -333,18 +436,33 @@ def choice_index(text: str, count: int) -> Optional[int]:
     return index if 0 <= index < count else None
 
 
-NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
-                "ten": 10, "eleven": 11, "twelve": 12, "a couple": 2, "couple": 2}
+NUMBER_WORDS = {
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "a couple": 2,
+    "couple": 2,
+}
 _NUM = r"(\d{1,3}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|a couple|couple)"
 
 
-def party_size(text: str, answering: bool = False) -> Optional[int]:
-    """How many people the message speaks of; a bare number counts only when it answers the question."""
+def party_size(text: str, answering: bool = False) -> int | None:
+    """How many people the message speaks of; a bare number counts only when it answers the
+    question."""
     found = party_size_phrase(text, answering)
     return found[0] if found else None
 
 
-def party_size_phrase(text: str, answering: bool = False) -> Optional[tuple[int, str]]:
+def party_size_phrase(text: str, answering: bool = False) -> tuple[int, str] | None:
     """The party size and the words that say it ("table for 4"), so that the rest of the
     message can be read for a time without them."""
     words = text.casefold()
@@ -357,7 +475,10 @@ def party_size_phrase(text: str, answering: bool = False) -> Optional[tuple[int,
     patterns = [
         rf"\b(?:table|reservation|booking|room)\s+for\s+{_NUM}\b",
         rf"\bparty of\s+{_NUM}\b",
-        rf"\b(?:we are|we're|there are|there will be|there'll be|make it|change it to)\s+{_NUM}\b(?!\s*(?:am|pm|:|o'?clock))",
+        (
+            r"\b(?:we are|we're|there are|there will be|there'll be|make it|change it"
+            rf" to)\s+{_NUM}\b(?!\s*(?:am|pm|:|o'?clock))"
+        ),
         rf"\b{_NUM}\s+(?:people|persons|person|guests|pax|adults|of us|ppl)\b",
         rf"^\s*for\s+{_NUM}\s*(?:people)?\s*$",
     ]
@@ -371,35 +492,114 @@ def party_size_phrase(text: str, answering: bool = False) -> Optional[tuple[int,
     return None
 
 
-TIME_WORDS = re.compile(r"\b(morning|afternoon|evening|tonight|night|lunch ?time|noon|midday|now|later|earlier|weekend|"
-                        r"after work|after school|first thing|end of (?:the )?day)\b", re.I)
+TIME_WORDS = re.compile(
+    r"\b(morning|afternoon|evening|tonight|night|lunch ?time|noon|midday|now|later|earlier|weekend|"
+    r"after work|after school|first thing|end of (?:the )?day)\b",
+    re.I,
+)
 
 
 def mentions_time(text: str) -> bool:
     """Whether the message speaks of a day or a time at all (so it is worth asking Duckling)."""
-    return bool(DATE_WORDS.search(text) or CLOCK_WORDS.search(text) or TIME_WORDS.search(text) or SOONEST.search(text)
-                or re.search(r"\b\d{1,2}\b", text))
+    return bool(
+        DATE_WORDS.search(text)
+        or CLOCK_WORDS.search(text)
+        or TIME_WORDS.search(text)
+        or SOONEST.search(text)
+        or re.search(r"\b\d{1,2}\b", text)
+    )
 
 
-NAME_LIKE = re.compile(r"[^\W\d_](?:[^\W\d_]|['’., -]){0,60}")  # what a name answer looks like: letters only
-NOT_NAMES = {"yes", "yeah", "yep", "no", "nope", "ok", "okay", "sure", "thanks", "thank you", "hi", "hello", "hey", "fine", "great"}
+NAME_LIKE = re.compile(
+    r"[^\W\d_](?:[^\W\d_]|['’., -]){0,60}"
+)  # what a name answer looks like: letters only
+NOT_NAMES = {
+    "yes",
+    "yeah",
+    "yep",
+    "no",
+    "nope",
+    "ok",
+    "okay",
+    "sure",
+    "thanks",
+    "thank you",
+    "hi",
+    "hello",
+    "hey",
+    "fine",
+    "great",
+}
 # Words that make an answer to "what name?" something else ("the time", "tomorrow please").
-NOT_NAME_WORDS = {"the", "a", "an", "time", "day", "date", "tomorrow", "today", "morning", "afternoon", "evening", "service",
-                  "person", "booking", "appointment", "change", "please", "book", "cancel", "stop", "what", "why", "how",
-                  "when", "which", "who", "no", "yes", "not", "dont", "don't", "i", "want", "need", "can", "could", "would",
-                  "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "pm", "am", "haircut"}
+NOT_NAME_WORDS = {
+    "the",
+    "a",
+    "an",
+    "time",
+    "day",
+    "date",
+    "tomorrow",
+    "today",
+    "morning",
+    "afternoon",
+    "evening",
+    "service",
+    "person",
+    "booking",
+    "appointment",
+    "change",
+    "please",
+    "book",
+    "cancel",
+    "stop",
+    "what",
+    "why",
+    "how",
+    "when",
+    "which",
+    "who",
+    "no",
+    "yes",
+    "not",
+    "dont",
+    "don't",
+    "i",
+    "want",
+    "need",
+    "can",
+    "could",
+    "would",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+    "pm",
+    "am",
+    "haircut",
+}
 NAME_PREFIX = re.compile(
-    r"^\s*(?:hi|hello|hey)?[,!\s]*(?:my name is|my name's|name is|name's|it's|its|it is|i'm|im|i am|this is|"
+    r"^\s*(?:hi|hello|hey)?[,!\s]*(?:my name is|my name's|name is|name's|it's|its|it is|i'm|im|i"
+    r" am|this is|"
     r"call me|put it under|under the name|under|the name is|booking for)\s+",
     re.I,
 )
 
 
-def clean_name(text: str) -> Optional[str]:
-    """A person's name from an answer like "it's maria costa"; None when it does not look like one."""
+def clean_name(text: str) -> str | None:
+    """A person's name from an answer like "it's maria costa"; None when it does not look like
+    one."""
     text = re.sub(r"^\s*(?:no|sorry|actually|oops)[,!.\s]+", "", text or "", flags=re.I)
-    corrected = re.match(r"^\s*(?:it'?s\s+)?not\s+[^,]+,\s*(?:it'?s\s+|but\s+|just\s+)?(.+)$", text, re.I)  # "not Rita Gomes, Rita"
-    text = corrected.group(1) if corrected else re.sub(r"\s*,?\s*(?:not|instead of)\s+.*$", "", text, flags=re.I)
+    corrected = re.match(
+        r"^\s*(?:it'?s\s+)?not\s+[^,]+,\s*(?:it'?s\s+|but\s+|just\s+)?(.+)$", text, re.I
+    )  # "not Rita Gomes, Rita"
+    text = (
+        corrected.group(1)
+        if corrected
+        else re.sub(r"\s*,?\s*(?:not|instead of)\s+.*$", "", text, flags=re.I)
+    )
     name = NAME_PREFIX.sub("", text).strip(" .!,;:")
     name = re.sub(r"\s+(please|pls|thanks|thank you)$", "", name, flags=re.I).strip(" .!,")
     if not name or len(name) > 60 or re.search(r"[\d@#/\\<>{}]", name) or len(name.split()) > 5:
@@ -408,24 +608,30 @@ def clean_name(text: str) -> Optional[str]:
         return None
     if set(name.casefold().replace(",", " ").split()) & NOT_NAME_WORDS:
         return None
-    return " ".join(part[:1].upper() + part[1:] if part.islower() else part for part in name.split())
+    return " ".join(
+        part[:1].upper() + part[1:] if part.islower() else part for part in name.split()
+    )
 
 
 YES = re.compile(
-    r"^(?:y|ya|yah|yas|yes+|yeah?|yea|yep|yup|ye|ys|sure|ok(?:ay)?|k|kk|okie|alright|all right|fine|great|perfect|"
-    r"correct|right|exactly|absolutely|definitely|certainly|of course|please do|go ahead|do it|book it|sounds good|"
-    r"that'?s (?:fine|great|perfect|right|good)|works(?: for me)?|that works|good|cool|lovely|brilliant|yes please|"
+    r"^(?:y|ya|yah|yas|yes+|yeah?|yea|yep|yup|ye|ys|sure|ok(?:ay)?|k|kk|okie|alright|all"
+    r" right|fine|great|perfect|"
+    r"correct|right|exactly|absolutely|definitely|certainly|of course|please do|go ahead|do it|book"
+    r" it|sounds good|"
+    r"that'?s (?:fine|great|perfect|right|good)|works(?: for me)?|that"
+    r" works|good|cool|lovely|brilliant|yes please|"
     r"sim|claro|si|sí|vale|oui|ja)\b|^(?:👍|✅|👌|🙂)",
     re.I,
 )
 NO = re.compile(
-    r"^(?:n|no+|nope|nah|not really|no thanks|no thank you|negative|wrong|not quite|that'?s wrong|incorrect|"
+    r"^(?:n|no+|nope|nah|not really|no thanks|no thank you|negative|wrong|not quite|that'?s"
+    r" wrong|incorrect|"
     r"não|nao|non|nein)\b|^(?:👎|❌)",
     re.I,
 )
 
 
-def yes_or_no(text: str) -> Optional[bool]:
+def yes_or_no(text: str) -> bool | None:
     """True for a message that starts with yes ("yes please", "ok", "sounds good", "sim"),
     False for one that starts with no ("no", "nope, ..."), None otherwise."""
     words = re.sub(r"^[\s,.!]*(?:oh|um+|hmm+|well|erm)?[\s,.!]*", "", (text or "").strip())

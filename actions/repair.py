@@ -20,7 +20,7 @@ Rasa Pro's repair patterns decide:
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 import structlog
 from rasa_sdk import Tracker
@@ -76,7 +76,7 @@ def asked_yes_no(question: str) -> EventType:
     return SlotSet(QUESTION_SLOT, question)
 
 
-def question_just_asked(tracker: Tracker) -> Optional[str]:
+def question_just_asked(tracker: Tracker) -> str | None:
     """The yes/no question the bot asked in answer to the customer's previous message, if any."""
     seen_latest = False
     for event in reversed(tracker.events):
@@ -115,7 +115,7 @@ def answers_latest_message(tracker: Tracker) -> bool:
     return False
 
 
-def yes_no_answer(tracker: Tracker) -> Optional[bool]:
+def yes_no_answer(tracker: Tracker) -> bool | None:
     """Yes or no, by the model's intent (a "Yes" button sends /affirm) or the message's first
     words."""
     intent = latest_intent(tracker)
@@ -124,7 +124,7 @@ def yes_no_answer(tracker: Tracker) -> Optional[bool]:
     return yes_or_no(latest_text(tracker))
 
 
-def misses_at(tracker: Tracker, step: Optional[str]) -> int:
+def misses_at(tracker: Tracker, step: str | None) -> int:
     """How many answers in a row the form could not use at this question."""
     record = tracker.get_slot(MISSES_SLOT) or {}
     return int(record.get("count", 0)) if step and record.get("step") == step else 0
@@ -145,7 +145,7 @@ def used_slots(events: list[EventType]) -> dict[str, Any]:
     }
 
 
-def reject(form: str, followup: Optional[str] = None) -> list[EventType]:
+def reject(form: str, followup: str | None = None) -> list[EventType]:
     """Events that leave the message to another action: the form neither asks nor ends."""
     return [ActionExecutionRejected(form), *([FollowupAction(followup)] if followup else [])]
 
@@ -208,7 +208,7 @@ class FormRepair:
 
     async def second_opinion(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
-    ) -> Optional[list[EventType]]:
+    ) -> list[EventType] | None:
         """The form's events for what the tenant's LLM read in an answer it could not use."""
         command = await ask_for_command(tracker, self.choices_shown(tracker))
         if command is None:

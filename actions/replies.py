@@ -8,6 +8,7 @@ then with the offer of a person: never the same sentence three times in a row. A
 digression (the price, the opening hours) the form's question comes back with a word
 that says so.
 """
+
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
@@ -33,7 +34,9 @@ class TemplateReply(Action, ABC):
     def name(self) -> str:
         """The action's name in the domain."""
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
+    ) -> list[EventType]:
         await say(dispatcher, tracker, self.template_for(tracker))
         return []
 
@@ -70,9 +73,20 @@ def resumes_after_digression(tracker: Tracker) -> bool:
     for event in reversed(tracker.events):
         if event.get("event") == "user":
             return False
-        if event.get("event") == "action" and event.get("name") not in (tracker.active_loop_name, "action_listen"):
-            return event.get("name", "").startswith(("action_tell", "action_list", "action_show", "utter_", "action_greet",
-                                                      "action_handle_fallback"))
+        if event.get("event") == "action" and event.get("name") not in (
+            tracker.active_loop_name,
+            "action_listen",
+        ):
+            return event.get("name", "").startswith(
+                (
+                    "action_tell",
+                    "action_list",
+                    "action_show",
+                    "utter_",
+                    "action_greet",
+                    "action_handle_fallback",
+                )
+            )
     return False
 
 
@@ -107,29 +121,55 @@ class FormQuestion(ResilientAction, ABC):
 
     slot = ""
 
-    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
-        if resumes_after_digression(tracker):  # the question as it was first asked, after the answer
+    async def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
+    ) -> list[EventType]:
+        if resumes_after_digression(
+            tracker
+        ):  # the question as it was first asked, after the answer
             await say(dispatcher, tracker, "form_resume", form=tracker.active_loop_name or "")
             return await self.ask(dispatcher, tracker, domain)
         misses = misses_at(tracker, self.slot)
         if misses:
             attempt = OFFER_HUMAN_AFTER if offers_person(misses) else min(misses, 2)
-            buttons = [{"title": "Yes", "payload": "/affirm"}, HANDOFF_BUTTON] if attempt == OFFER_HUMAN_AFTER else []
-            await say(dispatcher, tracker, "form_hint", needed=self.slot, attempt=attempt, form=tracker.active_loop_name or "",
-                      buttons=buttons)
+            buttons = (
+                [{"title": "Yes", "payload": "/affirm"}, HANDOFF_BUTTON]
+                if attempt == OFFER_HUMAN_AFTER
+                else []
+            )
+            await say(
+                dispatcher,
+                tracker,
+                "form_hint",
+                needed=self.slot,
+                attempt=attempt,
+                form=tracker.active_loop_name or "",
+                buttons=buttons,
+            )
             return []
         said = len(dispatcher.messages)
         events = await self.ask(dispatcher, tracker, domain)
         previous = set() if said_this_turn(tracker) else previous_bot_texts(tracker)
         for attempt in (1, 2):  # the question again, word for word: say it another way
-            if not previous or not all(m.get("text") in previous for m in dispatcher.messages[said:]):
+            if not previous or not all(
+                m.get("text") in previous for m in dispatcher.messages[said:]
+            ):
                 break
             del dispatcher.messages[said:]
-            await say(dispatcher, tracker, "form_hint", needed=self.slot, attempt=attempt, form=tracker.active_loop_name or "")
+            await say(
+                dispatcher,
+                tracker,
+                "form_hint",
+                needed=self.slot,
+                attempt=attempt,
+                form=tracker.active_loop_name or "",
+            )
         return events
 
     @abstractmethod
-    async def ask(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
+    async def ask(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
+    ) -> list[EventType]:
         """The question itself, the first time."""
 
 
@@ -138,7 +178,9 @@ class TemplateQuestion(FormQuestion):
 
     template = ""
 
-    async def ask(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
+    async def ask(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
+    ) -> list[EventType]:
         await say(dispatcher, tracker, self.template_for(tracker))
         return []
 

@@ -1,4 +1,5 @@
 """Starting a conversation: which business it belongs to, and who the customer is."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -24,9 +25,15 @@ class ActionSessionStart(Action):
     def name(self) -> str:
         return "action_session_start"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
+    ) -> list[EventType]:
         events: list[EventType] = [SessionStarted()]
-        events += [SlotSet(name, tracker.get_slot(name)) for name in CARRIED_OVER if tracker.get_slot(name) is not None]
+        events += [
+            SlotSet(name, tracker.get_slot(name))
+            for name in CARRIED_OVER
+            if tracker.get_slot(name) is not None
+        ]
         metadata: dict[str, Any] = channel_metadata(tracker)
         tenant = metadata.get("tenant")
         events += await self.tenant_events(tenant, tracker)

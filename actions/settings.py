@@ -1,4 +1,5 @@
 """The action server's configuration, read once from the environment (see .env.example)."""
+
 from __future__ import annotations
 
 import os
@@ -20,16 +21,24 @@ class ActionSettings:
     llm_timeout_s: float
 
     @classmethod
-    def from_env(cls) -> "ActionSettings":
+    def from_env(cls) -> ActionSettings:
         port = os.environ.get("BOOKING_SERVICE_PORT", "8001")
         return cls(
-            booking_service_url=(os.environ.get("BOOKING_SERVICE_URL") or f"http://127.0.0.1:{port}").rstrip("/"),
+            booking_service_url=(
+                os.environ.get("BOOKING_SERVICE_URL") or f"http://127.0.0.1:{port}"
+            ).rstrip("/"),
             internal_token=local_secret("BOOKA_INTERNAL_TOKEN", new_token),
-            duckling_url=(os.environ.get("DUCKLING_URL") or f"http://127.0.0.1:{os.environ.get('DUCKLING_PORT', '8000')}").rstrip("/"),
+            duckling_url=(
+                os.environ.get("DUCKLING_URL")
+                or f"http://127.0.0.1:{os.environ.get('DUCKLING_PORT', '8000')}"
+            ).rstrip("/"),
             request_timeout_s=float(os.environ.get("ACTIONS_HTTP_TIMEOUT_S", "5")),
             handoff_minutes=float(os.environ.get("HANDOFF_TIMEOUT_MINUTES", "60")),
             catalog_ttl_s=float(os.environ.get("ACTIONS_CATALOG_TTL_S", "30")),
-            admin_url=(os.environ.get("ADMIN_URL") or f"http://127.0.0.1:{os.environ.get('ADMIN_PORT', '8002')}").rstrip("/"),
+            admin_url=(
+                os.environ.get("ADMIN_URL")
+                or f"http://127.0.0.1:{os.environ.get('ADMIN_PORT', '8002')}"
+            ).rstrip("/"),
             render_timeout_s=float(os.environ.get("ACTIONS_RENDER_TIMEOUT_S", "1.5")),
             llm_timeout_s=float(os.environ.get("ACTIONS_LLM_TIMEOUT_S", "8")),
         )

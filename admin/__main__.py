@@ -1,4 +1,5 @@
 """Command line: `python -m admin {serve,migrate}`."""
+
 from __future__ import annotations
 
 import argparse
@@ -8,7 +9,9 @@ from booka_common.logs import configure_logging
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(prog="python -m admin", description="Booka's admin app and tenant configuration engine")
+    parser = argparse.ArgumentParser(
+        prog="python -m admin", description="Booka's admin app and tenant configuration engine"
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="run the HTTP server (port 8002)")
     serve.add_argument("--host")
@@ -19,7 +22,10 @@ def main() -> int:
     user.add_argument("--role", choices=("superadmin", "owner", "manager", "staff"), required=True)
     user.add_argument("--tenant", help="the business (every role but superadmin)")
     user.add_argument("--password", help="default: asked for on the terminal")
-    commands.add_parser("demo-users", help="one demo login per role (for make demo), written to var/admin-demo-logins.json")
+    commands.add_parser(
+        "demo-users",
+        help="one demo login per role (for make demo), written to var/admin-demo-logins.json",
+    )
     args = parser.parse_args()
 
     from admin.settings import AdminSettings
@@ -40,7 +46,13 @@ def main() -> int:
     from booka_common.sql import NotMigratedError
 
     try:
-        web.run_app(create_app(settings), host=args.host or settings.host, port=args.port or settings.port, access_log=None, print=None)
+        web.run_app(
+            create_app(settings),
+            host=args.host or settings.host,
+            port=args.port or settings.port,
+            access_log=None,
+            print=None,
+        )
     except NotMigratedError as exc:
         print(f"admin: {exc}", file=sys.stderr)
         return 2
@@ -68,9 +80,13 @@ def users_command(settings, args: argparse.Namespace) -> int:  # noqa: ANN001
                 return 0
             logins_file = var_dir() / "admin-demo-logins.json"
             logins = json.loads(logins_file.read_text()) if logins_file.exists() else {}
-            wanted = [("superadmin@booka.local", "superadmin", None), ("owner@bella-salon.local", "owner", "bella-salon"),
-                      ("manager@bella-salon.local", "manager", "bella-salon"), ("staff@bella-salon.local", "staff", "bella-salon"),
-                      ("owner@smile-dental.local", "owner", "smile-dental")]
+            wanted = [
+                ("superadmin@booka.local", "superadmin", None),
+                ("owner@bella-salon.local", "owner", "bella-salon"),
+                ("manager@bella-salon.local", "manager", "bella-salon"),
+                ("staff@bella-salon.local", "staff", "bella-salon"),
+                ("owner@smile-dental.local", "owner", "smile-dental"),
+            ]
             for email, role, tenant in wanted:
                 if email in logins:
                     continue
@@ -108,12 +124,18 @@ async def link_demo_staff(engine, settings) -> None:  # noqa: ANN001
     email, tenant, name = DEMO_STAFF
     try:
         async with aiohttp.ClientSession() as session:
-            staff = await BookingClient(session, settings.booking_service_url, settings.internal_token).staff(tenant)
+            staff = await BookingClient(
+                session, settings.booking_service_url, settings.internal_token
+            ).staff(tenant)
     except (aiohttp.ClientError, BookingRefused, OSError):
         return  # not running yet
     person = next((p["id"] for p in staff if p["name"] == name), None)
     async with engine.begin() as conn:
-        await conn.execute(update(users).where(users.c.email == email, users.c.staff_id.is_(None)).values(staff_id=person))
+        await conn.execute(
+            update(users)
+            .where(users.c.email == email, users.c.staff_id.is_(None))
+            .values(staff_id=person)
+        )
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ document are both built from it.
 Every route but health, readiness and the OpenAPI document takes the platform's internal
 token (the owners' web app, a later piece, adds user sessions and roles on top).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -14,7 +15,7 @@ import hashlib
 import hmac
 import secrets
 from datetime import datetime, timedelta, timezone
-from typing import Any, Optional
+from typing import Any
 
 import aiohttp
 import structlog
@@ -27,9 +28,9 @@ from admin.conversations import RasaConversations
 from admin.gateway import LlmGateway, api_key_context
 from admin.llm import ChatClient, PriceTable
 from admin.migrate import ALEMBIC_VERSION_TABLE, head_revision
-from admin.retention import sweep_transcripts
 from admin.quotas import Alerts, budget_for, used_share
 from admin.rendering import ParaphraseCache, Renderer
+from admin.retention import sweep_transcripts
 from admin.schemas import (
     FaqCreate,
     LlmRequest,
@@ -56,10 +57,17 @@ from booka_common.http_api import (
     parse_body,
 )
 from booka_common.openapi import Route, openapi_document
-from booka_common.sql import check_migrated, make_async_engine, read_only
 from booka_common.outbound import UnsafeUrl, check_public_url
 from booka_common.rate_limit import make_rate_limiter
-from booka_common.templating import TemplateProblem, catalog, check_off_loop, prepare_variables, render_off_loop, spec_for
+from booka_common.sql import check_migrated, make_async_engine, read_only
+from booka_common.templating import (
+    TemplateProblem,
+    catalog,
+    check_off_loop,
+    prepare_variables,
+    render_off_loop,
+    spec_for,
+)
 
 log = structlog.get_logger("admin")
 CONTEXT_KEY = web.AppKey("context", object)
@@ -78,29 +86,59 @@ class AdminContext:
         self.engine = make_async_engine(settings.database_url)
         self.session: aiohttp.ClientSession | None = None
         self.redis: Any = None
-        writer = make_async_engine(settings.tracker_store_url) if settings.tracker_store_url else None
+        writer = (
+            make_async_engine(settings.tracker_store_url) if settings.tracker_store_url else None
+        )
         self.tracker_writer = writer  # only for a customer's erasure and the retention purge
         self.tracker = read_only(writer) if writer is not None else None
-        self.sweeper: Optional[asyncio.Task] = None
+        self.sweeper: asyncio.Task | None = None
 
     async def start(self) -> None:
         self.session = aiohttp.ClientSession()
         if self.settings.redis_url:
             import redis.asyncio as aioredis
 
-            self.redis = aioredis.from_url(self.settings.redis_url, socket_timeout=1, socket_connect_timeout=1)
-        self.directory = TenantDirectory(self.settings.booking_service_url, self.settings.internal_token, self.session)
+            self.redis = aioredis.from_url(
+                self.settings.redis_url, socket_timeout=1, socket_connect_timeout=1
+            )
+        self.directory = TenantDirectory(
+            self.settings.booking_service_url, self.settings.internal_token, self.session
+        )
         self.alerts = Alerts(self.engine, self.settings.smtp, self.settings.allow_private_webhooks)
-        self.gateway = LlmGateway(self.engine, ChatClient(self.session, self.settings.llm), self.settings.llm,
-                                  self.settings.keyring, PriceTable.load(self.settings.llm.prices_file), self.alerts)
-        self.renderer = Renderer(self.engine, self.directory, self.gateway, ParaphraseCache(self.redis), self.settings.cache_ttl_s)
-        self.rasa = RasaConversations(self.session, self.settings.rasa_url, self.settings.rasa_token)
-        self.whatsapp = EvolutionClient(self.settings.evolution.api_url, self.settings.evolution.api_key, attempts=3, timeout_s=10)
-        self.sign_in_limiter = make_rate_limiter(self.settings.redis_url, self.settings.sign_ins_per_minute, "booka:admin:sign-in")
-        self.test_send_limiter = make_rate_limiter(self.settings.redis_url, self.settings.test_messages_per_minute,
-                                                   "booka:admin:send-test")
+        self.gateway = LlmGateway(
+            self.engine,
+            ChatClient(self.session, self.settings.llm),
+            self.settings.llm,
+            self.settings.keyring,
+            PriceTable.load(self.settings.llm.prices_file),
+            self.alerts,
+        )
+        self.renderer = Renderer(
+            self.engine,
+            self.directory,
+            self.gateway,
+            ParaphraseCache(self.redis),
+            self.settings.cache_ttl_s,
+        )
+        self.rasa = RasaConversations(
+            self.session, self.settings.rasa_url, self.settings.rasa_token
+        )
+        self.whatsapp = EvolutionClient(
+            self.settings.evolution.api_url,
+            self.settings.evolution.api_key,
+            attempts=3,
+            timeout_s=10,
+        )
+        self.sign_in_limiter = make_rate_limiter(
+            self.settings.redis_url, self.settings.sign_ins_per_minute, "booka:admin:sign-in"
+        )
+        self.test_send_limiter = make_rate_limiter(
+            self.settings.redis_url, self.settings.test_messages_per_minute, "booka:admin:send-test"
+        )
         if self.tracker_writer is not None:
-            self.sweeper = asyncio.create_task(sweep_transcripts(self.engine, self.tracker_writer, self.settings.privacy_sweep_s))
+            self.sweeper = asyncio.create_task(
+                sweep_transcripts(self.engine, self.tracker_writer, self.settings.privacy_sweep_s)
+            )
 
     async def stop(self) -> None:
         if self.sweeper is not None:
@@ -143,7 +181,9 @@ async def ready(request: web.Request) -> web.Response:
     context = context_of(request)
     checks: dict[str, Any] = {}
     try:
-        await check_migrated(context.engine, ALEMBIC_VERSION_TABLE, head_revision(), "python -m admin migrate")
+        await check_migrated(
+            context.engine, ALEMBIC_VERSION_TABLE, head_revision(), "python -m admin migrate"
+        )
         async with context.engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
         checks["database"] = "ok"
@@ -151,13 +191,20 @@ async def ready(request: web.Request) -> web.Response:
         checks["database"] = str(exc)[:200]
     checks["booking_service"] = "ok" if await context.directory.ready() else "unreachable"
     ok = all(value == "ok" for value in checks.values())
-    return json_response({"status": "ready" if ok else "not_ready", "checks": checks}, status=200 if ok else 503)
+    return json_response(
+        {"status": "ready" if ok else "not_ready", "checks": checks}, status=200 if ok else 503
+    )
 
 
 async def openapi(request: web.Request) -> web.Response:
-    return json_response(openapi_document(ROUTES, "Booka admin app",
-                                          "Tenants' templates, tone profiles, LLM settings, quotas, usage and FAQ; "
-                                          "the internal API the action server uses (render, llm, instances)."))
+    return json_response(
+        openapi_document(
+            ROUTES,
+            "Booka admin app",
+            "Tenants' templates, tone profiles, LLM settings, quotas, usage and FAQ; "
+            "the internal API the action server uses (render, llm, instances).",
+        )
+    )
 
 
 # --- templates -------------------------------------------------------------------------------
@@ -165,22 +212,38 @@ async def openapi(request: web.Request) -> web.Response:
 
 def template_entry(key: str, overrides: list[dict[str, Any]]) -> dict[str, Any]:
     spec = spec_for(key)
-    return {"key": key, "category": spec.category, "description": spec.description,
-            "variables": sorted(spec.allowed), "defaults": dict(spec.defaults), "sample": dict(spec.sample),
-            "overrides": [version_json(row) for row in overrides]}
+    return {
+        "key": key,
+        "category": spec.category,
+        "description": spec.description,
+        "variables": sorted(spec.allowed),
+        "defaults": dict(spec.defaults),
+        "sample": dict(spec.sample),
+        "overrides": [version_json(row) for row in overrides],
+    }
 
 
 def version_json(row: dict[str, Any]) -> dict[str, Any]:
-    return {"locale": row["locale"], "tone": row["tone"], "version": row["version"], "body": row["body"],
-            "author": row["author"], "note": row["note"], "created_at": row["created_at"].isoformat(),
-            "uses_default": row["body"] is None}
+    return {
+        "locale": row["locale"],
+        "tone": row["tone"],
+        "version": row["version"],
+        "body": row["body"],
+        "author": row["author"],
+        "note": row["note"],
+        "created_at": row["created_at"].isoformat(),
+        "uses_default": row["body"] is None,
+    }
 
 
 async def list_templates(request: web.Request) -> web.Response:
     tenant = await tenant_of(request)
     async with context_of(request).engine.connect() as conn:
         current = await store.current_templates(conn, tenant)
-    entries = [template_entry(key, [row for (k, _, _), row in sorted(current.items()) if k == key]) for key in catalog()]
+    entries = [
+        template_entry(key, [row for (k, _, _), row in sorted(current.items()) if k == key])
+        for key in catalog()
+    ]
     return json_response({"templates": entries})
 
 
@@ -197,26 +260,53 @@ async def get_template(request: web.Request) -> web.Response:
     async with context_of(request).engine.connect() as conn:
         history = await store.template_history(conn, tenant, key, locale, tone)
     entry = template_entry(key, history[:1])
-    return json_response({**entry, "locale": locale, "tone": tone, "current": version_json(history[0]) if history else None,
-                          "versions": [version_json(row) for row in history]})
+    return json_response(
+        {
+            **entry,
+            "locale": locale,
+            "tone": tone,
+            "current": version_json(history[0]) if history else None,
+            "versions": [version_json(row) for row in history],
+        }
+    )
 
 
-async def save_template_version(context: AdminContext, tenant: str, key: str, locale: str, tone: str, body: Optional[str],
-                                author: str, note: str = "", audited_by: Optional[Viewer] = None) -> dict[str, Any]:
+async def save_template_version(
+    context: AdminContext,
+    tenant: str,
+    key: str,
+    locale: str,
+    tone: str,
+    body: str | None,
+    author: str,
+    note: str = "",
+    audited_by: Viewer | None = None,
+) -> dict[str, Any]:
     """Check and store a new version of a template (None: back to the default), written to
     the audit log with its before and after when a person of the web app made it; raises
     `TemplateProblem`. Every change of a template, through the API or the web, comes here."""
     if body is not None:
         await check_off_loop(key, body)
 
-    async def log_change(conn: Any, row: dict[str, Any], previous: Optional[str]) -> None:
+    async def log_change(conn: Any, row: dict[str, Any], previous: str | None) -> None:
         if audited_by is not None:
-            await audit.record(conn, audited_by, tenant, "template_saved", f"{key} ({locale}, {tone}) v{row['version']}",
-                               {"body": previous}, {"body": body, "note": note})
+            await audit.record(
+                conn,
+                audited_by,
+                tenant,
+                "template_saved",
+                f"{key} ({locale}, {tone}) v{row['version']}",
+                {"body": previous},
+                {"body": body, "note": note},
+            )
 
-    row = await store.add_template_version(context.engine, tenant, key, locale, tone, body, author, note, also=log_change)
+    row = await store.add_template_version(
+        context.engine, tenant, key, locale, tone, body, author, note, also=log_change
+    )
     context.renderer.forget(tenant)
-    log.info("template_saved", tenant=tenant, key=key, locale=locale, tone=tone, version=row["version"])
+    log.info(
+        "template_saved", tenant=tenant, key=key, locale=locale, tone=tone, version=row["version"]
+    )
     return row
 
 
@@ -224,7 +314,16 @@ async def save_template(request: web.Request) -> web.Response:
     tenant, key = await tenant_of(request), known_key(request)
     body, _ = await parse_body(request, TemplateSave)
     try:
-        row = await save_template_version(context_of(request), tenant, key, body.locale, body.tone, body.body, body.author, body.note)
+        row = await save_template_version(
+            context_of(request),
+            tenant,
+            key,
+            body.locale,
+            body.tone,
+            body.body,
+            body.author,
+            body.note,
+        )
     except TemplateProblem as problem:
         raise InvalidTemplate(problem.message, line=problem.line) from None
     return json_response(version_json(row), status=201)
@@ -238,18 +337,36 @@ async def revert_template(request: web.Request) -> web.Response:
         history = await store.template_history(conn, tenant, key, body.locale, body.tone)
     target = next((row for row in history if row["version"] == body.version), None)
     if target is None:
-        raise NotFound(f"{key} ({body.locale}, {body.tone}) has no version {body.version}; it has "
-                       f"{', '.join(str(r['version']) for r in history) or 'none'}")
-    row = await save_template_version(context_of(request), tenant, key, body.locale, body.tone, target["body"], body.author,
-                                      f"revert to version {body.version}")
+        raise NotFound(
+            f"{key} ({body.locale}, {body.tone}) has no version {body.version}; it has "
+            f"{', '.join(str(r['version']) for r in history) or 'none'}"
+        )
+    row = await save_template_version(
+        context_of(request),
+        tenant,
+        key,
+        body.locale,
+        body.tone,
+        target["body"],
+        body.author,
+        f"revert to version {body.version}",
+    )
     return json_response(version_json(row), status=201)
 
 
 async def reset_template(request: web.Request) -> web.Response:
     tenant, key = await tenant_of(request), known_key(request)
     locale, tone = request.query.get("locale", "en"), request.query.get("tone", "any")
-    row = await save_template_version(context_of(request), tenant, key, locale, tone, None,
-                                      request.query.get("author", "api"), "back to the default")
+    row = await save_template_version(
+        context_of(request),
+        tenant,
+        key,
+        locale,
+        tone,
+        None,
+        request.query.get("author", "api"),
+        "back to the default",
+    )
     return json_response(version_json(row))
 
 
@@ -264,7 +381,14 @@ async def preview(request: web.Request) -> web.Response:
     config = await renderer.config(tenant)
     spec = spec_for(body.template)
     variables = {**spec.sample, "customer_name": "Maria Silva", **body.variables}
-    tone = tone_for(config.tenant.get("vertical", ""), {**(config.profile or {}), **tone_overrides(body.tone)}) if body.tone else config.tone
+    tone = (
+        tone_for(
+            config.tenant.get("vertical", ""),
+            {**(config.profile or {}), **tone_overrides(body.tone)},
+        )
+        if body.tone
+        else config.tone
+    )
     locale = body.locale or config.tenant.get("locale") or "en"
     if body.body is not None:
         try:
@@ -272,9 +396,13 @@ async def preview(request: web.Request) -> web.Response:
         except TemplateProblem as problem:
             raise InvalidTemplate(problem.message, line=problem.line) from None
         values = prepare_variables(variables, locale, tone, config.tenant.get("name", ""))
-        return json_response({"text": await render_off_loop(body.body, values, tone), "origin": "draft"})
+        return json_response(
+            {"text": await render_off_loop(body.body, values, tone), "origin": "draft"}
+        )
     rendered = await renderer.render(tenant, body.template, variables, locale, tone=tone)
-    return json_response({"text": rendered.text, "origin": rendered.origin, "version": rendered.version})
+    return json_response(
+        {"text": rendered.text, "origin": rendered.origin, "version": rendered.version}
+    )
 
 
 # --- tone ------------------------------------------------------------------------------------
@@ -291,7 +419,9 @@ def tone_overrides(change: ToneChange | None) -> dict[str, Any]:
 async def get_tone(request: web.Request) -> web.Response:
     tenant = await tenant_of(request)
     config = await context_of(request).renderer.config(tenant)
-    return json_response(tone_json(config.tone, config.tenant.get("vertical", ""), config.tone_mode))
+    return json_response(
+        tone_json(config.tone, config.tenant.get("vertical", ""), config.tone_mode)
+    )
 
 
 async def put_tone(request: web.Request) -> web.Response:
@@ -301,8 +431,13 @@ async def put_tone(request: web.Request) -> web.Response:
     return await get_tone(request)
 
 
-async def change_profile(context: AdminContext, tenant: str, action: str, changes: dict[str, Any],
-                         audited_by: Optional[Viewer] = None) -> dict[str, Any]:
+async def change_profile(
+    context: AdminContext,
+    tenant: str,
+    action: str,
+    changes: dict[str, Any],
+    audited_by: Viewer | None = None,
+) -> dict[str, Any]:
     """Change a tenant's profile (tone, plan, limits, alerts); audited when a person of the
     web app did it. Never used for the LLM key, whose value must not reach the audit log."""
     changes = {k: v for k, v in changes.items() if not (k == "tone_mode" and v is None)}
@@ -312,7 +447,15 @@ async def change_profile(context: AdminContext, tenant: str, action: str, change
     profile = await store.change_profile(context.engine, tenant, changes)
     if audited_by is not None:
         async with context.engine.begin() as conn:
-            await audit.record(conn, audited_by, tenant, action, "profile", {k: before.get(k) for k in changes}, changes)
+            await audit.record(
+                conn,
+                audited_by,
+                tenant,
+                action,
+                "profile",
+                {k: before.get(k) for k in changes},
+                changes,
+            )
     context.renderer.forget(tenant)
     log.info(action, tenant=tenant, fields=sorted(changes))
     return profile
@@ -334,26 +477,44 @@ async def rotate_webhook_secret(context: AdminContext, tenant: str) -> dict[str,
     record = await context.directory.tenant(tenant)
     instance = record.get("evolution_instance")
     if not instance:
-        raise ValidationFailed("this business has no WhatsApp instance yet", {"evolution_instance": "not set"})
+        raise ValidationFailed(
+            "this business has no WhatsApp instance yet", {"evolution_instance": "not set"}
+        )
     secret = secrets.token_urlsafe(32)
     evolution = context.settings.evolution
     try:
-        await context.whatsapp.set_webhook_header(instance, evolution.token_for(instance),
-                                                  evolution.secret_header, secret)
+        await context.whatsapp.set_webhook_header(
+            instance, evolution.token_for(instance), evolution.secret_header, secret
+        )
     except SendFailed as failure:
         if failure.status is None:
-            raise EvolutionUnavailable(f"Evolution API could not be reached ({failure}); nothing changed") from None
-        raise Conflict(f"Evolution API refused to set the secret on the instance {instance!r} ({failure}): "
-                       "create the instance with its webhook first; nothing changed") from None
+            raise EvolutionUnavailable(
+                f"Evolution API could not be reached ({failure}); nothing changed"
+            ) from None
+        raise Conflict(
+            f"Evolution API refused to set the secret on the instance {instance!r} ({failure}): "
+            "create the instance with its webhook first; nothing changed"
+        ) from None
     async with context.engine.begin() as conn:
-        await store.rotate_webhook_secret(conn, tenant, hashlib.sha256(secret.encode()).hexdigest(),
-                                          store.utcnow() + WEBHOOK_SECRET_GRACE)
+        await store.rotate_webhook_secret(
+            conn,
+            tenant,
+            hashlib.sha256(secret.encode()).hexdigest(),
+            store.utcnow() + WEBHOOK_SECRET_GRACE,
+        )
     log.info("webhook_secret_rotated", tenant=tenant)
-    return {"instance": instance, "secret": secret, "header": evolution.secret_header, "set_in_evolution": True}
+    return {
+        "instance": instance,
+        "secret": secret,
+        "header": evolution.secret_header,
+        "set_in_evolution": True,
+    }
 
 
 async def rotate_secret(request: web.Request) -> web.Response:
-    return json_response(await rotate_webhook_secret(context_of(request), await tenant_of(request)), status=201)
+    return json_response(
+        await rotate_webhook_secret(context_of(request), await tenant_of(request)), status=201
+    )
 
 
 async def paraphrase_all(request: web.Request) -> web.Response:
@@ -385,9 +546,14 @@ def llm_json(tenant: str, profile: dict[str, Any] | None, gateway: LlmGateway) -
     profile = profile or {}
     own = bool(profile.get("llm_base_url") and profile.get("llm_model"))
     provider = gateway.provider_for(tenant, profile)
-    return {"source": "tenant" if own else "platform" if provider else "none",
-            "base_url": provider.base_url if provider else None, "model": provider.model if provider else None,
-            "api_key_set": bool(profile.get("llm_api_key")) if own else bool(provider and provider.api_key)}
+    return {
+        "source": "tenant" if own else "platform" if provider else "none",
+        "base_url": provider.base_url if provider else None,
+        "model": provider.model if provider else None,
+        "api_key_set": (
+            bool(profile.get("llm_api_key")) if own else bool(provider and provider.api_key)
+        ),
+    }
 
 
 async def get_llm(request: web.Request) -> web.Response:
@@ -406,22 +572,36 @@ async def put_llm(request: web.Request) -> web.Response:
         changes: dict[str, Any] = {"llm_base_url": None, "llm_model": None, "llm_api_key": None}
     else:
         if body.base_url is None or body.model is None:
-            raise ValidationFailed("give base_url and model (and api_key), or use_platform_default",
-                                   {"base_url": "required", "model": "required"})
+            raise ValidationFailed(
+                "give base_url and model (and api_key), or use_platform_default",
+                {"base_url": "required", "model": "required"},
+            )
         changes = {"llm_base_url": str(body.base_url).rstrip("/"), "llm_model": body.model}
         if body.api_key is not None:
-            changes["llm_api_key"] = context.settings.keyring.encrypt(body.api_key, api_key_context(tenant))
+            changes["llm_api_key"] = context.settings.keyring.encrypt(
+                body.api_key, api_key_context(tenant)
+            )
     profile = await store.change_profile(context.engine, tenant, changes)
-    log.info("llm_settings_changed", tenant=tenant, source="platform" if body.use_platform_default else "tenant")
+    log.info(
+        "llm_settings_changed",
+        tenant=tenant,
+        source="platform" if body.use_platform_default else "tenant",
+    )
     return json_response(llm_json(tenant, profile, context.gateway))
 
 
 def quota_json(profile: dict[str, Any] | None) -> dict[str, Any]:
     profile = profile or {}
     budget = budget_for(profile)
-    return {"plan": profile.get("plan") or "free", "monthly_token_budget": budget.tokens,
-            "monthly_cost_budget_usd": budget.cost_micros / 1e6, "conversation_token_cap": budget.conversation_tokens,
-            "hard_stop": budget.hard_stop, "alert_email": profile.get("alert_email"), "alert_webhook_url": profile.get("alert_webhook_url")}
+    return {
+        "plan": profile.get("plan") or "free",
+        "monthly_token_budget": budget.tokens,
+        "monthly_cost_budget_usd": budget.cost_micros / 1e6,
+        "conversation_token_cap": budget.conversation_tokens,
+        "hard_stop": budget.hard_stop,
+        "alert_email": profile.get("alert_email"),
+        "alert_webhook_url": profile.get("alert_webhook_url"),
+    }
 
 
 async def get_quota(request: web.Request) -> web.Response:
@@ -435,14 +615,18 @@ async def put_quota(request: web.Request) -> web.Response:
     body, _ = await parse_body(request, QuotaChange)
     changes = quota_changes(body)
     await check_alert_webhook(context_of(request), changes)
-    return json_response(quota_json(await change_profile(context_of(request), tenant, "quota_changed", changes)))
+    return json_response(
+        quota_json(await change_profile(context_of(request), tenant, "quota_changed", changes))
+    )
 
 
 async def check_alert_webhook(context: AdminContext, changes: dict[str, Any]) -> None:
     """Refuse (422) an alert webhook that is not a public https address."""
     if changes.get("alert_webhook_url"):
         try:
-            await check_public_url(changes["alert_webhook_url"], context.settings.allow_private_webhooks)
+            await check_public_url(
+                changes["alert_webhook_url"], context.settings.allow_private_webhooks
+            )
         except UnsafeUrl as unsafe:
             raise ValidationFailed(str(unsafe), {"alert_webhook_url": str(unsafe)}) from None
 
@@ -462,18 +646,28 @@ def quota_changes(body: QuotaChange) -> dict[str, Any]:
 def month_bounds(raw: str | None) -> tuple[str, datetime, datetime]:
     now = datetime.now(timezone.utc)
     try:
-        start = datetime.strptime(raw, "%Y-%m").replace(tzinfo=timezone.utc) if raw else store.month_start(now)
+        start = (
+            datetime.strptime(raw, "%Y-%m").replace(tzinfo=timezone.utc)
+            if raw
+            else store.month_start(now)
+        )
     except ValueError:
-        raise ValidationFailed("month must look like 2026-11", {"month": f"{raw!r} is not YYYY-MM"}) from None
+        raise ValidationFailed(
+            "month must look like 2026-11", {"month": f"{raw!r} is not YYYY-MM"}
+        ) from None
     end = (start + timedelta(days=32)).replace(day=1)
     return start.strftime("%Y-%m"), start, end
 
 
 async def usage(request: web.Request) -> web.Response:
-    return json_response(await month_usage(context_of(request), await tenant_of(request), request.query.get("month")))
+    return json_response(
+        await month_usage(context_of(request), await tenant_of(request), request.query.get("month"))
+    )
 
 
-async def month_usage(context: AdminContext, tenant: str, month_asked: Optional[str]) -> dict[str, Any]:
+async def month_usage(
+    context: AdminContext, tenant: str, month_asked: str | None
+) -> dict[str, Any]:
     """The month's LLM use: totals against the budget, and by day, purpose and outcome."""
     month, start, end = month_bounds(month_asked)
     async with context.engine.connect() as conn:
@@ -482,7 +676,9 @@ async def month_usage(context: AdminContext, tenant: str, month_asked: Optional[
     budget = budget_for(profile)
 
     def add(groups: dict[str, dict[str, Any]], name: str, row: dict[str, Any]) -> None:
-        group = groups.setdefault(name, {"calls": 0, "tokens_in": 0, "tokens_out": 0, "cost_usd": 0.0})
+        group = groups.setdefault(
+            name, {"calls": 0, "tokens_in": 0, "tokens_out": 0, "cost_usd": 0.0}
+        )
         group["calls"] += 1
         group["tokens_in"] += row["tokens_in"]
         group["tokens_out"] += row["tokens_out"]
@@ -499,10 +695,17 @@ async def month_usage(context: AdminContext, tenant: str, month_asked: Optional[
     cost = sum(r["cost_micros"] for r in rows)
     latencies = sorted(r["latency_ms"] for r in rows if r["outcome"] == "ok")
     return {
-        "month": month, "plan": (profile or {}).get("plan") or "free", "calls": len(rows), "tokens": tokens, "cost_usd": cost / 1e6,
-        "budget": quota_json(profile), "used_share": round(used_share(budget, tokens, cost), 4),
+        "month": month,
+        "plan": (profile or {}).get("plan") or "free",
+        "calls": len(rows),
+        "tokens": tokens,
+        "cost_usd": cost / 1e6,
+        "budget": quota_json(profile),
+        "used_share": round(used_share(budget, tokens, cost), 4),
         "latency_ms_p50": latencies[len(latencies) // 2] if latencies else None,
-        "by_day": by_day, "by_purpose": by_purpose, "by_outcome": by_outcome,
+        "by_day": by_day,
+        "by_purpose": by_purpose,
+        "by_outcome": by_outcome,
     }
 
 
@@ -516,7 +719,10 @@ async def add_faq(request: web.Request) -> web.Response:
     tenant = await tenant_of(request)
     body, _ = await parse_body(request, FaqCreate)
     async with context_of(request).engine.begin() as conn:
-        return json_response(await store.faq_add(conn, tenant, body.question.strip(), body.answer.strip()), status=201)
+        return json_response(
+            await store.faq_add(conn, tenant, body.question.strip(), body.answer.strip()),
+            status=201,
+        )
 
 
 async def delete_faq(request: web.Request) -> web.Response:
@@ -546,22 +752,40 @@ async def render(request: web.Request) -> web.Response:
         except ValueError:
             raise ValidationFailed("now is not an ISO date-time", {"now": body.now}) from None
     try:
-        rendered = await context_of(request).renderer.render(tenant, body.template, body.variables, body.locale, now)
+        rendered = await context_of(request).renderer.render(
+            tenant, body.template, body.variables, body.locale, now
+        )
     except ValueError as exc:  # e.g. a `start` that is not an ISO time
-        raise ValidationFailed(f"a variable cannot be used: {exc}", {"variables": str(exc)[:200]}) from None
-    return json_response({"text": rendered.text, "origin": rendered.origin, "version": rendered.version})
+        raise ValidationFailed(
+            f"a variable cannot be used: {exc}", {"variables": str(exc)[:200]}
+        ) from None
+    return json_response(
+        {"text": rendered.text, "origin": rendered.origin, "version": rendered.version}
+    )
 
 
 async def llm(request: web.Request) -> web.Response:
     tenant = await tenant_of(request)
     body, _ = await parse_body(request, LlmRequest)
     answer = await context_of(request).gateway.complete(
-        tenant, body.purpose, [m.model_dump() for m in body.messages], conversation=body.conversation,
-        max_tokens=body.max_tokens, temperature=body.temperature, json_mode=body.json_mode)
+        tenant,
+        body.purpose,
+        [m.model_dump() for m in body.messages],
+        conversation=body.conversation,
+        max_tokens=body.max_tokens,
+        temperature=body.temperature,
+        json_mode=body.json_mode,
+    )
     completion = answer.completion
-    return json_response({"content": completion.content, "model": completion.model, "latency_ms": completion.latency_ms,
-                          "usage": {"tokens_in": completion.tokens_in, "tokens_out": completion.tokens_out},
-                          "cost_usd": answer.cost_micros / 1e6})
+    return json_response(
+        {
+            "content": completion.content,
+            "model": completion.model,
+            "latency_ms": completion.latency_ms,
+            "usage": {"tokens_in": completion.tokens_in, "tokens_out": completion.tokens_out},
+            "cost_usd": answer.cost_micros / 1e6,
+        }
+    )
 
 
 async def instance(request: web.Request) -> web.Response:
@@ -571,36 +795,182 @@ async def instance(request: web.Request) -> web.Response:
         raise NotFound(f"no tenant uses the Evolution instance {request.match_info['instance']!r}")
     async with context.engine.connect() as conn:
         hashes = await store.webhook_secret_hashes(conn, found["slug"])
-    return json_response({"tenant": found["slug"], "name": found.get("name"), "locale": found.get("locale"),
-                          "timezone": found.get("timezone"), "webhook_secret_sha256": hashes})
+    return json_response(
+        {
+            "tenant": found["slug"],
+            "name": found.get("name"),
+            "locale": found.get("locale"),
+            "timezone": found.get("timezone"),
+            "webhook_secret_sha256": hashes,
+        }
+    )
 
 
 T = "/v1/tenants/{tenant}"
 ROUTES: tuple[Route, ...] = (
     Route("GET", "/api/health", health, "Process is alive", errors=(), tag="health"),
-    Route("GET", "/api/ready", ready, "Database migrated and booking service reachable", errors=(503,), tag="health"),
+    Route(
+        "GET",
+        "/api/ready",
+        ready,
+        "Database migrated and booking service reachable",
+        errors=(503,),
+        tag="health",
+    ),
     Route("GET", "/openapi.json", openapi, "This document", errors=(), tag="health"),
-    Route("GET", T + "/templates", list_templates, "Every template key with the tenant's versions in force", tag="templates"),
-    Route("GET", T + "/templates/{key}", get_template, "One template's version history", query=(("locale", "default en"), ("tone", "any, friendly, formal or casual")), tag="templates"),
-    Route("PUT", T + "/templates/{key}", save_template, "Save a new version (checked: syntax, variables)", TemplateSave, 201, (401, 404, 422), tag="templates"),
-    Route("POST", T + "/templates/{key}/revert", revert_template, "Make an old version current again (as a new version)", TemplateRevert, 201, (401, 404, 422), tag="templates"),
-    Route("DELETE", T + "/templates/{key}", reset_template, "Go back to the bot's default (as a new version)", query=(("locale", "default en"), ("tone", "default any")), tag="templates"),
-    Route("POST", T + "/preview", preview, "Render a saved or draft template with sample values", PreviewRequest, 200, (401, 404, 422), tag="templates"),
+    Route(
+        "GET",
+        T + "/templates",
+        list_templates,
+        "Every template key with the tenant's versions in force",
+        tag="templates",
+    ),
+    Route(
+        "GET",
+        T + "/templates/{key}",
+        get_template,
+        "One template's version history",
+        query=(("locale", "default en"), ("tone", "any, friendly, formal or casual")),
+        tag="templates",
+    ),
+    Route(
+        "PUT",
+        T + "/templates/{key}",
+        save_template,
+        "Save a new version (checked: syntax, variables)",
+        TemplateSave,
+        201,
+        (401, 404, 422),
+        tag="templates",
+    ),
+    Route(
+        "POST",
+        T + "/templates/{key}/revert",
+        revert_template,
+        "Make an old version current again (as a new version)",
+        TemplateRevert,
+        201,
+        (401, 404, 422),
+        tag="templates",
+    ),
+    Route(
+        "DELETE",
+        T + "/templates/{key}",
+        reset_template,
+        "Go back to the bot's default (as a new version)",
+        query=(("locale", "default en"), ("tone", "default any")),
+        tag="templates",
+    ),
+    Route(
+        "POST",
+        T + "/preview",
+        preview,
+        "Render a saved or draft template with sample values",
+        PreviewRequest,
+        200,
+        (401, 404, 422),
+        tag="templates",
+    ),
     Route("GET", T + "/tone", get_tone, "The tenant's tone profile", tag="tone"),
-    Route("PUT", T + "/tone", put_tone, "Change the tone profile", ToneChange, 200, (401, 404, 422), tag="tone"),
-    Route("POST", T + "/tone/paraphrase", paraphrase_all, "Make the LLM paraphrases of every template in the tone now", tag="tone"),
-    Route("GET", T + "/llm", get_llm, "The tenant's LLM provider (the key is never shown)", tag="llm"),
-    Route("PUT", T + "/llm", put_llm, "Set the tenant's own provider, or go back to the platform's", LlmSettingsChange, 200, (401, 404, 422), tag="llm"),
+    Route(
+        "PUT",
+        T + "/tone",
+        put_tone,
+        "Change the tone profile",
+        ToneChange,
+        200,
+        (401, 404, 422),
+        tag="tone",
+    ),
+    Route(
+        "POST",
+        T + "/tone/paraphrase",
+        paraphrase_all,
+        "Make the LLM paraphrases of every template in the tone now",
+        tag="tone",
+    ),
+    Route(
+        "GET", T + "/llm", get_llm, "The tenant's LLM provider (the key is never shown)", tag="llm"
+    ),
+    Route(
+        "PUT",
+        T + "/llm",
+        put_llm,
+        "Set the tenant's own provider, or go back to the platform's",
+        LlmSettingsChange,
+        200,
+        (401, 404, 422),
+        tag="llm",
+    ),
     Route("GET", T + "/quota", get_quota, "Plan, budgets, hard stop and alert settings", tag="llm"),
-    Route("PUT", T + "/quota", put_quota, "Change plan, budgets or alert settings", QuotaChange, 200, (401, 404, 422), tag="llm"),
-    Route("GET", T + "/usage", usage, "LLM use of a month by day, purpose and outcome", query=(("month", "YYYY-MM, default this month"),), tag="llm"),
+    Route(
+        "PUT",
+        T + "/quota",
+        put_quota,
+        "Change plan, budgets or alert settings",
+        QuotaChange,
+        200,
+        (401, 404, 422),
+        tag="llm",
+    ),
+    Route(
+        "GET",
+        T + "/usage",
+        usage,
+        "LLM use of a month by day, purpose and outcome",
+        query=(("month", "YYYY-MM, default this month"),),
+        tag="llm",
+    ),
     Route("GET", T + "/faq", list_faq, "The owner's FAQ (the LLM answers from it)", tag="faq"),
-    Route("POST", T + "/faq", add_faq, "Add a question and its answer", FaqCreate, 201, (401, 404, 422), tag="faq"),
+    Route(
+        "POST",
+        T + "/faq",
+        add_faq,
+        "Add a question and its answer",
+        FaqCreate,
+        201,
+        (401, 404, 422),
+        tag="faq",
+    ),
     Route("DELETE", T + "/faq/{id}", delete_faq, "Remove an FAQ entry", None, 204, tag="faq"),
-    Route("POST", "/internal/v1/tenants/{tenant}/render", render, "A customer-facing text in the tenant's template and tone", RenderRequestBody, 200, (401, 404, 422), tag="internal"),
-    Route("POST", "/internal/v1/tenants/{tenant}/llm", llm, "An LLM completion after the quota check; usage recorded", LlmRequest, 200, (401, 404, 422, 429, 502, 503, 504), tag="internal"),
-    Route("GET", "/internal/v1/instances/{instance}", instance, "The tenant behind an Evolution instance, and its webhook secrets' SHA-256", tag="internal"),
-    Route("POST", "/internal/v1/tenants/{tenant}/webhook-secret", rotate_secret, "A new webhook secret for the tenant's instance (set in Evolution, stored hashed; shown once)", None, 201, (401, 404, 409, 422, 503), tag="internal"),
+    Route(
+        "POST",
+        "/internal/v1/tenants/{tenant}/render",
+        render,
+        "A customer-facing text in the tenant's template and tone",
+        RenderRequestBody,
+        200,
+        (401, 404, 422),
+        tag="internal",
+    ),
+    Route(
+        "POST",
+        "/internal/v1/tenants/{tenant}/llm",
+        llm,
+        "An LLM completion after the quota check; usage recorded",
+        LlmRequest,
+        200,
+        (401, 404, 422, 429, 502, 503, 504),
+        tag="internal",
+    ),
+    Route(
+        "GET",
+        "/internal/v1/instances/{instance}",
+        instance,
+        "The tenant behind an Evolution instance, and its webhook secrets' SHA-256",
+        tag="internal",
+    ),
+    Route(
+        "POST",
+        "/internal/v1/tenants/{tenant}/webhook-secret",
+        rotate_secret,
+        "A new webhook secret for the tenant's instance (set in Evolution, stored hashed; shown"
+        " once)",
+        None,
+        201,
+        (401, 404, 409, 422, 503),
+        tag="internal",
+    ),
 )
 
 
@@ -609,7 +979,9 @@ def token_middleware(token: str):  # noqa: ANN201
     async def require_token(request: web.Request, handler):  # noqa: ANN001, ANN202
         if request.path.startswith(TOKEN_PATHS):
             scheme, _, given = request.headers.get("Authorization", "").partition(" ")
-            if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), token.encode()):
+            if scheme.lower() != "bearer" or not hmac.compare_digest(
+                given.strip().encode(), token.encode()
+            ):
                 raise Unauthorized("send 'Authorization: Bearer <BOOKA_INTERNAL_TOKEN>'")
         return await handler(request)
 
@@ -620,15 +992,23 @@ def create_app(settings: AdminSettings) -> web.Application:
     context = AdminContext(settings)
     from admin.web import add_web_routes, viewer_middleware  # the pages use this module's engine
 
-    app = web.Application(middlewares=[error_middleware, token_middleware(settings.internal_token), viewer_middleware],
-                          client_max_size=256 * 1024)
+    app = web.Application(
+        middlewares=[
+            error_middleware,
+            token_middleware(settings.internal_token),
+            viewer_middleware,
+        ],
+        client_max_size=256 * 1024,
+    )
     app[CONTEXT_KEY] = context
     for route in ROUTES:
         app.router.add_route(route.method, route.path, route.handler)
     add_web_routes(app)
 
     async def lifecycle(app: web.Application):  # noqa: ANN202
-        await check_migrated(context.engine, ALEMBIC_VERSION_TABLE, head_revision(), "python -m admin migrate")
+        await check_migrated(
+            context.engine, ALEMBIC_VERSION_TABLE, head_revision(), "python -m admin migrate"
+        )
         await context.start()
         log.info("started", database=context.engine.url.get_backend_name(), port=settings.port)
         yield

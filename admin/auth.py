@@ -2,6 +2,7 @@
 server-side sessions behind a secure cookie, a CSRF token per session, and what each role
 may do. A user of one tenant who reaches another tenant's page gets 404, as if it did not
 exist."""
+
 from __future__ import annotations
 
 import asyncio
@@ -10,7 +11,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Optional
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -46,9 +47,9 @@ class Viewer:
     user_id: int
     email: str
     role: str
-    tenant: Optional[str]
+    tenant: str | None
     csrf_token: str
-    staff_id: Optional[int] = None  # a staff login's own person in the booking service
+    staff_id: int | None = None  # a staff login's own person in the booking service
 
     @property
     def own_calendar_only(self) -> bool:
@@ -56,7 +57,7 @@ class Viewer:
         return self.role == "staff"
 
     @property
-    def own_person(self) -> Optional[int]:
+    def own_person(self) -> int | None:
         """Whose bookings the viewer may see: None for everyone's; a staff login only its own
         person's (-1 while the login is not linked to a person: nobody's)."""
         if not self.own_calendar_only:
@@ -73,7 +74,8 @@ class Viewer:
 
     @property
     def is_owner(self) -> bool:
-        """Manage the team and answer customers' data requests (the business's owner, or a superadmin)."""
+        """Manage the team and answer customers' data requests (the business's owner, or a
+        superadmin)."""
         return self.role in ("superadmin", "owner")
 
     @property
@@ -86,8 +88,14 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-async def create_user(engine: AsyncEngine, email: str, password: str, role: str, tenant: Optional[str],
-                      staff_id: Optional[int] = None) -> int:
+async def create_user(
+    engine: AsyncEngine,
+    email: str,
+    password: str,
+    role: str,
+    tenant: str | None,
+    staff_id: int | None = None,
+) -> int:
     email = email.strip().lower()
     if "@" not in email:
         raise UserProblem(f"{email!r} is not an email address")
@@ -99,8 +107,16 @@ async def create_user(engine: AsyncEngine, email: str, password: str, role: str,
         raise UserProblem(f"the password needs at least {MIN_PASSWORD_CHARS} characters")
     try:
         async with engine.begin() as conn:
-            result = await conn.execute(insert(users).values(email=email, password_hash=await hash_password(password), role=role,
-                                                             tenant=tenant, staff_id=staff_id, created_at=utcnow()))
+            result = await conn.execute(
+                insert(users).values(
+                    email=email,
+                    password_hash=await hash_password(password),
+                    role=role,
+                    tenant=tenant,
+                    staff_id=staff_id,
+                    created_at=utcnow(),
+                )
+            )
             return int(result.inserted_primary_key[0])
     except IntegrityError:
         raise UserProblem(f"a user {email} exists already") from None
@@ -110,32 +126,65 @@ async def sign_in(engine: AsyncEngine, email: str, password: str) -> tuple[str, 
     """A new session token for the user, or `LoginRefused`; failures count toward a lockout
     (recorded in their own transaction, which the refusal must not roll back)."""
     now = utcnow()
-    refusal: Optional[str] = None
+    refusal: str | None = None
     async with engine.connect() as conn:
-        row = (await conn.execute(select(users).where(users.c.email == email.strip().lower()))).mappings().first()
+        row = (
+            (await conn.execute(select(users).where(users.c.email == email.strip().lower())))
+            .mappings()
+            .first()
+        )
     # the ~100 ms of argon2 run in a worker thread, outside any transaction, so that a burst
     # of sign-ins never stalls the event loop that serves every tenant's texts
-    matches = await verify_password(row["password_hash"] if row is not None else _DUMMY_HASH, password)
+    matches = await verify_password(
+        row["password_hash"] if row is not None else _DUMMY_HASH, password
+    )
     async with engine.begin() as conn:
         if row is None:
             refusal = "wrong email or password"
         elif row["locked_until"] and row["locked_until"] > now:
             refusal = "too many failed attempts: this account is locked for a few minutes"
         elif not matches:
-            failures = users.c.failed_logins + 1  # counted in the database: concurrent failures all count
+            failures = (
+                users.c.failed_logins + 1
+            )  # counted in the database: concurrent failures all count
             locked = now + LOCKOUT
-            counted = (await conn.execute(update(users).where(users.c.id == row["id"]).values(failed_logins=failures)
-                                          .returning(users.c.failed_logins))).scalar_one()
+            counted = (
+                await conn.execute(
+                    update(users)
+                    .where(users.c.id == row["id"])
+                    .values(failed_logins=failures)
+                    .returning(users.c.failed_logins)
+                )
+            ).scalar_one()
             if counted >= MAX_FAILURES:
-                await conn.execute(update(users).where(users.c.id == row["id"]).values(failed_logins=0, locked_until=locked))
+                await conn.execute(
+                    update(users)
+                    .where(users.c.id == row["id"])
+                    .values(failed_logins=0, locked_until=locked)
+                )
             else:
                 locked = None
-            refusal = "too many failed attempts: this account is locked for a few minutes" if locked else "wrong email or password"
+            refusal = (
+                "too many failed attempts: this account is locked for a few minutes"
+                if locked
+                else "wrong email or password"
+            )
         else:
             token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
-            await conn.execute(update(users).where(users.c.id == row["id"]).values(failed_logins=0, locked_until=None, last_login_at=now))
-            await conn.execute(insert(sessions).values(token_hash=token_hash(token), user_id=row["id"], csrf_token=csrf,
-                                                       created_at=now, expires_at=now + SESSION_LIFETIME))
+            await conn.execute(
+                update(users)
+                .where(users.c.id == row["id"])
+                .values(failed_logins=0, locked_until=None, last_login_at=now)
+            )
+            await conn.execute(
+                insert(sessions).values(
+                    token_hash=token_hash(token),
+                    user_id=row["id"],
+                    csrf_token=csrf,
+                    created_at=now,
+                    expires_at=now + SESSION_LIFETIME,
+                )
+            )
     if refusal is not None or row is None:
         raise LoginRefused(refusal or "wrong email or password")
     return token, Viewer(row["id"], row["email"], row["role"], row["tenant"], csrf, row["staff_id"])
@@ -157,15 +206,26 @@ async def hash_password(password: str) -> str:
     return await asyncio.to_thread(HASHER.hash, password)
 
 
-async def viewer_for(engine: AsyncEngine, token: Optional[str]) -> Optional[Viewer]:
+async def viewer_for(engine: AsyncEngine, token: str | None) -> Viewer | None:
     """The signed-in user of a session cookie, if the session is live."""
     if not token:
         return None
     async with engine.connect() as conn:
-        row = (await conn.execute(
-            select(users.c.id, users.c.email, users.c.role, users.c.tenant, users.c.staff_id, sessions.c.csrf_token,
-                   sessions.c.expires_at)
-            .join(sessions, sessions.c.user_id == users.c.id).where(sessions.c.token_hash == token_hash(token)))).first()
+        row = (
+            await conn.execute(
+                select(
+                    users.c.id,
+                    users.c.email,
+                    users.c.role,
+                    users.c.tenant,
+                    users.c.staff_id,
+                    sessions.c.csrf_token,
+                    sessions.c.expires_at,
+                )
+                .join(sessions, sessions.c.user_id == users.c.id)
+                .where(sessions.c.token_hash == token_hash(token))
+            )
+        ).first()
     if row is None or row.expires_at <= utcnow():
         return None
     return Viewer(row.id, row.email, row.role, row.tenant, row.csrf_token, row.staff_id)
@@ -183,16 +243,23 @@ def csrf_ok(viewer: Viewer, sent: Any) -> bool:
 RESET_LIFETIME = timedelta(hours=1)
 
 
-async def start_password_reset(engine: AsyncEngine, email: str, lifetime: timedelta = RESET_LIFETIME) -> Optional[str]:
+async def start_password_reset(
+    engine: AsyncEngine, email: str, lifetime: timedelta = RESET_LIFETIME
+) -> str | None:
     """A reset token for the account with this email (None when there is none); an
     invitation to a new login uses the same link with a longer lifetime."""
     async with engine.begin() as conn:
-        user_id = (await conn.execute(select(users.c.id).where(users.c.email == email.strip().lower()))).scalar()
+        user_id = (
+            await conn.execute(select(users.c.id).where(users.c.email == email.strip().lower()))
+        ).scalar()
         if user_id is None:
             return None
         token = secrets.token_urlsafe(32)
-        await conn.execute(insert(password_resets).values(token_hash=token_hash(token), user_id=user_id,
-                                                          expires_at=utcnow() + lifetime))
+        await conn.execute(
+            insert(password_resets).values(
+                token_hash=token_hash(token), user_id=user_id, expires_at=utcnow() + lifetime
+            )
+        )
     return token
 
 
@@ -202,10 +269,17 @@ async def finish_password_reset(engine: AsyncEngine, token: str, password: str) 
         raise UserProblem(f"the password needs at least {MIN_PASSWORD_CHARS} characters")
     new_hash = await hash_password(password)
     async with engine.begin() as conn:
-        row = (await conn.execute(select(password_resets).where(password_resets.c.token_hash == token_hash(token)))).first()
+        row = (
+            await conn.execute(
+                select(password_resets).where(password_resets.c.token_hash == token_hash(token))
+            )
+        ).first()
         if row is None or row.expires_at <= utcnow():
             raise UserProblem("this link has expired or was used already; ask for a new one")
         await conn.execute(delete(password_resets).where(password_resets.c.user_id == row.user_id))
-        await conn.execute(update(users).where(users.c.id == row.user_id)
-                           .values(password_hash=new_hash, failed_logins=0, locked_until=None))
+        await conn.execute(
+            update(users)
+            .where(users.c.id == row.user_id)
+            .values(password_hash=new_hash, failed_logins=0, locked_until=None)
+        )
         await conn.execute(delete(sessions).where(sessions.c.user_id == row.user_id))

@@ -1,8 +1,9 @@
 """The booking service as the admin web app changes and reads it (catalog, onboarding,
 dashboard): one client, its rules apply, and its refusals reach the person as they are."""
+
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 import aiohttp
 
@@ -11,7 +12,9 @@ class BookingRefused(Exception):
     """The booking service refused a change; the message says why, field by field, and a
     taken time comes with the nearest free ones (`alternatives`)."""
 
-    def __init__(self, message: str, status: int = 422, alternatives: Optional[list[dict[str, Any]]] = None):
+    def __init__(
+        self, message: str, status: int = 422, alternatives: list[dict[str, Any]] | None = None
+    ):
         super().__init__(message)
         self.status, self.alternatives = status, alternatives or []
 
@@ -21,28 +24,59 @@ class BookingClient:
         self.session, self.base = session, base_url
         self.headers = {"Authorization": f"Bearer {token}"}
 
-    async def call(self, method: str, path: str, body: Optional[dict[str, Any]] = None,
-                   params: Optional[dict[str, str]] = None) -> Any:
+    async def call(
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None = None,
+        params: dict[str, str] | None = None,
+    ) -> Any:
         """The answer's JSON; `BookingRefused` for a 4xx or 5xx, with the service's own words."""
         return (await self.exchange(method, path, body, params))[0]
 
-    async def exchange(self, method: str, path: str, body: Optional[dict[str, Any]] = None, params: Optional[dict[str, str]] = None,
-                       headers: Optional[dict[str, str]] = None) -> tuple[Any, Any]:
+    async def exchange(
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None = None,
+        params: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[Any, Any]:
         """The answer's JSON and headers (`call` when the headers do not matter)."""
-        async with self.session.request(method, self.base + path, json=body, params=params, headers={**self.headers, **(headers or {})},
-                                        timeout=aiohttp.ClientTimeout(total=10)) as answer:
+        async with self.session.request(
+            method,
+            self.base + path,
+            json=body,
+            params=params,
+            headers={**self.headers, **(headers or {})},
+            timeout=aiohttp.ClientTimeout(total=10),
+        ) as answer:
             result = await answer.json(content_type=None) if answer.status != 204 else None
             if answer.status >= 400:
                 fields = (result or {}).get("fields") or {}
-                detail = "; ".join(f"{name.replace('_', ' ')}: {why}" for name, why in fields.items())
-                message = (result or {}).get("message") or f"the booking service answered {answer.status}"
-                raise BookingRefused(f"{message} ({detail})" if detail else message, answer.status,
-                                     (result or {}).get("alternatives"))
+                detail = "; ".join(
+                    f"{name.replace('_', ' ')}: {why}" for name, why in fields.items()
+                )
+                message = (result or {}).get(
+                    "message"
+                ) or f"the booking service answered {answer.status}"
+                raise BookingRefused(
+                    f"{message} ({detail})" if detail else message,
+                    answer.status,
+                    (result or {}).get("alternatives"),
+                )
             return result, answer.headers
 
-    async def book(self, tenant: str, body: dict[str, Any], idempotency_key: str) -> tuple[dict[str, Any], bool]:
+    async def book(
+        self, tenant: str, body: dict[str, Any], idempotency_key: str
+    ) -> tuple[dict[str, Any], bool]:
         """A new booking, and whether it was made by an earlier request with the same key."""
-        made, headers = await self.exchange("POST", f"/v1/tenants/{tenant}/bookings", body, headers={"Idempotency-Key": idempotency_key})
+        made, headers = await self.exchange(
+            "POST",
+            f"/v1/tenants/{tenant}/bookings",
+            body,
+            headers={"Idempotency-Key": idempotency_key},
+        )
         return made, headers.get("Idempotent-Replayed") == "true"
 
     async def services(self, tenant: str) -> list[dict[str, Any]]:
@@ -55,23 +89,41 @@ class BookingClient:
         return (await self.call("GET", f"/v1/tenants/{tenant}/resources"))["resources"]
 
     async def add_person(self, tenant: str, name: str) -> dict[str, Any]:
-        """A new staff member who works the business's opening hours (their own can be set later)."""
+        """A new staff member who works the business's opening hours (their own can be set
+        later)."""
         base = f"/v1/tenants/{tenant}"
         person = await self.call("POST", f"{base}/staff", {"name": name, "aliases": []})
-        business = [row for row in (await self.call("GET", f"{base}/hours"))["hours"] if row.get("staff_id") is None]
-        week = [{"weekday": row["weekday"], "start": row["start"], "end": row["end"], "kind": row.get("kind", "open"),
-                 "staff_id": person["id"]} for row in business]
+        business = [
+            row
+            for row in (await self.call("GET", f"{base}/hours"))["hours"]
+            if row.get("staff_id") is None
+        ]
+        week = [
+            {
+                "weekday": row["weekday"],
+                "start": row["start"],
+                "end": row["end"],
+                "kind": row.get("kind", "open"),
+                "staff_id": person["id"],
+            }
+            for row in business
+        ]
         await self.call("PUT", f"{base}/hours", {"staff_id": person["id"], "hours": week})
         return person
 
 
 def service_body(form: Any, staff_ids: list[int]) -> dict[str, Any]:
     """A service from the web form (numbers and lists as the booking service takes them)."""
-    body: dict[str, Any] = {"name": str(form.get("name") or "").strip(),
-                            "aliases": [a.strip() for a in str(form.get("aliases") or "").split(",") if a.strip()],
-                            "price": str(form.get("price") or "0").strip() or "0", "staff_ids": staff_ids}
+    body: dict[str, Any] = {
+        "name": str(form.get("name") or "").strip(),
+        "aliases": [a.strip() for a in str(form.get("aliases") or "").split(",") if a.strip()],
+        "price": str(form.get("price") or "0").strip() or "0",
+        "staff_ids": staff_ids,
+    }
     for field in ("duration_min", "buffer_after_min"):
         raw = str(form.get(field) or "").strip()
         if raw:
-            body[field] = int(raw) if raw.isdigit() else raw  # a non-number is refused by the booking service, with its message
+            body[field] = (
+                int(raw) if raw.isdigit() else raw
+            )  # a non-number is refused by the booking service, with its message
     return body

@@ -3,6 +3,7 @@ bounded in time, retried with backoff on what retrying can fix, and cut off by a
 breaker per provider, so a slow or failing provider never holds a customer's turn for
 more than a few seconds. Also the price table that turns tokens into cost.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -11,7 +12,7 @@ import random
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import aiohttp
 import structlog
@@ -35,7 +36,10 @@ DEFAULT_PRICES: dict[str, tuple[float, float]] = {
     "llama-3.1-8b-instruct": (0.02, 0.05),
     "mistral-small": (0.10, 0.30),
 }
-UNKNOWN_MODEL_PRICE = (1.00, 3.00)  # deliberately not free: an unpriced model still counts against budgets
+UNKNOWN_MODEL_PRICE = (
+    1.00,
+    3.00,
+)  # deliberately not free: an unpriced model still counts against budgets
 
 
 class PriceTable:
@@ -43,7 +47,7 @@ class PriceTable:
         self._prices = prices
 
     @classmethod
-    def load(cls, path: Optional[str]) -> "PriceTable":
+    def load(cls, path: str | None) -> PriceTable:
         prices = dict(DEFAULT_PRICES)
         if path:
             for model, pair in (yaml.safe_load(Path(path).read_text()) or {}).items():
@@ -55,7 +59,9 @@ class PriceTable:
         name = model.split("/")[-1].lower()
         if name.endswith(":free"):
             return (0.0, 0.0)
-        best = max((known for known in self._prices if name.startswith(known)), key=len, default=None)
+        best = max(
+            (known for known in self._prices if name.startswith(known)), key=len, default=None
+        )
         return self._prices[best] if best else UNKNOWN_MODEL_PRICE
 
     def cost_micros(self, model: str, tokens_in: int, tokens_out: int) -> int:
@@ -70,7 +76,7 @@ class Provider:
 
     base_url: str
     model: str
-    api_key: Optional[str]
+    api_key: str | None
 
     @property
     def label(self) -> str:
@@ -134,14 +140,28 @@ class ChatClient:
         self._limits = limits
         self.breaker = CircuitBreaker(limits.breaker_failures, limits.breaker_open_s)
 
-    async def complete(self, provider: Provider, messages: list[dict[str, str]], *, max_tokens: int = 400,
-                       temperature: float = 0.2, json_mode: bool = False) -> Completion:
+    async def complete(
+        self,
+        provider: Provider,
+        messages: list[dict[str, str]],
+        *,
+        max_tokens: int = 400,
+        temperature: float = 0.2,
+        json_mode: bool = False,
+    ) -> Completion:
         """One completion within the deadline; raises `ProviderFailure`."""
         if not self.breaker.allow(provider.label):
-            raise ProviderFailure("circuit_open", "the provider failed repeatedly; calls are paused")
+            raise ProviderFailure(
+                "circuit_open", "the provider failed repeatedly; calls are paused"
+            )
         started = time.monotonic()
         deadline = started + self._limits.deadline_s
-        body: dict[str, Any] = {"model": provider.model, "messages": messages, "max_tokens": max_tokens, "temperature": temperature}
+        body: dict[str, Any] = {
+            "model": provider.model,
+            "messages": messages,
+            "max_tokens": max_tokens,
+            "temperature": temperature,
+        }
         if json_mode:
             body["response_format"] = {"type": "json_object"}
         failure = ProviderFailure("provider_error", "no attempt was made")
@@ -150,14 +170,18 @@ class ChatClient:
             if remaining <= 0.05:
                 break
             try:
-                completion = await self._attempt(provider, body, min(self._limits.attempt_timeout_s, remaining), started)
+                completion = await self._attempt(
+                    provider, body, min(self._limits.attempt_timeout_s, remaining), started
+                )
                 self.breaker.record(provider.label, True)
                 return completion
             except ProviderFailure as exc:
                 failure = exc
                 if exc.outcome not in ("timeout", "provider_error", "rate_limited"):
                     break
-            pause = min(0.2 * 2 ** attempt * (1 + random.random() / 2), deadline - time.monotonic() - 0.1)
+            pause = min(
+                0.2 * 2**attempt * (1 + random.random() / 2), deadline - time.monotonic() - 0.1
+            )
             if pause <= 0:
                 break
             await asyncio.sleep(pause)
@@ -165,19 +189,27 @@ class ChatClient:
         failure.latency_ms = round((time.monotonic() - started) * 1000)
         raise failure
 
-    async def _attempt(self, provider: Provider, body: dict[str, Any], timeout_s: float, started: float) -> Completion:
+    async def _attempt(
+        self, provider: Provider, body: dict[str, Any], timeout_s: float, started: float
+    ) -> Completion:
         headers = {"Content-Type": "application/json"}
         if provider.api_key:
             headers["Authorization"] = f"Bearer {provider.api_key}"
         try:
-            async with self._session.post(provider.base_url + "/chat/completions", json=body, headers=headers,
-                                          timeout=aiohttp.ClientTimeout(total=timeout_s)) as response:
+            async with self._session.post(
+                provider.base_url + "/chat/completions",
+                json=body,
+                headers=headers,
+                timeout=aiohttp.ClientTimeout(total=timeout_s),
+            ) as response:
                 raw = await response.read()
                 status = response.status
         except asyncio.TimeoutError:
             raise ProviderFailure("timeout", f"no answer within {timeout_s:.1f} s") from None
         except aiohttp.ClientError as exc:
-            raise ProviderFailure("provider_error", f"cannot reach the provider ({type(exc).__name__})") from None
+            raise ProviderFailure(
+                "provider_error", f"cannot reach the provider ({type(exc).__name__})"
+            ) from None
         if status == 429:
             raise ProviderFailure("rate_limited", "the provider is rate-limiting this key")
         if status in RETRYABLE_STATUSES:
@@ -190,12 +222,19 @@ class ChatClient:
             answer = json_input.loads(raw)
             content = answer["choices"][0]["message"]["content"] or ""
         except (ValueError, KeyError, IndexError, TypeError):
-            raise ProviderFailure("invalid_response", "the provider's answer is not a chat completion") from None
+            raise ProviderFailure(
+                "invalid_response", "the provider's answer is not a chat completion"
+            ) from None
         usage = answer.get("usage") or {}
         tokens_in = int(usage.get("prompt_tokens") or estimate_tokens(json.dumps(body["messages"])))
         tokens_out = int(usage.get("completion_tokens") or estimate_tokens(content))
-        return Completion(content, tokens_in, tokens_out, str(answer.get("model") or body["model"]),
-                          round((time.monotonic() - started) * 1000))
+        return Completion(
+            content,
+            tokens_in,
+            tokens_out,
+            str(answer.get("model") or body["model"]),
+            round((time.monotonic() - started) * 1000),
+        )
 
 
 def estimate_tokens(text: str) -> int:

@@ -1,4 +1,5 @@
 """Sending email (quota alerts, password resets) through the configured SMTP server."""
+
 from __future__ import annotations
 
 import asyncio

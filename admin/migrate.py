@@ -1,4 +1,5 @@
 """Schema migrations (Alembic) for the admin app, callable from code and the CLI."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -3,20 +3,23 @@ vertical's starter hours, services and tables (`starter_catalogs.yml`), its firs
 member, and an owner who can sign in. Tone and texts need nothing: a new tenant speaks in
 its vertical's default tone with the bot's default texts until the owner changes them.
 """
+
 from __future__ import annotations
 
 import re
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import yaml
 
 from admin.auth import create_user
 from admin.catalog import BookingClient, BookingRefused
 
-STARTERS = yaml.safe_load(Path(__file__).with_name("starter_catalogs.yml").read_text(encoding="utf-8"))
+STARTERS = yaml.safe_load(
+    Path(__file__).with_name("starter_catalogs.yml").read_text(encoding="utf-8")
+)
 
 
 class OnboardingProblem(Exception):
@@ -46,7 +49,9 @@ class NewBusiness:
 
 
 def slug_for(name: str) -> str:
-    return re.sub(r"-+", "-", re.sub(r"[^a-z0-9]+", "-", name.lower())).strip("-")[:40] or "business"
+    return (
+        re.sub(r"-+", "-", re.sub(r"[^a-z0-9]+", "-", name.lower())).strip("-")[:40] or "business"
+    )
 
 
 class Steps:
@@ -65,9 +70,17 @@ class Steps:
         return result or {}
 
 
-def week_rows(blocks: list[dict[str, Any]], staff_id: Optional[int] = None) -> list[dict[str, Any]]:
-    return [{"weekday": day, "start": block["start"], "end": block["end"], **({"staff_id": staff_id} if staff_id else {})}
-            for block in blocks for day in block["days"]]
+def week_rows(blocks: list[dict[str, Any]], staff_id: int | None = None) -> list[dict[str, Any]]:
+    return [
+        {
+            "weekday": day,
+            "start": block["start"],
+            "end": block["end"],
+            **({"staff_id": staff_id} if staff_id else {}),
+        }
+        for block in blocks
+        for day in block["days"]
+    ]
 
 
 async def onboard(engine: Any, client: BookingClient, business: NewBusiness) -> str:
@@ -75,21 +88,56 @@ async def onboard(engine: Any, client: BookingClient, business: NewBusiness) -> 
     starter = STARTERS[business.vertical]
     call = Steps(client, business)
     base = f"/v1/tenants/{business.slug}"
-    await call("POST", "/v1/tenants", {"slug": business.slug, "name": business.name, "vertical": business.vertical,
-                                       "timezone": business.timezone, "locale": business.locale, "country": business.country,
-                                       "currency": business.currency, "evolution_instance": business.instance,
-                                       "address": business.address, "phone": business.phone}, "the business")
-    await call("PUT", f"{base}/hours", {"staff_id": None, "hours": week_rows(starter["hours"])}, "opening hours")
+    await call(
+        "POST",
+        "/v1/tenants",
+        {
+            "slug": business.slug,
+            "name": business.name,
+            "vertical": business.vertical,
+            "timezone": business.timezone,
+            "locale": business.locale,
+            "country": business.country,
+            "currency": business.currency,
+            "evolution_instance": business.instance,
+            "address": business.address,
+            "phone": business.phone,
+        },
+        "the business",
+    )
+    await call(
+        "PUT",
+        f"{base}/hours",
+        {"staff_id": None, "hours": week_rows(starter["hours"])},
+        "opening hours",
+    )
     staff_ids: list[int] = []
     if business.first_staff and any(s.get("requires_staff", True) for s in starter["services"]):
-        person = await call("POST", f"{base}/staff", {"name": business.first_staff, "aliases": []}, f"staff member {business.first_staff}")
-        await call("PUT", f"{base}/hours", {"staff_id": person["id"], "hours": week_rows(starter["hours"], person["id"])},
-                   f"{business.first_staff}'s hours")
+        person = await call(
+            "POST",
+            f"{base}/staff",
+            {"name": business.first_staff, "aliases": []},
+            f"staff member {business.first_staff}",
+        )
+        await call(
+            "PUT",
+            f"{base}/hours",
+            {"staff_id": person["id"], "hours": week_rows(starter["hours"], person["id"])},
+            f"{business.first_staff}'s hours",
+        )
         staff_ids.append(person["id"])
     for number, capacity in enumerate(starter.get("tables", []), start=1):
-        await call("POST", f"{base}/resources", {"name": f"Table {number}", "kind": "table", "capacity": capacity}, f"table {number}")
+        await call(
+            "POST",
+            f"{base}/resources",
+            {"name": f"Table {number}", "kind": "table", "capacity": capacity},
+            f"table {number}",
+        )
     for service in starter["services"]:
-        body = {**service, **({"staff_ids": staff_ids} if service.get("requires_staff", True) else {})}
+        body = {
+            **service,
+            **({"staff_ids": staff_ids} if service.get("requires_staff", True) else {}),
+        }
         await call("POST", f"{base}/services", body, f"service {service['name']}")
     password = secrets.token_urlsafe(9)
     await create_user(engine, business.owner_email, password, "owner", business.slug)

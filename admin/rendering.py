@@ -6,14 +6,16 @@ tone, made once per template version and tone: stored in the database, cached in
 and made in the background the first time, so a customer's turn never waits for it. A
 paraphrase that loses or adds a placeholder is refused and the original is used.
 """
+
 from __future__ import annotations
 
 import asyncio
 import hashlib
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Mapping, Optional
+from typing import Any
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -45,7 +47,7 @@ class TenantConfig:
     """What rendering needs of one tenant, read together and cached briefly."""
 
     loaded_at: float
-    profile: Optional[dict[str, Any]]
+    profile: dict[str, Any] | None
     templates: dict[tuple[str, str, str], dict[str, Any]]
     tenant: dict[str, Any]
 
@@ -62,14 +64,14 @@ class TenantConfig:
 class Rendered:
     text: str
     origin: str  # "tenant", "default" or "paraphrase"
-    version: Optional[int] = None
+    version: int | None = None
 
 
 @dataclass
 class ChosenSource:
     source: str
     origin: str
-    version: Optional[int] = None
+    version: int | None = None
     tone_specific: bool = False
     language: str = DEFAULT_LANGUAGE
 
@@ -85,7 +87,7 @@ class ParaphraseCache:
         self._redis = redis
         self._memory: dict[str, str] = {}
 
-    async def get(self, key: str) -> Optional[str]:
+    async def get(self, key: str) -> str | None:
         if self._redis is None:
             return self._memory.get(key)
         value = await self._redis.get(key)
@@ -114,7 +116,12 @@ class Renderer:
             return cached
         record = await self.directory.tenant(tenant)
         async with self.engine.connect() as conn:
-            loaded = TenantConfig(time.monotonic(), await store.profile(conn, tenant), await store.current_templates(conn, tenant), record)
+            loaded = TenantConfig(
+                time.monotonic(),
+                await store.profile(conn, tenant),
+                await store.current_templates(conn, tenant),
+                record,
+            )
         self._configs[tenant] = loaded
         return loaded
 
@@ -122,19 +129,35 @@ class Renderer:
         """Called after this process changed the tenant's configuration."""
         self._configs.pop(tenant, None)
 
-    def choose(self, config: TenantConfig, key: str, locale: str, tone: ToneSettings) -> ChosenSource:
+    def choose(
+        self, config: TenantConfig, key: str, locale: str, tone: ToneSettings
+    ) -> ChosenSource:
         spec = spec_for(key)
         language = babel_locale(locale).language
         for candidate in dict.fromkeys((locale, language)):
             for variant in (tone.preset, "any"):
                 row = config.templates.get((key, candidate, variant))
                 if row and row["body"] is not None:
-                    return ChosenSource(row["body"], "tenant", row["version"], tone_specific=variant != "any",
-                                        language=babel_locale(candidate).language)
-        return ChosenSource(spec.default_text(tone.preset), "default", tone_specific=spec.has_variant(tone.preset))
+                    return ChosenSource(
+                        row["body"],
+                        "tenant",
+                        row["version"],
+                        tone_specific=variant != "any",
+                        language=babel_locale(candidate).language,
+                    )
+        return ChosenSource(
+            spec.default_text(tone.preset), "default", tone_specific=spec.has_variant(tone.preset)
+        )
 
-    async def render(self, tenant: str, key: str, variables: Mapping[str, Any], locale: Optional[str] = None,
-                     now: Optional[datetime] = None, tone: Optional[ToneSettings] = None) -> Rendered:
+    async def render(
+        self,
+        tenant: str,
+        key: str,
+        variables: Mapping[str, Any],
+        locale: str | None = None,
+        now: datetime | None = None,
+        tone: ToneSettings | None = None,
+    ) -> Rendered:
         config = await self.config(tenant)
         locale = locale or config.tenant.get("locale") or "en"
         tone = tone or config.tone
@@ -144,17 +167,31 @@ class Renderer:
             paraphrased = await self.paraphrase_of(tenant, key, chosen.source, tone)
             if paraphrased:
                 source, origin = paraphrased, "paraphrase"
-        values = prepare_variables(variables, formatting_locale(locale, chosen.language), tone, config.tenant.get("name", ""), now)
+        values = prepare_variables(
+            variables,
+            formatting_locale(locale, chosen.language),
+            tone,
+            config.tenant.get("name", ""),
+            now,
+        )
         try:
             return Rendered(await render_off_loop(source, values, tone), origin, chosen.version)
         except Exception as exc:  # noqa: BLE001 - an owner's template must never break a customer's turn
-            log.warning("template_render_failed", tenant=tenant, key=key, origin=origin, error=type(exc).__name__)
+            log.warning(
+                "template_render_failed",
+                tenant=tenant,
+                key=key,
+                origin=origin,
+                error=type(exc).__name__,
+            )
             default = spec_for(key).default_text(tone.preset)
             return Rendered(await render_off_loop(default, values, tone), "default")
 
     # --- paraphrases ---------------------------------------------------------------------
 
-    async def paraphrase_of(self, tenant: str, key: str, source: str, tone: ToneSettings) -> Optional[str]:
+    async def paraphrase_of(
+        self, tenant: str, key: str, source: str, tone: ToneSettings
+    ) -> str | None:
         """The stored paraphrase, or None (and one is made in the background if none exists)."""
         cache_key = f"booka:paraphrase:{tenant}:{source_hash(source)}:{tone_fingerprint(tone)}"
         try:
@@ -164,7 +201,9 @@ class Renderer:
         if cached is not None:
             return cached or None
         async with self.engine.connect() as conn:
-            stored = await store.paraphrase(conn, tenant, source_hash(source), tone_fingerprint(tone))
+            stored = await store.paraphrase(
+                conn, tenant, source_hash(source), tone_fingerprint(tone)
+            )
         if stored is not None:
             await self._cache_put(cache_key, stored["body"] or "")
             return stored["body"]
@@ -174,23 +213,35 @@ class Renderer:
             task.add_done_callback(lambda _t: self._pending.pop(cache_key, None))
         return None
 
-    async def make_paraphrase(self, tenant: str, key: str, source: str, tone: ToneSettings) -> Optional[str]:
+    async def make_paraphrase(
+        self, tenant: str, key: str, source: str, tone: ToneSettings
+    ) -> str | None:
         """Ask the LLM once; keep the result only if every placeholder survived."""
         prompt = [
-            {"role": "system", "content": (
-                "You rewrite short WhatsApp messages of a business in a given tone. Keep the meaning, the language and "
-                "every Jinja placeholder and tag ({{ ... }} and {% ... %}) exactly as written. Answer with the rewritten "
-                "template only.")},
-            {"role": "user", "content": (
-                f"Tone: {STYLE_NOTES.get(tone.preset, tone.preset)}. Emoji: {'allowed' if tone.emoji else 'none'}.\n"
-                f"Template:\n{source}")},
+            {
+                "role": "system",
+                "content": (
+                    "You rewrite short WhatsApp messages of a business in a given tone. Keep the"
+                    " meaning, the language and every Jinja placeholder and tag ({{ ... }} and {%"
+                    " ... %}) exactly as written. Answer with the rewritten template only."
+                ),
+            },
+            {
+                "role": "user",
+                "content": (
+                    f"Tone: {STYLE_NOTES.get(tone.preset, tone.preset)}. Emoji:"
+                    f" {'allowed' if tone.emoji else 'none'}.\nTemplate:\n{source}"
+                ),
+            },
         ]
         try:
-            answer = await self.gateway.complete(tenant, "paraphrase", prompt, max_tokens=600, temperature=0.4)
+            answer = await self.gateway.complete(
+                tenant, "paraphrase", prompt, max_tokens=600, temperature=0.4
+            )
         except ApiError as exc:
             log.info("paraphrase_skipped", tenant=tenant, key=key, reason=exc.code)
             return None
-        body: Optional[str] = answer.completion.content.strip().strip("`").strip()
+        body: str | None = answer.completion.content.strip().strip("`").strip()
         try:
             await check_off_loop(key, body or "")
             if placeholders(body or "") != placeholders(source):
@@ -198,8 +249,12 @@ class Renderer:
         except TemplateProblem as problem:
             log.warning("paraphrase_refused", tenant=tenant, key=key, reason=problem.message[:120])
             body = None
-        await store.store_paraphrase(self.engine, tenant, source_hash(source), tone_fingerprint(tone), body)
-        await self._cache_put(f"booka:paraphrase:{tenant}:{source_hash(source)}:{tone_fingerprint(tone)}", body or "")
+        await store.store_paraphrase(
+            self.engine, tenant, source_hash(source), tone_fingerprint(tone), body
+        )
+        await self._cache_put(
+            f"booka:paraphrase:{tenant}:{source_hash(source)}:{tone_fingerprint(tone)}", body or ""
+        )
         return body
 
     async def _cache_put(self, key: str, value: str) -> None:

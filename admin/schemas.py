@@ -1,8 +1,9 @@
 """Request bodies of the admin API (pydantic), each field checked with a message a person
 understands."""
+
 from __future__ import annotations
 
-from typing import Any, Literal, Optional
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator
 
@@ -30,29 +31,29 @@ class TemplateRevert(Strict):
 
 
 class ToneChange(Strict):
-    preset: Optional[Tone] = None
-    mode: Optional[Literal["variants", "llm"]] = None
-    emoji: Optional[bool] = None
-    greeting: Optional[str] = Field(None, max_length=80)
-    sign_off: Optional[str] = Field(None, max_length=200)
-    address: Optional[Literal["first_name", "full_name", "none"]] = None
+    preset: Tone | None = None
+    mode: Literal["variants", "llm"] | None = None
+    emoji: bool | None = None
+    greeting: str | None = Field(None, max_length=80)
+    sign_off: str | None = Field(None, max_length=200)
+    address: Literal["first_name", "full_name", "none"] | None = None
 
 
 class LlmSettingsChange(Strict):
-    base_url: Optional[HttpUrl] = None
-    model: Optional[str] = Field(None, min_length=1, max_length=200)
-    api_key: Optional[str] = Field(None, min_length=1, max_length=500)
+    base_url: HttpUrl | None = None
+    model: str | None = Field(None, min_length=1, max_length=200)
+    api_key: str | None = Field(None, min_length=1, max_length=500)
     use_platform_default: bool = False
 
 
 class QuotaChange(Strict):
-    plan: Optional[Literal["free", "premium", "custom"]] = None
-    monthly_token_budget: Optional[int] = Field(None, ge=0, le=10**12)
-    monthly_cost_budget_usd: Optional[float] = Field(None, ge=0, le=10**6)
-    conversation_token_cap: Optional[int] = Field(None, ge=0, le=10**9)
-    hard_stop: Optional[bool] = None
-    alert_email: Optional[str] = Field(None, max_length=320, pattern=r"^$|^[^@\s]+@[^@\s]+\.[^@\s]+$")
-    alert_webhook_url: Optional[str] = Field(None, max_length=1000, pattern=r"^$|^https?://\S+$")
+    plan: Literal["free", "premium", "custom"] | None = None
+    monthly_token_budget: int | None = Field(None, ge=0, le=10**12)
+    monthly_cost_budget_usd: float | None = Field(None, ge=0, le=10**6)
+    conversation_token_cap: int | None = Field(None, ge=0, le=10**9)
+    hard_stop: bool | None = None
+    alert_email: str | None = Field(None, max_length=320, pattern=r"^$|^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    alert_webhook_url: str | None = Field(None, max_length=1000, pattern=r"^$|^https?://\S+$")
 
     @field_validator("plan", "hard_stop", mode="before")
     @classmethod
@@ -69,9 +70,9 @@ class FaqCreate(Strict):
 
 class RenderRequestBody(Strict):
     template: str = Field(min_length=1, max_length=60)
-    locale: Optional[str] = Field(None, pattern=LOCALE_PATTERN)
+    locale: str | None = Field(None, pattern=LOCALE_PATTERN)
     variables: dict[str, Any] = Field(default_factory=dict)
-    now: Optional[str] = None
+    now: str | None = None
 
     @field_validator("variables")
     @classmethod
@@ -83,9 +84,9 @@ class RenderRequestBody(Strict):
 
 class PreviewRequest(Strict):
     template: str = Field(min_length=1, max_length=60)
-    body: Optional[str] = Field(None, max_length=4000)
-    locale: Optional[str] = Field(None, pattern=LOCALE_PATTERN)
-    tone: Optional[ToneChange] = None
+    body: str | None = Field(None, max_length=4000)
+    locale: str | None = Field(None, pattern=LOCALE_PATTERN)
+    tone: ToneChange | None = None
     variables: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -97,8 +98,7 @@ class ChatMessage(Strict):
 class LlmRequest(Strict):
     purpose: Literal["fallback", "form_answer", "paraphrase", "preview", "test"]
     messages: list[ChatMessage] = Field(min_length=1, max_length=40)
-    conversation: Optional[str] = Field(None, max_length=200)
+    conversation: str | None = Field(None, max_length=200)
     max_tokens: int = Field(400, ge=1, le=4000)
     temperature: float = Field(0.2, ge=0, le=2)
     json_mode: bool = False
-

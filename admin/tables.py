@@ -4,6 +4,7 @@ They sit beside the booking service's tables in the same database (their own Ale
 version table) and refer to tenants by slug: tenants are the booking service's, and the
 admin app reads them over its API rather than by foreign key.
 """
+
 from __future__ import annotations
 
 from sqlalchemy import (
@@ -97,7 +98,9 @@ faqs = Table(
 llm_usage = Table(
     "admin_llm_usage",
     metadata,
-    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
     Column("tenant", String(40), nullable=False),
     Column("purpose", String(40), nullable=False),
     Column("provider", String(500), nullable=False),
@@ -141,7 +144,9 @@ privacy = Table(
     "admin_privacy",
     metadata,
     Column("tenant", String(40), primary_key=True),
-    Column("transcript_retention_days", Integer),  # None: transcripts are kept until a customer is erased
+    Column(
+        "transcript_retention_days", Integer
+    ),  # None: transcripts are kept until a customer is erased
     Column("updated_at", UTCDateTime, nullable=False),
 )
 
@@ -162,7 +167,9 @@ users = Table(
     Column("locked_until", UTCDateTime),
     Column("created_at", UTCDateTime, nullable=False),
     Column("last_login_at", UTCDateTime),
-    Column("whatsapp", Text),  # the member's own number for "send a test", sealed (admin.team_numbers)
+    Column(
+        "whatsapp", Text
+    ),  # the member's own number for "send a test", sealed (admin.team_numbers)
     CheckConstraint(f"role IN {ROLES}", name="role"),
     CheckConstraint("(role = 'superadmin') = (tenant IS NULL)", name="tenant_by_role"),
 )

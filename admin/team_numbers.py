@@ -5,10 +5,11 @@ would let anyone who edits texts send any message to anyone in the business's na
 owner gives team members a number on the Team page; it is sealed at rest like every phone
 Booka keeps, and the text editor offers only these numbers, shown masked.
 """
+
 from __future__ import annotations
 
 import re
-from typing import Any, Optional
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -17,7 +18,7 @@ from admin.tables import users
 from booka_common.crypto import Keyring
 
 
-def whatsapp_number(raw: str) -> Optional[str]:
+def whatsapp_number(raw: str) -> str | None:
     """Digits with the country code (what Evolution's `number` takes), from what a person types."""
     digits = re.sub(r"[\s().+-]", "", raw)
     return digits if re.fullmatch(r"[1-9][0-9]{7,14}", digits) else None
@@ -32,17 +33,26 @@ def _context(user_id: int) -> str:
     return f"admin_users.whatsapp:{user_id}"
 
 
-async def set_number(conn: AsyncConnection, keyring: Keyring, user_id: int, number: Optional[str]) -> None:
+async def set_number(
+    conn: AsyncConnection, keyring: Keyring, user_id: int, number: str | None
+) -> None:
     sealed = keyring.encrypt(number, _context(user_id)) if number else None
     await conn.execute(update(users).where(users.c.id == user_id).values(whatsapp=sealed))
 
 
-async def team_numbers(conn: AsyncConnection, keyring: Keyring, tenant: str) -> list[dict[str, Any]]:
+async def team_numbers(
+    conn: AsyncConnection, keyring: Keyring, tenant: str
+) -> list[dict[str, Any]]:
     """The tenant's logins that have a number: `{id, email, number, shown}`, by email."""
-    rows = await conn.execute(select(users.c.id, users.c.email, users.c.whatsapp)
-                              .where(users.c.tenant == tenant, users.c.whatsapp.is_not(None)).order_by(users.c.email))
+    rows = await conn.execute(
+        select(users.c.id, users.c.email, users.c.whatsapp)
+        .where(users.c.tenant == tenant, users.c.whatsapp.is_not(None))
+        .order_by(users.c.email)
+    )
     found = []
     for row in rows:
         number = keyring.decrypt(row.whatsapp, _context(row.id))
-        found.append({"id": row.id, "email": row.email, "number": number, "shown": f"+{masked(number)}"})
+        found.append(
+            {"id": row.id, "email": row.email, "number": number, "shown": f"+{masked(number)}"}
+        )
     return found

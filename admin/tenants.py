@@ -1,9 +1,10 @@
 """The tenants as the booking service knows them (name, vertical, locale, instance), read
 over its API with the internal token and kept for a minute."""
+
 from __future__ import annotations
 
 import time
-from typing import Any, Optional
+from typing import Any
 
 import aiohttp
 
@@ -42,22 +43,30 @@ class TenantDirectory:
         _, body = await self._get("/v1/tenants")
         return body.get("tenants", []) if isinstance(body, dict) else []
 
-    async def by_instance(self, instance: str) -> Optional[dict[str, Any]]:
+    async def by_instance(self, instance: str) -> dict[str, Any] | None:
         """The tenant whose Evolution instance this is, if any."""
         return next((t for t in await self.all() if t.get("evolution_instance") == instance), None)
 
     async def _get(self, path: str) -> tuple[int, Any]:
         try:
-            async with self._session.get(self._base + path, headers=self._headers, timeout=aiohttp.ClientTimeout(total=5)) as response:
+            async with self._session.get(
+                self._base + path, headers=self._headers, timeout=aiohttp.ClientTimeout(total=5)
+            ) as response:
                 if response.status >= 500:
-                    raise BookingServiceUnavailable(f"the booking service answered {response.status}")
+                    raise BookingServiceUnavailable(
+                        f"the booking service answered {response.status}"
+                    )
                 return response.status, await response.json()
         except (aiohttp.ClientError, TimeoutError) as exc:
-            raise BookingServiceUnavailable(f"the booking service cannot be reached ({type(exc).__name__})") from None
+            raise BookingServiceUnavailable(
+                f"the booking service cannot be reached ({type(exc).__name__})"
+            ) from None
 
     async def ready(self) -> bool:
         try:
-            async with self._session.get(self._base + "/api/ready", timeout=aiohttp.ClientTimeout(total=2)) as response:
+            async with self._session.get(
+                self._base + "/api/ready", timeout=aiohttp.ClientTimeout(total=2)
+            ) as response:
                 return response.status == 200
         except (aiohttp.ClientError, TimeoutError):
             return False

@@ -4,19 +4,27 @@ A clinic speaks formally, a salon in a friendly way, a restaurant casually unles
 says otherwise. The owner can then turn emoji off, choose the greeting and sign-off, and
 how customers are addressed (first name, full name, or not by name).
 """
+
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import asdict
-from typing import Any, Mapping, Optional
+from typing import Any
 
 from booka_common.templating import ADDRESS_FORMS, TONES, ToneSettings
 
 PRESETS: dict[str, ToneSettings] = {
-    "friendly": ToneSettings(preset="friendly", emoji=True, greeting="Hi", sign_off="", address="first_name"),
-    "formal": ToneSettings(preset="formal", emoji=False, greeting="Good day", sign_off="", address="full_name"),
-    "casual": ToneSettings(preset="casual", emoji=True, greeting="Hey", sign_off="", address="first_name"),
+    "friendly": ToneSettings(
+        preset="friendly", emoji=True, greeting="Hi", sign_off="", address="first_name"
+    ),
+    "formal": ToneSettings(
+        preset="formal", emoji=False, greeting="Good day", sign_off="", address="full_name"
+    ),
+    "casual": ToneSettings(
+        preset="casual", emoji=True, greeting="Hey", sign_off="", address="first_name"
+    ),
 }
 VERTICAL_DEFAULTS = {"clinic": "formal", "beauty": "friendly", "restaurant": "casual"}
 STYLE_NOTES = {
@@ -26,7 +34,7 @@ STYLE_NOTES = {
 }
 
 
-def tone_for(vertical: str, profile: Optional[Mapping[str, Any]]) -> ToneSettings:
+def tone_for(vertical: str, profile: Mapping[str, Any] | None) -> ToneSettings:
     """The tone a tenant speaks in: its preset (or its vertical's), then its own choices."""
     profile = profile or {}
     preset = profile.get("tone_preset") or VERTICAL_DEFAULTS.get(vertical, "friendly")
@@ -46,4 +54,9 @@ def tone_fingerprint(tone: ToneSettings) -> str:
 
 
 def tone_json(tone: ToneSettings, vertical: str, mode: str) -> dict[str, Any]:
-    return {**asdict(tone), "mode": mode, "vertical_default": VERTICAL_DEFAULTS.get(vertical, "friendly"), "presets": list(TONES)}
+    return {
+        **asdict(tone),
+        "mode": mode,
+        "vertical_default": VERTICAL_DEFAULTS.get(vertical, "friendly"),
+        "presets": list(TONES),
+    }

@@ -1,19 +1,34 @@
 """The pages that reach WhatsApp: recent conversations with their transcripts, the handoff
 queue, taking a conversation over from the bot and handing it back, replying as a person,
 and sending a bot text to a phone as a test. Staff do not see customers' conversations."""
+
 from __future__ import annotations
 
 import re
-from typing import Any, Optional
+from typing import Any
 from urllib.parse import quote
 
 import structlog
 from aiohttp import web
 
 from admin import audit, team_numbers
-from admin.conversations import RasaUnavailable, from_tracker_store, recent_conversations, transcript
+from admin.conversations import (
+    RasaUnavailable,
+    from_tracker_store,
+    recent_conversations,
+    transcript,
+)
 from admin.team_numbers import masked
-from admin.web import VIEWER_KEY, context_of, page, preview_text, template_key, tenant_for, tenant_for_editing, text_address
+from admin.web import (
+    VIEWER_KEY,
+    context_of,
+    page,
+    preview_text,
+    template_key,
+    tenant_for,
+    tenant_for_editing,
+    text_address,
+)
 from booka_common.evolution_client import SendFailed
 
 log = structlog.get_logger("admin.whatsapp")
@@ -21,7 +36,8 @@ MAX_REPLY_CHARS = 4000
 
 
 async def tenant_for_conversations(request: web.Request) -> dict[str, Any]:
-    """The tenant in the path; staff get a 403 page (customers' conversations are not theirs to read)."""
+    """The tenant in the path; staff get a 403 page (customers' conversations are not theirs to
+    read)."""
     tenant = await tenant_for(request)
     if request[VIEWER_KEY].role == "staff":
         raise web.HTTPForbidden(text="Conversations are for the owner and managers.")
@@ -31,10 +47,19 @@ async def tenant_for_conversations(request: web.Request) -> dict[str, Any]:
 async def conversations_page(request: web.Request) -> web.Response:
     tenant = await tenant_for_conversations(request)
     keyring = context_of(request).settings.keyring
-    conversations = await from_tracker_store(context_of(request).tracker,
-                                             lambda tracker: recent_conversations(tracker, keyring, tenant["slug"]))
+    conversations = await from_tracker_store(
+        context_of(request).tracker,
+        lambda tracker: recent_conversations(tracker, keyring, tenant["slug"]),
+    )
     queue = [c for c in conversations or [] if c.handed_off]
-    return page(request, "conversations.html", tenant=tenant, queue=queue, conversations=conversations or [], unreadable=conversations is None)
+    return page(
+        request,
+        "conversations.html",
+        tenant=tenant,
+        queue=queue,
+        conversations=conversations or [],
+        unreadable=conversations is None,
+    )
 
 
 def sender_of(request: web.Request, tenant: dict[str, Any]) -> str:
@@ -44,20 +69,39 @@ def sender_of(request: web.Request, tenant: dict[str, Any]) -> str:
     return f"{tenant['slug']}:{number}"
 
 
-async def conversation_page(request: web.Request, problem: Optional[str] = None, draft: str = "") -> web.Response:
+async def conversation_page(
+    request: web.Request, problem: str | None = None, draft: str = ""
+) -> web.Response:
     tenant = await tenant_for_conversations(request)
     tracker = context_of(request).tracker
     if tracker is None:
         raise web.HTTPNotFound()
-    found = await transcript(tracker, context_of(request).settings.keyring, sender_of(request, tenant))
+    found = await transcript(
+        tracker, context_of(request).settings.keyring, sender_of(request, tenant)
+    )
     if found is None:
         raise web.HTTPNotFound()
-    if problem is None:  # who read a customer's transcript, and when: the owner sees it in the audit log
+    if (
+        problem is None
+    ):  # who read a customer's transcript, and when: the owner sees it in the audit log
         async with context_of(request).engine.begin() as conn:
-            await audit.record(conn, request[VIEWER_KEY], tenant["slug"], "transcript_read",
-                               f"conversation {masked(found.conversation.reply_to or found.conversation.key)}")
-    return page(request, "conversation.html", 422 if problem else 200, tenant=tenant, transcript=found, problem=problem, draft=draft,
-                handoff_minutes=int(context_of(request).settings.handoff_minutes))
+            await audit.record(
+                conn,
+                request[VIEWER_KEY],
+                tenant["slug"],
+                "transcript_read",
+                f"conversation {masked(found.conversation.reply_to or found.conversation.key)}",
+            )
+    return page(
+        request,
+        "conversation.html",
+        422 if problem else 200,
+        tenant=tenant,
+        transcript=found,
+        problem=problem,
+        draft=draft,
+        handoff_minutes=int(context_of(request).settings.handoff_minutes),
+    )
 
 
 async def act_on_conversation(request: web.Request) -> web.Response:
@@ -66,9 +110,14 @@ async def act_on_conversation(request: web.Request) -> web.Response:
     viewer = request[VIEWER_KEY]
     sender = sender_of(request, tenant)
     context = context_of(request)
-    found = await transcript(context.tracker, context.settings.keyring, sender) if context.tracker is not None else None
+    found = (
+        await transcript(context.tracker, context.settings.keyring, sender)
+        if context.tracker is not None
+        else None
+    )
     if found is None:
-        raise web.HTTPNotFound()  # only a conversation the customer started can be taken over or answered
+        # only a conversation the customer started can be taken over or answered
+        raise web.HTTPNotFound()
     number, key = found.conversation.reply_to, found.conversation.key
     what = request.match_info["what"]
     form = await request.post()
@@ -80,23 +129,44 @@ async def act_on_conversation(request: web.Request) -> web.Response:
         elif what == "reply":
             reply = str(form.get("text") or "").strip()
             if not reply or len(reply) > MAX_REPLY_CHARS:
-                return await conversation_page(request, f"write a reply of 1 to {MAX_REPLY_CHARS} characters", reply)
+                return await conversation_page(
+                    request, f"write a reply of 1 to {MAX_REPLY_CHARS} characters", reply
+                )
             if not number:
-                return await conversation_page(request, "this conversation has no WhatsApp number to answer", reply)
+                return await conversation_page(
+                    request, "this conversation has no WhatsApp number to answer", reply
+                )
             await context.rasa.hand_to_person(sender, context.settings.handoff_minutes)
             instance = tenant["evolution_instance"]
-            await context.whatsapp.send_text(instance, context.settings.evolution.token_for(instance), number, reply)
+            await context.whatsapp.send_text(
+                instance, context.settings.evolution.token_for(instance), number, reply
+            )
             await context.rasa.record_reply(sender, reply, viewer.email)
         else:
             raise web.HTTPNotFound()
     except RasaUnavailable as failure:
-        return await conversation_page(request, f"the bot's server could not be reached, nothing changed: {failure}", str(form.get("text") or ""))
+        return await conversation_page(
+            request,
+            f"the bot's server could not be reached, nothing changed: {failure}",
+            str(form.get("text") or ""),
+        )
     except SendFailed as failure:
         log.warning("human_reply_failed", tenant=tenant["slug"], status=failure.status)
-        return await conversation_page(request, f"WhatsApp did not take the message: {failure}", str(form.get("text") or ""))
+        return await conversation_page(
+            request, f"WhatsApp did not take the message: {failure}", str(form.get("text") or "")
+        )
     async with context.engine.begin() as conn:
-        await audit.record(conn, viewer, tenant["slug"], {"takeover": "conversation_taken_over", "release": "conversation_released",
-                                                          "reply": "replied_as_person"}[what], f"conversation {masked(number)}")
+        await audit.record(
+            conn,
+            viewer,
+            tenant["slug"],
+            {
+                "takeover": "conversation_taken_over",
+                "release": "conversation_released",
+                "reply": "replied_as_person",
+            }[what],
+            f"conversation {masked(number)}",
+        )
     log.info("conversation_action", tenant=tenant["slug"], action=what)
     raise web.HTTPSeeOther(f"/t/{quote(tenant['slug'])}/conversations/{quote(key)}")
 
@@ -105,18 +175,28 @@ async def send_test(request: web.Request) -> web.Response:
     """Send a text, as the preview renders it with sample values, through the business's
     WhatsApp to one of the team's own numbers (never to a number typed here), a few a minute."""
     key = template_key(request)
-    tenant = await tenant_for_editing(request, "Your role can read the bot's texts but not send them.")
+    tenant = await tenant_for_editing(
+        request, "Your role can read the bot's texts but not send them."
+    )
     viewer, context = request[VIEWER_KEY], context_of(request)
     form = await request.post()
     async with context.engine.connect() as conn:
         team = await team_numbers.team_numbers(conn, context.settings.keyring, tenant["slug"])
     chosen = str(form.get("member") or "")
     number = next((m["number"] for m in team if str(m["id"]) == chosen), None)
-    body, locale = str(form.get("body") or form.get("saved_body") or ""), str(form.get("locale") or "en")
+    body, locale = (
+        str(form.get("body") or form.get("saved_body") or ""),
+        str(form.get("locale") or "en"),
+    )
     rendered = await preview_text(request, tenant, key, body, locale)
     wait = await context.test_send_limiter.hit(tenant["slug"]) if number else None
     if number is None:
-        result = {"problem": "tests go only to your team's WhatsApp numbers: choose one (the owner adds them on the Team page)"}
+        result = {
+            "problem": (
+                "tests go only to your team's WhatsApp numbers: choose one (the owner adds them on"
+                " the Team page)"
+            )
+        }
     elif wait is not None:
         result = {"problem": f"that is enough test messages for this minute; try again in {wait} s"}
     elif "problem" in rendered:
@@ -124,16 +204,29 @@ async def send_test(request: web.Request) -> web.Response:
     else:
         instance = tenant["evolution_instance"]
         try:
-            await context.whatsapp.send_text(instance, context.settings.evolution.token_for(instance), number, rendered["text"])
+            await context.whatsapp.send_text(
+                instance, context.settings.evolution.token_for(instance), number, rendered["text"]
+            )
             result = {"sent": f"Sent to +{masked(number)}."}
             async with context.engine.begin() as conn:
-                await audit.record(conn, viewer, tenant["slug"], "test_message_sent", f"template {key} to {masked(number)}")
+                await audit.record(
+                    conn,
+                    viewer,
+                    tenant["slug"],
+                    "test_message_sent",
+                    f"template {key} to {masked(number)}",
+                )
         except SendFailed as failure:
             result = {"problem": f"WhatsApp did not take it: {failure}"}
     if request.headers.get("HX-Request"):
         return page(request, "_sent.html", result=result)
-    return page(request, "error.html" if "problem" in result else "sent.html", 422 if "problem" in result else 200,
-                message=result.get("problem") or result.get("sent"), back=text_address(tenant["slug"], key, locale, "any"))
+    return page(
+        request,
+        "error.html" if "problem" in result else "sent.html",
+        422 if "problem" in result else 200,
+        message=result.get("problem") or result.get("sent"),
+        back=text_address(tenant["slug"], key, locale, "any"),
+    )
 
 
 def add_whatsapp_routes(app: web.Application) -> None:

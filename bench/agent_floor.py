@@ -12,6 +12,7 @@ policies read the whole tracker at every prediction, so a long conversation cost
 without an action server, and the stack's turns are compared with the floor at equal length.
 Usage: agent_floor.py MODEL ROUNDS [HISTORY]
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -29,7 +30,14 @@ logging.disable(logging.WARNING)
 from rasa.core.agent import Agent  # noqa: E402
 from rasa.shared.core.events import ActionExecuted, SessionStarted, SlotSet  # noqa: E402
 
-MESSAGES = ["thanks a lot", "are you a bot?", "bye for now", "thank you so much", "cheers mate", "is this a robot"]
+MESSAGES = [
+    "thanks a lot",
+    "are you a bot?",
+    "bye for now",
+    "thank you so much",
+    "cheers mate",
+    "is this a robot",
+]
 SENDERS = [f"bella-salon:35191{number:07d}" for number in range(50)]
 LONG_SENDERS = [f"bella-salon:35194{number:07d}" for number in range(20)]
 
@@ -37,19 +45,35 @@ LONG_SENDERS = [f"bella-salon:35194{number:07d}" for number in range(20)]
 async def start_sessions(agent: Agent, senders: list[str]) -> None:
     """The events our action_session_start writes for a customer of the demo salon."""
     for sender in senders:
-        tracker = await agent.tracker_store.get_or_create_tracker(sender, append_action_listen=False)
-        tracker.update_with_events([ActionExecuted("action_session_start"), SessionStarted(), SlotSet("tenant", "bella-salon"),
-                                    SlotSet("tenant_unknown", False), ActionExecuted("action_listen")], agent.domain)
+        tracker = await agent.tracker_store.get_or_create_tracker(
+            sender, append_action_listen=False
+        )
+        tracker.update_with_events(
+            [
+                ActionExecuted("action_session_start"),
+                SessionStarted(),
+                SlotSet("tenant", "bella-salon"),
+                SlotSet("tenant_unknown", False),
+                ActionExecuted("action_listen"),
+            ],
+            agent.domain,
+        )
         await agent.tracker_store.save(tracker)
 
 
 def percentiles(samples: list[float]) -> dict[str, float]:
     ordered = sorted(samples)
-    return {"p50": ordered[len(ordered) // 2] * 1000, "p99": ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000}
+    return {
+        "p50": ordered[len(ordered) // 2] * 1000,
+        "p99": ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000,
+    }
 
 
-async def timed_turns(agent: Agent, senders: list[str], rounds: int) -> tuple[list[float], list[float]]:
-    """Parse and whole-turn durations of `rounds` messages spread over `senders`; each turn must be answered."""
+async def timed_turns(
+    agent: Agent, senders: list[str], rounds: int
+) -> tuple[list[float], list[float]]:
+    """Parse and whole-turn durations of `rounds` messages spread over `senders`; each turn must be
+    answered."""
     parse, turn = [], []
     for index in range(rounds):
         text = MESSAGES[index % len(MESSAGES)]
@@ -59,7 +83,9 @@ async def timed_turns(agent: Agent, senders: list[str], rounds: int) -> tuple[li
         started = time.perf_counter()
         replies = await agent.handle_text(text, sender_id=senders[index % len(senders)])
         turn.append(time.perf_counter() - started)
-        assert replies and replies[0].get("text"), f"{text!r} got no reply: the floor would time a broken turn"
+        assert replies and replies[0].get("text"), (
+            f"{text!r} got no reply: the floor would time a broken turn"
+        )
     return parse, turn
 
 
@@ -67,14 +93,26 @@ async def main(model: str, rounds: int, history: int) -> None:
     agent = Agent.load(model)
     await start_sessions(agent, SENDERS + LONG_SENDERS)
     parsed = await agent.parse_message("tomorrow at 5")
-    assert any(entity.get("extractor") == "DucklingEntityExtractor" for entity in parsed["entities"]), "Duckling did not answer"
+    assert any(
+        entity.get("extractor") == "DucklingEntityExtractor" for entity in parsed["entities"]
+    ), "Duckling did not answer"
     for text in MESSAGES:  # warm-up
         await agent.parse_message(text)
         await agent.handle_text(text, sender_id=SENDERS[0])
     parse, turn = await timed_turns(agent, SENDERS, rounds)
-    await timed_turns(agent, LONG_SENDERS, history * len(LONG_SENDERS))  # the earlier turns, not timed
+    await timed_turns(
+        agent, LONG_SENDERS, history * len(LONG_SENDERS)
+    )  # the earlier turns, not timed
     _, long_turn = await timed_turns(agent, LONG_SENDERS, rounds)
-    print(json.dumps({"parse": percentiles(parse), "handle_text": percentiles(turn), "handle_text_long": percentiles(long_turn)}))
+    print(
+        json.dumps(
+            {
+                "parse": percentiles(parse),
+                "handle_text": percentiles(turn),
+                "handle_text_long": percentiles(long_turn),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ measures, beside the in-process floor from bench/agent_floor.py on the same mode
 Conversations are warm (sessions exist), as in real use; the tracker store is PostgreSQL,
 as in production.
 """
+
 from __future__ import annotations
 
 import os
@@ -34,9 +35,15 @@ from tests.assistant.stack import http, latest_model  # noqa: E402
 
 ROUNDS = int(os.environ.get("ASSISTANT_BENCH_ROUNDS", "200"))
 SENDERS = 20
-EARLIER_TURNS = 1 + 2 * ROUNDS // SENDERS  # each sender's "hi", "thanks" and price questions before its booking turns
-BOOKING_MESSAGES = ["can i get a haircut with ana on friday at 5", "manicure with maria next wednesday at 11am",
-                    "i'd like a blow dry on saturday morning", "book a pedicure thursday at 3pm"]
+EARLIER_TURNS = (
+    1 + 2 * ROUNDS // SENDERS
+)  # each sender's "hi", "thanks" and price questions before its booking turns
+BOOKING_MESSAGES = [
+    "can i get a haircut with ana on friday at 5",
+    "manicure with maria next wednesday at 11am",
+    "i'd like a blow dry on saturday morning",
+    "book a pedicure thursday at 3pm",
+]
 
 
 def timed(call, rounds: int) -> list[float]:
@@ -55,16 +62,26 @@ def main() -> None:
         senders = [f"bella-salon:35192{n:07d}" for n in range(SENDERS)]
         for sender in senders:
             stack.say(sender, "hi")
-        parse = timed(lambda i: stack.rasa_api("POST", "/model/parse", {"text": BOOKING_MESSAGES[i % 4]}), ROUNDS)
+        parse = timed(
+            lambda i: stack.rasa_api("POST", "/model/parse", {"text": BOOKING_MESSAGES[i % 4]}),
+            ROUNDS,
+        )
         thanks = timed(lambda i: stack.say(senders[i % SENDERS], "thanks"), ROUNDS)
         price = timed(lambda i: stack.say(senders[i % SENDERS], "how much is a manicure"), ROUNDS)
-        booking, booking_new = [], []  # the senders above have had EARLIER_TURNS turns by now; new ones have had "hi"
+        booking, booking_new = (
+            [],
+            [],
+        )  # the senders above have had EARLIER_TURNS turns by now; new ones have had "hi"
         for i in range(ROUNDS // 4):
-            booking += timed(lambda _, n=i: stack.say(senders[n % SENDERS], BOOKING_MESSAGES[n % 4]), 1)
+            booking += timed(
+                lambda _, n=i: stack.say(senders[n % SENDERS], BOOKING_MESSAGES[n % 4]), 1
+            )
             stack.say(senders[i % SENDERS], "forget it")
             newcomer = f"bella-salon:35193{i:07d}"
             stack.say(newcomer, "hi")
-            booking_new += timed(lambda _, n=i: stack.say(newcomer, BOOKING_MESSAGES[n % 4]), 1)
+            booking_new += timed(
+                lambda _, n=i, who=newcomer: stack.say(who, BOOKING_MESSAGES[n % 4]), 1
+            )
         render, fallback = tenant_brains(stack, senders)
     rows = [
         ("NLU parse, in-process (Agent.parse_message)", floor["parse"]),
@@ -72,8 +89,14 @@ def main() -> None:
         ("bare Agent.handle_text (floor), new conversations", floor["handle_text"]),
         (f"bare Agent.handle_text (floor) after {EARLIER_TURNS} turns", floor["handle_text_long"]),
         ("reply from the domain only (dev channel, PostgreSQL tracker store)", percentiles(thanks)),
-        ("full booking turn (dev channel, actions, Duckling, booking), new conv.", percentiles(booking_new)),
-        (f"full booking turn (dev channel, actions, ...) after {EARLIER_TURNS}+ turns", percentiles(booking)),
+        (
+            "full booking turn (dev channel, actions, Duckling, booking), new conv.",
+            percentiles(booking_new),
+        ),
+        (
+            f"full booking turn (dev channel, actions, ...) after {EARLIER_TURNS}+ turns",
+            percentiles(booking),
+        ),
         ("price question (dev channel, custom action, cached catalog)", percentiles(price)),
         ("render a text, LLM paraphrase cached (POST /internal/.../render)", percentiles(render)),
         ("fallback turn answered by the LLM from the FAQ (dev channel)", percentiles(fallback)),
@@ -83,30 +106,73 @@ def main() -> None:
     for label, figures in rows:
         print(f"{label:<64} {figures['p50']:>8.1f} {figures['p99']:>8.1f}")
     ratio = percentiles(booking_new)["p50"] / floor["handle_text"]["p50"]
-    print(f"full booking turn p50 / handle_text p50, new conversations = {ratio:.2f}x (target <= 2x)")
+    print(
+        f"full booking turn p50 / handle_text p50, new conversations = {ratio:.2f}x (target <= 2x)"
+    )
     ratio = percentiles(booking)["p50"] / floor["handle_text_long"]["p50"]
     print(f"full booking turn p50 / handle_text p50, after {EARLIER_TURNS} turns = {ratio:.2f}x")
     extra = percentiles(fallback)["p50"] - percentiles(price)["p50"]
-    print(f"a fallback turn answered by the LLM costs {extra:.1f} ms more than a price question at p50 (plus the provider's own time)")
+    print(
+        f"a fallback turn answered by the LLM costs {extra:.1f} ms more than a price question at"
+        " p50 (plus the provider's own time)"
+    )
 
 
 def tenant_brains(stack, senders: list[str]) -> tuple[list[float], list[float]]:  # noqa: ANN001
     """Render latency with the paraphrase cached, and fallback turns answered from the FAQ."""
     tenant = "bella-salon"
-    stack.llm_rules([{"match": "Template:", "content": "All done! Your {{ service }}{% if staff %} with {{ staff }}{% endif %} on {{ date }} at {{ time }} is cancelled 👋"},
-                     {"match": "wifi", "content": '{"intent": "none", "confidence": 0.9, "answer": "Yes, free wifi: ask at the desk."}'}])
+    stack.llm_rules(
+        [
+            {
+                "match": "Template:",
+                "content": (
+                    "All done! Your {{ service }}{% if staff %} with {{ staff }}{% endif %} on {{"
+                    " date }} at {{ time }} is cancelled 👋"
+                ),
+            },
+            {
+                "match": "wifi",
+                "content": (
+                    '{"intent": "none", "confidence": 0.9, "answer": "Yes, free wifi: ask at the'
+                    ' desk."}'
+                ),
+            },
+        ]
+    )
     assert stack.admin_api("PUT", f"/v1/tenants/{tenant}/tone", {"mode": "llm"})[0] == 200
-    assert stack.admin_api("PUT", f"/v1/tenants/{tenant}/quota", {"plan": "custom", "monthly_token_budget": 10**9,
-                                                                  "conversation_token_cap": 10**8})[0] == 200
-    assert stack.admin_api("POST", f"/v1/tenants/{tenant}/faq", {"question": "Is there wifi?", "answer": "Yes, free, ask at the desk."})[0] == 201
-    body = {"template": "booking_cancelled", "variables": {"service": "Haircut", "start": "2026-12-04T17:00:00+00:00", "customer_name": "Rita"}}
+    assert (
+        stack.admin_api(
+            "PUT",
+            f"/v1/tenants/{tenant}/quota",
+            {"plan": "custom", "monthly_token_budget": 10**9, "conversation_token_cap": 10**8},
+        )[0]
+        == 200
+    )
+    assert (
+        stack.admin_api(
+            "POST",
+            f"/v1/tenants/{tenant}/faq",
+            {"question": "Is there wifi?", "answer": "Yes, free, ask at the desk."},
+        )[0]
+        == 201
+    )
+    body = {
+        "template": "booking_cancelled",
+        "variables": {
+            "service": "Haircut",
+            "start": "2026-12-04T17:00:00+00:00",
+            "customer_name": "Rita",
+        },
+    }
     url = stack.url("admin") + f"/internal/v1/tenants/{tenant}/render"
     http("POST", url, body, token=stack.token)
     time.sleep(1)  # the paraphrase is made in the background on the first render
     assert http("POST", url, body, token=stack.token)[1]["origin"] == "paraphrase"
     render = timed(lambda _: http("POST", url, body, token=stack.token), ROUNDS)
     fallback = timed(lambda i: stack.say(senders[i % SENDERS], "is there wifi"), ROUNDS)
-    assert stack.say(senders[0], "is there wifi")[0]["text"] == "Yes, free wifi: ask at the desk.", "the LLM path was measured"
+    assert (
+        stack.say(senders[0], "is there wifi")[0]["text"] == "Yes, free wifi: ask at the desk."
+    ), "the LLM path was measured"
     return render, fallback
 
 

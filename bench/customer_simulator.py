@@ -29,7 +29,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
@@ -43,6 +43,7 @@ CONVERSATIONS = (
     int(sys.argv[1]) if len(sys.argv) > 1 else int(os.environ.get("SIMULATOR_CONVERSATIONS", "300"))
 )
 MAX_TURNS = 16
+ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth")
 SEED = int(os.environ.get("SIMULATOR_SEED", "16"))
 TENANTS = ("bella-salon", "smile-dental", "harbour-table")
 NAMES = [
@@ -98,11 +99,11 @@ class Goal:
     kind: str  # "book", "move" or "cancel"
     tenant: dict[str, Any]
     service: dict[str, Any]
-    staff: Optional[str]  # a name, or None for anyone
+    staff: str | None  # a name, or None for anyone
     start: datetime
     party: int = 1
     name: str = ""
-    booking: Optional[dict[str, Any]] = None  # the booking to move or cancel
+    booking: dict[str, Any] | None = None  # the booking to move or cancel
     others: list[dict[str, Any]] = field(
         default_factory=list
     )  # bookings that must stay as they are
@@ -147,7 +148,7 @@ class Customer:
             [self.goal.staff, short_name(self.goal.staff), f"with {self.goal.staff}"]
         )
 
-    def day_words(self, when: Optional[datetime] = None) -> str:
+    def day_words(self, when: datetime | None = None) -> str:
         when = (when or self.goal.start).astimezone(self.tz)
         ahead = (when.date() - datetime.now(self.tz).date()).days
         us = self.goal.tenant.get("country") == "US"
@@ -168,7 +169,7 @@ class Customer:
             ]
         return self.rng.choice(options)
 
-    def time_words(self, when: Optional[datetime] = None) -> str:
+    def time_words(self, when: datetime | None = None) -> str:
         when = (when or self.goal.start).astimezone(self.tz)
         h, m = when.hour, when.minute
         h12, half = (h - 1) % 12 + 1, "am" if h < 12 else "pm"
@@ -193,7 +194,7 @@ class Customer:
             options.append(f"quarter to {h12 % 12 + 1} in the {part}")
         return self.rng.choice(options)
 
-    def when_words(self, when: Optional[datetime] = None) -> str:
+    def when_words(self, when: datetime | None = None) -> str:
         day, clock = self.day_words(when), self.time_words(when)
         return self.rng.choice(
             [
@@ -285,7 +286,7 @@ class Customer:
     def goal_when(self) -> str:
         return locale_when(self.goal.start.astimezone(self.tz), self.locale, datetime.now(self.tz))
 
-    def reply(self, bot: str) -> Optional[str]:
+    def reply(self, bot: str) -> str | None:
         """The customer's next message, or None when they are done (or give up)."""
         if self.plan:
             return self.plan.pop(0)
@@ -388,7 +389,7 @@ class Customer:
                 return self.rng.choice(
                     [
                         number,
-                        f"the {['first', 'second', 'third', 'fourth', 'fifth', 'sixth'][int(number) - 1]} one",
+                        f"the {ORDINALS[int(number) - 1]} one",
                         f"the {self.time_words().removeprefix('at ')} one",
                         f"{number} please",
                     ]
@@ -407,9 +408,15 @@ class Customer:
             self.locale,
             datetime.now(self.tz),
         ).split(" at ")[0]
-        clock = locale_time(datetime.fromisoformat(self.goal.booking["start"]).astimezone(self.tz), self.locale)
+        clock = locale_time(
+            datetime.fromisoformat(self.goal.booking["start"]).astimezone(self.tz), self.locale
+        )
         lines = re.findall(r"^\s*(\d+)\. (.*)$", bot, re.M)
-        matching = [(n, line) for n, line in lines if self.goal.booking["service"]["name"] in line and day in line]
+        matching = [
+            (n, line)
+            for n, line in lines
+            if self.goal.booking["service"]["name"] in line and day in line
+        ]
         for number, line in matching:
             if len(matching) > 1 and clock not in line:
                 continue
@@ -425,8 +432,10 @@ def free_starts(
     stack: Stack, tenant: str, service: dict[str, Any], staff: str, day: datetime, party: int
 ) -> list[dict[str, Any]]:
     until = (day + timedelta(days=1)).isoformat()
-    query = (f"service={service['id']}&staff={quote(staff)}&from={quote(day.isoformat())}"
-             f"&to={quote(until)}&party_size={party}")
+    query = (
+        f"service={service['id']}&staff={quote(staff)}&from={quote(day.isoformat())}"
+        f"&to={quote(until)}&party_size={party}"
+    )
     status, body = stack.booking_api("GET", f"/v1/tenants/{tenant}/availability?{query}")
     return body["slots"] if status == 200 else []
 
@@ -435,12 +444,14 @@ def catalog(stack: Stack, tenant: str) -> dict[str, Any]:
     info = stack.booking_api("GET", f"/v1/tenants/{tenant}")[1]
     services = stack.booking_api("GET", f"/v1/tenants/{tenant}/services")[1]
     staff = stack.booking_api("GET", f"/v1/tenants/{tenant}/staff")[1]
-    items = lambda body: (
-        body.get("items") or body.get("services") or body.get("staff") or []
-        if isinstance(body, dict)
-        else body
-    )  # noqa: E731
-    return {"tenant": info, "services": items(services), "staff": items(staff)}
+    return {"tenant": info, "services": listed(services), "staff": listed(staff)}
+
+
+def listed(body: Any) -> list[Any]:
+    """The rows of a collection answer, whichever key the service names them by."""
+    if isinstance(body, dict):
+        return body.get("items") or body.get("services") or body.get("staff") or []
+    return body
 
 
 def a_free_time(
@@ -448,9 +459,9 @@ def a_free_time(
     shop: dict[str, Any],
     rng: random.Random,
     service: dict[str, Any],
-    staff: Optional[dict[str, Any]],
+    staff: dict[str, Any] | None,
     party: int,
-) -> Optional[dict[str, Any]]:
+) -> dict[str, Any] | None:
     tz = ZoneInfo(shop["tenant"]["timezone"])
     for _ in range(20):
         day = (datetime.now(tz) + timedelta(days=rng.randint(1, 20))).replace(
@@ -464,9 +475,7 @@ def a_free_time(
     return None
 
 
-def make_goal(
-    stack: Stack, shop: dict[str, Any], rng: random.Random, number: str
-) -> Optional[Goal]:
+def make_goal(stack: Stack, shop: dict[str, Any], rng: random.Random, number: str) -> Goal | None:
     tenant = shop["tenant"]
     kind = rng.choices(["book", "move", "cancel"], weights=[7, 2, 1])[0]
     service = rng.choice(shop["services"])
@@ -541,7 +550,10 @@ def outcome(stack: Stack, goal: Goal, number: str) -> tuple[bool, str]:
     if len(bookings) != 1:
         return (
             False,
-            f"{len(bookings)} bookings: {[b['service']['name'] + ' ' + b['start'] for b in bookings]}",
+            (
+                f"{len(bookings)} bookings:"
+                f" {[b['service']['name'] + ' ' + b['start'] for b in bookings]}"
+            ),
         )
     booking = bookings[0]
     ok = (
@@ -553,13 +565,16 @@ def outcome(stack: Stack, goal: Goal, number: str) -> tuple[bool, str]:
     )
     return (
         ok,
-        f"booked {booking['service']['name']} {booking['start']} with {(booking.get('staff') or {}).get('name')} for {booking.get('party_size')}",
+        (
+            f"booked {booking['service']['name']} {booking['start']} with"
+            f" {(booking.get('staff') or {}).get('name')} for {booking.get('party_size')}"
+        ),
     )
 
 
 def simulate(
     stack: Stack, shop: dict[str, Any], rng: random.Random, index: int
-) -> Optional[dict[str, Any]]:
+) -> dict[str, Any] | None:
     number = f"3519{index:08d}"
     goal = make_goal(stack, shop, rng, number)
     if goal is None:
@@ -578,7 +593,8 @@ def simulate(
                 messages.append(nxt)
     ok, state = outcome(stack, goal, number)
     want = (
-        f"{goal.kind} {goal.service['name']} {goal.start.astimezone(ZoneInfo(goal.tenant['timezone'])):%a %d %b %H:%M}"
+        f"{goal.kind} {goal.service['name']}"
+        f" {goal.start.astimezone(ZoneInfo(goal.tenant['timezone'])):%a %d %b %H:%M}"
         f" staff={goal.staff} party={goal.party} opener={customer.opener}"
     )
     return {
@@ -621,7 +637,8 @@ def main() -> None:
 def report(results: list[dict[str, Any]]) -> None:
     successes = [r for r in results if r["ok"]]
     print(
-        f"\nSimulated customers: {len(results)} conversations through the Evolution sandbox (seed {SEED}, no LLM)"
+        f"\nSimulated customers: {len(results)} conversations through the Evolution sandbox (seed"
+        f" {SEED}, no LLM)"
     )
     for slug in TENANTS:
         mine = [r for r in results if r["tenant"] == slug]
@@ -629,7 +646,8 @@ def report(results: list[dict[str, Any]]) -> None:
     rate = len(successes) / max(1, len(results))
     turns = sum(r["turns"] for r in successes) / max(1, len(successes))
     print(
-        f"  task success {len(successes)}/{len(results)} = {rate:.3f} (target >= 0.95); turns per success {turns:.1f}"
+        f"  task success {len(successes)}/{len(results)} = {rate:.3f} (target >= 0.95); turns per"
+        f" success {turns:.1f}"
     )
     for r in results:
         if r["ok"]:

@@ -79,24 +79,26 @@ def main() -> int:
     predicted = [(p.get("intent") or {}).get("name") or "" for p in parsed]
     off_pred, in_pred = predicted[: len(off)], predicted[len(off) :]
     reached = sum(p in FALLBACKS for p in off_pred)
-    strict = sum(p == e for (e, _), p in zip(inside, in_pred))
-    by_answer = sum(right_answer(e, p) for (e, _), p in zip(inside, in_pred))
+    strict = sum(p == e for (e, _), p in zip(inside, in_pred, strict=False))
+    by_answer = sum(right_answer(e, p) for (e, _), p in zip(inside, in_pred, strict=False))
     print(f"model: {model.name}")
     print(
-        f"off-topic recall (held out, CLINC150 oos): {reached}/{len(off)} = {reached / len(off):.3f}"
+        f"off-topic recall (held out, CLINC150 oos): {reached}/{len(off)} ="
+        f" {reached / len(off):.3f}"
     )
     print(
-        f"in-domain accuracy (held out): strict {strict}/{len(inside)} = {strict / len(inside):.3f}, "
-        f"by answer {by_answer}/{len(inside)} = {by_answer / len(inside):.3f}"
+        f"in-domain accuracy (held out): strict {strict}/{len(inside)} ="
+        f" {strict / len(inside):.3f}, by answer {by_answer}/{len(inside)} ="
+        f" {by_answer / len(inside):.3f}"
     )
     print(
         "off-topic messages that did not reach the fallback, by intent:",
         dict(Counter(p for p in off_pred if p not in FALLBACKS).most_common()),
     )
-    for text, p in zip(off, off_pred):
+    for text, p in zip(off, off_pred, strict=False):
         if p not in FALLBACKS:
             print(f"  off-topic -> {p:20} {text}")
-    for (expected, text), p in zip(inside, in_pred):
+    for (expected, text), p in zip(inside, in_pred, strict=False):
         if not right_answer(expected, p):
             print(f"  {expected:>18} -> {p:20} {text}")
     return 0

@@ -3,6 +3,7 @@
 The templates are the ones tests/admin/test_template_limits.py proves are refused; here
 each is rendered 20 times and the worst time and the peak traced memory are printed.
 """
+
 from __future__ import annotations
 
 import sys

@@ -13,6 +13,7 @@ figures are what Evolution would see:
 The stack is production-like: PostgreSQL for bookings and Rasa's tracker store, Redis for
 webhook de-duplication.
 """
+
 from __future__ import annotations
 
 import json
@@ -32,8 +33,30 @@ from tests.assistant.stack import Stack, latest_model  # noqa: E402
 CUSTOMERS = int(os.environ.get("WHATSAPP_BENCH_CUSTOMERS", "50"))
 RATE = float(os.environ.get("WHATSAPP_BENCH_RATE", "10"))
 SHOP = "bella-salon"
-FIRST_NAMES = ["Maria", "Tiago", "Inês", "Rui", "Sofia", "Miguel", "Beatriz", "Duarte", "Leonor", "Tomás"]
-LAST_NAMES = ["Silva", "Santos", "Ferreira", "Pereira", "Oliveira", "Costa", "Rodrigues", "Martins", "Sousa", "Gomes"]
+FIRST_NAMES = [
+    "Maria",
+    "Tiago",
+    "Inês",
+    "Rui",
+    "Sofia",
+    "Miguel",
+    "Beatriz",
+    "Duarte",
+    "Leonor",
+    "Tomás",
+]
+LAST_NAMES = [
+    "Silva",
+    "Santos",
+    "Ferreira",
+    "Pereira",
+    "Oliveira",
+    "Costa",
+    "Rodrigues",
+    "Martins",
+    "Sousa",
+    "Gomes",
+]
 
 
 class Pacer:
@@ -49,20 +72,30 @@ class Pacer:
 
 
 def opening_slots(count: int) -> list[datetime]:
-    """Distinct times when the salon is open and someone is free (Tue–Fri, Lisbon), a week ahead onwards."""
+    """Distinct times when the salon is open and someone is free (Tue–Fri, Lisbon), a week ahead
+    onwards."""
     lisbon, slots = ZoneInfo("Europe/Lisbon"), []
-    day = datetime.now(lisbon).replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=7)
+    day = datetime.now(lisbon).replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(
+        days=7
+    )
     while len(slots) < count:
         if day.weekday() in (1, 2, 3, 4):
-            slots += [day.replace(hour=h, minute=m) for h in (10, 11, 12, 15, 16) for m in (0, 30)]  # around staff breaks
+            slots += [
+                day.replace(hour=h, minute=m) for h in (10, 11, 12, 15, 16) for m in (0, 30)
+            ]  # around staff breaks
         day += timedelta(days=1)
     return slots[:count]
 
 
 def customer(stack: Stack, pacer: Pacer, index: int, when: datetime, outcome: dict) -> None:
     number = f"35193{index:07d}"
-    steps = [["hi", "where are you?"], [f"can i book a men's haircut with anyone on {when:%-d %B} at {when:%H:%M}"],
-             [f"{FIRST_NAMES[index % 10]} {LAST_NAMES[index // 10 % 10]}"], ["yes"], ["thanks"]]
+    steps = [
+        ["hi", "where are you?"],
+        [f"can i book a men's haircut with anyone on {when:%-d %B} at {when:%H:%M}"],
+        [f"{FIRST_NAMES[index % 10]} {LAST_NAMES[index // 10 % 10]}"],
+        ["yes"],
+        ["thanks"],
+    ]
     sent = 0
     for step in steps:
         for text in step:
@@ -82,15 +115,22 @@ def main() -> None:
         stack.connect_whatsapp(SHOP)
         pacer, outcome = Pacer(RATE), {}
         started = time.time()
-        threads = [threading.Thread(target=customer, args=(stack, pacer, n, when, outcome)) for n, when in enumerate(opening_slots(CUSTOMERS))]
+        threads = [
+            threading.Thread(target=customer, args=(stack, pacer, n, when, outcome))
+            for n, when in enumerate(opening_slots(CUSTOMERS))
+        ]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
-        _, deliveries = stack.sandbox("GET", f"/sandbox/deliveries?instance={SHOP}&event=messages.upsert")
+        _, deliveries = stack.sandbox(
+            "GET", f"/sandbox/deliveries?instance={SHOP}&event=messages.upsert"
+        )
         chats = {number: stack.chat(SHOP, number) for number in outcome}
     if os.environ.get("WHATSAPP_BENCH_DUMP"):
-        Path(os.environ["WHATSAPP_BENCH_DUMP"]).write_text(json.dumps(chats, indent=1, ensure_ascii=False))
+        Path(os.environ["WHATSAPP_BENCH_DUMP"]).write_text(
+            json.dumps(chats, indent=1, ensure_ascii=False)
+        )
     report(floor, deliveries["attempts"], chats, started)
 
 
@@ -112,14 +152,24 @@ def report(floor: dict, attempts: list[dict], chats: dict[str, list[dict]], star
     did not end with a booking (the bot misunderstood, or two customers took one slot)."""
     first_attempt = {a["message_id"]: a["started"] for a in attempts if a["attempt"] == 1}
     acks = [a["took_ms"] / 1000 for a in attempts]
-    to_reply, lost, duplicated, out_of_order, unexpected, last_reply, sent_total = [], 0, 0, 0, 0, started, 0
+    to_reply, lost, duplicated, out_of_order, unexpected, last_reply, sent_total = (
+        [],
+        0,
+        0,
+        0,
+        0,
+        started,
+        0,
+    )
     for messages in chats.values():
         conversation = turns(messages)
         for asked, answered in conversation:
             sent_total += len(asked)
             lost += max(0, len(asked) - len(answered))
-            duplicated += sum(1 for a, b in zip(answered, answered[1:]) if a["text"] == b["text"])
-            for question, answer in zip(asked, answered):
+            duplicated += sum(
+                1 for a, b in zip(answered, answered[1:], strict=False) if a["text"] == b["text"]
+            )
+            for question, answer in zip(asked, answered, strict=False):
                 to_reply.append(answer["at"] - first_attempt.get(question["id"], question["at"]))
                 last_reply = max(last_reply, answer["at"])
         greeting = conversation[0][1] if conversation else []
@@ -127,15 +177,31 @@ def report(floor: dict, attempts: list[dict], chats: dict[str, list[dict]], star
         unexpected += int(not any("booked" in m["text"] for m in messages if m["from_me"]))
     reply = percentiles(to_reply, 50, 95, 99)
     ack = percentiles(acks)
-    print(f"\nWhatsApp through the Evolution sandbox: {len(chats)} customers, {sent_total} messages paced at {RATE:g}/s")
-    print(f"  webhook acknowledgement      p50 {ack['p50']:7.1f} ms   p99 {ack['p99']:7.1f} ms   (target p99 <= 20 ms; {len(acks)} attempts)")
-    print(f"  webhook to the bot's sendText p50 {reply['p50']:7.1f} ms   p95 {reply['p95']:7.1f} ms   p99 {reply['p99']:7.1f} ms")
-    print(f"  bare Agent.handle_text floor p50 {floor['handle_text']['p50']:7.1f} ms   -> webhook-to-reply p50 = "
-          f"{reply['p50'] / floor['handle_text']['p50']:.1f}x the floor (target <= 2x)")
-    print(f"  throughput {sent_total / max(1e-9, last_reply - started):.1f} messages/s; "
-          f"retried webhooks {sum(1 for a in attempts if a['attempt'] > 1)}")
-    print(f"  lost {lost}   duplicated {duplicated}   out of order {out_of_order}   (all must be 0); "
-          f"conversations without a booking {unexpected}")
+    print(
+        f"\nWhatsApp through the Evolution sandbox: {len(chats)} customers, {sent_total} messages"
+        f" paced at {RATE:g}/s"
+    )
+    print(
+        f"  webhook acknowledgement      p50 {ack['p50']:7.1f} ms   p99 {ack['p99']:7.1f} ms  "
+        f" (target p99 <= 20 ms; {len(acks)} attempts)"
+    )
+    print(
+        f"  webhook to the bot's sendText p50 {reply['p50']:7.1f} ms   p95 {reply['p95']:7.1f} ms  "
+        f" p99 {reply['p99']:7.1f} ms"
+    )
+    print(
+        f"  bare Agent.handle_text floor p50 {floor['handle_text']['p50']:7.1f} ms   ->"
+        f" webhook-to-reply p50 = {reply['p50'] / floor['handle_text']['p50']:.1f}x the floor"
+        " (target <= 2x)"
+    )
+    print(
+        f"  throughput {sent_total / max(1e-9, last_reply - started):.1f} messages/s; "
+        f"retried webhooks {sum(1 for a in attempts if a['attempt'] > 1)}"
+    )
+    print(
+        f"  lost {lost}   duplicated {duplicated}   out of order {out_of_order}   (all must be 0); "
+        f"conversations without a booking {unexpected}"
+    )
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ customer of one business (the same conversation on every message, from every cha
 unreadable without `BOOKA_LOOKUP_KEY`, and found again from a phone number when a customer
 asks for their data (`conversation_id`). The contact itself travels sealed in the events.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -33,4 +34,8 @@ def conversation_id(tenant: str, contact: str, key: bytes) -> str:
 
 def is_conversation_key(text: str) -> bool:
     """True for the part after the tenant in a `conversation_id` (what admin URLs carry)."""
-    return len(text) == PSEUDONYM_CHARS + 1 and text[0] == "c" and all(ch in "0123456789abcdef" for ch in text[1:])
+    return (
+        len(text) == PSEUDONYM_CHARS + 1
+        and text[0] == "c"
+        and all(ch in "0123456789abcdef" for ch in text[1:])
+    )

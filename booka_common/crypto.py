@@ -6,6 +6,7 @@ stay readable while their key is configured, and `rotate-keys` re-seals them. Th
 data binds a ciphertext to its place (table, column, tenant): a value copied into another
 tenant's row does not decrypt.
 """
+
 from __future__ import annotations
 
 import base64
@@ -37,14 +38,16 @@ class Keyring:
     current_id: str
 
     @classmethod
-    def parse(cls, spec: str) -> "Keyring":
+    def parse(cls, spec: str) -> Keyring:
         """Parse `id:base64key,id:base64key` (newest first)."""
         keys: dict[str, bytes] = {}
         order: list[str] = []
         for part in (p.strip() for p in spec.split(",") if p.strip()):
             key_id, sep, encoded = part.partition(":")
             if not sep or not key_id.isalnum():
-                raise KeyConfigError(f"key entry {key_id or part[:6]!r} is not of the form id:base64key")
+                raise KeyConfigError(
+                    f"key entry {key_id or part[:6]!r} is not of the form id:base64key"
+                )
             try:
                 key = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
             except ValueError as exc:
@@ -60,7 +63,9 @@ class Keyring:
     def encrypt(self, plaintext: str, context: str) -> str:
         """Seal `plaintext` with the newest key, bound to `context` (e.g. `customers.phone:7`)."""
         nonce = os.urandom(NONCE_BYTES)
-        sealed = AESGCM(self.keys[self.current_id]).encrypt(nonce, plaintext.encode(), context.encode())
+        sealed = AESGCM(self.keys[self.current_id]).encrypt(
+            nonce, plaintext.encode(), context.encode()
+        )
         return f"{self.current_id}:{base64.b64encode(nonce + sealed).decode()}"
 
     def decrypt(self, stored: str, context: str) -> str:
@@ -78,5 +83,6 @@ class Keyring:
 
 
 def lookup_hash(key: bytes, value: str) -> str:
-    """A keyed hash (HMAC-SHA256) to find a row by an encrypted value without decrypting all rows."""
+    """A keyed hash (HMAC-SHA256) to find a row by an encrypted value without decrypting all
+    rows."""
     return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()

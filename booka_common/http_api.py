@@ -6,12 +6,14 @@ Imported only from the services' environment. Handlers raise `ApiError`s and nev
 error responses themselves; every error carries a stable machine code (`error`) and a
 sentence a person can act on (`message`), some carry more (`fields` for validation).
 """
+
 from __future__ import annotations
 
 import json
 import time
 import uuid
-from typing import Any, Awaitable, Callable, TypeVar
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 import structlog
 from aiohttp import web
@@ -66,7 +68,11 @@ class RateLimited(ApiError):
     status, code = 429, "rate_limited"
 
     def __init__(self, retry_after: int):
-        super().__init__(f"too many requests this minute; retry in {retry_after} s", None, retry_after=retry_after)
+        super().__init__(
+            f"too many requests this minute; retry in {retry_after} s",
+            None,
+            retry_after=retry_after,
+        )
         self.headers = {"Retry-After": str(retry_after)}
 
 
@@ -87,7 +93,12 @@ def flatten_errors(errors: list[dict[str, Any]]) -> dict[str, str]:
     """Pydantic's error list as {"field.path": "what is wrong"}."""
     fields: dict[str, str] = {}
     for error in errors:
-        path = ".".join(str(part) for part in error.get("loc", ()) if not str(part).startswith("function-")) or "body"
+        path = (
+            ".".join(
+                str(part) for part in error.get("loc", ()) if not str(part).startswith("function-")
+            )
+            or "body"
+        )
         message = error.get("msg", "invalid")
         fields[path] = message.removeprefix("Value error, ")
     return fields
@@ -104,9 +115,13 @@ async def parse_body(request: web.Request, model: type[Model]) -> tuple[Model, d
     if not isinstance(raw, dict):
         raise BadRequest("the body must be a JSON object")
     where = nul_character_at(raw)
-    if where is not None:  # no text column can store it (PostgreSQL refuses NUL), and no person types it
-        raise ValidationFailed(f"the request has invalid fields ({where}: text cannot contain NUL characters)",
-                               {where: "text cannot contain NUL characters"})
+    if (
+        where is not None
+    ):  # no text column can store it (PostgreSQL refuses NUL), and no person types it
+        raise ValidationFailed(
+            f"the request has invalid fields ({where}: text cannot contain NUL characters)",
+            {where: "text cannot contain NUL characters"},
+        )
     try:
         return model.model_validate(raw), raw
     except ValidationError as exc:
@@ -125,7 +140,13 @@ def nul_character_at(value: Any) -> str | None:
             if "\x00" in item:
                 return path or "body"
             continue
-        pairs = item.items() if isinstance(item, dict) else enumerate(item) if isinstance(item, list) else ()
+        pairs = (
+            item.items()
+            if isinstance(item, dict)
+            else enumerate(item)
+            if isinstance(item, list)
+            else ()
+        )
         for key, inner in pairs:
             inner_path = f"{path}.{key}" if path else str(key)
             if isinstance(key, str) and "\x00" in key:
@@ -134,8 +155,12 @@ def nul_character_at(value: Any) -> str | None:
     return None
 
 
-def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
-    return web.json_response(data, status=status, headers=headers, dumps=lambda v: json.dumps(v, default=str))
+def json_response(
+    data: Any, status: int = 200, headers: dict[str, str] | None = None
+) -> web.Response:
+    return web.json_response(
+        data, status=status, headers=headers, dumps=lambda v: json.dumps(v, default=str)
+    )
 
 
 def _route_name(request: web.Request) -> str:
@@ -158,7 +183,9 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return response
     except ApiError as exc:
         status = exc.status
-        return json_response(exc.body(), status=exc.status, headers={**exc.headers, "X-Request-Id": request_id})
+        return json_response(
+            exc.body(), status=exc.status, headers={**exc.headers, "X-Request-Id": request_id}
+        )
     except web.HTTPException as exc:
         status = exc.status
         if exc.status < 400:
@@ -168,14 +195,21 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
             body["message"] = f"there is no {request.method} {request.path}; see /openapi.json"
         return json_response(body, status=exc.status, headers={"X-Request-Id": request_id})
     except ConnectionResetError:
-        status = 499  # the caller hung up (it timed out, or died) before its request was read: nobody to answer
+        # the caller hung up (it timed out, or died) before its request was read: nobody to answer
+        status = 499
         log.warning("client_disconnected", route=_route_name(request))
-        return json_response({"error": "client_disconnected", "message": "the caller closed the connection"}, status=499)
+        return json_response(
+            {"error": "client_disconnected", "message": "the caller closed the connection"},
+            status=499,
+        )
     except (OperationalError, SQLTimeoutError) as exc:
         status = 503
         log.warning("database_unavailable", error=type(getattr(exc, "orig", None) or exc).__name__)
         return json_response(
-            {"error": "database_unavailable", "message": "the database is not reachable; try again shortly"},
+            {
+                "error": "database_unavailable",
+                "message": "the database is not reachable; try again shortly",
+            },
             status=503,
             headers={"Retry-After": "5", "X-Request-Id": request_id},
         )
@@ -183,14 +217,22 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         status = 409
         log.info("integrity_conflict", error=type(exc.orig).__name__)
         return json_response(
-            {"error": "conflict", "message": "this conflicts with existing data (a duplicate name, or a row still in use)"},
+            {
+                "error": "conflict",
+                "message": (
+                    "this conflicts with existing data (a duplicate name, or a row still in use)"
+                ),
+            },
             status=409,
             headers={"X-Request-Id": request_id},
         )
     except Exception:
         log.exception("unhandled_error")
         return json_response(
-            {"error": "internal_error", "message": f"an unexpected error; it was logged as {request_id}"},
+            {
+                "error": "internal_error",
+                "message": f"an unexpected error; it was logged as {request_id}",
+            },
             status=500,
             headers={"X-Request-Id": request_id},
         )

@@ -3,12 +3,13 @@
 Production sets them in the environment; locally each one is generated once into `var/`
 (mode 0600) and reused, so restarts keep working tokens and decryptable data.
 """
+
 from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from booka_common.crypto import Keyring, generate_keyring_spec
 
@@ -16,7 +17,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 def var_dir() -> Path:
-    """The folder for local state (SQLite files, generated secrets); `BOOKA_VAR_DIR` overrides it."""
+    """The folder for local state (SQLite files, generated secrets); `BOOKA_VAR_DIR` overrides
+    it."""
     path = Path(os.environ.get("BOOKA_VAR_DIR") or REPO_ROOT / "var")
     path.mkdir(parents=True, exist_ok=True)
     return path

@@ -1,5 +1,6 @@
 """Running a service's Alembic migrations from code and the CLI. Each service keeps its own
 migrations folder and version table, so the services can share one database."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -24,4 +25,7 @@ def upgrade(migrations_dir: Path, database_url: str) -> None:
 
 def head(migrations_dir: Path) -> str:
     """The newest revision shipped in `migrations_dir`."""
-    return ScriptDirectory.from_config(alembic_config(migrations_dir, "sqlite://")).get_current_head() or ""
+    return (
+        ScriptDirectory.from_config(alembic_config(migrations_dir, "sqlite://")).get_current_head()
+        or ""
+    )

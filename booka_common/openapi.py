@@ -1,10 +1,12 @@
 """OpenAPI 3.1 documents built from a service's route table and its pydantic request models,
 so that a service's document cannot drift from what it serves."""
+
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable, Iterable
+from typing import Any
 
 from aiohttp import web
 from pydantic import BaseModel
@@ -18,10 +20,22 @@ ERROR_SCHEMA: dict[str, Any] = {
         "fields": {"type": "object", "additionalProperties": {"type": "string"}},
     },
 }
-STATUS_TEXT = {200: "OK", 201: "Created", 204: "No content", 400: "Malformed request", 401: "Missing or invalid token",
-               403: "Not allowed", 404: "Not found (or not yours)", 405: "Method not allowed", 409: "Conflict",
-               422: "Invalid input", 429: "Over a limit", 502: "An upstream service failed", 503: "Not ready",
-               504: "An upstream service timed out"}
+STATUS_TEXT = {
+    200: "OK",
+    201: "Created",
+    204: "No content",
+    400: "Malformed request",
+    401: "Missing or invalid token",
+    403: "Not allowed",
+    404: "Not found (or not yours)",
+    405: "Method not allowed",
+    409: "Conflict",
+    422: "Invalid input",
+    429: "Over a limit",
+    502: "An upstream service failed",
+    503: "Not ready",
+    504: "An upstream service timed out",
+}
 
 
 @dataclass(frozen=True)
@@ -57,8 +71,13 @@ def _add_model(components: dict[str, Any], model: type[BaseModel]) -> None:
     components[model.__name__] = schema
 
 
-def openapi_document(routes: Iterable[Route], title: str, description: str, models: Iterable[type[BaseModel]] = (),
-                     components: dict[str, Any] | None = None) -> dict[str, Any]:
+def openapi_document(
+    routes: Iterable[Route],
+    title: str,
+    description: str,
+    models: Iterable[type[BaseModel]] = (),
+    components: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """The document for `routes`; `models` are bodies a route takes without naming them
     (documented by name in `description`), `components` further schemas, e.g. the Error's
     extra fields."""
@@ -71,8 +90,25 @@ def openapi_document(routes: Iterable[Route], title: str, description: str, mode
             "tags": [route.tag],
             "operationId": route.handler.__name__,
             "parameters": path_parameters
-            + [{"name": n, "in": "query", "required": False, "description": d, "schema": {"type": "string"}} for n, d in route.query]
-            + [{"name": h, "in": "header", "required": True, "schema": {"type": "string", "maxLength": 200}} for h in route.headers],
+            + [
+                {
+                    "name": n,
+                    "in": "query",
+                    "required": False,
+                    "description": d,
+                    "schema": {"type": "string"},
+                }
+                for n, d in route.query
+            ]
+            + [
+                {
+                    "name": h,
+                    "in": "header",
+                    "required": True,
+                    "schema": {"type": "string", "maxLength": 200},
+                }
+                for h in route.headers
+            ],
             "responses": {str(route.ok): {"description": STATUS_TEXT.get(route.ok, "OK")}},
         }
         if route.tag != "health" and route.path != "/openapi.json":
@@ -81,7 +117,11 @@ def openapi_document(routes: Iterable[Route], title: str, description: str, mode
             _add_model(schemas, route.body)
             operation["requestBody"] = {
                 "required": True,
-                "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{route.body.__name__}"}}},
+                "content": {
+                    "application/json": {
+                        "schema": {"$ref": f"#/components/schemas/{route.body.__name__}"}
+                    }
+                },
             }
         for status in route.errors:
             operation["responses"][str(status)] = {
@@ -94,6 +134,9 @@ def openapi_document(routes: Iterable[Route], title: str, description: str, mode
     return {
         "openapi": "3.1.0",
         "info": {"title": title, "version": "1.0.0", "description": description},
-        "components": {"schemas": schemas, "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
         "paths": paths,
     }

@@ -8,6 +8,7 @@ resolver found public, so a name that resolves differently later (DNS rebinding)
 refused at connection time too. `allow_private` exists for tests whose receiving
 server runs on loopback (plain http on 127.0.0.1).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -53,8 +54,12 @@ def check_url_shape(url: str, allow_private: bool = False) -> str:
     except UnicodeError:
         raise UnsafeUrl("the webhook's host name is not a valid domain name") from None
     literal = literal_address(host)
-    if not allow_private and (host.rstrip(".").endswith("localhost") or (literal and not is_public_address(literal))):
-        raise UnsafeUrl("the webhook must be a public address, not a private, loopback or link-local one")
+    if not allow_private and (
+        host.rstrip(".").endswith("localhost") or (literal and not is_public_address(literal))
+    ):
+        raise UnsafeUrl(
+            "the webhook must be a public address, not a private, loopback or link-local one"
+        )
     return host
 
 
@@ -65,7 +70,9 @@ async def check_public_url(url: str, allow_private: bool = False, timeout_s: flo
     if allow_private or literal_address(host):
         return
     try:
-        found = await asyncio.wait_for(asyncio.get_running_loop().getaddrinfo(host, 443, type=socket.SOCK_STREAM), timeout_s)
+        found = await asyncio.wait_for(
+            asyncio.get_running_loop().getaddrinfo(host, 443, type=socket.SOCK_STREAM), timeout_s
+        )
     except (OSError, asyncio.TimeoutError):
         return
     if any(not is_public_address(info[4][0]) for info in found):
@@ -78,8 +85,14 @@ class PublicOnlyResolver(AbstractResolver):
     def __init__(self) -> None:
         self.inner = DefaultResolver()
 
-    async def resolve(self, host: str, port: int = 0, family: int = socket.AF_INET) -> list[dict[str, Any]]:
-        public = [entry for entry in await self.inner.resolve(host, port, family) if is_public_address(entry["host"])]
+    async def resolve(
+        self, host: str, port: int = 0, family: int = socket.AF_INET
+    ) -> list[dict[str, Any]]:
+        public = [
+            entry
+            for entry in await self.inner.resolve(host, port, family)
+            if is_public_address(entry["host"])
+        ]
         if not public:
             raise OSError(f"{host} resolves to no public address")
         return public

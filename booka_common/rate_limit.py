@@ -12,12 +12,14 @@ without it each process counts alone (the embedded default). If Redis fails the 
 lets requests through (fails open) and logs it: a broken cache must not take the service
 down (the sign-in form still has its per-account lockout).
 """
+
 from __future__ import annotations
 
 import contextlib
 import math
 import time
-from typing import Callable, Protocol
+from collections.abc import Callable
+from typing import Protocol
 
 import structlog
 from redis import asyncio as aioredis
@@ -78,8 +80,13 @@ class RedisRateLimiter:
     """Counters shared by every process through Redis (INCR + EXPIRE + GET of the minute
     before, in one round trip)."""
 
-    def __init__(self, url: str, limit: int, prefix: str = "booka:booking:rate",
-                 clock: Callable[[], float] = time.time):
+    def __init__(
+        self,
+        url: str,
+        limit: int,
+        prefix: str = "booka:booking:rate",
+        clock: Callable[[], float] = time.time,
+    ):
         self.limit, self.prefix, self._clock = limit, prefix, clock
         self._redis = aioredis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
 
@@ -88,8 +95,12 @@ class RedisRateLimiter:
         name = f"{self.prefix}:{key}:{window}"
         try:
             async with self._redis.pipeline(transaction=True) as pipe:
-                count, _, previous = await (pipe.incr(name).expire(name, WINDOW_SECONDS * 2)
-                                            .get(f"{self.prefix}:{key}:{window - 1}").execute())
+                count, _, previous = await (
+                    pipe.incr(name)
+                    .expire(name, WINDOW_SECONDS * 2)
+                    .get(f"{self.prefix}:{key}:{window - 1}")
+                    .execute()
+                )
         except (RedisError, OSError) as exc:
             log.warning("rate_limit_unavailable", error=type(exc).__name__)
             return None
@@ -103,6 +114,7 @@ class RedisRateLimiter:
         await self._redis.aclose()
 
 
-def make_rate_limiter(redis_url: str | None, limit: int,
-                      prefix: str = "booka:booking:rate") -> MemoryRateLimiter | RedisRateLimiter:
+def make_rate_limiter(
+    redis_url: str | None, limit: int, prefix: str = "booka:booking:rate"
+) -> MemoryRateLimiter | RedisRateLimiter:
     return RedisRateLimiter(redis_url, limit, prefix) if redis_url else MemoryRateLimiter(limit)

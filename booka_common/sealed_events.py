@@ -9,10 +9,11 @@ personal data (booka_common/conversation_ids.py). Rows written before sealing (p
 which always starts with "{" where a sealed value starts with its key id) are still read,
 and `reseal` turns them and rows of retired keys into rows sealed with the newest key.
 """
+
 from __future__ import annotations
 
 import json
-from typing import Any, Optional
+from typing import Any
 
 from booka_common.crypto import Keyring
 from booka_common.json_input import loads
@@ -30,20 +31,21 @@ def is_plain(stored: str) -> bool:
     return stored.lstrip().startswith("{")
 
 
-def open_event_text(keyring: Keyring, sender_id: str, stored: Optional[str]) -> str:
+def open_event_text(keyring: Keyring, sender_id: str, stored: str | None) -> str:
     """The event's JSON text (legacy plain rows as they are)."""
     if not stored:
         return "{}"
     return stored if is_plain(stored) else keyring.decrypt(stored, context_of(sender_id))
 
 
-def open_event(keyring: Keyring, sender_id: str, stored: Optional[str]) -> dict[str, Any]:
+def open_event(keyring: Keyring, sender_id: str, stored: str | None) -> dict[str, Any]:
     data = loads(open_event_text(keyring, sender_id, stored))
     return data if isinstance(data, dict) else {}
 
 
-def reseal(keyring: Keyring, sender_id: str, stored: Optional[str]) -> Optional[str]:
-    """The row's new `data` when it is plain or sealed with an older key; None when it is current."""
+def reseal(keyring: Keyring, sender_id: str, stored: str | None) -> str | None:
+    """The row's new `data` when it is plain or sealed with an older key; None when it is
+    current."""
     if not stored or (not is_plain(stored) and not keyring.needs_rotation(stored)):
         return None
     return keyring.encrypt(open_event_text(keyring, sender_id, stored), context_of(sender_id))

@@ -6,6 +6,7 @@ concurrent writers are kept apart by constraints; on SQLite every writing transa
 starts with `BEGIN IMMEDIATE`, so writers are serialised and a check made inside the
 transaction cannot be raced.
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -26,11 +27,16 @@ NAMING_CONVENTION = {
 
 def sync_database_url(url: str) -> str:
     """The SQLAlchemy URL for blocking use (migrations, CLI): psycopg 3 for PostgreSQL."""
-    for prefix in ("postgresql+psycopg://", "postgresql+asyncpg://", "postgresql://", "postgres://"):
+    for prefix in (
+        "postgresql+psycopg://",
+        "postgresql+asyncpg://",
+        "postgresql://",
+        "postgres://",
+    ):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     if url.startswith("sqlite+aiosqlite://"):
-        return "sqlite://" + url[len("sqlite+aiosqlite://"):]
+        return "sqlite://" + url[len("sqlite+aiosqlite://") :]
     return url
 
 
@@ -38,7 +44,7 @@ def async_database_url(url: str) -> str:
     """The SQLAlchemy URL for the asyncio engine: psycopg 3 (async) or aiosqlite."""
     url = sync_database_url(url)
     if url.startswith("sqlite://"):
-        return "sqlite+aiosqlite://" + url[len("sqlite://"):]
+        return "sqlite+aiosqlite://" + url[len("sqlite://") :]
     return url
 
 
@@ -60,14 +66,18 @@ def _serialise_sqlite_writes(sync_engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
-def make_async_engine(database_url: str, pool_size: int = 10, max_overflow: int = 10) -> AsyncEngine:
+def make_async_engine(
+    database_url: str, pool_size: int = 10, max_overflow: int = 10
+) -> AsyncEngine:
     """An asyncio engine; the pool sizes apply to PostgreSQL only."""
     url = async_database_url(database_url)
     if url.startswith("sqlite"):
         engine = create_async_engine(url, connect_args={"timeout": 30})
         _serialise_sqlite_writes(engine.sync_engine)
         return engine
-    return create_async_engine(url, pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=True)
+    return create_async_engine(
+        url, pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=True
+    )
 
 
 def read_only(engine: AsyncEngine) -> AsyncEngine:
@@ -97,17 +107,21 @@ class NotMigratedError(RuntimeError):
     """The database schema is missing or older than this code."""
 
 
-async def check_migrated(engine: AsyncEngine, version_table: str, expected: str, command: str) -> None:
+async def check_migrated(
+    engine: AsyncEngine, version_table: str, expected: str, command: str
+) -> None:
     """Raise `NotMigratedError` naming `command` unless `version_table` is at `expected`."""
     async with engine.connect() as conn:
         has_table = await conn.run_sync(lambda sync: inspect(sync).has_table(version_table))
         current = None
         if has_table:
-            current = (await conn.execute(text(f"SELECT version_num FROM {version_table}"))).scalar()
+            current = (
+                await conn.execute(text(f"SELECT version_num FROM {version_table}"))
+            ).scalar()
     if current != expected:
         raise NotMigratedError(
-            f"the database is not migrated (schema revision {current or 'none'}, code needs {expected}); "
-            f"run `make migrate` or `{command}` first"
+            f"the database is not migrated (schema revision {current or 'none'}, code needs"
+            f" {expected}); run `make migrate` or `{command}` first"
         )
 
 
@@ -128,4 +142,8 @@ class UTCDateTime(TypeDecorator):
     def process_result_value(self, value: datetime | None, dialect):  # noqa: ANN001
         if value is None:
             return None
-        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+        return (
+            value.replace(tzinfo=timezone.utc)
+            if value.tzinfo is None
+            else value.astimezone(timezone.utc)
+        )

@@ -7,18 +7,20 @@ wrong). The admin app renders tenants' own templates with this module; the actio
 renders the defaults with it too when the admin app cannot be reached, so both read the
 same catalog (`message_templates.yml`) and format values the same way (babel).
 """
+
 from __future__ import annotations
 
 import asyncio
 import re
 import time
+from collections.abc import Callable, Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache, wraps
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping, Optional
+from typing import Any
 
 import yaml
 from babel import Locale, UnknownLocaleError
@@ -37,12 +39,14 @@ COMMON_VARIABLES = ("business_name", "greeting", "sign_off", "customer_name")
 DERIVED_FROM_START = ("date", "time", "when")
 MAX_TEMPLATE_CHARS = 4000
 # Pictographs, dingbats, flags, variation selectors and joiners: what "emoji off" removes.
-EMOJI = re.compile("[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\u2300-\u23FF\uFE0F\u200D\U0001F1E6-\U0001F1FF]")
+EMOJI = re.compile(
+    "[\U0001f000-\U0001faff\u2600-\u27bf\u2b00-\u2bff\u2300-\u23ff\ufe0f\u200d\U0001f1e6-\U0001f1ff]"
+)
 
 MAX_RENDERED_CHARS = 8000  # the longest text, and the largest value built on the way to it
-MAX_RANGE = 1000           # the most items one range() may give
-MAX_STEPS = 20_000         # loop iterations, calls, filters and operators in one render
-MAX_RENDER_S = 0.25        # wall time of one render
+MAX_RANGE = 1000  # the most items one range() may give
+MAX_STEPS = 20_000  # loop iterations, calls, filters and operators in one render
+MAX_RENDER_S = 0.25  # wall time of one render
 SIZE_FILTERS = frozenset({"center", "indent", "wordwrap", "truncate", "batch", "slice"})
 SIZE_METHODS = frozenset({"center", "ljust", "rjust", "zfill", "expandtabs"})
 # widths in "%2000000s", "{:>2000000}"; "%*s" and "{:{}}" take the width from an argument
@@ -68,7 +72,7 @@ class RenderBudget:
             raise TooMuchWork(f"the template takes longer than {MAX_RENDER_S:g} s to render")
 
 
-BUDGET: ContextVar[Optional[RenderBudget]] = ContextVar("template_budget", default=None)
+BUDGET: ContextVar[RenderBudget | None] = ContextVar("template_budget", default=None)
 
 
 def spend(steps: int = 1) -> None:
@@ -127,13 +131,22 @@ def bounded_filter(name: str, function: Callable) -> Callable:
         if name == "indent" and values:
             lines = str(values[0]).count("\n") + 1
             width = kwargs.get("width", values[1] if len(values) > 1 else 4)
-            sized(" " * min(MAX_RENDERED_CHARS + 1, len(str(values[0])) + lines * (len(width) if isinstance(width, str) else 0)))
+            sized(
+                " "
+                * min(
+                    MAX_RENDERED_CHARS + 1,
+                    len(str(values[0])) + lines * (len(width) if isinstance(width, str) else 0),
+                )
+            )
         if name == "replace" and len(values) >= 3:
             check_replace(*values[:4])
         if name == "format" and values:
             check_format_string(values[0])
         if name == "join" and values:
-            check_join(values[1] if len(values) > 1 else kwargs.get("d", ""), values[0] if isinstance(values[0], (list, tuple, str)) else list(values[0]))
+            check_join(
+                values[1] if len(values) > 1 else kwargs.get("d", ""),
+                values[0] if isinstance(values[0], (list, tuple, str)) else list(values[0]),
+            )
         return sized(function(*args, **kwargs))
 
     return bounded
@@ -145,12 +158,16 @@ class BoundedLoopsAndJoins(NodeTransformer):
 
     def visit_For(self, node: nodes.For) -> nodes.For:
         self.generic_visit(node)
-        node.iter = nodes.Call(nodes.EnvironmentAttribute("bounded_iter"), [node.iter], [], None, None)
+        node.iter = nodes.Call(
+            nodes.EnvironmentAttribute("bounded_iter"), [node.iter], [], None, None
+        )
         return node
 
     def visit_Concat(self, node: nodes.Concat) -> nodes.Call:
         self.generic_visit(node)
-        return nodes.Call(nodes.EnvironmentAttribute("checked_concat"), list(node.nodes), [], None, None)
+        return nodes.Call(
+            nodes.EnvironmentAttribute("checked_concat"), list(node.nodes), [], None, None
+        )
 
 
 class TemplateSandbox(SandboxedEnvironment):
@@ -168,7 +185,7 @@ class TemplateSandbox(SandboxedEnvironment):
         self.globals["range"] = self.bounded_range
         self.filters = {name: bounded_filter(name, f) for name, f in self.filters.items()}
 
-    def _parse(self, source: str, name: Optional[str], filename: Optional[str]) -> nodes.Template:
+    def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
         tree = BoundedLoopsAndJoins().visit(super()._parse(source, name, filename))
         tree.set_environment(self)
         return tree
@@ -209,7 +226,7 @@ class TemplateSandbox(SandboxedEnvironment):
             check_format_string(left)
         return sized(super().call_binop(context, operator, left, right))
 
-    def wrap_str_format(self, value: Any) -> Optional[Callable[..., str]]:
+    def wrap_str_format(self, value: Any) -> Callable[..., str] | None:
         """`"...".format(...)`: Jinja wraps it when the attribute is read; check the widths too."""
         wrapper = super().wrap_str_format(value)
         if wrapper is None:
@@ -233,7 +250,10 @@ class TemplateSandbox(SandboxedEnvironment):
             elif method == "replace":
                 check_replace(bound_to, *args[:3])
             elif method == "join" and args:
-                check_join(bound_to, list(args[0]) if not isinstance(args[0], (list, tuple, str)) else args[0])
+                check_join(
+                    bound_to,
+                    list(args[0]) if not isinstance(args[0], (list, tuple, str)) else args[0],
+                )
         return sized(super().call(__context, __obj, *args, **kwargs))
 
 
@@ -243,7 +263,7 @@ ENVIRONMENT = TemplateSandbox(autoescape=False, lstrip_blocks=True)
 class TemplateProblem(ValueError):
     """A template that cannot be saved; `line` points at the problem when it is known."""
 
-    def __init__(self, message: str, line: Optional[int] = None):
+    def __init__(self, message: str, line: int | None = None):
         super().__init__(message)
         self.message = message
         self.line = line
@@ -268,7 +288,8 @@ class TemplateSpec:
         return self.defaults.get(tone) or self.defaults["friendly"]
 
     def has_variant(self, tone: str) -> bool:
-        """Whether a hand-written default exists for `tone` (the friendly text is the base, not a variant)."""
+        """Whether a hand-written default exists for `tone` (the friendly text is the base, not a
+        variant)."""
         return tone != "friendly" and tone in self.defaults
 
 
@@ -278,9 +299,18 @@ def catalog() -> dict[str, TemplateSpec]:
     raw = yaml.safe_load(CATALOG_FILE.read_text(encoding="utf-8"))
     specs = {}
     for key, entry in raw.items():
-        defaults = {"friendly": entry["text"], **{tone: entry[tone] for tone in ("formal", "casual") if entry.get(tone)}}
-        specs[key] = TemplateSpec(key, entry["category"], entry["description"], tuple(entry.get("variables") or ()),
-                                  entry.get("sample") or {}, defaults)
+        defaults = {
+            "friendly": entry["text"],
+            **{tone: entry[tone] for tone in ("formal", "casual") if entry.get(tone)},
+        }
+        specs[key] = TemplateSpec(
+            key,
+            entry["category"],
+            entry["description"],
+            tuple(entry.get("variables") or ()),
+            entry.get("sample") or {},
+            defaults,
+        )
     return specs
 
 
@@ -289,7 +319,9 @@ def spec_for(key: str) -> TemplateSpec:
     try:
         return catalog()[key]
     except KeyError:
-        raise KeyError(f"there is no template {key!r}; the templates are: {', '.join(sorted(catalog()))}") from None
+        raise KeyError(
+            f"there is no template {key!r}; the templates are: {', '.join(sorted(catalog()))}"
+        ) from None
 
 
 def check_template(key: str, source: str) -> None:
@@ -298,26 +330,43 @@ def check_template(key: str, source: str) -> None:
     if not source.strip():
         raise TemplateProblem("the template is empty")
     if len(source) > MAX_TEMPLATE_CHARS:
-        raise TemplateProblem(f"the template is {len(source)} characters long; the most is {MAX_TEMPLATE_CHARS}")
+        raise TemplateProblem(
+            f"the template is {len(source)} characters long; the most is {MAX_TEMPLATE_CHARS}"
+        )
     try:
         parsed = ENVIRONMENT.parse(source)
     except TemplateSyntaxError as exc:
-        raise TemplateProblem(f"syntax error on line {exc.lineno}: {exc.message}", exc.lineno) from None
+        raise TemplateProblem(
+            f"syntax error on line {exc.lineno}: {exc.message}", exc.lineno
+        ) from None
     unknown = sorted(meta.find_undeclared_variables(parsed) - spec.allowed)
     if unknown:
         name = unknown[0]
-        line = next((n for n, text in enumerate(source.splitlines(), start=1) if re.search(rf"\b{re.escape(name)}\b", text)), None)
+        line = next(
+            (
+                n
+                for n, text in enumerate(source.splitlines(), start=1)
+                if re.search(rf"\b{re.escape(name)}\b", text)
+            ),
+            None,
+        )
         raise TemplateProblem(
             f"unknown variable {{{{ {name} }}}}{f' on line {line}' if line else ''}; "
             f"this template may use: {', '.join(sorted(spec.allowed))}",
             line,
         )
     try:  # a trial run with the sample values catches what only shows when rendering
-        render_source(source, prepare_variables(spec.sample, "en", ToneSettings(), "Sample Business"), ToneSettings())
+        render_source(
+            source,
+            prepare_variables(spec.sample, "en", ToneSettings(), "Sample Business"),
+            ToneSettings(),
+        )
     except TemplateProblem:
         raise
     except Exception as exc:  # noqa: BLE001 - any failure of an owner's template is reported, not raised
-        raise TemplateProblem(f"the template fails when rendered with sample values: {exc}") from None
+        raise TemplateProblem(
+            f"the template fails when rendered with sample values: {exc}"
+        ) from None
 
 
 def placeholders(source: str) -> frozenset[str]:
@@ -338,7 +387,7 @@ class ToneSettings:
     sign_off: str = ""
     address: str = "first_name"
 
-    def addressed(self, name: Optional[str]) -> str:
+    def addressed(self, name: str | None) -> str:
         if not name or self.address == "none":
             return ""
         return name.split()[0] if self.address == "first_name" else name
@@ -383,8 +432,8 @@ def locale_date(moment: datetime, locale: str) -> str:
     return plain_spaces(format_date(moment.date(), "EEE d MMM", locale=babel_locale(locale)))
 
 
-def locale_day(moment: datetime, locale: str, now: Optional[datetime] = None) -> str:
-    """"today" / "tomorrow" (English locales) or the date."""
+def locale_day(moment: datetime, locale: str, now: datetime | None = None) -> str:
+    """ "today" / "tomorrow" (English locales) or the date."""
     if now is not None and babel_locale(locale).language == "en":
         delta = (moment.date() - now.astimezone(moment.tzinfo).date()).days
         if delta in (0, 1):
@@ -392,12 +441,12 @@ def locale_day(moment: datetime, locale: str, now: Optional[datetime] = None) ->
     return locale_date(moment, locale)
 
 
-def locale_when(moment: datetime, locale: str, now: Optional[datetime] = None) -> str:
+def locale_when(moment: datetime, locale: str, now: datetime | None = None) -> str:
     return f"{locale_day(moment, locale, now)} at {locale_time(moment, locale)}"
 
 
-def locale_price(price: Optional[Mapping[str, Any]], locale: str) -> str:
-    """"€35.00" / "35,00 €" for the locale; "free" for zero; "" without a price."""
+def locale_price(price: Mapping[str, Any] | None, locale: str) -> str:
+    """ "€35.00" / "35,00 €" for the locale; "free" for zero; "" without a price."""
     if not price or price.get("amount") in (None, ""):
         return ""
     try:
@@ -406,20 +455,35 @@ def locale_price(price: Optional[Mapping[str, Any]], locale: str) -> str:
         return ""
     if amount == 0:
         return "free"
-    return plain_spaces(format_currency(amount, price.get("currency") or "EUR", locale=babel_locale(locale)))
+    return plain_spaces(
+        format_currency(amount, price.get("currency") or "EUR", locale=babel_locale(locale))
+    )
 
 
-def prepare_variables(variables: Mapping[str, Any], locale: str, tone: ToneSettings,
-                      business_name: str = "", now: Optional[datetime] = None) -> dict[str, Any]:
+def prepare_variables(
+    variables: Mapping[str, Any],
+    locale: str,
+    tone: ToneSettings,
+    business_name: str = "",
+    now: datetime | None = None,
+) -> dict[str, Any]:
     """The values a template sees: dates, times and prices formatted for the locale, the
     customer's name as the tone addresses them, and the tone's greeting and sign-off."""
-    values: dict[str, Any] = {"business_name": business_name, "greeting": tone.greeting, "sign_off": tone.sign_off,
-                              **{k: v for k, v in variables.items() if v is not None}}
+    values: dict[str, Any] = {
+        "business_name": business_name,
+        "greeting": tone.greeting,
+        "sign_off": tone.sign_off,
+        **{k: v for k, v in variables.items() if v is not None},
+    }
     values["customer_name"] = tone.addressed(variables.get("customer_name"))
     start = variables.get("start")
     if isinstance(start, str) and start:
         moment = datetime.fromisoformat(start)
-        values.update(date=locale_date(moment, locale), time=locale_time(moment, locale), when=locale_when(moment, locale, now))
+        values.update(
+            date=locale_date(moment, locale),
+            time=locale_time(moment, locale),
+            when=locale_when(moment, locale, now),
+        )
     if isinstance(variables.get("price"), Mapping):
         values["price"] = locale_price(variables["price"], locale)
     return values
@@ -435,7 +499,9 @@ def render_source(source: str, values: Mapping[str, Any], tone: ToneSettings) ->
         for chunk in ENVIRONMENT.from_string(source).generate(**values):
             length += len(chunk)
             if length > MAX_RENDERED_CHARS:
-                raise TemplateProblem(f"the rendered text is longer than {MAX_RENDERED_CHARS} characters")
+                raise TemplateProblem(
+                    f"the rendered text is longer than {MAX_RENDERED_CHARS} characters"
+                )
             chunks.append(chunk)
     except TooMuchWork as limit:
         raise TemplateProblem(str(limit)) from None
@@ -470,7 +536,7 @@ class RenderRequest:
     locale: str = "en"
     tone: ToneSettings = field(default_factory=ToneSettings)
     business_name: str = ""
-    now: Optional[datetime] = None
+    now: datetime | None = None
 
 
 DEFAULT_LANGUAGE = "en"  # the language of the texts in message_templates.yml
@@ -480,5 +546,7 @@ def render_default(request: RenderRequest) -> str:
     """The bot's own text for a key in the requested tone (no tenant template)."""
     spec = spec_for(request.key)
     locale = formatting_locale(request.locale, DEFAULT_LANGUAGE)
-    values = prepare_variables(request.variables, locale, request.tone, request.business_name, request.now)
+    values = prepare_variables(
+        request.variables, locale, request.tone, request.business_name, request.now
+    )
     return render_source(spec.default_text(request.tone.preset), values, request.tone)

@@ -1,4 +1,5 @@
 """Command line: `python -m booking_service {serve,migrate,seed,create-token,rotate-keys}`."""
+
 from __future__ import annotations
 
 import argparse
@@ -46,8 +47,14 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
 
     try:
         app = create_app(settings)
-        web.run_app(app, host=args.host or settings.host, port=args.port or settings.port, access_log=None, print=None,
-                    reuse_port=args.reuse_port)
+        web.run_app(
+            app,
+            host=args.host or settings.host,
+            port=args.port or settings.port,
+            access_log=None,
+            print=None,
+            reuse_port=args.reuse_port,
+        )
     except NotMigratedError as exc:
         print(f"booking_service: {exc}", file=sys.stderr)
         return 2
@@ -119,27 +126,42 @@ def rotate_keys(settings: Settings, _args: argparse.Namespace) -> int:
             await engine.dispose()
 
     rows, values = asyncio.run(run())
-    print(f"booking_service: re-encrypted {values} values in {rows} rows (customers, booking notes) with key {settings.keyring.current_id}")
+    print(
+        f"booking_service: re-encrypted {values} values in {rows} rows (customers, booking notes)"
+        f" with key {settings.keyring.current_id}"
+    )
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m booking_service", description="Booka's booking service")
+    parser = argparse.ArgumentParser(
+        prog="python -m booking_service", description="Booka's booking service"
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     serve_cmd = commands.add_parser("serve", help="run the HTTP API")
     serve_cmd.add_argument("--host")
     serve_cmd.add_argument("--port", type=int)
-    serve_cmd.add_argument("--reuse-port", action="store_true", help="let several processes share the port")
-    serve_cmd.add_argument("--workers", type=int, default=int(os.environ.get("BOOKING_SERVICE_WORKERS", "1")),
-                           help="server processes sharing the port (default: BOOKING_SERVICE_WORKERS or 1)")
+    serve_cmd.add_argument(
+        "--reuse-port", action="store_true", help="let several processes share the port"
+    )
+    serve_cmd.add_argument(
+        "--workers",
+        type=int,
+        default=int(os.environ.get("BOOKING_SERVICE_WORKERS", "1")),
+        help="server processes sharing the port (default: BOOKING_SERVICE_WORKERS or 1)",
+    )
     serve_cmd.set_defaults(run=serve)
-    commands.add_parser("migrate", help="create or upgrade the database schema").set_defaults(run=migrate)
+    commands.add_parser("migrate", help="create or upgrade the database schema").set_defaults(
+        run=migrate
+    )
     commands.add_parser("seed", help="create the three demo tenants").set_defaults(run=seed)
     token_cmd = commands.add_parser("create-token", help="issue an API token for a tenant")
     token_cmd.add_argument("tenant")
     token_cmd.add_argument("--label", default="cli")
     token_cmd.set_defaults(run=create_token)
-    commands.add_parser("rotate-keys", help="re-encrypt customer data with the newest key").set_defaults(run=rotate_keys)
+    commands.add_parser(
+        "rotate-keys", help="re-encrypt customer data with the newest key"
+    ).set_defaults(run=rotate_keys)
     args = parser.parse_args(argv)
     configure_logging("booking_service")
     return args.run(Settings.from_env(), args)

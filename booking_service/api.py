@@ -3,6 +3,7 @@
 `ROUTES` is the single list of endpoints; the router and the OpenAPI document are both
 built from it, so the document cannot drift from what is served.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -19,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from booka_common.local_secrets import new_token
 from booka_common.openapi import Route
+from booka_common.rate_limit import RedisRateLimiter, make_rate_limiter
 from booking_service import repository as repo
 from booking_service import tables as t
 from booking_service.calendar_links import ics_document, valid_ics_signature
@@ -37,7 +39,6 @@ from booking_service.http_support import (
     query_int,
     query_window,
 )
-from booka_common.rate_limit import RedisRateLimiter, make_rate_limiter
 from booking_service.repository import Crypto, Tenant, utcnow
 from booking_service.scheduler import Scheduler, money_json, to_minor
 from booking_service.schemas import (
@@ -91,7 +92,9 @@ async def tenant_of(request: web.Request) -> Tenant:
 
 def writable(tenant: Tenant) -> Tenant:
     if tenant.suspended:
-        raise Forbidden(f"{tenant.name} is suspended and takes no bookings", code="tenant_suspended")
+        raise Forbidden(
+            f"{tenant.name} is suspended and takes no bookings", code="tenant_suspended"
+        )
     return tenant
 
 
@@ -121,7 +124,9 @@ async def ready(request: web.Request) -> web.Response:
 async def list_tenants(request: web.Request) -> web.Response:
     principal = principal_of(request)
     async with services_of(request).scheduler.reader.connect() as conn:
-        tenants = await repo.list_tenants(conn, None if principal.internal else principal.tenant_slug)
+        tenants = await repo.list_tenants(
+            conn, None if principal.internal else principal.tenant_slug
+        )
     return json_response({"tenants": [tenant.as_json() for tenant in tenants]})
 
 
@@ -130,7 +135,9 @@ async def create_tenant(request: web.Request) -> web.Response:
     body, _ = await parse_body(request, TenantCreate)
     async with services_of(request).engine.begin() as conn:
         if await repo.get_tenant(conn, body.slug):
-            raise ValidationFailed(f"a tenant {body.slug!r} already exists", {"slug": "already taken"})
+            raise ValidationFailed(
+                f"a tenant {body.slug!r} already exists", {"slug": "already taken"}
+            )
         tenant = await repo.create_tenant(conn, body.model_dump())
     return json_response(tenant.as_json(), status=201)
 
@@ -189,43 +196,89 @@ class Collection:
         links = await self.skills(conn, rows)
         return [self.view(tenant, row, links) for row in rows]
 
-    def view(self, tenant: Tenant, row: dict[str, Any], links: set[tuple[int, int]]) -> dict[str, Any]:
+    def view(
+        self, tenant: Tenant, row: dict[str, Any], links: set[tuple[int, int]]
+    ) -> dict[str, Any]:
         if self.table is t.services:
             return {
-                **{k: row[k] for k in ("id", "name", "aliases", "description", "duration_min", "buffer_before_min",
-                                        "buffer_after_min", "requires_staff", "resource_kind", "max_party_size", "active")},
+                **{
+                    k: row[k]
+                    for k in (
+                        "id",
+                        "name",
+                        "aliases",
+                        "description",
+                        "duration_min",
+                        "buffer_before_min",
+                        "buffer_after_min",
+                        "requires_staff",
+                        "resource_kind",
+                        "max_party_size",
+                        "active",
+                    )
+                },
                 "price": money_json(row["price_minor"], row["currency"]),
-                "earliest_start": _time_text(row["earliest_start"]) if row["earliest_start"] else None,
+                "earliest_start": (
+                    _time_text(row["earliest_start"]) if row["earliest_start"] else None
+                ),
                 "latest_start": _time_text(row["latest_start"]) if row["latest_start"] else None,
                 "staff_ids": sorted(staff for service, staff in links if service == row["id"]),
             }
         if self.table is t.staff:
             skills = sorted(service for service, staff in links if staff == row["id"])
-            return {**{k: row[k] for k in ("id", "name", "aliases", "active")}, "service_ids": skills}
+            return {
+                **{k: row[k] for k in ("id", "name", "aliases", "active")},
+                "service_ids": skills,
+            }
         if self.table is t.hours:
-            return {"id": row["id"], "staff_id": row["staff_id"], "weekday": row["weekday"],
-                    "start": _time_text(row["start_time"]), "end": _time_text(row["end_time"]), "kind": row["kind"]}
+            return {
+                "id": row["id"],
+                "staff_id": row["staff_id"],
+                "weekday": row["weekday"],
+                "start": _time_text(row["start_time"]),
+                "end": _time_text(row["end_time"]),
+                "kind": row["kind"],
+            }
         if self.table is t.time_off:
-            return {"id": row["id"], "staff_id": row["staff_id"], "reason": row["reason"],
-                    "starts_at": row["starts_at"].astimezone(tenant.tz).isoformat(),
-                    "ends_at": row["ends_at"].astimezone(tenant.tz).isoformat()}
+            return {
+                "id": row["id"],
+                "staff_id": row["staff_id"],
+                "reason": row["reason"],
+                "starts_at": row["starts_at"].astimezone(tenant.tz).isoformat(),
+                "ends_at": row["ends_at"].astimezone(tenant.tz).isoformat(),
+            }
         return {k: row[k] for k in ("id", "name", "kind", "capacity", "active")}
 
-    async def columns(self, conn, tenant: Tenant, values: dict[str, Any], row_id: int | None) -> tuple[dict[str, Any], list[int] | None]:  # noqa: ANN001
+    async def columns(
+        self, conn, tenant: Tenant, values: dict[str, Any], row_id: int | None
+    ) -> tuple[dict[str, Any], list[int] | None]:  # noqa: ANN001
         """Table columns from a validated body, checking that referenced rows are the tenant's."""
-        links = values.pop("staff_ids", None) if self.table is t.services else values.pop("service_ids", None)
+        links = (
+            values.pop("staff_ids", None)
+            if self.table is t.services
+            else values.pop("service_ids", None)
+        )
         if links is not None:
             other = t.staff if self.table is t.services else t.services
             if await repo.count_ids(conn, other, tenant.id, links) != len(set(links)):
                 field = "staff_ids" if self.table is t.services else "service_ids"
-                raise ValidationFailed(f"{field} names rows this business does not have", {field: "unknown id"})
-        if values.get("staff_id") is not None and not await repo.count_ids(conn, t.staff, tenant.id, [values["staff_id"]]):
-            raise ValidationFailed("staff_id names nobody at this business", {"staff_id": "unknown id"})
+                raise ValidationFailed(
+                    f"{field} names rows this business does not have", {field: "unknown id"}
+                )
+        if values.get("staff_id") is not None and not await repo.count_ids(
+            conn, t.staff, tenant.id, [values["staff_id"]]
+        ):
+            raise ValidationFailed(
+                "staff_id names nobody at this business", {"staff_id": "unknown id"}
+            )
         if self.table is t.services:
             if row_id is None:
                 values["currency"] = values.get("currency") or tenant.currency
             if values.get("price") is not None:
-                currency = values.get("currency") or (await repo.get_row(conn, t.services, tenant.id, row_id))["currency"]  # type: ignore[index]
+                currency = (
+                    values.get("currency")
+                    or (await repo.get_row(conn, t.services, tenant.id, row_id))["currency"]
+                )  # type: ignore[index]
                 values["price_minor"] = to_minor(values.pop("price"), currency)
             values.pop("price", None)
         if self.table is t.hours:
@@ -267,7 +320,9 @@ async def list_collection(request: web.Request) -> web.Response:
     if "staff_id" in collection.table.c and request.query.get("staff_id", "").isdigit():
         filters["staff_id"] = int(request.query["staff_id"])
     async with services_of(request).scheduler.reader.connect() as conn:
-        items = await collection.views(conn, tenant, await repo.list_rows(conn, collection.table, tenant.id, **filters))
+        items = await collection.views(
+            conn, tenant, await repo.list_rows(conn, collection.table, tenant.id, **filters)
+        )
     return json_response({collection.path.replace("-", "_"): items})
 
 
@@ -278,37 +333,64 @@ async def create_in_collection(request: web.Request) -> web.Response:
         values, links = await collection.columns(conn, tenant, body.model_dump(), None)
         row_id = await repo.insert_row(conn, collection.table, tenant.id, values)
         await collection.write_links(conn, tenant, row_id, links)
-        (view,) = await collection.views(conn, tenant, [await repo.get_row(conn, collection.table, tenant.id, row_id)])  # type: ignore[list-item]
+        (view,) = await collection.views(
+            conn, tenant, [await repo.get_row(conn, collection.table, tenant.id, row_id)]
+        )  # type: ignore[list-item]
     return json_response(view, status=201)
 
 
 async def get_in_collection(request: web.Request) -> web.Response:
-    tenant, collection, row_id = await tenant_of(request), collection_of(request), row_id_of(request)
+    tenant, collection, row_id = (
+        await tenant_of(request),
+        collection_of(request),
+        row_id_of(request),
+    )
     async with services_of(request).scheduler.reader.connect() as conn:
-        row = ensure_found(await repo.get_row(conn, collection.table, tenant.id, row_id), f"no {collection.path} item {row_id}")
+        row = ensure_found(
+            await repo.get_row(conn, collection.table, tenant.id, row_id),
+            f"no {collection.path} item {row_id}",
+        )
         (view,) = await collection.views(conn, tenant, [row])
     return json_response(view)
 
 
 async def update_in_collection(request: web.Request) -> web.Response:
-    tenant, collection, row_id = await tenant_of(request), collection_of(request), row_id_of(request)
+    tenant, collection, row_id = (
+        await tenant_of(request),
+        collection_of(request),
+        row_id_of(request),
+    )
     if collection.update is None:
         raise web.HTTPMethodNotAllowed("PATCH", ["GET", "DELETE"])
     body, _ = await parse_body(request, collection.update)
     async with services_of(request).engine.begin() as conn:
-        ensure_found(await repo.get_row(conn, collection.table, tenant.id, row_id), f"no {collection.path} item {row_id}")
-        values, links = await collection.columns(conn, tenant, body.model_dump(exclude_unset=True), row_id)
+        ensure_found(
+            await repo.get_row(conn, collection.table, tenant.id, row_id),
+            f"no {collection.path} item {row_id}",
+        )
+        values, links = await collection.columns(
+            conn, tenant, body.model_dump(exclude_unset=True), row_id
+        )
         await repo.update_row(conn, collection.table, tenant.id, row_id, values)
         await collection.write_links(conn, tenant, row_id, links)
-        (view,) = await collection.views(conn, tenant, [await repo.get_row(conn, collection.table, tenant.id, row_id)])  # type: ignore[list-item]
+        (view,) = await collection.views(
+            conn, tenant, [await repo.get_row(conn, collection.table, tenant.id, row_id)]
+        )  # type: ignore[list-item]
     return json_response(view)
 
 
 async def delete_in_collection(request: web.Request) -> web.Response:
     """Services, staff and resources are archived (bookings keep pointing at them); others go."""
-    tenant, collection, row_id = await tenant_of(request), collection_of(request), row_id_of(request)
+    tenant, collection, row_id = (
+        await tenant_of(request),
+        collection_of(request),
+        row_id_of(request),
+    )
     async with services_of(request).engine.begin() as conn:
-        ensure_found(await repo.get_row(conn, collection.table, tenant.id, row_id), f"no {collection.path} item {row_id}")
+        ensure_found(
+            await repo.get_row(conn, collection.table, tenant.id, row_id),
+            f"no {collection.path} item {row_id}",
+        )
         if collection.archive_on_delete:
             await repo.update_row(conn, collection.table, tenant.id, row_id, {"active": False})
         else:
@@ -321,7 +403,9 @@ async def replace_hours(request: web.Request) -> web.Response:
     tenant = await tenant_of(request)
     body, _ = await parse_body(request, HoursReplace)
     if any(entry.staff_id != body.staff_id for entry in body.hours):
-        raise ValidationFailed("every entry must belong to the week being replaced", {"hours": "staff_id differs"})
+        raise ValidationFailed(
+            "every entry must belong to the week being replaced", {"hours": "staff_id differs"}
+        )
     collection = COLLECTIONS["hours"]
     async with services_of(request).engine.begin() as conn:
         for row in await repo.list_rows(conn, t.hours, tenant.id):
@@ -331,7 +415,9 @@ async def replace_hours(request: web.Request) -> web.Response:
             values, _ = await collection.columns(conn, tenant, entry.model_dump(), None)
             await repo.insert_row(conn, t.hours, tenant.id, values)
         rows = await repo.list_rows(conn, t.hours, tenant.id, staff_id=body.staff_id)
-        items = await collection.views(conn, tenant, [row for row in rows if row["staff_id"] == body.staff_id])
+        items = await collection.views(
+            conn, tenant, [row for row in rows if row["staff_id"] == body.staff_id]
+        )
     return json_response({"hours": items})
 
 
@@ -346,13 +432,19 @@ async def availability(request: web.Request) -> web.Response:
     window = query_window(request, tenant.tz, utcnow())
     party_size = query_int(request, "party_size", 1, 1, 100)
     scheduler = services_of(request).scheduler
-    service, slots = await scheduler.availability(tenant, service_ref, request.query.get("staff", "any"), window, party_size)
+    service, slots = await scheduler.availability(
+        tenant, service_ref, request.query.get("staff", "any"), window, party_size
+    )
     return json_response(
         {
             "tenant": tenant.slug,
             "timezone": tenant.timezone,
-            "service": {"id": service["id"], "name": service["name"], "duration_min": service["duration_min"],
-                        "price": money_json(service["price_minor"], service["currency"])},
+            "service": {
+                "id": service["id"],
+                "name": service["name"],
+                "duration_min": service["duration_min"],
+                "price": money_json(service["price_minor"], service["currency"]),
+            },
             "from": window.start.astimezone(tenant.tz).isoformat(),
             "to": window.end.astimezone(tenant.tz).isoformat(),
             "slots": [scheduler.slot_json(tenant, slot) for slot in slots],
@@ -377,12 +469,17 @@ async def create_booking(request: web.Request) -> web.Response:
     key = request.headers.get("Idempotency-Key", "").strip()
     if not key or len(key) > 200:
         raise ValidationFailed(
-            "send an Idempotency-Key header (up to 200 characters, unique per booking attempt, e.g. the message id)",
+            "send an Idempotency-Key header (up to 200 characters, unique per booking attempt, e.g."
+            " the message id)",
             {"Idempotency-Key": "required header"},
         )
     body, raw = await parse_body(request, BookingCreate)
-    booking, replayed = await services_of(request).scheduler.create_booking(tenant, body, key, fingerprint(raw))
-    return json_response(booking, status=201, headers={"Idempotent-Replayed": "true" if replayed else "false"})
+    booking, replayed = await services_of(request).scheduler.create_booking(
+        tenant, body, key, fingerprint(raw)
+    )
+    return json_response(
+        booking, status=201, headers={"Idempotent-Replayed": "true" if replayed else "false"}
+    )
 
 
 async def list_bookings(request: web.Request) -> web.Response:
@@ -390,7 +487,9 @@ async def list_bookings(request: web.Request) -> web.Response:
     statuses = [s for s in request.query.get("status", "").split(",") if s]
     unknown = set(statuses) - set(t.BOOKING_STATUSES)
     if unknown:
-        raise ValidationFailed("unknown status", {"status": f"unknown: {', '.join(sorted(unknown))}"})
+        raise ValidationFailed(
+            "unknown status", {"status": f"unknown: {', '.join(sorted(unknown))}"}
+        )
     has_range = "from" in request.query or "to" in request.query
     window = query_window(request, tenant.tz, utcnow(), default_days=366) if has_range else None
     bookings = await services_of(request).scheduler.list(
@@ -423,15 +522,22 @@ async def erase_customer(request: web.Request) -> web.Response:
 
 async def get_booking(request: web.Request) -> web.Response:
     tenant = await tenant_of(request)
-    return json_response(await services_of(request).scheduler.get(tenant, request.match_info["id"], with_history=True))
+    return json_response(
+        await services_of(request).scheduler.get(
+            tenant, request.match_info["id"], with_history=True
+        )
+    )
 
 
 async def booking_ics(request: web.Request) -> web.Response:
-    """The booking as an .ics file: with a bearer token, or with the signed link from the booking."""
+    """The booking as an .ics file: with a bearer token, or with the signed link from the
+    booking."""
     services = services_of(request)
     slug, booking_id = request.match_info["tenant"], request.match_info["id"]
     if PRINCIPAL_KEY not in request:
-        if not valid_ics_signature(services.crypto.lookup_key, booking_id, request.query.get("sig", "")):
+        if not valid_ics_signature(
+            services.crypto.lookup_key, booking_id, request.query.get("sig", "")
+        ):
             raise Unauthorized("the calendar link is not valid")
     elif not principal_of(request).may_see(slug):
         raise NotFound(f"no tenant {slug!r}")
@@ -450,19 +556,25 @@ async def booking_ics(request: web.Request) -> web.Response:
 async def reschedule_booking(request: web.Request) -> web.Response:
     tenant = writable(await tenant_of(request))
     body, _ = await parse_body(request, Reschedule)
-    return json_response(await services_of(request).scheduler.reschedule(tenant, request.match_info["id"], body))
+    return json_response(
+        await services_of(request).scheduler.reschedule(tenant, request.match_info["id"], body)
+    )
 
 
 async def cancel_booking(request: web.Request) -> web.Response:
     tenant = await tenant_of(request)
     body, _ = await parse_body(request, Cancel) if request.body_exists else (Cancel(), {})
-    return json_response(await services_of(request).scheduler.cancel(tenant, request.match_info["id"], body))
+    return json_response(
+        await services_of(request).scheduler.cancel(tenant, request.match_info["id"], body)
+    )
 
 
 async def change_status(request: web.Request) -> web.Response:
     tenant = await tenant_of(request)
     body, _ = await parse_body(request, StatusChange)
-    return json_response(await services_of(request).scheduler.set_status(tenant, request.match_info["id"], body))
+    return json_response(
+        await services_of(request).scheduler.set_status(tenant, request.match_info["id"], body)
+    )
 
 
 async def openapi(request: web.Request) -> web.Response:
@@ -477,39 +589,232 @@ async def openapi(request: web.Request) -> web.Response:
 C = "/v1/tenants/{tenant}/{collection:services|staff|resources|hours|time-off}"
 ROUTES: tuple[Route, ...] = (
     Route("GET", "/api/health", health, "Process is alive", errors=(), tag="health"),
-    Route("GET", "/api/ready", ready, "Database reachable and migrated", errors=(503,), tag="health"),
+    Route(
+        "GET", "/api/ready", ready, "Database reachable and migrated", errors=(503,), tag="health"
+    ),
     Route("GET", "/openapi.json", openapi, "This document", errors=(), tag="health"),
-    Route("GET", "/v1/tenants", list_tenants, "Tenants visible to the caller", errors=(401,), tag="tenants"),
-    Route("POST", "/v1/tenants", create_tenant, "Create a tenant (internal token)", TenantCreate, 201, (401, 403, 422), tag="tenants"),
+    Route(
+        "GET",
+        "/v1/tenants",
+        list_tenants,
+        "Tenants visible to the caller",
+        errors=(401,),
+        tag="tenants",
+    ),
+    Route(
+        "POST",
+        "/v1/tenants",
+        create_tenant,
+        "Create a tenant (internal token)",
+        TenantCreate,
+        201,
+        (401, 403, 422),
+        tag="tenants",
+    ),
     Route("GET", "/v1/tenants/{tenant}", get_tenant, "One tenant", tag="tenants"),
-    Route("PATCH", "/v1/tenants/{tenant}", update_tenant, "Change a tenant's details or policies", TenantUpdate, 200, (401, 403, 404, 422), tag="tenants"),
-    Route("POST", "/v1/tenants/{tenant}/tokens", create_token, "Issue an API token for the tenant (internal token)", None, 201, (401, 403, 404), (("label", "what the token is for"),), tag="tenants"),
-    Route("PUT", "/v1/tenants/{tenant}/hours", replace_hours, "Replace a whole week of hours", HoursReplace, 200, (401, 404, 422), tag="catalog"),
-    Route("GET", C, list_collection, "List a catalog collection", query=(("staff_id", "only this person's rows (hours, time-off)"),), tag="catalog"),
-    Route("POST", C, create_in_collection, "Add to a catalog collection", None, 201, (401, 404, 409, 422), tag="catalog"),
+    Route(
+        "PATCH",
+        "/v1/tenants/{tenant}",
+        update_tenant,
+        "Change a tenant's details or policies",
+        TenantUpdate,
+        200,
+        (401, 403, 404, 422),
+        tag="tenants",
+    ),
+    Route(
+        "POST",
+        "/v1/tenants/{tenant}/tokens",
+        create_token,
+        "Issue an API token for the tenant (internal token)",
+        None,
+        201,
+        (401, 403, 404),
+        (("label", "what the token is for"),),
+        tag="tenants",
+    ),
+    Route(
+        "PUT",
+        "/v1/tenants/{tenant}/hours",
+        replace_hours,
+        "Replace a whole week of hours",
+        HoursReplace,
+        200,
+        (401, 404, 422),
+        tag="catalog",
+    ),
+    Route(
+        "GET",
+        C,
+        list_collection,
+        "List a catalog collection",
+        query=(("staff_id", "only this person's rows (hours, time-off)"),),
+        tag="catalog",
+    ),
+    Route(
+        "POST",
+        C,
+        create_in_collection,
+        "Add to a catalog collection",
+        None,
+        201,
+        (401, 404, 409, 422),
+        tag="catalog",
+    ),
     Route("GET", C + "/{id}", get_in_collection, "One catalog item", tag="catalog"),
-    Route("PATCH", C + "/{id}", update_in_collection, "Change a catalog item (services, staff, resources)", None, 200, (401, 404, 405, 409, 422), tag="catalog"),
-    Route("DELETE", C + "/{id}", delete_in_collection, "Remove (hours, time off) or archive (services, staff, resources)", None, 204, tag="catalog"),
-    Route("GET", "/v1/tenants/{tenant}/availability", availability, "Free start times", None, 200, (401, 404, 422),
-          (("service", "id or name (required)"), ("staff", "id, name or 'any' (default)"),
-           ("from", "date or ISO datetime with offset (default: now)"), ("to", "date (inclusive) or ISO datetime (default: from + 7 days)"),
-           ("party_size", "people (default 1)")), tag="bookings"),
-    Route("POST", "/v1/tenants/{tenant}/holds", create_hold, "Hold a start for a few minutes", HoldCreate, 201, (401, 403, 404, 409, 422), tag="bookings"),
-    Route("DELETE", "/v1/tenants/{tenant}/holds/{id}", release_hold, "Release a hold", None, 204, tag="bookings"),
-    Route("POST", "/v1/tenants/{tenant}/bookings", create_booking, "Book, or confirm a hold (needs Idempotency-Key)", BookingCreate, 201, (401, 403, 404, 409, 422),
-          headers=("Idempotency-Key",), tag="bookings"),
-    Route("GET", "/v1/tenants/{tenant}/bookings", list_bookings, "Bookings, by customer phone, staff, status or time", None, 200, (401, 404, 422),
-          (("phone", "the customer's phone"), ("staff", "staff id"), ("status", "comma-separated statuses"),
-           ("from", "date or ISO datetime"), ("to", "date or ISO datetime"), ("limit", "at most 1000")), tag="bookings"),
-    Route("GET", "/v1/tenants/{tenant}/bookings/{id}.ics", booking_ics, "The booking as iCalendar (bearer token or signed link)", None, 200, (401, 404), (("sig", "signature from the booking's calendar.ics link"),), tag="bookings"),
-    Route("GET", "/v1/tenants/{tenant}/customers", get_customer, "Everything held about one customer (access request)", None, 200,
-          (401, 404, 422), (("phone", "the customer's phone number, E.164 or local"),), tag="customers"),
-    Route("DELETE", "/v1/tenants/{tenant}/customers/{id}", erase_customer, "Erase a customer: record deleted, bookings kept "
-          "without them, upcoming ones cancelled", None, 200, (401, 404), tag="customers"),
-    Route("GET", "/v1/tenants/{tenant}/bookings/{id}", get_booking, "One booking with its history", tag="bookings"),
-    Route("POST", "/v1/tenants/{tenant}/bookings/{id}/reschedule", reschedule_booking, "Move a booking (all or nothing)", Reschedule, 200, (401, 403, 404, 409, 422), tag="bookings"),
-    Route("POST", "/v1/tenants/{tenant}/bookings/{id}/cancel", cancel_booking, "Cancel a booking", Cancel, 200, (401, 404, 409, 422), tag="bookings"),
-    Route("POST", "/v1/tenants/{tenant}/bookings/{id}/status", change_status, "Mark completed or no-show", StatusChange, 200, (401, 404, 409, 422), tag="bookings"),
+    Route(
+        "PATCH",
+        C + "/{id}",
+        update_in_collection,
+        "Change a catalog item (services, staff, resources)",
+        None,
+        200,
+        (401, 404, 405, 409, 422),
+        tag="catalog",
+    ),
+    Route(
+        "DELETE",
+        C + "/{id}",
+        delete_in_collection,
+        "Remove (hours, time off) or archive (services, staff, resources)",
+        None,
+        204,
+        tag="catalog",
+    ),
+    Route(
+        "GET",
+        "/v1/tenants/{tenant}/availability",
+        availability,
+        "Free start times",
+        None,
+        200,
+        (401, 404, 422),
+        (
+            ("service", "id or name (required)"),
+            ("staff", "id, name or 'any' (default)"),
+            ("from", "date or ISO datetime with offset (default: now)"),
+            ("to", "date (inclusive) or ISO datetime (default: from + 7 days)"),
+            ("party_size", "people (default 1)"),
+        ),
+        tag="bookings",
+    ),
+    Route(
+        "POST",
+        "/v1/tenants/{tenant}/holds",
+        create_hold,
+        "Hold a start for a few minutes",
+        HoldCreate,
+        201,
+        (401, 403, 404, 409, 422),
+        tag="bookings",
+    ),
+    Route(
+        "DELETE",
+        "/v1/tenants/{tenant}/holds/{id}",
+        release_hold,
+        "Release a hold",
+        None,
+        204,
+        tag="bookings",
+    ),
+    Route(
+        "POST",
+        "/v1/tenants/{tenant}/bookings",
+        create_booking,
+        "Book, or confirm a hold (needs Idempotency-Key)",
+        BookingCreate,
+        201,
+        (401, 403, 404, 409, 422),
+        headers=("Idempotency-Key",),
+        tag="bookings",
+    ),
+    Route(
+        "GET",
+        "/v1/tenants/{tenant}/bookings",
+        list_bookings,
+        "Bookings, by customer phone, staff, status or time",
+        None,
+        200,
+        (401, 404, 422),
+        (
+            ("phone", "the customer's phone"),
+            ("staff", "staff id"),
+            ("status", "comma-separated statuses"),
+            ("from", "date or ISO datetime"),
+            ("to", "date or ISO datetime"),
+            ("limit", "at most 1000"),
+        ),
+        tag="bookings",
+    ),
+    Route(
+        "GET",
+        "/v1/tenants/{tenant}/bookings/{id}.ics",
+        booking_ics,
+        "The booking as iCalendar (bearer token or signed link)",
+        None,
+        200,
+        (401, 404),
+        (("sig", "signature from the booking's calendar.ics link"),),
+        tag="bookings",
+    ),
+    Route(
+        "GET",
+        "/v1/tenants/{tenant}/customers",
+        get_customer,
+        "Everything held about one customer (access request)",
+        None,
+        200,
+        (401, 404, 422),
+        (("phone", "the customer's phone number, E.164 or local"),),
+        tag="customers",
+    ),
+    Route(
+        "DELETE",
+        "/v1/tenants/{tenant}/customers/{id}",
+        erase_customer,
+        "Erase a customer: record deleted, bookings kept without them, upcoming ones cancelled",
+        None,
+        200,
+        (401, 404),
+        tag="customers",
+    ),
+    Route(
+        "GET",
+        "/v1/tenants/{tenant}/bookings/{id}",
+        get_booking,
+        "One booking with its history",
+        tag="bookings",
+    ),
+    Route(
+        "POST",
+        "/v1/tenants/{tenant}/bookings/{id}/reschedule",
+        reschedule_booking,
+        "Move a booking (all or nothing)",
+        Reschedule,
+        200,
+        (401, 403, 404, 409, 422),
+        tag="bookings",
+    ),
+    Route(
+        "POST",
+        "/v1/tenants/{tenant}/bookings/{id}/cancel",
+        cancel_booking,
+        "Cancel a booking",
+        Cancel,
+        200,
+        (401, 404, 409, 422),
+        tag="bookings",
+    ),
+    Route(
+        "POST",
+        "/v1/tenants/{tenant}/bookings/{id}/status",
+        change_status,
+        "Mark completed or no-show",
+        StatusChange,
+        200,
+        (401, 404, 409, 422),
+        tag="bookings",
+    ),
 )
 
 
@@ -540,10 +845,15 @@ def create_app(settings: Settings, *, require_migrated: bool = True) -> web.Appl
 
     limiter = make_rate_limiter(settings.redis_url, settings.rate_limit_per_minute)
     app = web.Application(
-        middlewares=[error_middleware, auth_middleware(TokenResolver(settings.internal_token, lookup), limiter)],
+        middlewares=[
+            error_middleware,
+            auth_middleware(TokenResolver(settings.internal_token, lookup), limiter),
+        ],
         client_max_size=256 * 1024,
     )
-    app[SERVICES_KEY] = Services(settings, engine, Scheduler(engine, crypto, settings.public_url), crypto)
+    app[SERVICES_KEY] = Services(
+        settings, engine, Scheduler(engine, crypto, settings.public_url), crypto
+    )
     for route in ROUTES:
         app.router.add_route(route.method, route.path, route.handler)
 

@@ -3,6 +3,7 @@
 The `.ics` link is signed (HMAC of the booking id) so a customer can open it from WhatsApp
 without an API token, while every other read of a booking needs one.
 """
+
 from __future__ import annotations
 
 import hmac
@@ -21,7 +22,9 @@ def ics_signature(key: bytes, booking_id: str) -> str:
 
 def valid_ics_signature(key: bytes, booking_id: str, signature: str) -> bool:
     """Compared as bytes: `compare_digest` refuses non-ASCII text with a TypeError."""
-    return hmac.compare_digest(ics_signature(key, booking_id).encode(), signature.encode("utf-8", "replace"))
+    return hmac.compare_digest(
+        ics_signature(key, booking_id).encode(), signature.encode("utf-8", "replace")
+    )
 
 
 def _utc_stamp(instant: datetime) -> str:
@@ -36,12 +39,20 @@ def event_text(booking: dict[str, Any], business_name: str) -> tuple[str, str]:
     return title, description
 
 
-def calendar_links(booking: dict[str, Any], business_name: str, address: str, ics_url: str) -> dict[str, str]:
+def calendar_links(
+    booking: dict[str, Any], business_name: str, address: str, ics_url: str
+) -> dict[str, str]:
     """Links that open a pre-filled event in Google, Outlook and Yahoo calendars, plus the .ics."""
     title, description = event_text(booking, business_name)
     start, end = booking["starts_at"], booking["ends_at"]
     google = "https://calendar.google.com/calendar/render?" + urlencode(
-        {"action": "TEMPLATE", "text": title, "dates": f"{_utc_stamp(start)}/{_utc_stamp(end)}", "details": description, "location": address}
+        {
+            "action": "TEMPLATE",
+            "text": title,
+            "dates": f"{_utc_stamp(start)}/{_utc_stamp(end)}",
+            "details": description,
+            "location": address,
+        }
     )
     outlook = "https://outlook.live.com/calendar/0/deeplink/compose?" + urlencode(
         {
@@ -55,7 +66,14 @@ def calendar_links(booking: dict[str, Any], business_name: str, address: str, ic
         }
     )
     yahoo = "https://calendar.yahoo.com/?" + urlencode(
-        {"v": "60", "title": title, "st": _utc_stamp(start), "et": _utc_stamp(end), "desc": description, "in_loc": address}
+        {
+            "v": "60",
+            "title": title,
+            "st": _utc_stamp(start),
+            "et": _utc_stamp(end),
+            "desc": description,
+            "in_loc": address,
+        }
     )
     return {"ics": ics_url, "google": google, "outlook": outlook, "yahoo": yahoo}
 

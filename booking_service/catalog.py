@@ -5,6 +5,7 @@ catalog write bumps `tenants.catalog_version` in its own transaction; every requ
 the tenant row anyway, so a cached catalog is reused only while its version is current.
 That keeps several service processes consistent without any cross-process messaging.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -37,7 +38,10 @@ class Catalog:
             return rows.get(int(ref))
         wanted = ref.strip().casefold()
         for row in rows.values():
-            if row["active"] and (row["name"].casefold() == wanted or wanted in (a.casefold() for a in row["aliases"] or ())):
+            if row["active"] and (
+                row["name"].casefold() == wanted
+                or wanted in (a.casefold() for a in row["aliases"] or ())
+            ):
                 return row
         return None
 
@@ -49,7 +53,11 @@ class Catalog:
 
     def qualified_staff(self, service_id: int) -> list[Row]:
         """Active staff who can perform the service, by name."""
-        people = [row for row in self.staff.values() if row["active"] and (service_id, row["id"]) in self.skills]
+        people = [
+            row
+            for row in self.staff.values()
+            if row["active"] and (service_id, row["id"]) in self.skills
+        ]
         return sorted(people, key=lambda row: (row["name"], row["id"]))
 
     def resources_of_kind(self, kind: str) -> list[Row]:
@@ -61,7 +69,9 @@ async def load_catalog(conn: AsyncConnection, tenant_id: int) -> Catalog:
     return Catalog(
         services=services,
         staff={row["id"]: row for row in await repo.list_rows(conn, t.staff, tenant_id)},
-        skills=frozenset(await repo.skill_links(conn, service_ids=list(services))) if services else frozenset(),
+        skills=frozenset(await repo.skill_links(conn, service_ids=list(services)))
+        if services
+        else frozenset(),
         schedules=repo.weekly_schedules(await repo.list_rows(conn, t.hours, tenant_id)),
         resources=await repo.list_rows(conn, t.resources, tenant_id),
     )

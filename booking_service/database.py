@@ -1,6 +1,7 @@
 """The booking service's engines and its migration check, on the shared engine helpers
 (`booka_common.sql`: SQLite writers serialised with `BEGIN IMMEDIATE`, read-only work in
 autocommit on PostgreSQL)."""
+
 from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -11,13 +12,22 @@ from booking_service.migrate import MIGRATIONS_DIR
 from booking_service.settings import Settings
 
 ALEMBIC_VERSION_TABLE = "booking_alembic_version"
-__all__ = ["ALEMBIC_VERSION_TABLE", "NotMigratedError", "check_migrated", "head_revision", "make_async_engine",
-           "make_sync_engine", "read_only"]
+__all__ = [
+    "ALEMBIC_VERSION_TABLE",
+    "NotMigratedError",
+    "check_migrated",
+    "head_revision",
+    "make_async_engine",
+    "make_sync_engine",
+    "read_only",
+]
 
 
 def make_async_engine(settings: Settings) -> AsyncEngine:
     """The service's engine; pool sizes come from the settings (PostgreSQL only)."""
-    return sql.make_async_engine(settings.database_url, settings.db_pool_size, settings.db_max_overflow)
+    return sql.make_async_engine(
+        settings.database_url, settings.db_pool_size, settings.db_max_overflow
+    )
 
 
 def head_revision() -> str:
@@ -27,4 +37,6 @@ def head_revision() -> str:
 
 async def check_migrated(engine: AsyncEngine) -> None:
     """Raise `NotMigratedError` with the command to run unless the schema is at head."""
-    await sql.check_migrated(engine, ALEMBIC_VERSION_TABLE, head_revision(), "python -m booking_service migrate")
+    await sql.check_migrated(
+        engine, ALEMBIC_VERSION_TABLE, head_revision(), "python -m booking_service migrate"
+    )

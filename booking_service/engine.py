@@ -12,13 +12,14 @@ fewest booked minutes that local day is chosen (ties: name, then id), so work sp
 Rule for resources: the smallest free resource of the service's kind whose capacity fits
 the party (a table for 2 is not spent on a couple when a table for 8 would do).
 """
+
 from __future__ import annotations
 
 from bisect import bisect_right
 from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Iterable, Sequence
 from zoneinfo import ZoneInfo
 
 UTC = timezone.utc
@@ -31,10 +32,10 @@ class Interval:
     start: datetime
     end: datetime
 
-    def overlaps(self, other: "Interval") -> bool:
+    def overlaps(self, other: Interval) -> bool:
         return self.start < other.end and other.start < self.end
 
-    def contains(self, other: "Interval") -> bool:
+    def contains(self, other: Interval) -> bool:
         return self.start <= other.start and other.end <= self.end
 
     @property
@@ -55,7 +56,9 @@ class WeeklySchedule:
 
     def local_intervals(self, weekday: int) -> list[tuple[time, time]]:
         """The day's open times with breaks cut out, merged and sorted."""
-        return subtract_times(merge_times(self.open.get(weekday, [])), merge_times(self.breaks.get(weekday, [])))
+        return subtract_times(
+            merge_times(self.open.get(weekday, [])), merge_times(self.breaks.get(weekday, []))
+        )
 
 
 @dataclass(frozen=True)
@@ -164,7 +167,9 @@ def local_to_utc(day: date, wall: time, tz: ZoneInfo) -> datetime:
 
 def _end_of_gap(naive: datetime, tz: ZoneInfo) -> datetime:
     """The first instant after the spring-forward gap that swallowed `naive` (to the second)."""
-    before = int(naive.replace(tzinfo=tz, fold=1).timestamp())  # read with the offset after the jump
+    before = int(
+        naive.replace(tzinfo=tz, fold=1).timestamp()
+    )  # read with the offset after the jump
     after = int(naive.replace(tzinfo=tz, fold=0).timestamp())  # read with the offset before it
     offset_before = datetime.fromtimestamp(before, tz).utcoffset()
     while after - before > 1:
@@ -178,7 +183,9 @@ def _end_of_gap(naive: datetime, tz: ZoneInfo) -> datetime:
 
 def local_day(day: date, tz: ZoneInfo) -> Interval:
     """The whole local `day` as instants (23 or 25 hours long on daylight-saving days)."""
-    return Interval(local_to_utc(day, time(0), tz), local_to_utc(day + timedelta(days=1), time(0), tz))
+    return Interval(
+        local_to_utc(day, time(0), tz), local_to_utc(day + timedelta(days=1), time(0), tz)
+    )
 
 
 def local_day_interval(day: date, start: time, end: time, tz: ZoneInfo) -> Interval:
@@ -204,7 +211,9 @@ def merge_times(spans: Iterable[tuple[time, time]]) -> list[tuple[time, time]]:
     return merged
 
 
-def subtract_times(spans: list[tuple[time, time]], cuts: list[tuple[time, time]]) -> list[tuple[time, time]]:
+def subtract_times(
+    spans: list[tuple[time, time]], cuts: list[tuple[time, time]]
+) -> list[tuple[time, time]]:
     """Remove `cuts` from `spans` (both merged and sorted)."""
     result: list[tuple[time, time]] = []
     for start, end in spans:
@@ -220,7 +229,9 @@ def subtract_times(spans: list[tuple[time, time]], cuts: list[tuple[time, time]]
     return result
 
 
-def intersect_times(a: list[tuple[time, time]], b: list[tuple[time, time]]) -> list[tuple[time, time]]:
+def intersect_times(
+    a: list[tuple[time, time]], b: list[tuple[time, time]]
+) -> list[tuple[time, time]]:
     """The wall-clock times present in both `a` and `b` (both merged and sorted)."""
     result = []
     for a_start, a_end in a:
@@ -264,7 +275,9 @@ class BusyIndex:
 # --- the engine ------------------------------------------------------------------------
 
 
-def working_intervals(query: SlotQuery, schedule: WeeklySchedule | None, day: date) -> list[Interval]:
+def working_intervals(
+    query: SlotQuery, schedule: WeeklySchedule | None, day: date
+) -> list[Interval]:
     """When someone (or, with no schedule, the business) can work on local `day`."""
     local = query.business.local_intervals(day.weekday())
     if schedule is not None:
@@ -279,17 +292,27 @@ def candidate_starts(query: SlotQuery, intervals: list[Interval]) -> Iterable[da
     for interval in intervals:
         start = interval.start
         while start + query.service.duration <= interval.end:
-            if start >= earliest and start < query.window.end and start <= latest and query.service.starts_in_window(start, query.tz):
+            if (
+                start >= earliest
+                and start < query.window.end
+                and start <= latest
+                and query.service.starts_in_window(start, query.tz)
+            ):
                 yield start
             start += query.policy.slot_step
 
 
 def resources_by_size(query: SlotQuery) -> list[tuple[Resource, BusyIndex]]:
     """Candidate resources, smallest first (ties: the one created first), with their busy time."""
-    return [(r, BusyIndex(r.busy)) for r in sorted(query.resources or (), key=lambda r: (r.capacity, r.id))]
+    return [
+        (r, BusyIndex(r.busy))
+        for r in sorted(query.resources or (), key=lambda r: (r.capacity, r.id))
+    ]
 
 
-def choose_resource(query: SlotQuery, resources: list[tuple[Resource, BusyIndex]], block: Interval) -> Resource | None:
+def choose_resource(
+    query: SlotQuery, resources: list[tuple[Resource, BusyIndex]], block: Interval
+) -> Resource | None:
     """The smallest free resource that fits the party, or None."""
     for resource, busy in resources:
         if resource.capacity >= query.party_size and busy.is_free(block):
@@ -297,7 +320,9 @@ def choose_resource(query: SlotQuery, resources: list[tuple[Resource, BusyIndex]
     return None
 
 
-def make_slot(start: datetime, end: datetime, person: Performer | None, resource: Resource | None) -> Slot:
+def make_slot(
+    start: datetime, end: datetime, person: Performer | None, resource: Resource | None
+) -> Slot:
     return Slot(
         start=start,
         end=end,
@@ -312,7 +337,11 @@ def find_free_slots(query: SlotQuery) -> list[Slot]:
     """Every bookable start in the query's window, earliest first, one slot per start time."""
     closures = BusyIndex(query.closures)
     resources = resources_by_size(query)
-    performers = sorted(query.performers, key=lambda p: (p.name, p.id)) if query.performers is not None else None
+    performers = (
+        sorted(query.performers, key=lambda p: (p.name, p.id))
+        if query.performers is not None
+        else None
+    )
     by_start: dict[datetime, list[tuple[float, Slot]]] = defaultdict(list)
     for day in local_days(query.window, query.tz):
         day_span = local_day(day, query.tz)
@@ -325,16 +354,27 @@ def find_free_slots(query: SlotQuery) -> list[Slot]:
                 block = query.service.block(start)
                 if not (closures.is_free(block) and busy.is_free(block)):
                     continue
-                resource = choose_resource(query, resources, block) if query.resources is not None else None
+                resource = (
+                    choose_resource(query, resources, block)
+                    if query.resources is not None
+                    else None
+                )
                 if query.resources is not None and resource is None:
                     continue
-                by_start[start].append((load, make_slot(start, start + query.service.duration, person, resource)))
-    return [min(options, key=lambda o: (o[0], o[1].staff_name or "", o[1].staff_id or 0))[1] for _, options in sorted(by_start.items())]
+                by_start[start].append(
+                    (load, make_slot(start, start + query.service.duration, person, resource))
+                )
+    return [
+        min(options, key=lambda o: (o[0], o[1].staff_name or "", o[1].staff_id or 0))[1]
+        for _, options in sorted(by_start.items())
+    ]
 
 
 def nearest_slots(slots: Sequence[Slot], target: datetime, count: int = 3) -> list[Slot]:
     """The `count` free slots closest in time to `target`, in time order."""
-    closest = sorted(slots, key=lambda s: (abs((s.start - target).total_seconds()), s.start))[:count]
+    closest = sorted(slots, key=lambda s: (abs((s.start - target).total_seconds()), s.start))[
+        :count
+    ]
     return sorted(closest, key=lambda s: s.start)
 
 
@@ -346,12 +386,18 @@ class Refusal:
     reason: str
 
 
-def check_start(query: SlotQuery, start: datetime, *, enforce_policy: bool = True) -> Slot | Refusal:
+def check_start(
+    query: SlotQuery, start: datetime, *, enforce_policy: bool = True
+) -> Slot | Refusal:
     """Whether `start` (on the grid or not) can be booked, and by whom; or why not."""
     if enforce_policy and start < query.now + query.policy.min_notice:
-        return Refusal("slot_unavailable", f"bookings need at least {_human(query.policy.min_notice)} notice")
+        return Refusal(
+            "slot_unavailable", f"bookings need at least {_human(query.policy.min_notice)} notice"
+        )
     if enforce_policy and start > query.now + query.policy.max_horizon:
-        return Refusal("slot_unavailable", f"bookings open at most {query.policy.max_horizon.days} days ahead")
+        return Refusal(
+            "slot_unavailable", f"bookings open at most {query.policy.max_horizon.days} days ahead"
+        )
     if not query.service.starts_in_window(start, query.tz):
         return Refusal("slot_unavailable", "this service is not offered at that time of day")
     service, block = query.service.service_interval(start), query.service.block(start)
@@ -363,7 +409,15 @@ def check_start(query: SlotQuery, start: datetime, *, enforce_policy: bool = Tru
     people: list[tuple[float, str, int, Performer | None, BusyIndex]] = []
     for person in query.performers if query.performers is not None else [None]:
         busy = BusyIndex(person.busy if person else ())
-        people.append((busy.booked_minutes(day_span), person.name if person else "", person.id if person else 0, person, busy))
+        people.append(
+            (
+                busy.booked_minutes(day_span),
+                person.name if person else "",
+                person.id if person else 0,
+                person,
+                busy,
+            )
+        )
     working = False
     for _, _, _, person, busy in sorted(people, key=lambda p: p[:3]):
         intervals = working_intervals(query, person.schedule if person else None, day)

@@ -1,4 +1,5 @@
 """The booking service's errors: the shared kinds (`booka_common.http_api`) plus a taken slot."""
+
 from __future__ import annotations
 
 from typing import Any

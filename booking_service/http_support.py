@@ -3,23 +3,25 @@
 Body parsing, JSON answers and the mapping of errors to status codes (`error_middleware`)
 are the services' shared ones in `booka_common.http_api`, re-exported here for the handlers.
 """
+
 from __future__ import annotations
 
 import hashlib
 import hmac
 import json
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from datetime import time as wall_time
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 from aiohttp import web
 
 from booka_common.http_api import Handler, error_middleware, json_response, parse_body  # noqa: F401 - re-exported
+from booka_common.rate_limit import RateLimiter
 from booking_service.engine import Interval, local_to_utc
 from booking_service.errors import Forbidden, NotFound, RateLimited, Unauthorized, ValidationFailed
-from booka_common.rate_limit import RateLimiter
 
 PUBLIC_PATHS = ("/api/health", "/api/ready", "/openapi.json")
 TOKEN_CACHE_SECONDS = 10.0
@@ -75,7 +77,9 @@ def principal_of(request: web.Request) -> Principal:
 
 
 def fingerprint(raw: dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(raw, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+    return hashlib.sha256(
+        json.dumps(raw, sort_keys=True, separators=(",", ":")).encode()
+    ).hexdigest()
 
 
 def query_int(request: web.Request, name: str, default: int, low: int, high: int) -> int:
@@ -85,9 +89,13 @@ def query_int(request: web.Request, name: str, default: int, low: int, high: int
     try:
         value = int(raw)
     except ValueError:
-        raise ValidationFailed(f"{name} must be a whole number", {name: f"{raw!r} is not a number"}) from None
+        raise ValidationFailed(
+            f"{name} must be a whole number", {name: f"{raw!r} is not a number"}
+        ) from None
     if not low <= value <= high:
-        raise ValidationFailed(f"{name} must be between {low} and {high}", {name: f"out of range: {value}"})
+        raise ValidationFailed(
+            f"{name} must be between {low} and {high}", {name: f"out of range: {value}"}
+        )
     return value
 
 
@@ -100,10 +108,13 @@ def parse_instant(raw: str, field: str, tz, *, end_of_day: bool = False) -> date
         value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError:
         raise ValidationFailed(
-            f"{field} is not a date or time", {field: f"{raw!r}: use 2026-12-01 or 2026-12-01T09:00:00+00:00"}
+            f"{field} is not a date or time",
+            {field: f"{raw!r}: use 2026-12-01 or 2026-12-01T09:00:00+00:00"},
         ) from None
     if value.tzinfo is None:
-        raise ValidationFailed(f"{field} needs a UTC offset", {field: f"{raw!r}: add an offset such as +00:00 or Z"})
+        raise ValidationFailed(
+            f"{field} needs a UTC offset", {field: f"{raw!r}: add an offset such as +00:00 or Z"}
+        )
     return value
 
 
@@ -130,7 +141,7 @@ def is_signed_calendar_route(request: web.Request) -> bool:
     return resource is not None and resource.canonical.endswith("/bookings/{id}.ics")
 
 
-def auth_middleware(resolver: TokenResolver, limiter: "RateLimiter") -> Callable:
+def auth_middleware(resolver: TokenResolver, limiter: RateLimiter) -> Callable:
     @web.middleware
     async def authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
         if request.path in PUBLIC_PATHS:

@@ -1,5 +1,6 @@
 """Key rotation: re-seal customer data, booking notes and cancellation reasons with the newest
 key (those written before sealing get sealed), in batches, resumable."""
+
 from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -23,7 +24,9 @@ async def rotate_customer_keys(engine: AsyncEngine, keyring: Keyring) -> tuple[i
                     sealed = row[f"{column}_enc"]
                     if sealed and keyring.needs_rotation(sealed):
                         context = repo.sealed_context(row["tenant_id"], column)
-                        changes[f"{column}_enc"] = keyring.encrypt(keyring.decrypt(sealed, context), context)
+                        changes[f"{column}_enc"] = keyring.encrypt(
+                            keyring.decrypt(sealed, context), context
+                        )
                 if changes:
                     await repo.update_customer(conn, row["id"], changes)
                     rows_touched += 1
@@ -53,7 +56,9 @@ async def reseal_reasons(engine: AsyncEngine, keyring: Keyring) -> int:
                 else:
                     continue
                 kept = {k: v for k, v in after.items() if k not in ("reason", "reason_enc")}
-                await repo.replace_event_after(conn, row["id"], {**kept, "reason_enc": keyring.encrypt(reason, context)})
+                await repo.replace_event_after(
+                    conn, row["id"], {**kept, "reason_enc": keyring.encrypt(reason, context)}
+                )
                 touched += 1
         if len(rows) < BATCH:
             return touched
@@ -71,7 +76,9 @@ async def reseal_booking_notes(engine: AsyncEngine, keyring: Keyring) -> int:
                 if sealed and not keyring.needs_rotation(sealed) and not row["notes"]:
                     continue
                 notes = keyring.decrypt(sealed, context) if sealed else row["notes"]
-                await repo.reseal_booking_notes(conn, row["id"], {"notes": "", "notes_enc": keyring.encrypt(notes, context)})
+                await repo.reseal_booking_notes(
+                    conn, row["id"], {"notes": "", "notes_enc": keyring.encrypt(notes, context)}
+                )
                 touched += 1
         if len(rows) < BATCH:
             return touched

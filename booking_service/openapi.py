@@ -1,7 +1,10 @@
-"""The booking service's OpenAPI 3.1 document (built by `booka_common.openapi` from its route table)."""
+"""The booking service's OpenAPI 3.1 document (built by `booka_common.openapi` from its route
+table)."""
+
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from booka_common.openapi import ERROR_SCHEMA, Route
 from booka_common.openapi import openapi_document as build_document
@@ -16,8 +19,13 @@ SLOT_SCHEMA = {
         "resource": {"type": ["object", "null"]},
     },
 }
-BOOKING_ERROR = {**ERROR_SCHEMA, "properties": {**ERROR_SCHEMA["properties"],
-                                               "alternatives": {"type": "array", "items": {"$ref": "#/components/schemas/Slot"}}}}
+BOOKING_ERROR = {
+    **ERROR_SCHEMA,
+    "properties": {
+        **ERROR_SCHEMA["properties"],
+        "alternatives": {"type": "array", "items": {"$ref": "#/components/schemas/Slot"}},
+    },
+}
 
 
 def openapi_document(routes: Iterable[Route]) -> dict[str, Any]:
@@ -27,7 +35,15 @@ def openapi_document(routes: Iterable[Route]) -> dict[str, Any]:
         "Tenants' catalogs, availability, holds and bookings. Catalog bodies by collection: "
         "services → ServiceCreate/ServiceUpdate, staff → StaffCreate/StaffUpdate, resources → "
         "ResourceCreate/ResourceUpdate, hours → HoursCreate, time-off → TimeOffCreate.",
-        models=(schemas.ServiceCreate, schemas.ServiceUpdate, schemas.StaffCreate, schemas.StaffUpdate,
-                schemas.ResourceCreate, schemas.ResourceUpdate, schemas.HoursCreate, schemas.TimeOffCreate),
+        models=(
+            schemas.ServiceCreate,
+            schemas.ServiceUpdate,
+            schemas.StaffCreate,
+            schemas.StaffUpdate,
+            schemas.ResourceCreate,
+            schemas.ResourceUpdate,
+            schemas.HoursCreate,
+            schemas.TimeOffCreate,
+        ),
         components={"Error": BOOKING_ERROR, "Slot": SLOT_SCHEMA},
     )

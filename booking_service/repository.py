@@ -3,17 +3,34 @@
 Functions take an open `AsyncConnection` so the caller decides the transaction; they return
 plain data (dataclasses, dicts) and never HTTP types.
 """
+
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from functools import cached_property
-from typing import Any, Iterable, Sequence
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import phonenumbers
-from sqlalchemy import Integer, Table, and_, bindparam, cast, delete, func, insert, literal, null, or_, select, union_all, update
+from sqlalchemy import (
+    Integer,
+    Table,
+    and_,
+    bindparam,
+    cast,
+    delete,
+    func,
+    insert,
+    literal,
+    null,
+    or_,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -130,7 +147,9 @@ def token_digest(token: str) -> str:
 
 async def store_token(conn: AsyncConnection, tenant_id: int, token: str, label: str) -> None:
     await conn.execute(
-        insert(t.api_tokens).values(tenant_id=tenant_id, token_hash=token_digest(token), label=label, created_at=utcnow())
+        insert(t.api_tokens).values(
+            tenant_id=tenant_id, token_hash=token_digest(token), label=label, created_at=utcnow()
+        )
     )
 
 
@@ -139,7 +158,10 @@ async def tenant_slug_for_token(conn: AsyncConnection, token: str) -> str | None
         await conn.execute(
             select(t.tenants.c.slug)
             .select_from(t.api_tokens.join(t.tenants))
-            .where(t.api_tokens.c.token_hash == token_digest(token), t.api_tokens.c.revoked_at.is_(None))
+            .where(
+                t.api_tokens.c.token_hash == token_digest(token),
+                t.api_tokens.c.revoked_at.is_(None),
+            )
         )
     ).first()
     return row.slug if row else None
@@ -148,7 +170,9 @@ async def tenant_slug_for_token(conn: AsyncConnection, token: str) -> str | None
 # --- catalog ---------------------------------------------------------------------------
 
 
-async def list_rows(conn: AsyncConnection, table: Table, tenant_id: int, **filters: Any) -> list[dict[str, Any]]:
+async def list_rows(
+    conn: AsyncConnection, table: Table, tenant_id: int, **filters: Any
+) -> list[dict[str, Any]]:
     query = select(table).where(table.c.tenant_id == tenant_id).order_by(table.c.id)
     for column, value in filters.items():
         if value is not None:
@@ -156,33 +180,53 @@ async def list_rows(conn: AsyncConnection, table: Table, tenant_id: int, **filte
     return [dict(row._mapping) for row in await conn.execute(query)]
 
 
-async def get_row(conn: AsyncConnection, table: Table, tenant_id: int, row_id: int) -> dict[str, Any] | None:
-    row = (await conn.execute(select(table).where(table.c.tenant_id == tenant_id, table.c.id == row_id))).first()
+async def get_row(
+    conn: AsyncConnection, table: Table, tenant_id: int, row_id: int
+) -> dict[str, Any] | None:
+    row = (
+        await conn.execute(
+            select(table).where(table.c.tenant_id == tenant_id, table.c.id == row_id)
+        )
+    ).first()
     return dict(row._mapping) if row else None
 
 
 async def bump_catalog_version(conn: AsyncConnection, tenant_id: int) -> None:
     """Tell every process that its cached copy of this tenant's catalog is out of date."""
     await conn.execute(
-        update(t.tenants).where(t.tenants.c.id == tenant_id).values(catalog_version=t.tenants.c.catalog_version + 1)
+        update(t.tenants)
+        .where(t.tenants.c.id == tenant_id)
+        .values(catalog_version=t.tenants.c.catalog_version + 1)
     )
 
 
-async def insert_row(conn: AsyncConnection, table: Table, tenant_id: int, values: dict[str, Any]) -> int:
+async def insert_row(
+    conn: AsyncConnection, table: Table, tenant_id: int, values: dict[str, Any]
+) -> int:
     """Insert a catalog row (and invalidate cached catalogs)."""
-    result = await conn.execute(insert(table).values(tenant_id=tenant_id, **values).returning(table.c.id))
+    result = await conn.execute(
+        insert(table).values(tenant_id=tenant_id, **values).returning(table.c.id)
+    )
     await bump_catalog_version(conn, tenant_id)
     return int(result.scalar_one())
 
 
-async def update_row(conn: AsyncConnection, table: Table, tenant_id: int, row_id: int, values: dict[str, Any]) -> None:
+async def update_row(
+    conn: AsyncConnection, table: Table, tenant_id: int, row_id: int, values: dict[str, Any]
+) -> None:
     if values:
-        await conn.execute(update(table).where(table.c.tenant_id == tenant_id, table.c.id == row_id).values(**values))
+        await conn.execute(
+            update(table)
+            .where(table.c.tenant_id == tenant_id, table.c.id == row_id)
+            .values(**values)
+        )
         await bump_catalog_version(conn, tenant_id)
 
 
 async def delete_row(conn: AsyncConnection, table: Table, tenant_id: int, row_id: int) -> bool:
-    result = await conn.execute(delete(table).where(table.c.tenant_id == tenant_id, table.c.id == row_id))
+    result = await conn.execute(
+        delete(table).where(table.c.tenant_id == tenant_id, table.c.id == row_id)
+    )
     await bump_catalog_version(conn, tenant_id)
     return result.rowcount > 0
 
@@ -192,11 +236,17 @@ async def count_ids(conn: AsyncConnection, table: Table, tenant_id: int, ids: It
     ids = list(set(ids))
     if not ids:
         return 0
-    query = select(func.count()).select_from(table).where(table.c.tenant_id == tenant_id, table.c.id.in_(ids))
+    query = (
+        select(func.count())
+        .select_from(table)
+        .where(table.c.tenant_id == tenant_id, table.c.id.in_(ids))
+    )
     return int((await conn.execute(query)).scalar_one())
 
 
-async def skill_links(conn: AsyncConnection, *, service_ids: Sequence[int] = (), staff_ids: Sequence[int] = ()) -> list[tuple[int, int]]:
+async def skill_links(
+    conn: AsyncConnection, *, service_ids: Sequence[int] = (), staff_ids: Sequence[int] = ()
+) -> list[tuple[int, int]]:
     """(service_id, staff_id) pairs for the given services or staff."""
     query = select(t.service_staff.c.service_id, t.service_staff.c.staff_id)
     if service_ids:
@@ -207,12 +257,19 @@ async def skill_links(conn: AsyncConnection, *, service_ids: Sequence[int] = (),
 
 
 async def replace_skill_links(
-    conn: AsyncConnection, tenant_id: int, *, service_id: int | None = None, staff_id: int | None = None, others: list[int]
+    conn: AsyncConnection,
+    tenant_id: int,
+    *,
+    service_id: int | None = None,
+    staff_id: int | None = None,
+    others: list[int],
 ) -> None:
     """Set who performs a service (or what a person performs) to exactly `others`."""
     await bump_catalog_version(conn, tenant_id)
     if service_id is not None:
-        await conn.execute(delete(t.service_staff).where(t.service_staff.c.service_id == service_id))
+        await conn.execute(
+            delete(t.service_staff).where(t.service_staff.c.service_id == service_id)
+        )
         rows = [{"service_id": service_id, "staff_id": other} for other in set(others)]
     else:
         await conn.execute(delete(t.service_staff).where(t.service_staff.c.staff_id == staff_id))
@@ -247,17 +304,34 @@ class OccupiedTime:
 def _occupied_time_statement():
     """Time off and live bookings/holds overlapping :start-:end for the given staff/resources."""
     b, o = t.bookings.c, t.time_off.c
-    time_off = select(literal("off").label("kind"), o.staff_id, cast(null(), Integer).label("resource_id"),
-                      o.starts_at.label("start"), o.ends_at.label("end")).where(
-        o.tenant_id == bindparam("tenant_id"), o.starts_at < bindparam("end"), o.ends_at > bindparam("start")
+    time_off = select(
+        literal("off").label("kind"),
+        o.staff_id,
+        cast(null(), Integer).label("resource_id"),
+        o.starts_at.label("start"),
+        o.ends_at.label("end"),
+    ).where(
+        o.tenant_id == bindparam("tenant_id"),
+        o.starts_at < bindparam("end"),
+        o.ends_at > bindparam("start"),
     )
-    bookings = select(literal("booking").label("kind"), b.staff_id, b.resource_id,
-                      b.block_start.label("start"), b.block_end.label("end")).where(
+    bookings = select(
+        literal("booking").label("kind"),
+        b.staff_id,
+        b.resource_id,
+        b.block_start.label("start"),
+        b.block_end.label("end"),
+    ).where(
         b.tenant_id == bindparam("tenant_id"),
-        or_(b.status == "confirmed", and_(b.status == "held", b.hold_expires_at > bindparam("now"))),
+        or_(
+            b.status == "confirmed", and_(b.status == "held", b.hold_expires_at > bindparam("now"))
+        ),
         b.block_start < bindparam("end"),
         b.block_end > bindparam("start"),
-        or_(b.staff_id.in_(bindparam("staff_ids", expanding=True)), b.resource_id.in_(bindparam("resource_ids", expanding=True))),
+        or_(
+            b.staff_id.in_(bindparam("staff_ids", expanding=True)),
+            b.resource_id.in_(bindparam("resource_ids", expanding=True)),
+        ),
         b.id != bindparam("exclude"),
     )
     return union_all(time_off, bookings)
@@ -279,8 +353,13 @@ async def occupied_time(
     """Bookings, live holds and time off overlapping `span`, in one round trip."""
     occupied = OccupiedTime({sid: [] for sid in staff_ids}, {rid: [] for rid in resource_ids}, {})
     params = {
-        "tenant_id": tenant_id, "start": span.start, "end": span.end, "now": now,
-        "staff_ids": list(staff_ids), "resource_ids": list(resource_ids), "exclude": exclude_booking or "",
+        "tenant_id": tenant_id,
+        "start": span.start,
+        "end": span.end,
+        "now": now,
+        "staff_ids": list(staff_ids),
+        "resource_ids": list(resource_ids),
+        "exclude": exclude_booking or "",
     }
     for row in await conn.execute(_OCCUPIED_TIME, params):
         block = Interval(_aware(row.start), _aware(row.end))
@@ -320,30 +399,57 @@ class Crypto:
         return lookup_hash(self.lookup_key, f"{tenant_id}:{e164}")
 
     def seal(self, tenant_id: int, column: str, value: str | None) -> str | None:
-        return None if value is None else self.keyring.encrypt(value, sealed_context(tenant_id, column))
+        return (
+            None
+            if value is None
+            else self.keyring.encrypt(value, sealed_context(tenant_id, column))
+        )
 
     def open(self, tenant_id: int, column: str, value: str | None) -> str | None:
-        return None if value is None else self.keyring.decrypt(value, sealed_context(tenant_id, column))
+        return (
+            None
+            if value is None
+            else self.keyring.decrypt(value, sealed_context(tenant_id, column))
+        )
 
     def seal_notes(self, tenant_id: int, notes: str) -> dict[str, Any]:
         """The booking columns for `notes` (free text a customer or owner wrote: sealed)."""
-        return {"notes": "", "notes_enc": self.keyring.encrypt(notes, notes_context(tenant_id)) if notes else None}
+        return {
+            "notes": "",
+            "notes_enc": self.keyring.encrypt(notes, notes_context(tenant_id)) if notes else None,
+        }
 
     def seal_reason(self, tenant_id: int, reason: str) -> dict[str, Any]:
-        """A cancellation's reason for the history (free text, maybe about someone's health: sealed)."""
-        return {"reason_enc": self.keyring.encrypt(reason, reason_context(tenant_id))} if reason else {}
+        """A cancellation's reason for the history (free text, maybe about someone's health:
+        sealed)."""
+        return (
+            {"reason_enc": self.keyring.encrypt(reason, reason_context(tenant_id))}
+            if reason
+            else {}
+        )
 
     def open_history(self, tenant_id: int, event: dict[str, Any]) -> dict[str, Any]:
-        """A history entry as the API shows it: a sealed reason opened (plain ones are from before sealing)."""
+        """A history entry as the API shows it: a sealed reason opened (plain ones are from before
+        sealing)."""
         after = event.get("after")
         if isinstance(after, dict) and after.get("reason_enc"):
             opened = self.keyring.decrypt(after["reason_enc"], reason_context(tenant_id))
-            event = {**event, "after": {**{k: v for k, v in after.items() if k != "reason_enc"}, "reason": opened}}
+            event = {
+                **event,
+                "after": {
+                    **{k: v for k, v in after.items() if k != "reason_enc"},
+                    "reason": opened,
+                },
+            }
         return event
 
     def open_notes(self, row: dict[str, Any]) -> str:
         sealed = row.get("notes_enc")
-        return self.keyring.decrypt(sealed, notes_context(row["tenant_id"])) if sealed else row.get("notes") or ""
+        return (
+            self.keyring.decrypt(sealed, notes_context(row["tenant_id"]))
+            if sealed
+            else row.get("notes") or ""
+        )
 
 
 CUSTOMER_SEALED_COLUMNS = ("phone", "name", "email")
@@ -366,13 +472,20 @@ def normalise_phone(raw: str, country: str) -> str:
     try:
         number = phonenumbers.parse(text, country)
     except phonenumbers.NumberParseException as exc:
-        raise ValidationFailed("the phone number could not be read", {"customer.phone": str(exc)}) from exc
+        raise ValidationFailed(
+            "the phone number could not be read", {"customer.phone": str(exc)}
+        ) from exc
     if not phonenumbers.is_possible_number(number):
-        raise ValidationFailed("the phone number is not a possible number", {"customer.phone": f"{raw!r} is not a phone number"})
+        raise ValidationFailed(
+            "the phone number is not a possible number",
+            {"customer.phone": f"{raw!r} is not a phone number"},
+        )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-async def upsert_customer(conn: AsyncConnection, crypto: Crypto, tenant: Tenant, customer: CustomerIn) -> dict[str, Any]:
+async def upsert_customer(
+    conn: AsyncConnection, crypto: Crypto, tenant: Tenant, customer: CustomerIn
+) -> dict[str, Any]:
     """Create the customer or update the details they just gave, in one statement.
 
     Returns the id and the sealed columns as stored, so callers can show the customer
@@ -401,19 +514,33 @@ async def upsert_customer(conn: AsyncConnection, crypto: Crypto, tenant: Tenant,
     )
     statement = statement.on_conflict_do_update(
         index_elements=["tenant_id", "phone_hash"],
-        set_={"updated_at": statement.excluded.updated_at, **{column: statement.excluded[column] for column in given}},
+        set_={
+            "updated_at": statement.excluded.updated_at,
+            **{column: statement.excluded[column] for column in given},
+        },
     ).returning(c.id, c.phone_enc, c.name_enc, c.email_enc)
     row = (await conn.execute(statement)).one()
-    return {"customer_id": row.id, "phone_enc": row.phone_enc, "name_enc": row.name_enc, "email_enc": row.email_enc}
+    return {
+        "customer_id": row.id,
+        "phone_enc": row.phone_enc,
+        "name_enc": row.name_enc,
+        "email_enc": row.email_enc,
+    }
 
 
-async def customer_row(conn: AsyncConnection, tenant_id: int, customer_id: int) -> dict[str, Any] | None:
+async def customer_row(
+    conn: AsyncConnection, tenant_id: int, customer_id: int
+) -> dict[str, Any] | None:
     c = t.customers.c
-    row = (await conn.execute(select(t.customers).where(c.tenant_id == tenant_id, c.id == customer_id))).first()
+    row = (
+        await conn.execute(select(t.customers).where(c.tenant_id == tenant_id, c.id == customer_id))
+    ).first()
     return dict(row._mapping) if row else None
 
 
-async def erase_customer(conn: AsyncConnection, tenant_id: int, customer_id: int, now: datetime) -> dict[str, int]:
+async def erase_customer(
+    conn: AsyncConnection, tenant_id: int, customer_id: int, now: datetime
+) -> dict[str, int]:
     """Remove a customer and every trace of them from their bookings (a data subject's erasure).
 
     Their bookings stay, without customer and notes, so the business's calendar and counts
@@ -422,32 +549,72 @@ async def erase_customer(conn: AsyncConnection, tenant_id: int, customer_id: int
     b, e = t.bookings.c, t.booking_events.c
     mine = select(b.id).where(b.tenant_id == tenant_id, b.customer_id == customer_id)
     ids = [row.id for row in await conn.execute(mine)]
-    upcoming = (await conn.execute(
-        update(t.bookings).where(b.id.in_(ids), b.status.in_(("confirmed", "held")), b.starts_at > now)
-        .values(status="cancelled", updated_at=now).returning(b.id))).all() if ids else []
+    upcoming = (
+        (
+            await conn.execute(
+                update(t.bookings)
+                .where(b.id.in_(ids), b.status.in_(("confirmed", "held")), b.starts_at > now)
+                .values(status="cancelled", updated_at=now)
+                .returning(b.id)
+            )
+        ).all()
+        if ids
+        else []
+    )
     for (booking_id,) in upcoming:
-        await conn.execute(t.booking_events.insert(), {"booking_id": booking_id, "tenant_id": tenant_id, "at": now,
-                                                       "action": "cancelled", "actor": "erasure", "before": None,
-                                                       "after": {"status": "cancelled"}})  # actor says why
-    events = (await conn.execute(select(e.id, e.before, e.after).where(e.booking_id.in_(ids)))).all() if ids else []
+        await conn.execute(
+            t.booking_events.insert(),
+            {
+                "booking_id": booking_id,
+                "tenant_id": tenant_id,
+                "at": now,
+                "action": "cancelled",
+                "actor": "erasure",
+                "before": None,
+                "after": {"status": "cancelled"},
+            },
+        )  # actor says why
+    events = (
+        (await conn.execute(select(e.id, e.before, e.after).where(e.booking_id.in_(ids)))).all()
+        if ids
+        else []
+    )
     for event_id, before, after in events:
-        if any(isinstance(side, dict) and ("reason" in side or "reason_enc" in side) for side in (before, after)):
-            await conn.execute(update(t.booking_events).where(e.id == event_id).values(
-                before=_without_reason(before), after=_without_reason(after)))
+        if any(
+            isinstance(side, dict) and ("reason" in side or "reason_enc" in side)
+            for side in (before, after)
+        ):
+            await conn.execute(
+                update(t.booking_events)
+                .where(e.id == event_id)
+                .values(before=_without_reason(before), after=_without_reason(after))
+            )
     if ids:
-        await conn.execute(update(t.bookings).where(b.id.in_(ids)).values(customer_id=None, notes="", notes_enc=None))
+        await conn.execute(
+            update(t.bookings)
+            .where(b.id.in_(ids))
+            .values(customer_id=None, notes="", notes_enc=None)
+        )
     await conn.execute(delete(t.customers).where(t.customers.c.id == customer_id))
     return {"bookings_detached": len(ids), "bookings_cancelled": len(upcoming)}
 
 
 def _without_reason(side: Any) -> Any:
-    return {k: v for k, v in side.items() if k not in ("reason", "reason_enc")} if isinstance(side, dict) else side
+    return (
+        {k: v for k, v in side.items() if k not in ("reason", "reason_enc")}
+        if isinstance(side, dict)
+        else side
+    )
 
 
-async def customer_id_by_phone(conn: AsyncConnection, crypto: Crypto, tenant: Tenant, phone: str) -> int | None:
+async def customer_id_by_phone(
+    conn: AsyncConnection, crypto: Crypto, tenant: Tenant, phone: str
+) -> int | None:
     e164 = normalise_phone(phone, tenant.country)
     c = t.customers.c
-    query = select(c.id).where(c.tenant_id == tenant.id, c.phone_hash == crypto.phone_hash(tenant.id, e164))
+    query = select(c.id).where(
+        c.tenant_id == tenant.id, c.phone_hash == crypto.phone_hash(tenant.id, e164)
+    )
     row = (await conn.execute(query)).first()
     return int(row.id) if row else None
 
@@ -474,25 +641,38 @@ def booking_query():
     )
 
 
-async def get_booking(conn: AsyncConnection, tenant_id: int, booking_id: str) -> dict[str, Any] | None:
-    query = booking_query().where(t.bookings.c.tenant_id == tenant_id, t.bookings.c.id == booking_id)
+async def get_booking(
+    conn: AsyncConnection, tenant_id: int, booking_id: str
+) -> dict[str, Any] | None:
+    query = booking_query().where(
+        t.bookings.c.tenant_id == tenant_id, t.bookings.c.id == booking_id
+    )
     row = (await conn.execute(query)).first()
     return dict(row._mapping) if row else None
 
 
-async def lock_booking(conn: AsyncConnection, tenant_id: int, booking_id: str) -> dict[str, Any] | None:
+async def lock_booking(
+    conn: AsyncConnection, tenant_id: int, booking_id: str
+) -> dict[str, Any] | None:
     """The booking row, locked until the transaction ends (PostgreSQL; SQLite is serialised)."""
-    query = select(t.bookings).where(t.bookings.c.tenant_id == tenant_id, t.bookings.c.id == booking_id).with_for_update()
+    query = (
+        select(t.bookings)
+        .where(t.bookings.c.tenant_id == tenant_id, t.bookings.c.id == booking_id)
+        .with_for_update()
+    )
     row = (await conn.execute(query)).first()
     return dict(row._mapping) if row else None
 
 
 _BOOKING_BY_KEY = select(t.bookings).where(
-    t.bookings.c.tenant_id == bindparam("tenant_id"), t.bookings.c.idempotency_key == bindparam("key")
+    t.bookings.c.tenant_id == bindparam("tenant_id"),
+    t.bookings.c.idempotency_key == bindparam("key"),
 )
 
 
-async def booking_by_idempotency_key(conn: AsyncConnection, tenant_id: int, key: str) -> dict[str, Any] | None:
+async def booking_by_idempotency_key(
+    conn: AsyncConnection, tenant_id: int, key: str
+) -> dict[str, Any] | None:
     row = (await conn.execute(_BOOKING_BY_KEY, {"tenant_id": tenant_id, "key": key})).first()
     return dict(row._mapping) if row else None
 
@@ -528,7 +708,11 @@ async def insert_booking(conn: AsyncConnection, values: dict[str, Any]) -> None:
 
 
 async def update_booking(conn: AsyncConnection, booking_id: str, values: dict[str, Any]) -> None:
-    await conn.execute(update(t.bookings).where(t.bookings.c.id == booking_id).values(**values, updated_at=utcnow()))
+    await conn.execute(
+        update(t.bookings)
+        .where(t.bookings.c.id == booking_id)
+        .values(**values, updated_at=utcnow())
+    )
 
 
 async def record_event(
@@ -541,53 +725,96 @@ async def record_event(
 ) -> None:
     await conn.execute(
         t.booking_events.insert(),
-        {"booking_id": booking["id"], "tenant_id": booking["tenant_id"], "at": utcnow(), "action": action,
-         "actor": actor, "before": before, "after": after},
+        {
+            "booking_id": booking["id"],
+            "tenant_id": booking["tenant_id"],
+            "at": utcnow(),
+            "action": action,
+            "actor": actor,
+            "before": before,
+            "after": after,
+        },
     )
 
 
 async def booking_events(conn: AsyncConnection, booking_id: str) -> list[dict[str, Any]]:
     e = t.booking_events.c
-    query = select(e.at, e.action, e.actor, e.before, e.after).where(e.booking_id == booking_id).order_by(e.id)
+    query = (
+        select(e.at, e.action, e.actor, e.before, e.after)
+        .where(e.booking_id == booking_id)
+        .order_by(e.id)
+    )
     return [dict(row._mapping) for row in await conn.execute(query)]
 
 
-async def expire_stale_holds(conn: AsyncConnection, now: datetime, tenant_id: int | None = None) -> int:
+async def expire_stale_holds(
+    conn: AsyncConnection, now: datetime, tenant_id: int | None = None
+) -> int:
     """Mark holds past their expiry as expired, so they stop counting for the constraints."""
     b = t.bookings.c
-    query = update(t.bookings).where(b.status == "held", b.hold_expires_at <= now).values(status="expired", updated_at=now)
+    query = (
+        update(t.bookings)
+        .where(b.status == "held", b.hold_expires_at <= now)
+        .values(status="expired", updated_at=now)
+    )
     if tenant_id is not None:
         query = query.where(b.tenant_id == tenant_id)
     return (await conn.execute(query)).rowcount
 
 
-async def sealed_customer_rows(conn: AsyncConnection, after_id: int, batch: int) -> list[dict[str, Any]]:
+async def sealed_customer_rows(
+    conn: AsyncConnection, after_id: int, batch: int
+) -> list[dict[str, Any]]:
     c = t.customers.c
-    query = select(c.id, c.tenant_id, c.phone_enc, c.name_enc, c.email_enc).where(c.id > after_id).order_by(c.id).limit(batch)
+    query = (
+        select(c.id, c.tenant_id, c.phone_enc, c.name_enc, c.email_enc)
+        .where(c.id > after_id)
+        .order_by(c.id)
+        .limit(batch)
+    )
     return [dict(row._mapping) for row in await conn.execute(query)]
 
 
-async def booking_notes_rows(conn: AsyncConnection, after_id: str, batch: int) -> list[dict[str, Any]]:
+async def booking_notes_rows(
+    conn: AsyncConnection, after_id: str, batch: int
+) -> list[dict[str, Any]]:
     """Bookings with notes (plain ones from before sealing, or sealed), by id, for key rotation."""
     b = t.bookings.c
-    query = (select(b.id, b.tenant_id, b.notes, b.notes_enc).where(b.id > after_id)
-             .where((b.notes != "") | b.notes_enc.is_not(None)).order_by(b.id).limit(batch))
+    query = (
+        select(b.id, b.tenant_id, b.notes, b.notes_enc)
+        .where(b.id > after_id)
+        .where((b.notes != "") | b.notes_enc.is_not(None))
+        .order_by(b.id)
+        .limit(batch)
+    )
     return [dict(row._mapping) for row in await conn.execute(query)]
 
 
-async def events_with_after(conn: AsyncConnection, after_id: int, batch: int) -> list[dict[str, Any]]:
+async def events_with_after(
+    conn: AsyncConnection, after_id: int, batch: int
+) -> list[dict[str, Any]]:
     """History entries by id (for key rotation of the sealed reasons)."""
     e = t.booking_events.c
-    query = select(e.id, e.tenant_id, e.after).where(e.id > after_id, e.after.is_not(None)).order_by(e.id).limit(batch)
+    query = (
+        select(e.id, e.tenant_id, e.after)
+        .where(e.id > after_id, e.after.is_not(None))
+        .order_by(e.id)
+        .limit(batch)
+    )
     return [dict(row._mapping) for row in await conn.execute(query)]
 
 
 async def replace_event_after(conn: AsyncConnection, event_id: int, after: dict[str, Any]) -> None:
-    await conn.execute(update(t.booking_events).where(t.booking_events.c.id == event_id).values(after=after))
+    await conn.execute(
+        update(t.booking_events).where(t.booking_events.c.id == event_id).values(after=after)
+    )
 
 
-async def reseal_booking_notes(conn: AsyncConnection, booking_id: str, values: dict[str, Any]) -> None:
-    """Key rotation's change of a booking's notes (the booking itself did not change: updated_at stays)."""
+async def reseal_booking_notes(
+    conn: AsyncConnection, booking_id: str, values: dict[str, Any]
+) -> None:
+    """Key rotation's change of a booking's notes (the booking itself did not change: updated_at
+    stays)."""
     await conn.execute(update(t.bookings).where(t.bookings.c.id == booking_id).values(**values))
 
 

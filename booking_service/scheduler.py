@@ -5,6 +5,7 @@ then writes; the database's constraints (PostgreSQL exclusion constraints, SQLit
 serialised writes) make the check-then-write race-free. A refused time is answered with
 the three nearest free starts, computed after the failed transaction has rolled back.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -39,7 +40,14 @@ from booking_service.engine import (
 )
 from booking_service.errors import ApiError, Conflict, NotFound, SlotUnavailable, ValidationFailed
 from booking_service.repository import Crypto, Tenant, minutes, utcnow
-from booking_service.schemas import BookingCreate, Cancel, HoldCreate, Reschedule, StatusChange, currency_exponent
+from booking_service.schemas import (
+    BookingCreate,
+    Cancel,
+    HoldCreate,
+    Reschedule,
+    StatusChange,
+    currency_exponent,
+)
 
 MAX_WINDOW = timedelta(days=31)
 ALTERNATIVES_BEFORE = timedelta(days=2)
@@ -63,7 +71,7 @@ class _Refused(Exception):
     exclude_booking: str | None = None
 
 
-_last_checked: ContextVar["_Refused | None"] = ContextVar("last_checked_slot", default=None)
+_last_checked: ContextVar[_Refused | None] = ContextVar("last_checked_slot", default=None)
 """The slot the current write checked last: what a constraint violation refers to."""
 
 
@@ -112,21 +120,32 @@ class Scheduler:
     # --- reading ---------------------------------------------------------------------
 
     async def availability(
-        self, tenant: Tenant, service_ref: int | str, staff_ref: int | str, window: Interval, party_size: int
+        self,
+        tenant: Tenant,
+        service_ref: int | str,
+        staff_ref: int | str,
+        window: Interval,
+        party_size: int,
     ) -> tuple[dict[str, Any], list[Slot]]:
         """The service and its free starts in `window`."""
         if window.end <= window.start:
             raise ValidationFailed("the range is empty", {"to": "must be after from"})
         if window.end - window.start > MAX_WINDOW:
-            raise ValidationFailed("ask for at most 31 days at a time", {"to": "at most 31 days after from"})
+            raise ValidationFailed(
+                "ask for at most 31 days at a time", {"to": "at most 31 days after from"}
+            )
         async with self.reader.connect() as conn:
             service = await self._service(conn, tenant, service_ref)
             self._check_party(service, party_size)
             staff_rows = await self._candidates(conn, tenant, service, staff_ref)
-            query = await self._slot_query(conn, tenant, service, staff_rows, window, utcnow(), party_size)
+            query = await self._slot_query(
+                conn, tenant, service, staff_rows, window, utcnow(), party_size
+            )
         return service, find_free_slots(query)
 
-    async def get(self, tenant: Tenant, booking_id: str, with_history: bool = False) -> dict[str, Any]:
+    async def get(
+        self, tenant: Tenant, booking_id: str, with_history: bool = False
+    ) -> dict[str, Any]:
         async with self.reader.connect() as conn:
             row = await repo.get_booking(conn, tenant.id, booking_id)
             if row is None:
@@ -146,7 +165,9 @@ class Scheduler:
             raise NotFound(f"no booking {booking_id!r}")
         return row
 
-    async def list(self, tenant: Tenant, *, phone: str | None, **filters: Any) -> list[dict[str, Any]]:
+    async def list(
+        self, tenant: Tenant, *, phone: str | None, **filters: Any
+    ) -> list[dict[str, Any]]:
         async with self.reader.connect() as conn:
             if phone is not None:
                 customer_id = await repo.customer_id_by_phone(conn, self.crypto, tenant, phone)
@@ -161,18 +182,41 @@ class Scheduler:
         booking with its history (a data subject's access request)."""
         async with self.reader.connect() as conn:
             customer_id = await repo.customer_id_by_phone(conn, self.crypto, tenant, phone)
-            row = await repo.customer_row(conn, tenant.id, customer_id) if customer_id is not None else None
+            row = (
+                await repo.customer_row(conn, tenant.id, customer_id)
+                if customer_id is not None
+                else None
+            )
             if row is None:
                 raise NotFound("no customer with that phone number")
-            bookings = await repo.list_bookings(conn, tenant.id, customer_id=customer_id, limit=10_000)
-            views = [{**self.booking_json(tenant, booking), "history": [
-                {**self.crypto.open_history(tenant.id, event), "at": event["at"].isoformat()}
-                for event in await repo.booking_events(conn, booking["id"])]}
-                for booking in bookings]
-        record = {column: self.crypto.open(tenant.id, column, row[f"{column}_enc"]) for column in repo.CUSTOMER_SEALED_COLUMNS}
-        record.update(id=row["id"], locale=row["locale"], consent_reminders=row["consent_reminders"],
-                      consent_marketing=row["consent_marketing"], created_at=row["created_at"].isoformat(),
-                      updated_at=row["updated_at"].isoformat())
+            bookings = await repo.list_bookings(
+                conn, tenant.id, customer_id=customer_id, limit=10_000
+            )
+            views = [
+                {
+                    **self.booking_json(tenant, booking),
+                    "history": [
+                        {
+                            **self.crypto.open_history(tenant.id, event),
+                            "at": event["at"].isoformat(),
+                        }
+                        for event in await repo.booking_events(conn, booking["id"])
+                    ],
+                }
+                for booking in bookings
+            ]
+        record = {
+            column: self.crypto.open(tenant.id, column, row[f"{column}_enc"])
+            for column in repo.CUSTOMER_SEALED_COLUMNS
+        }
+        record.update(
+            id=row["id"],
+            locale=row["locale"],
+            consent_reminders=row["consent_reminders"],
+            consent_marketing=row["consent_marketing"],
+            created_at=row["created_at"].isoformat(),
+            updated_at=row["updated_at"].isoformat(),
+        )
         return {"customer": record, "bookings": views}
 
     async def erase_customer(self, tenant: Tenant, customer_id: int) -> dict[str, int]:
@@ -211,7 +255,14 @@ class Scheduler:
                 raise NotFound(f"no hold {hold_id!r}")
             if row["status"] == "held":
                 await repo.update_booking(conn, hold_id, {"status": "released"})
-                await repo.record_event(conn, row, "released", "api", snapshot(row), {**snapshot(row), "status": "released"})
+                await repo.record_event(
+                    conn,
+                    row,
+                    "released",
+                    "api",
+                    snapshot(row),
+                    {**snapshot(row), "status": "released"},
+                )
             return hold_id
 
         await self._write(release)
@@ -226,11 +277,15 @@ class Scheduler:
             if existing is not None:
                 if existing["request_fingerprint"] != fingerprint:
                     raise IdempotencyKeyReused(
-                        "this Idempotency-Key was already used for a different request; use a new key for a new booking"
+                        "this Idempotency-Key was already used for a different request; use a new"
+                        " key for a new booking"
                     )
                 raise _Replay(existing["id"])
-            extra = {"idempotency_key": idempotency_key, "request_fingerprint": fingerprint,
-                     **self.crypto.seal_notes(tenant.id, body.notes)}
+            extra = {
+                "idempotency_key": idempotency_key,
+                "request_fingerprint": fingerprint,
+                **self.crypto.seal_notes(tenant.id, body.notes),
+            }
             if body.hold_id is not None:
                 return await self._confirm_hold(conn, tenant, body, extra)
             assert body.service is not None and body.start is not None
@@ -258,28 +313,44 @@ class Scheduler:
                 return await self.get(tenant, replay.booking_id), True
             except _RetryAfterTwin:
                 continue
-        raise Conflict("the same request is being processed; retry in a moment", code="idempotency_in_progress")
+        raise Conflict(
+            "the same request is being processed; retry in a moment", code="idempotency_in_progress"
+        )
 
     async def reschedule(self, tenant: Tenant, booking_id: str, body: Reschedule) -> dict[str, Any]:
-        """Move a booking; either it moves to a free time (its own old time counts as free) or nothing changes."""
+        """Move a booking; either it moves to a free time (its own old time counts as free) or
+        nothing changes."""
 
         async def move(conn: AsyncConnection) -> str:
             row = await self._active_booking(conn, tenant, booking_id)
             now = utcnow()
-            if not body.override_policy and now > row["starts_at"] - minutes(tenant.reschedule_cutoff_min):
+            if not body.override_policy and now > row["starts_at"] - minutes(
+                tenant.reschedule_cutoff_min
+            ):
                 raise Conflict(
-                    f"bookings can be changed up to {tenant.reschedule_cutoff_min} minutes before they start",
+                    f"bookings can be changed up to {tenant.reschedule_cutoff_min} minutes before"
+                    " they start",
                     code="too_late_to_reschedule",
                 )
             self._check_not_past(body.start, now)
             service = (await self.catalogs.get(conn, tenant)).services[row["service_id"]]
             staff_ref = body.staff if body.staff is not None else (row["staff_id"] or "any")
             slot = await self._check_slot(
-                conn, tenant, service, staff_ref, body.start, row["party_size"], now, not body.override_policy, exclude=booking_id
+                conn,
+                tenant,
+                service,
+                staff_ref,
+                body.start,
+                row["party_size"],
+                now,
+                not body.override_policy,
+                exclude=booking_id,
             )
             changes = self._slot_values(service, slot)
             await repo.update_booking(conn, booking_id, changes)
-            await repo.record_event(conn, row, "rescheduled", body.channel, snapshot(row), snapshot({**row, **changes}))
+            await repo.record_event(
+                conn, row, "rescheduled", body.channel, snapshot(row), snapshot({**row, **changes})
+            )
             return booking_id
 
         return await self.get(tenant, await self._write(move))
@@ -292,31 +363,55 @@ class Scheduler:
             if row["status"] == "cancelled":
                 return booking_id
             if row["status"] != "confirmed":
-                raise Conflict(f"the booking is already {row['status'].replace('_', ' ')}", code="booking_not_active")
-            if not body.override_policy and utcnow() > row["starts_at"] - minutes(tenant.cancel_cutoff_min):
                 raise Conflict(
-                    f"bookings can be cancelled up to {tenant.cancel_cutoff_min} minutes before they start",
+                    f"the booking is already {row['status'].replace('_', ' ')}",
+                    code="booking_not_active",
+                )
+            if not body.override_policy and utcnow() > row["starts_at"] - minutes(
+                tenant.cancel_cutoff_min
+            ):
+                raise Conflict(
+                    f"bookings can be cancelled up to {tenant.cancel_cutoff_min} minutes before"
+                    " they start",
                     code="too_late_to_cancel",
                 )
             await repo.update_booking(conn, booking_id, {"status": "cancelled"})
-            after = {**snapshot(row), "status": "cancelled", **self.crypto.seal_reason(tenant.id, body.reason)}
+            after = {
+                **snapshot(row),
+                "status": "cancelled",
+                **self.crypto.seal_reason(tenant.id, body.reason),
+            }
             await repo.record_event(conn, row, "cancelled", body.channel, snapshot(row), after)
             return booking_id
 
         return await self.get(tenant, await self._write(cancel))
 
-    async def set_status(self, tenant: Tenant, booking_id: str, body: StatusChange) -> dict[str, Any]:
+    async def set_status(
+        self, tenant: Tenant, booking_id: str, body: StatusChange
+    ) -> dict[str, Any]:
         """Mark a booking completed or a no-show once it has started (or undo that)."""
 
         async def change(conn: AsyncConnection) -> str:
             row = await self._locked_booking(conn, tenant, booking_id)
             if row["status"] == "cancelled":
-                raise Conflict("a cancelled booking cannot change status", code="booking_not_active")
+                raise Conflict(
+                    "a cancelled booking cannot change status", code="booking_not_active"
+                )
             if body.status in ("completed", "no_show") and utcnow() < row["starts_at"]:
-                raise Conflict("a booking can be marked completed or no-show only after it starts", code="not_started")
+                raise Conflict(
+                    "a booking can be marked completed or no-show only after it starts",
+                    code="not_started",
+                )
             if row["status"] != body.status:
                 await repo.update_booking(conn, booking_id, {"status": body.status})
-                await repo.record_event(conn, row, "status_changed", body.channel, snapshot(row), {**snapshot(row), "status": body.status})
+                await repo.record_event(
+                    conn,
+                    row,
+                    "status_changed",
+                    body.channel,
+                    snapshot(row),
+                    {**snapshot(row), "status": body.status},
+                )
             return booking_id
 
         return await self.get(tenant, await self._write(change))
@@ -327,7 +422,9 @@ class Scheduler:
 
     # --- internals -------------------------------------------------------------------
 
-    async def _write(self, operation, retry_idempotency: bool = False, stale_holds_cleared: bool = False):  # noqa: ANN001, ANN202
+    async def _write(
+        self, operation, retry_idempotency: bool = False, stale_holds_cleared: bool = False
+    ):  # noqa: ANN001, ANN202
         """Run `operation` in a write transaction and map constraint failures to API errors.
 
         Holds past their expiry still count for PostgreSQL's exclusion constraints until
@@ -339,7 +436,9 @@ class Scheduler:
             async with self.engine.begin() as conn:
                 return await operation(conn)
         except _Refused as refused:
-            raise SlotUnavailable(refused.refusal.reason, await self._alternatives(refused), code=refused.refusal.code) from None
+            raise SlotUnavailable(
+                refused.refusal.reason, await self._alternatives(refused), code=refused.refusal.code
+            ) from None
         except IntegrityError as exc:
             kind = classify_integrity_error(exc)
             if kind == "idempotency" and retry_idempotency:
@@ -347,7 +446,9 @@ class Scheduler:
             if kind == "overlap" and not stale_holds_cleared and await self.expire_holds():
                 return await self._write(operation, retry_idempotency, stale_holds_cleared=True)
             if kind == "overlap":
-                raise SlotUnavailable("that time was just taken", await self._alternatives(_last_checked.get())) from None
+                raise SlotUnavailable(
+                    "that time was just taken", await self._alternatives(_last_checked.get())
+                ) from None
             raise
 
     async def _insert_new(
@@ -370,8 +471,14 @@ class Scheduler:
         self._check_not_past(start, now)
         service = await self._service(conn, tenant, service_ref)
         self._check_party(service, party_size)
-        slot = await self._check_slot(conn, tenant, service, staff_ref, start, party_size, now, enforce_policy)
-        sealed = await repo.upsert_customer(conn, self.crypto, tenant, customer) if customer else {"customer_id": None}
+        slot = await self._check_slot(
+            conn, tenant, service, staff_ref, start, party_size, now, enforce_policy
+        )
+        sealed = (
+            await repo.upsert_customer(conn, self.crypto, tenant, customer)
+            if customer
+            else {"customer_id": None}
+        )
         values = {
             "id": str(uuid.uuid4()),
             "tenant_id": tenant.id,
@@ -383,38 +490,69 @@ class Scheduler:
             "currency": service["currency"],
             "created_by": channel,
             "notes": "",
-            "hold_expires_at": now + timedelta(seconds=tenant.hold_ttl_s) if status == "held" else None,
+            "hold_expires_at": (
+                now + timedelta(seconds=tenant.hold_ttl_s) if status == "held" else None
+            ),
             "created_at": now,
             "updated_at": now,
             **self._slot_values(service, slot),
             **(extra or {}),
         }
         await repo.insert_booking(conn, values)
-        await repo.record_event(conn, values, "held" if status == "held" else "created", channel, None, snapshot(values))
-        names = {"service_name": service["name"], "staff_name": slot.staff_name, "resource_name": slot.resource_name}
+        await repo.record_event(
+            conn, values, "held" if status == "held" else "created", channel, None, snapshot(values)
+        )
+        names = {
+            "service_name": service["name"],
+            "staff_name": slot.staff_name,
+            "resource_name": slot.resource_name,
+        }
         return {**values, **names, **sealed}
 
-    async def _confirm_hold(self, conn: AsyncConnection, tenant: Tenant, body: BookingCreate, extra: dict[str, Any]) -> str:
+    async def _confirm_hold(
+        self, conn: AsyncConnection, tenant: Tenant, body: BookingCreate, extra: dict[str, Any]
+    ) -> str:
         assert body.hold_id is not None
         row = await repo.lock_booking(conn, tenant.id, body.hold_id)
         if row is None or row["status"] not in ("held", "expired"):
-            raise NotFound(f"no open hold {body.hold_id!r} (it may have been released or already confirmed)")
+            raise NotFound(
+                f"no open hold {body.hold_id!r} (it may have been released or already confirmed)"
+            )
         now = utcnow()
-        changes: dict[str, Any] = {"status": "confirmed", "hold_expires_at": None, "created_by": body.channel, **extra}
+        changes: dict[str, Any] = {
+            "status": "confirmed",
+            "hold_expires_at": None,
+            "created_by": body.channel,
+            **extra,
+        }
         if row["status"] == "expired" or row["hold_expires_at"] <= now:
             # The hold ran out: confirm only if the time is still free, and say so if not.
             service = (await self.catalogs.get(conn, tenant)).services[row["service_id"]]
             try:
                 slot = await self._check_slot(
-                    conn, tenant, service, row["staff_id"] or "any", row["starts_at"], row["party_size"], now, False, exclude=row["id"]
+                    conn,
+                    tenant,
+                    service,
+                    row["staff_id"] or "any",
+                    row["starts_at"],
+                    row["party_size"],
+                    now,
+                    False,
+                    exclude=row["id"],
                 )
             except _Refused as refused:
-                refused.refusal = Refusal("hold_expired", "the hold expired and that time has been taken since")
+                refused.refusal = Refusal(
+                    "hold_expired", "the hold expired and that time has been taken since"
+                )
                 raise
             changes.update(self._slot_values(service, slot))
-        changes["customer_id"] = (await repo.upsert_customer(conn, self.crypto, tenant, body.customer))["customer_id"]
+        changes["customer_id"] = (
+            await repo.upsert_customer(conn, self.crypto, tenant, body.customer)
+        )["customer_id"]
         await repo.update_booking(conn, row["id"], changes)
-        await repo.record_event(conn, row, "confirmed", body.channel, snapshot(row), snapshot({**row, **changes}))
+        await repo.record_event(
+            conn, row, "confirmed", body.channel, snapshot(row), snapshot({**row, **changes})
+        )
         return row["id"]
 
     async def _check_slot(
@@ -431,11 +569,23 @@ class Scheduler:
     ) -> Slot:
         staff_rows = await self._candidates(conn, tenant, service, staff_ref)
         window = Interval(start, start + timedelta(minutes=1))
-        query = await self._slot_query(conn, tenant, service, staff_rows, window, now, party_size, exclude)
+        query = await self._slot_query(
+            conn, tenant, service, staff_rows, window, now, party_size, exclude
+        )
         outcome = check_start(query, start, enforce_policy=enforce_policy)
         if isinstance(outcome, Refusal):
             raise _Refused(outcome, tenant, service["id"], staff_ref, party_size, start, exclude)
-        _last_checked.set(_Refused(Refusal("slot_taken", "that time was just taken"), tenant, service["id"], staff_ref, party_size, start, exclude))
+        _last_checked.set(
+            _Refused(
+                Refusal("slot_taken", "that time was just taken"),
+                tenant,
+                service["id"],
+                staff_ref,
+                party_size,
+                start,
+                exclude,
+            )
+        )
         return outcome
 
     async def _alternatives(self, refused: _Refused | None) -> list[dict[str, Any]]:
@@ -450,9 +600,24 @@ class Scheduler:
             except ApiError:
                 return []
             now = utcnow()
-            window = Interval(max(now, refused.target - ALTERNATIVES_BEFORE), max(now, refused.target) + ALTERNATIVES_AFTER)
-            query = await self._slot_query(conn, tenant, service, staff_rows, window, now, refused.party_size, refused.exclude_booking)
-        return [self.slot_json(tenant, slot) for slot in nearest_slots(find_free_slots(query), refused.target)]
+            window = Interval(
+                max(now, refused.target - ALTERNATIVES_BEFORE),
+                max(now, refused.target) + ALTERNATIVES_AFTER,
+            )
+            query = await self._slot_query(
+                conn,
+                tenant,
+                service,
+                staff_rows,
+                window,
+                now,
+                refused.party_size,
+                refused.exclude_booking,
+            )
+        return [
+            self.slot_json(tenant, slot)
+            for slot in nearest_slots(find_free_slots(query), refused.target)
+        ]
 
     async def _slot_query(
         self,
@@ -478,20 +643,38 @@ class Scheduler:
             local_day(days[-1], tenant.tz).end + shape.duration + shape.buffer_after,
         )
         catalog = await self.catalogs.get(conn, tenant)
-        resource_rows = catalog.resources_of_kind(service["resource_kind"]) if service["resource_kind"] else None
+        resource_rows = (
+            catalog.resources_of_kind(service["resource_kind"])
+            if service["resource_kind"]
+            else None
+        )
         staff_ids = [row["id"] for row in staff_rows or ()]
         occupied = await repo.occupied_time(
-            conn, tenant.id, span, now, staff_ids=staff_ids, resource_ids=[r["id"] for r in resource_rows or ()], exclude_booking=exclude
+            conn,
+            tenant.id,
+            span,
+            now,
+            staff_ids=staff_ids,
+            resource_ids=[r["id"] for r in resource_rows or ()],
+            exclude_booking=exclude,
         )
         performers = None
         if staff_rows is not None:
             performers = [
-                Performer(row["id"], row["name"], catalog.schedules.get(row["id"], WeeklySchedule()), occupied.by_staff[row["id"]] + occupied.time_off.get(row["id"], []))
+                Performer(
+                    row["id"],
+                    row["name"],
+                    catalog.schedules.get(row["id"], WeeklySchedule()),
+                    occupied.by_staff[row["id"]] + occupied.time_off.get(row["id"], []),
+                )
                 for row in staff_rows
             ]
         resources = None
         if resource_rows is not None:
-            resources = [Resource(r["id"], r["name"], r["capacity"], occupied.by_resource[r["id"]]) for r in resource_rows]
+            resources = [
+                Resource(r["id"], r["name"], r["capacity"], occupied.by_resource[r["id"]])
+                for r in resource_rows
+            ]
         return SlotQuery(
             tz=tenant.tz,
             window=window,
@@ -509,20 +692,32 @@ class Scheduler:
             party_size=party_size,
         )
 
-    async def _service(self, conn: AsyncConnection, tenant: Tenant, ref: int | str) -> dict[str, Any]:
+    async def _service(
+        self, conn: AsyncConnection, tenant: Tenant, ref: int | str
+    ) -> dict[str, Any]:
         service = (await self.catalogs.get(conn, tenant)).service(ref)
         if service is None or not service["active"]:
-            raise ValidationFailed(f"{tenant.name} has no service {ref!r}", {"service": f"unknown service {ref!r}"})
+            raise ValidationFailed(
+                f"{tenant.name} has no service {ref!r}", {"service": f"unknown service {ref!r}"}
+            )
         return service
 
     async def _candidates(
-        self, conn: AsyncConnection, tenant: Tenant, service: dict[str, Any], staff_ref: int | str | None
+        self,
+        conn: AsyncConnection,
+        tenant: Tenant,
+        service: dict[str, Any],
+        staff_ref: int | str | None,
     ) -> list[dict[str, Any]] | None:
         """Who may perform the service: everyone qualified for "any", else the one named."""
-        wants_anyone = staff_ref is None or (isinstance(staff_ref, str) and staff_ref.strip().lower() in ("any", "anyone", ""))
+        wants_anyone = staff_ref is None or (
+            isinstance(staff_ref, str) and staff_ref.strip().lower() in ("any", "anyone", "")
+        )
         if not service["requires_staff"]:
             if not wants_anyone:
-                raise ValidationFailed(f"{service['name']} is not booked with a staff member", {"staff": "use 'any'"})
+                raise ValidationFailed(
+                    f"{service['name']} is not booked with a staff member", {"staff": "use 'any'"}
+                )
             return None
         catalog: Catalog = await self.catalogs.get(conn, tenant)
         qualified = catalog.qualified_staff(service["id"])
@@ -530,24 +725,37 @@ class Scheduler:
             return qualified
         person = catalog.person(staff_ref)  # type: ignore[arg-type]
         if person is None or not person["active"]:
-            raise ValidationFailed(f"{tenant.name} has no staff member {staff_ref!r}", {"staff": f"unknown staff {staff_ref!r}"})
+            raise ValidationFailed(
+                f"{tenant.name} has no staff member {staff_ref!r}",
+                {"staff": f"unknown staff {staff_ref!r}"},
+            )
         chosen = [row for row in qualified if row["id"] == person["id"]]
         if not chosen:
-            raise ValidationFailed(f"{person['name']} does not perform {service['name']}", {"staff": "not qualified for this service"})
+            raise ValidationFailed(
+                f"{person['name']} does not perform {service['name']}",
+                {"staff": "not qualified for this service"},
+            )
         return chosen
 
-    async def _locked_booking(self, conn: AsyncConnection, tenant: Tenant, booking_id: str) -> dict[str, Any]:
+    async def _locked_booking(
+        self, conn: AsyncConnection, tenant: Tenant, booking_id: str
+    ) -> dict[str, Any]:
         """The booking, locked for this transaction; holds are not bookings and give 404."""
         row = await repo.lock_booking(conn, tenant.id, booking_id)
         if row is None or row["status"] in ("held", "expired", "released"):
             raise NotFound(f"no booking {booking_id!r}")
         return row
 
-    async def _active_booking(self, conn: AsyncConnection, tenant: Tenant, booking_id: str) -> dict[str, Any]:
+    async def _active_booking(
+        self, conn: AsyncConnection, tenant: Tenant, booking_id: str
+    ) -> dict[str, Any]:
         """The booking, locked, if it is still confirmed (it can be moved)."""
         row = await self._locked_booking(conn, tenant, booking_id)
         if row["status"] != "confirmed":
-            raise Conflict(f"the booking is {row['status'].replace('_', ' ')} and cannot be changed", code="booking_not_active")
+            raise Conflict(
+                f"the booking is {row['status'].replace('_', ' ')} and cannot be changed",
+                code="booking_not_active",
+            )
         return row
 
     @staticmethod
@@ -566,7 +774,9 @@ class Scheduler:
     @staticmethod
     def _slot_values(service: dict[str, Any], slot: Slot) -> dict[str, Any]:
         block = ServiceShape(
-            minutes(service["duration_min"]), minutes(service["buffer_before_min"]), minutes(service["buffer_after_min"])
+            minutes(service["duration_min"]),
+            minutes(service["buffer_before_min"]),
+            minutes(service["buffer_after_min"]),
         ).block(slot.start)
         return {
             "starts_at": slot.start,
@@ -583,8 +793,16 @@ class Scheduler:
         return {
             "start": slot.start.astimezone(tenant.tz).isoformat(),
             "end": slot.end.astimezone(tenant.tz).isoformat(),
-            "staff": {"id": slot.staff_id, "name": slot.staff_name} if slot.staff_id is not None else None,
-            "resource": {"id": slot.resource_id, "name": slot.resource_name} if slot.resource_id is not None else None,
+            "staff": (
+                {"id": slot.staff_id, "name": slot.staff_name}
+                if slot.staff_id is not None
+                else None
+            ),
+            "resource": (
+                {"id": slot.resource_id, "name": slot.resource_name}
+                if slot.resource_id is not None
+                else None
+            ),
         }
 
     def booking_json(self, tenant: Tenant, row: dict[str, Any]) -> dict[str, Any]:
@@ -608,8 +826,16 @@ class Scheduler:
             "tenant": tenant.slug,
             "status": row["status"],
             "service": {"id": row["service_id"], "name": row["service_name"]},
-            "staff": {"id": row["staff_id"], "name": row["staff_name"]} if row["staff_id"] is not None else None,
-            "resource": {"id": row["resource_id"], "name": row["resource_name"]} if row["resource_id"] is not None else None,
+            "staff": (
+                {"id": row["staff_id"], "name": row["staff_name"]}
+                if row["staff_id"] is not None
+                else None
+            ),
+            "resource": (
+                {"id": row["resource_id"], "name": row["resource_name"]}
+                if row["resource_id"] is not None
+                else None
+            ),
             "start": row["starts_at"].astimezone(tz).isoformat(),
             "end": row["ends_at"].astimezone(tz).isoformat(),
             "timezone": tenant.timezone,

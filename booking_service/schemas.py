@@ -3,6 +3,7 @@
 Unknown fields are refused (`extra="forbid"`): a typo in a field name must not be silently
 ignored when it decides who gets booked when.
 """
+
 from __future__ import annotations
 
 import re
@@ -65,7 +66,9 @@ class TenantCreate(Policies):
     vertical: Vertical
     timezone: str
     locale: Annotated[str, Field(pattern=r"^[a-z]{2,3}(-[A-Z]{2})?$")] = "en"
-    country: Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166 country for local phone numbers")]
+    country: Annotated[
+        str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166 country for local phone numbers")
+    ]
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
     evolution_instance: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,100}$")]
     address: Annotated[str, Field(max_length=500)] = ""
@@ -99,7 +102,9 @@ class StaffCreate(Strict):
     name: Name
     aliases: Aliases = []
     active: bool = True
-    service_ids: list[int] = Field(default=[], description="services this person can perform (skills)")
+    service_ids: list[int] = Field(
+        default=[], description="services this person can perform (skills)"
+    )
 
 
 class StaffUpdate(Strict):
@@ -121,15 +126,21 @@ class ServiceCreate(Strict):
     requires_staff: bool = True
     resource_kind: Annotated[str, Field(min_length=1, max_length=40)] | None = None
     max_party_size: Annotated[int, Field(ge=1, le=100)] = 1
-    earliest_start: time | None = Field(None, description="no start before this local time (e.g. dinner from 18:00)")
-    latest_start: time | None = Field(None, description="no start after this local time (e.g. last seating 21:00)")
+    earliest_start: time | None = Field(
+        None, description="no start before this local time (e.g. dinner from 18:00)"
+    )
+    latest_start: time | None = Field(
+        None, description="no start after this local time (e.g. last seating 21:00)"
+    )
     active: bool = True
     staff_ids: list[int] = Field(default=[], description="who can perform it")
 
     @model_validator(mode="after")
-    def _needs_someone_or_something(self) -> "ServiceCreate":
+    def _needs_someone_or_something(self) -> ServiceCreate:
         if not self.requires_staff and not self.resource_kind:
-            raise ValueError("a service that needs no staff must name a resource_kind (e.g. 'table')")
+            raise ValueError(
+                "a service that needs no staff must name a resource_kind (e.g. 'table')"
+            )
         check_start_window(self.earliest_start, self.latest_start)
         return self
 
@@ -156,7 +167,7 @@ class ServiceUpdate(Strict):
     staff_ids: list[int] | None = None
 
     @model_validator(mode="after")
-    def _window(self) -> "ServiceUpdate":
+    def _window(self) -> ServiceUpdate:
         check_start_window(self.earliest_start, self.latest_start)
         return self
 
@@ -186,13 +197,19 @@ class HoursCreate(Strict):
     @classmethod
     def _wall_clock(cls, value: time) -> time:
         if value.tzinfo is not None:
-            raise ValueError("give a wall-clock time like 09:00, without an offset: hours are in the business's time zone")
+            raise ValueError(
+                "give a wall-clock time like 09:00, without an offset: hours are in the business's"
+                " time zone"
+            )
         return value
 
     @model_validator(mode="after")
-    def _ordered(self) -> "HoursCreate":
+    def _ordered(self) -> HoursCreate:
         if self.start >= self.end:
-            raise ValueError(f"start {self.start:%H:%M} must be before end {self.end:%H:%M} (split overnight hours in two)")
+            raise ValueError(
+                f"start {self.start:%H:%M} must be before end {self.end:%H:%M} (split overnight"
+                " hours in two)"
+            )
         return self
 
 
@@ -208,7 +225,7 @@ class TimeOffCreate(Strict):
     reason: Annotated[str, Field(max_length=200)] = ""
 
     @model_validator(mode="after")
-    def _ordered(self) -> "TimeOffCreate":
+    def _ordered(self) -> TimeOffCreate:
         if self.starts_at >= self.ends_at:
             raise ValueError("starts_at must be before ends_at")
         return self
@@ -248,10 +265,12 @@ class BookingCreate(Strict):
     customer: CustomerIn
     notes: Annotated[str, Field(max_length=1000)] = ""
     channel: Channel = "api"
-    override_policy: bool = Field(False, description="staff only: ignore minimum notice and horizon")
+    override_policy: bool = Field(
+        False, description="staff only: ignore minimum notice and horizon"
+    )
 
     @model_validator(mode="after")
-    def _hold_or_time(self) -> "BookingCreate":
+    def _hold_or_time(self) -> BookingCreate:
         if self.hold_id is None and (self.service is None or self.start is None):
             raise ValueError("give either hold_id, or both service and start")
         return self
@@ -273,6 +292,3 @@ class Cancel(Strict):
 class StatusChange(Strict):
     status: Literal["confirmed", "completed", "no_show"]
     channel: Channel = "admin"
-
-
-

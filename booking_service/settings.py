@@ -1,4 +1,5 @@
 """The booking service's configuration: one typed object, read once from the environment."""
+
 from __future__ import annotations
 
 import os
@@ -27,16 +28,19 @@ class Settings:
     rate_limit_per_minute: int = 1200
 
     @classmethod
-    def from_env(cls) -> "Settings":
+    def from_env(cls) -> Settings:
         """Read the environment; generate local secrets into `var/` where none are set."""
         port = int(os.environ.get("BOOKING_SERVICE_PORT", "8001"))
         host = os.environ.get("BOOKING_SERVICE_HOST", "127.0.0.1")
         return cls(
-            database_url=os.environ.get("DATABASE_URL") or f"sqlite:///{var_dir() / 'booka.sqlite3'}",
+            database_url=os.environ.get("DATABASE_URL")
+            or f"sqlite:///{var_dir() / 'booka.sqlite3'}",
             internal_token=local_secret("BOOKA_INTERNAL_TOKEN", new_token),
             secret_keys_spec=local_secret("BOOKA_SECRET_KEYS", generate_keyring_spec),
             lookup_key=local_secret("BOOKA_LOOKUP_KEY", new_lookup_key),
-            public_url=(os.environ.get("BOOKING_SERVICE_URL") or f"http://{host}:{port}").rstrip("/"),
+            public_url=(os.environ.get("BOOKING_SERVICE_URL") or f"http://{host}:{port}").rstrip(
+                "/"
+            ),
             host=host,
             port=port,
             db_pool_size=int(os.environ.get("DB_POOL_SIZE", "10")),

@@ -4,6 +4,7 @@ Invariants live in the database: tenant ownership by foreign key, uniqueness of 
 phone lookups and idempotency keys, and (on PostgreSQL) exclusion constraints so that no
 two active bookings or live holds ever overlap for one staff member or one resource.
 """
+
 from __future__ import annotations
 
 from sqlalchemy import (
@@ -34,7 +35,13 @@ metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 def tenant_fk() -> Column:
     """The owning tenant; deleting a tenant deletes its data."""
-    return Column("tenant_id", Integer, ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False, index=True)
+    return Column(
+        "tenant_id",
+        Integer,
+        ForeignKey("tenants.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    )
 
 
 tenants = Table(
@@ -192,7 +199,9 @@ bookings = Table(
     Column("party_size", Integer, nullable=False, default=1),
     Column("price_minor", Integer, nullable=False),
     Column("currency", String(3), nullable=False),
-    Column("notes", Text, nullable=False, default=""),  # only notes from before sealing; new ones are in notes_enc
+    Column(
+        "notes", Text, nullable=False, default=""
+    ),  # only notes from before sealing; new ones are in notes_enc
     Column("notes_enc", Text),  # sealed (repository.Crypto), context bookings.notes:<tenant id>
     Column("created_by", String(20), nullable=False),
     Column("idempotency_key", String(200)),
@@ -201,7 +210,9 @@ bookings = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     UniqueConstraint("tenant_id", "idempotency_key"),
-    CheckConstraint("starts_at < ends_at AND block_start <= starts_at AND block_end >= ends_at", name="times"),
+    CheckConstraint(
+        "starts_at < ends_at AND block_start <= starts_at AND block_end >= ends_at", name="times"
+    ),
     CheckConstraint(
         "status IN (" + ", ".join(f"'{s}'" for s in BOOKING_STATUSES) + ")",
         name="status",
@@ -211,15 +222,26 @@ bookings = Table(
     Index("ix_bookings_staff_id_block_start", "staff_id", "block_start"),
     Index("ix_bookings_resource_id_block_start", "resource_id", "block_start"),
     Index("ix_bookings_customer_id", "customer_id"),
-    Index("ix_bookings_live_holds", "tenant_id", "hold_expires_at",
-          postgresql_where=text("status = 'held'"), sqlite_where=text("status = 'held'")),
+    Index(
+        "ix_bookings_live_holds",
+        "tenant_id",
+        "hold_expires_at",
+        postgresql_where=text("status = 'held'"),
+        sqlite_where=text("status = 'held'"),
+    ),
 )
 
 booking_events = Table(
     "booking_events",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("booking_id", String(36), ForeignKey("bookings.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column(
+        "booking_id",
+        String(36),
+        ForeignKey("bookings.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
     tenant_fk(),
     Column("at", UTCDateTime, nullable=False),
     Column("action", String(30), nullable=False),

@@ -12,10 +12,12 @@ without changing what Rasa does (applied by scripts/run_rasa.py before the serve
   connections to the action server open between calls — for 2 s, under the 5 s after which
   the action server (Sanic) closes an idle one, so a connection is not reused as it closes.
 """
+
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Callable, Optional
+from collections.abc import Callable
+from typing import Any
 from weakref import WeakKeyDictionary
 
 import aiohttp
@@ -25,19 +27,30 @@ from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT, EndpointConfig
 
 
 def answer_checker(schema: dict[str, Any]) -> Callable[[Any], bool]:
-    """`is_valid` of `schema` (Rasa's action answer format), checking each event against its own kind only."""
+    """`is_valid` of `schema` (Rasa's action answer format), checking each event against its own
+    kind only."""
     events = schema["properties"]["events"]
     common = {key: value for key, value in events["items"].items() if key != "oneOf"}
-    kinds = {branch["properties"]["event"]["const"]: validators.validator_for(schema)({"allOf": [common, branch]})
-             for branch in events["items"]["oneOf"]}
-    outline_schema = {**schema, "properties": {**schema["properties"], "events": {**events, "items": common}}}
+    kinds = {
+        branch["properties"]["event"]["const"]: validators.validator_for(schema)(
+            {"allOf": [common, branch]}
+        )
+        for branch in events["items"]["oneOf"]
+    }
+    outline_schema = {
+        **schema,
+        "properties": {**schema["properties"], "events": {**events, "items": common}},
+    }
     outline = validators.validator_for(schema)(outline_schema)
 
     def is_valid(answer: Any) -> bool:
         if not outline.is_valid(answer):
             return False
-        return all(event["event"] in kinds and kinds[event["event"]].is_valid(event)
-                   for event in (answer.get("events") or []))
+        return all(
+            event["event"] in kinds and kinds[event["event"]].is_valid(event)
+            for event in answer.get("events") or []
+        )
+
     return is_valid
 
 
@@ -46,25 +59,38 @@ def check_answers_by_event_kind() -> None:
     is_valid = answer_checker(RemoteAction.action_response_format_spec())
 
     def validate_action_result(self: RemoteAction, result: dict) -> bool:
-        return True if is_valid(result) else original(self, result)  # Rasa's own error for a bad answer
+        return (
+            True if is_valid(result) else original(self, result)
+        )  # Rasa's own error for a bad answer
 
     RemoteAction._validate_action_result = validate_action_result
 
 
 def keep_connections_open() -> None:
-    connectors: WeakKeyDictionary[asyncio.AbstractEventLoop, aiohttp.TCPConnector] = WeakKeyDictionary()
+    connectors: WeakKeyDictionary[asyncio.AbstractEventLoop, aiohttp.TCPConnector] = (
+        WeakKeyDictionary()
+    )
 
     def shared_connector() -> aiohttp.TCPConnector:
         loop = asyncio.get_running_loop()
-        connector: Optional[aiohttp.TCPConnector] = connectors.get(loop)
+        connector: aiohttp.TCPConnector | None = connectors.get(loop)
         if connector is None or connector.closed:
             connector = connectors[loop] = aiohttp.TCPConnector(limit=100, keepalive_timeout=2)
         return connector
 
     def session(self: EndpointConfig) -> aiohttp.ClientSession:
-        auth = aiohttp.BasicAuth(self.basic_auth["username"], self.basic_auth["password"]) if self.basic_auth else None
-        return aiohttp.ClientSession(headers=self.headers, auth=auth, connector=shared_connector(), connector_owner=False,
-                                     timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT))
+        auth = (
+            aiohttp.BasicAuth(self.basic_auth["username"], self.basic_auth["password"])
+            if self.basic_auth
+            else None
+        )
+        return aiohttp.ClientSession(
+            headers=self.headers,
+            auth=auth,
+            connector=shared_connector(),
+            connector_owner=False,
+            timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
+        )
 
     EndpointConfig.session = session
 

@@ -6,6 +6,7 @@ whatever intent shares a few character n-grams. A sentence encoder trained on a 
 sentence pairs (all-MiniLM-L6-v2, installed offline by `make setup-rasa`, see
 scripts/install_sentence_encoder.py) puts such a message near the examples that mean the same.
 """
+
 from __future__ import annotations
 
 import sys
@@ -26,12 +27,14 @@ ENCODERS_DIR = Path(sys.prefix) / "share" / "booka" / "sentence-encoders"
 
 
 def resolve_encoder(weights: Text) -> Path:
-    """The folder of the encoder named in config.yml: a path, or a name installed under ENCODERS_DIR."""
+    """The folder of the encoder named in config.yml: a path, or a name installed under
+    ENCODERS_DIR."""
     for candidate in (Path(weights), ENCODERS_DIR / weights):
         if (candidate / "config.json").is_file():
             return candidate
     raise FileNotFoundError(
-        f"sentence encoder {weights!r} is not installed (looked in {ENCODERS_DIR}); run `make setup-rasa`"
+        f"sentence encoder {weights!r} is not installed (looked in {ENCODERS_DIR});"
+        " run `make setup-rasa`"
     )
 
 
@@ -73,7 +76,9 @@ class SentenceEncoderFeaturizer(LanguageModelFeaturizer):
         mask = tf.convert_to_tensor(batch_attention_mask, dtype=tf.int32)
         return self._encode(ids, mask).numpy()
 
-    def _post_process_sequence_embeddings(self, sequence_embeddings: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+    def _post_process_sequence_embeddings(
+        self, sequence_embeddings: np.ndarray
+    ) -> Tuple[np.ndarray, np.ndarray]:
         sentences = np.array([vectors.mean(axis=0) for vectors in sequence_embeddings])
         tokens = ragged_array_to_ndarray([vectors[1:-1] for vectors in sequence_embeddings])
         return sentences, tokens

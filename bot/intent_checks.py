@@ -61,7 +61,7 @@ class RequestOverSmallTalk(GraphComponent, IntentClassifier):
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> "RequestOverSmallTalk":
+    ) -> RequestOverSmallTalk:
         return cls()
 
     def process(self, messages: List[Message]) -> List[Message]:
@@ -120,7 +120,7 @@ class OffTopicDetector(GraphComponent, IntentClassifier):
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> "OffTopicDetector":
+    ) -> OffTopicDetector:
         return cls(config, model_storage, resource)
 
     def vector(self, message: Message) -> Optional[np.ndarray]:
@@ -172,7 +172,7 @@ class OffTopicDetector(GraphComponent, IntentClassifier):
         resource: Resource,
         execution_context: ExecutionContext,
         **kwargs: Any,
-    ) -> "OffTopicDetector":
+    ) -> OffTopicDetector:
         try:
             with model_storage.read_from(resource) as directory:
                 examples = dict(np.load(directory / "examples.npz"))

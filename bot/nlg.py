@@ -8,11 +8,12 @@ name as a key, its text is replaced by the tenant's template rendered by the adm
 When the admin app cannot answer, the tenant's text falls back to the catalog's default,
 which a test keeps equal to the domain's text.
 """
+
 from __future__ import annotations
 
 import os
 import re
-from typing import Any, Dict, Optional, Text
+from typing import Any
 
 from rasa.core.nlg import TemplatedNaturalLanguageGenerator
 from rasa.shared.core.domain import Domain
@@ -28,20 +29,35 @@ SENDER = re.compile(r"^(?P<tenant>[a-z0-9-]{2,40}):")
 
 class TenantTemplateNLG(TemplatedNaturalLanguageGenerator):
     """Rasa's own generator from the domain (the agent hands it the model's responses when a
-    model loads, as it does for every `TemplatedNaturalLanguageGenerator`), then the tenant's text."""
+    model loads, as it does for every `TemplatedNaturalLanguageGenerator`), then the tenant's text.
+    """
 
-    def __init__(self, endpoint_config: Optional[EndpointConfig] = None, domain: Optional[Domain] = None, **_: Any) -> None:
+    def __init__(
+        self,
+        endpoint_config: EndpointConfig | None = None,
+        domain: Domain | None = None,
+        **_: Any,
+    ) -> None:
         super().__init__((domain or Domain.empty()).responses)
-        self.admin_url = (endpoint_config.url if endpoint_config and endpoint_config.url else
-                          os.environ.get("ADMIN_URL") or "http://127.0.0.1:8002")
+        self.admin_url = (
+            endpoint_config.url
+            if endpoint_config and endpoint_config.url
+            else os.environ.get("ADMIN_URL") or "http://127.0.0.1:8002"
+        )
         self.token = local_secret("BOOKA_INTERNAL_TOKEN", new_token)
 
-    async def generate(self, utter_action: Text, tracker: DialogueStateTracker, output_channel: Text,
-                       **kwargs: Any) -> Optional[Dict[Text, Any]]:
+    async def generate(
+        self, utter_action: str, tracker: DialogueStateTracker, output_channel: str, **kwargs: Any
+    ) -> dict[str, Any] | None:
         response = await super().generate(utter_action, tracker, output_channel, **kwargs)
-        tenant = tracker.get_slot("tenant") or (SENDER.match(tracker.sender_id or "") or {"tenant": None})["tenant"]
+        tenant = (
+            tracker.get_slot("tenant")
+            or (SENDER.match(tracker.sender_id or "") or {"tenant": None})["tenant"]
+        )
         if response is None or utter_action not in catalog() or not tenant:
             return response
         client = client_for_this_loop(self.admin_url, self.token)
-        text = await client.render(tenant, utter_action, {"customer_name": tracker.get_slot("customer_name")})
+        text = await client.render(
+            tenant, utter_action, {"customer_name": tracker.get_slot("customer_name")}
+        )
         return {**response, "text": text}

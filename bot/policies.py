@@ -13,6 +13,7 @@ depends on the conversation so far:
 - the message has no text (media, stickers, an empty string) or is far too long.
 Everywhere else it abstains, so rules, memoization and TED decide as usual.
 """
+
 from __future__ import annotations
 
 import re
@@ -27,10 +28,13 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
+
 class FixedDecisionPolicy(Policy):
     """A policy with nothing to learn: it names one action with certainty, or abstains."""
 
-    def train(self, training_trackers: List[TrackerWithCachedStates], domain: Domain, **kwargs: Any) -> Resource:
+    def train(
+        self, training_trackers: List[TrackerWithCachedStates], domain: Domain, **kwargs: Any
+    ) -> Resource:
         """Nothing to learn: the decision is a fixed function of the tracker."""
         return self._resource
 
@@ -55,7 +59,9 @@ class FixedDecisionPolicy(Policy):
 GATE_ACTIONS = ("action_reply_unknown_tenant", "action_reply_no_text", "action_reply_too_long")
 
 
-@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=True)
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=True
+)
 class ConversationGatePolicy(FixedDecisionPolicy):
     """Predicts with certainty when the bot must stay silent or give a fixed answer."""
 
@@ -85,10 +91,21 @@ class ConversationGatePolicy(FixedDecisionPolicy):
 
 
 NAME_LIKE = re.compile(r"[^\W\d_](?:[^\W\d_]|['’. -]){0,40}")
-NAME_INTENTS = ("inform", "affirm", "deny", "greet", "thank", "goodbye", "out_of_scope", "nlu_fallback")
+NAME_INTENTS = (
+    "inform",
+    "affirm",
+    "deny",
+    "greet",
+    "thank",
+    "goodbye",
+    "out_of_scope",
+    "nlu_fallback",
+)
 
 
-@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=True)
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=True
+)
 class NameAnswerPolicy(FixedDecisionPolicy):
     """Sends a short, name-like answer to the form that asked for a name.
 
@@ -103,14 +120,24 @@ class NameAnswerPolicy(FixedDecisionPolicy):
         return {"priority": 7, "free_text_slots": ["customer_name"], "sure": 0.9}
 
     def decide(self, tracker: DialogueStateTracker) -> Optional[Text]:
-        return tracker.active_loop_name if tracker.active_loop_name and self.answers_free_text_question(tracker) else None
+        return (
+            tracker.active_loop_name
+            if tracker.active_loop_name and self.answers_free_text_question(tracker)
+            else None
+        )
 
     def answers_free_text_question(self, tracker: DialogueStateTracker) -> bool:
-        if tracker.latest_action_name != ACTION_LISTEN_NAME or tracker.get_slot("requested_slot") not in self.config["free_text_slots"]:
+        if (
+            tracker.latest_action_name != ACTION_LISTEN_NAME
+            or tracker.get_slot("requested_slot") not in self.config["free_text_slots"]
+        ):
             return False
         message = tracker.latest_message
         text = (message.text or "").strip() if message else ""
         if not NAME_LIKE.fullmatch(text) or len(text.split()) > 4:
             return False
         intent = message.intent or {}
-        return intent.get("name") in NAME_INTENTS or (intent.get("confidence") or 0) < self.config["sure"]
+        return (
+            intent.get("name") in NAME_INTENTS
+            or (intent.get("confidence") or 0) < self.config["sure"]
+        )

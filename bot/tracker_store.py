@@ -15,6 +15,7 @@ Each row's `data` (the event's JSON, full of personal data) is sealed with the k
 `BOOKA_SECRET_KEYS` (booka_common/sealed_events.py); `python -m bot.tracker_store
 rotate-keys` re-seals rows of older keys and rows written before sealing.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -22,7 +23,7 @@ import os
 import sys
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
@@ -34,15 +35,16 @@ from booka_common.crypto import Keyring
 from booka_common.local_secrets import local_keyring, tracker_store_url
 from booka_common.sealed_events import open_event, reseal, seal_event
 
-
 RESEAL_BATCH = 500
-MARK = "_booka_stored_in_table"  # on a handed-out tracker: (events already in the table, the newest row id then)
+MARK = (  # on a handed-out tracker: (events already in the table, the newest row id then)
+    "_booka_stored_in_table"
+)
 
 
 @dataclass
 class Kept:
     tracker: DialogueStateTracker
-    newest_id: Optional[int]  # the conversation's newest row when kept
+    newest_id: int | None  # the conversation's newest row when kept
     stored: int  # how many of tracker.events are in the table
 
 
@@ -59,19 +61,27 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         events = self.SQLEvent.__table__
         # SQLAlchemy Core statements built once (their compiled form is cached): the ORM's
         # per-row INSERT ... RETURNING and query building took most of a save's time
-        self.newest_query = sa.select(sa.func.max(events.c.id)).where(events.c.sender_id == sa.bindparam("sender_id"))
+        self.newest_query = sa.select(sa.func.max(events.c.id)).where(
+            events.c.sender_id == sa.bindparam("sender_id")
+        )
         self.insert_rows = events.insert()
 
-    def newest_id(self, sender_id: str, connection: Optional[sa.engine.Connection] = None) -> Optional[int]:
+    def newest_id(
+        self, sender_id: str, connection: sa.engine.Connection | None = None
+    ) -> int | None:
         if connection is None:
             with self.engine.connect() as connection:
                 return self.newest_id(sender_id, connection)
         return connection.execute(self.newest_query, {"sender_id": sender_id}).scalar()
 
-    async def retrieve(self, sender_id: str) -> Optional[DialogueStateTracker]:
+    async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
         kept, newest = self.kept.pop(sender_id, None), self.newest_id(sender_id)
-        if kept is not None and kept.stored == len(kept.tracker.events) and kept.newest_id == newest:
-            tracker: Optional[DialogueStateTracker] = kept.tracker
+        if (
+            kept is not None
+            and kept.stored == len(kept.tracker.events)
+            and kept.newest_id == newest
+        ):
+            tracker: DialogueStateTracker | None = kept.tracker
         else:
             tracker = await super().retrieve(sender_id)
         if tracker is not None:
@@ -80,7 +90,9 @@ class CachedSQLTrackerStore(SQLTrackerStore):
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         stored, newest_then = getattr(tracker, MARK, (None, None))
-        if stored is None:  # a tracker this store did not hand out (a new conversation): Rasa's own way, then kept
+        if (
+            stored is None
+        ):  # a tracker this store did not hand out (a new conversation): Rasa's own way, then kept
             await self.save_counting(tracker)
             self.keep(tracker, self.newest_id(tracker.sender_id))
             return
@@ -100,7 +112,8 @@ class CachedSQLTrackerStore(SQLTrackerStore):
             self.kept.pop(tracker.sender_id, None)
             return
         if not unchanged:
-            # written by someone else since this tracker was read: Rasa's own way (counts the rows), and not kept,
+            # written by someone else since this tracker was read: Rasa's own way (counts the rows),
+            # and not kept,
             # because the table now holds events this tracker lacks
             await self.save_counting(tracker)
             delattr(tracker, MARK)
@@ -110,18 +123,26 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         self.keep(tracker, newest)
 
     async def save_counting(self, tracker: DialogueStateTracker) -> None:
-        """`SQLTrackerStore.save`: insert the events beyond those the table holds for the session (sealed)."""
+        """`SQLTrackerStore.save`: insert the events beyond those the table holds for the session
+        (sealed)."""
         await self.stream_events(tracker)
         with self.session_scope() as session:
-            rows = [self.row(tracker.sender_id, event) for event in self._additional_events(session, tracker)]
+            rows = [
+                self.row(tracker.sender_id, event)
+                for event in self._additional_events(session, tracker)
+            ]
             if rows:
                 session.execute(self.insert_rows, rows)
             session.commit()
 
-    async def _retrieve(self, sender_id: str, fetch_events_from_all_sessions: bool) -> Optional[DialogueStateTracker]:
+    async def _retrieve(
+        self, sender_id: str, fetch_events_from_all_sessions: bool
+    ) -> DialogueStateTracker | None:
         """`SQLTrackerStore._retrieve`, opening each sealed event."""
         with self.session_scope() as session:
-            rows = self._event_query(session, sender_id, fetch_events_from_all_sessions=fetch_events_from_all_sessions).all()
+            rows = self._event_query(
+                session, sender_id, fetch_events_from_all_sessions=fetch_events_from_all_sessions
+            ).all()
             events = [open_event(self.keyring, sender_id, row.data) for row in rows]
         if not self.domain or not events:
             return None
@@ -130,15 +151,24 @@ class CachedSQLTrackerStore(SQLTrackerStore):
     def row(self, sender_id: str, event: Any) -> dict[str, Any]:
         """One `events` row as `SQLTrackerStore.save` writes it, its `data` sealed."""
         data = event.as_dict()
-        return {"sender_id": sender_id, "type_name": event.type_name, "timestamp": data.get("timestamp"),
-                "intent_name": data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
-                "action_name": data.get("name"), "data": seal_event(self.keyring, sender_id, data)}
+        return {
+            "sender_id": sender_id,
+            "type_name": event.type_name,
+            "timestamp": data.get("timestamp"),
+            "intent_name": data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
+            "action_name": data.get("name"),
+            "data": seal_event(self.keyring, sender_id, data),
+        }
 
-    def keep(self, tracker: DialogueStateTracker, newest_id: Optional[int]) -> None:
+    def keep(self, tracker: DialogueStateTracker, newest_id: int | None) -> None:
         setattr(tracker, MARK, (len(tracker.events), newest_id))
-        if self.capacity <= 0 or sum(isinstance(event, SessionStarted) for event in tracker.events) > 1:
+        if (
+            self.capacity <= 0
+            or sum(isinstance(event, SessionStarted) for event in tracker.events) > 1
+        ):
             self.kept.pop(tracker.sender_id, None)
-            return  # a new session began in this tracker: read it back as Rasa does (the new session only)
+            # a new session began in this tracker: read it back as Rasa does (the new session only)
+            return
         self.kept[tracker.sender_id] = Kept(tracker, newest_id, len(tracker.events))
         self.kept.move_to_end(tracker.sender_id)
         while len(self.kept) > self.capacity:
@@ -153,24 +183,36 @@ def reseal_all(engine: sa.engine.Engine, keyring: Keyring) -> int:
     changed, after = 0, 0
     while True:
         with engine.begin() as connection:
-            rows = connection.execute(sa.select(events.c.id, events.c.sender_id, events.c.data)
-                                      .where(events.c.id > after).order_by(events.c.id).limit(RESEAL_BATCH)).all()
+            rows = connection.execute(
+                sa.select(events.c.id, events.c.sender_id, events.c.data)
+                .where(events.c.id > after)
+                .order_by(events.c.id)
+                .limit(RESEAL_BATCH)
+            ).all()
             for row_id, sender_id, stored in rows:
                 fresh = reseal(keyring, sender_id, stored)
                 if fresh is not None:
-                    connection.execute(events.update().where(events.c.id == row_id).values(data=fresh))
+                    connection.execute(
+                        events.update().where(events.c.id == row_id).values(data=fresh)
+                    )
                     changed += 1
         if len(rows) < RESEAL_BATCH:
             return changed
         after = rows[-1][0]
 
 
-def main(argv: Optional[list[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     """`python -m bot.tracker_store rotate-keys [--url URL]`."""
     parser = argparse.ArgumentParser(prog="python -m bot.tracker_store")
     parser.add_argument("command", choices=["rotate-keys"])
-    parser.add_argument("--url", default=tracker_store_url(), help="the tracker store's SQLAlchemy URL "
-                        "(default: TRACKER_STORE_URL, else where scripts/run_rasa.py puts it)")
+    parser.add_argument(
+        "--url",
+        default=tracker_store_url(),
+        help=(
+            "the tracker store's SQLAlchemy URL "
+            "(default: TRACKER_STORE_URL, else where scripts/run_rasa.py puts it)"
+        ),
+    )
     args = parser.parse_args(argv)
     keyring = local_keyring()
     changed = reseal_all(sa.create_engine(args.url), keyring)

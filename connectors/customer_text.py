@@ -5,6 +5,7 @@ Rasa reads a message that starts with "/" as an intent with entities at confiden
 conversation's slots. Those payloads are for our own buttons only (the channel turns a
 menu answer into one), so every channel passes the customer's own words through here.
 """
+
 from __future__ import annotations
 
 import re

@@ -16,12 +16,14 @@ where a typed conversation is needed, and it is guarded three ways:
 
 Its route is `POST /webhooks/dev/webhook` with Rasa REST's body `{"sender", "message"}`.
 """
+
 from __future__ import annotations
 
 import hmac
 import os
 import re
-from typing import Any, Awaitable, Callable, Optional
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.rest import RestInput
@@ -53,46 +55,64 @@ class DevInput(RestInput):
         return "dev"
 
     @classmethod
-    def from_credentials(cls, credentials: Optional[dict[str, Any]]) -> "DevInput":
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> DevInput:
         if not dev_channel_enabled():
-            raise RuntimeError("the dev channel is listed but BOOKA_DEV_CHANNEL=1 is not set; "
-                               "production uses credentials.yml, which has no such channel")
+            raise RuntimeError(
+                "the dev channel is listed but BOOKA_DEV_CHANNEL=1 is not set; "
+                "production uses credentials.yml, which has no such channel"
+            )
         return cls(local_secret("BOOKA_DEV_CHANNEL_TOKEN", new_token), lookup_key())
 
     def authorised(self, request: Request) -> bool:
         given = request.headers.get("authorization", "")
-        return given.lower().startswith("bearer ") and hmac.compare_digest(given[7:].strip().encode(),
-                                                                           self.token.encode())
+        return given.lower().startswith("bearer ") and hmac.compare_digest(
+            given[7:].strip().encode(), self.token.encode()
+        )
 
-    def _extract_message(self, req: Request) -> Optional[str]:
+    def _extract_message(self, req: Request) -> str | None:
         text = req.json.get("message")
         return customer_text(text) if isinstance(text, str) else None
 
-    async def _extract_sender(self, req: Request) -> Optional[str]:
+    async def _extract_sender(self, req: Request) -> str | None:
         match = SENDER.match(str(req.json.get("sender") or ""))
-        return conversation_id(match.group("tenant"), match.group("phone"), self.key) if match else None
+        return (
+            conversation_id(match.group("tenant"), match.group("phone"), self.key)
+            if match
+            else None
+        )
 
     def get_metadata(self, request: Request) -> dict[str, Any]:
         match = SENDER.match(str(request.json.get("sender") or ""))
         given = request.json.get("metadata")
-        metadata = {key: given[key] for key in PASSED_THROUGH if isinstance(given, dict) and key in given}
+        metadata = {
+            key: given[key] for key in PASSED_THROUGH if isinstance(given, dict) and key in given
+        }
         if match:
-            metadata.update(tenant=match.group("tenant"), phone=match.group("phone"), contact=match.group("phone"))
+            metadata.update(
+                tenant=match.group("tenant"),
+                phone=match.group("phone"),
+                contact=match.group("phone"),
+            )
         return metadata
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[None]]) -> Blueprint:
         hook = super().blueprint(on_new_message)
 
         @hook.middleware("request")
-        async def authenticate(request: Request) -> Optional[HTTPResponse]:
+        async def authenticate(request: Request) -> HTTPResponse | None:
             if not self.authorised(request):
-                return response.json({"status": 401, "message": "a valid dev channel token is required"},
-                                     status=401)
+                return response.json(
+                    {"status": 401, "message": "a valid dev channel token is required"}, status=401
+                )
             if request.method == "POST" and not isinstance(request.json, dict):
-                return response.json({"status": 400, "message": "the body must be a JSON object"}, status=400)
+                return response.json(
+                    {"status": 400, "message": "the body must be a JSON object"}, status=400
+                )
             if request.method == "POST" and not SENDER.match(str(request.json.get("sender") or "")):
-                return response.json({"status": 400, "message": "the sender must be <tenant>:<phone digits>"},
-                                     status=400)
+                return response.json(
+                    {"status": 400, "message": "the sender must be <tenant>:<phone digits>"},
+                    status=400,
+                )
             return None
 
         return hook

@@ -4,26 +4,68 @@ Pure functions, no I/O: an envelope either becomes an `Inbound` message for the 
 `Skipped` with the reason (echoes, groups, statuses, reactions...), or raises
 `EnvelopeError` when it is not a well-formed Evolution webhook (the channel answers 4xx).
 """
+
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Optional, Union
+from typing import Any
 
 from booka_common import json_input
 
-# Every `event` value Evolution emits (enum Events, lower-case dotted); anything else is not Evolution's.
-KNOWN_EVENTS = frozenset({
-    "application.startup", "qrcode.updated", "messages.set", "messages.upsert", "messages.edited", "messages.update",
-    "messages.delete", "send.message", "send.message.update", "contacts.set", "contacts.upsert", "contacts.update",
-    "presence.update", "chats.set", "chats.upsert", "chats.update", "chats.delete", "groups.upsert", "groups.update",
-    "group-participants.update", "connection.update", "labels.edit", "labels.association", "call", "typebot.start",
-    "typebot.change-status", "remove.instance", "logout.instance", "instance.create", "instance.delete", "status.instance",
-})
+# Every `event` value Evolution emits (enum Events, lower-case dotted); anything else is not
+# Evolution's.
+KNOWN_EVENTS = frozenset(
+    {
+        "application.startup",
+        "qrcode.updated",
+        "messages.set",
+        "messages.upsert",
+        "messages.edited",
+        "messages.update",
+        "messages.delete",
+        "send.message",
+        "send.message.update",
+        "contacts.set",
+        "contacts.upsert",
+        "contacts.update",
+        "presence.update",
+        "chats.set",
+        "chats.upsert",
+        "chats.update",
+        "chats.delete",
+        "groups.upsert",
+        "groups.update",
+        "group-participants.update",
+        "connection.update",
+        "labels.edit",
+        "labels.association",
+        "call",
+        "typebot.start",
+        "typebot.change-status",
+        "remove.instance",
+        "logout.instance",
+        "instance.create",
+        "instance.delete",
+        "status.instance",
+    }
+)
 # Wrappers Evolution does not unwrap (§2.3); the content is in `.message` inside them.
-WRAPPERS = ("ephemeralMessage", "viewOnceMessage", "viewOnceMessageV2", "viewOnceMessageV2Extension", "documentWithCaptionMessage")
+WRAPPERS = (
+    "ephemeralMessage",
+    "viewOnceMessage",
+    "viewOnceMessageV2",
+    "viewOnceMessageV2Extension",
+    "documentWithCaptionMessage",
+)
 CAPTIONED = ("imageMessage", "videoMessage", "documentMessage")
-IGNORED_TYPES = ("reactionMessage", "protocolMessage", "editedMessage", "pollUpdateMessage", "senderKeyDistributionMessage")
+IGNORED_TYPES = (
+    "reactionMessage",
+    "protocolMessage",
+    "editedMessage",
+    "pollUpdateMessage",
+    "senderKeyDistributionMessage",
+)
 MESSAGE_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
 
 
@@ -41,21 +83,23 @@ class Inbound:
 
     instance: str
     message_id: str
-    chat_jid: str            # the chat as Evolution names it (phone JID or @lid)
-    phone: Optional[str]     # E.164 digits without +, when it can be known
-    push_name: Optional[str]
+    chat_jid: str  # the chat as Evolution names it (phone JID or @lid)
+    phone: str | None  # E.164 digits without +, when it can be known
+    push_name: str | None
     text: str
-    media: Optional[str]     # the kind of a non-text message ("audio", "sticker"...), else None
-    timestamp: Optional[int]
+    media: str | None  # the kind of a non-text message ("audio", "sticker"...), else None
+    timestamp: int | None
 
     @property
     def reply_to(self) -> str:
-        """Where replies go: the phone number when known (LID sends are less reliable on older servers)."""
+        """Where replies go: the phone number when known (LID sends are less reliable on older
+        servers)."""
         return self.phone or self.chat_jid
 
     @property
     def contact(self) -> str:
-        """The customer part of Rasa's sender id: phone digits, or the bare JID when no phone is known."""
+        """The customer part of Rasa's sender id: phone digits, or the bare JID when no phone is
+        known."""
         return self.phone or self.chat_jid
 
 
@@ -66,7 +110,7 @@ class OwnerMessage:
     instance: str
     message_id: str
     chat_jid: str
-    phone: Optional[str]
+    phone: str | None
 
     @property
     def contact(self) -> str:
@@ -78,7 +122,7 @@ class Skipped:
     reason: str
 
 
-Reading = Union[Inbound, OwnerMessage, Skipped]
+Reading = Inbound | OwnerMessage | Skipped
 
 
 def parse_body(raw: bytes) -> dict[str, Any]:
@@ -92,8 +136,9 @@ def parse_body(raw: bytes) -> dict[str, Any]:
     return body
 
 
-def event_of(body: dict[str, Any], path_event: Optional[str] = None) -> str:
-    """The envelope's event; a "webhook by events" path suffix (`messages-upsert`) must agree with it."""
+def event_of(body: dict[str, Any], path_event: str | None = None) -> str:
+    """The envelope's event; a "webhook by events" path suffix (`messages-upsert`) must agree with
+    it."""
     event = body.get("event")
     if not isinstance(event, str) or not event:
         raise EnvelopeError('missing "event" (for example "messages.upsert")')
@@ -143,7 +188,12 @@ def read_upsert(instance: str, data: Any) -> Reading:
     text, media = text_of(content_type, content, message)
     push_name = data.get("pushName") if isinstance(data.get("pushName"), str) else None
     timestamp = data.get("messageTimestamp")
-    timestamp = int(timestamp) if isinstance(timestamp, (int, float)) or (isinstance(timestamp, str) and timestamp.isdigit()) else None
+    timestamp = (
+        int(timestamp)
+        if isinstance(timestamp, (int, float))
+        or (isinstance(timestamp, str) and timestamp.isdigit())
+        else None
+    )
     return Inbound(instance, message_id, remote_jid, phone, push_name, text, media, timestamp)
 
 
@@ -153,8 +203,9 @@ def strip_device(jid: str) -> str:
     return f"{user.split(':', 1)[0]}@{server}"
 
 
-def phone_of(remote_jid: str, key: dict[str, Any]) -> Optional[str]:
-    """The peer's phone digits: from a phone JID, or for a LID from remoteJidAlt / senderPn (§3.1)."""
+def phone_of(remote_jid: str, key: dict[str, Any]) -> str | None:
+    """The peer's phone digits: from a phone JID, or for a LID from remoteJidAlt / senderPn
+    (§3.1)."""
     for jid in (remote_jid, key.get("remoteJidAlt"), key.get("senderPn")):
         if isinstance(jid, str) and (jid.endswith("@s.whatsapp.net") or jid.endswith("@c.us")):
             digits = strip_device(jid).split("@", 1)[0]
@@ -166,7 +217,14 @@ def phone_of(remote_jid: str, key: dict[str, Any]) -> Optional[str]:
 def content_of(message: dict[str, Any]) -> tuple[str, Any]:
     """Baileys' getContentType after unwrapping: the first `conversation` or `*Message` key."""
     for _ in range(4):  # wrappers can nest (ephemeral → viewOnce → image)
-        wrapper = next((w for w in WRAPPERS if isinstance(message.get(w), dict) and isinstance(message[w].get("message"), dict)), None)
+        wrapper = next(
+            (
+                w
+                for w in WRAPPERS
+                if isinstance(message.get(w), dict) and isinstance(message[w].get("message"), dict)
+            ),
+            None,
+        )
         if wrapper is None:
             break
         message = message[wrapper]["message"]
@@ -176,7 +234,7 @@ def content_of(message: dict[str, Any]) -> tuple[str, Any]:
     return "unknown", None
 
 
-def text_of(content_type: str, content: Any, message: dict[str, Any]) -> tuple[str, Optional[str]]:
+def text_of(content_type: str, content: Any, message: dict[str, Any]) -> tuple[str, str | None]:
     """(text, media kind): captions count as text; replies to lists and buttons give their id."""
     body = content if isinstance(content, dict) else {}
     if content_type == "conversation":

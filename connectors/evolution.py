@@ -9,6 +9,7 @@ conversations run concurrently. Retried webhooks are recognised by (instance, me
 Registered in credentials.yml as `connectors.evolution.EvolutionInput`; configured by
 environment variables (connectors/settings.py), which credentials.yml entries override.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -18,7 +19,8 @@ import logging
 import threading
 import time
 from collections import deque
-from typing import Any, Awaitable, Callable, Optional, Union
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 from rasa.shared.core.events import SlotSet
@@ -29,14 +31,34 @@ from sanic.response import HTTPResponse
 from booka_common.admin_client import client_for_this_loop
 from booka_common.conversation_ids import conversation_id
 from booka_common.crypto import Keyring
-from connectors.customer_text import customer_text
-from connectors.envelopes import EnvelopeError, Inbound, OwnerMessage, Skipped, event_of, instance_of, parse_body, read_upsert
 from booka_common.evolution_client import EvolutionClient, SendFailed
-from connectors.instances import DirectoryUnavailable, Instance, InstanceDirectory, instances_from_file
+from connectors.customer_text import customer_text
+from connectors.envelopes import (
+    EnvelopeError,
+    Inbound,
+    OwnerMessage,
+    Skipped,
+    event_of,
+    instance_of,
+    parse_body,
+    read_upsert,
+)
+from connectors.instances import (
+    DirectoryUnavailable,
+    Instance,
+    InstanceDirectory,
+    instances_from_file,
+)
 from connectors.settings import ChannelSettings
 from connectors.shared_state import SharedState, shared_state
 from connectors.webhook_auth import is_authentic
-from connectors.whatsapp_text import choose_from_menu, markdown_to_whatsapp, menu_payloads, split_message, with_menu
+from connectors.whatsapp_text import (
+    choose_from_menu,
+    markdown_to_whatsapp,
+    menu_payloads,
+    split_message,
+    with_menu,
+)
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +68,8 @@ Handler = Callable[[UserMessage], Awaitable[Any]]
 
 
 class SerialWorkers:
-    """Runs `handle` on the items of each key one at a time, in submission order; keys in parallel."""
+    """Runs `handle` on the items of each key one at a time, in submission order; keys in
+    parallel."""
 
     def __init__(self, handle: Callable[[Any], Awaitable[None]]) -> None:
         self.handle = handle
@@ -82,14 +105,22 @@ class Relay:
     """What happens to an accepted message: into Rasa, replies out to Evolution.
     Runs on the relay thread's event loop (RelayThread)."""
 
-    def __init__(self, settings: ChannelSettings, on_new_message: Handler, agent: Callable[[], Any], state: SharedState,
-                 directory: InstanceDirectory) -> None:
+    def __init__(
+        self,
+        settings: ChannelSettings,
+        on_new_message: Handler,
+        agent: Callable[[], Any],
+        state: SharedState,
+        directory: InstanceDirectory,
+    ) -> None:
         self.settings = settings
         self.on_new_message = on_new_message
         self.agent = agent
         self.state = state  # menus, and the pending records of accepted messages
         self.directory = directory
-        self.client = EvolutionClient(settings.api_url, settings.api_key, settings.send_attempts, settings.send_timeout_s)
+        self.client = EvolutionClient(
+            settings.api_url, settings.api_key, settings.send_attempts, settings.send_timeout_s
+        )
         self.workers = SerialWorkers(self.process)
         self.in_hand: set[str] = set()  # pending ids this process has queued and not finished
         self.side_tasks: set[asyncio.Task] = set()
@@ -102,11 +133,11 @@ class Relay:
         await self.directory.close()
         await self.state.close()
 
-    def accept(self, instance: Instance, reading: Union[Inbound, OwnerMessage]) -> None:
+    def accept(self, instance: Instance, reading: Inbound | OwnerMessage) -> None:
         self.in_hand.add(pending_id(instance.name, reading.message_id))
         self.workers.submit(self.sender_id(instance, reading), (instance, reading))
 
-    def sender_id(self, instance: Instance, reading: Union[Inbound, OwnerMessage]) -> str:
+    def sender_id(self, instance: Instance, reading: Inbound | OwnerMessage) -> str:
         """Rasa's conversation id for this customer of this business: no phone number in it
         (booka_common/conversation_ids.py); the contact travels in the sealed metadata."""
         return conversation_id(instance.tenant, reading.contact, self.settings.lookup_key)
@@ -142,35 +173,55 @@ class Relay:
                 log.warning("evolution_replaying pending_id=%s age_s=%.0f", pid, age)
                 self.accept(instance, decode_reading(record, self.settings.keyring))
 
-    async def process(self, work: tuple[Instance, Union[Inbound, OwnerMessage]]) -> None:
+    async def process(self, work: tuple[Instance, Inbound | OwnerMessage]) -> None:
         instance, reading = work
         pid = pending_id(instance.name, reading.message_id)
         try:
             await self.handle(instance, reading)
-        finally:  # answered, apologised for, or failed with a logged error: replaying it would repeat that
+        # answered, apologised for, or failed with a logged error: replaying it would repeat that
+        finally:
             self.in_hand.discard(pid)
             await self.state.release(pid)
 
-    async def handle(self, instance: Instance, reading: Union[Inbound, OwnerMessage]) -> None:
+    async def handle(self, instance: Instance, reading: Inbound | OwnerMessage) -> None:
         if isinstance(reading, OwnerMessage):
             await self.pause_for_owner(self.sender_id(instance, reading))
             return
         loop, started = asyncio.get_running_loop(), time.perf_counter()
         # "typing…" only when the answer is not instant: most turns finish before it would show
-        typing = loop.call_later(TYPING_AFTER_S, lambda: self.in_background(
-            self.client.send_typing(instance.name, instance.token, reading.reply_to, self.settings.typing_ms)))
+        typing = loop.call_later(
+            TYPING_AFTER_S,
+            lambda: self.in_background(
+                self.client.send_typing(
+                    instance.name, instance.token, reading.reply_to, self.settings.typing_ms
+                )
+            ),
+        )
         try:
-            replies = await self.ask_rasa(instance, reading, await self.resolve_menu_choice(instance, reading))
+            replies = await self.ask_rasa(
+                instance, reading, await self.resolve_menu_choice(instance, reading)
+            )
         finally:
             typing.cancel()
         thought = time.perf_counter()
         await self.deliver(instance, reading, replies)
-        self.in_background(self.client.mark_read(instance.name, instance.token, read_receipt_jid(reading), reading.message_id))
-        log.info("evolution_replied instance=%s message_id=%s replies=%d rasa_ms=%.1f send_ms=%.1f", instance.name,
-                 reading.message_id, len(replies), (thought - started) * 1000, (time.perf_counter() - thought) * 1000)
+        self.in_background(
+            self.client.mark_read(
+                instance.name, instance.token, read_receipt_jid(reading), reading.message_id
+            )
+        )
+        log.info(
+            "evolution_replied instance=%s message_id=%s replies=%d rasa_ms=%.1f send_ms=%.1f",
+            instance.name,
+            reading.message_id,
+            len(replies),
+            (thought - started) * 1000,
+            (time.perf_counter() - thought) * 1000,
+        )
 
     async def resolve_menu_choice(self, instance: Instance, inbound: Inbound) -> str:
-        """The customer's "2" after a numbered menu becomes that option's payload (menus last one turn)."""
+        """The customer's "2" after a numbered menu becomes that option's payload (menus last one
+        turn)."""
         typed = customer_text(inbound.text)  # only a menu answer may become a "/payload"
         key = f"menu:{self.sender_id(instance, inbound)}"
         stored = await self.state.get(key)
@@ -179,44 +230,79 @@ class Relay:
         await self.state.delete(key)
         return choose_from_menu(typed, json.loads(stored)) or typed
 
-    async def ask_rasa(self, instance: Instance, inbound: Inbound, text: str) -> list[dict[str, Any]]:
+    async def ask_rasa(
+        self, instance: Instance, inbound: Inbound, text: str
+    ) -> list[dict[str, Any]]:
         """Rasa's replies, retrying a failed turn a few times; an apology when it keeps failing.
         Replies are collected first, so a failed attempt never reaches the customer half-sent."""
-        metadata = {"tenant": instance.tenant, "instance": instance.name, "message_id": inbound.message_id,
-                    "phone": inbound.phone, "contact": inbound.contact, "push_name": inbound.push_name}
+        metadata = {
+            "tenant": instance.tenant,
+            "instance": instance.name,
+            "message_id": inbound.message_id,
+            "phone": inbound.phone,
+            "contact": inbound.contact,
+            "push_name": inbound.push_name,
+        }
         if inbound.media:
             metadata["media"] = inbound.media
         for attempt in range(1, self.settings.rasa_attempts + 1):
             collector = CollectingOutputChannel()
-            message = UserMessage(text, collector, self.sender_id(instance, inbound), input_channel="evolution",
-                                  message_id=inbound.message_id, metadata=metadata)
+            message = UserMessage(
+                text,
+                collector,
+                self.sender_id(instance, inbound),
+                input_channel="evolution",
+                message_id=inbound.message_id,
+                metadata=metadata,
+            )
             try:
                 await self.on_new_message(message)
                 return collector.messages
             except Exception as error:  # noqa: BLE001 - Rasa's failures are retried, then apologised for
-                log.warning("evolution_rasa_failed instance=%s message_id=%s attempt=%d error=%s",
-                            instance.name, inbound.message_id, attempt, type(error).__name__)
+                log.warning(
+                    "evolution_rasa_failed instance=%s message_id=%s attempt=%d error=%s",
+                    instance.name,
+                    inbound.message_id,
+                    attempt,
+                    type(error).__name__,
+                )
                 if attempt < self.settings.rasa_attempts:
                     await asyncio.sleep(0.5 * 2 ** (attempt - 1))
-        log.error("evolution_rasa_gave_up instance=%s message_id=%s", instance.name, inbound.message_id)
+        log.error(
+            "evolution_rasa_gave_up instance=%s message_id=%s", instance.name, inbound.message_id
+        )
         admin = client_for_this_loop(self.settings.admin_url, self.settings.internal_token)
         return [{"text": await admin.render(instance.tenant, "processing_failed", {})}]
 
-    async def deliver(self, instance: Instance, inbound: Inbound, replies: list[dict[str, Any]]) -> None:
-        """Send the replies in order: Markdown as WhatsApp markup, buttons as a numbered menu, long text split."""
+    async def deliver(
+        self, instance: Instance, inbound: Inbound, replies: list[dict[str, Any]]
+    ) -> None:
+        """Send the replies in order: Markdown as WhatsApp markup, buttons as a numbered menu, long
+        text split."""
         for reply in replies:
             text = str(reply.get("text") or "")
             if reply.get("buttons"):
                 text = with_menu(text, reply["buttons"])
-                await self.state.put(f"menu:{self.sender_id(instance, inbound)}", json.dumps(menu_payloads(reply["buttons"])), MENU_TTL_S)
+                await self.state.put(
+                    f"menu:{self.sender_id(instance, inbound)}",
+                    json.dumps(menu_payloads(reply["buttons"])),
+                    MENU_TTL_S,
+                )
             if reply.get("image"):
                 text = f"{text}\n{reply['image']}".strip()
             for piece in split_message(markdown_to_whatsapp(text), self.settings.max_message_chars):
                 try:
-                    await self.client.send_text(instance.name, instance.token, inbound.reply_to, piece)
+                    await self.client.send_text(
+                        instance.name, instance.token, inbound.reply_to, piece
+                    )
                 except SendFailed as failure:
-                    log.error("evolution_send_failed instance=%s message_id=%s status=%s reason=%s",
-                              instance.name, inbound.message_id, failure.status, failure)
+                    log.error(
+                        "evolution_send_failed instance=%s message_id=%s status=%s reason=%s",
+                        instance.name,
+                        inbound.message_id,
+                        failure.status,
+                        failure,
+                    )
                     return
 
     async def pause_for_owner(self, conversation: str) -> None:
@@ -232,6 +318,7 @@ class Relay:
 
     def in_background(self, work: Awaitable[Any]) -> None:
         """Fire-and-forget calls (typing, read receipts): a failure is logged, never raised."""
+
         async def run() -> None:
             try:
                 await work
@@ -252,11 +339,17 @@ class RelayThread:
     def __init__(self, relay: Relay) -> None:
         self.relay = relay
         self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, name="evolution-relay", daemon=True)
+        self.thread = threading.Thread(
+            target=self.loop.run_forever, name="evolution-relay", daemon=True
+        )
         self.thread.start()
-        self.loop.call_soon_threadsafe(lambda: self.relay.side_tasks.add(self.loop.create_task(self.relay.replay_lost_messages())))
+        self.loop.call_soon_threadsafe(
+            lambda: self.relay.side_tasks.add(
+                self.loop.create_task(self.relay.replay_lost_messages())
+            )
+        )
 
-    def accept(self, instance: Instance, reading: Union[Inbound, OwnerMessage]) -> None:
+    def accept(self, instance: Instance, reading: Inbound | OwnerMessage) -> None:
         self.loop.call_soon_threadsafe(self.relay.accept, instance, reading)
 
     async def close(self) -> None:
@@ -269,18 +362,24 @@ def pending_id(instance: str, message_id: str) -> str:
     return f"{instance}:{message_id}"
 
 
-def encode_reading(instance: Instance, reading: Union[Inbound, OwnerMessage], keyring: Keyring) -> str:
+def encode_reading(instance: Instance, reading: Inbound | OwnerMessage, keyring: Keyring) -> str:
     """The pending record of an accepted message: enough to answer it from another process.
     The message itself (text, phone, push name) is sealed: it waits in Redis."""
     kind = "owner" if isinstance(reading, OwnerMessage) else "inbound"
     sealed = keyring.encrypt(json.dumps(dataclasses.asdict(reading)), f"pending:{instance.name}")
-    return json.dumps({"instance": instance.name, "kind": kind, "accepted_at": time.time(), "reading": sealed})
+    return json.dumps(
+        {"instance": instance.name, "kind": kind, "accepted_at": time.time(), "reading": sealed}
+    )
 
 
-def decode_reading(record: dict[str, Any], keyring: Keyring) -> Union[Inbound, OwnerMessage]:
+def decode_reading(record: dict[str, Any], keyring: Keyring) -> Inbound | OwnerMessage:
     """The accepted message again (a record from before sealing holds it as it is)."""
     stored = record["reading"]
-    fields = stored if isinstance(stored, dict) else json.loads(keyring.decrypt(stored, f"pending:{record['instance']}"))
+    fields = (
+        stored
+        if isinstance(stored, dict)
+        else json.loads(keyring.decrypt(stored, f"pending:{record['instance']}"))
+    )
     return (OwnerMessage if record["kind"] == "owner" else Inbound)(**fields)
 
 
@@ -301,30 +400,49 @@ class EvolutionInput(InputChannel):
         return "evolution"
 
     @classmethod
-    def from_credentials(cls, credentials: Optional[dict[str, Any]]) -> "EvolutionInput":
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> EvolutionInput:
         return cls(ChannelSettings.from_env(credentials))
 
     def __init__(self, settings: ChannelSettings) -> None:
         self.settings = settings
-        self.claims: SharedState = shared_state(settings.redis_url)  # (instance, message id) de-duplication
-        self.directory = InstanceDirectory(settings.admin_url, settings.internal_token, settings.instance_token,
-                                           instances_from_file(settings.instances_file, settings.instance_token))
-        self.relay: Optional[RelayThread] = None
+        self.claims: SharedState = shared_state(
+            settings.redis_url
+        )  # (instance, message id) de-duplication
+        self.directory = InstanceDirectory(
+            settings.admin_url,
+            settings.internal_token,
+            settings.instance_token,
+            instances_from_file(settings.instances_file, settings.instance_token),
+        )
+        self.relay: RelayThread | None = None
 
     def blueprint(self, on_new_message: Handler) -> Blueprint:
         hook = Blueprint("evolution_webhook", __name__)
 
         def relay_of(app: Any) -> RelayThread:
             if self.relay is None:
-                directory = InstanceDirectory(self.settings.admin_url, self.settings.internal_token, self.settings.instance_token,
-                                              self.directory.configured)
-                self.relay = RelayThread(Relay(self.settings, on_new_message, lambda: app.ctx.agent,
-                                               self.claims.for_another_loop(), directory))
+                directory = InstanceDirectory(
+                    self.settings.admin_url,
+                    self.settings.internal_token,
+                    self.settings.instance_token,
+                    self.directory.configured,
+                )
+                self.relay = RelayThread(
+                    Relay(
+                        self.settings,
+                        on_new_message,
+                        lambda: app.ctx.agent,
+                        self.claims.for_another_loop(),
+                        directory,
+                    )
+                )
             return self.relay
 
         @hook.listener("after_server_start")
         async def start(app: Any, loop: Any) -> None:
-            relay_of(app)  # at once, so messages a crashed predecessor accepted are replayed without waiting for traffic
+            # at once, so that messages a crashed predecessor accepted are replayed without
+            # waiting for traffic
+            relay_of(app)
 
         @hook.listener("before_server_stop")
         async def close(app: Any, loop: Any) -> None:
@@ -339,8 +457,16 @@ class EvolutionInput(InputChannel):
 
         @hook.route("/api/ready", methods=["GET"])
         async def ready(request: Request) -> HTTPResponse:
-            checks = {"state": await self.claims.ping(), "model": bool(getattr(request.app.ctx, "agent", None) and request.app.ctx.agent.is_ready())}
-            return response.json({"ready": all(checks.values()), "checks": checks}, status=200 if all(checks.values()) else 503)
+            checks = {
+                "state": await self.claims.ping(),
+                "model": bool(
+                    getattr(request.app.ctx, "agent", None) and request.app.ctx.agent.is_ready()
+                ),
+            }
+            return response.json(
+                {"ready": all(checks.values()), "checks": checks},
+                status=200 if all(checks.values()) else 503,
+            )
 
         @hook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
@@ -352,14 +478,18 @@ class EvolutionInput(InputChannel):
 
         return hook
 
-    async def authenticate(self, name: str, body: dict[str, Any], headers: Any) -> Union[Instance, HTTPResponse]:
+    async def authenticate(
+        self, name: str, body: dict[str, Any], headers: Any
+    ) -> Instance | HTTPResponse:
         """The instance if the webhook carries its secret, else the refusal. A secret that
         does not match what is kept asks the admin again (it may have just been rotated); when
         that was asked too recently, 429 makes Evolution retry later instead of losing it."""
         arrived = time.monotonic()
         try:
             instance = await self.directory.lookup(name)
-            if instance is not None and not is_authentic(instance, body, headers, self.settings.secret_header):
+            if instance is not None and not is_authentic(
+                instance, body, headers, self.settings.secret_header
+            ):
                 instance = await self.directory.lookup(name, newer_than_s=self.directory.recheck_s)
         except DirectoryUnavailable:
             return answer(503, "cannot check this instance right now; retry shortly")
@@ -373,10 +503,15 @@ class EvolutionInput(InputChannel):
             retry = answer(429, "webhook secret not recognised yet: retry in a few seconds")
             retry.headers["Retry-After"] = str(max(1, round(self.directory.recheck_s)))
             return retry
-        return answer(401, "webhook not authenticated: send the instance's webhook secret header (or, where "
-                           "accepted, its token as apikey or a jwt_key Bearer token)")
+        return answer(
+            401,
+            "webhook not authenticated: send the instance's webhook secret header (or, where "
+            "accepted, its token as apikey or a jwt_key Bearer token)",
+        )
 
-    async def receive(self, request: Request, relay: RelayThread, path_event: Optional[str]) -> HTTPResponse:
+    async def receive(
+        self, request: Request, relay: RelayThread, path_event: str | None
+    ) -> HTTPResponse:
         """Check the webhook, queue it, answer at once. Every refusal says why, with a 4xx
         Evolution does not retry (400/401/404/422), except 413 for an oversized body and 429
         for a secret not recognised yet."""
@@ -399,9 +534,12 @@ class EvolutionInput(InputChannel):
             return answer(error.status, str(error))
         if isinstance(reading, Skipped):
             return answer(200, "ignored", reason=reading.reason)
-        if not await self.claims.claim_and_keep(f"seen:{name}:{reading.message_id}", self.settings.dedup_ttl_s,
-                                                pending_id(name, reading.message_id),
-                                                encode_reading(instance, reading, self.settings.keyring)):
+        if not await self.claims.claim_and_keep(
+            f"seen:{name}:{reading.message_id}",
+            self.settings.dedup_ttl_s,
+            pending_id(name, reading.message_id),
+            encode_reading(instance, reading, self.settings.keyring),
+        ):
             return answer(200, "duplicate", message_id=reading.message_id)
         relay.accept(instance, reading)
         return answer(200, "accepted", message_id=reading.message_id)

@@ -8,6 +8,7 @@ secret or `jwt_key`. The one token of every instance (`EVOLUTION_INSTANCE_TOKEN`
 outbound calls) never authenticates a webhook: whoever holds it could post as any customer
 of any business.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -15,7 +16,7 @@ import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import aiohttp
 import yaml
@@ -27,18 +28,24 @@ log = logging.getLogger(__name__)
 class Instance:
     name: str
     tenant: str
-    token: str                  # the instance token for outbound calls (and, when accepted, the envelope's `apikey`)
-    secret: Optional[str] = None    # value of the per-instance secret header, from the instances file
-    jwt_key: Optional[str] = None   # the `jwt_key` given to Evolution, when it differs from the token
-    secret_sha256: tuple[str, ...] = ()  # the admin's hashes of the instance's webhook secrets (current, previous)
-    token_accepted: bool = True     # whether `token` authenticates webhooks (an instances file's own token)
+    token: (
+        str  # the instance token for outbound calls (and, when accepted, the envelope's `apikey`)
+    )
+    secret: str | None = None  # value of the per-instance secret header, from the instances file
+    jwt_key: str | None = None  # the `jwt_key` given to Evolution, when it differs from the token
+    secret_sha256: tuple[
+        str, ...
+    ] = ()  # the admin's hashes of the instance's webhook secrets (current, previous)
+    token_accepted: bool = (
+        True  # whether `token` authenticates webhooks (an instances file's own token)
+    )
 
     @property
     def jwt_keys(self) -> tuple[str, ...]:
         return tuple(k for k in (self.jwt_key, self.token if self.token_accepted else None) if k)
 
 
-def instances_from_file(path: Optional[str], default_token: str) -> dict[str, Instance]:
+def instances_from_file(path: str | None, default_token: str) -> dict[str, Instance]:
     """`instances: {name: {tenant, token?, secret?, jwt_key?}}` from the YAML file, if any."""
     if not path:
         return {}
@@ -47,8 +54,14 @@ def instances_from_file(path: Optional[str], default_token: str) -> dict[str, In
     if not isinstance(entries, dict):
         raise ValueError(f"{path}: 'instances' must map instance names to settings")
     return {
-        str(name): Instance(str(name), str(entry["tenant"]), str(entry.get("token") or default_token),
-                            entry.get("secret"), entry.get("jwt_key"), token_accepted=bool(entry.get("token")))
+        str(name): Instance(
+            str(name),
+            str(entry["tenant"]),
+            str(entry.get("token") or default_token),
+            entry.get("secret"),
+            entry.get("jwt_key"),
+            token_accepted=bool(entry.get("token")),
+        )
         for name, entry in entries.items()
     }
 
@@ -66,29 +79,45 @@ class InstanceDirectory:
     answer, and a name never seen raises DirectoryUnavailable (the webhook gets a 503, which
     Evolution retries)."""
 
-    def __init__(self, admin_url: str, internal_token: str, default_token: str,
-                 configured: dict[str, Instance], ttl_s: float = 30, miss_cache_s: float = 30,
-                 recheck_s: float = 2) -> None:
-        self.admin_url, self.internal_token, self.default_token = admin_url, internal_token, default_token
+    def __init__(
+        self,
+        admin_url: str,
+        internal_token: str,
+        default_token: str,
+        configured: dict[str, Instance],
+        ttl_s: float = 30,
+        miss_cache_s: float = 30,
+        recheck_s: float = 2,
+    ) -> None:
+        self.admin_url, self.internal_token, self.default_token = (
+            admin_url,
+            internal_token,
+            default_token,
+        )
         self.configured = configured
         self.ttl_s, self.miss_cache_s, self.recheck_s = ttl_s, miss_cache_s, recheck_s
-        self.known: dict[str, tuple[float, Optional[Instance]]] = {}
+        self.known: dict[str, tuple[float, Instance | None]] = {}
         self.in_flight: dict[str, asyncio.Future] = {}
-        self.session: Optional[aiohttp.ClientSession] = None
+        self.session: aiohttp.ClientSession | None = None
         self.requests = 0  # lookups sent to the admin (for tests and the log)
 
-    async def lookup(self, name: str, newer_than_s: Optional[float] = None) -> Optional[Instance]:
+    async def lookup(self, name: str, newer_than_s: float | None = None) -> Instance | None:
         """The instance, from the cache unless its answer is older than `newer_than_s` (a
         webhook whose secret did not match asks again: the secret may have just rotated)."""
         if name in self.configured:
             return self.configured[name]
         kept = self.known.get(name)
-        fresh_for = newer_than_s if newer_than_s is not None else (
-            self.ttl_s if kept and kept[1] else self.miss_cache_s)
+        fresh_for = (
+            newer_than_s
+            if newer_than_s is not None
+            else (self.ttl_s if kept and kept[1] else self.miss_cache_s)
+        )
         if kept is not None and time.monotonic() - kept[0] < fresh_for:
             return kept[1]
         if name not in self.in_flight:
-            self.in_flight[name] = asyncio.ensure_future(self.fetch(name, kept[1] if kept else None))
+            self.in_flight[name] = asyncio.ensure_future(
+                self.fetch(name, kept[1] if kept else None)
+            )
             self.in_flight[name].add_done_callback(lambda _: self.in_flight.pop(name, None))
         return await asyncio.shield(self.in_flight[name])
 
@@ -96,7 +125,7 @@ class InstanceDirectory:
         """Whether the answer kept for `name` was asked for at or after `moment` (monotonic)."""
         return name in self.configured or (name in self.known and self.known[name][0] >= moment)
 
-    async def fetch(self, name: str, stale: Optional[Instance]) -> Optional[Instance]:
+    async def fetch(self, name: str, stale: Instance | None) -> Instance | None:
         asked = time.monotonic()
         try:
             found = await self.ask_admin(name)
@@ -104,26 +133,36 @@ class InstanceDirectory:
             log.warning("evolution_instance_lookup_failed error=%s", type(error).__name__)
             if stale is None:
                 raise DirectoryUnavailable(name) from None
-            self.known[name] = (asked, stale)  # the last answer, for another period, while the admin is away
+            self.known[name] = (
+                asked,
+                stale,
+            )  # the last answer, for another period, while the admin is away
             return stale
         if len(self.known) > 10_000:
             self.known.clear()
         self.known[name] = (asked, found)
         return found
 
-    async def ask_admin(self, name: str) -> Optional[Instance]:
+    async def ask_admin(self, name: str) -> Instance | None:
         if self.session is None:
             self.session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5))
         self.requests += 1
-        async with self.session.get(f"{self.admin_url}/internal/v1/instances/{name}",
-                                    headers={"Authorization": f"Bearer {self.internal_token}"}) as response:
+        async with self.session.get(
+            f"{self.admin_url}/internal/v1/instances/{name}",
+            headers={"Authorization": f"Bearer {self.internal_token}"},
+        ) as response:
             if response.status == 404:
                 return None
             if response.status != 200:
                 raise ValueError(f"the admin app answered {response.status}")
             body: dict[str, Any] = await response.json()
-        return Instance(name, str(body["tenant"]), self.default_token, secret_sha256=tuple(body.get("webhook_secret_sha256") or ()),
-                        token_accepted=False)
+        return Instance(
+            name,
+            str(body["tenant"]),
+            self.default_token,
+            secret_sha256=tuple(body.get("webhook_secret_sha256") or ()),
+            token_accepted=False,
+        )
 
     async def close(self) -> None:
         if self.session is not None:

@@ -1,9 +1,10 @@
 """The Evolution channel's configuration, from the environment (see .env.example)."""
+
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any
 
 from booka_common.conversation_ids import lookup_key
 from booka_common.crypto import Keyring
@@ -17,17 +18,17 @@ def _number(name: str, default: float) -> float:
 
 @dataclass(frozen=True)
 class ChannelSettings:
-    api_url: str                 # Evolution API base URL (replies go there)
-    api_key: Optional[str]       # Evolution's global key; without it each instance's token is used
-    instance_token: str          # the instances' token for outbound calls (EVOLUTION_INSTANCE_TOKEN)
-    instances_file: Optional[str]
-    secret_header: str           # header carrying a per-instance webhook secret
-    booking_service_url: str     # the tenant behind an instance comes from the booking service
+    api_url: str  # Evolution API base URL (replies go there)
+    api_key: str | None  # Evolution's global key; without it each instance's token is used
+    instance_token: str  # the instances' token for outbound calls (EVOLUTION_INSTANCE_TOKEN)
+    instances_file: str | None
+    secret_header: str  # header carrying a per-instance webhook secret
+    booking_service_url: str  # the tenant behind an instance comes from the booking service
     internal_token: str
-    lookup_key: bytes            # conversation ids are keyed hashes of the contact (BOOKA_LOOKUP_KEY)
-    keyring: Keyring             # seals accepted messages while they wait in Redis (BOOKA_SECRET_KEYS)
-    admin_url: str               # the apology after repeated failures is the tenant's template
-    redis_url: Optional[str]
+    lookup_key: bytes  # conversation ids are keyed hashes of the contact (BOOKA_LOOKUP_KEY)
+    keyring: Keyring  # seals accepted messages while they wait in Redis (BOOKA_SECRET_KEYS)
+    admin_url: str  # the apology after repeated failures is the tenant's template
+    redis_url: str | None
     dedup_ttl_s: int
     owner_pause_minutes: float
     max_body_bytes: int
@@ -36,23 +37,35 @@ class ChannelSettings:
     send_attempts: int
     send_timeout_s: float
     typing_ms: int
-    replay_after_s: float        # a message accepted this long ago and still unanswered was lost with its process
+    replay_after_s: (
+        float  # a message accepted this long ago and still unanswered was lost with its process
+    )
 
     @classmethod
-    def from_env(cls, overrides: Optional[dict[str, Any]] = None) -> "ChannelSettings":
+    def from_env(cls, overrides: dict[str, Any] | None = None) -> ChannelSettings:
         """Environment first; `credentials.yml` values (overrides) win where given."""
         booking_port = os.environ.get("BOOKING_SERVICE_PORT", "8001")
         values = dict(
-            api_url=(os.environ.get("EVOLUTION_API_URL") or f"http://127.0.0.1:{os.environ.get('EVOLUTION_SANDBOX_PORT', '8080')}").rstrip("/"),
+            api_url=(
+                os.environ.get("EVOLUTION_API_URL")
+                or f"http://127.0.0.1:{os.environ.get('EVOLUTION_SANDBOX_PORT', '8080')}"
+            ).rstrip("/"),
             api_key=os.environ.get("EVOLUTION_API_KEY") or None,
             instance_token=local_secret("EVOLUTION_INSTANCE_TOKEN", new_token),
             instances_file=os.environ.get("EVOLUTION_INSTANCES_FILE") or None,
-            secret_header=os.environ.get("EVOLUTION_SECRET_HEADER", "x-booka-webhook-secret").lower(),
-            booking_service_url=(os.environ.get("BOOKING_SERVICE_URL") or f"http://127.0.0.1:{booking_port}").rstrip("/"),
+            secret_header=os.environ.get(
+                "EVOLUTION_SECRET_HEADER", "x-booka-webhook-secret"
+            ).lower(),
+            booking_service_url=(
+                os.environ.get("BOOKING_SERVICE_URL") or f"http://127.0.0.1:{booking_port}"
+            ).rstrip("/"),
             internal_token=local_secret("BOOKA_INTERNAL_TOKEN", new_token),
             lookup_key=lookup_key(),
             keyring=local_keyring(),
-            admin_url=(os.environ.get("ADMIN_URL") or f"http://127.0.0.1:{os.environ.get('ADMIN_PORT', '8002')}").rstrip("/"),
+            admin_url=(
+                os.environ.get("ADMIN_URL")
+                or f"http://127.0.0.1:{os.environ.get('ADMIN_PORT', '8002')}"
+            ).rstrip("/"),
             redis_url=os.environ.get("REDIS_URL") or None,
             dedup_ttl_s=int(_number("EVOLUTION_DEDUP_TTL_S", 86400)),
             owner_pause_minutes=_number("EVOLUTION_OWNER_PAUSE_MINUTES", 30),
@@ -64,5 +77,7 @@ class ChannelSettings:
             typing_ms=int(_number("EVOLUTION_TYPING_MS", 1200)),
             replay_after_s=_number("EVOLUTION_REPLAY_AFTER_S", 60),
         )
-        values.update({k: v for k, v in (overrides or {}).items() if k in values and v not in (None, "")})
+        values.update(
+            {k: v for k, v in (overrides or {}).items() if k in values and v not in (None, "")}
+        )
         return cls(**values)

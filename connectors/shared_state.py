@@ -6,11 +6,12 @@ retry window; keeping each accepted message until it is answered, so that one a 
 process accepted is answered by the next (with Redis); and remembering the numbered menu
 last shown to each customer.
 """
+
 from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from typing import Optional, Protocol
+from typing import Protocol
 
 
 class SharedState(Protocol):
@@ -27,7 +28,7 @@ class SharedState(Protocol):
 
     async def put(self, key: str, value: str, ttl_s: int) -> None: ...
 
-    async def get(self, key: str) -> Optional[str]: ...
+    async def get(self, key: str) -> str | None: ...
 
     async def delete(self, key: str) -> None: ...
 
@@ -35,7 +36,7 @@ class SharedState(Protocol):
 
     async def close(self) -> None: ...
 
-    def for_another_loop(self) -> "SharedState":
+    def for_another_loop(self) -> SharedState:
         """The same store for use from another thread's event loop."""
 
 
@@ -47,7 +48,7 @@ class MemoryState:
         self.items: OrderedDict[str, tuple[float, str]] = OrderedDict()
         self.kept: dict[str, str] = {}
 
-    def _live(self, key: str) -> Optional[str]:
+    def _live(self, key: str) -> str | None:
         item = self.items.get(key)
         if item is None:
             return None
@@ -80,7 +81,7 @@ class MemoryState:
         while len(self.items) > self.max_keys:
             self.items.popitem(last=False)
 
-    async def get(self, key: str) -> Optional[str]:
+    async def get(self, key: str) -> str | None:
         return self._live(key)
 
     async def delete(self, key: str) -> None:
@@ -92,7 +93,7 @@ class MemoryState:
     async def close(self) -> None:
         self.items.clear()
 
-    def for_another_loop(self) -> "MemoryState":
+    def for_another_loop(self) -> MemoryState:
         return self  # plain dictionaries, no awaits inside: safe to share
 
 
@@ -114,17 +115,30 @@ class RedisState:
         self.redis = redis_asyncio.from_url(url, socket_timeout=2, socket_connect_timeout=2)
         self.url, self.prefix = url, prefix
 
-    def for_another_loop(self) -> "RedisState":
+    def for_another_loop(self) -> RedisState:
         return RedisState(self.url, self.prefix)  # a client's connections belong to one event loop
 
     async def claim(self, key: str, ttl_s: int) -> bool:
         return bool(await self.redis.set(self.prefix + key, "1", nx=True, ex=ttl_s))
 
     async def claim_and_keep(self, key: str, ttl_s: int, pending_id: str, record: str) -> bool:
-        return bool(await self.redis.eval(CLAIM_AND_KEEP, 2, self.prefix + key, self.prefix + "pending", ttl_s, pending_id, record))
+        return bool(
+            await self.redis.eval(
+                CLAIM_AND_KEEP,
+                2,
+                self.prefix + key,
+                self.prefix + "pending",
+                ttl_s,
+                pending_id,
+                record,
+            )
+        )
 
     async def pending(self) -> dict[str, str]:
-        return {k.decode(): v.decode() for k, v in (await self.redis.hgetall(self.prefix + "pending")).items()}
+        return {
+            k.decode(): v.decode()
+            for k, v in (await self.redis.hgetall(self.prefix + "pending")).items()
+        }
 
     async def release(self, pending_id: str) -> None:
         await self.redis.hdel(self.prefix + "pending", pending_id)
@@ -132,7 +146,7 @@ class RedisState:
     async def put(self, key: str, value: str, ttl_s: int) -> None:
         await self.redis.set(self.prefix + key, value, ex=ttl_s)
 
-    async def get(self, key: str) -> Optional[str]:
+    async def get(self, key: str) -> str | None:
         value = await self.redis.get(self.prefix + key)
         return value.decode() if isinstance(value, bytes) else value
 
@@ -149,5 +163,5 @@ class RedisState:
         await self.redis.close()
 
 
-def shared_state(redis_url: Optional[str]) -> SharedState:
+def shared_state(redis_url: str | None) -> SharedState:
     return RedisState(redis_url) if redis_url else MemoryState()

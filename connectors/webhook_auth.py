@@ -7,19 +7,25 @@ token is accepted (the instances file, the sandbox's shared mode), the envelope'
 equal to the token or `Authorization: Bearer <JWT>` from Evolution's `jwt_key` header
 setting (HS256, `exp` checked).
 """
+
 from __future__ import annotations
 
 import hashlib
 import hmac
-from typing import Any, Mapping, Optional
+from collections.abc import Mapping
+from typing import Any
 
 import jwt
 
 from connectors.instances import Instance
 
 
-def _same(given: Any, expected: Optional[str]) -> bool:
-    return isinstance(given, str) and bool(expected) and hmac.compare_digest(given.encode(), expected.encode())
+def _same(given: Any, expected: str | None) -> bool:
+    return (
+        isinstance(given, str)
+        and bool(expected)
+        and hmac.compare_digest(given.encode(), expected.encode())
+    )
 
 
 def valid_bearer(authorization: str, keys: tuple[str, ...]) -> bool:
@@ -42,7 +48,9 @@ def secret_matches(given: Any, hashes: tuple[str, ...]) -> bool:
     return any(hmac.compare_digest(digest.encode(), expected.encode()) for expected in hashes)
 
 
-def is_authentic(instance: Instance, body: Mapping[str, Any], headers: Mapping[str, str], secret_header: str) -> bool:
+def is_authentic(
+    instance: Instance, body: Mapping[str, Any], headers: Mapping[str, str], secret_header: str
+) -> bool:
     given = headers.get(secret_header)
     if secret_matches(given, instance.secret_sha256):
         return True

@@ -4,10 +4,11 @@ WhatsApp has its own markup (`*bold*`, `_italic_`, `~strike~`, ```` ```mono``` `
 Baileys buttons and lists are not rendered by clients (contract §1.2), so buttons become
 a numbered menu; the customer's "2" (or the option's title) is mapped back to the payload.
 """
+
 from __future__ import annotations
 
 import re
-from typing import Any, Optional
+from typing import Any
 
 # Evolution's own Chatwoot bridge rules (contract §4), applied in this order.
 BOLD = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*")
@@ -19,8 +20,11 @@ BOLD_MARK = "\x00"  # placeholder so converted bold is not re-read as italic
 
 
 def markdown_to_whatsapp(text: str) -> str:
-    """`**x**`→`*x*`, `*x*`→`_x_`, `~~x~~`→`~x~`, `` `x` ``→```` ```x``` ````, `[t](url)`→`t: url`."""
-    text = LINK.sub(lambda m: m.group(2) if m.group(1) == m.group(2) else f"{m.group(1)}: {m.group(2)}", text)
+    """Markdown as WhatsApp writes it: `**x**`→`*x*`, `*x*`→`_x_`, `~~x~~`→`~x~`,
+    `` `x` ``→```` ```x``` ````, `[t](url)`→`t: url`."""
+    text = LINK.sub(
+        lambda m: m.group(2) if m.group(1) == m.group(2) else f"{m.group(1)}: {m.group(2)}", text
+    )
     text = BOLD.sub(lambda m: f"{BOLD_MARK}{m.group(1)}{BOLD_MARK}", text)
     text = ITALIC_STAR.sub(r"_\1_", text)
     text = STRIKE.sub(r"~\1~", text)
@@ -50,7 +54,7 @@ def split_message(text: str, limit: int) -> list[str]:
             if current:
                 pieces.append(current)
             return [chunk for piece in pieces for chunk in split_message(piece, limit)]
-    return [text[i:i + limit] for i in range(0, len(text), limit)]
+    return [text[i : i + limit] for i in range(0, len(text), limit)]
 
 
 def with_menu(text: str, buttons: list[dict[str, Any]]) -> str:
@@ -65,10 +69,16 @@ def with_menu(text: str, buttons: list[dict[str, Any]]) -> str:
 
 def menu_payloads(buttons: list[dict[str, Any]]) -> list[dict[str, str]]:
     """What to remember about a menu: each option's title and payload, in order."""
-    return [{"title": str(b.get("title") or ""), "payload": str(b.get("payload") or b.get("title") or "")} for b in buttons]
+    return [
+        {
+            "title": str(b.get("title") or ""),
+            "payload": str(b.get("payload") or b.get("title") or ""),
+        }
+        for b in buttons
+    ]
 
 
-def choose_from_menu(text: str, options: list[dict[str, str]]) -> Optional[str]:
+def choose_from_menu(text: str, options: list[dict[str, str]]) -> str | None:
     """The payload the customer picked: "2", "2.", "#2", "option 2" or the option's title."""
     answer = text.strip().lower().rstrip(".!) ")
     number = re.fullmatch(r"(?:option\s*|number\s*|#)?(\d{1,2})", answer)

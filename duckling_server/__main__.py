@@ -1,4 +1,6 @@
-"""`python -m duckling_server [--host H] [--port P]` (defaults: 127.0.0.1, DUCKLING_PORT or 8000)."""
+"""`python -m duckling_server [--host H] [--port P]`; the defaults are 127.0.0.1 and
+DUCKLING_PORT or 8000."""
+
 from __future__ import annotations
 
 import argparse
@@ -11,7 +13,9 @@ from duckling_server.server import create_app
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m duckling_server", description="Local Duckling server")
+    parser = argparse.ArgumentParser(
+        prog="python -m duckling_server", description="Local Duckling server"
+    )
     parser.add_argument("--host", default=os.environ.get("DUCKLING_HOST", "127.0.0.1"))
     parser.add_argument("--port", type=int, default=int(os.environ.get("DUCKLING_PORT", "8000")))
     args = parser.parse_args()

@@ -7,6 +7,7 @@ and `latent`, and answers Duckling's JSON list of entities. `GET /` answers `qua
 Where Duckling would crash on bad input (a non-numeric reftime) this answers 422 instead; a
 NUL byte is read as a space, and no message text reaches the log.
 """
+
 from __future__ import annotations
 
 import json
@@ -22,8 +23,20 @@ log = structlog.get_logger("duckling_server")
 DEFAULT_TZ = "America/Los_Angeles"
 ZONEINFO = os.environ.get("DUCKLING_ZONEINFO", "/usr/share/zoneinfo")
 DIMENSIONS = (
-    "amount-of-money", "credit-card-number", "distance", "duration", "email", "number", "ordinal",
-    "phone-number", "quantity", "temperature", "time", "time-grain", "url", "volume",
+    "amount-of-money",
+    "credit-card-number",
+    "distance",
+    "duration",
+    "email",
+    "number",
+    "ordinal",
+    "phone-number",
+    "quantity",
+    "temperature",
+    "time",
+    "time-grain",
+    "url",
+    "volume",
 )
 
 
@@ -35,16 +48,30 @@ class Duckling:
         self.time_zones = duckling.load_time_zones(zoneinfo)
         self.known_zones = frozenset(available_timezones())
 
-    def parse(self, text: str, *, lang: str, locale: str | None, dims: list[str], tz: str, reftime_ms: int | None, latent: bool) -> list:
+    def parse(
+        self,
+        text: str,
+        *,
+        lang: str,
+        locale: str | None,
+        dims: list[str],
+        tz: str,
+        reftime_ms: int | None,
+        latent: bool,
+    ) -> list:
         language = duckling.parse_lang(lang.upper())
         default_locale = duckling.default_locale_lang(language)
-        context_locale = duckling.parse_locale(locale.upper(), default_locale) if locale else default_locale
+        context_locale = (
+            duckling.parse_locale(locale.upper(), default_locale) if locale else default_locale
+        )
         seconds = int(time.time()) if reftime_ms is None else reftime_ms // 1000
         reference = duckling.parse_ref_time(self.time_zones, tz, seconds)
         wanted = duckling.parse_dimensions([d for d in dims if d in DIMENSIONS])
         # The binding hands the text to C: a NUL byte made it panic with the text's bytes in
         # the message. A space keeps every offset where it was.
-        return duckling.parse(text.replace("\x00", " "), duckling.Context(reference, context_locale), wanted, latent)
+        return duckling.parse(
+            text.replace("\x00", " "), duckling.Context(reference, context_locale), wanted, latent
+        )
 
 
 DUCKLING_KEY = web.AppKey("duckling", Duckling)
@@ -71,7 +98,9 @@ async def parse_handler(request: web.Request) -> web.Response:
     try:
         reftime_ms = int(str(raw_ref)) if raw_ref not in (None, "") else None
     except ValueError:
-        return web.Response(status=422, reason="Bad Input", text="'reftime' must be milliseconds since the epoch")
+        return web.Response(
+            status=422, reason="Bad Input", text="'reftime' must be milliseconds since the epoch"
+        )
     try:
         entities = request.app[DUCKLING_KEY].parse(
             text,
@@ -86,7 +115,9 @@ async def parse_handler(request: web.Request) -> web.Response:
         if type(error).__name__ != "PanicException":
             raise
         log.warning("parse_panicked", chars=len(text))  # its message holds the text: not logged
-        return web.Response(status=422, reason="Bad Input", text="Duckling could not read this text")
+        return web.Response(
+            status=422, reason="Bad Input", text="Duckling could not read this text"
+        )
     log.debug("parsed", entities=len(entities), chars=len(text))
     return web.json_response(entities)
 
@@ -104,8 +135,12 @@ async def health(request: web.Request) -> web.Response:
 
 
 async def ready(request: web.Request) -> web.Response:
-    probe = request.app[DUCKLING_KEY].parse("tomorrow", lang="en", locale=None, dims=["time"], tz="UTC", reftime_ms=0, latent=False)
-    return web.json_response({"status": "ready" if probe else "not_ready"}, status=200 if probe else 503)
+    probe = request.app[DUCKLING_KEY].parse(
+        "tomorrow", lang="en", locale=None, dims=["time"], tz="UTC", reftime_ms=0, latent=False
+    )
+    return web.json_response(
+        {"status": "ready" if probe else "not_ready"}, status=200 if probe else 503
+    )
 
 
 def create_app(engine: Duckling | None = None) -> web.Application:

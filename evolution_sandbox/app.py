@@ -6,10 +6,12 @@ with `apikey` auth, the guards' 404/403, 400 validation messages and 201 for sen
 
 Sandbox routes (not Evolution's; what a phone would do): `POST /sandbox/messages/{instance}`
 makes a customer send a message (delivered as a `messages.upsert` webhook),
-`GET /sandbox/chats/{instance}/{number}?after=SEQ&wait=S` reads a chat (long-polling up to S s), `GET /sandbox/deliveries` lists
+`GET /sandbox/chats/{instance}/{number}?after=SEQ&wait=S` reads a chat (long-polling up to S s),
+`GET /sandbox/deliveries` lists
 webhook attempts, `POST /sandbox/settings` tunes delivery, and `GET /` with
 `Accept: text/html` or `GET /chat` is the web chat.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -17,13 +19,23 @@ import base64
 import re
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Optional
+from typing import Any
 
 from aiohttp import web
 
-from evolution_sandbox.model import (INTEGRATIONS, VERSION, WEBHOOK_EVENTS, Instance, Webhook, error_body, message_id,
-                                     prepared_text, source_of)
+from evolution_sandbox.model import (
+    INTEGRATIONS,
+    VERSION,
+    WEBHOOK_EVENTS,
+    Instance,
+    Webhook,
+    error_body,
+    message_id,
+    prepared_text,
+    source_of,
+)
 from evolution_sandbox.webhooks import DeliverySettings, WebhookSender
 
 STATIC = Path(__file__).parent / "static"
@@ -52,13 +64,18 @@ async def error_envelope(request: web.Request, handler: Handler) -> web.StreamRe
     except EvolutionError as error:
         return web.json_response(error_body(error.status, error.message), status=error.status)
     except web.HTTPNotFound:
-        return web.json_response(error_body(404, [f"Cannot {request.method} {request.path}"]), status=404)
+        return web.json_response(
+            error_body(404, [f"Cannot {request.method} {request.path}"]), status=404
+        )
     except web.HTTPMethodNotAllowed:
-        return web.json_response(error_body(404, [f"Cannot {request.method} {request.path}"]), status=404)
+        return web.json_response(
+            error_body(404, [f"Cannot {request.method} {request.path}"]), status=404
+        )
 
 
 def instance_for(request: web.Request) -> Instance:
-    """The guards: unknown instance → 404, then `apikey` must be the global key or this instance's token."""
+    """The guards: unknown instance → 404, then `apikey` must be the global key or this instance's
+    token."""
     name = request.match_info["instance"]
     instance = request.app[INSTANCES].get(name)
     if instance is None:
@@ -91,7 +108,8 @@ def required(body: dict[str, Any], *names: str) -> None:
 
 
 def jid_for(number: Any) -> str:
-    """createJid: strip spaces, `+`, `()` and a `:device`; full JIDs pass; digits get `@s.whatsapp.net`."""
+    """createJid: strip spaces, `+`, `()` and a `:device`; full JIDs pass; digits get
+    `@s.whatsapp.net`."""
     if not isinstance(number, str):
         raise fail(400, "Invalid format")
     cleaned = re.sub(r"[\s+()]", "", number)
@@ -137,12 +155,21 @@ async def blocking_delay(body: dict[str, Any]) -> None:
 
 # --- Evolution routes -------------------------------------------------------------------------
 
+
 async def welcome(request: web.Request) -> web.StreamResponse:
     if "text/html" in request.headers.get("Accept", ""):
         return web.FileResponse(STATIC / "chat.html")
-    return web.json_response({"status": 200, "message": "Welcome to the Evolution API, it is working!", "version": VERSION,
-                              "clientName": "evolution_sandbox", "manager": f"{request.scheme}://{request.host}/manager",
-                              "documentation": "https://doc.evolution-api.com", "whatsappWebVersion": "2.3000.1023204200"})
+    return web.json_response(
+        {
+            "status": 200,
+            "message": "Welcome to the Evolution API, it is working!",
+            "version": VERSION,
+            "clientName": "evolution_sandbox",
+            "manager": f"{request.scheme}://{request.host}/manager",
+            "documentation": "https://doc.evolution-api.com",
+            "whatsappWebVersion": "2.3000.1023204200",
+        }
+    )
 
 
 async def create_instance(request: web.Request) -> web.Response:
@@ -157,23 +184,53 @@ async def create_instance(request: web.Request) -> web.Response:
     integration = body.get("integration", "WHATSAPP-BAILEYS")
     if integration not in INTEGRATIONS:
         raise fail(400, "Invalid integration")
-    instance = Instance(name=name, token=str(body.get("token") or "") or _uuid_upper(), integration=integration)
+    instance = Instance(
+        name=name, token=str(body.get("token") or "") or _uuid_upper(), integration=integration
+    )
     if isinstance(body.get("number"), str) and body["number"].isdigit():
         instance.number = body["number"]
     if isinstance(body.get("webhook"), dict):
         instance.webhook = parse_webhook(body["webhook"], create=True)
     request.app[INSTANCES][name] = instance
     hook = instance.webhook
-    return web.json_response({
-        "instance": {"instanceName": name, "instanceId": instance.id, "integration": integration, "webhookWaBusiness": None,
-                     "accessTokenWaBusiness": "", "status": "open"},
-        "hash": instance.token,
-        "webhook": {"webhookUrl": hook.url, "webhookHeaders": hook.headers, "webhookByEvents": hook.by_events,
-                    "webhookBase64": hook.base64} if hook else {},
-        "websocket": {}, "rabbitmq": {}, "nats": {}, "sqs": {},
-        "settings": {"rejectCall": False, "msgCall": "", "groupsIgnore": False, "alwaysOnline": False, "readMessages": False,
-                     "readStatus": False, "syncFullHistory": False, "wavoipToken": ""},
-    }, status=201)
+    return web.json_response(
+        {
+            "instance": {
+                "instanceName": name,
+                "instanceId": instance.id,
+                "integration": integration,
+                "webhookWaBusiness": None,
+                "accessTokenWaBusiness": "",
+                "status": "open",
+            },
+            "hash": instance.token,
+            "webhook": (
+                {
+                    "webhookUrl": hook.url,
+                    "webhookHeaders": hook.headers,
+                    "webhookByEvents": hook.by_events,
+                    "webhookBase64": hook.base64,
+                }
+                if hook
+                else {}
+            ),
+            "websocket": {},
+            "rabbitmq": {},
+            "nats": {},
+            "sqs": {},
+            "settings": {
+                "rejectCall": False,
+                "msgCall": "",
+                "groupsIgnore": False,
+                "alwaysOnline": False,
+                "readMessages": False,
+                "readStatus": False,
+                "syncFullHistory": False,
+                "wavoipToken": "",
+            },
+        },
+        status=201,
+    )
 
 
 def _uuid_upper() -> str:
@@ -197,8 +254,14 @@ def parse_webhook(raw: dict[str, Any], create: bool = False) -> Webhook:
     if not isinstance(headers, dict):
         raise fail(400, "headers is not of a type(s) object")
     enabled = raw.get("enabled", True) is not False
-    return Webhook(url=url, enabled=enabled, by_events=bool(raw.get("byEvents")), base64=bool(raw.get("base64")),
-                   headers={str(k): str(v) for k, v in headers.items()}, events=list(events) if enabled else [])
+    return Webhook(
+        url=url,
+        enabled=enabled,
+        by_events=bool(raw.get("byEvents")),
+        base64=bool(raw.get("base64")),
+        headers={str(k): str(v) for k, v in headers.items()},
+        events=list(events) if enabled else [],
+    )
 
 
 async def connection_state(request: web.Request) -> web.Response:
@@ -224,7 +287,9 @@ async def fetch_instances(request: web.Request) -> web.Response:
 async def delete_instance(request: web.Request) -> web.Response:
     instance = instance_for(request)
     del request.app[INSTANCES][instance.name]
-    return web.json_response({"status": "SUCCESS", "error": False, "response": {"message": "Instance deleted"}})
+    return web.json_response(
+        {"status": "SUCCESS", "error": False, "response": {"message": "Instance deleted"}}
+    )
 
 
 async def set_webhook(request: web.Request) -> web.Response:
@@ -265,18 +330,37 @@ async def send_media(request: web.Request) -> web.Response:
     if body["mediatype"] not in MEDIA_TYPES:
         raise fail(400, "mediatype is not one of enum values")
     media = body.get("media")
-    if not isinstance(media, str) or not (media.startswith(("http://", "https://")) or _is_base64(media)):
+    if not isinstance(media, str) or not (
+        media.startswith(("http://", "https://")) or _is_base64(media)
+    ):
         raise fail(400, "Owned media must be a url or base64")
-    if body["mediatype"] == "document" and not media.startswith("http") and not body.get("fileName"):
+    if (
+        body["mediatype"] == "document"
+        and not media.startswith("http")
+        and not body.get("fileName")
+    ):
         raise fail(400, "For base64 the file name must be informed.")
     jid = recipient(instance, body["number"])
     await blocking_delay(body)
     key_id = message_id("web")
     caption = str(body.get("caption") or "")
-    instance.record(chat_key(jid), key_id, True, caption or f"[{body['mediatype']}]", "PENDING", kind=body["mediatype"])
+    instance.record(
+        chat_key(jid),
+        key_id,
+        True,
+        caption or f"[{body['mediatype']}]",
+        "PENDING",
+        kind=body["mediatype"],
+    )
     data = prepared_text(instance, jid, key_id, caption)
     content_key = f"{body['mediatype']}Message"
-    data["message"] = {content_key: {"url": media if media.startswith("http") else "", "mimetype": body.get("mimetype") or "", "caption": caption}}
+    data["message"] = {
+        content_key: {
+            "url": media if media.startswith("http") else "",
+            "mimetype": body.get("mimetype") or "",
+            "caption": caption,
+        }
+    }
     data["messageType"] = content_key
     request.app[SENDER].emit(instance, "send.message", data)
     return web.json_response(data, status=201)
@@ -308,11 +392,15 @@ async def mark_read(request: web.Request) -> web.Response:
     body = await json_body(request)
     required(body, "readMessages")
     keys = body["readMessages"]
-    if not isinstance(keys, list) or any(not isinstance(k, dict) or not {"remoteJid", "fromMe", "id"} <= set(k) for k in keys):
+    if not isinstance(keys, list) or any(
+        not isinstance(k, dict) or not {"remoteJid", "fromMe", "id"} <= set(k) for k in keys
+    ):
         raise fail(400, 'readMessages[0] requires property "id"')
     for key in keys:
         jid = str(key["remoteJid"])
-        if jid.endswith("@s.whatsapp.net") or jid.endswith("@g.us"):  # @lid keys are dropped silently, as upstream
+        if jid.endswith("@s.whatsapp.net") or jid.endswith(
+            "@g.us"
+        ):  # @lid keys are dropped silently, as upstream
             instance.mark_read(chat_key(jid), str(key["id"]))
     return web.json_response({"message": "Read messages", "read": "success"}, status=201)
 
@@ -326,13 +414,18 @@ async def whatsapp_numbers(request: web.Request) -> web.Response:
     answers = []
     for number in body["numbers"]:
         jid = jid_for(str(number))
-        answers.append({"jid": jid, "exists": on_whatsapp(jid), "number": jid.split("@", 1)[0], "name": None})
+        answers.append(
+            {"jid": jid, "exists": on_whatsapp(jid), "number": jid.split("@", 1)[0], "name": None}
+        )
     return web.json_response(answers)
 
 
 # --- sandbox routes -------------------------------------------------------------------------
 
-def inbound_upsert(instance: Instance, request_body: dict[str, Any]) -> tuple[dict[str, Any], str, str]:
+
+def inbound_upsert(
+    instance: Instance, request_body: dict[str, Any]
+) -> tuple[dict[str, Any], str, str]:
     """A customer's message as `messages.upsert` data (v2.3.6 field set); (data, key id, chat)."""
     number = str(request_body.get("number") or "")
     if not number.isdigit():
@@ -342,40 +435,93 @@ def inbound_upsert(instance: Instance, request_body: dict[str, Any]) -> tuple[di
     source = request_body.get("source", "android")
     key_id = str(request_body.get("id") or message_id(source))
     from_me = bool(request_body.get("from_me"))
-    key: dict[str, Any] = {"remoteJid": f"{number}@s.whatsapp.net", "fromMe": from_me, "id": key_id, "addressingMode": "pn"}
+    key: dict[str, Any] = {
+        "remoteJid": f"{number}@s.whatsapp.net",
+        "fromMe": from_me,
+        "id": key_id,
+        "addressingMode": "pn",
+    }
     if request_body.get("lid"):
         lid = str(request_body.get("lid_id") or f"{int(number) % 10**15:015d}")
         key = {"remoteJid": f"{lid}@lid", "fromMe": from_me, "id": key_id, "addressingMode": "lid"}
         if not request_body.get("lid_only"):
             key["remoteJidAlt"] = f"{number}@s.whatsapp.net"
     message, message_type, shown = content_for(kind, text, request_body)
-    data = {"key": key, "pushName": "Você" if from_me else request_body.get("push_name") or None,
-            "status": "SERVER_ACK" if from_me else "DELIVERY_ACK", "message": message, "messageType": message_type,
-            "messageTimestamp": int(time.time()), "instanceId": instance.id, "source": source_of(key_id)}
+    data = {
+        "key": key,
+        "pushName": "Você" if from_me else request_body.get("push_name") or None,
+        "status": "SERVER_ACK" if from_me else "DELIVERY_ACK",
+        "message": message,
+        "messageType": message_type,
+        "messageTimestamp": int(time.time()),
+        "instanceId": instance.id,
+        "source": source_of(key_id),
+    }
     return data, key_id, shown
 
 
 def content_for(kind: str, text: str, body: dict[str, Any]) -> tuple[dict[str, Any], str, str]:
-    """The `message` object for a kind of customer message, its messageType, and what the chat shows."""
-    context = {"messageContextInfo": {"deviceListMetadataVersion": 2, "messageSecret": base64.b64encode(b"sandbox-secret").decode()}}
+    """The `message` object for a kind of customer message, its messageType, and what the chat
+    shows."""
+    context = {
+        "messageContextInfo": {
+            "deviceListMetadataVersion": 2,
+            "messageSecret": base64.b64encode(b"sandbox-secret").decode(),
+        }
+    }
     if kind == "text":
         return {"conversation": text, **context}, "conversation", text
     if kind in ("image", "video", "document"):
-        media = {"url": "https://mmg.whatsapp.net/sandbox.enc", "mimetype": {"image": "image/jpeg", "video": "video/mp4", "document": "application/pdf"}[kind],
-                 "caption": text, "fileLength": "184532", "mediaKey": base64.b64encode(b"k" * 32).decode()}
+        media = {
+            "url": "https://mmg.whatsapp.net/sandbox.enc",
+            "mimetype": {
+                "image": "image/jpeg",
+                "video": "video/mp4",
+                "document": "application/pdf",
+            }[kind],
+            "caption": text,
+            "fileLength": "184532",
+            "mediaKey": base64.b64encode(b"k" * 32).decode(),
+        }
         return {f"{kind}Message": media, **context}, f"{kind}Message", f"[{kind}] {text}".strip()
     if kind in ("audio", "sticker"):
-        return {f"{kind}Message": {"url": "https://mmg.whatsapp.net/sandbox.enc", "mimetype": "audio/ogg; codecs=opus" if kind == "audio" else "image/webp",
-                                   "seconds": 4, "ptt": kind == "audio"}, **context}, f"{kind}Message", f"[{kind}]"
+        return (
+            {
+                f"{kind}Message": {
+                    "url": "https://mmg.whatsapp.net/sandbox.enc",
+                    "mimetype": "audio/ogg; codecs=opus" if kind == "audio" else "image/webp",
+                    "seconds": 4,
+                    "ptt": kind == "audio",
+                },
+                **context,
+            },
+            f"{kind}Message",
+            f"[{kind}]",
+        )
     if kind == "list_reply":
-        reply = {"title": text, "listType": 1, "singleSelectReply": {"selectedRowId": str(body.get("row_id") or text)}}
+        reply = {
+            "title": text,
+            "listType": 1,
+            "singleSelectReply": {"selectedRowId": str(body.get("row_id") or text)},
+        }
         return {"listResponseMessage": reply, **context}, "listResponseMessage", text
     if kind == "button_reply":
-        reply = {"selectedButtonId": str(body.get("button_id") or text), "selectedDisplayText": text}
+        reply = {
+            "selectedButtonId": str(body.get("button_id") or text),
+            "selectedDisplayText": text,
+        }
         return {"buttonsResponseMessage": reply, **context}, "buttonsResponseMessage", text
     if kind == "reaction":
-        return {"reactionMessage": {"key": {"id": body.get("target_id", "")}, "text": text or "👍"}}, "reactionMessage", text or "👍"
-    raise fail(400, f"unknown message type {kind!r} (text, image, video, document, audio, sticker, list_reply, button_reply, reaction)")
+        return (
+            {"reactionMessage": {"key": {"id": body.get("target_id", "")}, "text": text or "👍"}},
+            "reactionMessage",
+            text or "👍",
+        )
+    raise fail(
+        400,
+        f"unknown message type {kind!r} (text, image, video, document, audio, sticker, list_reply,"
+        " button_reply, reaction)",
+    )
 
 
 async def customer_sends(request: web.Request) -> web.Response:
@@ -388,9 +534,16 @@ async def customer_sends(request: web.Request) -> web.Response:
     body = await json_body(request)
     data, key_id, shown = inbound_upsert(instance, body)
     kind = str(body.get("type", "text"))
-    instance.record(str(body["number"]), key_id, bool(body.get("from_me")), shown, data["status"], kind=kind)
-    delivered = request.app[SENDER].emit(instance, "messages.upsert", data, copies=int(body.get("copies", 1)),
-                                         hold_ms=int(body.get("hold_ms", 0)))
+    instance.record(
+        str(body["number"]), key_id, bool(body.get("from_me")), shown, data["status"], kind=kind
+    )
+    delivered = request.app[SENDER].emit(
+        instance,
+        "messages.upsert",
+        data,
+        copies=int(body.get("copies", 1)),
+        hold_ms=int(body.get("hold_ms", 0)),
+    )
     return web.json_response({"id": key_id, "delivered": delivered, "data": data}, status=201)
 
 
@@ -403,17 +556,40 @@ async def read_chat(request: web.Request) -> web.Response:
         wait_s = min(float(request.query.get("wait", "0") or 0), 30.0)
     except ValueError:
         raise fail(400, "after and wait must be numbers") from None
-    messages = [m.as_json() for m in instance.chats.get(request.match_info["number"], []) if m.seq > after]
+    messages = [
+        m.as_json() for m in instance.chats.get(request.match_info["number"], []) if m.seq > after
+    ]
     deadline = time.monotonic() + wait_s
-    while not messages and time.monotonic() < deadline:  # long polling: answer as soon as the chat changes
+    while (
+        not messages and time.monotonic() < deadline
+    ):  # long polling: answer as soon as the chat changes
         await instance.wait_for_news(deadline - time.monotonic())
-        messages = [m.as_json() for m in instance.chats.get(request.match_info["number"], []) if m.seq > after]
-    return web.json_response({"messages": messages, "presence": instance.presence.get(request.match_info["number"], "paused")})
+        messages = [
+            m.as_json()
+            for m in instance.chats.get(request.match_info["number"], [])
+            if m.seq > after
+        ]
+    return web.json_response(
+        {
+            "messages": messages,
+            "presence": instance.presence.get(request.match_info["number"], "paused"),
+        }
+    )
 
 
 async def list_instances(request: web.Request) -> web.Response:
-    return web.json_response({"instances": [{"name": i.name, "number": i.number, "webhook": bool(i.webhook and i.webhook.enabled)}
-                                            for i in request.app[INSTANCES].values()]})
+    return web.json_response(
+        {
+            "instances": [
+                {
+                    "name": i.name,
+                    "number": i.number,
+                    "webhook": bool(i.webhook and i.webhook.enabled),
+                }
+                for i in request.app[INSTANCES].values()
+            ]
+        }
+    )
 
 
 async def list_deliveries(request: web.Request) -> web.Response:
@@ -421,7 +597,9 @@ async def list_deliveries(request: web.Request) -> web.Response:
     for name in ("instance", "message_id", "event"):
         if request.query.get(name):
             attempts = [a for a in attempts if getattr(a, name) == request.query[name]]
-    return web.json_response({"attempts": [a.as_json() for a in attempts], "in_flight": len(request.app[SENDER].tasks)})
+    return web.json_response(
+        {"attempts": [a.as_json() for a in attempts], "in_flight": len(request.app[SENDER].tasks)}
+    )
 
 
 async def change_settings(request: web.Request) -> web.Response:
@@ -449,7 +627,9 @@ async def ready(request: web.Request) -> web.Response:
     return web.json_response({"ready": True, "instances": len(request.app[INSTANCES])})
 
 
-def create_app(global_key: str, server_url: str, delivery: Optional[DeliverySettings] = None) -> web.Application:
+def create_app(
+    global_key: str, server_url: str, delivery: DeliverySettings | None = None
+) -> web.Application:
     app = web.Application(middlewares=[error_envelope], client_max_size=136 * 1024 * 1024)
     app[INSTANCES] = {}
     app[GLOBAL_KEY] = global_key
@@ -459,18 +639,28 @@ def create_app(global_key: str, server_url: str, delivery: Optional[DeliverySett
         await app[SENDER].close()
 
     app.on_cleanup.append(close_sender)
-    app.add_routes([
-        web.get("/", welcome), web.get("/api/health", health), web.get("/api/ready", ready), web.get("/chat", chat_page),
-        web.post("/instance/create", create_instance),
-        web.get("/instance/connectionState/{instance}", connection_state),
-        web.get("/instance/fetchInstances", fetch_instances),
-        web.delete("/instance/delete/{instance}", delete_instance),
-        web.post("/webhook/set/{instance}", set_webhook), web.get("/webhook/find/{instance}", find_webhook),
-        web.post("/message/sendText/{instance}", send_text), web.post("/message/sendMedia/{instance}", send_media),
-        web.post("/chat/sendPresence/{instance}", send_presence), web.post("/chat/markMessageAsRead/{instance}", mark_read),
-        web.post("/chat/whatsappNumbers/{instance}", whatsapp_numbers),
-        web.post("/sandbox/messages/{instance}", customer_sends), web.get("/sandbox/chats/{instance}/{number}", read_chat),
-        web.get("/sandbox/instances", list_instances), web.get("/sandbox/deliveries", list_deliveries),
-        web.post("/sandbox/settings", change_settings),
-    ])
+    app.add_routes(
+        [
+            web.get("/", welcome),
+            web.get("/api/health", health),
+            web.get("/api/ready", ready),
+            web.get("/chat", chat_page),
+            web.post("/instance/create", create_instance),
+            web.get("/instance/connectionState/{instance}", connection_state),
+            web.get("/instance/fetchInstances", fetch_instances),
+            web.delete("/instance/delete/{instance}", delete_instance),
+            web.post("/webhook/set/{instance}", set_webhook),
+            web.get("/webhook/find/{instance}", find_webhook),
+            web.post("/message/sendText/{instance}", send_text),
+            web.post("/message/sendMedia/{instance}", send_media),
+            web.post("/chat/sendPresence/{instance}", send_presence),
+            web.post("/chat/markMessageAsRead/{instance}", mark_read),
+            web.post("/chat/whatsappNumbers/{instance}", whatsapp_numbers),
+            web.post("/sandbox/messages/{instance}", customer_sends),
+            web.get("/sandbox/chats/{instance}/{number}", read_chat),
+            web.get("/sandbox/instances", list_instances),
+            web.get("/sandbox/deliveries", list_deliveries),
+            web.post("/sandbox/settings", change_settings),
+        ]
+    )
     return app

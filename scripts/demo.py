@@ -4,6 +4,7 @@ when EVOLUTION_API_URL is set), print where to reach them, and stop them all on 
 
 Later components add themselves to `processes()`.
 """
+
 from __future__ import annotations
 
 import json
@@ -38,12 +39,40 @@ def processes() -> list[Process]:
     port = os.environ.get("BOOKING_SERVICE_PORT", "8001")
     duckling_port = os.environ.get("DUCKLING_PORT", "8000")
     return [
-        Process("booking service", [SERVICES_PY, "-m", "booking_service", "serve"], f"http://127.0.0.1:{port}/api/ready"),
-        Process("admin", [SERVICES_PY, "-m", "admin", "serve"], f"http://127.0.0.1:{os.environ.get('ADMIN_PORT', '8002')}/api/ready"),
-        Process("duckling", [RASA_PY, "-m", "duckling_server"], f"http://127.0.0.1:{duckling_port}/api/ready"),
-        Process("action server", [RASA_PY, "-m", "actions"], f"http://127.0.0.1:{os.environ.get('ACTIONS_PORT', '5055')}/api/ready"),
-        Process("rasa", [RASA_PY, "scripts/run_rasa.py"], f"{RASA_URL}/webhooks/evolution/api/ready"),
-    ] + ([Process("evolution sandbox", [SERVICES_PY, "-m", "evolution_sandbox"], f"{SANDBOX_URL}/api/ready")] if USE_SANDBOX else [])
+        Process(
+            "booking service",
+            [SERVICES_PY, "-m", "booking_service", "serve"],
+            f"http://127.0.0.1:{port}/api/ready",
+        ),
+        Process(
+            "admin",
+            [SERVICES_PY, "-m", "admin", "serve"],
+            f"http://127.0.0.1:{os.environ.get('ADMIN_PORT', '8002')}/api/ready",
+        ),
+        Process(
+            "duckling",
+            [RASA_PY, "-m", "duckling_server"],
+            f"http://127.0.0.1:{duckling_port}/api/ready",
+        ),
+        Process(
+            "action server",
+            [RASA_PY, "-m", "actions"],
+            f"http://127.0.0.1:{os.environ.get('ACTIONS_PORT', '5055')}/api/ready",
+        ),
+        Process(
+            "rasa", [RASA_PY, "scripts/run_rasa.py"], f"{RASA_URL}/webhooks/evolution/api/ready"
+        ),
+    ] + (
+        [
+            Process(
+                "evolution sandbox",
+                [SERVICES_PY, "-m", "evolution_sandbox"],
+                f"{SANDBOX_URL}/api/ready",
+            )
+        ]
+        if USE_SANDBOX
+        else []
+    )
 
 
 def is_ready(url: str) -> bool:
@@ -60,7 +89,9 @@ def wait_ready(started: list[tuple[Process, subprocess.Popen]], timeout: float =
     while pending:
         for process, popen in started:
             if popen.poll() is not None:
-                raise SystemExit(f"demo: {process.name} exited (code {popen.returncode}); see var/logs/")
+                raise SystemExit(
+                    f"demo: {process.name} exited (code {popen.returncode}); see var/logs/"
+                )
             if process.name in pending and is_ready(process.ready_url):
                 pending.discard(process.name)
                 print(f"  ready: {process.name}")
@@ -71,9 +102,15 @@ def wait_ready(started: list[tuple[Process, subprocess.Popen]], timeout: float =
             time.sleep(1.5)
 
 
-def call(method: str, url: str, body: object = None, headers: dict[str, str] | None = None) -> tuple[int, object]:
-    request = urllib.request.Request(url, data=json.dumps(body).encode() if body is not None else None, method=method,
-                                     headers={"Content-Type": "application/json", **(headers or {})})
+def call(
+    method: str, url: str, body: object = None, headers: dict[str, str] | None = None
+) -> tuple[int, object]:
+    request = urllib.request.Request(
+        url,
+        data=json.dumps(body).encode() if body is not None else None,
+        method=method,
+        headers={"Content-Type": "application/json", **(headers or {})},
+    )
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
             return response.status, json.loads(response.read() or b"null")
@@ -89,78 +126,157 @@ def connect_whatsapp() -> list[str]:
 
     internal = local_secret("BOOKA_INTERNAL_TOKEN", new_token)
     port = os.environ.get("BOOKING_SERVICE_PORT", "8001")
-    _, listed = call("GET", f"http://127.0.0.1:{port}/v1/tenants", headers={"Authorization": f"Bearer {internal}"})
-    tenants = {t["evolution_instance"]: t["slug"] for t in (listed or {}).get("tenants", []) if t.get("evolution_instance")}
+    _, listed = call(
+        "GET",
+        f"http://127.0.0.1:{port}/v1/tenants",
+        headers={"Authorization": f"Bearer {internal}"},
+    )
+    tenants = {
+        t["evolution_instance"]: t["slug"]
+        for t in (listed or {}).get("tenants", [])
+        if t.get("evolution_instance")
+    }
     if USE_SANDBOX:
-        token, key = local_secret("EVOLUTION_INSTANCE_TOKEN", new_token), local_secret("EVOLUTION_SANDBOX_API_KEY", new_token)
+        token, key = (
+            local_secret("EVOLUTION_INSTANCE_TOKEN", new_token),
+            local_secret("EVOLUTION_SANDBOX_API_KEY", new_token),
+        )
         for name in tenants:
-            status, answer = call("POST", f"{SANDBOX_URL}/instance/create", {
-                "instanceName": name, "integration": "WHATSAPP-BAILEYS", "token": token,
-                "webhook": {"url": f"{RASA_URL}/webhooks/evolution/webhook", "events": ["MESSAGES_UPSERT"]}}, {"apikey": key})
+            status, answer = call(
+                "POST",
+                f"{SANDBOX_URL}/instance/create",
+                {
+                    "instanceName": name,
+                    "integration": "WHATSAPP-BAILEYS",
+                    "token": token,
+                    "webhook": {
+                        "url": f"{RASA_URL}/webhooks/evolution/webhook",
+                        "events": ["MESSAGES_UPSERT"],
+                    },
+                },
+                {"apikey": key},
+            )
             if status not in (201, 403):  # 403: it exists already
                 raise SystemExit(f"demo: the sandbox refused instance {name}: {status} {answer}")
-    for name, slug in tenants.items():  # each instance's own webhook secret, set in Evolution by the admin
-        status, answer = call("POST", f"{ADMIN_URL}/internal/v1/tenants/{slug}/webhook-secret",
-                              headers={"Authorization": f"Bearer {internal}"})
+    for (
+        name,
+        slug,
+    ) in tenants.items():  # each instance's own webhook secret, set in Evolution by the admin
+        status, answer = call(
+            "POST",
+            f"{ADMIN_URL}/internal/v1/tenants/{slug}/webhook-secret",
+            headers={"Authorization": f"Bearer {internal}"},
+        )
         if status != 201 or not answer.get("set_in_evolution"):  # type: ignore[union-attr]
-            print(f"demo: no webhook secret set for {name} ({status}): {answer}; its webhooks will be refused",
-                  file=sys.stderr)
+            print(
+                f"demo: no webhook secret set for {name} ({status}): {answer}; its webhooks will be"
+                " refused",
+                file=sys.stderr,
+            )
     return list(tenants)
 
 
 def dev_channel_help() -> str:
-    """How to talk without WhatsApp, when `BOOKA_DEV_CHANNEL=1` turned the guarded dev channel on."""
+    """How to talk without WhatsApp, when `BOOKA_DEV_CHANNEL=1` turned the guarded dev channel
+    on."""
     if os.environ.get("BOOKA_DEV_CHANNEL", "").strip() != "1":
-        return "Typed chat without WhatsApp: run `BOOKA_DEV_CHANNEL=1 make demo` (a token-guarded channel).\n"
-    token = (VAR / "BOOKA_DEV_CHANNEL_TOKEN").read_text().strip() if (VAR / "BOOKA_DEV_CHANNEL_TOKEN").exists() else "$TOKEN"
-    return f"""Talk to the bot without WhatsApp, through the dev channel (sender = <tenant>:<phone digits>):
-  curl -s {RASA_URL}/webhooks/dev/webhook -H 'Content-Type: application/json' -H 'Authorization: Bearer {token}' \\
-       -d '{{"sender": "bella-salon:351912345678", "message": "can I get a haircut with João on Friday at 5?"}}'
+        return (
+            "Typed chat without WhatsApp: run `BOOKA_DEV_CHANNEL=1 make demo` (a token-guarded"
+            " channel).\n"
+        )
+    token = (
+        (VAR / "BOOKA_DEV_CHANNEL_TOKEN").read_text().strip()
+        if (VAR / "BOOKA_DEV_CHANNEL_TOKEN").exists()
+        else "$TOKEN"
+    )
+    return f"""Talk to the bot without WhatsApp, through the dev channel
+(sender = <tenant>:<phone digits>):
+  curl -s {RASA_URL}/webhooks/dev/webhook -H 'Content-Type: application/json' \\
+       -H 'Authorization: Bearer {token}' \\
+       -d '{{"sender": "bella-salon:351912345678", "message": "a haircut on Friday at 5?"}}'
 """
 
 
 def banner(instances: list[str]) -> None:
     port = os.environ.get("BOOKING_SERVICE_PORT", "8001")
     base = f"http://127.0.0.1:{port}"
-    internal = (VAR / "BOOKA_INTERNAL_TOKEN").read_text().strip() if (VAR / "BOOKA_INTERNAL_TOKEN").exists() else "$BOOKA_INTERNAL_TOKEN"
-    tokens = json.loads((VAR / "tenant-tokens.json").read_text()) if (VAR / "tenant-tokens.json").exists() else {}
-    print(f"""
+    admin = f"http://127.0.0.1:{os.environ.get('ADMIN_PORT', '8002')}"
+    duckling = f"http://127.0.0.1:{os.environ.get('DUCKLING_PORT', '8000')}/parse"
+    chat = (
+        SANDBOX_URL + "/chat"
+        if USE_SANDBOX
+        else f"(your Evolution API: {os.environ['EVOLUTION_API_URL']})"
+    )
+    llm = os.environ.get("LLM_BASE_URL") or (
+        "off: set LLM_BASE_URL, LLM_MODEL and LLM_API_KEY (any OpenAI-compatible API)"
+        " before make demo"
+    )
+    internal = (
+        (VAR / "BOOKA_INTERNAL_TOKEN").read_text().strip()
+        if (VAR / "BOOKA_INTERNAL_TOKEN").exists()
+        else "$BOOKA_INTERNAL_TOKEN"
+    )
+    tokens = (
+        json.loads((VAR / "tenant-tokens.json").read_text())
+        if (VAR / "tenant-tokens.json").exists()
+        else {}
+    )
+    tenant_tokens = ", ".join(f"{slug}: {token}" for slug, token in tokens.items())
+    auth = f'-H "Authorization: Bearer {internal}"'
+    greeting = (
+        "Olá{% if customer_name %} {{ customer_name }}{% endif %}! Bella here 💇 How can we help?"
+    )
+    print(
+        f"""
 Booka is running (logs in var/logs/). Ctrl-C stops everything.
 
-  WhatsApp chat    {SANDBOX_URL + "/chat" if USE_SANDBOX else "(your Evolution API: " + os.environ["EVOLUTION_API_URL"] + ")"}   <- open this, pick a business, say hi
-                   businesses: {", ".join(instances) or "(none seeded)"}; Evolution webhook: {RASA_URL}/webhooks/evolution/webhook
+  WhatsApp chat    {chat}   <- open this, pick a business, say hi
+                   businesses: {", ".join(instances) or "(none seeded)"}
+                   Evolution webhook: {RASA_URL}/webhooks/evolution/webhook
 
   Assistant (Rasa) {RASA_URL}   its HTTP API needs ?token= from var/RASA_AUTH_TOKEN; no REST channel
   Booking service  {base}       OpenAPI: {base}/openapi.json
-  Admin web app    http://127.0.0.1:{os.environ.get("ADMIN_PORT", "8002")}/   sign in with a demo login below: calendar, WhatsApp conversations,
-                   services and staff, what the bot says (live preview), tone, AI usage, team
+  Admin web app    {admin}/   sign in with a demo login below: calendar,
+                   WhatsApp conversations, services and staff, what the bot says (live
+                   preview), tone, AI usage, team
                    its JSON API (templates, tone, LLM settings, quotas, usage): /openapi.json
 {demo_logins()}
-  LLM fallback     {os.environ.get("LLM_BASE_URL") or "off: set LLM_BASE_URL, LLM_MODEL and LLM_API_KEY (any OpenAI-compatible API) before make demo"}
-  Duckling         http://127.0.0.1:{os.environ.get("DUCKLING_PORT", "8000")}/parse   (dates and times, Duckling's HTTP contract)
+  LLM fallback     {llm}
+  Duckling         {duckling}   (dates and times, Duckling's HTTP contract)
   Internal token   {internal}
-  Tenant tokens    {", ".join(f"{slug}: {token}" for slug, token in tokens.items()) or "(see var/tenant-tokens.json)"}
+  Tenant tokens    {tenant_tokens or "(see var/tenant-tokens.json)"}
 
-Or send a WhatsApp message from a script, as the customer's phone would (the bot's answer appears in the chat):
-  curl -s {SANDBOX_URL}/sandbox/messages/bella-salon -H 'Content-Type: application/json' -d '{{"number": "351912345678", "text": "hi"}}'
+Or send a WhatsApp message from a script, as the customer's phone would (the bot's answer
+appears in the chat):
+  curl -s {SANDBOX_URL}/sandbox/messages/bella-salon -H 'Content-Type: application/json' \\
+       -d '{{"number": "351912345678", "text": "hi"}}'
 
 {dev_channel_help()}
 Try the booking service:
-  curl -H "Authorization: Bearer {internal}" "{base}/v1/tenants"
-  curl -H "Authorization: Bearer {internal}" "{base}/v1/tenants/bella-salon/availability?service=haircut&staff=any"
-  curl -H "Authorization: Bearer {internal}" "http://127.0.0.1:{os.environ.get("ADMIN_PORT", "8002")}/v1/tenants/bella-salon/templates"
-  curl -X PUT -H "Authorization: Bearer {internal}" "http://127.0.0.1:{os.environ.get("ADMIN_PORT", "8002")}/v1/tenants/bella-salon/templates/greeting" \\
-       -d '{{"body": "Olá{{% if customer_name %}} {{{{ customer_name }}}}{{% endif %}}! Bella here 💇 How can we help?"}}'
-  curl -d text="tomorrow at 5pm" -d tz=Europe/Lisbon -d locale=en_GB http://127.0.0.1:{os.environ.get("DUCKLING_PORT", "8000")}/parse
-""", flush=True)
+  curl {auth} "{base}/v1/tenants"
+  curl {auth} "{base}/v1/tenants/bella-salon/availability?service=haircut&staff=any"
+  curl {auth} "{admin}/v1/tenants/bella-salon/templates"
+  curl -X PUT {auth} "{admin}/v1/tenants/bella-salon/templates/greeting" \\
+       -d '{json.dumps({"body": greeting}, ensure_ascii=False)}'
+  curl -d text="tomorrow at 5pm" -d tz=Europe/Lisbon -d locale=en_GB {duckling}
+""",
+        flush=True,
+    )
 
 
 def demo_logins() -> str:
     """One line per demo login (made by `make seed`)."""
     path = VAR / "admin-demo-logins.json"
     logins = json.loads(path.read_text()) if path.exists() else {}
-    return "\n".join(f"                   {email:<28} {entry['password']:<14} {entry['role']}" + (f" of {entry['tenant']}" if entry["tenant"] else "") + (" (Ana's calendar)" if entry["role"] == "staff" else "")
-                     for email, entry in logins.items()) or "                   (no demo logins: run make seed)"
+    return (
+        "\n".join(
+            f"                   {email:<28} {entry['password']:<14} {entry['role']}"
+            + (f" of {entry['tenant']}" if entry["tenant"] else "")
+            + (" (Ana's calendar)" if entry["role"] == "staff" else "")
+            for email, entry in logins.items()
+        )
+        or "                   (no demo logins: run make seed)"
+    )
 
 
 def main() -> int:
@@ -173,14 +289,31 @@ def main() -> int:
         for process in processes():
             log = open(logs / f"{process.name.replace(' ', '_')}.log", "ab")
             print(f"starting {process.name}")
-            started.append((process, subprocess.Popen(process.command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)))
+            started.append(
+                (
+                    process,
+                    subprocess.Popen(
+                        process.command,
+                        cwd=ROOT,
+                        env=env,
+                        stdout=log,
+                        stderr=subprocess.STDOUT,
+                        start_new_session=True,
+                    ),
+                )
+            )
         wait_ready(started)
-        subprocess.run([SERVICES_PY, "-m", "admin", "demo-users"], cwd=ROOT, env=env, check=False)  # links the staff login to Ana
+        subprocess.run(
+            [SERVICES_PY, "-m", "admin", "demo-users"], cwd=ROOT, env=env, check=False
+        )  # links the staff login to Ana
         banner(connect_whatsapp())
         while all(popen.poll() is None for _, popen in started):
             time.sleep(1)
         crashed = [p.name for p, popen in started if popen.poll() is not None]
-        print(f"demo: {', '.join(crashed)} stopped; shutting down the rest (see var/logs/)", file=sys.stderr)
+        print(
+            f"demo: {', '.join(crashed)} stopped; shutting down the rest (see var/logs/)",
+            file=sys.stderr,
+        )
         return 1
     except KeyboardInterrupt:
         print("\nstopping ...")

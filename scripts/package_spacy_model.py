@@ -7,6 +7,7 @@ installs it, so config.yml can say `model: en_core_web_sm` as any Rasa project d
 spaCy's `package` function is called directly: its CLI breaks on the typer/click versions
 Rasa pins. Idempotent: does nothing when the model already loads.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -51,13 +52,34 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as out, tempfile.TemporaryFile() as log:
         try:
             with quiet(log):  # the wheel build prints every file it adds
-                package(source, Path(out), name=NAME, version=VERSION, create_sdist=False, create_wheel=True, force=True, silent=True)
+                package(
+                    source,
+                    Path(out),
+                    name=NAME,
+                    version=VERSION,
+                    create_sdist=False,
+                    create_wheel=True,
+                    force=True,
+                    silent=True,
+                )
         except BaseException:
             log.seek(0)
             sys.stderr.write(log.read().decode(errors="replace"))
             raise
         wheel = next(Path(out).rglob(f"en_{NAME}-{VERSION}-*.whl"))
-        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-index", str(wheel)], check=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--no-deps",
+                "--no-index",
+                str(wheel),
+            ],
+            check=True,
+        )
     print(f"==> installed en_{NAME} {VERSION} into the Rasa environment")
     return 0
 

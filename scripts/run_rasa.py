@@ -14,6 +14,7 @@ Two fixes to how Rasa calls the action server are applied first (bot/action_call
 answers are validated by event kind instead of trying all 23 kinds for every event, and
 connections to the action server are kept open between calls.
 """
+
 from __future__ import annotations
 
 import os
@@ -23,10 +24,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from booka_common.local_secrets import default_tracker_store_url, local_secret, new_token  # noqa: E402
+from booka_common.local_secrets import (  # noqa: E402
+    default_tracker_store_url,
+    local_secret,
+    new_token,
+)
+
 
 def local_defaults() -> dict[str, str]:
-    duckling = os.environ.get("DUCKLING_URL") or f"http://127.0.0.1:{os.environ.get('DUCKLING_PORT', '8000')}"
+    duckling = (
+        os.environ.get("DUCKLING_URL")
+        or f"http://127.0.0.1:{os.environ.get('DUCKLING_PORT', '8000')}"
+    )
     return {
         "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{os.environ.get('ACTIONS_PORT', '5055')}/webhook",
         "TRACKER_STORE_URL": default_tracker_store_url(),
@@ -38,7 +47,11 @@ def local_defaults() -> dict[str, str]:
 
 
 def credentials_file() -> str:
-    return "credentials.dev.yml" if os.environ.get("BOOKA_DEV_CHANNEL", "").strip() == "1" else "credentials.yml"
+    return (
+        "credentials.dev.yml"
+        if os.environ.get("BOOKA_DEV_CHANNEL", "").strip() == "1"
+        else "credentials.yml"
+    )
 
 
 def main() -> None:
@@ -46,16 +59,29 @@ def main() -> None:
         if not os.environ.get(name):
             os.environ[name] = value
     os.chdir(ROOT)
-    from bot.action_calls import speed_up_action_calls
     from rasa.__main__ import main as rasa_main
+
+    from bot.action_calls import speed_up_action_calls
 
     speed_up_action_calls()
 
     sys.argv = [
-        "rasa", "run", "--enable-api", f"--auth-token={local_secret('RASA_AUTH_TOKEN', new_token)}",  # "=": a token may start with "-"
-        "--model", os.environ.get("RASA_MODEL", "models"), "--endpoints", "endpoints.yml",
-        "--credentials", credentials_file(), "--port", os.environ.get("RASA_PORT", "5005"),
-        "-i", os.environ.get("RASA_HOST", "127.0.0.1"), *sys.argv[1:],
+        "rasa",
+        "run",
+        "--enable-api",
+        # "=": a token may start with "-"
+        f"--auth-token={local_secret('RASA_AUTH_TOKEN', new_token)}",
+        "--model",
+        os.environ.get("RASA_MODEL", "models"),
+        "--endpoints",
+        "endpoints.yml",
+        "--credentials",
+        credentials_file(),
+        "--port",
+        os.environ.get("RASA_PORT", "5005"),
+        "-i",
+        os.environ.get("RASA_HOST", "127.0.0.1"),
+        *sys.argv[1:],
     ]
     rasa_main()
 

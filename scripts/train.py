@@ -6,6 +6,7 @@ config.yml, the domain, the training data, the custom policies and featurizer, a
 pinned Rasa environment. Models are named `booka-<fingerprint>.tar.gz`; the three newest are kept.
 Prints the model's path last.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -16,7 +17,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 MODELS = ROOT / "models"
-INPUTS = ["config.yml", "bot/domain.yml", "bot/policies.py", "bot/featurizers.py", "bot/intent_checks.py", "requirements/rasa.lock"]
+INPUTS = [
+    "config.yml",
+    "bot/domain.yml",
+    "bot/policies.py",
+    "bot/featurizers.py",
+    "bot/intent_checks.py",
+    "requirements/rasa.lock",
+]
 KEEP = 3
 
 
@@ -35,13 +43,32 @@ def main() -> int:
         print(f"Model is up to date (data, domain and config unchanged): {model.relative_to(ROOT)}")
         model.touch()  # the newest model is the one Rasa loads from models/
         return 0
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3", "RASA_TELEMETRY_ENABLED": "false"}
-    command = [str(Path(sys.executable).parent / "rasa"), "train", "--domain", "bot/domain.yml", "--config", "config.yml",
-               "--data", "bot/data", "--out", str(MODELS), "--fixed-model-name", name]
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "TF_CPP_MIN_LOG_LEVEL": "3",
+        "RASA_TELEMETRY_ENABLED": "false",
+    }
+    command = [
+        str(Path(sys.executable).parent / "rasa"),
+        "train",
+        "--domain",
+        "bot/domain.yml",
+        "--config",
+        "config.yml",
+        "--data",
+        "bot/data",
+        "--out",
+        str(MODELS),
+        "--fixed-model-name",
+        name,
+    ]
     result = subprocess.run(command, cwd=ROOT, env=env)
     if result.returncode != 0 or not model.exists():
         return result.returncode or 1
-    for old in sorted(MODELS.glob("*.tar.gz"), key=lambda p: p.stat().st_mtime, reverse=True)[KEEP:]:
+    for old in sorted(MODELS.glob("*.tar.gz"), key=lambda p: p.stat().st_mtime, reverse=True)[
+        KEEP:
+    ]:
         old.unlink()
     print(f"Trained: {model.relative_to(ROOT)}")
     return 0

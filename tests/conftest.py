@@ -1,4 +1,5 @@
 """Fixtures shared by all tests: real databases (PostgreSQL and SQLite), settings, servers."""
+
 from __future__ import annotations
 
 import base64
@@ -10,8 +11,8 @@ import sys
 import time
 import urllib.request
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import psycopg
 import pytest
@@ -38,7 +39,9 @@ def postgres_url() -> Iterator[str]:
         with psycopg.connect(admin_conninfo, autocommit=True, connect_timeout=5) as conn:
             conn.execute(f'CREATE DATABASE "{name}"')
     except psycopg.OperationalError as exc:
-        pytest.fail(f"PostgreSQL is required for the tests ({ADMIN_URL}): {exc}. Run scripts/services-up.")
+        pytest.fail(
+            f"PostgreSQL is required for the tests ({ADMIN_URL}): {exc}. Run scripts/services-up."
+        )
     url = admin_conninfo.rsplit("/", 1)[0] + f"/{name}"
     upgrade_to_head(url)
     yield url
@@ -85,7 +88,9 @@ def settings(database_url: str, secret_spec: dict[str, str]) -> Settings:
     return make_settings(database_url, secret_spec)
 
 
-def service_env(database_url: str, secret_spec: dict[str, str], var_dir: Path, port: int) -> dict[str, str]:
+def service_env(
+    database_url: str, secret_spec: dict[str, str], var_dir: Path, port: int
+) -> dict[str, str]:
     return {
         **os.environ,
         **secret_spec,
@@ -120,7 +125,16 @@ def service_process(tmp_path: Path, secret_spec: dict[str, str]):
         port = free_port()
         log = open(tmp_path / f"service-{port}.log", "wb")
         process = subprocess.Popen(
-            [sys.executable, "-m", "booking_service", "serve", "--port", str(port), "--workers", str(workers)],
+            [
+                sys.executable,
+                "-m",
+                "booking_service",
+                "serve",
+                "--port",
+                str(port),
+                "--workers",
+                str(workers),
+            ],
             cwd=ROOT,
             env=service_env(database_url, secret_spec, tmp_path, port),
             stdout=log,

@@ -1,6 +1,7 @@
 """The catalog of the bot's texts (booka_common/message_templates.yml) against the code and
 the domain that use it: every default is a valid template, every key the code asks for
 exists, and the domain's responses say what the catalog's defaults say."""
+
 from __future__ import annotations
 
 import re
@@ -13,7 +14,8 @@ from booka_common.templating import TONES, catalog, check_template
 
 ROOT = Path(__file__).resolve().parent.parent
 ASKED_FOR = re.compile(
-    r"""(?:say\(dispatcher, tracker, |tell_outcome\(dispatcher, tracker, |\.render\([^,()]+, |template = |return )"([a-z_]+)"(?:, \{| if .* else "([a-z_]+)")?"""
+    r"""(?:say\(dispatcher, tracker, |tell_outcome\(dispatcher, tracker, |\.render\([^,()]+, """
+    r"""|template = |return )"([a-z_]+)"(?:, \{| if .* else "([a-z_]+)")?"""
 )
 
 
@@ -22,7 +24,9 @@ def keys_used_by_the_code() -> set[str]:
     for path in [*ROOT.glob("actions/*.py"), ROOT / "connectors/evolution.py"]:
         for match in ASKED_FOR.finditer(path.read_text()):
             used.update(key for key in match.groups() if key)
-    return {key for key in used if not key.startswith(("action_", "validate_")) and key != "evolution"}  # the channel's name()
+    return {
+        key for key in used if not key.startswith(("action_", "validate_")) and key != "evolution"
+    }  # the channel's name()
 
 
 @pytest.mark.parametrize("key", sorted(catalog()))
@@ -33,7 +37,14 @@ def test_every_default_text_is_a_valid_template_in_every_tone(key: str) -> None:
 
 def test_every_key_the_code_asks_for_is_in_the_catalog() -> None:
     used = keys_used_by_the_code()
-    assert {"greeting", "booking_confirmed", "booking_cancelled", "ask_time", "form_hint", "processing_failed"} <= used
+    assert {
+        "greeting",
+        "booking_confirmed",
+        "booking_cancelled",
+        "ask_time",
+        "form_hint",
+        "processing_failed",
+    } <= used
     assert used - set(catalog()) == set()
 
 

@@ -4,12 +4,13 @@ loopback ports with the internal token, must never get a 5xx. The LLM provider i
 loopback one (tests/fakes), so the admin's LLM routes have a provider to call. Bounded: EXAMPLES per
 operation, derandomised so that every run sends the same requests. Half the cases name a
 real business in `{tenant}`, so they reach past the tenant check."""
+
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 import schemathesis
@@ -22,26 +23,56 @@ TENANT = "bella-salon"  # a demo tenant (`booking_service seed`)
 
 
 @pytest.fixture(scope="module")
-def services(postgres_url: str, secret_spec: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
-    """The booking service, the Evolution sandbox, a loopback LLM and the admin app as processes, seeded."""
+def services(
+    postgres_url: str, secret_spec: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, str]]:
+    """The booking service, the Evolution sandbox, a loopback LLM and the admin app as processes,
+    seeded."""
     workdir = tmp_path_factory.mktemp("fuzz")
     ports = {name: free_port() for name in ("booking", "sandbox", "llm", "admin")}
-    env = {**service_env(postgres_url, secret_spec, workdir, ports["booking"]),
-           "BOOKING_SERVICE_URL": f"http://127.0.0.1:{ports['booking']}", "ADMIN_PORT": str(ports["admin"]),
-           "EVOLUTION_API_URL": f"http://127.0.0.1:{ports['sandbox']}", "BOOKING_RATE_LIMIT_PER_MINUTE": "100000",
-           "LLM_BASE_URL": f"http://127.0.0.1:{ports['llm']}/v1", "LLM_MODEL": "gpt-4o-mini", "LLM_API_KEY": "sk-fuzz"}
-    subprocess.run([sys.executable, "-m", "booking_service", "seed"], cwd=ROOT, env=env, check=True, capture_output=True)
-    subprocess.run([sys.executable, "-m", "admin", "migrate"], cwd=ROOT, env=env, check=True, capture_output=True)
-    commands = {"booking": ["booking_service", "serve", "--port", str(ports["booking"])],
-                "sandbox": ["evolution_sandbox", "--port", str(ports["sandbox"])],
-                "llm": ["tests.fakes.openai_server", "--port", str(ports["llm"]), "--api-key", "sk-fuzz"],
-                "admin": ["admin", "serve", "--port", str(ports["admin"])]}
+    env = {
+        **service_env(postgres_url, secret_spec, workdir, ports["booking"]),
+        "BOOKING_SERVICE_URL": f"http://127.0.0.1:{ports['booking']}",
+        "ADMIN_PORT": str(ports["admin"]),
+        "EVOLUTION_API_URL": f"http://127.0.0.1:{ports['sandbox']}",
+        "BOOKING_RATE_LIMIT_PER_MINUTE": "100000",
+        "LLM_BASE_URL": f"http://127.0.0.1:{ports['llm']}/v1",
+        "LLM_MODEL": "gpt-4o-mini",
+        "LLM_API_KEY": "sk-fuzz",
+    }
+    subprocess.run(
+        [sys.executable, "-m", "booking_service", "seed"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    subprocess.run(
+        [sys.executable, "-m", "admin", "migrate"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    commands = {
+        "booking": ["booking_service", "serve", "--port", str(ports["booking"])],
+        "sandbox": ["evolution_sandbox", "--port", str(ports["sandbox"])],
+        "llm": ["tests.fakes.openai_server", "--port", str(ports["llm"]), "--api-key", "sk-fuzz"],
+        "admin": ["admin", "serve", "--port", str(ports["admin"])],
+    }
     processes = []
     try:
         for name, command in commands.items():
             log = open(workdir / f"{name}.log", "wb")
-            processes.append(subprocess.Popen([sys.executable, "-m", *command], cwd=ROOT, env=env, stdout=log,
-                                              stderr=subprocess.STDOUT))
+            processes.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", *command],
+                    cwd=ROOT,
+                    env=env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
+            )
             ready = "/_fake/requests" if name == "llm" else "/api/ready"
             wait_until_ready(f"http://127.0.0.1:{ports[name]}{ready}", processes[-1])
         yield {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
@@ -52,7 +83,9 @@ def services(postgres_url: str, secret_spec: dict[str, str], tmp_path_factory: p
 
 
 @pytest.mark.parametrize("service", ["booking", "admin"])
-def test_no_generated_request_gets_a_server_error(services: dict[str, str], secret_spec: dict[str, str], service: str) -> None:
+def test_no_generated_request_gets_a_server_error(
+    services: dict[str, str], secret_spec: dict[str, str], service: str
+) -> None:
     base = services[service]
     schema = schemathesis.openapi.from_url(base + "/openapi.json")
     headers = {"Authorization": f"Bearer {secret_spec['BOOKA_INTERNAL_TOKEN']}"}
@@ -62,8 +95,14 @@ def test_no_generated_request_gets_a_server_error(services: dict[str, str], secr
     for result in schema.get_all_operations():
         operation = result.ok()
 
-        @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
-                  phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=EXAMPLES,
+            deadline=None,
+            derandomize=True,
+            database=None,
+            phases=[Phase.explicit, Phase.generate],
+            suppress_health_check=list(HealthCheck),
+        )
         @given(case=operation.as_strategy())
         def send(case: schemathesis.Case) -> None:
             if case.path_parameters and "tenant" in case.path_parameters and len(sent) % 2 == 0:
@@ -71,9 +110,14 @@ def test_no_generated_request_gets_a_server_error(services: dict[str, str], secr
             response = case.call(base_url=base, headers=headers, timeout=20)
             sent.append(response.status_code)
             if response.status_code >= 500:
-                errors.append(f"{case.method} {case.formatted_path} -> {response.status_code} {response.text[:200]}")
+                errors.append(
+                    f"{case.method} {case.formatted_path} -> {response.status_code}"
+                    f" {response.text[:200]}"
+                )
 
         send()
-    print(f"\n{service}: {len(sent)} generated requests over {len(list(schema.get_all_operations()))} operations, "
-          f"{len(errors)} answered 5xx")
+    print(
+        f"\n{service}: {len(sent)} generated requests over {len(list(schema.get_all_operations()))}"
+        f" operations, {len(errors)} answered 5xx"
+    )
     assert sent and errors == [], "\n".join(errors[:20])

@@ -1,4 +1,5 @@
 """Alembic environment: runs the admin app's migrations on the configured database."""
+
 from __future__ import annotations
 
 from alembic import context
@@ -13,8 +14,12 @@ config = context.config
 def run_migrations_online() -> None:
     engine = make_sync_engine(config.attributes["database_url"])
     with engine.connect() as connection:
-        context.configure(connection=connection, target_metadata=metadata, version_table=ALEMBIC_VERSION_TABLE,
-                          render_as_batch=connection.dialect.name == "sqlite")
+        context.configure(
+            connection=connection,
+            target_metadata=metadata,
+            version_table=ALEMBIC_VERSION_TABLE,
+            render_as_batch=connection.dialect.name == "sqlite",
+        )
         with context.begin_transaction():
             context.run_migrations()
     engine.dispose()

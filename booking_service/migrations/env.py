@@ -1,4 +1,5 @@
 """Alembic environment: runs the booking service's migrations on the configured database."""
+
 from __future__ import annotations
 
 from alembic import context

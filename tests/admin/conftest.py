@@ -1,11 +1,13 @@
 """The admin app in-process over real HTTP on loopback, on each database backend, beside a
 real booking service (in-process too) and a loopback LLM provider (tests/fakes)."""
+
 from __future__ import annotations
 
 import dataclasses
 import re
 import uuid
-from typing import Any, AsyncIterator
+from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
@@ -41,14 +43,27 @@ async def provider() -> AsyncIterator[FakeProvider]:
 
 
 @pytest.fixture
-def admin_settings(admin_migrated: str, settings: Settings, booking: Api, provider: FakeProvider) -> AdminSettings:
+def admin_settings(
+    admin_migrated: str, settings: Settings, booking: Api, provider: FakeProvider
+) -> AdminSettings:
     return AdminSettings(
-        database_url=admin_migrated, internal_token=settings.internal_token, secret_keys_spec=settings.secret_keys_spec,
+        database_url=admin_migrated,
+        internal_token=settings.internal_token,
+        secret_keys_spec=settings.secret_keys_spec,
         lookup_key=settings.lookup_key,
         booking_service_url=str(booking.client.make_url("")).rstrip("/"),
-        llm=LlmDefaults(base_url=provider.base_url, api_key="sk-platform-test", model="gpt-4o-mini",
-                        attempt_timeout_s=0.5, deadline_s=1.2, attempts=2, breaker_failures=3, breaker_open_s=60),
-        smtp=SmtpSettings(), cache_ttl_s=0.0,
+        llm=LlmDefaults(
+            base_url=provider.base_url,
+            api_key="sk-platform-test",
+            model="gpt-4o-mini",
+            attempt_timeout_s=0.5,
+            deadline_s=1.2,
+            attempts=2,
+            breaker_failures=3,
+            breaker_open_s=60,
+        ),
+        smtp=SmtpSettings(),
+        cache_ttl_s=0.0,
     )
 
 
@@ -67,11 +82,26 @@ async def admin(make_admin, admin_settings: AdminSettings) -> Api:  # noqa: ANN0
     return await make_admin(admin_settings)
 
 
-async def create_tenant(booking: Api, vertical: str = "beauty", locale: str = "en-GB", **extra: Any) -> str:
+async def create_tenant(
+    booking: Api, vertical: str = "beauty", locale: str = "en-GB", **extra: Any
+) -> str:
     slug = f"a-{uuid.uuid4().hex[:10]}"
-    await booking.call("POST", "/v1/tenants", {"slug": slug, "name": f"Studio {slug[-4:]}", "vertical": vertical,
-                                               "timezone": "Europe/Lisbon", "country": "PT", "currency": "EUR",
-                                               "locale": locale, "evolution_instance": slug, **extra}, expect=201)
+    await booking.call(
+        "POST",
+        "/v1/tenants",
+        {
+            "slug": slug,
+            "name": f"Studio {slug[-4:]}",
+            "vertical": vertical,
+            "timezone": "Europe/Lisbon",
+            "country": "PT",
+            "currency": "EUR",
+            "locale": locale,
+            "evolution_instance": slug,
+            **extra,
+        },
+        expect=201,
+    )
     return slug
 
 
@@ -103,8 +133,11 @@ def csrf_of(html: str) -> str:
 
 async def sign_in(client: TestClient, email: str, password: str = PASSWORD) -> int:
     form = await (await client.get("/login")).text()
-    response = await client.post("/login", data={"email": email, "password": password, "csrf_token": csrf_of(form), "next": "/"},
-                                 allow_redirects=False)
+    response = await client.post(
+        "/login",
+        data={"email": email, "password": password, "csrf_token": csrf_of(form), "next": "/"},
+        allow_redirects=False,
+    )
     return response.status
 
 

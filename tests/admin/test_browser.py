@@ -4,14 +4,15 @@ reverts it, and tunes the tone; a staff member cannot change texts; a manager ad
 service (offered at once), books it by hand and moves it past a conflict; each role lands
 on its home and cannot reach another business; a superadmin onboards a business; an owner
 reads the handoff queue and a transcript. Screenshots land in test-output/screenshots/."""
+
 from __future__ import annotations
 
 import dataclasses
 import os
 import shutil
+from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from pathlib import Path
-from typing import AsyncIterator
 
 import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
@@ -29,8 +30,15 @@ async def browser() -> AsyncIterator[Browser]:
     executable = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium")
     assert executable, "Chromium is needed: make setup-browser"
     async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=executable, args=[
-            "--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        launched = await playwright.chromium.launch(
+            executable_path=executable,
+            args=[
+                "--no-sandbox",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
         yield launched
         await launched.close()
 
@@ -51,7 +59,8 @@ async def shot(page: Page, name: str) -> None:
 
 @pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
 async def test_an_owner_edits_a_text_with_a_live_preview_then_reverts_it(
-        browser: Browser, admin: Api, admin_settings: AdminSettings, tenant: str) -> None:
+    browser: Browser, admin: Api, admin_settings: AdminSettings, tenant: str
+) -> None:
     base = str(admin.client.make_url("")).rstrip("/")
     page = await signed_in(browser, base, await add_user(admin_settings, "owner", tenant))
     await expect(page.locator("h1")).to_contain_text("this week")
@@ -70,8 +79,14 @@ async def test_an_owner_edits_a_text_with_a_live_preview_then_reverts_it(
     await page.fill("#body", "Second version")
     await page.click("button[value=save]")
     await page.click("tr:has-text('Rita is coming') button[value=revert]")
-    _, rendered = await admin.call("POST", f"/internal/v1/tenants/{tenant}/render", {"template": "handoff", "variables": {"customer_name": "Ana"}})
-    assert rendered["text"].startswith("Hang on Ana, Rita is coming! 💇") and rendered["version"] == 3
+    _, rendered = await admin.call(
+        "POST",
+        f"/internal/v1/tenants/{tenant}/render",
+        {"template": "handoff", "variables": {"customer_name": "Ana"}},
+    )
+    assert (
+        rendered["text"].startswith("Hang on Ana, Rita is coming! 💇") and rendered["version"] == 3
+    )
     await page.goto(f"{base}/t/{tenant}/tone")
     await page.select_option("#preset", "formal")
     await expect(page.locator("#samples")).to_contain_text("Good day")
@@ -85,18 +100,24 @@ async def test_an_owner_edits_a_text_with_a_live_preview_then_reverts_it(
 
 @pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
 async def test_on_a_phone_a_staff_member_reads_texts_but_cannot_change_them(
-        browser: Browser, admin: Api, admin_settings: AdminSettings, tenant: str) -> None:
+    browser: Browser, admin: Api, admin_settings: AdminSettings, tenant: str
+) -> None:
     base = str(admin.client.make_url("")).rstrip("/")
-    page = await signed_in(browser, base, await add_user(admin_settings, "staff", tenant), width=390)
+    page = await signed_in(
+        browser, base, await add_user(admin_settings, "staff", tenant), width=390
+    )
     await page.goto(f"{base}/t/{tenant}/texts/greeting")
-    await expect(page.locator("form.card")).to_contain_text("can read these texts but not change them")
+    await expect(page.locator("form.card")).to_contain_text(
+        "can read these texts but not change them"
+    )
     assert await page.locator("button[value=save]").count() == 0
     await shot(page, "text-editor-phone-staff")
 
 
 @pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
 async def test_a_manager_adds_a_service_books_it_by_hand_and_moves_it_past_a_conflict(
-        browser: Browser, admin: Api, admin_settings: AdminSettings, booking: Api) -> None:
+    browser: Browser, admin: Api, admin_settings: AdminSettings, booking: Api
+) -> None:
     salon = await new_tenant(booking)
     base = str(admin.client.make_url("")).rstrip("/")
     page = await signed_in(browser, base, await add_user(admin_settings, "manager", salon.slug))
@@ -108,15 +129,26 @@ async def test_a_manager_adds_a_service_books_it_by_hand_and_moves_it_past_a_con
     await page.click("text=Add the service")
     await expect(page.locator("table").first).to_contain_text("Beard trim")
     await shot(page, "catalog")
-    _, free = await booking.call("GET", f"{salon.base}/availability?service=Beard%20trim&staff=any", expect=200)
-    assert free["slots"] and {s["staff"]["name"] for s in free["slots"]} == {"Bruno"}, "offered to customers at once"
+    _, free = await booking.call(
+        "GET", f"{salon.base}/availability?service=Beard%20trim&staff=any", expect=200
+    )
+    assert free["slots"] and {s["staff"]["name"] for s in free["slots"]} == {"Bruno"}, (
+        "offered to customers at once"
+    )
     await page.click("a:has-text('Bruno')")
     await expect(page.locator("h1")).to_contain_text("Bruno")
     await shot(page, "person")
 
     day = (date.today() + timedelta(days=2)).isoformat()
-    await booking.call("POST", f"{salon.base}/bookings", booking_body(salon, f"{day}T14:00:00+00:00", staff=salon.staff["Bruno"], phone="+351912000077"),
-                       Idempotency_Key="browser-taken", expect=201)
+    await booking.call(
+        "POST",
+        f"{salon.base}/bookings",
+        booking_body(
+            salon, f"{day}T14:00:00+00:00", staff=salon.staff["Bruno"], phone="+351912000077"
+        ),
+        Idempotency_Key="browser-taken",
+        expect=201,
+    )
     await page.goto(f"{base}/t/{salon.slug}/calendar?date={day}")
     await page.select_option("#service", label="Beard trim (30 min)")
     await page.select_option("#staff", label="Bruno")
@@ -144,16 +176,30 @@ async def test_a_manager_adds_a_service_books_it_by_hand_and_moves_it_past_a_con
 
 @pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
 async def test_each_role_lands_on_its_home_and_a_superadmin_onboards_a_business(
-        browser: Browser, admin: Api, admin_settings: AdminSettings, booking: Api, tmp_path) -> None:  # noqa: ANN001
+    browser: Browser, admin: Api, admin_settings: AdminSettings, booking: Api, tmp_path
+) -> None:  # noqa: ANN001
     salon, other = await new_tenant(booking), await new_tenant(booking)
     base = str(admin.client.make_url("")).rstrip("/")
     for role in ("owner", "manager", "staff"):
-        page = await signed_in(browser, base, await add_user(admin_settings, role, salon.slug), width=390 if role == "staff" else 1200)
+        page = await signed_in(
+            browser,
+            base,
+            await add_user(admin_settings, role, salon.slug),
+            width=390 if role == "staff" else 1200,
+        )
         await expect(page.locator("h1")).to_contain_text("this week")
         assert await page.locator("header >> text=Team").count() == (1 if role == "owner" else 0)
-        assert await page.locator("header >> text=Conversations").count() == (0 if role == "staff" else 1)
-        tampered = await page.goto(f"{base}/t/{other.slug}/calendar")  # another business's page, by editing the URL
-        assert tampered.status == 404 and "no such page" in await page.content() and other.slug not in await page.content()
+        assert await page.locator("header >> text=Conversations").count() == (
+            0 if role == "staff" else 1
+        )
+        tampered = await page.goto(
+            f"{base}/t/{other.slug}/calendar"
+        )  # another business's page, by editing the URL
+        assert (
+            tampered.status == 404
+            and "no such page" in await page.content()
+            and other.slug not in await page.content()
+        )
         if role == "owner":
             await page.goto(f"{base}/t/{salon.slug}/team")
             await shot(page, "team")
@@ -175,14 +221,19 @@ async def test_each_role_lands_on_its_home_and_a_superadmin_onboards_a_business(
     await expect(page.locator("h1")).to_contain_text("is ready")
     await shot(page, "onboarded")
     await page.goto(f"{base}/tenants")
-    await expect(page.locator("table[aria-label=businesses]")).to_contain_text(f"Clinica {salon.slug[-6:]}")
+    await expect(page.locator("table[aria-label=businesses]")).to_contain_text(
+        f"Clinica {salon.slug[-6:]}"
+    )
 
 
 @pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
 async def test_an_owner_reads_the_conversations_and_the_handoff_queue(
-        browser: Browser, make_admin, admin_settings: AdminSettings, tenant: str, tmp_path) -> None:  # noqa: ANN001
+    browser: Browser, make_admin, admin_settings: AdminSettings, tenant: str, tmp_path
+) -> None:  # noqa: ANN001
     tracker = tracker_with(tmp_path / "tracker.db", tenant)
-    admin = await make_admin(dataclasses.replace(admin_settings, tracker_store_url=f"sqlite:///{tracker}"))
+    admin = await make_admin(
+        dataclasses.replace(admin_settings, tracker_store_url=f"sqlite:///{tracker}")
+    )
     base = str(admin.client.make_url("")).rstrip("/")
     page = await signed_in(browser, base, await add_user(admin_settings, "owner", tenant))
     await page.click("header >> text=Conversations")

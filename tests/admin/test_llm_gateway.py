@@ -1,6 +1,7 @@
 """The LLM gateway against a loopback provider: usage rows and cost, quotas and the hard
 stop, the per-conversation cap, alerts sent once, failures, the circuit breaker, tenants'
 own encrypted keys."""
+
 from __future__ import annotations
 
 import asyncio
@@ -27,30 +28,53 @@ from tests.fakes.openai_server import FakeProvider, Rule
 HELLO = [{"role": "user", "content": "say hello"}]
 
 
-async def ask(admin: Api, tenant: str, conversation: str | None = None, purpose: str = "fallback",
-              max_tokens: int = 400) -> tuple[int, dict]:
-    body = {"purpose": purpose, "messages": HELLO, "max_tokens": max_tokens, **({"conversation": conversation} if conversation else {})}
+async def ask(
+    admin: Api,
+    tenant: str,
+    conversation: str | None = None,
+    purpose: str = "fallback",
+    max_tokens: int = 400,
+) -> tuple[int, dict]:
+    body = {
+        "purpose": purpose,
+        "messages": HELLO,
+        "max_tokens": max_tokens,
+        **({"conversation": conversation} if conversation else {}),
+    }
     return await admin.call("POST", f"/internal/v1/tenants/{tenant}/llm", body)
 
 
-async def test_a_call_records_tokens_cost_latency_and_outcome(admin: Api, tenant: str, provider: FakeProvider) -> None:
+async def test_a_call_records_tokens_cost_latency_and_outcome(
+    admin: Api, tenant: str, provider: FakeProvider
+) -> None:
     provider.rules = [Rule(content="Hello there, how can I help?")]
     status, answer = await ask(admin, tenant, "t:351911111111")
     assert status == 200 and answer["content"] == "Hello there, how can I help?"
     tokens_in, tokens_out = answer["usage"]["tokens_in"], answer["usage"]["tokens_out"]
     assert tokens_in > 0 and tokens_out == len("Hello there, how can I help?") // 4
-    assert answer["cost_usd"] == pytest.approx(PriceTable.load(None).cost_micros("gpt-4o-mini", tokens_in, tokens_out) / 1e6)
+    assert answer["cost_usd"] == pytest.approx(
+        PriceTable.load(None).cost_micros("gpt-4o-mini", tokens_in, tokens_out) / 1e6
+    )
     assert provider.requests[0]["headers"]["Authorization"] == "Bearer sk-platform-test"
     _, usage = await admin.call("GET", f"/v1/tenants/{tenant}/usage", expect=200)
     assert usage["calls"] == 1 and usage["tokens"] == tokens_in + tokens_out
-    assert usage["by_purpose"]["fallback"]["calls"] == 1 and usage["by_outcome"] == {"ok": usage["by_outcome"]["ok"]}
+    assert usage["by_purpose"]["fallback"]["calls"] == 1 and usage["by_outcome"] == {
+        "ok": usage["by_outcome"]["ok"]
+    }
 
 
-async def test_the_hard_stop_refuses_calls_once_the_monthly_budget_is_used(admin: Api, tenant: str, provider: FakeProvider) -> None:
+async def test_the_hard_stop_refuses_calls_once_the_monthly_budget_is_used(
+    admin: Api, tenant: str, provider: FakeProvider
+) -> None:
     """A call goes ahead only when its largest possible use (~11 tokens in + 60 out here)
     still fits: two calls of ~53 tokens fit in 150, a third could overshoot and is refused."""
     provider.rules = [Rule(content="x" * 200)]  # 50 tokens out per call
-    await admin.call("PUT", f"/v1/tenants/{tenant}/quota", {"plan": "custom", "monthly_token_budget": 150, "hard_stop": True}, expect=200)
+    await admin.call(
+        "PUT",
+        f"/v1/tenants/{tenant}/quota",
+        {"plan": "custom", "monthly_token_budget": 150, "hard_stop": True},
+        expect=200,
+    )
     statuses = [(await ask(admin, tenant, max_tokens=60))[0] for _ in range(4)]
     assert statuses == [200, 200, 429, 429]
     status, refused = await ask(admin, tenant, max_tokens=60)
@@ -58,17 +82,30 @@ async def test_the_hard_stop_refuses_calls_once_the_monthly_budget_is_used(admin
     served = len(provider.requests)
     assert served == statuses.count(200), "a refused call never reaches the provider"
     _, usage = await admin.call("GET", f"/v1/tenants/{tenant}/usage", expect=200)
-    assert usage["by_outcome"]["over_quota"]["calls"] == 5 - served and 0.5 < usage["used_share"] <= 1
+    assert (
+        usage["by_outcome"]["over_quota"]["calls"] == 5 - served and 0.5 < usage["used_share"] <= 1
+    )
 
 
-async def test_without_the_hard_stop_calls_go_on_past_the_budget(admin: Api, tenant: str, provider: FakeProvider) -> None:
-    await admin.call("PUT", f"/v1/tenants/{tenant}/quota", {"plan": "custom", "monthly_token_budget": 10, "hard_stop": False}, expect=200)
+async def test_without_the_hard_stop_calls_go_on_past_the_budget(
+    admin: Api, tenant: str, provider: FakeProvider
+) -> None:
+    await admin.call(
+        "PUT",
+        f"/v1/tenants/{tenant}/quota",
+        {"plan": "custom", "monthly_token_budget": 10, "hard_stop": False},
+        expect=200,
+    )
     assert [(await ask(admin, tenant))[0] for _ in range(3)] == [200, 200, 200]
 
 
-async def test_the_per_conversation_cap_stops_one_conversation_only(admin: Api, tenant: str, provider: FakeProvider) -> None:
+async def test_the_per_conversation_cap_stops_one_conversation_only(
+    admin: Api, tenant: str, provider: FakeProvider
+) -> None:
     provider.rules = [Rule(content="z" * 80)]  # 20 tokens out
-    await admin.call("PUT", f"/v1/tenants/{tenant}/quota", {"conversation_token_cap": 20}, expect=200)
+    await admin.call(
+        "PUT", f"/v1/tenants/{tenant}/quota", {"conversation_token_cap": 20}, expect=200
+    )
     assert (await ask(admin, tenant, "t:1"))[0] == 200
     status, body = await ask(admin, tenant, "t:1")
     assert status == 429 and "conversation" in body["message"]
@@ -84,8 +121,12 @@ class Inbox:
         return "250 OK"
 
 
-async def test_alerts_at_80_and_100_percent_go_by_email_and_webhook_once_each(make_admin, admin_settings: AdminSettings,  # noqa: ANN001
-                                                                            booking: Api, provider: FakeProvider) -> None:
+async def test_alerts_at_80_and_100_percent_go_by_email_and_webhook_once_each(
+    make_admin,
+    admin_settings: AdminSettings,  # noqa: ANN001
+    booking: Api,
+    provider: FakeProvider,
+) -> None:
     inbox = Inbox()
     smtp = Controller(inbox, hostname="127.0.0.1", port=free_port())
     smtp.start()
@@ -102,32 +143,59 @@ async def test_alerts_at_80_and_100_percent_go_by_email_and_webhook_once_each(ma
     hook_port = free_port()
     await web.TCPSite(runner, "127.0.0.1", hook_port).start()
     try:
-        settings = dataclasses.replace(admin_settings, smtp=SmtpSettings(host="127.0.0.1", port=smtp.port, sender="Booka <alerts@booka.test>"),
-                                       allow_private_webhooks=True)  # the receiving server is on loopback
+        settings = dataclasses.replace(
+            admin_settings,
+            smtp=SmtpSettings(host="127.0.0.1", port=smtp.port, sender="Booka <alerts@booka.test>"),
+            allow_private_webhooks=True,
+        )  # the receiving server is on loopback
         admin = await make_admin(settings)
         tenant = await create_tenant(booking)
         provider.rules = [Rule(content="y" * 80)]  # 20 tokens out + ~8 in per call
-        await admin.call("PUT", f"/v1/tenants/{tenant}/quota", {"plan": "custom", "monthly_token_budget": 100, "hard_stop": False,
-                                                                 "alert_email": "owner@studio.test",
-                                                                 "alert_webhook_url": f"http://127.0.0.1:{hook_port}/hook"}, expect=200)
+        await admin.call(
+            "PUT",
+            f"/v1/tenants/{tenant}/quota",
+            {
+                "plan": "custom",
+                "monthly_token_budget": 100,
+                "hard_stop": False,
+                "alert_email": "owner@studio.test",
+                "alert_webhook_url": f"http://127.0.0.1:{hook_port}/hook",
+            },
+            expect=200,
+        )
         for _ in range(8):
             assert (await ask(admin, tenant))[0] == 200
         await admin.client.app[CONTEXT_KEY].alerts.drain()
-        assert sorted(h["threshold"] for h in hooks) == [80, 100] and {h["tenant"] for h in hooks} == {tenant}
-        assert len(inbox.messages) == 2 and all(m[1] == ["owner@studio.test"] for m in inbox.messages)
-        subjects = sorted(line for m in inbox.messages for line in m[2].splitlines() if line.startswith("Subject:"))
+        assert sorted(h["threshold"] for h in hooks) == [80, 100] and {
+            h["tenant"] for h in hooks
+        } == {tenant}
+        assert len(inbox.messages) == 2 and all(
+            m[1] == ["owner@studio.test"] for m in inbox.messages
+        )
+        subjects = sorted(
+            line
+            for m in inbox.messages
+            for line in m[2].splitlines()
+            if line.startswith("Subject:")
+        )
         assert subjects[0].endswith("is 80% used") and subjects[1].endswith("is used up")
     finally:
         smtp.stop()
         await runner.cleanup()
 
 
-async def test_a_failing_provider_is_retried_then_reported_and_the_breaker_opens(make_admin, admin_settings: AdminSettings,  # noqa: ANN001
-                                                                               tenant: str, provider: FakeProvider) -> None:
+async def test_a_failing_provider_is_retried_then_reported_and_the_breaker_opens(
+    make_admin,
+    admin_settings: AdminSettings,  # noqa: ANN001
+    tenant: str,
+    provider: FakeProvider,
+) -> None:
     admin = await make_admin(admin_settings)
     provider.rules = [Rule(status=500)]
     status, body = await ask(admin, tenant)
-    assert status == 502 and body["error"] == "provider_error" and len(provider.requests) == 2  # two attempts
+    assert (
+        status == 502 and body["error"] == "provider_error" and len(provider.requests) == 2
+    )  # two attempts
     provider.rules = [Rule(malformed=True)]
     status, body = await ask(admin, tenant)
     assert status == 502 and body["reason"] == "invalid_response"
@@ -140,49 +208,94 @@ async def test_a_failing_provider_is_retried_then_reported_and_the_breaker_opens
     status, body = await ask(admin, tenant)
     assert status == 503 and body["reason"] == "circuit_open" and len(provider.requests) == served
     _, usage = await admin.call("GET", f"/v1/tenants/{tenant}/usage", expect=200)
-    assert set(usage["by_outcome"]) == {"provider_error", "invalid_response", "timeout", "circuit_open"}
+    assert set(usage["by_outcome"]) == {
+        "provider_error",
+        "invalid_response",
+        "timeout",
+        "circuit_open",
+    }
 
 
-async def test_a_rate_limited_answer_is_retried(admin: Api, tenant: str, provider: FakeProvider) -> None:
+async def test_a_rate_limited_answer_is_retried(
+    admin: Api, tenant: str, provider: FakeProvider
+) -> None:
     provider.rules = [Rule(status=429, times=1), Rule(content="after the retry")]
     status, body = await ask(admin, tenant)
     assert status == 200 and body["content"] == "after the retry" and len(provider.requests) == 2
 
 
 async def test_a_tenants_own_key_is_sealed_never_shown_and_used_only_for_that_tenant(
-        admin: Api, admin_settings: AdminSettings, booking: Api, provider: FakeProvider, capsys: pytest.CaptureFixture) -> None:
+    admin: Api,
+    admin_settings: AdminSettings,
+    booking: Api,
+    provider: FakeProvider,
+    capsys: pytest.CaptureFixture,
+) -> None:
     own = FakeProvider(api_key="sk-tenant-secret-123")
     await own.start()
     try:
         tenant, other = await create_tenant(booking), await create_tenant(booking)
-        status, shown = await admin.call("PUT", f"/v1/tenants/{tenant}/llm",
-                                         {"base_url": own.base_url, "model": "openai/gpt-4.1-mini", "api_key": "sk-tenant-secret-123"})
-        assert status == 200 and shown == {"source": "tenant", "base_url": own.base_url, "model": "openai/gpt-4.1-mini", "api_key_set": True}
+        status, shown = await admin.call(
+            "PUT",
+            f"/v1/tenants/{tenant}/llm",
+            {
+                "base_url": own.base_url,
+                "model": "openai/gpt-4.1-mini",
+                "api_key": "sk-tenant-secret-123",
+            },
+        )
+        assert status == 200 and shown == {
+            "source": "tenant",
+            "base_url": own.base_url,
+            "model": "openai/gpt-4.1-mini",
+            "api_key_set": True,
+        }
         assert "sk-tenant" not in str(await admin.call("GET", f"/v1/tenants/{tenant}/llm"))
         assert (await ask(admin, tenant))[0] == 200 and len(own.requests) == 1
-        assert (await ask(admin, other))[0] == 200 and len(own.requests) == 1 and len(provider.requests) == 1
+        assert (
+            (await ask(admin, other))[0] == 200
+            and len(own.requests) == 1
+            and len(provider.requests) == 1
+        )
         engine = make_sync_engine(admin_settings.database_url)
         with engine.connect() as conn:
-            sealed = conn.execute(select(tenant_profiles.c.llm_api_key).where(tenant_profiles.c.tenant == tenant)).scalar()
-            models = conn.execute(select(llm_usage.c.model).where(llm_usage.c.tenant == tenant)).scalars().all()
+            sealed = conn.execute(
+                select(tenant_profiles.c.llm_api_key).where(tenant_profiles.c.tenant == tenant)
+            ).scalar()
+            models = (
+                conn.execute(select(llm_usage.c.model).where(llm_usage.c.tenant == tenant))
+                .scalars()
+                .all()
+            )
         engine.dispose()
         assert sealed and "sk-tenant" not in sealed and models == ["openai/gpt-4.1-mini"]
         assert "sk-tenant-secret" not in capsys.readouterr().out
-        await admin.call("PUT", f"/v1/tenants/{tenant}/llm", {"use_platform_default": True}, expect=200)
+        await admin.call(
+            "PUT", f"/v1/tenants/{tenant}/llm", {"use_platform_default": True}, expect=200
+        )
         assert (await ask(admin, tenant))[0] == 200 and len(own.requests) == 1
     finally:
         await own.stop()
 
 
-async def test_without_any_provider_the_gateway_says_so(make_admin, admin_settings: AdminSettings, tenant: str) -> None:  # noqa: ANN001
+async def test_without_any_provider_the_gateway_says_so(
+    make_admin, admin_settings: AdminSettings, tenant: str
+) -> None:  # noqa: ANN001
     admin = await make_admin(with_llm(admin_settings, base_url=None, model=None))
     status, body = await ask(admin, tenant)
     assert status == 503 and body["reason"] == "not_configured"
 
 
-async def test_usage_of_one_tenant_is_not_counted_for_another(admin: Api, booking: Api, provider: FakeProvider) -> None:
+async def test_usage_of_one_tenant_is_not_counted_for_another(
+    admin: Api, booking: Api, provider: FakeProvider
+) -> None:
     first, second = await create_tenant(booking), await create_tenant(booking)
-    await admin.call("PUT", f"/v1/tenants/{second}/quota", {"plan": "custom", "monthly_token_budget": 60}, expect=200)
+    await admin.call(
+        "PUT",
+        f"/v1/tenants/{second}/quota",
+        {"plan": "custom", "monthly_token_budget": 60},
+        expect=200,
+    )
     for _ in range(5):
         assert (await ask(admin, first))[0] == 200
     assert (await ask(admin, second, max_tokens=40))[0] == 200  # its largest use (~51) fits in 60
@@ -193,22 +306,33 @@ async def test_usage_of_one_tenant_is_not_counted_for_another(admin: Api, bookin
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
-async def test_concurrent_calls_all_get_recorded(admin: Api, tenant: str, provider: FakeProvider) -> None:
+async def test_concurrent_calls_all_get_recorded(
+    admin: Api, tenant: str, provider: FakeProvider
+) -> None:
     results = await asyncio.gather(*(ask(admin, tenant, f"t:{n}") for n in range(20)))
     assert [status for status, _ in results] == [200] * 20
     _, usage = await admin.call("GET", f"/v1/tenants/{tenant}/usage", expect=200)
     assert usage["calls"] == 20
 
 
-async def test_concurrent_calls_never_overshoot_a_hard_stop_budget_and_the_100_percent_alert_fires_once(
-        admin: Api, tenant: str, provider: FakeProvider, admin_settings: AdminSettings) -> None:
+async def test_concurrent_calls_never_overshoot_a_hard_stop_and_the_100_percent_alert_fires_once(
+    admin: Api, tenant: str, provider: FakeProvider, admin_settings: AdminSettings
+) -> None:
     """Each call reserves its largest possible use (here about 11 tokens in + 30 out) before it
     is made; with room for two reservations, 20 calls at once admit two."""
-    provider.rules = [Rule(content="y" * 120, delay_ms=300)]  # 30 tokens out, the most allowed; all 20 in flight together
-    await admin.call("PUT", f"/v1/tenants/{tenant}/quota", {"plan": "custom", "monthly_token_budget": 82, "hard_stop": True},
-                     expect=200)
+    provider.rules = [
+        Rule(content="y" * 120, delay_ms=300)
+    ]  # 30 tokens out, the most allowed; all 20 in flight together
+    await admin.call(
+        "PUT",
+        f"/v1/tenants/{tenant}/quota",
+        {"plan": "custom", "monthly_token_budget": 82, "hard_stop": True},
+        expect=200,
+    )
     body = {"purpose": "fallback", "messages": HELLO, "max_tokens": 30}
-    answers = await asyncio.gather(*(admin.call("POST", f"/internal/v1/tenants/{tenant}/llm", body) for _ in range(20)))
+    answers = await asyncio.gather(
+        *(admin.call("POST", f"/internal/v1/tenants/{tenant}/llm", body) for _ in range(20))
+    )
     statuses = sorted(status for status, _ in answers)
     assert statuses == [200] * 2 + [429] * 18, statuses
     await admin.client.app[CONTEXT_KEY].alerts.drain()
@@ -216,7 +340,15 @@ async def test_concurrent_calls_never_overshoot_a_hard_stop_budget_and_the_100_p
     try:
         async with engine.connect() as conn:
             used, _ = await store.month_totals(conn, tenant, store.utcnow())
-            alerts = (await conn.execute(select(quota_alerts.c.threshold).where(quota_alerts.c.tenant == tenant))).scalars().all()
+            alerts = (
+                (
+                    await conn.execute(
+                        select(quota_alerts.c.threshold).where(quota_alerts.c.tenant == tenant)
+                    )
+                )
+                .scalars()
+                .all()
+            )
     finally:
         await engine.dispose()
     assert used <= 82

@@ -1,5 +1,6 @@
 """Alert webhooks go only to public https addresses: private, loopback and link-local ones
 are refused when saved (API and web form) and when an alert is sent."""
+
 from __future__ import annotations
 
 import pytest
@@ -9,23 +10,41 @@ from booka_common.outbound import UnsafeUrl, check_public_url, check_url_shape, 
 from tests.admin.conftest import Api
 from tests.conftest import free_port
 
-REFUSED = ["http://127.0.0.1:6379/", "https://127.0.0.1/hook", "https://169.254.169.254/latest/meta-data/",
-           "https://localhost:6379/", "https://10.0.0.8/hook", "https://192.168.1.1/", "https://[::1]/hook",
-           "https://[::ffff:127.0.0.1]/hook", "https://0.0.0.0/", "https://user:pw@hooks.example.com/",
-           "ftp://hooks.example.com/", "https://", "https://metadata.localhost/", "http://hooks.example.com/",
-           "https://ho\x83ks.example.com/"]  # a name IDNA cannot encode (found by the OpenAPI fuzz test)
+REFUSED = [
+    "http://127.0.0.1:6379/",
+    "https://127.0.0.1/hook",
+    "https://169.254.169.254/latest/meta-data/",
+    "https://localhost:6379/",
+    "https://10.0.0.8/hook",
+    "https://192.168.1.1/",
+    "https://[::1]/hook",
+    "https://[::ffff:127.0.0.1]/hook",
+    "https://0.0.0.0/",
+    "https://user:pw@hooks.example.com/",
+    "ftp://hooks.example.com/",
+    "https://",
+    "https://metadata.localhost/",
+    "http://hooks.example.com/",
+    "https://ho\x83ks.example.com/",
+]  # a name IDNA cannot encode (found by the OpenAPI fuzz test)
 
 
 @pytest.mark.parametrize("url", REFUSED)
-async def test_a_private_or_plain_address_is_refused_at_save(admin: Api, tenant: str, url: str) -> None:
-    status, body = await admin.call("PUT", f"/v1/tenants/{tenant}/quota", {"alert_webhook_url": url})
+async def test_a_private_or_plain_address_is_refused_at_save(
+    admin: Api, tenant: str, url: str
+) -> None:
+    status, body = await admin.call(
+        "PUT", f"/v1/tenants/{tenant}/quota", {"alert_webhook_url": url}
+    )
     assert status == 422, body
     assert "alert_webhook_url" in body.get("fields", body), body
 
 
 async def test_a_public_https_address_is_accepted(admin: Api, tenant: str) -> None:
     await check_public_url("https://93.184.215.14/hook")
-    status, body = await admin.call("PUT", f"/v1/tenants/{tenant}/quota", {"alert_webhook_url": "https://93.184.215.14/hook"})
+    status, body = await admin.call(
+        "PUT", f"/v1/tenants/{tenant}/quota", {"alert_webhook_url": "https://93.184.215.14/hook"}
+    )
     assert status == 200 and body["alert_webhook_url"] == "https://93.184.215.14/hook", body
 
 

@@ -1,6 +1,7 @@
 """Tone by LLM paraphrase: made once per template version and tone, in the background,
 stored and cached in Redis (shared by every admin process); a paraphrase that loses a
 placeholder is refused and the original text is used."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -16,11 +17,21 @@ from tests.booking_service.helpers import Api
 from tests.fakes.openai_server import FakeProvider, Rule
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-CONFIRMED = {"service": "Cut", "start": "2026-12-04T17:00:00+00:00", "calendar_link": "https://x/1.ics", "reference": "AB12"}
+CONFIRMED = {
+    "service": "Cut",
+    "start": "2026-12-04T17:00:00+00:00",
+    "calendar_link": "https://x/1.ics",
+    "reference": "AB12",
+}
 
 
 async def render(admin: Api, tenant: str, template: str, **variables) -> dict:  # noqa: ANN003
-    _, body = await admin.call("POST", f"/internal/v1/tenants/{tenant}/render", {"template": template, "variables": variables}, expect=200)
+    _, body = await admin.call(
+        "POST",
+        f"/internal/v1/tenants/{tenant}/render",
+        {"template": template, "variables": variables},
+        expect=200,
+    )
     return body
 
 
@@ -33,60 +44,112 @@ def paraphrase_requests(provider: FakeProvider) -> int:
 
 
 async def test_a_paraphrase_is_made_once_then_served_from_the_cache_by_every_process(
-        make_admin, admin_settings: AdminSettings, booking: Api, provider: FakeProvider) -> None:  # noqa: ANN001
+    make_admin, admin_settings: AdminSettings, booking: Api, provider: FakeProvider
+) -> None:  # noqa: ANN001
     settings = dataclasses.replace(admin_settings, redis_url=REDIS_URL)
     first, second = await make_admin(settings), await make_admin(settings)
     tenant = await create_tenant(booking)
-    await first.call("PUT", f"/v1/tenants/{tenant}/templates/booking_cancelled",
-                     {"body": "Your {{ service }} on {{ date }} at {{ time }} is cancelled."}, expect=201)
-    provider.rules = [Rule(match="Template:", content="All sorted! Your {{ service }} on {{ date }} at {{ time }} is off the books 😊")]
-    await first.call("PUT", f"/v1/tenants/{tenant}/tone", {"preset": "casual", "mode": "llm"}, expect=200)
+    await first.call(
+        "PUT",
+        f"/v1/tenants/{tenant}/templates/booking_cancelled",
+        {"body": "Your {{ service }} on {{ date }} at {{ time }} is cancelled."},
+        expect=201,
+    )
+    provider.rules = [
+        Rule(
+            match="Template:",
+            content=(
+                "All sorted! Your {{ service }} on {{ date }} at {{ time }} is off the books 😊"
+            ),
+        )
+    ]
+    await first.call(
+        "PUT", f"/v1/tenants/{tenant}/tone", {"preset": "casual", "mode": "llm"}, expect=200
+    )
     before = await render(first, tenant, "booking_cancelled", **CONFIRMED)
     assert before["origin"] == "tenant", "the first customer does not wait for the LLM"
     await settle(first)
     for admin in (first, second, first, second):
         after = await render(admin, tenant, "booking_cancelled", **CONFIRMED)
-        assert after == {"text": "All sorted! Your Cut on Fri 4 Dec at 17:00 is off the books 😊", "origin": "paraphrase", "version": 1}
+        assert after == {
+            "text": "All sorted! Your Cut on Fri 4 Dec at 17:00 is off the books 😊",
+            "origin": "paraphrase",
+            "version": 1,
+        }
     assert paraphrase_requests(provider) == 1
     keys = redis.Redis.from_url(REDIS_URL).keys(f"booka:paraphrase:{tenant}:*")
     assert len(keys) == 1
-    await first.call("PUT", f"/v1/tenants/{tenant}/templates/booking_cancelled",
-                     {"body": "{{ service }} ({{ date }}, {{ time }}): cancelled."}, expect=201)
+    await first.call(
+        "PUT",
+        f"/v1/tenants/{tenant}/templates/booking_cancelled",
+        {"body": "{{ service }} ({{ date }}, {{ time }}): cancelled."},
+        expect=201,
+    )
     assert (await render(first, tenant, "booking_cancelled", **CONFIRMED))["origin"] == "tenant"
     await settle(first)
     assert paraphrase_requests(provider) == 2, "a new template version is paraphrased again"
 
 
-async def test_in_llm_mode_even_the_friendly_defaults_are_paraphrased_but_hand_written_variants_are_not(
-        admin: Api, booking: Api, provider: FakeProvider) -> None:
-    salon, clinic = await create_tenant(booking, vertical="beauty"), await create_tenant(booking, vertical="clinic")
-    provider.rules = [Rule(match="Template:", content="Sure thing, a teammate will hop on shortly!")]
+async def test_in_llm_mode_defaults_are_paraphrased_but_hand_written_variants_are_not(
+    admin: Api, booking: Api, provider: FakeProvider
+) -> None:
+    salon, clinic = (
+        await create_tenant(booking, vertical="beauty"),
+        await create_tenant(booking, vertical="clinic"),
+    )
+    provider.rules = [
+        Rule(match="Template:", content="Sure thing, a teammate will hop on shortly!")
+    ]
     for tenant in (salon, clinic):
         await admin.call("PUT", f"/v1/tenants/{tenant}/tone", {"mode": "llm"}, expect=200)
         await render(admin, tenant, "handoff")
     await settle(admin)
-    assert (await render(admin, salon, "handoff")) == {"text": "Sure thing, a teammate will hop on shortly!", "origin": "paraphrase", "version": None}
-    assert (await render(admin, clinic, "handoff"))["origin"] == "default", "the formal default is hand-written"
+    assert (await render(admin, salon, "handoff")) == {
+        "text": "Sure thing, a teammate will hop on shortly!",
+        "origin": "paraphrase",
+        "version": None,
+    }
+    assert (await render(admin, clinic, "handoff"))["origin"] == "default", (
+        "the formal default is hand-written"
+    )
     assert paraphrase_requests(provider) == 1
 
 
 async def test_a_paraphrase_that_loses_a_placeholder_is_refused_and_never_asked_again(
-        admin: Api, booking: Api, provider: FakeProvider) -> None:
+    admin: Api, booking: Api, provider: FakeProvider
+) -> None:
     tenant = await create_tenant(booking)
     provider.rules = [Rule(match="Template:", content="Your appointment is cancelled. See you!")]
-    await admin.call("PUT", f"/v1/tenants/{tenant}/tone", {"mode": "llm", "preset": "casual"}, expect=200)
+    await admin.call(
+        "PUT", f"/v1/tenants/{tenant}/tone", {"mode": "llm", "preset": "casual"}, expect=200
+    )
     await render(admin, tenant, "booking_cancelled", **CONFIRMED)
     await settle(admin)
     for _ in range(3):
         rendered = await render(admin, tenant, "booking_cancelled", **CONFIRMED)
-        assert rendered["origin"] == "default" and "Cut" in rendered["text"] and "Fri 4 Dec" in rendered["text"]
+        assert (
+            rendered["origin"] == "default"
+            and "Cut" in rendered["text"]
+            and "Fri 4 Dec" in rendered["text"]
+        )
     assert paraphrase_requests(provider) == 1
 
 
-async def test_paraphrasing_every_template_at_once_counts_what_was_made(admin: Api, booking: Api, provider: FakeProvider) -> None:
+async def test_paraphrasing_every_template_at_once_counts_what_was_made(
+    admin: Api, booking: Api, provider: FakeProvider
+) -> None:
     tenant = await create_tenant(booking, vertical="restaurant")
-    provider.rules = [Rule(match="Template:\nSorry", content="Oops, didn't get that — could you say it differently?")]
+    provider.rules = [
+        Rule(
+            match="Template:\nSorry",
+            content="Oops, didn't get that — could you say it differently?",
+        )
+    ]
     await admin.call("PUT", f"/v1/tenants/{tenant}/tone", {"mode": "llm"}, expect=200)
     status, counts = await admin.call("POST", f"/v1/tenants/{tenant}/tone/paraphrase", expect=200)
-    assert counts["made"] >= 2 and counts["made"] + counts["refused_or_failed"] + counts["hand_written"] == len(catalog())
-    assert (await render(admin, tenant, "fallback"))["text"] == "Oops, didn't get that — could you say it differently?"
+    assert counts["made"] >= 2 and counts["made"] + counts["refused_or_failed"] + counts[
+        "hand_written"
+    ] == len(catalog())
+    assert (await render(admin, tenant, "fallback"))[
+        "text"
+    ] == "Oops, didn't get that — could you say it differently?"

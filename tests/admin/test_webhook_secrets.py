@@ -2,6 +2,7 @@
 webhook header in Evolution (the sandbox, which implements Evolution's `webhook/find` and
 `webhook/set`), stored only as a SHA-256, rotated with a grace period, and never changed
 when Evolution cannot take it."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -26,21 +27,34 @@ async def start_evolution(aiohttp_client) -> Api:  # noqa: ANN001
 
 
 async def create_instance(evolution: Api, name: str) -> None:
-    status, created = await evolution.call("POST", "/instance/create", {
-        "instanceName": name, "integration": "WHATSAPP-BAILEYS", "token": INSTANCE_TOKEN,
-        "webhook": {"url": "http://127.0.0.1:9/webhooks/evolution/webhook", "events": ["MESSAGES_UPSERT"],
-                    "headers": {"jwt_key": "kept-as-it-was"}}},
-        apikey=GLOBAL_KEY)
+    status, created = await evolution.call(
+        "POST",
+        "/instance/create",
+        {
+            "instanceName": name,
+            "integration": "WHATSAPP-BAILEYS",
+            "token": INSTANCE_TOKEN,
+            "webhook": {
+                "url": "http://127.0.0.1:9/webhooks/evolution/webhook",
+                "events": ["MESSAGES_UPSERT"],
+                "headers": {"jwt_key": "kept-as-it-was"},
+            },
+        },
+        apikey=GLOBAL_KEY,
+    )
     assert status == 201, created
 
 
 def with_evolution(settings: AdminSettings, evolution: Api) -> AdminSettings:
     url = str(evolution.client.make_url("")).rstrip("/")
-    return dataclasses.replace(settings, evolution=EvolutionSettings(api_url=url, instance_token=INSTANCE_TOKEN))
+    return dataclasses.replace(
+        settings, evolution=EvolutionSettings(api_url=url, instance_token=INSTANCE_TOKEN)
+    )
 
 
 async def test_a_rotated_secret_is_set_in_evolution_and_kept_only_hashed(
-        aiohttp_client, make_admin, admin_settings: AdminSettings, booking: Api) -> None:  # noqa: ANN001
+    aiohttp_client, make_admin, admin_settings: AdminSettings, booking: Api
+) -> None:  # noqa: ANN001
     evolution = await start_evolution(aiohttp_client)
     admin = await make_admin(with_evolution(admin_settings, evolution))
     tenant = await create_tenant(booking)
@@ -49,39 +63,60 @@ async def test_a_rotated_secret_is_set_in_evolution_and_kept_only_hashed(
     assert before["tenant"] == tenant and before["webhook_secret_sha256"] == []
 
     _, first = await admin.call("POST", f"/internal/v1/tenants/{tenant}/webhook-secret", expect=201)
-    assert first["instance"] == tenant and first["header"] == "x-booka-webhook-secret" and len(first["secret"]) >= 40
+    assert (
+        first["instance"] == tenant
+        and first["header"] == "x-booka-webhook-secret"
+        and len(first["secret"]) >= 40
+    )
     _, hook = await evolution.call("GET", f"/webhook/find/{tenant}", apikey=INSTANCE_TOKEN)
-    assert hook["headers"] == {"jwt_key": "kept-as-it-was", "x-booka-webhook-secret": first["secret"]}
-    assert hook["url"].endswith("/webhooks/evolution/webhook") and hook["events"] == ["MESSAGES_UPSERT"]
+    assert hook["headers"] == {
+        "jwt_key": "kept-as-it-was",
+        "x-booka-webhook-secret": first["secret"],
+    }
+    assert hook["url"].endswith("/webhooks/evolution/webhook") and hook["events"] == [
+        "MESSAGES_UPSERT"
+    ]
     _, found = await admin.call("GET", f"/internal/v1/instances/{tenant}", expect=200)
     assert found["webhook_secret_sha256"] == [sha(first["secret"])]
 
-    _, second = await admin.call("POST", f"/internal/v1/tenants/{tenant}/webhook-secret", expect=201)
+    _, second = await admin.call(
+        "POST", f"/internal/v1/tenants/{tenant}/webhook-secret", expect=201
+    )
     _, hook = await evolution.call("GET", f"/webhook/find/{tenant}", apikey=INSTANCE_TOKEN)
     assert hook["headers"]["x-booka-webhook-secret"] == second["secret"] != first["secret"]
     _, found = await admin.call("GET", f"/internal/v1/instances/{tenant}", expect=200)
-    assert found["webhook_secret_sha256"] == [sha(second["secret"]), sha(first["secret"])], "the old one in its grace time"
+    assert found["webhook_secret_sha256"] == [sha(second["secret"]), sha(first["secret"])], (
+        "the old one in its grace time"
+    )
 
 
 async def test_nothing_changes_when_evolution_cannot_take_the_secret(
-        aiohttp_client, make_admin, admin_settings: AdminSettings, booking: Api) -> None:  # noqa: ANN001
+    aiohttp_client, make_admin, admin_settings: AdminSettings, booking: Api
+) -> None:  # noqa: ANN001
     evolution = await start_evolution(aiohttp_client)
     admin = await make_admin(with_evolution(admin_settings, evolution))
     tenant = await create_tenant(booking)
     status, refused = await admin.call("POST", f"/internal/v1/tenants/{tenant}/webhook-secret")
     assert status == 409 and "create the instance" in refused["message"], refused
-    unreachable = dataclasses.replace(admin_settings, evolution=EvolutionSettings(api_url="http://127.0.0.1:9",
-                                                                                  instance_token=INSTANCE_TOKEN))
-    status, down = await (await make_admin(unreachable)).call("POST", f"/internal/v1/tenants/{tenant}/webhook-secret")
+    unreachable = dataclasses.replace(
+        admin_settings,
+        evolution=EvolutionSettings(api_url="http://127.0.0.1:9", instance_token=INSTANCE_TOKEN),
+    )
+    status, down = await (await make_admin(unreachable)).call(
+        "POST", f"/internal/v1/tenants/{tenant}/webhook-secret"
+    )
     assert status == 503 and down["error"] == "evolution_unavailable", down
     _, found = await admin.call("GET", f"/internal/v1/instances/{tenant}", expect=200)
     assert found["webhook_secret_sha256"] == []
 
 
 async def test_only_the_internal_token_rotates_and_suspended_businesses_have_no_instance(
-        admin: Api, booking: Api) -> None:
+    admin: Api, booking: Api
+) -> None:
     tenant = await create_tenant(booking)
-    status, _ = await admin.call("POST", f"/internal/v1/tenants/{tenant}/webhook-secret", token="not-the-token")
+    status, _ = await admin.call(
+        "POST", f"/internal/v1/tenants/{tenant}/webhook-secret", token="not-the-token"
+    )
     assert status == 401
     status, _ = await admin.call("POST", "/internal/v1/tenants/no-such-business/webhook-secret")
     assert status == 404

@@ -4,6 +4,7 @@ The model is trained once per run (or reused when data and config are unchanged)
 booking service runs on this run's PostgreSQL database with the demo tenants seeded, plus
 a tenant in Auckland that is open every day, so date tests do not depend on the weekday.
 """
+
 from __future__ import annotations
 
 import os
@@ -12,8 +13,8 @@ import secrets
 import subprocess
 import sys
 import uuid
+from collections.abc import Iterator
 from datetime import datetime, timedelta
-from typing import Iterator
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -25,22 +26,49 @@ AUCKLAND = ZoneInfo("Pacific/Auckland")
 
 
 @pytest.fixture(scope="session")
-def stack(postgres_url: str, secret_spec: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def stack(
+    postgres_url: str, secret_spec: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Stack]:
     workdir = tmp_path_factory.mktemp("assistant")
     model = latest_model()
-    running = Stack(postgres_url, secret_spec, workdir, {name: free_port() for name in ("booking", "duckling", "actions", "rasa", "sandbox", "admin", "llm")},
-                    extra_env={"ACTIONS_HTTP_TIMEOUT_S": "2", "ACTIONS_CATALOG_TTL_S": "600",
-                               "EVOLUTION_INSTANCE_TOKEN": secrets.token_urlsafe(32), "EVOLUTION_SANDBOX_API_KEY": secrets.token_urlsafe(32),
-                               "EVOLUTION_TYPING_MS": "300", "EVOLUTION_REPLAY_AFTER_S": "6",
-                               "REDIS_URL": os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")})  # de-duplication on the real Redis
-    subprocess.run([sys.executable, "-m", "booking_service", "seed"], cwd=ROOT, env=running.env(), check=True, capture_output=True)
+    running = Stack(
+        postgres_url,
+        secret_spec,
+        workdir,
+        {
+            name: free_port()
+            for name in ("booking", "duckling", "actions", "rasa", "sandbox", "admin", "llm")
+        },
+        extra_env={
+            "ACTIONS_HTTP_TIMEOUT_S": "2",
+            "ACTIONS_CATALOG_TTL_S": "600",
+            "EVOLUTION_INSTANCE_TOKEN": secrets.token_urlsafe(32),
+            "EVOLUTION_SANDBOX_API_KEY": secrets.token_urlsafe(32),
+            "EVOLUTION_TYPING_MS": "300",
+            "EVOLUTION_REPLAY_AFTER_S": "6",
+            "REDIS_URL": os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15"),
+        },
+    )  # de-duplication on the real Redis
+    subprocess.run(
+        [sys.executable, "-m", "booking_service", "seed"],
+        cwd=ROOT,
+        env=running.env(),
+        check=True,
+        capture_output=True,
+    )
     try:
         yield running.start(model)
     finally:
         running.stop()
-    for name in ("actions", "rasa", "admin"):  # after every conversation of the run: nothing crashed on the way
+    for name in (
+        "actions",
+        "rasa",
+        "admin",
+    ):  # after every conversation of the run: nothing crashed on the way
         log = running.log(name)
-        assert "Traceback" not in log and '"level": "error"' not in log, f"{name} log:\n{log[-4000:]}"
+        assert "Traceback" not in log and '"level": "error"' not in log, (
+            f"{name} log:\n{log[-4000:]}"
+        )
 
 
 @pytest.fixture
@@ -48,20 +76,57 @@ def kiwi(stack: Stack) -> str:
     """A new salon in Auckland for each test, open 09:00-19:00 every day: Ana and Bruno,
     Haircut (both) and Colour (Ana). Tests never compete for the same times."""
     slug = f"kiwi-{uuid.uuid4().hex[:8]}"
-    body = {"slug": slug, "name": "Kiwi Cuts", "vertical": "beauty", "timezone": "Pacific/Auckland", "country": "NZ", "currency": "NZD",
-            "locale": "en-NZ", "evolution_instance": slug, "address": "1 Queen St, Auckland", "min_notice_min": 30, "slot_step_min": 30}
+    body = {
+        "slug": slug,
+        "name": "Kiwi Cuts",
+        "vertical": "beauty",
+        "timezone": "Pacific/Auckland",
+        "country": "NZ",
+        "currency": "NZD",
+        "locale": "en-NZ",
+        "evolution_instance": slug,
+        "address": "1 Queen St, Auckland",
+        "min_notice_min": 30,
+        "slot_step_min": 30,
+    }
     assert stack.booking_api("POST", "/v1/tenants", body)[0] == 201
     base = f"/v1/tenants/{slug}"
     every_day = [{"weekday": d, "start": "09:00", "end": "19:00"} for d in range(7)]
-    assert stack.booking_api("PUT", f"{base}/hours", {"staff_id": None, "hours": every_day})[0] == 200
+    assert (
+        stack.booking_api("PUT", f"{base}/hours", {"staff_id": None, "hours": every_day})[0] == 200
+    )
     staff = {}
     for name in ("Ana", "Bruno"):
         status, person = stack.booking_api("POST", f"{base}/staff", {"name": name, "aliases": []})
         assert status == 201
         staff[name] = person["id"]
-        assert stack.booking_api("PUT", f"{base}/hours", {"staff_id": person["id"], "hours": [{**d, "staff_id": person["id"]} for d in every_day]})[0] == 200
-    for service in ({"name": "Haircut", "aliases": ["cut", "trim"], "duration_min": 60, "price": "30", "staff_ids": list(staff.values())},
-                    {"name": "Colour", "aliases": ["color", "dye"], "duration_min": 90, "price": "65.50", "staff_ids": [staff["Ana"]]}):
+        assert (
+            stack.booking_api(
+                "PUT",
+                f"{base}/hours",
+                {
+                    "staff_id": person["id"],
+                    "hours": [{**d, "staff_id": person["id"]} for d in every_day],
+                },
+            )[0]
+            == 200
+        )
+    for service in (
+        {
+            "name": "Haircut",
+            "aliases": ["cut", "trim"],
+            "duration_min": 60,
+            "price": "30",
+            "staff_ids": list(staff.values()),
+        },
+        {
+            "name": "Colour",
+            "aliases": ["color", "dye"],
+            "duration_min": 90,
+            "price": "65.50",
+            "staff_ids": [staff["Ana"]],
+        },
+    ):
         assert stack.booking_api("POST", f"{base}/services", service)[0] == 201
     return slug
 
@@ -73,7 +138,9 @@ def customer(kiwi: str) -> str:
 
 
 def auckland_day(days_ahead: int) -> datetime:
-    return (datetime.now(AUCKLAND) + timedelta(days=days_ahead)).replace(hour=0, minute=0, second=0, microsecond=0)
+    return (datetime.now(AUCKLAND) + timedelta(days=days_ahead)).replace(
+        hour=0, minute=0, second=0, microsecond=0
+    )
 
 
 def nz_clock(hour: int, minute: int = 0) -> str:

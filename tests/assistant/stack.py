@@ -5,6 +5,7 @@ server and Rasa server (Rasa venv, REST and Evolution channels, the trained mode
 models/), the Evolution sandbox the channel talks to, and a loopback OpenAI-compatible
 provider (tests/fakes) as the platform's LLM. Nothing of ours is mocked.
 """
+
 from __future__ import annotations
 
 import json
@@ -16,10 +17,10 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from urllib.parse import quote
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
+from urllib.parse import quote
 
 from booka_common.conversation_ids import conversation_id
 from tests.conftest import wait_until_ready
@@ -30,14 +31,30 @@ RASA_CLI = str(ROOT / ".venv/rasa/bin/rasa")
 
 
 def latest_model() -> Path:
-    """The model for the current data and config: `make train`'s script trains it only if it is missing."""
-    result = subprocess.run([RASA_PY, "scripts/train.py"], cwd=ROOT, check=True, capture_output=True, text=True, timeout=1800)
+    """The model for the current data and config: `make train`'s script trains it only if it is
+    missing."""
+    result = subprocess.run(
+        [RASA_PY, "scripts/train.py"],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
     return ROOT / result.stdout.strip().splitlines()[-1].split(": ")[-1]
 
 
-def http(method: str, url: str, body: Any = None, token: Optional[str] = None, timeout: float = 30,
-         headers: Optional[dict[str, str]] = None, raw: Optional[bytes] = None) -> tuple[int, Any]:
-    """One JSON request (`raw` sends those bytes as the body instead of `body`); (status, decoded answer)."""
+def http(
+    method: str,
+    url: str,
+    body: Any = None,
+    token: str | None = None,
+    timeout: float = 30,
+    headers: dict[str, str] | None = None,
+    raw: bytes | None = None,
+) -> tuple[int, Any]:
+    """One JSON request (`raw` sends those bytes as the body instead of `body`); (status, decoded
+    answer)."""
     headers = {"Content-Type": "application/json", **(headers or {})}
     if token:
         headers["Authorization"] = f"Bearer {token}"
@@ -61,11 +78,15 @@ class Stack:
     workdir: Path
     ports: dict[str, int]
     extra_env: dict[str, str] = field(default_factory=dict)
-    dev_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))   # the dev channel's bearer
+    dev_token: str = field(
+        default_factory=lambda: secrets.token_urlsafe(24)
+    )  # the dev channel's bearer
     rasa_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))  # Rasa's HTTP API
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
     commands: dict[str, tuple[list[str], str, float]] = field(default_factory=dict)
-    webhook_secrets: dict[str, str] = field(default_factory=dict)  # instance -> its current webhook secret
+    webhook_secrets: dict[str, str] = field(
+        default_factory=dict
+    )  # instance -> its current webhook secret
 
     def url(self, name: str) -> str:
         return f"http://127.0.0.1:{self.ports[name]}"
@@ -76,39 +97,107 @@ class Stack:
 
     def env(self) -> dict[str, str]:
         return {
-            **os.environ, **self.secrets, "PYTHONPATH": str(ROOT), "BOOKA_VAR_DIR": str(self.workdir),
-            "DATABASE_URL": self.database_url, "LOG_LEVEL": "INFO",
-            "BOOKING_SERVICE_PORT": str(self.ports["booking"]), "BOOKING_SERVICE_URL": self.url("booking"),
-            "DUCKLING_URL": self.url("duckling"), "DUCKLING_PORT": str(self.ports["duckling"]),
-            "ACTIONS_PORT": str(self.ports["actions"]), "RASA_PORT": str(self.ports["rasa"]),
+            **os.environ,
+            **self.secrets,
+            "PYTHONPATH": str(ROOT),
+            "BOOKA_VAR_DIR": str(self.workdir),
+            "DATABASE_URL": self.database_url,
+            "LOG_LEVEL": "INFO",
+            "BOOKING_SERVICE_PORT": str(self.ports["booking"]),
+            "BOOKING_SERVICE_URL": self.url("booking"),
+            "DUCKLING_URL": self.url("duckling"),
+            "DUCKLING_PORT": str(self.ports["duckling"]),
+            "ACTIONS_PORT": str(self.ports["actions"]),
+            "RASA_PORT": str(self.ports["rasa"]),
             "TRACKER_STORE_URL": f"sqlite:///{self.workdir / 'tracker.db'}",
-            "EVOLUTION_API_URL": self.url("sandbox"), "EVOLUTION_SANDBOX_PORT": str(self.ports["sandbox"]),
-            "ADMIN_URL": self.url("admin"), "ADMIN_PORT": str(self.ports["admin"]),
-            "LLM_BASE_URL": self.url("llm") + "/v1", "LLM_MODEL": "gpt-4o-mini", "LLM_API_KEY": "sk-stack-test",
-            "TF_CPP_MIN_LOG_LEVEL": "3", "RASA_TELEMETRY_ENABLED": "false",
-            "BOOKA_DEV_CHANNEL": "1", "BOOKA_DEV_CHANNEL_TOKEN": self.dev_token, "RASA_AUTH_TOKEN": self.rasa_token,
+            "EVOLUTION_API_URL": self.url("sandbox"),
+            "EVOLUTION_SANDBOX_PORT": str(self.ports["sandbox"]),
+            "ADMIN_URL": self.url("admin"),
+            "ADMIN_PORT": str(self.ports["admin"]),
+            "LLM_BASE_URL": self.url("llm") + "/v1",
+            "LLM_MODEL": "gpt-4o-mini",
+            "LLM_API_KEY": "sk-stack-test",
+            "TF_CPP_MIN_LOG_LEVEL": "3",
+            "RASA_TELEMETRY_ENABLED": "false",
+            "BOOKA_DEV_CHANNEL": "1",
+            "BOOKA_DEV_CHANNEL_TOKEN": self.dev_token,
+            "RASA_AUTH_TOKEN": self.rasa_token,
             **self.extra_env,
         }
 
     def launch(self, name: str, command: list[str], ready: str, timeout: float) -> None:
         log = self.workdir / f"{name}.log"
-        process = subprocess.Popen(command, cwd=ROOT, env=self.env(), stdout=open(log, "ab"), stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            command, cwd=ROOT, env=self.env(), stdout=open(log, "ab"), stderr=subprocess.STDOUT
+        )
         self.processes[name] = process
         self.commands[name] = (command, ready, timeout)
         try:
             wait_until_ready(self.url(name) + ready, process, timeout)
         except (RuntimeError, TimeoutError) as failure:
-            raise RuntimeError(f"{name}: {failure}; its log ends:\n{log.read_text(errors='replace')[-3000:]}") from failure
+            raise RuntimeError(
+                f"{name}: {failure}; its log ends:\n{log.read_text(errors='replace')[-3000:]}"
+            ) from failure
 
-    def start(self, model: Path) -> "Stack":
-        self.launch("sandbox", [sys.executable, "-m", "evolution_sandbox", "--port", str(self.ports["sandbox"])], "/api/ready", 30)
-        self.launch("booking", [sys.executable, "-m", "booking_service", "serve", "--port", str(self.ports["booking"])], "/api/ready", 30)
-        self.launch("llm", [sys.executable, "-m", "tests.fakes.openai_server", "--port", str(self.ports["llm"]), "--api-key", "sk-stack-test"],
-                    "/_fake/requests", 30)
-        subprocess.run([sys.executable, "-m", "admin", "migrate"], cwd=ROOT, env=self.env(), check=True, capture_output=True)
-        self.launch("admin", [sys.executable, "-m", "admin", "serve", "--port", str(self.ports["admin"])], "/api/ready", 30)
-        self.launch("duckling", [RASA_PY, "-m", "duckling_server", "--port", str(self.ports["duckling"])], "/api/ready", 60)
-        self.launch("actions", [RASA_PY, "-m", "actions", "--port", str(self.ports["actions"])], "/api/ready", 60)
+    def start(self, model: Path) -> Stack:
+        self.launch(
+            "sandbox",
+            [sys.executable, "-m", "evolution_sandbox", "--port", str(self.ports["sandbox"])],
+            "/api/ready",
+            30,
+        )
+        self.launch(
+            "booking",
+            [
+                sys.executable,
+                "-m",
+                "booking_service",
+                "serve",
+                "--port",
+                str(self.ports["booking"]),
+            ],
+            "/api/ready",
+            30,
+        )
+        self.launch(
+            "llm",
+            [
+                sys.executable,
+                "-m",
+                "tests.fakes.openai_server",
+                "--port",
+                str(self.ports["llm"]),
+                "--api-key",
+                "sk-stack-test",
+            ],
+            "/_fake/requests",
+            30,
+        )
+        subprocess.run(
+            [sys.executable, "-m", "admin", "migrate"],
+            cwd=ROOT,
+            env=self.env(),
+            check=True,
+            capture_output=True,
+        )
+        self.launch(
+            "admin",
+            [sys.executable, "-m", "admin", "serve", "--port", str(self.ports["admin"])],
+            "/api/ready",
+            30,
+        )
+        self.launch(
+            "duckling",
+            [RASA_PY, "-m", "duckling_server", "--port", str(self.ports["duckling"])],
+            "/api/ready",
+            60,
+        )
+        self.launch(
+            "actions",
+            [RASA_PY, "-m", "actions", "--port", str(self.ports["actions"])],
+            "/api/ready",
+            60,
+        )
         self.extra_env["RASA_MODEL"] = str(model)
         self.launch("rasa", [RASA_PY, "scripts/run_rasa.py"], "/webhooks/evolution/api/ready", 240)
         return self
@@ -134,46 +223,81 @@ class Stack:
         body: dict[str, Any] = {"sender": sender, "message": text}
         if metadata:
             body["metadata"] = metadata
-        status, replies = http("POST", self.url("rasa") + "/webhooks/dev/webhook", body, token=self.dev_token, timeout=60)
+        status, replies = http(
+            "POST",
+            self.url("rasa") + "/webhooks/dev/webhook",
+            body,
+            token=self.dev_token,
+            timeout=60,
+        )
         assert status == 200, (status, replies)
         return replies or []
 
     def conversation(self, sender: str) -> str:
-        """Rasa's sender id for a dev-channel sender `<tenant>:<phone>` (a keyed hash: no phone in it)."""
+        """Rasa's sender id for a dev-channel sender `<tenant>:<phone>` (a keyed hash: no phone in
+        it)."""
         tenant, contact = sender.split(":", 1)
         return conversation_id(tenant, contact, self.secrets["BOOKA_LOOKUP_KEY"].encode())
 
     def tracker(self, sender: str) -> tuple[int, Any]:
         """The conversation's tracker from Rasa's HTTP API."""
-        return self.rasa_api("GET", f"/conversations/{quote(self.conversation(sender), safe=':')}/tracker")
+        return self.rasa_api(
+            "GET", f"/conversations/{quote(self.conversation(sender), safe=':')}/tracker"
+        )
 
     def rasa_api(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
         """Rasa's HTTP API, which answers only with its auth token (`?token=`)."""
         separator = "&" if "?" in path else "?"
-        return http(method, f"{self.url('rasa')}{path}{separator}token={self.rasa_token}", body, timeout=60)
+        return http(
+            method, f"{self.url('rasa')}{path}{separator}token={self.rasa_token}", body, timeout=60
+        )
 
-    def booking_api(self, method: str, path: str, body: Any = None, **headers: str) -> tuple[int, Any]:
-        return http(method, self.url("booking") + path, body, token=self.token, headers={k.replace("_", "-"): v for k, v in headers.items()})
+    def booking_api(
+        self, method: str, path: str, body: Any = None, **headers: str
+    ) -> tuple[int, Any]:
+        return http(
+            method,
+            self.url("booking") + path,
+            body,
+            token=self.token,
+            headers={k.replace("_", "-"): v for k, v in headers.items()},
+        )
 
     def admin_api(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
         return http(method, self.url("admin") + path, body, token=self.token)
 
     def llm_rules(self, rules: list[dict[str, Any]]) -> None:
-        """What the loopback LLM answers (tests.fakes.openai_server.Rule fields, first match wins)."""
+        """What the loopback LLM answers (tests.fakes.openai_server.Rule fields, first match
+        wins)."""
         assert http("POST", self.url("llm") + "/_fake/rules", rules)[0] == 200
 
-    def sandbox(self, method: str, path: str, body: Any = None, key: Optional[str] = None) -> tuple[int, Any]:
-        """Call the Evolution sandbox (its Evolution routes with an `apikey`, or its /sandbox routes)."""
+    def sandbox(
+        self, method: str, path: str, body: Any = None, key: str | None = None
+    ) -> tuple[int, Any]:
+        """Call the Evolution sandbox (its Evolution routes with an `apikey`, or its /sandbox
+        routes)."""
         headers = {"apikey": key} if key else None
         return http(method, self.url("sandbox") + path, body, headers=headers)
 
     def connect_whatsapp(self, instance: str, **webhook: Any) -> dict[str, Any]:
         """Create the tenant's instance in the sandbox with its webhook on the Rasa channel, and
         give it a webhook secret through the admin, as an operator would."""
-        hook = {"url": self.url("rasa") + "/webhooks/evolution/webhook", "events": ["MESSAGES_UPSERT"], **webhook}
-        status, created = self.sandbox("POST", "/instance/create", {"instanceName": instance, "integration": "WHATSAPP-BAILEYS",
-                                                                   "token": self.extra_env["EVOLUTION_INSTANCE_TOKEN"], "webhook": hook},
-                                       key=self.extra_env["EVOLUTION_SANDBOX_API_KEY"])
+        hook = {
+            "url": self.url("rasa") + "/webhooks/evolution/webhook",
+            "events": ["MESSAGES_UPSERT"],
+            **webhook,
+        }
+        status, created = self.sandbox(
+            "POST",
+            "/instance/create",
+            {
+                "instanceName": instance,
+                "integration": "WHATSAPP-BAILEYS",
+                "token": self.extra_env["EVOLUTION_INSTANCE_TOKEN"],
+                "webhook": hook,
+            },
+            key=self.extra_env["EVOLUTION_SANDBOX_API_KEY"],
+        )
         assert status == 201, created
         self.webhook_secrets[instance] = self.rotate_webhook_secret(instance)
         return created
@@ -182,13 +306,18 @@ class Stack:
         """A new webhook secret for the instance, as the admin sets it in Evolution; the secret."""
         status, found = self.admin_api("GET", f"/internal/v1/instances/{instance}")
         assert status == 200, found
-        status, rotated = self.admin_api("POST", f"/internal/v1/tenants/{found['tenant']}/webhook-secret")
+        status, rotated = self.admin_api(
+            "POST", f"/internal/v1/tenants/{found['tenant']}/webhook-secret"
+        )
         assert status == 201 and rotated["set_in_evolution"], rotated
         return rotated["secret"]
 
     def whatsapp(self, instance: str, number: str, text: str = "", **options: Any) -> str:
-        """A customer sends a WhatsApp message (delivered to the bot as a webhook); its message id."""
-        status, sent = self.sandbox("POST", f"/sandbox/messages/{instance}", {"number": number, "text": text, **options})
+        """A customer sends a WhatsApp message (delivered to the bot as a webhook); its message
+        id."""
+        status, sent = self.sandbox(
+            "POST", f"/sandbox/messages/{instance}", {"number": number, "text": text, **options}
+        )
         assert status == 201, sent
         return sent["id"]
 

@@ -2,6 +2,7 @@
 that asked for a person in the handoff queue with its transcript, replies as a person
 (the customer gets it on WhatsApp, the bot stays quiet), hands it back to the bot (the bot
 answers again), takes it over by hand, and sends a bot text to their own WhatsApp as a test."""
+
 from __future__ import annotations
 
 import http.cookiejar
@@ -24,13 +25,19 @@ class Browser:
 
     def __init__(self, base: str) -> None:
         self.base = base
-        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+        )
 
     def get(self, path: str) -> tuple[int, str]:
         return self.send(urllib.request.Request(self.base + path))
 
     def post(self, path: str, form: dict[str, str]) -> tuple[int, str]:
-        return self.send(urllib.request.Request(self.base + path, data=urllib.parse.urlencode(form).encode(), method="POST"))
+        return self.send(
+            urllib.request.Request(
+                self.base + path, data=urllib.parse.urlencode(form).encode(), method="POST"
+            )
+        )
 
     def send(self, request: urllib.request.Request) -> tuple[int, str]:
         try:
@@ -45,10 +52,30 @@ class Browser:
 
 def signed_in_owner(stack: Stack, tenant: str) -> Browser:
     email = f"owner-{new_number()}@{tenant}.example"
-    subprocess.run([sys.executable, "-m", "admin", "create-user", email, "--role", "owner", "--tenant", tenant, "--password", PASSWORD],
-                   cwd=ROOT, env=stack.env(), check=True, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "admin",
+            "create-user",
+            email,
+            "--role",
+            "owner",
+            "--tenant",
+            tenant,
+            "--password",
+            PASSWORD,
+        ],
+        cwd=ROOT,
+        env=stack.env(),
+        check=True,
+        capture_output=True,
+    )
     browser = Browser(stack.url("admin"))
-    status, _ = browser.post("/login", {"email": email, "password": PASSWORD, "csrf_token": browser.csrf("/login"), "next": "/"})
+    status, _ = browser.post(
+        "/login",
+        {"email": email, "password": PASSWORD, "csrf_token": browser.csrf("/login"), "next": "/"},
+    )
     assert status == 200, "signed in and redirected to the dashboard"
     return browser
 
@@ -57,7 +84,9 @@ def bot_texts(stack: Stack, shop: str, number: str) -> list[str]:
     return [m["text"] for m in stack.chat(shop, number) if m["from_me"]]
 
 
-def test_an_owner_answers_a_customer_who_asked_for_a_person_then_hands_the_chat_back(stack: Stack, shop: str) -> None:
+def test_an_owner_answers_a_customer_who_asked_for_a_person_then_hands_the_chat_back(
+    stack: Stack, shop: str
+) -> None:
     number = new_number()
     converse(stack, shop, number, "hi")
     converse(stack, shop, number, "can i talk to a real person please")
@@ -68,33 +97,56 @@ def test_an_owner_answers_a_customer_who_asked_for_a_person_then_hands_the_chat_
 
     page = f"/t/{shop}/conversations/{stack.conversation(f'{shop}:{number}').split(':', 1)[1]}"
     status, transcript = owner.get(page)
-    assert status == 200 and "can i talk to a real person please" in transcript and "with a person" in transcript
+    assert (
+        status == 200
+        and "can i talk to a real person please" in transcript
+        and "with a person" in transcript
+    )
     assert "request_human" in transcript, "designers see what the bot understood"
     csrf = owner.csrf(page)
-    status, _ = owner.post(page + "/reply", {"csrf_token": csrf, "text": "Hi, Rita here. How can I help?"})
+    status, _ = owner.post(
+        page + "/reply", {"csrf_token": csrf, "text": "Hi, Rita here. How can I help?"}
+    )
     assert status == 200
-    assert bot_texts(stack, shop, number)[-1] == "Hi, Rita here. How can I help?", "the customer got the person's reply on WhatsApp"
+    assert bot_texts(stack, shop, number)[-1] == "Hi, Rita here. How can I help?", (
+        "the customer got the person's reply on WhatsApp"
+    )
     sent_before = len(bot_texts(stack, shop, number))
     stack.whatsapp(shop, number, "i need to move my colour to friday")
     time.sleep(3)
-    assert len(bot_texts(stack, shop, number)) == sent_before, "the bot stays quiet while a person has the chat"
+    assert len(bot_texts(stack, shop, number)) == sent_before, (
+        "the bot stays quiet while a person has the chat"
+    )
     _, transcript = owner.get(page)
     assert 'class="msg person"' in transcript and "i need to move my colour to friday" in transcript
 
     status, _ = owner.post(page + "/release", {"csrf_token": csrf})
     assert status == 200
-    assert "open" in converse(stack, shop, number, "what are your opening hours").lower(), "the bot answers again"
+    assert "open" in converse(stack, shop, number, "what are your opening hours").lower(), (
+        "the bot answers again"
+    )
     _, listing = owner.get(f"/t/{shop}/conversations")
-    assert f"+{number}" not in listing.split('aria-label="handoff queue"')[1].split("</table>")[0] if 'aria-label="handoff queue"' in listing else True
+    assert (
+        f"+{number}" not in listing.split('aria-label="handoff queue"')[1].split("</table>")[0]
+        if 'aria-label="handoff queue"' in listing
+        else True
+    )
 
     owner.post(page + "/takeover", {"csrf_token": csrf})
     sent_before = len(bot_texts(stack, shop, number))
     stack.whatsapp(shop, number, "hello?")
     time.sleep(3)
-    assert len(bot_texts(stack, shop, number)) == sent_before, "taken over by hand: the bot is quiet"
+    assert len(bot_texts(stack, shop, number)) == sent_before, (
+        "taken over by hand: the bot is quiet"
+    )
     owner.post(page + "/release", {"csrf_token": csrf})
     _, log = owner.get(f"/t/{shop}/audit")
-    assert "replied as person" in log and "conversation released" in log and "conversation taken over" in log and number not in log
+    assert (
+        "replied as person" in log
+        and "conversation released" in log
+        and "conversation taken over" in log
+        and number not in log
+    )
 
 
 def test_an_owner_sends_a_bot_text_to_their_own_whatsapp_as_a_test(stack: Stack, shop: str) -> None:
@@ -103,18 +155,35 @@ def test_an_owner_sends_a_bot_text_to_their_own_whatsapp_as_a_test(stack: Stack,
     team = f"/t/{shop}/team"
     status, page = owner.get(team)
     user_id = re.search(r'name="user_id" value="(\d+)">\s*<input name="whatsapp"', page).group(1)
-    status, _ = owner.post(team + "/whatsapp", {"csrf_token": owner.csrf(team), "user_id": user_id,
-                                                "whatsapp": f"+{number[:2]} {number[2:]}"})
+    status, _ = owner.post(
+        team + "/whatsapp",
+        {
+            "csrf_token": owner.csrf(team),
+            "user_id": user_id,
+            "whatsapp": f"+{number[:2]} {number[2:]}",
+        },
+    )
     assert status == 200
     editor = f"/t/{shop}/texts/greeting"
     csrf = owner.csrf(editor)
-    status, answer = owner.post(editor + "/send-test", {"csrf_token": csrf, "member": user_id, "locale": "en",
-                                                       "body": "Test from {{ business_name }}: hello {{ customer_name }}!"})
+    status, answer = owner.post(
+        editor + "/send-test",
+        {
+            "csrf_token": csrf,
+            "member": user_id,
+            "locale": "en",
+            "body": "Test from {{ business_name }}: hello {{ customer_name }}!",
+        },
+    )
     assert status == 200 and f"Sent to +…{number[-4:]}" in answer
     [message] = [m for m in stack.chat(shop, number) if m["from_me"]]
     assert message["text"].startswith("Test from ") and "{{" not in message["text"]
     stranger = new_number()
-    status, answer = owner.post(editor + "/send-test", {"csrf_token": csrf, "phone": f"+{stranger}", "body": "Hi"})
+    status, answer = owner.post(
+        editor + "/send-test", {"csrf_token": csrf, "phone": f"+{stranger}", "body": "Hi"}
+    )
     assert status == 422 and "WhatsApp numbers" in answer and stack.chat(shop, stranger) == []
-    status, answer = owner.post(editor + "/send-test", {"csrf_token": csrf, "member": user_id, "body": "Hi {{ nobody }}"})
+    status, answer = owner.post(
+        editor + "/send-test", {"csrf_token": csrf, "member": user_id, "body": "Hi {{ nobody }}"}
+    )
     assert status == 422 and "nobody" in answer

@@ -3,6 +3,7 @@
 Each test is one customer (a fresh phone number) of a real tenant; replies are asserted
 and so are the rows the booking service holds afterwards.
 """
+
 from __future__ import annotations
 
 import os
@@ -18,7 +19,9 @@ from tests.assistant.stack import Stack
 
 def bookings_of(stack: Stack, sender: str) -> list[dict]:
     tenant, digits = sender.split(":")
-    status, body = stack.booking_api("GET", f"/v1/tenants/{tenant}/bookings?phone={quote('+' + digits)}")
+    status, body = stack.booking_api(
+        "GET", f"/v1/tenants/{tenant}/bookings?phone={quote('+' + digits)}"
+    )
     assert status == 200
     return body["bookings"]
 
@@ -41,13 +44,21 @@ def test_everything_in_one_message_books_five_pm_tomorrow_where_the_business_is(
     (booking,) = bookings_of(stack, customer)
     start = datetime.fromisoformat(booking["start"])
     assert start == auckland_day(1).replace(hour=17)
-    assert booking["staff"]["name"] == "Ana" and booking["customer"]["name"] == "Rita" and booking["status"] == "confirmed"
-    assert "booked" in reply.lower() and "Ana" in reply and nz_clock(17) in reply and "$30.00" in reply
+    assert (
+        booking["staff"]["name"] == "Ana"
+        and booking["customer"]["name"] == "Rita"
+        and booking["status"] == "confirmed"
+    )
+    assert (
+        "booked" in reply.lower() and "Ana" in reply and nz_clock(17) in reply and "$30.00" in reply
+    )
     assert booking["calendar"]["ics"] in reply
 
 
 def test_piece_by_piece_in_any_order(stack, customer):
-    assert "What would you like" in conversation(stack, customer, "hi i'd like to make an appointment")
+    assert "What would you like" in conversation(
+        stack, customer, "hi i'd like to make an appointment"
+    )
     reply = conversation(stack, customer, "colour")
     assert "day and time" in reply  # only Ana does colour: no question about the person
     reply = conversation(stack, customer, "the day after tomorrow at 10am")
@@ -56,7 +67,9 @@ def test_piece_by_piece_in_any_order(stack, customer):
     assert "Colour" in reply and nz_clock(10) in reply and "Tom Baker" in reply
     conversation(stack, customer, "yep")
     (booking,) = bookings_of(stack, customer)
-    assert booking["service"]["name"] == "Colour" and datetime.fromisoformat(booking["start"]) == auckland_day(2).replace(hour=10)
+    assert booking["service"]["name"] == "Colour" and datetime.fromisoformat(
+        booking["start"]
+    ) == auckland_day(2).replace(hour=10)
 
 
 def test_a_known_customer_is_not_asked_for_their_name(stack, customer):
@@ -97,9 +110,15 @@ def test_picking_an_offer_by_its_time(stack, customer):
 def test_a_slot_taken_before_confirmation_offers_the_alternatives(stack, customer, kiwi):
     reply = conversation(stack, customer, "haircut with ana tomorrow at 4pm", "Noa")
     assert nz_clock(16) in reply
-    rival = {"service": "Haircut", "staff": "Ana", "start": auckland_day(1).replace(hour=16).isoformat(),
-             "customer": {"phone": "+6421999000", "name": "Rival"}}
-    status, _ = stack.booking_api("POST", f"/v1/tenants/{kiwi}/bookings", rival, Idempotency_Key="rival-1")
+    rival = {
+        "service": "Haircut",
+        "staff": "Ana",
+        "start": auckland_day(1).replace(hour=16).isoformat(),
+        "customer": {"phone": "+6421999000", "name": "Rival"},
+    }
+    status, _ = stack.booking_api(
+        "POST", f"/v1/tenants/{kiwi}/bookings", rival, Idempotency_Key="rival-1"
+    )
     assert status == 201
     reply = conversation(stack, customer, "yes")
     assert "taken" in reply and re.search(r"^1\. ", reply, flags=re.M), reply

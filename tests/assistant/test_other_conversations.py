@@ -1,4 +1,5 @@
 """Existing bookings (see, cancel, move), questions, handoff, and bad input, end to end."""
+
 from __future__ import annotations
 
 import uuid
@@ -12,11 +13,24 @@ from tests.assistant.stack import Stack
 from tests.assistant.test_booking_conversations import bookings_of, conversation
 
 
-def book(stack: Stack, sender: str, days_ahead: int, hour: int, service: str = "Haircut", staff: str = "Bruno") -> dict:
+def book(
+    stack: Stack,
+    sender: str,
+    days_ahead: int,
+    hour: int,
+    service: str = "Haircut",
+    staff: str = "Bruno",
+) -> dict:
     tenant, digits = sender.split(":")
-    body = {"service": service, "staff": staff, "start": auckland_day(days_ahead).replace(hour=hour).isoformat(),
-            "customer": {"phone": "+" + digits, "name": "Pat"}}
-    status, booking = stack.booking_api("POST", f"/v1/tenants/{tenant}/bookings", body, Idempotency_Key=uuid.uuid4().hex)
+    body = {
+        "service": service,
+        "staff": staff,
+        "start": auckland_day(days_ahead).replace(hour=hour).isoformat(),
+        "customer": {"phone": "+" + digits, "name": "Pat"},
+    }
+    status, booking = stack.booking_api(
+        "POST", f"/v1/tenants/{tenant}/bookings", body, Idempotency_Key=uuid.uuid4().hex
+    )
     assert status == 201, booking
     return booking
 
@@ -35,7 +49,12 @@ def test_cancelling_the_only_booking_after_confirming(stack, customer):
     assert "Cancel your Haircut with Bruno" in reply
     reply = conversation(stack, customer, "yes")
     assert "cancelled" in reply
-    assert stack.booking_api("GET", f"/v1/tenants/{customer.split(':')[0]}/bookings/{booking['id']}")[1]["status"] == "cancelled"
+    assert (
+        stack.booking_api("GET", f"/v1/tenants/{customer.split(':')[0]}/bookings/{booking['id']}")[
+            1
+        ]["status"]
+        == "cancelled"
+    )
 
 
 def test_cancelling_one_of_several_by_its_number(stack, customer):
@@ -64,21 +83,32 @@ def test_rescheduling_asks_which_then_when_then_confirms(stack, customer):
     assert "Move your Haircut with Bruno" in reply and nz_clock(16) in reply
     assert "now" in conversation(stack, customer, "yes")
     moved = next(b for b in bookings_of(stack, customer) if b["id"] == first["id"])
-    assert datetime.fromisoformat(moved["start"]) == auckland_day(1).replace(hour=16) and moved["status"] == "confirmed"
+    assert (
+        datetime.fromisoformat(moved["start"]) == auckland_day(1).replace(hour=16)
+        and moved["status"] == "confirmed"
+    )
 
 
 def test_cancel_with_no_bookings_says_so(stack, customer):
-    assert "don't have any upcoming bookings" in conversation(stack, customer, "please cancel my booking")
+    assert "don't have any upcoming bookings" in conversation(
+        stack, customer, "please cancel my booking"
+    )
 
 
-@pytest.mark.parametrize("message,expected", [
-    ("what services do you offer", ["Women's haircut", "Manicure", "Facial"]),
-    ("how much is a manicure", ["Manicure is €20"]),
-    ("what are your opening hours", ["Tuesday: 09:00–19:00", "Monday: closed", "Saturday: 09:00–17:00"]),
-    ("where are you located", ["Rua de Santa Catarina 112", "google.com/maps"]),
-    ("hello", ["Bella Hair & Beauty"]),
-    ("are you a bot?", ["automated assistant"]),
-])
+@pytest.mark.parametrize(
+    "message,expected",
+    [
+        ("what services do you offer", ["Women's haircut", "Manicure", "Facial"]),
+        ("how much is a manicure", ["Manicure is €20"]),
+        (
+            "what are your opening hours",
+            ["Tuesday: 09:00–19:00", "Monday: closed", "Saturday: 09:00–17:00"],
+        ),
+        ("where are you located", ["Rua de Santa Catarina 112", "google.com/maps"]),
+        ("hello", ["Bella Hair & Beauty"]),
+        ("are you a bot?", ["automated assistant"]),
+    ],
+)
 def test_questions_about_the_salon(stack, message, expected):
     reply = conversation(stack, f"bella-salon:35191{uuid.uuid4().int % 10**7:07d}", message)
     for fragment in expected:
@@ -96,8 +126,11 @@ def test_a_handoff_silences_the_bot_until_a_person_releases_it(stack, customer):
 
 def _release(stack: Stack, sender: str) -> tuple[int, object]:
     """What a person (or the admin app) does to hand the conversation back to the bot."""
-    return stack.rasa_api("POST", f"/conversations/{quote(stack.conversation(sender), safe=':')}/tracker/events",
-                          {"event": "slot", "name": "handoff_until", "value": None})
+    return stack.rasa_api(
+        "POST",
+        f"/conversations/{quote(stack.conversation(sender), safe=':')}/tracker/events",
+        {"event": "slot", "name": "handoff_until", "value": None},
+    )
 
 
 def test_an_unknown_business_gets_a_polite_answer(stack):
@@ -121,5 +154,9 @@ def test_an_ambiguous_service_asks_which_one(stack):
     sender = f"bella-salon:35196{uuid.uuid4().int % 10**7:07d}"
     conversation(stack, sender, "i want to book")
     reply = conversation(stack, sender, "cut")
-    assert "Which one do you mean?" in reply and "Women's haircut" in reply and "Men's haircut" in reply
+    assert (
+        "Which one do you mean?" in reply
+        and "Women's haircut" in reply
+        and "Men's haircut" in reply
+    )
     assert "Who would you like?" in conversation(stack, sender, "mens cut")

@@ -4,6 +4,7 @@ channel, the bot answers through the sandbox's sendText, and the booking rows ma
 Everything runs as real processes on loopback ports (tests/assistant/stack.py); the
 sandbox imitates Evolution API 2.3.6 including its webhook retry schedule.
 """
+
 from __future__ import annotations
 
 import json
@@ -22,12 +23,19 @@ def test_book_reschedule_and_cancel_over_whatsapp(stack: Stack, shop: str) -> No
     number = new_number()
     day = auckland_day(2)
     weekday = day.strftime("%A").lower()
-    assert "name" in converse(stack, shop, number, f"can i get a haircut with ana on {weekday} at 11am")
+    assert "name" in converse(
+        stack, shop, number, f"can i get a haircut with ana on {weekday} at 11am"
+    )
     question = converse(stack, shop, number, "Maya Tane")
-    assert "Shall I book *Haircut*" in question and "1. Yes\n2. No" in question, question  # Markdown → WhatsApp, buttons → menu
+    assert "Shall I book *Haircut*" in question and "1. Yes\n2. No" in question, (
+        question
+    )  # Markdown → WhatsApp, buttons → menu
     assert "booked" in converse(stack, shop, number, "1").lower()  # "1" picks the menu's "Yes"
     [booking] = bookings_of(stack, shop, number)
-    assert booking["start"].startswith(day.strftime("%Y-%m-%dT11:00")) and booking["staff"]["name"] == "Ana"
+    assert (
+        booking["start"].startswith(day.strftime("%Y-%m-%dT11:00"))
+        and booking["staff"]["name"] == "Ana"
+    )
 
     assert "when" in converse(stack, shop, number, "can i move my appointment").lower()
     assert "Move your Haircut" in converse(stack, shop, number, f"{weekday} at 3pm")
@@ -43,7 +51,9 @@ def test_book_reschedule_and_cancel_over_whatsapp(stack: Stack, shop: str) -> No
     assert all(m["status"] == "READ" for m in incoming)  # the bot marked every message read
 
 
-def test_a_webhook_delivered_three_times_gives_one_reply_and_one_booking(stack: Stack, shop: str) -> None:
+def test_a_webhook_delivered_three_times_gives_one_reply_and_one_booking(
+    stack: Stack, shop: str
+) -> None:
     number = new_number()
     weekday = auckland_day(3).strftime("%A").lower()
     assert "name" in converse(stack, shop, number, f"haircut with bruno {weekday} at 10am")
@@ -80,15 +90,21 @@ def test_a_slow_bot_gets_retried_webhooks_and_still_answers_once(stack: Stack, s
     assert len(replies) == 1 and "open" in replies[0].lower(), replies
 
 
-def test_a_message_accepted_by_a_process_that_then_died_is_answered_after_the_restart(stack: Stack, shop: str) -> None:
+def test_a_message_accepted_by_a_process_that_then_died_is_answered_after_the_restart(
+    stack: Stack, shop: str
+) -> None:
     number = new_number()
     converse(stack, shop, number, "hi")
     actions = stack.processes["actions"]
-    actions.send_signal(signal.SIGSTOP)  # the next turn hangs in Rasa, after the webhook was acknowledged
+    actions.send_signal(
+        signal.SIGSTOP
+    )  # the next turn hangs in Rasa, after the webhook was acknowledged
     try:
         message_id = stack.whatsapp(shop, number, "how much is a colour?")
         deadline = time.monotonic() + 10
-        while not stack.sandbox("GET", f"/sandbox/deliveries?message_id={message_id}")[1]["attempts"]:
+        while not stack.sandbox("GET", f"/sandbox/deliveries?message_id={message_id}")[1][
+            "attempts"
+        ]:
             assert time.monotonic() < deadline
             time.sleep(0.1)
         time.sleep(0.5)
@@ -104,7 +120,9 @@ def test_a_message_accepted_by_a_process_that_then_died_is_answered_after_the_re
     assert "evolution_replaying" in stack.log("rasa")
 
 
-def test_twenty_customers_of_two_tenants_at_once_get_their_own_answers_in_order(stack: Stack, shop: str) -> None:
+def test_twenty_customers_of_two_tenants_at_once_get_their_own_answers_in_order(
+    stack: Stack, shop: str
+) -> None:
     _, listed = stack.sandbox("GET", "/sandbox/instances")
     if "bella-salon" not in [i["name"] for i in listed["instances"]]:
         stack.connect_whatsapp("bella-salon")
@@ -134,12 +152,16 @@ def test_media_lid_senders_and_the_owner_taking_over(stack: Stack, shop: str) ->
     stack.whatsapp(shop, number, type="audio")
     [reply] = stack.bot_replies(shop, number, 1)
     assert "type" in reply.lower()
-    stack.whatsapp(shop, number, "what do you charge for a colour", type="image")  # a caption is text
+    stack.whatsapp(
+        shop, number, "what do you charge for a colour", type="image"
+    )  # a caption is text
     assert "65.50" in stack.bot_replies(shop, number, 2)[-1]
 
     lid_only = new_number()
     stack.whatsapp(shop, lid_only, "hello", lid=True, lid_only=True, lid_id="171234567890123")
-    assert stack.bot_replies(shop, "171234567890123@lid", 1), "a sender without a phone is still answered, by JID"
+    assert stack.bot_replies(shop, "171234567890123@lid", 1), (
+        "a sender without a phone is still answered, by JID"
+    )
 
     owner_chat = new_number()
     converse(stack, shop, owner_chat, "hi")
@@ -147,46 +169,106 @@ def test_media_lid_senders_and_the_owner_taking_over(stack: Stack, shop: str) ->
     time.sleep(1)
     stack.whatsapp(shop, owner_chat, "great, can you fit me in today?")
     time.sleep(3)
-    bot = [m["text"] for m in stack.chat(shop, owner_chat) if m["from_me"] and not m["text"].startswith("Hi! This is Ana")]
+    bot = [
+        m["text"]
+        for m in stack.chat(shop, owner_chat)
+        if m["from_me"] and not m["text"].startswith("Hi! This is Ana")
+    ]
     assert len(bot) == 1, f"the bot kept quiet after the owner wrote: {bot}"
 
 
 SECRET_HEADER = "x-booka-webhook-secret"
-REFUSED = (401, 429)  # 429 while the channel may not ask the admin again yet: Evolution retries it later
+REFUSED = (
+    401,
+    429,
+)  # 429 while the channel may not ask the admin again yet: Evolution retries it later
 
 
-def post_webhook(stack: Stack, body: Any, raw: bytes | None = None, path: str = "", headers: dict[str, str] | None = None) -> tuple[int, Any]:
+def post_webhook(
+    stack: Stack,
+    body: Any,
+    raw: bytes | None = None,
+    path: str = "",
+    headers: dict[str, str] | None = None,
+) -> tuple[int, Any]:
     """POST straight to the bot's Evolution webhook, as Evolution (or an attacker) would."""
-    return http("POST", stack.url("rasa") + "/webhooks/evolution/webhook" + path, body, headers=headers, raw=raw, timeout=10)
+    return http(
+        "POST",
+        stack.url("rasa") + "/webhooks/evolution/webhook" + path,
+        body,
+        headers=headers,
+        raw=raw,
+        timeout=10,
+    )
 
 
 def signed(stack: Stack, instance: str) -> dict[str, str]:
-    """The header the instance's webhooks carry: its webhook secret, as the admin set it in Evolution."""
+    """The header the instance's webhooks carry: its webhook secret, as the admin set it in
+    Evolution."""
     return {SECRET_HEADER: stack.webhook_secrets[instance]}
 
 
-def upsert(instance: str, token: str, text: str = "hello", message_id: str | None = None, number: str = "642100000001") -> dict[str, Any]:
-    return {"event": "messages.upsert", "instance": instance, "apikey": token, "sender": "15550000000@s.whatsapp.net",
-            "date_time": "2026-01-01T00:00:00.000Z", "destination": "x", "server_url": "http://sandbox",
-            "data": {"key": {"remoteJid": f"{number}@s.whatsapp.net", "fromMe": False, "id": message_id or uuid.uuid4().hex.upper()},
-                     "pushName": "Fuzz", "status": "DELIVERY_ACK", "message": {"conversation": text}, "messageType": "conversation",
-                     "messageTimestamp": int(time.time()), "instanceId": "x", "source": "android"}}
+def upsert(
+    instance: str,
+    token: str,
+    text: str = "hello",
+    message_id: str | None = None,
+    number: str = "642100000001",
+) -> dict[str, Any]:
+    return {
+        "event": "messages.upsert",
+        "instance": instance,
+        "apikey": token,
+        "sender": "15550000000@s.whatsapp.net",
+        "date_time": "2026-01-01T00:00:00.000Z",
+        "destination": "x",
+        "server_url": "http://sandbox",
+        "data": {
+            "key": {
+                "remoteJid": f"{number}@s.whatsapp.net",
+                "fromMe": False,
+                "id": message_id or uuid.uuid4().hex.upper(),
+            },
+            "pushName": "Fuzz",
+            "status": "DELIVERY_ACK",
+            "message": {"conversation": text},
+            "messageType": "conversation",
+            "messageTimestamp": int(time.time()),
+            "instanceId": "x",
+            "source": "android",
+        },
+    }
 
 
 def test_bad_webhooks_get_the_right_4xx_and_nothing_is_processed(stack: Stack, shop: str) -> None:
     token = stack.extra_env["EVOLUTION_INSTANCE_TOKEN"]
     good, auth = upsert(shop, token, number="642100000002"), signed(stack, shop)
-    assert post_webhook(stack, {**good, "apikey": "wrong"}, headers={SECRET_HEADER: "wrong"})[0] in REFUSED
+    assert (
+        post_webhook(stack, {**good, "apikey": "wrong"}, headers={SECRET_HEADER: "wrong"})[0]
+        in REFUSED
+    )
     assert post_webhook(stack, None, raw=b"{not json", headers=auth)[0] == 400
     assert post_webhook(stack, None, raw=b"[1, 2]", headers=auth)[0] == 400
-    assert post_webhook(stack, {k: v for k, v in good.items() if k != "instance"}, headers=auth)[0] == 422
+    assert (
+        post_webhook(stack, {k: v for k, v in good.items() if k != "instance"}, headers=auth)[0]
+        == 422
+    )
     assert post_webhook(stack, {**good, "data": {"key": {"fromMe": False}}}, headers=auth)[0] == 422
     assert post_webhook(stack, {**good, "event": "messages.explode"}, headers=auth)[0] == 422
-    assert post_webhook(stack, good, path="/connection-update", headers=auth)[0] == 422  # by-events URL must match the event
+    assert (
+        post_webhook(stack, good, path="/connection-update", headers=auth)[0] == 422
+    )  # by-events URL must match the event
     assert post_webhook(stack, {**good, "instance": "no-such-shop"}, headers=auth)[0] == 404
-    status, body = post_webhook(stack, None, raw=b'{"event": "messages.upsert", "pad": "' + b"x" * (9 * 1024 * 1024) + b'"}')
+    status, body = post_webhook(
+        stack, None, raw=b'{"event": "messages.upsert", "pad": "' + b"x" * (9 * 1024 * 1024) + b'"}'
+    )
     assert status == 413, body
-    assert post_webhook(stack, {**good, "event": "connection.update", "data": {"state": "open"}}, headers=auth)[0] == 200
+    assert (
+        post_webhook(
+            stack, {**good, "event": "connection.update", "data": {"state": "open"}}, headers=auth
+        )[0]
+        == 200
+    )
     time.sleep(1)
     assert stack.chat(shop, "642100000002") == [], "nothing refused may reach the customer"
     assert "evolution_unknown_instance" in stack.log("rasa")
@@ -203,19 +285,29 @@ def test_only_the_instances_own_secret_lets_a_webhook_in(stack: Stack, shop: str
     token = stack.extra_env["EVOLUTION_INSTANCE_TOKEN"]
     body = upsert(shop, token, "hi", number="642100000003")
     now = int(time.time())
-    token_jwt = jwt.encode({"iat": now, "exp": now + 600, "app": "evolution", "action": "webhook"}, token, algorithm="HS256")
+    token_jwt = jwt.encode(
+        {"iat": now, "exp": now + 600, "app": "evolution", "action": "webhook"},
+        token,
+        algorithm="HS256",
+    )
     assert post_webhook(stack, body)[0] in REFUSED
     assert post_webhook(stack, body, headers={"Authorization": f"Bearer {token_jwt}"})[0] in REFUSED
     assert post_webhook(stack, body, headers=signed(stack, "bella-salon"))[0] in REFUSED
-    assert post_webhook(stack, body, headers={SECRET_HEADER: stack.webhook_secrets[shop][:-1]})[0] in REFUSED
+    assert (
+        post_webhook(stack, body, headers={SECRET_HEADER: stack.webhook_secrets[shop][:-1]})[0]
+        in REFUSED
+    )
     time.sleep(1)
     assert stack.chat(shop, "642100000003") == []
-    assert post_webhook(stack, {**body, "apikey": None}, headers=signed(stack, shop), path="/messages-upsert") == (
-        200, {"status": 200, "message": "accepted", "message_id": body["data"]["key"]["id"]})
+    assert post_webhook(
+        stack, {**body, "apikey": None}, headers=signed(stack, shop), path="/messages-upsert"
+    ) == (200, {"status": 200, "message": "accepted", "message_id": body["data"]["key"]["id"]})
     assert stack.bot_replies(shop, "642100000003", 1)
 
 
-def test_a_rotated_secret_works_at_once_and_the_previous_one_for_a_grace_period(stack: Stack, kiwi: str) -> None:
+def test_a_rotated_secret_works_at_once_and_the_previous_one_for_a_grace_period(
+    stack: Stack, kiwi: str
+) -> None:
     """The admin rotates the secret in Evolution (by-events URL here); the sandbox's next
     deliveries carry the new one and are answered, while a message sent with the old one a
     moment before still gets in."""
@@ -230,13 +322,31 @@ def test_a_rotated_secret_works_at_once_and_the_previous_one_for_a_grace_period(
     stack.whatsapp(kiwi, number, "where are you?")
     assert len(stack.bot_replies(kiwi, number, 2)) == 2
     late = upsert(kiwi, "", "thanks!", number=number)
-    assert post_webhook(stack, late, headers={SECRET_HEADER: previous}, path="/messages-upsert")[0] == 200
+    assert (
+        post_webhook(stack, late, headers={SECRET_HEADER: previous}, path="/messages-upsert")[0]
+        == 200
+    )
     assert len(stack.bot_replies(kiwi, number, 3)) == 3
 
 
 def mutate(value: Any, rng: Any, depth: int = 0) -> Any:
     """A random structural mutation: drop or retype keys, swap strings, nest junk."""
-    junk = [None, 0, -1, 1.5, True, "", "x" * rng.randint(0, 300), [], {}, ["a"], {"a": 1}, "💥", "\u0000", 10**20]
+    junk = [
+        None,
+        0,
+        -1,
+        1.5,
+        True,
+        "",
+        "x" * rng.randint(0, 300),
+        [],
+        {},
+        ["a"],
+        {"a": 1},
+        "💥",
+        "\u0000",
+        10**20,
+    ]
     if isinstance(value, dict):
         out = dict(value)
         for key in list(out):
@@ -248,7 +358,9 @@ def mutate(value: Any, rng: Any, depth: int = 0) -> Any:
             elif depth < 6:
                 out[key] = mutate(out[key], rng, depth + 1)
         if rng.random() < 0.05:
-            out[rng.choice(["extra", "message", "key", "imageMessage", "ephemeralMessage"])] = rng.choice(junk)
+            out[rng.choice(["extra", "message", "key", "imageMessage", "ephemeralMessage"])] = (
+                rng.choice(junk)
+            )
         return out
     if isinstance(value, str) and rng.random() < 0.15:
         return rng.choice(["", "@", "g@g.us", "status@broadcast", "1@lid", value[::-1], value * 3])
@@ -260,14 +372,31 @@ def test_fuzzed_envelopes_never_crash_the_channel(stack: Stack, shop: str) -> No
 
     rng = random.Random(20261125)
     token = stack.extra_env["EVOLUTION_INSTANCE_TOKEN"]
-    ids = [f"FUZZ{n:04d}{uuid.uuid4().hex[:8].upper()}" for n in range(12)]  # a small pool: most accepted ones are duplicates
-    seeds = [upsert(shop, token, "hi", number="642100000009"), {**upsert(shop, token), "event": "messages.update"},
-             {**upsert(shop, token), "data": {**upsert(shop, token)["data"], "message": {"ephemeralMessage": {"message": {"imageMessage": {"caption": "hey"}}}}}}]
+    ids = [
+        f"FUZZ{n:04d}{uuid.uuid4().hex[:8].upper()}" for n in range(12)
+    ]  # a small pool: most accepted ones are duplicates
+    seeds = [
+        upsert(shop, token, "hi", number="642100000009"),
+        {**upsert(shop, token), "event": "messages.update"},
+        {
+            **upsert(shop, token),
+            "data": {
+                **upsert(shop, token)["data"],
+                "message": {"ephemeralMessage": {"message": {"imageMessage": {"caption": "hey"}}}},
+            },
+        },
+    ]
     statuses: dict[int, int] = {}
-    for n in range(2500):
+    for _ in range(2500):
         body = mutate(rng.choice(seeds), rng)
-        if isinstance(body.get("data"), dict) and isinstance(body["data"].get("key"), dict) and "id" in body["data"]["key"]:
-            body["data"]["key"]["id"] = rng.choice(ids) if rng.random() < 0.9 else body["data"]["key"]["id"]
+        if (
+            isinstance(body.get("data"), dict)
+            and isinstance(body["data"].get("key"), dict)
+            and "id" in body["data"]["key"]
+        ):
+            body["data"]["key"]["id"] = (
+                rng.choice(ids) if rng.random() < 0.9 else body["data"]["key"]["id"]
+            )
         raw = json.dumps(body).encode()
         if rng.random() < 0.05:
             raw = raw[: rng.randint(0, len(raw))]

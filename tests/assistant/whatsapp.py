@@ -1,5 +1,6 @@
 """Talking to the bot over WhatsApp (the Evolution sandbox) in tests: a customer's number,
 one message and the bot's answer to it, the customer's bookings."""
+
 from __future__ import annotations
 
 import time

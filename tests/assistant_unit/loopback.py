@@ -1,8 +1,9 @@
 """An aiohttp app served on a free loopback port for the length of a `with` block."""
+
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import AsyncIterator
 
 from aiohttp import web
 

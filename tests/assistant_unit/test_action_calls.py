@@ -1,5 +1,6 @@
 """Rasa's calls to the action server, made cheaper (bot/action_calls.py): the same answers are
 accepted and refused as by Rasa's own check, and connections are reused."""
+
 import asyncio
 
 import pytest
@@ -14,9 +15,19 @@ from tests.assistant_unit.loopback import serving
 SCHEMA = RemoteAction.action_response_format_spec()
 ANSWERS = [
     {"events": [{"event": "slot", "name": "a", "value": 1}], "responses": [{"text": "hi"}]},
-    {"events": [{"event": "slot", "timestamp": None, "name": "date", "value": {"from": "2026-12-01"}},
-                {"event": "active_loop", "name": "booking_form"}, {"event": "followup", "name": "action_x"},
-                {"event": "user", "text": "hi", "parse_data": {"intent": {"name": "greet", "confidence": 1.0}}}], "responses": []},
+    {
+        "events": [
+            {"event": "slot", "timestamp": None, "name": "date", "value": {"from": "2026-12-01"}},
+            {"event": "active_loop", "name": "booking_form"},
+            {"event": "followup", "name": "action_x"},
+            {
+                "event": "user",
+                "text": "hi",
+                "parse_data": {"intent": {"name": "greet", "confidence": 1.0}},
+            },
+        ],
+        "responses": [],
+    },
     {"events": [], "responses": []},
     {},
     {"events": "not a list"},
@@ -34,7 +45,9 @@ ANSWERS = [
 
 @pytest.mark.parametrize("answer", ANSWERS)
 def test_an_answer_is_accepted_exactly_when_rasas_own_check_accepts_it(answer):
-    assert action_calls.answer_checker(SCHEMA)(answer) == validators.validator_for(SCHEMA)(SCHEMA).is_valid(answer)
+    assert action_calls.answer_checker(SCHEMA)(answer) == validators.validator_for(SCHEMA)(
+        SCHEMA
+    ).is_valid(answer)
 
 
 def test_a_bad_answer_still_gets_rasas_own_error():

@@ -1,4 +1,5 @@
 """The production channel list and the dev channel's guard, without a server."""
+
 from pathlib import Path
 
 import pytest
@@ -25,13 +26,16 @@ def test_the_dev_channel_refuses_to_start_without_its_flag(monkeypatch: pytest.M
     assert DevInput.from_credentials(None).token == "t0ken"
 
 
-@pytest.mark.parametrize("typed, passed", [
-    ("/restart", "restart"),
-    ('  /book_appointment{"service": "x"}', 'book_appointment{"service": "x"}'),
-    ("// /session_start", "session_start"),
-    ("/", ""),
-    ("book 1/2 of a massage", "book 1/2 of a massage"),
-    ("hi /restart", "hi /restart"),
-])
+@pytest.mark.parametrize(
+    "typed, passed",
+    [
+        ("/restart", "restart"),
+        ('  /book_appointment{"service": "x"}', 'book_appointment{"service": "x"}'),
+        ("// /session_start", "session_start"),
+        ("/", ""),
+        ("book 1/2 of a massage", "book 1/2 of a massage"),
+        ("hi /restart", "hi /restart"),
+    ],
+)
 def test_a_leading_slash_never_reaches_rasa(typed: str, passed: str) -> None:
     assert customer_text(typed) == passed

@@ -1,4 +1,5 @@
 """The conversation gate: silent during a handoff, fixed answers for bad input, else abstains."""
+
 import time
 from pathlib import Path
 
@@ -19,11 +20,17 @@ DOMAIN = Domain.load(str(Path(__file__).resolve().parents[2] / "bot" / "domain.y
 def gate(tmp_path):
     storage = LocalModelStorage(tmp_path)
     context = ExecutionContext(GraphSchema({}), "test")
-    return ConversationGatePolicy.create(ConversationGatePolicy.get_default_config(), storage, Resource("gate"), context)
+    return ConversationGatePolicy.create(
+        ConversationGatePolicy.get_default_config(), storage, Resource("gate"), context
+    )
 
 
 def tracker_after(text, *slots, timestamp=None):
-    events = [ActionExecuted("action_listen"), *slots, UserUttered(text, {"name": "greet", "confidence": 1.0}, timestamp=timestamp or time.time())]
+    events = [
+        ActionExecuted("action_listen"),
+        *slots,
+        UserUttered(text, {"name": "greet", "confidence": 1.0}, timestamp=timestamp or time.time()),
+    ]
     return DialogueStateTracker.from_events("bella-salon:351912345678", events, slots=DOMAIN.slots)
 
 
@@ -48,7 +55,10 @@ def test_speaks_again_once_the_handoff_has_expired(gate):
 
 
 def test_unknown_business_empty_and_overlong_messages(gate):
-    assert predicted(gate, tracker_after("hi", SlotSet("tenant_unknown", True))) == "action_reply_unknown_tenant"
+    assert (
+        predicted(gate, tracker_after("hi", SlotSet("tenant_unknown", True)))
+        == "action_reply_unknown_tenant"
+    )
     assert predicted(gate, tracker_after("  ")) == "action_reply_no_text"
     assert predicted(gate, tracker_after("x" * 5000)) == "action_reply_too_long"
 
@@ -63,21 +73,30 @@ def test_listens_after_its_own_fixed_answer(gate):
 def names(tmp_path):
     storage = LocalModelStorage(tmp_path)
     context = ExecutionContext(GraphSchema({}), "test")
-    return NameAnswerPolicy.create(NameAnswerPolicy.get_default_config(), storage, Resource("names"), context)
+    return NameAnswerPolicy.create(
+        NameAnswerPolicy.get_default_config(), storage, Resource("names"), context
+    )
 
 
 def asked_for_name(text, intent, confidence):
-    events = [ActiveLoop("booking_form"), SlotSet("requested_slot", "customer_name"), ActionExecuted("action_listen"),
-              UserUttered(text, {"name": intent, "confidence": confidence})]
+    events = [
+        ActiveLoop("booking_form"),
+        SlotSet("requested_slot", "customer_name"),
+        ActionExecuted("action_listen"),
+        UserUttered(text, {"name": intent, "confidence": confidence}),
+    ]
     return DialogueStateTracker.from_events("bella-salon:351912345678", events, slots=DOMAIN.slots)
 
 
-@pytest.mark.parametrize("text,intent,confidence,expected", [
-    ("Maya", "stop", 0.68, "booking_form"),
-    ("Kim Lee", "affirm", 0.98, "booking_form"),
-    ("forget it", "stop", 0.99, None),
-    ("how much is a haircut?", "ask_price", 0.7, None),
-    ("talk to a person please now", "request_human", 0.95, None),
-])
+@pytest.mark.parametrize(
+    "text,intent,confidence,expected",
+    [
+        ("Maya", "stop", 0.68, "booking_form"),
+        ("Kim Lee", "affirm", 0.98, "booking_form"),
+        ("forget it", "stop", 0.99, None),
+        ("how much is a haircut?", "ask_price", 0.7, None),
+        ("talk to a person please now", "request_human", 0.95, None),
+    ],
+)
 def test_a_name_answers_the_name_question(names, text, intent, confidence, expected):
     assert predicted(names, asked_for_name(text, intent, confidence)) == expected

@@ -1,7 +1,15 @@
 """Matching customers' words to one tenant's services and staff."""
+
 import pytest
 
-from actions.matching import asks_for_anyone, match_catalog, mentioned_around, mentioned_in, normalise, wants_anyone
+from actions.matching import (
+    asks_for_anyone,
+    match_catalog,
+    mentioned_around,
+    mentioned_in,
+    normalise,
+    wants_anyone,
+)
 
 SERVICES = [
     {"name": "Women's haircut", "aliases": ["haircut", "ladies cut"]},
@@ -10,18 +18,34 @@ SERVICES = [
     {"name": "Manicure", "aliases": ["mani", "nails"]},
     {"name": "Gel nails", "aliases": ["shellac"]},
 ]
-STAFF = [{"name": "Ana", "aliases": ["Anna"]}, {"name": "João", "aliases": ["Joao"]}, {"name": "Dr. Emily Chen", "aliases": ["Dr Chen"]}]
+STAFF = [
+    {"name": "Ana", "aliases": ["Anna"]},
+    {"name": "João", "aliases": ["Joao"]},
+    {"name": "Dr. Emily Chen", "aliases": ["Dr Chen"]},
+]
 
 
-@pytest.mark.parametrize("text,expected", [("haircut", "Women's haircut"), ("haricut", "Women's haircut"),
-                                           ("i want a haircut please", "Women's haircut"), ("mens cut", "Men's haircut"),
-                                           ("hair color", "Hair colour"), ("manicur", "Manicure"), ("gel nails", "Gel nails")])
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("haircut", "Women's haircut"),
+        ("haricut", "Women's haircut"),
+        ("i want a haircut please", "Women's haircut"),
+        ("mens cut", "Men's haircut"),
+        ("hair color", "Hair colour"),
+        ("manicur", "Manicure"),
+        ("gel nails", "Gel nails"),
+    ],
+)
 def test_a_service_is_found_by_name_alias_or_typo(text, expected):
     assert match_catalog(text, SERVICES).unique["name"] == expected
 
 
 def test_an_ambiguous_word_returns_every_close_match():
-    assert {s["name"] for s in match_catalog("cut", SERVICES).items} == {"Women's haircut", "Men's haircut"}
+    assert {s["name"] for s in match_catalog("cut", SERVICES).items} == {
+        "Women's haircut",
+        "Men's haircut",
+    }
 
 
 @pytest.mark.parametrize("text", ["massage", "tomorrow at 5", "", "i want to book"])
@@ -29,13 +53,25 @@ def test_unrelated_words_match_nothing(text):
     assert match_catalog(text, SERVICES).items == []
 
 
-@pytest.mark.parametrize("text,expected", [("joao", "João"), ("Ana please", "Ana"), ("dr chen", "Dr. Emily Chen"), ("with anna", "Ana")])
+@pytest.mark.parametrize(
+    "text,expected",
+    [("joao", "João"), ("Ana please", "Ana"), ("dr chen", "Dr. Emily Chen"), ("with anna", "Ana")],
+)
 def test_staff_are_found_without_accents_or_titles(text, expected):
     assert match_catalog(text, STAFF).unique["name"] == expected
 
 
-@pytest.mark.parametrize("text,anyone", [("anyone", True), ("no preference", True), ("i don't mind", True), ("whoever is free", True),
-                                         ("Ana", False), ("annabel", False)])
+@pytest.mark.parametrize(
+    "text,anyone",
+    [
+        ("anyone", True),
+        ("no preference", True),
+        ("i don't mind", True),
+        ("whoever is free", True),
+        ("Ana", False),
+        ("annabel", False),
+    ],
+)
 def test_wants_anyone(text, anyone):
     assert wants_anyone(text) is anyone
 
@@ -46,22 +82,40 @@ def test_names_are_found_in_a_whole_message_only_as_whole_words():
     assert [s["name"] for s in mentioned_in("a gel nails appointment", SERVICES)] == ["Gel nails"]
 
 
-@pytest.mark.parametrize("text, anyone", [
-    ("can i book a men's haircut with anyone on friday", True), ("haircut, any stylist is fine", True),
-    ("whoever is free at 5", True), ("do you have any time on friday", False), ("either day works", False),
-    ("a cut with ana", False),
-])
+@pytest.mark.parametrize(
+    "text, anyone",
+    [
+        ("can i book a men's haircut with anyone on friday", True),
+        ("haircut, any stylist is fine", True),
+        ("whoever is free at 5", True),
+        ("do you have any time on friday", False),
+        ("either day works", False),
+        ("a cut with ana", False),
+    ],
+)
 def test_a_whole_request_can_say_the_person_does_not_matter(text: str, anyone: bool) -> None:
     assert asks_for_anyone(text) is anyone
 
 
-@pytest.mark.parametrize("text, expected", [("mens haircut", "mens haircut"), ("Men's haircut", "mens haircut"), ("João", "joao")])
+@pytest.mark.parametrize(
+    "text, expected",
+    [("mens haircut", "mens haircut"), ("Men's haircut", "mens haircut"), ("João", "joao")],
+)
 def test_apostrophes_do_not_split_words(text: str, expected: str) -> None:
     assert normalise(text) == expected
 
 
 def test_a_short_marked_span_defers_to_the_fuller_name_in_the_message() -> None:
-    services = [{"name": "Women's haircut", "aliases": ["haircut"]}, {"name": "Men's haircut", "aliases": ["mens cut"]}]
-    assert mentioned_around("haircut", "can i book a men's haircut on friday", services)["name"] == "Men's haircut"
-    assert mentioned_around("haircut", "can i book a haircut on friday", services)["name"] == "Women's haircut"
+    services = [
+        {"name": "Women's haircut", "aliases": ["haircut"]},
+        {"name": "Men's haircut", "aliases": ["mens cut"]},
+    ]
+    assert (
+        mentioned_around("haircut", "can i book a men's haircut on friday", services)["name"]
+        == "Men's haircut"
+    )
+    assert (
+        mentioned_around("haircut", "can i book a haircut on friday", services)["name"]
+        == "Women's haircut"
+    )
     assert mentioned_around("colour", "a men's haircut and a colour", services) is None

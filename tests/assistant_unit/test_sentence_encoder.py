@@ -1,4 +1,6 @@
-"""The sentence encoder featurizer: the installed all-MiniLM-L6-v2, mean-pooled, aligned to Rasa's tokens."""
+"""The sentence encoder featurizer: the installed all-MiniLM-L6-v2, mean-pooled, aligned to Rasa's
+tokens."""
+
 import numpy as np
 import pytest
 from rasa.engine.graph import ExecutionContext, GraphSchema
@@ -35,8 +37,15 @@ def test_a_sentence_is_one_vector_and_each_word_one_vector_of_the_same_scale(fea
 
 
 def test_wordings_with_no_word_in_common_are_close_when_they_mean_the_same(featurizer):
-    booking, paraphrase, weather = (s / np.linalg.norm(s) for s, _ in features(
-        featurizer, "can i book a haircut", "id like an appointment for a trim", "is it going to rain in lisbon"))
+    booking, paraphrase, weather = (
+        s / np.linalg.norm(s)
+        for s, _ in features(
+            featurizer,
+            "can i book a haircut",
+            "id like an appointment for a trim",
+            "is it going to rain in lisbon",
+        )
+    )
     assert booking @ paraphrase > booking @ weather + 0.2
 
 

@@ -12,8 +12,8 @@ day ("the 3rd at afternoon 1:15" offered today's times) or shifts the clock fail
 from __future__ import annotations
 
 import calendar
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
-from typing import Callable, Optional
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -40,7 +40,7 @@ def duckling() -> Duckling:
 
 def read(
     duckling: Duckling, text: str, zone: str, reference: datetime, locale: str = "en_GB"
-) -> Optional[TimeRequest]:
+) -> TimeRequest | None:
     """The action server's reading of `text` (resolve_time without the HTTP hop)."""
     entities = duckling.parse(
         spoken_times(text),

@@ -1,11 +1,12 @@
 """The Evolution channel's parts on their own: reading envelopes, WhatsApp text, webhook
 authentication, de-duplication state (in memory and on the real Redis), per-conversation
 ordering, and the outbound client against a loopback server speaking Evolution's errors."""
+
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import dataclasses
+import hashlib
 import json
 import os
 import random
@@ -17,42 +18,123 @@ import jwt
 import pytest
 from aiohttp import web
 
-from connectors.envelopes import EnvelopeError, Inbound, OwnerMessage, Skipped, event_of, parse_body, read_upsert
-from connectors.evolution import Relay, SerialWorkers, decode_reading, encode_reading
-from connectors.settings import ChannelSettings
 from booka_common.crypto import Keyring, generate_keyring_spec
 from booka_common.evolution_client import EvolutionClient, SendFailed
-from connectors.instances import DirectoryUnavailable, Instance, InstanceDirectory, instances_from_file
+from connectors.envelopes import (
+    EnvelopeError,
+    Inbound,
+    OwnerMessage,
+    Skipped,
+    event_of,
+    parse_body,
+    read_upsert,
+)
+from connectors.evolution import Relay, SerialWorkers, decode_reading, encode_reading
+from connectors.instances import (
+    DirectoryUnavailable,
+    Instance,
+    InstanceDirectory,
+    instances_from_file,
+)
+from connectors.settings import ChannelSettings
 from connectors.shared_state import MemoryState, RedisState
 from connectors.webhook_auth import is_authentic
-from connectors.whatsapp_text import choose_from_menu, markdown_to_whatsapp, split_message, with_menu
+from connectors.whatsapp_text import (
+    choose_from_menu,
+    markdown_to_whatsapp,
+    split_message,
+    with_menu,
+)
 from tests.assistant_unit.loopback import serving
 
 
 def data(message: dict[str, Any], **key: Any) -> dict[str, Any]:
-    return {"key": {"remoteJid": "351912345678@s.whatsapp.net", "fromMe": False, "id": "3EB0AAAA", **key},
-            "pushName": "Maria", "message": message, "messageTimestamp": 1761057639}
+    return {
+        "key": {
+            "remoteJid": "351912345678@s.whatsapp.net",
+            "fromMe": False,
+            "id": "3EB0AAAA",
+            **key,
+        },
+        "pushName": "Maria",
+        "message": message,
+        "messageTimestamp": 1761057639,
+    }
 
 
-@pytest.mark.parametrize("message, text, media", [
-    ({"conversation": "oi", "messageContextInfo": {"x": 1}}, "oi", None),
-    ({"extendedTextMessage": {"text": "v1 shape"}}, "v1 shape", None),
-    ({"imageMessage": {"caption": "is this colour ok?"}}, "is this colour ok?", None),
-    ({"imageMessage": {"url": "u"}}, "", "image"),
-    ({"ephemeralMessage": {"message": {"viewOnceMessageV2": {"message": {"videoMessage": {"caption": "wrapped"}}}}}}, "wrapped", None),
-    ({"documentWithCaptionMessage": {"message": {"documentMessage": {"caption": "my form"}}}}, "my form", None),
-    ({"audioMessage": {"ptt": True}}, "", "audio"),
-    ({"audioMessage": {"ptt": True}, "speechToText": "[audio] book a haircut"}, "book a haircut", None),
-    ({"stickerMessage": {}}, "", "sticker"),
-    ({"locationMessage": {"degreesLatitude": 1}}, "", "location"),
-    ({"listResponseMessage": {"title": "Fri 17:00", "singleSelectReply": {"selectedRowId": "2"}}}, "2", None),
-    ({"buttonsResponseMessage": {"selectedButtonId": "/affirm", "selectedDisplayText": "Yes"}}, "/affirm", None),
-    ({"templateButtonReplyMessage": {"selectedId": "t1"}}, "t1", None),
-    ({"interactiveResponseMessage": {"body": {"text": "Yes"}, "nativeFlowResponseMessage": {"paramsJson": "{\"id\": \"yes-1\"}"}}}, "yes-1", None),
-    ({"senderKeyDistributionMessage": {}, "conversation": "group-ish"}, "group-ish", None),
-    ({}, "", "unknown"),
-])
-def test_text_and_media_are_read_from_every_message_variant(message: dict, text: str, media: str) -> None:
+@pytest.mark.parametrize(
+    "message, text, media",
+    [
+        ({"conversation": "oi", "messageContextInfo": {"x": 1}}, "oi", None),
+        ({"extendedTextMessage": {"text": "v1 shape"}}, "v1 shape", None),
+        ({"imageMessage": {"caption": "is this colour ok?"}}, "is this colour ok?", None),
+        ({"imageMessage": {"url": "u"}}, "", "image"),
+        (
+            {
+                "ephemeralMessage": {
+                    "message": {
+                        "viewOnceMessageV2": {"message": {"videoMessage": {"caption": "wrapped"}}}
+                    }
+                }
+            },
+            "wrapped",
+            None,
+        ),
+        (
+            {
+                "documentWithCaptionMessage": {
+                    "message": {"documentMessage": {"caption": "my form"}}
+                }
+            },
+            "my form",
+            None,
+        ),
+        ({"audioMessage": {"ptt": True}}, "", "audio"),
+        (
+            {"audioMessage": {"ptt": True}, "speechToText": "[audio] book a haircut"},
+            "book a haircut",
+            None,
+        ),
+        ({"stickerMessage": {}}, "", "sticker"),
+        ({"locationMessage": {"degreesLatitude": 1}}, "", "location"),
+        (
+            {
+                "listResponseMessage": {
+                    "title": "Fri 17:00",
+                    "singleSelectReply": {"selectedRowId": "2"},
+                }
+            },
+            "2",
+            None,
+        ),
+        (
+            {
+                "buttonsResponseMessage": {
+                    "selectedButtonId": "/affirm",
+                    "selectedDisplayText": "Yes",
+                }
+            },
+            "/affirm",
+            None,
+        ),
+        ({"templateButtonReplyMessage": {"selectedId": "t1"}}, "t1", None),
+        (
+            {
+                "interactiveResponseMessage": {
+                    "body": {"text": "Yes"},
+                    "nativeFlowResponseMessage": {"paramsJson": '{"id": "yes-1"}'},
+                }
+            },
+            "yes-1",
+            None,
+        ),
+        ({"senderKeyDistributionMessage": {}, "conversation": "group-ish"}, "group-ish", None),
+        ({}, "", "unknown"),
+    ],
+)
+def test_text_and_media_are_read_from_every_message_variant(
+    message: dict, text: str, media: str
+) -> None:
     reading = read_upsert("bella", data(message))
     assert isinstance(reading, Inbound)
     assert (reading.text, reading.media) == (text, media)
@@ -60,25 +142,57 @@ def test_text_and_media_are_read_from_every_message_variant(message: dict, text:
 
 
 def test_senders_are_resolved_from_phone_jids_and_lids() -> None:
-    lid_with_alt = read_upsert("b", data({"conversation": "x"}, remoteJid="171234567890123@lid", remoteJidAlt="5511977776666@s.whatsapp.net"))
-    lid_old = read_upsert("b", data({"conversation": "x"}, remoteJid="171234567890123@lid", senderPn="5511977776666:3@s.whatsapp.net"))
+    lid_with_alt = read_upsert(
+        "b",
+        data(
+            {"conversation": "x"},
+            remoteJid="171234567890123@lid",
+            remoteJidAlt="5511977776666@s.whatsapp.net",
+        ),
+    )
+    lid_old = read_upsert(
+        "b",
+        data(
+            {"conversation": "x"},
+            remoteJid="171234567890123@lid",
+            senderPn="5511977776666:3@s.whatsapp.net",
+        ),
+    )
     lid_only = read_upsert("b", data({"conversation": "x"}, remoteJid="171234567890123@lid"))
-    device = read_upsert("b", data({"conversation": "x"}, remoteJid="5511977776666:12@s.whatsapp.net"))
+    device = read_upsert(
+        "b", data({"conversation": "x"}, remoteJid="5511977776666:12@s.whatsapp.net")
+    )
     assert lid_with_alt.phone == lid_old.phone == device.phone == "5511977776666"
     assert lid_only.phone is None and lid_only.reply_to == lid_only.contact == "171234567890123@lid"
 
 
 def test_echoes_groups_statuses_and_reactions_are_not_conversations() -> None:
-    assert isinstance(read_upsert("b", data({"conversation": "I'll handle it"}, fromMe=True)), OwnerMessage)
-    assert read_upsert("b", data({"conversation": "x"}, remoteJid="120363025246125888@g.us")) == Skipped("group")
-    assert read_upsert("b", data({"conversation": "x"}, remoteJid="status@broadcast")) == Skipped("broadcast_or_newsletter")
-    assert read_upsert("b", data({"conversation": "x"}, remoteJid="1203630@newsletter")) == Skipped("broadcast_or_newsletter")
+    assert isinstance(
+        read_upsert("b", data({"conversation": "I'll handle it"}, fromMe=True)), OwnerMessage
+    )
+    assert read_upsert(
+        "b", data({"conversation": "x"}, remoteJid="120363025246125888@g.us")
+    ) == Skipped("group")
+    assert read_upsert("b", data({"conversation": "x"}, remoteJid="status@broadcast")) == Skipped(
+        "broadcast_or_newsletter"
+    )
+    assert read_upsert("b", data({"conversation": "x"}, remoteJid="1203630@newsletter")) == Skipped(
+        "broadcast_or_newsletter"
+    )
     assert read_upsert("b", data({"reactionMessage": {"text": "👍"}})) == Skipped("reactionMessage")
     assert read_upsert("b", data({"protocolMessage": {"type": 0}})) == Skipped("protocolMessage")
 
 
-@pytest.mark.parametrize("raw, status", [(b"{", 400), (b"[]", 400), (b'"x"', 400), (b"\xff\xfe", 400),
-                                         (b'{"data": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", 400)])
+@pytest.mark.parametrize(
+    "raw, status",
+    [
+        (b"{", 400),
+        (b"[]", 400),
+        (b'"x"', 400),
+        (b"\xff\xfe", 400),
+        (b'{"data": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", 400),
+    ],
+)
 def test_bodies_that_are_not_json_objects_are_400(raw: bytes, status: int) -> None:
     with pytest.raises(EnvelopeError) as error:
         parse_body(raw)
@@ -88,7 +202,11 @@ def test_bodies_that_are_not_json_objects_are_400(raw: bytes, status: int) -> No
 def test_events_must_be_evolutions_and_match_the_by_events_url() -> None:
     assert event_of({"event": "messages.upsert"}, "messages-upsert") == "messages.upsert"
     assert event_of({"event": "group-participants.update"}, "group-participants-update")
-    for body, path in (({"event": "MESSAGES_UPSERT"}, None), ({}, None), ({"event": "messages.upsert"}, "send-message")):
+    for body, path in (
+        ({"event": "MESSAGES_UPSERT"}, None),
+        ({}, None),
+        ({"event": "messages.upsert"}, "send-message"),
+    ):
         with pytest.raises(EnvelopeError) as error:
             event_of(body, path)
         assert error.value.status == 422
@@ -101,8 +219,13 @@ def test_fuzzed_upserts_either_parse_or_raise_envelope_errors() -> None:
     for _ in range(3000):
         body = json.loads(json.dumps(base))
         for _ in range(rng.randint(1, 4)):
-            target = rng.choice([body, body["key"] if isinstance(body.get("key"), dict) else body,
-                                 body["message"] if isinstance(body.get("message"), dict) else body])
+            target = rng.choice(
+                [
+                    body,
+                    body["key"] if isinstance(body.get("key"), dict) else body,
+                    body["message"] if isinstance(body.get("message"), dict) else body,
+                ]
+            )
             if target:
                 target[rng.choice(list(target) + ["extra"])] = rng.choice(junk)
         try:
@@ -112,9 +235,17 @@ def test_fuzzed_upserts_either_parse_or_raise_envelope_errors() -> None:
 
 
 def test_markdown_becomes_whatsapp_markup() -> None:
-    assert markdown_to_whatsapp("**Haircut** on *Friday*, ~~10:00~~ `REF1`") == "*Haircut* on _Friday_, ~10:00~ ```REF1```"
-    assert markdown_to_whatsapp("see [our map](https://maps.example/x)") == "see our map: https://maps.example/x"
-    assert markdown_to_whatsapp("2 * 3 = 6 and a*b") == "2 * 3 = 6 and a*b"  # lone asterisks are not markup
+    assert (
+        markdown_to_whatsapp("**Haircut** on *Friday*, ~~10:00~~ `REF1`")
+        == "*Haircut* on _Friday_, ~10:00~ ```REF1```"
+    )
+    assert (
+        markdown_to_whatsapp("see [our map](https://maps.example/x)")
+        == "see our map: https://maps.example/x"
+    )
+    assert (
+        markdown_to_whatsapp("2 * 3 = 6 and a*b") == "2 * 3 = 6 and a*b"
+    )  # lone asterisks are not markup
 
 
 def test_long_replies_split_on_paragraphs_then_lines_then_words() -> None:
@@ -128,64 +259,108 @@ def test_long_replies_split_on_paragraphs_then_lines_then_words() -> None:
 
 
 def test_buttons_become_a_numbered_menu_and_answers_map_back_to_payloads() -> None:
-    buttons = [{"title": "Ana", "payload": '/inform{"staff": "Ana"}'}, {"title": "Anyone", "payload": "anyone"}]
+    buttons = [
+        {"title": "Ana", "payload": '/inform{"staff": "Ana"}'},
+        {"title": "Anyone", "payload": "anyone"},
+    ]
     assert with_menu("Who would you like?", buttons) == "Who would you like?\n\n1. Ana\n2. Anyone"
-    assert with_menu("1. Fri 17:00\n2. Sat 10:00", [{"title": "1. Fri 17:00"}, {"title": "2. Sat 10:00"}]) == "1. Fri 17:00\n2. Sat 10:00"
-    options = [{"title": "Ana", "payload": '/inform{"staff": "Ana"}'}, {"title": "Anyone", "payload": "anyone"}]
+    assert (
+        with_menu(
+            "1. Fri 17:00\n2. Sat 10:00", [{"title": "1. Fri 17:00"}, {"title": "2. Sat 10:00"}]
+        )
+        == "1. Fri 17:00\n2. Sat 10:00"
+    )
+    options = [
+        {"title": "Ana", "payload": '/inform{"staff": "Ana"}'},
+        {"title": "Anyone", "payload": "anyone"},
+    ]
     assert choose_from_menu("2", options) == "anyone"
     assert choose_from_menu(" #1. ", options) == '/inform{"staff": "Ana"}'
     assert choose_from_menu("ANYONE", options) == "anyone"
-    assert choose_from_menu("3", options) is None and choose_from_menu("friday at 5", options) is None
+    assert (
+        choose_from_menu("3", options) is None and choose_from_menu("friday at 5", options) is None
+    )
 
 
 def test_webhooks_authenticate_by_apikey_jwt_or_secret_header() -> None:
     instance = Instance("bella", "bella-salon", token="t" * 32, secret="s" * 32)
     now = int(time.time())
-    good = jwt.encode({"iat": now, "exp": now + 600, "app": "evolution", "action": "webhook"}, "t" * 32, algorithm="HS256")
+    good = jwt.encode(
+        {"iat": now, "exp": now + 600, "app": "evolution", "action": "webhook"},
+        "t" * 32,
+        algorithm="HS256",
+    )
     expired = jwt.encode({"iat": now - 700, "exp": now - 100}, "t" * 32, algorithm="HS256")
     no_exp = jwt.encode({"iat": now}, "t" * 32, algorithm="HS256")
     assert is_authentic(instance, {"apikey": "t" * 32}, {}, "x-secret")
     assert is_authentic(instance, {}, {"authorization": f"Bearer {good}"}, "x-secret")
     assert is_authentic(instance, {}, {"x-secret": "s" * 32}, "x-secret")
-    for body, headers in (({"apikey": "t" * 31}, {}), ({"apikey": None}, {}), ({}, {"authorization": f"Bearer {expired}"}),
-                          ({}, {"authorization": f"Bearer {no_exp}"}), ({}, {"authorization": "Bearer junk"}),
-                          ({}, {"x-secret": "wrong"}), ({"apikey": ["t" * 32]}, {})):
+    for body, headers in (
+        ({"apikey": "t" * 31}, {}),
+        ({"apikey": None}, {}),
+        ({}, {"authorization": f"Bearer {expired}"}),
+        ({}, {"authorization": f"Bearer {no_exp}"}),
+        ({}, {"authorization": "Bearer junk"}),
+        ({}, {"x-secret": "wrong"}),
+        ({"apikey": ["t" * 32]}, {}),
+    ):
         assert not is_authentic(instance, body, headers, "x-secret"), (body, headers)
 
 
 def test_instances_file_gives_instances_their_own_secrets(tmp_path: Any) -> None:
     path = tmp_path / "instances.yml"
-    path.write_text("instances:\n  shop-wa:\n    tenant: bella-salon\n    secret: abc\n  other:\n    tenant: smile-dental\n    token: own\n")
+    path.write_text(
+        "instances:\n  shop-wa:\n    tenant: bella-salon\n    secret: abc\n  other:\n    tenant:"
+        " smile-dental\n    token: own\n"
+    )
     found = instances_from_file(str(path), "default-token")
-    assert found["shop-wa"] == Instance("shop-wa", "bella-salon", "default-token", "abc", None, token_accepted=False)
-    assert found["other"].token == "own" and found["other"].token_accepted and instances_from_file(None, "x") == {}
+    assert found["shop-wa"] == Instance(
+        "shop-wa", "bella-salon", "default-token", "abc", None, token_accepted=False
+    )
+    assert (
+        found["other"].token == "own"
+        and found["other"].token_accepted
+        and instances_from_file(None, "x") == {}
+    )
 
 
 def test_an_instance_from_the_admin_authenticates_only_by_its_own_hashed_secret() -> None:
     """The one token of every instance opens nothing: an admin instance has its own secret."""
     secret, previous = "n" * 43, "p" * 43
     digests = tuple(hashlib.sha256(v.encode()).hexdigest() for v in (secret, previous))
-    instance = Instance("bella", "bella-salon", token="t" * 32, secret_sha256=digests, token_accepted=False)
+    instance = Instance(
+        "bella", "bella-salon", token="t" * 32, secret_sha256=digests, token_accepted=False
+    )
     now = int(time.time())
     shared_jwt = jwt.encode({"iat": now, "exp": now + 600}, "t" * 32, algorithm="HS256")
     assert is_authentic(instance, {}, {"x-secret": secret}, "x-secret")
-    assert is_authentic(instance, {}, {"x-secret": previous}, "x-secret"), "the previous secret in its grace time"
-    for body, headers in (({"apikey": "t" * 32}, {}), ({}, {"authorization": f"Bearer {shared_jwt}"}),
-                          ({}, {"x-secret": digests[0]}), ({}, {"x-secret": ""}), ({}, {"x-secret": secret[:-1]}),
-                          ({"apikey": secret}, {})):
+    assert is_authentic(instance, {}, {"x-secret": previous}, "x-secret"), (
+        "the previous secret in its grace time"
+    )
+    for body, headers in (
+        ({"apikey": "t" * 32}, {}),
+        ({}, {"authorization": f"Bearer {shared_jwt}"}),
+        ({}, {"x-secret": digests[0]}),
+        ({}, {"x-secret": ""}),
+        ({}, {"x-secret": secret[:-1]}),
+        ({"apikey": secret}, {}),
+    ):
         assert not is_authentic(instance, body, headers, "x-secret"), (body, headers)
 
 
 def test_unknown_instances_are_answered_from_a_negative_cache() -> None:
     """A spray of webhooks naming unknown instances costs one admin request per name, and
     concurrent lookups of one name share one request."""
+
     async def scenario() -> tuple[int, int, Any, Any]:
         async def instance(request: web.Request) -> web.Response:
             if request.headers.get("Authorization") != "Bearer i":
                 return web.json_response({}, status=401)
             if request.match_info["name"] != "bella-wa":
                 return web.json_response({"error": "not_found"}, status=404)
-            return web.json_response({"tenant": "bella-salon", "webhook_secret_sha256": ["ab" * 32]})
+            return web.json_response(
+                {"tenant": "bella-salon", "webhook_secret_sha256": ["ab" * 32]}
+            )
 
         app = web.Application()
         app.router.add_get("/internal/v1/instances/{name}", instance)
@@ -198,9 +373,13 @@ def test_unknown_instances_are_answered_from_a_negative_cache() -> None:
                 after_junk = directory.requests
                 found = await directory.lookup("bella-wa")
                 await directory.lookup("bella-wa")
-                await directory.lookup("bella-wa", newer_than_s=60)  # a recheck of a fresh answer: cached
+                await directory.lookup(
+                    "bella-wa", newer_than_s=60
+                )  # a recheck of a fresh answer: cached
                 cached = directory.requests
-                await directory.lookup("bella-wa", newer_than_s=0)   # a secret that did not match: asks again
+                await directory.lookup(
+                    "bella-wa", newer_than_s=0
+                )  # a secret that did not match: asks again
                 assert (cached, directory.requests) == (2, 3)
                 return after_junk, cached, junk[0], found
             finally:
@@ -208,11 +387,23 @@ def test_unknown_instances_are_answered_from_a_negative_cache() -> None:
 
     after_junk, total, junk, found = asyncio.run(scenario())
     assert (after_junk, total, junk) == (1, 2, None)
-    assert found.tenant == "bella-salon" and found.secret_sha256 == ("ab" * 32,) and not found.token_accepted
+    assert (
+        found.tenant == "bella-salon"
+        and found.secret_sha256 == ("ab" * 32,)
+        and not found.token_accepted
+    )
 
 
-@pytest.mark.parametrize("make_state", [MemoryState, lambda: RedisState(os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15"),
-                                                                        prefix=f"test:{uuid.uuid4().hex}:")])
+@pytest.mark.parametrize(
+    "make_state",
+    [
+        MemoryState,
+        lambda: RedisState(
+            os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15"),
+            prefix=f"test:{uuid.uuid4().hex}:",
+        ),
+    ],
+)
 def test_a_message_id_is_claimed_once_until_it_expires(make_state: Any) -> None:
     async def scenario() -> None:
         state = make_state()
@@ -224,8 +415,15 @@ def test_a_message_id_is_claimed_once_until_it_expires(make_state: Any) -> None:
             assert await state.get("menu:x") == "[1]"
             await state.delete("menu:x")
             assert await state.get("menu:x") is None
-            kept = await asyncio.gather(*(state.claim_and_keep("seen:bella:ID2", 60, "bella:ID2", f"record {n}") for n in range(5)))
-            assert kept.count(True) == 1 and list((await state.pending()).items()) == [("bella:ID2", f"record {kept.index(True)}")]
+            kept = await asyncio.gather(
+                *(
+                    state.claim_and_keep("seen:bella:ID2", 60, "bella:ID2", f"record {n}")
+                    for n in range(5)
+                )
+            )
+            assert kept.count(True) == 1 and list((await state.pending()).items()) == [
+                ("bella:ID2", f"record {kept.index(True)}")
+            ]
             other = state.for_another_loop()  # the relay thread's view of the same store
             await other.release("bella:ID2")
             assert await state.pending() == {}
@@ -244,7 +442,11 @@ def test_memory_state_stays_bounded() -> None:
         state = MemoryState(max_keys=100)
         for n in range(1000):
             await state.claim(f"k{n}", 60)
-        assert len(state.items) == 100 and await state.get("k999") == "1" and await state.get("k0") is None
+        assert (
+            len(state.items) == 100
+            and await state.get("k999") == "1"
+            and await state.get("k0") is None
+        )
 
     asyncio.run(scenario())
 
@@ -270,7 +472,9 @@ def test_each_conversation_is_served_in_order_and_conversations_in_parallel() ->
     seen, took = asyncio.run(scenario())
     for key in ("a", "b", "c"):
         assert [n for k, n in seen if k == key] == ([0, 1, 3, 4] if key == "a" else [0, 1, 2, 3, 4])
-    assert took < 0.5  # 3 conversations × 5 messages × 50 ms ran side by side, not one after another
+    assert (
+        took < 0.5
+    )  # 3 conversations × 5 messages × 50 ms ran side by side, not one after another
 
 
 class FakeEvolution:
@@ -308,29 +512,65 @@ def run_client(answers: list[tuple[int, Any]], call: Any) -> tuple[Any, FakeEvol
 def test_send_text_uses_the_contract_body_and_instance_token() -> None:
     result, fake = run_client([], lambda c: c.send_text("bella", "tok", "351912345678", "hi"))
     assert result == "3EB0OK"
-    assert fake.requests == [("/message/sendText/bella", "tok", {"number": "351912345678", "text": "hi"})]
+    assert fake.requests == [
+        ("/message/sendText/bella", "tok", {"number": "351912345678", "text": "hi"})
+    ]
 
 
 def test_5xx_and_timeouts_are_retried_but_4xx_are_not() -> None:
     result, fake = run_client([(500, {}), (0, None)], lambda c: c.send_text("b", "t", "1", "hi"))
     assert result == "3EB0OK" and len(fake.requests) == 3  # 500, timeout, then success
-    unknown = {"status": 400, "error": "Bad Request", "response": {"message": [{"jid": "1@s.whatsapp.net", "exists": False, "number": "1"}]}}
+    unknown = {
+        "status": 400,
+        "error": "Bad Request",
+        "response": {"message": [{"jid": "1@s.whatsapp.net", "exists": False, "number": "1"}]},
+    }
     result, fake = run_client([(400, unknown)], lambda c: c.send_text("b", "t", "1", "hi"))
-    assert isinstance(result, SendFailed) and result.status == 400 and "not on WhatsApp" in str(result) and len(fake.requests) == 1
-    result, fake = run_client([(401, {"status": 401, "response": {"message": "Unauthorized"}})], lambda c: c.send_text("b", "t", "1", "hi"))
+    assert (
+        isinstance(result, SendFailed)
+        and result.status == 400
+        and "not on WhatsApp" in str(result)
+        and len(fake.requests) == 1
+    )
+    result, fake = run_client(
+        [(401, {"status": 401, "response": {"message": "Unauthorized"}})],
+        lambda c: c.send_text("b", "t", "1", "hi"),
+    )
     assert isinstance(result, SendFailed) and len(fake.requests) == 1
     result, fake = run_client([(503, {})] * 3, lambda c: c.send_text("b", "t", "1", "hi"))
     assert isinstance(result, SendFailed) and len(fake.requests) == 3
 
 
-def relay_with(handler: Any, attempts: int = 3) -> "Relay":
-    settings = ChannelSettings(api_url="http://127.0.0.1:9", api_key=None, instance_token="t",
-                               instances_file=None, secret_header="x",
-                               booking_service_url="http://127.0.0.1:9", internal_token="i", lookup_key=b"k",
-                               keyring=Keyring.parse(generate_keyring_spec()), admin_url="http://127.0.0.1:9", redis_url=None, dedup_ttl_s=60,
-                               owner_pause_minutes=1, max_body_bytes=1000, max_message_chars=100, rasa_attempts=attempts,
-                               send_attempts=1, send_timeout_s=1, typing_ms=100, replay_after_s=60)
-    return Relay(settings, handler, lambda: None, MemoryState(), InstanceDirectory("http://127.0.0.1:9", "i", "t", {}))
+def relay_with(handler: Any, attempts: int = 3) -> Relay:
+    settings = ChannelSettings(
+        api_url="http://127.0.0.1:9",
+        api_key=None,
+        instance_token="t",
+        instances_file=None,
+        secret_header="x",
+        booking_service_url="http://127.0.0.1:9",
+        internal_token="i",
+        lookup_key=b"k",
+        keyring=Keyring.parse(generate_keyring_spec()),
+        admin_url="http://127.0.0.1:9",
+        redis_url=None,
+        dedup_ttl_s=60,
+        owner_pause_minutes=1,
+        max_body_bytes=1000,
+        max_message_chars=100,
+        rasa_attempts=attempts,
+        send_attempts=1,
+        send_timeout_s=1,
+        typing_ms=100,
+        replay_after_s=60,
+    )
+    return Relay(
+        settings,
+        handler,
+        lambda: None,
+        MemoryState(),
+        InstanceDirectory("http://127.0.0.1:9", "i", "t", {}),
+    )
 
 
 def test_a_turn_that_fails_inside_rasa_is_retried_and_then_apologised_for() -> None:
@@ -339,23 +579,30 @@ def test_a_turn_that_fails_inside_rasa_is_retried_and_then_apologised_for() -> N
     async def flaky(message: Any) -> None:
         calls.append(message.text)
         if len(calls) < 3:
-            message.output_channel.messages.append({"text": "half an answer"})  # must never reach the customer
+            message.output_channel.messages.append(
+                {"text": "half an answer"}
+            )  # must never reach the customer
             raise RuntimeError("tracker store unavailable")
         await message.output_channel.send_text_message(message.sender_id, "Hi there!")
 
     async def broken(message: Any) -> None:
         raise RuntimeError("always")
 
-    inbound = Inbound("bella", "ID1", "351912345678@s.whatsapp.net", "351912345678", "Maria", "hi", None, 1)
+    inbound = Inbound(
+        "bella", "ID1", "351912345678@s.whatsapp.net", "351912345678", "Maria", "hi", None, 1
+    )
     instance = Instance("bella", "bella-salon", "t")
     replies = asyncio.run(relay_with(flaky).ask_rasa(instance, inbound, "hi"))
     assert [r["text"] for r in replies] == ["Hi there!"] and calls == ["hi"] * 3
     replies = asyncio.run(relay_with(broken, attempts=2).ask_rasa(instance, inbound, "hi"))
-    assert len(replies) == 1 and replies[0]["text"].startswith("Sorry, something went wrong on our side")
+    assert len(replies) == 1 and replies[0]["text"].startswith(
+        "Sorry, something went wrong on our side"
+    )
 
 
 def test_an_instance_never_seen_is_unavailable_while_the_admin_is_away() -> None:
     """Not "unknown" (a 404 Evolution would not retry, losing the message) but unavailable (503)."""
+
     async def scenario() -> None:
         directory = InstanceDirectory("http://127.0.0.1:9", "i", "t", {})
         try:
@@ -369,10 +616,25 @@ def test_an_instance_never_seen_is_unavailable_while_the_admin_is_away() -> None
 
 def test_a_pending_record_in_redis_holds_the_message_sealed() -> None:
     keyring = Keyring.parse(generate_keyring_spec())
-    inbound = Inbound("bella", "ID9", "351912345678@s.whatsapp.net", "351912345678", "Marisol", "my name is Marisol Quintela",
-                      None, 1)
+    inbound = Inbound(
+        "bella",
+        "ID9",
+        "351912345678@s.whatsapp.net",
+        "351912345678",
+        "Marisol",
+        "my name is Marisol Quintela",
+        None,
+        1,
+    )
     raw = encode_reading(Instance("bella", "bella-salon", "t"), inbound, keyring)
     assert "Quintela" not in raw and "912345678" not in raw and "Marisol" not in raw
     assert decode_reading(json.loads(raw), keyring) == inbound
-    before_sealing = {"instance": "bella", "kind": "inbound", "accepted_at": 1.0, "reading": dataclasses.asdict(inbound)}
-    assert decode_reading(before_sealing, keyring) == inbound, "a record written before sealing is still answered"
+    before_sealing = {
+        "instance": "bella",
+        "kind": "inbound",
+        "accepted_at": 1.0,
+        "reading": dataclasses.asdict(inbound),
+    }
+    assert decode_reading(before_sealing, keyring) == inbound, (
+        "a record written before sealing is still answered"
+    )

@@ -4,6 +4,7 @@ The service runs as its own process (`python -m booking_service serve`) on a loo
 requests arrive over HTTP all at once. On PostgreSQL the exclusion constraints decide; on
 SQLite the serialised write transactions do.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -36,7 +37,9 @@ async def fire(api: Api, salon: TenantSetup, starts: list[str], staff: str = "An
 
     async def one(n: int, start: str) -> int:
         body = booking_body(salon, start, staff=staff, phone=f"+3519130{n:05d}")
-        status, _ = await api.call("POST", f"{salon.base}/bookings", body, Idempotency_Key=f"burst-{n}")
+        status, _ = await api.call(
+            "POST", f"{salon.base}/bookings", body, Idempotency_Key=f"burst-{n}"
+        )
         return status
 
     return Counter(await asyncio.gather(*(one(n, start) for n, start in enumerate(starts))))
@@ -44,7 +47,9 @@ async def fire(api: Api, salon: TenantSetup, starts: list[str], staff: str = "An
 
 async def run_burst(base: str, token: str, make_starts) -> tuple[Counter, dict]:  # noqa: ANN001
     connector = aiohttp.TCPConnector(limit=0)
-    async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=120)) as session:
+    async with aiohttp.ClientSession(
+        connector=connector, timeout=aiohttp.ClientTimeout(total=120)
+    ) as session:
         api = Api(LoopbackClient(session, base), token)  # type: ignore[arg-type]
         salon = await new_tenant(api)
         day = future_day(salon.tz, days=5)
@@ -63,22 +68,32 @@ def overlapping(salon: TenantSetup, day) -> list[str]:  # noqa: ANN001
 
 
 @pytest.mark.parametrize("workers", [1, 2], ids=["one-process", "two-processes"])
-@pytest.mark.parametrize("make_starts", [identical, overlapping], ids=["same-slot", "overlapping-ranges"])
-async def test_200_concurrent_creates_on_postgres_book_exactly_once(service_process, postgres_url, secret_spec, make_starts, workers):
+@pytest.mark.parametrize(
+    "make_starts", [identical, overlapping], ids=["same-slot", "overlapping-ranges"]
+)
+async def test_200_concurrent_creates_on_postgres_book_exactly_once(
+    service_process, postgres_url, secret_spec, make_starts, workers
+):
     base = service_process(postgres_url, workers)
     counts, listing = await run_burst(base, secret_spec["BOOKA_INTERNAL_TOKEN"], make_starts)
     assert counts == Counter({201: 1, 409: 199})
     assert len(listing["bookings"]) == 1
 
 
-async def test_concurrent_creates_on_sqlite_book_exactly_once(service_process, sqlite_url, secret_spec):
+async def test_concurrent_creates_on_sqlite_book_exactly_once(
+    service_process, sqlite_url, secret_spec
+):
     base = service_process(sqlite_url)
-    counts, listing = await run_burst(base, secret_spec["BOOKA_INTERNAL_TOKEN"], lambda s, d: overlapping(s, d)[:60])
+    counts, listing = await run_burst(
+        base, secret_spec["BOOKA_INTERNAL_TOKEN"], lambda s, d: overlapping(s, d)[:60]
+    )
     assert counts == Counter({201: 1, 409: 59})
     assert len(listing["bookings"]) == 1
 
 
-async def test_holds_and_bookings_racing_for_one_slot_leave_one_winner(service_process, postgres_url, secret_spec):
+async def test_holds_and_bookings_racing_for_one_slot_leave_one_winner(
+    service_process, postgres_url, secret_spec
+):
     base = service_process(postgres_url)
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
         api = Api(LoopbackClient(session, base), secret_spec["BOOKA_INTERNAL_TOKEN"])  # type: ignore[arg-type]
@@ -86,17 +101,27 @@ async def test_holds_and_bookings_racing_for_one_slot_leave_one_winner(service_p
         start = salon.at(future_day(salon.tz, days=6), 15)
 
         async def hold(n: int) -> int:
-            return (await api.call("POST", f"{salon.base}/holds", {"service": "Haircut", "staff": "Bruno", "start": start}))[0]
+            return (
+                await api.call(
+                    "POST",
+                    f"{salon.base}/holds",
+                    {"service": "Haircut", "staff": "Bruno", "start": start},
+                )
+            )[0]
 
         async def booking(n: int) -> int:
             body = booking_body(salon, start, staff="Bruno", phone=f"+3519140{n:05d}")
-            return (await api.call("POST", f"{salon.base}/bookings", body, Idempotency_Key=f"mix-{n}"))[0]
+            return (
+                await api.call("POST", f"{salon.base}/bookings", body, Idempotency_Key=f"mix-{n}")
+            )[0]
 
         statuses = await asyncio.gather(*(hold(n) if n % 2 else booking(n) for n in range(100)))
         assert Counter(statuses) == Counter({201: 1, 409: 99})
 
 
-async def test_concurrent_reschedules_into_one_slot_move_only_one(service_process, postgres_url, secret_spec):
+async def test_concurrent_reschedules_into_one_slot_move_only_one(
+    service_process, postgres_url, secret_spec
+):
     base = service_process(postgres_url)
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
         api = Api(LoopbackClient(session, base), secret_spec["BOOKA_INTERNAL_TOKEN"])  # type: ignore[arg-type]
@@ -104,25 +129,54 @@ async def test_concurrent_reschedules_into_one_slot_move_only_one(service_proces
         day = future_day(salon.tz, days=7)
         ids = []
         for n, hour in enumerate((9, 10, 11, 12, 14, 15, 16, 17)):
-            _, booking = await api.call("POST", f"{salon.base}/bookings", booking_body(salon, salon.at(day + timedelta(days=1), hour), staff="Bruno", phone=f"+3519150{n:05d}"), Idempotency_Key=f"rs-{n}", expect=201)
+            _, booking = await api.call(
+                "POST",
+                f"{salon.base}/bookings",
+                booking_body(
+                    salon,
+                    salon.at(day + timedelta(days=1), hour),
+                    staff="Bruno",
+                    phone=f"+3519150{n:05d}",
+                ),
+                Idempotency_Key=f"rs-{n}",
+                expect=201,
+            )
             ids.append(booking["id"])
         target = salon.at(day, 12)
         statuses = await asyncio.gather(
-            *(api.call("POST", f"{salon.base}/bookings/{booking_id}/reschedule", {"start": target}) for booking_id in ids)
+            *(
+                api.call(
+                    "POST", f"{salon.base}/bookings/{booking_id}/reschedule", {"start": target}
+                )
+                for booking_id in ids
+            )
         )
         assert Counter(status for status, _ in statuses) == Counter({200: 1, 409: 7})
 
 
-async def test_a_catalog_change_in_one_process_is_seen_by_every_process(service_process, postgres_url, secret_spec):
+async def test_a_catalog_change_in_one_process_is_seen_by_every_process(
+    service_process, postgres_url, secret_spec
+):
     """Each process caches catalogs; the version bump makes all of them see a change at once."""
     base = service_process(postgres_url, workers=2)
-    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0, force_close=True)) as session:
+    async with aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=0, force_close=True)
+    ) as session:
         api = Api(LoopbackClient(session, base), secret_spec["BOOKA_INTERNAL_TOKEN"])  # type: ignore[arg-type]
         salon = await new_tenant(api)
         day = future_day(salon.tz)
         url = f"{salon.base}/availability?service=Haircut&staff=Ana&from={day}&to={day}"
-        for _ in range(20):  # new connections each time: both processes answer and cache the catalog
+        for _ in range(
+            20
+        ):  # new connections each time: both processes answer and cache the catalog
             await api.call("GET", url, expect=200)
-        await api.call("PATCH", f"{salon.base}/services/{salon.services['Haircut']}", {"staff_ids": [salon.staff["Bruno"]]}, expect=200)
+        await api.call(
+            "PATCH",
+            f"{salon.base}/services/{salon.services['Haircut']}",
+            {"staff_ids": [salon.staff["Bruno"]]},
+            expect=200,
+        )
         statuses = Counter([(await api.call("GET", url))[0] for _ in range(20)])
-        assert statuses == Counter({422: 20})  # Ana no longer performs haircuts, whichever process answers
+        assert statuses == Counter(
+            {422: 20}
+        )  # Ana no longer performs haircuts, whichever process answers

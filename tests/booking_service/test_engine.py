@@ -1,4 +1,5 @@
 """The scheduling engine on its own: plain data in, free starts out."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta, timezone
@@ -31,18 +32,41 @@ def every_day(start: str, end: str) -> dict[int, list[tuple[time, time]]]:
     return {d: [(time.fromisoformat(start), time.fromisoformat(end))] for d in range(7)}
 
 
-def query(day: date, tz: ZoneInfo = LISBON, *, hours=("09:00", "18:00"), performers=None, duration=60, step=60,
-          buffer_after=0, now=LONG_AGO, notice=0, closures=(), resources=None, party=1, breaks=None,
-          staffless=False) -> SlotQuery:
+def query(
+    day: date,
+    tz: ZoneInfo = LISBON,
+    *,
+    hours=("09:00", "18:00"),
+    performers=None,
+    duration=60,
+    step=60,
+    buffer_after=0,
+    now=LONG_AGO,
+    notice=0,
+    closures=(),
+    resources=None,
+    party=1,
+    breaks=None,
+    staffless=False,
+) -> SlotQuery:
     schedule = WeeklySchedule(open=every_day(*hours), breaks=breaks or {})
     return SlotQuery(
-        tz=tz, window=local_day(day, tz), now=now,
-        service=ServiceShape(timedelta(minutes=duration), buffer_after=timedelta(minutes=buffer_after)),
+        tz=tz,
+        window=local_day(day, tz),
+        now=now,
+        service=ServiceShape(
+            timedelta(minutes=duration), buffer_after=timedelta(minutes=buffer_after)
+        ),
         policy=Policy(timedelta(minutes=step), timedelta(minutes=notice), timedelta(days=3650)),
         business=WeeklySchedule(open=every_day("00:00", "23:59")),
         closures=closures,
-        performers=None if staffless else [Performer(1, "Ana", schedule)] if performers is None else performers,
-        resources=resources, party_size=party,
+        performers=None
+        if staffless
+        else [Performer(1, "Ana", schedule)]
+        if performers is None
+        else performers,
+        resources=resources,
+        party_size=party,
     )
 
 
@@ -56,26 +80,50 @@ DAY = date(2027, 6, 15)
 def test_working_hours_and_breaks_bound_the_starts():
     breaks = {d: [(time(13), time(14))] for d in range(7)}
     starts = local_starts(find_free_slots(query(DAY, breaks=breaks)), LISBON)
-    assert starts == ["09:00+0100", "10:00+0100", "11:00+0100", "12:00+0100", "14:00+0100", "15:00+0100", "16:00+0100", "17:00+0100"]
+    assert starts == [
+        "09:00+0100",
+        "10:00+0100",
+        "11:00+0100",
+        "12:00+0100",
+        "14:00+0100",
+        "15:00+0100",
+        "16:00+0100",
+        "17:00+0100",
+    ]
 
 
 def test_a_booking_and_its_buffer_remove_overlapping_starts():
     booked = Interval(local_to_utc(DAY, time(10), LISBON), local_to_utc(DAY, time(11, 15), LISBON))
-    performers = [Performer(1, "Ana", WeeklySchedule(open=every_day("09:00", "13:00")), busy=[booked])]
+    performers = [
+        Performer(1, "Ana", WeeklySchedule(open=every_day("09:00", "13:00")), busy=[booked])
+    ]
     starts = local_starts(find_free_slots(query(DAY, performers=performers, step=15)), LISBON)
     assert "09:00+0100" in starts and "09:15+0100" not in starts  # 09:15-10:15 would overlap
     assert "11:00+0100" not in starts and "11:15+0100" in starts
 
 
 def test_buffer_after_keeps_the_next_start_free():
-    slots = find_free_slots(query(DAY, duration=45, step=15, buffer_after=15, hours=("09:00", "10:00")))
+    slots = find_free_slots(
+        query(DAY, duration=45, step=15, buffer_after=15, hours=("09:00", "10:00"))
+    )
     assert local_starts(slots, LISBON) == ["09:00+0100", "09:15+0100"]
 
 
 def test_a_service_starts_only_inside_its_time_of_day_window():
     q = query(DAY)
-    dinner = SlotQuery(**{**q.__dict__, "service": ServiceShape(timedelta(hours=1), earliest_start=time(12), latest_start=time(14))})
-    assert local_starts(find_free_slots(dinner), LISBON) == ["12:00+0100", "13:00+0100", "14:00+0100"]
+    dinner = SlotQuery(
+        **{
+            **q.__dict__,
+            "service": ServiceShape(
+                timedelta(hours=1), earliest_start=time(12), latest_start=time(14)
+            ),
+        }
+    )
+    assert local_starts(find_free_slots(dinner), LISBON) == [
+        "12:00+0100",
+        "13:00+0100",
+        "14:00+0100",
+    ]
     refused = check_start(dinner, local_to_utc(DAY, time(10), LISBON))
     assert isinstance(refused, Refusal) and "time of day" in refused.reason
 
@@ -115,7 +163,9 @@ def test_resources_choose_the_smallest_table_that_fits():
 )
 def test_daytime_hours_on_daylight_saving_days_keep_their_wall_clock_times(tz, day, offsets):
     slots = find_free_slots(query(day, tz))
-    assert [s.start.astimezone(tz).strftime("%H:%M") for s in slots] == [f"{h:02d}:00" for h in range(9, 18)]
+    assert [s.start.astimezone(tz).strftime("%H:%M") for s in slots] == [
+        f"{h:02d}:00" for h in range(9, 18)
+    ]
     assert {s.start.astimezone(tz).strftime("%z") for s in slots} == offsets
 
 
@@ -123,9 +173,17 @@ def test_daytime_hours_on_daylight_saving_days_keep_their_wall_clock_times(tz, d
     "tz, day, expected",
     [
         (LISBON, date(2027, 3, 28), ["00:00+0000", "02:00+0100", "03:00+0100"]),
-        (LISBON, date(2027, 10, 31), ["00:00+0100", "01:00+0100", "01:00+0000", "02:00+0000", "03:00+0000"]),
+        (
+            LISBON,
+            date(2027, 10, 31),
+            ["00:00+0100", "01:00+0100", "01:00+0000", "02:00+0000", "03:00+0000"],
+        ),
         (NEW_YORK, date(2027, 3, 14), ["00:00-0500", "01:00-0500", "03:00-0400"]),
-        (NEW_YORK, date(2027, 11, 7), ["00:00-0400", "01:00-0400", "01:00-0500", "02:00-0500", "03:00-0500"]),
+        (
+            NEW_YORK,
+            date(2027, 11, 7),
+            ["00:00-0400", "01:00-0400", "01:00-0500", "02:00-0500", "03:00-0500"],
+        ),
     ],
 )
 def test_hours_across_the_change_have_the_real_number_of_hours(tz, day, expected):
@@ -139,26 +197,50 @@ def test_local_day_length_on_daylight_saving_days():
 
 
 def test_a_wall_time_inside_the_gap_is_the_moment_clocks_jump():
-    assert local_to_utc(date(2027, 3, 14), time(2, 30), NEW_YORK).astimezone(NEW_YORK).strftime("%H:%M%z") == "03:00-0400"
+    assert (
+        local_to_utc(date(2027, 3, 14), time(2, 30), NEW_YORK)
+        .astimezone(NEW_YORK)
+        .strftime("%H:%M%z")
+        == "03:00-0400"
+    )
     lord_howe = ZoneInfo("Australia/Lord_Howe")  # jumps by 30 minutes, 02:00 -> 02:30
-    assert local_to_utc(date(2027, 10, 3), time(2, 10), lord_howe).astimezone(lord_howe).strftime("%H:%M%z") == "02:30+1100"
+    assert (
+        local_to_utc(date(2027, 10, 3), time(2, 10), lord_howe)
+        .astimezone(lord_howe)
+        .strftime("%H:%M%z")
+        == "02:30+1100"
+    )
 
 
 def test_closing_inside_the_gap_does_not_stretch_the_day():
-    slots = find_free_slots(query(date(2027, 3, 14), NEW_YORK, hours=("00:00", "02:15"), duration=15, step=15))
+    slots = find_free_slots(
+        query(date(2027, 3, 14), NEW_YORK, hours=("00:00", "02:15"), duration=15, step=15)
+    )
     assert local_starts(slots, NEW_YORK)[-1] == "01:45-0500"
 
 
 def test_check_start_explains_why_not():
     q = query(DAY)
-    assert isinstance(check_start(q, local_to_utc(DAY, time(10, 10), LISBON)), type(find_free_slots(q)[0]))
+    assert isinstance(
+        check_start(q, local_to_utc(DAY, time(10, 10), LISBON)), type(find_free_slots(q)[0])
+    )
     outside = check_start(q, local_to_utc(DAY, time(17, 30), LISBON))
     assert outside == Refusal("slot_unavailable", "that time is outside working hours")
     busy = [Interval(local_to_utc(DAY, time(10), LISBON), local_to_utc(DAY, time(11), LISBON))]
-    taken = check_start(query(DAY, performers=[Performer(1, "Ana", WeeklySchedule(open=every_day("09:00", "18:00")), busy)]),
-                        local_to_utc(DAY, time(10, 30), LISBON))
+    taken = check_start(
+        query(
+            DAY,
+            performers=[
+                Performer(1, "Ana", WeeklySchedule(open=every_day("09:00", "18:00")), busy)
+            ],
+        ),
+        local_to_utc(DAY, time(10, 30), LISBON),
+    )
     assert isinstance(taken, Refusal) and taken.code == "slot_taken"
-    soon = check_start(query(DAY, now=local_to_utc(DAY, time(9), LISBON), notice=120), local_to_utc(DAY, time(10), LISBON))
+    soon = check_start(
+        query(DAY, now=local_to_utc(DAY, time(9), LISBON), notice=120),
+        local_to_utc(DAY, time(10), LISBON),
+    )
     assert isinstance(soon, Refusal) and "2 hours" in soon.reason
 
 

@@ -1,4 +1,5 @@
 """Per-tenant rate limits: shared through Redis across processes, in memory without it."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -8,8 +9,8 @@ import uuid
 import pytest
 import redis
 
-from booking_service.api import create_app
 from booka_common.rate_limit import MemoryRateLimiter, RedisRateLimiter
+from booking_service.api import create_app
 from tests.booking_service.helpers import Api, new_tenant
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -20,14 +21,22 @@ def redis_url() -> str:
     try:
         redis.Redis.from_url(REDIS_URL).ping()
     except redis.RedisError as exc:
-        pytest.fail(f"Redis is required for the tests ({REDIS_URL}): {exc}. Run scripts/services-up.")
+        pytest.fail(
+            f"Redis is required for the tests ({REDIS_URL}): {exc}. Run scripts/services-up."
+        )
     return REDIS_URL
 
 
-async def limited_apis(aiohttp_client, settings, redis_url: str | None, limit: int, processes: int = 1) -> list[Api]:  # noqa: ANN001
-    """Independent app instances (standing in for processes) sharing one database and limiter backend."""
+async def limited_apis(
+    aiohttp_client, settings, redis_url: str | None, limit: int, processes: int = 1
+) -> list[Api]:  # noqa: ANN001
+    """Independent app instances (standing in for processes) sharing one database and limiter
+    backend."""
     limited = dataclasses.replace(settings, redis_url=redis_url, rate_limit_per_minute=limit)
-    return [Api(await aiohttp_client(create_app(limited)), settings.internal_token) for _ in range(processes)]
+    return [
+        Api(await aiohttp_client(create_app(limited)), settings.internal_token)
+        for _ in range(processes)
+    ]
 
 
 async def tenant_token(api: Api) -> tuple[str, str]:
@@ -36,15 +45,22 @@ async def tenant_token(api: Api) -> tuple[str, str]:
     return salon.base, issued["token"]
 
 
-async def test_redis_counts_a_tenant_across_processes_and_leaves_others_alone(aiohttp_client, settings, redis_url):
+async def test_redis_counts_a_tenant_across_processes_and_leaves_others_alone(
+    aiohttp_client, settings, redis_url
+):
     first, second = await limited_apis(aiohttp_client, settings, redis_url, limit=6, processes=2)
     base_a, token_a = await tenant_token(first)
     base_b, token_b = await tenant_token(first)
-    statuses = [(await api.call("GET", f"{base_a}/services", token=token_a))[0] for api in (first, second) * 4]
+    statuses = [
+        (await api.call("GET", f"{base_a}/services", token=token_a))[0]
+        for api in (first, second) * 4
+    ]
     assert statuses == [200] * 6 + [429] * 2
     status, error = await second.call("GET", f"{base_a}/services", token=token_a)
     assert status == 429 and error["error"] == "rate_limited" and 0 < error["retry_after"] <= 60
-    response = await first.client.get(f"{base_a}/services", headers={"Authorization": f"Bearer {token_a}"})
+    response = await first.client.get(
+        f"{base_a}/services", headers={"Authorization": f"Bearer {token_a}"}
+    )
     assert response.headers["Retry-After"] == str((await response.json())["retry_after"])
     await second.call("GET", f"{base_b}/services", token=token_b, expect=200)
     for _ in range(10):  # the platform's own services are not limited
@@ -76,15 +92,24 @@ async def test_redis_counters_expire_after_their_window(redis_url):
 
 
 @pytest.mark.parametrize("backend", ["memory", "redis"])
-async def test_a_burst_across_the_turn_of_a_minute_is_still_limited(backend: str, redis_url: str) -> None:
+async def test_a_burst_across_the_turn_of_a_minute_is_still_limited(
+    backend: str, redis_url: str
+) -> None:
     now = [60.0 * 29_000_000 + 58.0]  # two seconds before a minute turns
-    limiter = (MemoryRateLimiter(3, clock=lambda: now[0]) if backend == "memory"
-               else RedisRateLimiter(redis_url, 3, f"booka:test:{uuid.uuid4().hex[:8]}", clock=lambda: now[0]))
+    limiter = (
+        MemoryRateLimiter(3, clock=lambda: now[0])
+        if backend == "memory"
+        else RedisRateLimiter(
+            redis_url, 3, f"booka:test:{uuid.uuid4().hex[:8]}", clock=lambda: now[0]
+        )
+    )
     try:
         verdicts = [await limiter.hit("client") for _ in range(3)]
         now[0] += 3.0  # one second into the next minute
         verdicts.append(await limiter.hit("client"))
-        assert verdicts[:3] == [None] * 3 and 0 < verdicts[3] <= 60, "the minute before still counts"
+        assert verdicts[:3] == [None] * 3 and 0 < verdicts[3] <= 60, (
+            "the minute before still counts"
+        )
         now[0] += 30.0  # the three requests are 33 s old: about half of them still count
         assert await limiter.hit("client") is None
         assert await limiter.hit("client") is not None

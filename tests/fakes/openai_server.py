@@ -6,6 +6,7 @@ a delay, a malformed body, no usage block. Every request is kept for the test to
 Run in-process (`FakeProvider().start()`) or as a process:
 `python -m tests.fakes.openai_server --port 9000 [--api-key KEY]`.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -13,7 +14,7 @@ import asyncio
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any
 
 from aiohttp import web
 
@@ -28,15 +29,15 @@ class Rule:
     delay_ms: int = 0
     malformed: bool = False
     usage: bool = True
-    times: Optional[int] = None  # how many requests it answers; None for all
+    times: int | None = None  # how many requests it answers; None for all
 
 
 @dataclass
 class FakeProvider:
-    api_key: Optional[str] = None
+    api_key: str | None = None
     rules: list[Rule] = field(default_factory=list)
     requests: list[dict[str, Any]] = field(default_factory=list)
-    runner: Optional[web.AppRunner] = None
+    runner: web.AppRunner | None = None
     port: int = 0
 
     def app(self) -> web.Application:
@@ -72,14 +73,23 @@ class FakeProvider:
 
     async def completions(self, request: web.Request) -> web.StreamResponse:
         if self.api_key and request.headers.get("Authorization") != f"Bearer {self.api_key}":
-            return error(401, "Incorrect API key provided.", "invalid_request_error", "invalid_api_key")
+            return error(
+                401, "Incorrect API key provided.", "invalid_request_error", "invalid_api_key"
+            )
         try:
             body = await request.json()
             messages = body["messages"]
             model = body["model"]
         except (ValueError, KeyError, TypeError):
-            return error(400, "We could not parse the JSON body of your request.", "invalid_request_error", None)
-        last_user = next((m.get("content", "") for m in reversed(messages) if m.get("role") == "user"), "")
+            return error(
+                400,
+                "We could not parse the JSON body of your request.",
+                "invalid_request_error",
+                None,
+            )
+        last_user = next(
+            (m.get("content", "") for m in reversed(messages) if m.get("role") == "user"), ""
+        )
         self.requests.append({"body": body, "headers": dict(request.headers), "at": time.time()})
         rule = self.pick(last_user)
         if rule.delay_ms:
@@ -87,18 +97,42 @@ class FakeProvider:
         if rule.status == 429:
             return error(429, "Rate limit reached for requests", "requests", "rate_limit_exceeded")
         if rule.status >= 400:
-            return error(rule.status, "The server had an error while processing your request.", "server_error", None)
+            return error(
+                rule.status,
+                "The server had an error while processing your request.",
+                "server_error",
+                None,
+            )
         if rule.malformed:
-            return web.Response(status=200, text='{"id": "chatcmpl-x", "choices": [', content_type="application/json")
-        prompt_tokens = sum(len(str(m.get("content", ""))) for m in messages) // 4 + 3 * len(messages)
+            return web.Response(
+                status=200,
+                text='{"id": "chatcmpl-x", "choices": [',
+                content_type="application/json",
+            )
+        prompt_tokens = sum(len(str(m.get("content", ""))) for m in messages) // 4 + 3 * len(
+            messages
+        )
         answer: dict[str, Any] = {
-            "id": f"chatcmpl-{uuid.uuid4().hex[:24]}", "object": "chat.completion", "created": int(time.time()), "model": model,
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": rule.content}, "logprobs": None, "finish_reason": "stop"}],
+            "id": f"chatcmpl-{uuid.uuid4().hex[:24]}",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": model,
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": rule.content},
+                    "logprobs": None,
+                    "finish_reason": "stop",
+                }
+            ],
         }
         if rule.usage:
             completion_tokens = max(1, len(rule.content) // 4)
-            answer["usage"] = {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
-                               "total_tokens": prompt_tokens + completion_tokens}
+            answer["usage"] = {
+                "prompt_tokens": prompt_tokens,
+                "completion_tokens": completion_tokens,
+                "total_tokens": prompt_tokens + completion_tokens,
+            }
         return web.json_response(answer)
 
     async def set_rules(self, request: web.Request) -> web.Response:
@@ -110,9 +144,11 @@ class FakeProvider:
         return web.json_response([r["body"] for r in self.requests])
 
 
-def error(status: int, message: str, kind: str, code: Optional[str]) -> web.Response:
+def error(status: int, message: str, kind: str, code: str | None) -> web.Response:
     """OpenAI's error object."""
-    return web.json_response({"error": {"message": message, "type": kind, "param": None, "code": code}}, status=status)
+    return web.json_response(
+        {"error": {"message": message, "type": kind, "param": None, "code": code}}, status=status
+    )
 
 
 def main() -> None:
@@ -120,7 +156,9 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=9000)
     parser.add_argument("--api-key")
     args = parser.parse_args()
-    web.run_app(FakeProvider(api_key=args.api_key).app(), host="127.0.0.1", port=args.port, print=None)
+    web.run_app(
+        FakeProvider(api_key=args.api_key).app(), host="127.0.0.1", port=args.port, print=None
+    )
 
 
 if __name__ == "__main__":
