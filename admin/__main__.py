@@ -42,7 +42,7 @@ def main() -> int:
         return users_command(settings, args)
     from aiohttp import web
 
-    from admin.api import create_app
+    from admin.app import create_app
     from booka_common.sql import NotMigratedError
 
     try:

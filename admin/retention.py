@@ -1,7 +1,7 @@
 """Rasa's tracker store rows of one customer or one business, for privacy: a customer's
 whole conversation (opened), its erasure, and the hourly purge of transcripts older than
 each business's retention (the same idempotent DELETE from every admin process, so several
-processes never conflict). The pages are in admin/privacy.py."""
+processes never conflict). The pages are in admin/web/privacy.py."""
 
 from __future__ import annotations
 

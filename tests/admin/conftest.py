@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from admin.api import create_app as create_admin_app
+from admin.app import create_app as create_admin_app
 from admin.auth import create_user
 from admin.migrate import upgrade_to_head
 from admin.settings import AdminSettings, LlmDefaults, SmtpSettings

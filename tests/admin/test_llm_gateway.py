@@ -15,7 +15,7 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from admin import store
-from admin.api import CONTEXT_KEY
+from admin.context import CONTEXT_KEY
 from admin.llm import PriceTable
 from admin.settings import AdminSettings, SmtpSettings
 from admin.tables import llm_usage, quota_alerts, tenant_profiles

@@ -9,7 +9,7 @@ import os
 
 import redis
 
-from admin.api import CONTEXT_KEY
+from admin.context import CONTEXT_KEY
 from admin.settings import AdminSettings
 from booka_common.templating import catalog
 from tests.admin.conftest import create_tenant

@@ -13,7 +13,7 @@ from aiohttp.test_utils import TestClient
 from admin.auth import MAX_FAILURES, LoginRefused
 from admin.auth import sign_in as auth_sign_in
 from admin.settings import AdminSettings
-from admin.web import safe_next
+from admin.web.sign_in import safe_next
 from booka_common.sql import make_async_engine
 from tests.admin.conftest import PASSWORD, add_user, csrf_of
 

@@ -12,6 +12,7 @@ import structlog
 from aiohttp import web
 
 from admin import audit, team_numbers
+from admin.context import context_of
 from admin.conversations import (
     RasaUnavailable,
     from_tracker_store,
@@ -19,19 +20,11 @@ from admin.conversations import (
     transcript,
 )
 from admin.team_numbers import masked
-from admin.web import (
-    VIEWER_KEY,
-    context_of,
-    page,
-    preview_text,
-    template_key,
-    tenant_for,
-    tenant_for_editing,
-    text_address,
-)
+from admin.web.kit import VIEWER_KEY, page, tenant_for, tenant_for_editing
+from admin.web.texts import preview_text, template_key, text_address
 from booka_common.evolution_client import SendFailed
 
-log = structlog.get_logger("admin.whatsapp")
+log = structlog.get_logger(__name__)
 MAX_REPLY_CHARS = 4000
 
 
@@ -229,7 +222,7 @@ async def send_test(request: web.Request) -> web.Response:
     )
 
 
-def add_whatsapp_routes(app: web.Application) -> None:
+def add_routes(app: web.Application) -> None:
     app.router.add_get("/t/{tenant}/conversations", conversations_page)
     app.router.add_get("/t/{tenant}/conversations/{number}", conversation_page)
     app.router.add_post("/t/{tenant}/conversations/{number}/{what}", act_on_conversation)

@@ -15,7 +15,8 @@ from aiohttp import web
 
 from admin import audit
 from admin.catalog import BookingClient, BookingRefused, service_body
-from admin.web import VIEWER_KEY, booking_client, context_of, page, tenant_for, tenant_for_editing
+from admin.context import context_of
+from admin.web.kit import VIEWER_KEY, booking_client, page, tenant_for, tenant_for_editing
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 SPAN = re.compile(r"^\s*(\d{1,2})(?:[:.h](\d{2}))?\s*[-–]\s*(\d{1,2})(?:[:.h](\d{2}))?\s*$")
@@ -359,7 +360,7 @@ def compact(value: Any) -> Any:
     return value
 
 
-def add_catalog_routes(app: web.Application) -> None:
+def add_routes(app: web.Application) -> None:
     app.router.add_get("/t/{tenant}/catalog", catalog_page)
     app.router.add_get("/t/{tenant}/catalog/business", business_page)
     app.router.add_post("/t/{tenant}/catalog/business/{what}", change_person_or_business)

@@ -15,12 +15,13 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from admin import audit
-from admin.api import change_profile, month_usage
 from admin.catalog import BookingRefused
+from admin.context import context_of
 from admin.conversations import from_tracker_store
-from admin.web import booking_client, context_of, page, require_superadmin
+from admin.operations import change_profile, month_usage
+from admin.web.kit import booking_client, page, require_superadmin
 
-log = structlog.get_logger("admin.platform")
+log = structlog.get_logger(__name__)
 NOT_UNDERSTOOD = ("nlu_fallback", "out_of_scope")
 WINDOW_DAYS = 7
 PLANS = ("free", "premium", "custom")
@@ -150,6 +151,6 @@ async def change_businesses(request: web.Request) -> web.Response:
     )
 
 
-def add_platform_routes(app: web.Application) -> None:
+def add_routes(app: web.Application) -> None:
     app.router.add_get("/tenants", businesses_page)
     app.router.add_post("/tenants", change_businesses)

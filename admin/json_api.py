@@ -1,36 +1,36 @@
-"""The admin app's HTTP API (aiohttp): tenants' templates, tone, LLM settings, quotas,
-usage and FAQ for the owners' app, and the internal API the action server calls (render,
-llm, instances). `ROUTES` is the single list of endpoints; the router and the OpenAPI
-document are both built from it.
+"""The admin app's JSON API (aiohttp): tenants' templates, tone, LLM settings, quotas, usage
+and FAQ for the owners' app, and the internal API the action server calls (render, llm,
+instances). `ROUTES` is the single list of endpoints; the router and the OpenAPI document
+are both built from it.
 
 Every route but health, readiness and the OpenAPI document takes the platform's internal
-token (the owners' web app, a later piece, adds user sessions and roles on top).
+token (`token_middleware`); the web pages sign people in with a session instead.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import hashlib
 import hmac
-import secrets
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any
 
-import aiohttp
 import structlog
 from aiohttp import web
 from sqlalchemy import text
 
-from admin import audit, store
-from admin.auth import Viewer
-from admin.conversations import RasaConversations
+from admin import store
+from admin.context import context_of
 from admin.gateway import LlmGateway, api_key_context
-from admin.llm import ChatClient, PriceTable
 from admin.migrate import ALEMBIC_VERSION_TABLE, head_revision
-from admin.quotas import Alerts, budget_for, used_share
-from admin.rendering import ParaphraseCache, Renderer
-from admin.retention import sweep_transcripts
+from admin.operations import (
+    change_profile,
+    check_alert_webhook,
+    month_usage,
+    quota_changes,
+    quota_json,
+    rotate_webhook_secret,
+    save_template_version,
+    tone_overrides,
+)
 from admin.schemas import (
     FaqCreate,
     LlmRequest,
@@ -42,24 +42,17 @@ from admin.schemas import (
     TemplateSave,
     ToneChange,
 )
-from admin.settings import AdminSettings
-from admin.tenants import TenantDirectory
 from admin.tone import tone_for, tone_json
-from booka_common.evolution_client import EvolutionClient, SendFailed
 from booka_common.http_api import (
     ApiError,
-    Conflict,
     NotFound,
     Unauthorized,
     ValidationFailed,
-    error_middleware,
     json_response,
     parse_body,
 )
 from booka_common.openapi import Route, openapi_document
-from booka_common.outbound import UnsafeUrl, check_public_url
-from booka_common.rate_limit import make_rate_limiter
-from booka_common.sql import check_migrated, make_async_engine, read_only
+from booka_common.sql import check_migrated
 from booka_common.templating import (
     TemplateProblem,
     catalog,
@@ -70,7 +63,8 @@ from booka_common.templating import (
 )
 
 log = structlog.get_logger("admin")
-CONTEXT_KEY = web.AppKey("context", object)
+
+
 TOKEN_PATHS = ("/v1/", "/internal/")  # the JSON API; the web pages sign people in with a session
 
 
@@ -78,99 +72,11 @@ class InvalidTemplate(ApiError):
     status, code = 422, "invalid_template"
 
 
-class AdminContext:
-    """What the handlers share, built once per app."""
-
-    def __init__(self, settings: AdminSettings):
-        self.settings = settings
-        self.engine = make_async_engine(settings.database_url)
-        self.session: aiohttp.ClientSession | None = None
-        self.redis: Any = None
-        writer = (
-            make_async_engine(settings.tracker_store_url) if settings.tracker_store_url else None
-        )
-        self.tracker_writer = writer  # only for a customer's erasure and the retention purge
-        self.tracker = read_only(writer) if writer is not None else None
-        self.sweeper: asyncio.Task | None = None
-
-    async def start(self) -> None:
-        self.session = aiohttp.ClientSession()
-        if self.settings.redis_url:
-            import redis.asyncio as aioredis
-
-            self.redis = aioredis.from_url(
-                self.settings.redis_url, socket_timeout=1, socket_connect_timeout=1
-            )
-        self.directory = TenantDirectory(
-            self.settings.booking_service_url, self.settings.internal_token, self.session
-        )
-        self.alerts = Alerts(self.engine, self.settings.smtp, self.settings.allow_private_webhooks)
-        self.gateway = LlmGateway(
-            self.engine,
-            ChatClient(self.session, self.settings.llm),
-            self.settings.llm,
-            self.settings.keyring,
-            PriceTable.load(self.settings.llm.prices_file),
-            self.alerts,
-        )
-        self.renderer = Renderer(
-            self.engine,
-            self.directory,
-            self.gateway,
-            ParaphraseCache(self.redis),
-            self.settings.cache_ttl_s,
-        )
-        self.rasa = RasaConversations(
-            self.session, self.settings.rasa_url, self.settings.rasa_token
-        )
-        self.whatsapp = EvolutionClient(
-            self.settings.evolution.api_url,
-            self.settings.evolution.api_key,
-            attempts=3,
-            timeout_s=10,
-        )
-        self.sign_in_limiter = make_rate_limiter(
-            self.settings.redis_url, self.settings.sign_ins_per_minute, "booka:admin:sign-in"
-        )
-        self.test_send_limiter = make_rate_limiter(
-            self.settings.redis_url, self.settings.test_messages_per_minute, "booka:admin:send-test"
-        )
-        if self.tracker_writer is not None:
-            self.sweeper = asyncio.create_task(
-                sweep_transcripts(self.engine, self.tracker_writer, self.settings.privacy_sweep_s)
-            )
-
-    async def stop(self) -> None:
-        if self.sweeper is not None:
-            self.sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self.sweeper
-        await self.whatsapp.close()
-        await self.sign_in_limiter.close()
-        await self.test_send_limiter.close()
-        await self.renderer.drain()
-        await self.alerts.close()
-        if self.session:
-            await self.session.close()
-        if self.redis is not None:
-            await self.redis.aclose()
-        if self.tracker_writer is not None:
-            await self.tracker_writer.dispose()
-        await self.engine.dispose()
-
-
-def context_of(request: web.Request) -> AdminContext:
-    return request.app[CONTEXT_KEY]  # type: ignore[return-value]
-
-
 async def tenant_of(request: web.Request) -> str:
     """The tenant in the path, which must exist in the booking service (404 otherwise)."""
     slug = request.match_info["tenant"]
     await context_of(request).directory.tenant(slug)
     return slug
-
-
-# --- health ----------------------------------------------------------------------------------
 
 
 async def health(request: web.Request) -> web.Response:
@@ -205,9 +111,6 @@ async def openapi(request: web.Request) -> web.Response:
             "the internal API the action server uses (render, llm, instances).",
         )
     )
-
-
-# --- templates -------------------------------------------------------------------------------
 
 
 def template_entry(key: str, overrides: list[dict[str, Any]]) -> dict[str, Any]:
@@ -269,45 +172,6 @@ async def get_template(request: web.Request) -> web.Response:
             "versions": [version_json(row) for row in history],
         }
     )
-
-
-async def save_template_version(
-    context: AdminContext,
-    tenant: str,
-    key: str,
-    locale: str,
-    tone: str,
-    body: str | None,
-    author: str,
-    note: str = "",
-    audited_by: Viewer | None = None,
-) -> dict[str, Any]:
-    """Check and store a new version of a template (None: back to the default), written to
-    the audit log with its before and after when a person of the web app made it; raises
-    `TemplateProblem`. Every change of a template, through the API or the web, comes here."""
-    if body is not None:
-        await check_off_loop(key, body)
-
-    async def log_change(conn: Any, row: dict[str, Any], previous: str | None) -> None:
-        if audited_by is not None:
-            await audit.record(
-                conn,
-                audited_by,
-                tenant,
-                "template_saved",
-                f"{key} ({locale}, {tone}) v{row['version']}",
-                {"body": previous},
-                {"body": body, "note": note},
-            )
-
-    row = await store.add_template_version(
-        context.engine, tenant, key, locale, tone, body, author, note, also=log_change
-    )
-    context.renderer.forget(tenant)
-    log.info(
-        "template_saved", tenant=tenant, key=key, locale=locale, tone=tone, version=row["version"]
-    )
-    return row
 
 
 async def save_template(request: web.Request) -> web.Response:
@@ -405,17 +269,6 @@ async def preview(request: web.Request) -> web.Response:
     )
 
 
-# --- tone ------------------------------------------------------------------------------------
-
-
-def tone_overrides(change: ToneChange | None) -> dict[str, Any]:
-    if change is None:
-        return {}
-    values = change.model_dump(exclude_unset=True)
-    mapping = {"preset": "tone_preset", "mode": "tone_mode"}
-    return {mapping.get(k, k): v for k, v in values.items()}
-
-
 async def get_tone(request: web.Request) -> web.Response:
     tenant = await tenant_of(request)
     config = await context_of(request).renderer.config(tenant)
@@ -429,86 +282,6 @@ async def put_tone(request: web.Request) -> web.Response:
     body, _ = await parse_body(request, ToneChange)
     await change_profile(context_of(request), tenant, "tone_changed", tone_overrides(body))
     return await get_tone(request)
-
-
-async def change_profile(
-    context: AdminContext,
-    tenant: str,
-    action: str,
-    changes: dict[str, Any],
-    audited_by: Viewer | None = None,
-) -> dict[str, Any]:
-    """Change a tenant's profile (tone, plan, limits, alerts); audited when a person of the
-    web app did it. Never used for the LLM key, whose value must not reach the audit log."""
-    changes = {k: v for k, v in changes.items() if not (k == "tone_mode" and v is None)}
-    if audited_by is not None:
-        async with context.engine.connect() as conn:
-            before = await store.profile(conn, tenant) or {}
-    profile = await store.change_profile(context.engine, tenant, changes)
-    if audited_by is not None:
-        async with context.engine.begin() as conn:
-            await audit.record(
-                conn,
-                audited_by,
-                tenant,
-                action,
-                "profile",
-                {k: before.get(k) for k in changes},
-                changes,
-            )
-    context.renderer.forget(tenant)
-    log.info(action, tenant=tenant, fields=sorted(changes))
-    return profile
-
-
-WEBHOOK_SECRET_GRACE = timedelta(hours=1)
-
-
-class EvolutionUnavailable(ApiError):
-    status, code = 503, "evolution_unavailable"
-
-
-async def rotate_webhook_secret(context: AdminContext, tenant: str) -> dict[str, Any]:
-    """A new webhook secret for the tenant's Evolution instance: set as the instance's
-    webhook header in Evolution first, then stored here only as a SHA-256, logged. The
-    previous secret keeps working for WEBHOOK_SECRET_GRACE, so messages in flight are not
-    refused. When Evolution refuses or cannot be reached nothing changes: the secret it
-    sends now stays the valid one. The new secret is returned once, never stored."""
-    record = await context.directory.tenant(tenant)
-    instance = record.get("evolution_instance")
-    if not instance:
-        raise ValidationFailed(
-            "this business has no WhatsApp instance yet", {"evolution_instance": "not set"}
-        )
-    secret = secrets.token_urlsafe(32)
-    evolution = context.settings.evolution
-    try:
-        await context.whatsapp.set_webhook_header(
-            instance, evolution.token_for(instance), evolution.secret_header, secret
-        )
-    except SendFailed as failure:
-        if failure.status is None:
-            raise EvolutionUnavailable(
-                f"Evolution API could not be reached ({failure}); nothing changed"
-            ) from None
-        raise Conflict(
-            f"Evolution API refused to set the secret on the instance {instance!r} ({failure}): "
-            "create the instance with its webhook first; nothing changed"
-        ) from None
-    async with context.engine.begin() as conn:
-        await store.rotate_webhook_secret(
-            conn,
-            tenant,
-            hashlib.sha256(secret.encode()).hexdigest(),
-            store.utcnow() + WEBHOOK_SECRET_GRACE,
-        )
-    log.info("webhook_secret_rotated", tenant=tenant)
-    return {
-        "instance": instance,
-        "secret": secret,
-        "header": evolution.secret_header,
-        "set_in_evolution": True,
-    }
 
 
 async def rotate_secret(request: web.Request) -> web.Response:
@@ -537,9 +310,6 @@ async def paraphrase_all(request: web.Request) -> web.Response:
         made = await renderer.paraphrase_of(tenant, key, chosen.source, config.tone)
         counts["made" if made else "refused_or_failed"] += 1
     return json_response(counts)
-
-
-# --- LLM settings, quotas, usage, FAQ --------------------------------------------------------
 
 
 def llm_json(tenant: str, profile: dict[str, Any] | None, gateway: LlmGateway) -> dict[str, Any]:
@@ -590,20 +360,6 @@ async def put_llm(request: web.Request) -> web.Response:
     return json_response(llm_json(tenant, profile, context.gateway))
 
 
-def quota_json(profile: dict[str, Any] | None) -> dict[str, Any]:
-    profile = profile or {}
-    budget = budget_for(profile)
-    return {
-        "plan": profile.get("plan") or "free",
-        "monthly_token_budget": budget.tokens,
-        "monthly_cost_budget_usd": budget.cost_micros / 1e6,
-        "conversation_token_cap": budget.conversation_tokens,
-        "hard_stop": budget.hard_stop,
-        "alert_email": profile.get("alert_email"),
-        "alert_webhook_url": profile.get("alert_webhook_url"),
-    }
-
-
 async def get_quota(request: web.Request) -> web.Response:
     tenant = await tenant_of(request)
     async with context_of(request).engine.connect() as conn:
@@ -620,93 +376,10 @@ async def put_quota(request: web.Request) -> web.Response:
     )
 
 
-async def check_alert_webhook(context: AdminContext, changes: dict[str, Any]) -> None:
-    """Refuse (422) an alert webhook that is not a public https address."""
-    if changes.get("alert_webhook_url"):
-        try:
-            await check_public_url(
-                changes["alert_webhook_url"], context.settings.allow_private_webhooks
-            )
-        except UnsafeUrl as unsafe:
-            raise ValidationFailed(str(unsafe), {"alert_webhook_url": str(unsafe)}) from None
-
-
-def quota_changes(body: QuotaChange) -> dict[str, Any]:
-    """Profile columns from a quota change (dollars to micro-dollars, "" to none)."""
-    changes = body.model_dump(exclude_unset=True)
-    if "monthly_cost_budget_usd" in changes:
-        cost = changes.pop("monthly_cost_budget_usd")
-        changes["monthly_cost_budget_micros"] = None if cost is None else round(cost * 1e6)
-    for field in ("alert_email", "alert_webhook_url"):
-        if changes.get(field) == "":
-            changes[field] = None
-    return changes
-
-
-def month_bounds(raw: str | None) -> tuple[str, datetime, datetime]:
-    now = datetime.now(timezone.utc)
-    try:
-        start = (
-            datetime.strptime(raw, "%Y-%m").replace(tzinfo=timezone.utc)
-            if raw
-            else store.month_start(now)
-        )
-    except ValueError:
-        raise ValidationFailed(
-            "month must look like 2026-11", {"month": f"{raw!r} is not YYYY-MM"}
-        ) from None
-    end = (start + timedelta(days=32)).replace(day=1)
-    return start.strftime("%Y-%m"), start, end
-
-
 async def usage(request: web.Request) -> web.Response:
     return json_response(
         await month_usage(context_of(request), await tenant_of(request), request.query.get("month"))
     )
-
-
-async def month_usage(
-    context: AdminContext, tenant: str, month_asked: str | None
-) -> dict[str, Any]:
-    """The month's LLM use: totals against the budget, and by day, purpose and outcome."""
-    month, start, end = month_bounds(month_asked)
-    async with context.engine.connect() as conn:
-        rows = await store.usage_rows(conn, tenant, start, end)
-        profile = await store.profile(conn, tenant)
-    budget = budget_for(profile)
-
-    def add(groups: dict[str, dict[str, Any]], name: str, row: dict[str, Any]) -> None:
-        group = groups.setdefault(
-            name, {"calls": 0, "tokens_in": 0, "tokens_out": 0, "cost_usd": 0.0}
-        )
-        group["calls"] += 1
-        group["tokens_in"] += row["tokens_in"]
-        group["tokens_out"] += row["tokens_out"]
-        group["cost_usd"] = round(group["cost_usd"] + row["cost_micros"] / 1e6, 6)
-
-    by_day: dict[str, dict[str, Any]] = {}
-    by_purpose: dict[str, dict[str, Any]] = {}
-    by_outcome: dict[str, dict[str, Any]] = {}
-    for row in rows:
-        add(by_day, row["created_at"].date().isoformat(), row)
-        add(by_purpose, row["purpose"], row)
-        add(by_outcome, row["outcome"], row)
-    tokens = sum(r["tokens_in"] + r["tokens_out"] for r in rows)
-    cost = sum(r["cost_micros"] for r in rows)
-    latencies = sorted(r["latency_ms"] for r in rows if r["outcome"] == "ok")
-    return {
-        "month": month,
-        "plan": (profile or {}).get("plan") or "free",
-        "calls": len(rows),
-        "tokens": tokens,
-        "cost_usd": cost / 1e6,
-        "budget": quota_json(profile),
-        "used_share": round(used_share(budget, tokens, cost), 4),
-        "latency_ms_p50": latencies[len(latencies) // 2] if latencies else None,
-        "by_day": by_day,
-        "by_purpose": by_purpose,
-        "by_outcome": by_outcome,
-    }
 
 
 async def list_faq(request: web.Request) -> web.Response:
@@ -735,9 +408,6 @@ async def delete_faq(request: web.Request) -> web.Response:
         if not await store.faq_delete(conn, tenant, faq_id):
             raise NotFound("no such FAQ entry")
     return web.Response(status=204)
-
-
-# --- the internal API ------------------------------------------------------------------------
 
 
 async def render(request: web.Request) -> web.Response:
@@ -807,6 +477,8 @@ async def instance(request: web.Request) -> web.Response:
 
 
 T = "/v1/tenants/{tenant}"
+
+
 ROUTES: tuple[Route, ...] = (
     Route("GET", "/api/health", health, "Process is alive", errors=(), tag="health"),
     Route(
@@ -986,33 +658,3 @@ def token_middleware(token: str):  # noqa: ANN201
         return await handler(request)
 
     return require_token
-
-
-def create_app(settings: AdminSettings) -> web.Application:
-    context = AdminContext(settings)
-    from admin.web import add_web_routes, viewer_middleware  # the pages use this module's engine
-
-    app = web.Application(
-        middlewares=[
-            error_middleware,
-            token_middleware(settings.internal_token),
-            viewer_middleware,
-        ],
-        client_max_size=256 * 1024,
-    )
-    app[CONTEXT_KEY] = context
-    for route in ROUTES:
-        app.router.add_route(route.method, route.path, route.handler)
-    add_web_routes(app)
-
-    async def lifecycle(app: web.Application):  # noqa: ANN202
-        await check_migrated(
-            context.engine, ALEMBIC_VERSION_TABLE, head_revision(), "python -m admin migrate"
-        )
-        await context.start()
-        log.info("started", database=context.engine.url.get_backend_name(), port=settings.port)
-        yield
-        await context.stop()
-
-    app.cleanup_ctx.append(lifecycle)
-    return app

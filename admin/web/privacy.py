@@ -21,6 +21,7 @@ from sqlalchemy import delete
 
 from admin import audit, tables
 from admin.catalog import BookingRefused
+from admin.context import context_of
 from admin.retention import (
     conversation_ids,
     erase_transcript,
@@ -30,9 +31,9 @@ from admin.retention import (
 )
 from admin.store import utcnow
 from admin.team_numbers import masked
-from admin.web import VIEWER_KEY, booking_client, context_of, page, tenant_for
+from admin.web.kit import VIEWER_KEY, booking_client, page, tenant_for
 
-log = structlog.get_logger("admin.privacy")
+log = structlog.get_logger(__name__)
 MAX_RETENTION_DAYS = 3650
 
 
@@ -206,7 +207,7 @@ async def save_retention(request: web.Request) -> web.Response:
     )
 
 
-def add_privacy_routes(app: web.Application) -> None:
+def add_routes(app: web.Application) -> None:
     app.router.add_get("/t/{tenant}/privacy", privacy_page)
     app.router.add_get("/t/{tenant}/privacy/export", export)
     app.router.add_post("/t/{tenant}/privacy/erase", erase)

@@ -16,11 +16,12 @@ from aiohttp import web
 from sqlalchemy import delete, select, update
 
 from admin import audit, auth, team_numbers
+from admin.context import context_of
 from admin.mail import send_email
 from admin.tables import sessions, users
-from admin.web import VIEWER_KEY, booking_client, context_of, page, tenant_for
+from admin.web.kit import VIEWER_KEY, booking_client, page, tenant_for
 
-log = structlog.get_logger("admin.team")
+log = structlog.get_logger(__name__)
 INVITATION_LIFETIME = timedelta(days=3)
 TEAM_ROLES = ("owner", "manager", "staff")
 
@@ -183,6 +184,6 @@ async def invite(request: web.Request, tenant: dict[str, Any], form: Any) -> web
     return await team_page(request, done=f"Invitation sent to {email}.")
 
 
-def add_team_routes(app: web.Application) -> None:
+def add_routes(app: web.Application) -> None:
     app.router.add_get("/t/{tenant}/team", team_page)
     app.router.add_post("/t/{tenant}/team/{what}", change_team)

@@ -17,7 +17,8 @@ from aiohttp import web
 
 from admin import audit
 from admin.catalog import BookingClient, BookingRefused
-from admin.web import VIEWER_KEY, booking_client, context_of, page, tenant_for, tenant_for_editing
+from admin.context import context_of
+from admin.web.kit import VIEWER_KEY, booking_client, page, tenant_for, tenant_for_editing
 
 SHOWN = "confirmed,completed,no_show"
 DEFAULT_DAY = (time(9), time(18))
@@ -391,7 +392,7 @@ async def change_booking(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther(f"/t/{quote(tenant['slug'])}/calendar/bookings/{quote(before['id'])}")
 
 
-def add_calendar_routes(app: web.Application) -> None:
+def add_routes(app: web.Application) -> None:
     app.router.add_get("/t/{tenant}/calendar", calendar_page)
     app.router.add_post("/t/{tenant}/calendar/bookings", create_booking)
     app.router.add_get("/t/{tenant}/calendar/bookings/{id}", booking_page)
