@@ -43,7 +43,7 @@ def main() -> int:
     from aiohttp import web
 
     from admin.app import create_app
-    from booka_common.sql import NotMigratedError
+    from services_common.sql import NotMigratedError
 
     try:
         web.run_app(
@@ -68,7 +68,7 @@ def users_command(settings, args: argparse.Namespace) -> int:  # noqa: ANN001
 
     from admin.auth import UserProblem, create_user
     from booka_common.local_secrets import var_dir
-    from booka_common.sql import make_async_engine
+    from services_common.sql import make_async_engine
 
     async def run() -> int:
         engine = make_async_engine(settings.database_url)

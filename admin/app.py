@@ -27,10 +27,10 @@ from admin.web import (
     usage,
     whatsapp,
 )
-from booka_common.http_api import (
+from services_common.http_api import (
     error_middleware,
 )
-from booka_common.sql import check_migrated
+from services_common.sql import check_migrated
 
 log = structlog.get_logger("admin")
 PAGE_FAMILIES = (sign_in, overview, texts, usage, onboarding, calendar, catalog, platform, privacy,

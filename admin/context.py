@@ -21,8 +21,8 @@ from admin.retention import sweep_transcripts
 from admin.settings import AdminSettings
 from admin.tenants import TenantDirectory
 from booka_common.evolution_client import EvolutionClient
-from booka_common.rate_limit import make_rate_limiter
-from booka_common.sql import make_async_engine, read_only
+from services_common.rate_limit import make_rate_limiter
+from services_common.sql import make_async_engine, read_only
 
 CONTEXT_KEY = web.AppKey("context", object)
 

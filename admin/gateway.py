@@ -18,7 +18,7 @@ from admin.llm import ChatClient, Completion, PriceTable, Provider, ProviderFail
 from admin.quotas import Alerts, budget_for, refusal, used_share
 from admin.settings import LlmDefaults
 from booka_common.crypto import Keyring
-from booka_common.http_api import ApiError
+from services_common.http_api import ApiError
 
 log = structlog.get_logger("admin.gateway")
 PURPOSES = ("fallback", "form_answer", "paraphrase", "preview", "test")

@@ -43,16 +43,6 @@ from admin.schemas import (
     ToneChange,
 )
 from admin.tone import tone_for, tone_json
-from booka_common.http_api import (
-    ApiError,
-    NotFound,
-    Unauthorized,
-    ValidationFailed,
-    json_response,
-    parse_body,
-)
-from booka_common.openapi import Route, openapi_document
-from booka_common.sql import check_migrated
 from booka_common.templating import (
     TemplateProblem,
     catalog,
@@ -61,6 +51,16 @@ from booka_common.templating import (
     render_off_loop,
     spec_for,
 )
+from services_common.http_api import (
+    ApiError,
+    NotFound,
+    Unauthorized,
+    ValidationFailed,
+    json_response,
+    parse_body,
+)
+from services_common.openapi import Route, openapi_document
+from services_common.sql import check_migrated
 
 log = structlog.get_logger("admin")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from booka_common import migrations
+from services_common import migrations
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 ALEMBIC_VERSION_TABLE = "admin_alembic_version"

@@ -21,15 +21,15 @@ from admin.schemas import (
     ToneChange,
 )
 from booka_common.evolution_client import SendFailed
-from booka_common.http_api import (
+from booka_common.templating import (
+    check_off_loop,
+)
+from services_common.http_api import (
     ApiError,
     Conflict,
     ValidationFailed,
 )
-from booka_common.outbound import UnsafeUrl, check_public_url
-from booka_common.templating import (
-    check_off_loop,
-)
+from services_common.outbound import UnsafeUrl, check_public_url
 
 log = structlog.get_logger("admin.operations")
 

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from admin import store
 from admin.mail import send_email
 from admin.settings import SmtpSettings
-from booka_common.outbound import UnsafeUrl, check_url_shape, public_session
+from services_common.outbound import UnsafeUrl, check_url_shape, public_session
 
 log = structlog.get_logger("admin.quotas")
 ALERT_THRESHOLDS = (80, 100)

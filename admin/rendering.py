@@ -24,7 +24,6 @@ from admin import store
 from admin.gateway import LlmGateway
 from admin.tenants import TenantDirectory
 from admin.tone import STYLE_NOTES, tone_fingerprint, tone_for
-from booka_common.http_api import ApiError
 from booka_common.templating import (
     DEFAULT_LANGUAGE,
     TemplateProblem,
@@ -37,6 +36,7 @@ from booka_common.templating import (
     render_off_loop,
     spec_for,
 )
+from services_common.http_api import ApiError
 
 log = structlog.get_logger("admin.rendering")
 REDIS_TTL_S = 30 * 24 * 3600

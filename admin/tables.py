@@ -22,7 +22,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from booka_common.sql import NAMING_CONVENTION, UTCDateTime
+from services_common.sql import NAMING_CONVENTION, UTCDateTime
 
 PLANS = ("free", "premium", "custom")
 TONE_MODES = ("variants", "llm")

@@ -8,7 +8,7 @@ from typing import Any
 
 import aiohttp
 
-from booka_common.http_api import ApiError, NotFound
+from services_common.http_api import ApiError, NotFound
 
 TENANT_TTL_S = 60.0
 

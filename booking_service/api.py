@@ -19,8 +19,6 @@ from sqlalchemy import Table, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from booka_common.local_secrets import new_token
-from booka_common.openapi import Route
-from booka_common.rate_limit import RedisRateLimiter, make_rate_limiter
 from booking_service import repository as repo
 from booking_service import tables as t
 from booking_service.calendar_links import ics_document, valid_ics_signature
@@ -60,6 +58,8 @@ from booking_service.schemas import (
     TimeOffCreate,
 )
 from booking_service.settings import Settings
+from services_common.openapi import Route
+from services_common.rate_limit import RedisRateLimiter, make_rate_limiter
 
 log = structlog.get_logger("booking_service")
 SERVICES_KEY = web.AppKey("services", object)

@@ -1,15 +1,15 @@
 """The booking service's engines and its migration check, on the shared engine helpers
-(`booka_common.sql`: SQLite writers serialised with `BEGIN IMMEDIATE`, read-only work in
+(`services_common.sql`: SQLite writers serialised with `BEGIN IMMEDIATE`, read-only work in
 autocommit on PostgreSQL)."""
 
 from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from booka_common import migrations, sql
-from booka_common.sql import NotMigratedError, make_sync_engine, read_only
 from booking_service.migrate import MIGRATIONS_DIR
 from booking_service.settings import Settings
+from services_common import migrations, sql
+from services_common.sql import NotMigratedError, make_sync_engine, read_only
 
 ALEMBIC_VERSION_TABLE = "booking_alembic_version"
 __all__ = [

@@ -1,10 +1,10 @@
-"""The booking service's errors: the shared kinds (`booka_common.http_api`) plus a taken slot."""
+"""The booking service's errors: the shared kinds (`services_common.http_api`) plus a taken slot."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from booka_common.http_api import (  # noqa: F401 - the service's modules import every kind from here
+from services_common.http_api import (  # noqa: F401 - the service's modules import every kind from here
     ApiError,
     BadRequest,
     Conflict,

@@ -1,7 +1,7 @@
 """The booking service's HTTP plumbing: tenant-token auth, rate limits, query parsing.
 
 Body parsing, JSON answers and the mapping of errors to status codes (`error_middleware`)
-are the services' shared ones in `booka_common.http_api`, re-exported here for the handlers.
+are the services' shared ones in `services_common.http_api`, re-exported here for the handlers.
 """
 
 from __future__ import annotations
@@ -18,10 +18,10 @@ from typing import Any
 
 from aiohttp import web
 
-from booka_common.http_api import Handler, error_middleware, json_response, parse_body  # noqa: F401 - re-exported
-from booka_common.rate_limit import RateLimiter
 from booking_service.engine import Interval, local_to_utc
 from booking_service.errors import Forbidden, NotFound, RateLimited, Unauthorized, ValidationFailed
+from services_common.http_api import Handler, error_middleware, json_response, parse_body  # noqa: F401 - re-exported
+from services_common.rate_limit import RateLimiter
 
 PUBLIC_PATHS = ("/api/health", "/api/ready", "/openapi.json")
 TOKEN_CACHE_SECONDS = 10.0

@@ -1,4 +1,4 @@
-"""The booking service's OpenAPI 3.1 document (built by `booka_common.openapi` from its route
+"""The booking service's OpenAPI 3.1 document (built by `services_common.openapi` from its route
 table)."""
 
 from __future__ import annotations
@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from booka_common.openapi import ERROR_SCHEMA, Route
-from booka_common.openapi import openapi_document as build_document
 from booking_service import schemas
+from services_common.openapi import ERROR_SCHEMA, Route
+from services_common.openapi import openapi_document as build_document
 
 SLOT_SCHEMA = {
     "type": "object",

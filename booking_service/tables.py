@@ -24,7 +24,7 @@ from sqlalchemy import (
     text,
 )
 
-from booka_common.sql import NAMING_CONVENTION, UTCDateTime
+from services_common.sql import NAMING_CONVENTION, UTCDateTime
 
 ACTIVE_STATUSES = ("held", "confirmed")
 BOOKING_STATUSES = ("held", "confirmed", "cancelled", "completed", "no_show", "expired", "released")

@@ -5,6 +5,7 @@ WORKDIR /app
 COPY requirements/services.lock requirements/services.lock
 RUN pip install --no-cache-dir -r requirements/services.lock
 COPY booka_common booka_common
+COPY services_common services_common
 COPY booking_service booking_service
 COPY admin admin
 RUN useradd --create-home booka && mkdir -p var && chown booka var

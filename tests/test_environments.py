@@ -59,3 +59,22 @@ def test_the_spacy_english_model_loads_by_its_own_name():
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "'ner'" in result.stdout and result.stdout.strip().endswith("4")
+
+
+def test_every_module_of_the_shared_package_imports_in_the_rasa_environment():
+    """booka_common holds only what both environments use; the services' framework is in
+    services_common, which the Rasa environment never needs."""
+    modules = sorted(p.stem for p in (ROOT / "booka_common").glob("*.py") if p.stem != "__init__")
+    script = "import importlib; " + "; ".join(
+        f"importlib.import_module('booka_common.{name}')" for name in modules
+    )
+    result = subprocess.run(
+        [str(RASA_PY), "-c", script],
+        cwd=ROOT,
+        env={"PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert len(modules) >= 8

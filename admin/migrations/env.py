@@ -6,7 +6,7 @@ from alembic import context
 
 from admin.migrate import ALEMBIC_VERSION_TABLE
 from admin.tables import metadata
-from booka_common.sql import make_sync_engine
+from services_common.sql import make_sync_engine
 
 config = context.config
 

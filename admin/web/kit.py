@@ -16,7 +16,7 @@ from aiohttp import web
 from admin import auth
 from admin.catalog import BookingClient
 from admin.context import context_of
-from booka_common.http_api import NotFound
+from services_common.http_api import NotFound
 
 PAGES = jinja2.Environment(
     loader=jinja2.FileSystemLoader(Path(__file__).parent.parent / "pages"),

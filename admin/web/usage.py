@@ -13,7 +13,7 @@ from admin.context import context_of
 from admin.operations import change_profile, check_alert_webhook, month_usage, quota_changes
 from admin.schemas import QuotaChange
 from admin.web.kit import VIEWER_KEY, form_changes, page, tenant_for
-from booka_common.http_api import ApiError, ValidationFailed
+from services_common.http_api import ApiError, ValidationFailed
 
 
 def bar_chart(by_day: dict[str, dict[str, Any]], month: str, field: str) -> dict[str, Any]:

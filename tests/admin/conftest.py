@@ -16,9 +16,9 @@ from admin.app import create_app as create_admin_app
 from admin.auth import create_user
 from admin.migrate import upgrade_to_head
 from admin.settings import AdminSettings, LlmDefaults, SmtpSettings
-from booka_common.sql import make_async_engine
 from booking_service.api import create_app as create_booking_app
 from booking_service.settings import Settings
+from services_common.sql import make_async_engine
 from tests.booking_service.helpers import Api
 from tests.fakes.openai_server import FakeProvider
 

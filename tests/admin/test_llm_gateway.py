@@ -19,7 +19,7 @@ from admin.context import CONTEXT_KEY
 from admin.llm import PriceTable
 from admin.settings import AdminSettings, SmtpSettings
 from admin.tables import llm_usage, quota_alerts, tenant_profiles
-from booka_common.sql import make_async_engine, make_sync_engine
+from services_common.sql import make_async_engine, make_sync_engine
 from tests.admin.conftest import create_tenant, with_llm
 from tests.booking_service.helpers import Api
 from tests.conftest import free_port

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from aiohttp import web
 
-from booka_common.outbound import UnsafeUrl, check_public_url, check_url_shape, public_session
+from services_common.outbound import UnsafeUrl, check_public_url, check_url_shape, public_session
 from tests.admin.conftest import Api
 from tests.conftest import free_port
 

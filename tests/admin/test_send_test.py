@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from admin.settings import AdminSettings, EvolutionSettings
 from admin.tables import users
-from booka_common.sql import make_async_engine
 from evolution_sandbox.app import create_app as create_sandbox
+from services_common.sql import make_async_engine
 from tests.admin.conftest import add_user, create_tenant, csrf_of, sign_in
 from tests.booking_service.helpers import Api
 

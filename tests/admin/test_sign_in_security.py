@@ -14,7 +14,7 @@ from admin.auth import MAX_FAILURES, LoginRefused
 from admin.auth import sign_in as auth_sign_in
 from admin.settings import AdminSettings
 from admin.web.sign_in import safe_next
-from booka_common.sql import make_async_engine
+from services_common.sql import make_async_engine
 from tests.admin.conftest import PASSWORD, add_user, csrf_of
 
 LEAVING = [

@@ -11,7 +11,7 @@ from aiohttp.test_utils import TestClient
 
 from admin.auth import MAX_FAILURES
 from admin.settings import AdminSettings
-from booka_common.sql import make_async_engine
+from services_common.sql import make_async_engine
 from tests.admin.conftest import PASSWORD, add_user, create_tenant, csrf_of, sign_in
 from tests.booking_service.helpers import Api
 

@@ -9,8 +9,8 @@ import uuid
 import pytest
 import redis
 
-from booka_common.rate_limit import MemoryRateLimiter, RedisRateLimiter
 from booking_service.api import create_app
+from services_common.rate_limit import MemoryRateLimiter, RedisRateLimiter
 from tests.booking_service.helpers import Api, new_tenant
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")

@@ -25,7 +25,7 @@ import structlog
 from redis import asyncio as aioredis
 from redis.exceptions import RedisError
 
-log = structlog.get_logger("booka_common.rate_limit")
+log = structlog.get_logger("services_common.rate_limit")
 WINDOW_SECONDS = 60
 
 
