@@ -318,6 +318,16 @@ async def test_webhook_set_and_the_delivered_envelope(evo, receiver) -> None:  #
     assert isinstance(data["messageTimestamp"], int) and data["pushName"] == "João"
 
 
+async def deliveries_over(evo) -> None:  # noqa: ANN001
+    """Wait until the sandbox has no webhook delivery (or retry) in flight."""
+    for _ in range(500):
+        answer = await evo.get("/sandbox/deliveries?event=-")
+        if (await answer.json())["in_flight"] == 0:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("webhook deliveries still in flight after 5 s")
+
+
 async def test_retries_follow_evolutions_schedule_and_stop_on_non_retryable_codes(
     evo, receiver
 ) -> None:  # §3.3  # noqa: ANN001
@@ -339,14 +349,14 @@ async def test_retries_follow_evolutions_schedule_and_stop_on_non_retryable_code
     sink.received.clear()
     sink.answers = [422]
     await evo.post("/sandbox/messages/acme-bot", json={"number": "351912345678", "text": "two"})
-    await asyncio.sleep(0.3)
+    await deliveries_over(evo)
     assert len(sink.received) == 1  # 400/401/403/404/422 are not retried
 
     sink.received.clear()
     await evo.post(
         "/sandbox/messages/acme-bot", json={"number": "351912345678", "text": "dup", "copies": 3}
     )
-    await asyncio.sleep(0.3)
+    await deliveries_over(evo)
     assert len(sink.received) == 3 and len({r[2]["data"]["key"]["id"] for r in sink.received}) == 1
 
     sink.received.clear()
@@ -355,5 +365,5 @@ async def test_retries_follow_evolutions_schedule_and_stop_on_non_retryable_code
         json={"number": "351912345678", "text": "from the bot"},
         headers={"apikey": TOKEN},
     )
-    await asyncio.sleep(0.2)
+    await deliveries_over(evo)
     assert [r[2]["event"] for r in sink.received] == ["send.message"]  # no upsert echo of API sends

@@ -335,5 +335,31 @@ class Stack:
                 return replies
             time.sleep(0.1)
 
+    def user_turns(self, instance: str, number: str) -> int:
+        """How many messages of this WhatsApp customer Rasa has taken in so far."""
+        status, tracker = self.tracker(f"{instance}:{number}")
+        assert status == 200, tracker
+        return sum(event["event"] == "user" for event in tracker.get("events") or [])
+
+    def turn_done(
+        self, instance: str, number: str, turns_before: int, timeout: float = 30
+    ) -> list[str]:
+        """Wait until Rasa has handled a message after the first `turns_before` (its tracker
+        listens again), no webhook is in flight, and the chat holds every text the bot said in
+        those turns; those texts. Conditions, not a pause: what a turn sends is in its tracker."""
+        deadline = time.monotonic() + timeout
+        while True:
+            status, tracker = self.tracker(f"{instance}:{number}")
+            events = tracker.get("events") or [] if status == 200 else []
+            users = [n for n, event in enumerate(events) if event["event"] == "user"]
+            if len(users) > turns_before and events[-1].get("name") == "action_listen":
+                said = [e["text"] for e in events[users[turns_before] :] if e["event"] == "bot"]
+                sent = [m["text"] for m in self.chat(instance, number) if m["from_me"]]
+                in_flight = self.sandbox("GET", "/sandbox/deliveries?event=-")[1]["in_flight"]
+                if not in_flight and len(sent) >= sum(e["event"] == "bot" for e in events):
+                    return sent[len(sent) - len(said) :] if said else []
+            assert time.monotonic() < deadline, f"the turn after {turns_before} did not finish"
+            time.sleep(0.05)
+
     def log(self, name: str) -> str:
         return (self.workdir / f"{name}.log").read_text(errors="replace")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from tests.assistant.stack import Stack
@@ -21,11 +22,26 @@ def bookings_of(stack: Stack, tenant: str, number: str) -> list[dict[str, Any]]:
 
 
 def converse(stack: Stack, shop: str, number: str, text: str, timeout: float = 30) -> str:
-    """Send one message and wait for the bot's answer(s) to it; the new bot text."""
-    before = len([m for m in stack.chat(shop, number) if m["from_me"]])
+    """Send one message and wait until the bot has handled it; everything it said (a turn may
+    send more than one message)."""
+    turns = stack.user_turns(shop, number)
     stack.whatsapp(shop, number, text)
-    replies = stack.bot_replies(shop, number, before + 1, timeout)
-    time.sleep(0.3)  # a turn may send more than one message
-    replies = [m["text"] for m in stack.chat(shop, number) if m["from_me"]]
-    assert len(replies) > before, f"no reply to {text!r}"
-    return "\n".join(replies[before:])
+    replies = stack.turn_done(shop, number, turns, timeout)
+    assert replies, f"no reply to {text!r}"
+    return "\n".join(replies)
+
+
+def wait_for(condition: Callable[[], Any], what: str, timeout: float = 30) -> Any:
+    """Poll `condition` until it holds (its value), failing with `what` after `timeout` s."""
+    deadline = time.monotonic() + timeout
+    while not (value := condition()):
+        assert time.monotonic() < deadline, f"still waiting for: {what}"
+        time.sleep(0.05)
+    return value
+
+
+def deliveries_of(stack: Stack, message_id: str) -> list[dict[str, Any]]:
+    """The sandbox's webhook attempts for one message."""
+    status, body = stack.sandbox("GET", f"/sandbox/deliveries?message_id={message_id}")
+    assert status == 200, body
+    return body["attempts"]
