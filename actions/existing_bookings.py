@@ -120,10 +120,11 @@ class ExistingBookingForm(FormRepair, FormSupport, FormValidationAction):
     ) -> list[EventType]:
         """Find which booking the customer means before validating the rest."""
         chosen = await self.choose_booking(dispatcher, tracker)
-        tracker.slots.update(chosen)
+        with_choice = tracker.copy()  # the rest is validated as if the choice were made already
+        with_choice.slots.update(chosen)
         return [
             SlotSet(name, value) for name, value in chosen.items()
-        ] + await super().get_validation_events(dispatcher, tracker, domain)
+        ] + await super().get_validation_events(dispatcher, with_choice, domain)
 
     async def choose_booking(
         self, dispatcher: CollectingDispatcher, tracker: Tracker

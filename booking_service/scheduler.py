@@ -9,7 +9,6 @@ the three nearest free starts, computed after the failed transaction has rolled 
 from __future__ import annotations
 
 import uuid
-from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -71,8 +70,12 @@ class _Refused(Exception):
     exclude_booking: str | None = None
 
 
-_last_checked: ContextVar[_Refused | None] = ContextVar("last_checked_slot", default=None)
-"""The slot the current write checked last: what a constraint violation refers to."""
+@dataclass
+class _WriteAttempt:
+    """One write transaction's record of the slot it checked last: what a constraint violation
+    at commit refers to, so the refusal can offer the times nearest that one."""
+
+    checked: _Refused | None = None
 
 
 def money_json(minor: int, currency: str) -> dict[str, str]:
@@ -222,7 +225,7 @@ class Scheduler:
     async def erase_customer(self, tenant: Tenant, customer_id: int) -> dict[str, int]:
         """Erase a customer (repository.erase_customer); 404 when there is none."""
 
-        async def erase(conn: AsyncConnection) -> dict[str, int]:
+        async def erase(conn: AsyncConnection, _: _WriteAttempt) -> dict[str, int]:
             if await repo.customer_row(conn, tenant.id, customer_id) is None:
                 raise NotFound(f"no customer {customer_id}")
             return await repo.erase_customer(conn, tenant.id, customer_id, utcnow())
@@ -234,8 +237,9 @@ class Scheduler:
     async def create_hold(self, tenant: Tenant, body: HoldCreate) -> dict[str, Any]:
         """Reserve a start for `hold_ttl_s` seconds while the customer confirms."""
         row = await self._write(
-            lambda conn: self._insert_new(
+            lambda conn, attempt: self._insert_new(
                 conn,
+                attempt,
                 tenant,
                 service_ref=body.service,
                 staff_ref=body.staff,
@@ -249,7 +253,7 @@ class Scheduler:
         return self.booking_json(tenant, row)
 
     async def release_hold(self, tenant: Tenant, hold_id: str) -> None:
-        async def release(conn: AsyncConnection) -> str:
+        async def release(conn: AsyncConnection, _: _WriteAttempt) -> str:
             row = await repo.lock_booking(conn, tenant.id, hold_id)
             if row is None or row["status"] not in ("held", "expired", "released"):
                 raise NotFound(f"no hold {hold_id!r}")
@@ -272,7 +276,7 @@ class Scheduler:
     ) -> tuple[dict[str, Any], bool]:
         """Book (or confirm a hold); a repeated key with the same body replays the first answer."""
 
-        async def create(conn: AsyncConnection) -> str | dict[str, Any]:
+        async def create(conn: AsyncConnection, attempt: _WriteAttempt) -> str | dict[str, Any]:
             existing = await repo.booking_by_idempotency_key(conn, tenant.id, idempotency_key)
             if existing is not None:
                 if existing["request_fingerprint"] != fingerprint:
@@ -287,10 +291,11 @@ class Scheduler:
                 **self.crypto.seal_notes(tenant.id, body.notes),
             }
             if body.hold_id is not None:
-                return await self._confirm_hold(conn, tenant, body, extra)
+                return await self._confirm_hold(conn, attempt, tenant, body, extra)
             assert body.service is not None and body.start is not None
             return await self._insert_new(
                 conn,
+                attempt,
                 tenant,
                 service_ref=body.service,
                 staff_ref=body.staff,
@@ -321,7 +326,7 @@ class Scheduler:
         """Move a booking; either it moves to a free time (its own old time counts as free) or
         nothing changes."""
 
-        async def move(conn: AsyncConnection) -> str:
+        async def move(conn: AsyncConnection, attempt: _WriteAttempt) -> str:
             row = await self._active_booking(conn, tenant, booking_id)
             now = utcnow()
             if not body.override_policy and now > row["starts_at"] - minutes(
@@ -337,6 +342,7 @@ class Scheduler:
             staff_ref = body.staff if body.staff is not None else (row["staff_id"] or "any")
             slot = await self._check_slot(
                 conn,
+                attempt,
                 tenant,
                 service,
                 staff_ref,
@@ -358,7 +364,7 @@ class Scheduler:
     async def cancel(self, tenant: Tenant, booking_id: str, body: Cancel) -> dict[str, Any]:
         """Cancel a booking; cancelling a cancelled booking is a no-op (retries are safe)."""
 
-        async def cancel(conn: AsyncConnection) -> str:
+        async def cancel(conn: AsyncConnection, _: _WriteAttempt) -> str:
             row = await self._locked_booking(conn, tenant, booking_id)
             if row["status"] == "cancelled":
                 return booking_id
@@ -391,7 +397,7 @@ class Scheduler:
     ) -> dict[str, Any]:
         """Mark a booking completed or a no-show once it has started (or undo that)."""
 
-        async def change(conn: AsyncConnection) -> str:
+        async def change(conn: AsyncConnection, _: _WriteAttempt) -> str:
             row = await self._locked_booking(conn, tenant, booking_id)
             if row["status"] == "cancelled":
                 raise Conflict(
@@ -431,10 +437,10 @@ class Scheduler:
         they are marked expired (the background sweeper does so every 30 seconds). When a
         write collides, stale holds are expired at once and the write is tried once more.
         """
-        _last_checked.set(None)
+        attempt = _WriteAttempt()
         try:
             async with self.engine.begin() as conn:
-                return await operation(conn)
+                return await operation(conn, attempt)
         except _Refused as refused:
             raise SlotUnavailable(
                 refused.refusal.reason, await self._alternatives(refused), code=refused.refusal.code
@@ -447,13 +453,14 @@ class Scheduler:
                 return await self._write(operation, retry_idempotency, stale_holds_cleared=True)
             if kind == "overlap":
                 raise SlotUnavailable(
-                    "that time was just taken", await self._alternatives(_last_checked.get())
+                    "that time was just taken", await self._alternatives(attempt.checked)
                 ) from None
             raise
 
     async def _insert_new(
         self,
         conn: AsyncConnection,
+        attempt: _WriteAttempt,
         tenant: Tenant,
         *,
         service_ref: int | str,
@@ -472,7 +479,7 @@ class Scheduler:
         service = await self._service(conn, tenant, service_ref)
         self._check_party(service, party_size)
         slot = await self._check_slot(
-            conn, tenant, service, staff_ref, start, party_size, now, enforce_policy
+            conn, attempt, tenant, service, staff_ref, start, party_size, now, enforce_policy
         )
         sealed = (
             await repo.upsert_customer(conn, self.crypto, tenant, customer)
@@ -510,7 +517,12 @@ class Scheduler:
         return {**values, **names, **sealed}
 
     async def _confirm_hold(
-        self, conn: AsyncConnection, tenant: Tenant, body: BookingCreate, extra: dict[str, Any]
+        self,
+        conn: AsyncConnection,
+        attempt: _WriteAttempt,
+        tenant: Tenant,
+        body: BookingCreate,
+        extra: dict[str, Any],
     ) -> str:
         assert body.hold_id is not None
         row = await repo.lock_booking(conn, tenant.id, body.hold_id)
@@ -531,6 +543,7 @@ class Scheduler:
             try:
                 slot = await self._check_slot(
                     conn,
+                    attempt,
                     tenant,
                     service,
                     row["staff_id"] or "any",
@@ -558,6 +571,7 @@ class Scheduler:
     async def _check_slot(
         self,
         conn: AsyncConnection,
+        attempt: _WriteAttempt,
         tenant: Tenant,
         service: dict[str, Any],
         staff_ref: int | str,
@@ -575,16 +589,14 @@ class Scheduler:
         outcome = check_start(query, start, enforce_policy=enforce_policy)
         if isinstance(outcome, Refusal):
             raise _Refused(outcome, tenant, service["id"], staff_ref, party_size, start, exclude)
-        _last_checked.set(
-            _Refused(
-                Refusal("slot_taken", "that time was just taken"),
-                tenant,
-                service["id"],
-                staff_ref,
-                party_size,
-                start,
-                exclude,
-            )
+        attempt.checked = _Refused(
+            Refusal("slot_taken", "that time was just taken"),
+            tenant,
+            service["id"],
+            staff_ref,
+            party_size,
+            start,
+            exclude,
         )
         return outcome
 
