@@ -102,7 +102,9 @@ def main() -> None:
         f"  {USERS} owners signing in   p50 {busy['p50']:7.1f} ms   p95 {busy['p95']:7.1f} ms"
         f"   -> p50 {busy['p50'] / quiet['p50']:.2f}x the idle floor"
     )
-    print(f"  sign-ins during the storm: {counts[1]} ({counts[1] / took:.1f}/s), refused {counts[0]}")
+    print(
+        f"  sign-ins during the storm: {counts[1]} ({counts[1] / took:.1f}/s), refused {counts[0]}"
+    )
 
 
 if __name__ == "__main__":
