@@ -51,7 +51,7 @@ def add_owners(stack: Stack) -> list[str]:
 async def sign_in_forever(url: str, email: str, stop: threading.Event, counts: list[int]) -> None:
     """One owner signing in again and again, each time as a new browser."""
     while not stop.is_set():
-        async with aiohttp.ClientSession() as session:
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
             form = await (await session.get(f"{url}/login")).text()
             csrf = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
             data = {"email": email, "password": PASSWORD, "csrf_token": csrf}
