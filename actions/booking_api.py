@@ -1,22 +1,22 @@
-"""The booking service, as the action server sees it: one async client, typed failures.
+"""The booking service, as the action server sees it: its catalog, times and bookings over the
+shared `BookingServiceClient`, with typed failures.
 
-Every call carries the internal token and a timeout; a connection failure, a timeout or a
-5xx becomes `BookingServiceUnavailable`, so the caller can apologise and keep the
-conversation's state instead of guessing what happened.
+Every call carries the internal token and a timeout (safe calls are retried once); a
+connection failure, a timeout or a 5xx becomes `BookingServiceUnavailable`, so the caller can
+apologise and keep the conversation's state instead of guessing what happened.
 """
 
 from __future__ import annotations
 
-import asyncio
 import time
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-import aiohttp
 import structlog
 
 from actions.settings import SETTINGS
+from booka_common.booking_client import BookingServiceClient, BookingServiceError
 
 log = structlog.get_logger("actions.booking_api")
 
@@ -65,54 +65,23 @@ class BookingAPI:
     """Client of the booking service's /v1 API for one action-server process."""
 
     def __init__(self, base_url: str, token: str, timeout_s: float, catalog_ttl_s: float) -> None:
-        self.base_url = base_url
-        self.token = token
-        self.timeout = aiohttp.ClientTimeout(total=timeout_s)
+        self.client = BookingServiceClient(base_url, token, timeout_s=timeout_s)
         self.catalog_ttl_s = catalog_ttl_s
-        self._session: aiohttp.ClientSession | None = None
         self._catalogs: dict[str, tuple[float, Catalog]] = {}
 
-    def session(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(
-                timeout=self.timeout, headers={"Authorization": f"Bearer {self.token}"}
-            )
-        return self._session
-
     async def close(self) -> None:
-        if self._session is not None and not self._session.closed:
-            await self._session.close()
+        await self.client.close()
 
-    async def request(
-        self, method: str, path: str, *, expect: tuple[int, ...] = (200,), **kwargs: Any
-    ) -> tuple[int, Any]:
-        """One call; returns (status, JSON body) for expected statuses and 404/409/422."""
-        url = f"{self.base_url}/v1/tenants{path}"
-        started = time.perf_counter()
+    async def request(self, method: str, path: str, **kwargs: Any) -> tuple[int, Any]:
+        """One call to /v1/tenants`path`; (status, JSON body) for a success and for 404, 409
+        and 422, which the caller reads; anything else is `BookingServiceUnavailable`."""
         try:
-            async with self.session().request(method, url, **kwargs) as response:
-                body = (
-                    await response.json(content_type=None) if response.content_length != 0 else None
-                )
-                status = response.status
-        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as error:
-            log.warning(
-                "booking_service_unreachable",
-                method=method,
-                path=path.split("?")[0],
-                error=type(error).__name__,
-            )
+            answer = await self.client.call(method, f"/v1/tenants{path}", **kwargs)
+        except BookingServiceError as error:
+            if error.status in (404, 409, 422):
+                return error.status, error.body
             raise BookingServiceUnavailable(str(error)) from error
-        log.debug(
-            "booking_service_call",
-            method=method,
-            status=status,
-            ms=round((time.perf_counter() - started) * 1000, 1),
-        )
-        if status in expect or status in (404, 409, 422):
-            return status, body
-        log.warning("booking_service_error", method=method, status=status)
-        raise BookingServiceUnavailable(f"HTTP {status}")
+        return answer.status, answer.body
 
     async def catalog(self, tenant: str) -> Catalog:
         """The tenant's details, services, staff and hours (cached for a few seconds)."""
@@ -179,7 +148,6 @@ class BookingAPI:
         status, answer = await self.request(
             "POST",
             f"/{quote(tenant, safe='')}/bookings",
-            expect=(200, 201),
             json=body,
             headers={"Idempotency-Key": idempotency_key},
         )

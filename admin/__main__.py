@@ -120,6 +120,7 @@ async def link_demo_staff(engine, settings) -> None:  # noqa: ANN001
 
     from admin.catalog import BookingClient, BookingRefused
     from admin.tables import users
+    from admin.tenants import BookingServiceUnavailable
 
     email, tenant, name = DEMO_STAFF
     try:
@@ -127,7 +128,7 @@ async def link_demo_staff(engine, settings) -> None:  # noqa: ANN001
             staff = await BookingClient(
                 session, settings.booking_service_url, settings.internal_token
             ).staff(tenant)
-    except (aiohttp.ClientError, BookingRefused, OSError):
+    except (BookingRefused, BookingServiceUnavailable):
         return  # not running yet
     person = next((p["id"] for p in staff if p["name"] == name), None)
     async with engine.begin() as conn:

@@ -7,6 +7,9 @@ from typing import Any
 
 import aiohttp
 
+from admin.tenants import BookingServiceUnavailable
+from booka_common.booking_client import BookingServiceClient, BookingServiceError
+
 
 class BookingRefused(Exception):
     """The booking service refused a change; the message says why, field by field, and a
@@ -20,9 +23,10 @@ class BookingRefused(Exception):
 
 
 class BookingClient:
+    """The pages' calls, over the shared `BookingServiceClient` (the app's connection pool)."""
+
     def __init__(self, session: aiohttp.ClientSession, base_url: str, token: str):
-        self.session, self.base = session, base_url
-        self.headers = {"Authorization": f"Bearer {token}"}
+        self.client = BookingServiceClient(base_url, token, session=session)
 
     async def call(
         self,
@@ -31,7 +35,8 @@ class BookingClient:
         body: dict[str, Any] | None = None,
         params: dict[str, str] | None = None,
     ) -> Any:
-        """The answer's JSON; `BookingRefused` for a 4xx or 5xx, with the service's own words."""
+        """The answer's JSON; `BookingRefused` for a 4xx, with the service's own words, and
+        `BookingServiceUnavailable` when it cannot answer."""
         return (await self.exchange(method, path, body, params))[0]
 
     async def exchange(
@@ -43,29 +48,13 @@ class BookingClient:
         headers: dict[str, str] | None = None,
     ) -> tuple[Any, Any]:
         """The answer's JSON and headers (`call` when the headers do not matter)."""
-        async with self.session.request(
-            method,
-            self.base + path,
-            json=body,
-            params=params,
-            headers={**self.headers, **(headers or {})},
-            timeout=aiohttp.ClientTimeout(total=10),
-        ) as answer:
-            result = await answer.json(content_type=None) if answer.status != 204 else None
-            if answer.status >= 400:
-                fields = (result or {}).get("fields") or {}
-                detail = "; ".join(
-                    f"{name.replace('_', ' ')}: {why}" for name, why in fields.items()
-                )
-                message = (result or {}).get(
-                    "message"
-                ) or f"the booking service answered {answer.status}"
-                raise BookingRefused(
-                    f"{message} ({detail})" if detail else message,
-                    answer.status,
-                    (result or {}).get("alternatives"),
-                )
-            return result, answer.headers
+        try:
+            answer = await self.client.call(method, path, json=body, params=params, headers=headers)
+        except BookingServiceError as error:
+            if error.unavailable:
+                raise BookingServiceUnavailable(str(error)) from None
+            raise BookingRefused(str(error), error.status or 422, error.alternatives) from None
+        return answer.body, answer.headers
 
     async def book(
         self, tenant: str, body: dict[str, Any], idempotency_key: str

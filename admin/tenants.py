@@ -1,5 +1,5 @@
 """The tenants as the booking service knows them (name, vertical, locale, instance), read
-over its API with the internal token and kept for a minute."""
+over its API (the shared `BookingServiceClient`) and kept for a minute."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 
 import aiohttp
 
+from booka_common.booking_client import BookingServiceClient, BookingServiceError
 from services_common.http_api import ApiError, NotFound
 
 TENANT_TTL_S = 60.0
@@ -19,9 +20,7 @@ class BookingServiceUnavailable(ApiError):
 
 class TenantDirectory:
     def __init__(self, base_url: str, token: str, session: aiohttp.ClientSession):
-        self._base = base_url
-        self._headers = {"Authorization": f"Bearer {token}"}
-        self._session = session
+        self.client = BookingServiceClient(base_url, token, timeout_s=5, session=session)
         self._cache: dict[str, tuple[float, dict[str, Any]]] = {}
 
     async def tenant(self, slug: str) -> dict[str, Any]:
@@ -29,9 +28,7 @@ class TenantDirectory:
         cached = self._cache.get(slug)
         if cached and time.monotonic() - cached[0] < TENANT_TTL_S:
             return cached[1]
-        status, body = await self._get(f"/v1/tenants/{slug}")
-        if status == 404:
-            raise NotFound(f"there is no tenant {slug!r}")
+        body = await self._get(f"/v1/tenants/{slug}", f"there is no tenant {slug!r}")
         self._cache[slug] = (time.monotonic(), body)
         return body
 
@@ -40,33 +37,20 @@ class TenantDirectory:
         self._cache.clear()
 
     async def all(self) -> list[dict[str, Any]]:
-        _, body = await self._get("/v1/tenants")
+        body = await self._get("/v1/tenants", "the booking service lists no tenants")
         return body.get("tenants", []) if isinstance(body, dict) else []
 
     async def by_instance(self, instance: str) -> dict[str, Any] | None:
         """The tenant whose Evolution instance this is, if any."""
         return next((t for t in await self.all() if t.get("evolution_instance") == instance), None)
 
-    async def _get(self, path: str) -> tuple[int, Any]:
+    async def _get(self, path: str, missing: str) -> Any:
         try:
-            async with self._session.get(
-                self._base + path, headers=self._headers, timeout=aiohttp.ClientTimeout(total=5)
-            ) as response:
-                if response.status >= 500:
-                    raise BookingServiceUnavailable(
-                        f"the booking service answered {response.status}"
-                    )
-                return response.status, await response.json()
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            raise BookingServiceUnavailable(
-                f"the booking service cannot be reached ({type(exc).__name__})"
-            ) from None
+            return (await self.client.call("GET", path)).body
+        except BookingServiceError as error:
+            if error.status == 404:
+                raise NotFound(missing) from None
+            raise BookingServiceUnavailable(str(error)) from None
 
     async def ready(self) -> bool:
-        try:
-            async with self._session.get(
-                self._base + "/api/ready", timeout=aiohttp.ClientTimeout(total=2)
-            ) as response:
-                return response.status == 200
-        except (aiohttp.ClientError, TimeoutError):
-            return False
+        return await self.client.ready()

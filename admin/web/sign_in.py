@@ -69,17 +69,8 @@ async def viewer_middleware(request: web.Request, handler):  # noqa: ANN001, ANN
                 else "Your role cannot do this."
             ),
         )
-    except BookingRefused as refused:
-        if (
-            refused.status < 500
-        ):  # a page's read refused by the booking service's rules: its own words
-            return page(
-                request, "error.html", 422, message=f"The booking service refused: {refused}"
-            )
-        log.warning(
-            "booking_service_unavailable", path=request.path, error=f"http {refused.status}"
-        )
-        return page(request, "error.html", 503, message=BOOKING_SERVICE_DOWN)
+    except BookingRefused as refused:  # a page's read refused by the booking service's rules
+        return page(request, "error.html", 422, message=f"The booking service refused: {refused}")
     except (aiohttp.ClientError, asyncio.TimeoutError, BookingServiceUnavailable) as failure:
         log.warning("booking_service_unavailable", path=request.path, error=type(failure).__name__)
         return page(request, "error.html", 503, message=BOOKING_SERVICE_DOWN)
