@@ -13,9 +13,10 @@ import yaml
 from booka_common.templating import TONES, catalog, check_template
 
 ROOT = Path(__file__).resolve().parent.parent
-ASKED_FOR = re.compile(
-    r"""(?:say\(dispatcher, tracker, |tell_outcome\(dispatcher, tracker, |\.render\([^,()]+, """
-    r"""|template = |return )"([a-z_]+)"(?:, \{| if .* else "([a-z_]+)")?"""
+ASKED_FOR = re.compile(  # calls as the formatter lays them out, on one line or several
+    r"""(?:say\(\s*dispatcher,\s*tracker,\s*|tell_outcome\(\s*dispatcher,\s*tracker,\s*"""
+    r'|\.render\(\s*[^,()]+,\s*|template = |return )"([a-z_]+)"'
+    r"""(?:,\s*\{| if .* else "([a-z_]+)")?"""
 )
 
 
