@@ -88,18 +88,16 @@ class BookingServiceClient:
     ) -> Answer:
         """One call (retried when safe); its answer, or `BookingServiceError`."""
         repeatable = method in SAFE_TO_REPEAT or "Idempotency-Key" in (headers or {})
-        for attempt in range(1, self.attempts + 1 if repeatable else 2):
+        attempt = 1
+        while True:
             try:
-                answer = await self._once(method, path, json, params, headers)
+                return await self._once(method, path, json, params, headers)
             except BookingServiceError as error:
-                if not (repeatable and error.unavailable and attempt < self.attempts):
+                nobody_answered = error.status is None or error.status in RETRY_STATUSES
+                if not (repeatable and nobody_answered and attempt < self.attempts):
                     raise
-                if error.status is not None and error.status not in RETRY_STATUSES:
-                    raise
-                await asyncio.sleep(0.05 * 2**attempt)
-                continue
-            return answer
-        raise AssertionError("unreachable")  # the loop returns or raises
+            await asyncio.sleep(0.05 * 2**attempt)
+            attempt += 1
 
     async def _once(
         self,

@@ -350,7 +350,7 @@ class Stack:
         deadline = time.monotonic() + timeout
         while True:
             status, tracker = self.tracker(f"{instance}:{number}")
-            events = tracker.get("events") or [] if status == 200 else []
+            events = (tracker.get("events") or []) if status == 200 else []
             users = [n for n, event in enumerate(events) if event["event"] == "user"]
             if len(users) > turns_before and events[-1].get("name") == "action_listen":
                 said = [e["text"] for e in events[users[turns_before] :] if e["event"] == "bot"]
