@@ -31,6 +31,7 @@ from actions.admin_api import say
 from actions.conversation import latest_intent, latest_text, tenant_of
 from actions.form_commands import ask_for_command
 from actions.parsing import yes_or_no
+from actions.questions import ANSWERS
 
 log = structlog.get_logger("actions.repair")
 
@@ -46,19 +47,9 @@ FORM_SLOTS = (
     "booking_id",
 )
 MISSES_SLOT = "form_misses"
-# Intents whose answer is a rule of its own in every form (bot/data/rules/forms.yml).
-QUESTION_INTENTS = frozenset(
-    {
-        "ask_price",
-        "list_services",
-        "ask_opening_hours",
-        "ask_location",
-        "bot_challenge",
-        "my_bookings",
-        "stop",
-        "request_human",
-    }
-)
+# Intents a form leaves to their rules: questions (answered, then the form asks again),
+# stopping and asking for a person (bot/data/rules/forms.yml).
+QUESTION_INTENTS = frozenset(ANSWERS) | {"stop", "request_human"}
 CHITCHAT_INTENTS = frozenset({"greet", "thank"})
 # Another task asked for in the middle of a form: this one stops and that one opens.
 TASK_FORMS = {

@@ -79,6 +79,7 @@ def resumes_after_digression(tracker: Tracker) -> bool:
         ):
             return event.get("name", "").startswith(
                 (
+                    "action_answer_question",
                     "action_tell",
                     "action_list",
                     "action_show",

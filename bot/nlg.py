@@ -4,8 +4,9 @@ own words and tone.
 Rasa's extension point for this is the `nlg` endpoint (endpoints.yml, `type:` a class).
 Each response is first generated from the domain as usual (variations, conditions,
 buttons); then, when the catalog (`booka_common/message_templates.yml`) has the response's
-name as a key, its text is replaced by the tenant's template rendered by the admin app.
-When the admin app cannot answer, the tenant's text falls back to the catalog's default,
+name as a key, its text is replaced by the tenant's template, rendered here from the copy
+of the tenant's texts the admin app compiled (`booka_common.admin_client`). With no copy to
+be had (the admin app down from the start), the text is the catalog's default,
 which a test keeps equal to the domain's text.
 """
 
@@ -57,7 +58,11 @@ class TenantTemplateNLG(TemplatedNaturalLanguageGenerator):
         if response is None or utter_action not in catalog() or not tenant:
             return response
         client = client_for_this_loop(self.admin_url, self.token)
+        message_id = tracker.latest_message.message_id if tracker.latest_message else None
         text = await client.render(
-            tenant, utter_action, {"customer_name": tracker.get_slot("customer_name")}
+            tenant,
+            utter_action,
+            {"customer_name": tracker.get_slot("customer_name")},
+            turn=f"{tracker.sender_id}:{message_id}" if message_id else None,
         )
         return {**response, "text": text}
