@@ -1,7 +1,8 @@
-"""The admin app, as the action server uses it: every customer-facing text is rendered
-there (the tenant's template in its tone), LLM calls go through its gateway, and the
-owner's FAQ is read from it (`booka_common.admin_client`, with the bot's defaults when the
-admin app is down)."""
+"""The admin app, as the action server uses it: every customer-facing text is the tenant's
+template in its tone, rendered here from the copy of its texts the admin app compiled; LLM
+calls go through its gateway, and the owner's FAQ is read from it
+(`booka_common.admin_client`, with the last good copy or the bot's defaults when the admin
+app is down)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.conversation import message_time, tenant_of
+from actions.conversation import message_time, tenant_of, turn_of
 from actions.settings import SETTINGS
 from booka_common.admin_client import AdminClient, LlmRefused
 
@@ -30,7 +31,9 @@ async def say(
     buttons: list[dict[str, str]] | None = None,
     **variables: Any,
 ) -> None:
-    """Send the tenant's text for `key` (the customer's name and the message time included)."""
+    """Send the tenant's text for `key` (the customer's name and the message time included);
+    `locale` and `business_name` are for the bot's default text, when the tenant's cannot
+    be had."""
     variables.setdefault("customer_name", tracker.get_slot("customer_name"))
     text = await ADMIN_API.render(
         tenant_of(tracker) or "",
@@ -39,5 +42,6 @@ async def say(
         locale=locale,
         now=message_time(tracker),
         business_name=business_name,
+        turn=turn_of(tracker),
     )
     dispatcher.utter_message(text=text, buttons=buttons or [])

@@ -46,6 +46,12 @@ def message_time(tracker: Tracker) -> datetime:
     return datetime.now(timezone.utc)
 
 
+def turn_of(tracker: Tracker) -> str | None:
+    """The customer message being answered (the conversation and Rasa's message id)."""
+    message_id = (tracker.latest_message or {}).get("message_id")
+    return f"{tracker.sender_id}:{message_id}" if message_id else None
+
+
 def value_before_latest_message(tracker: Tracker, slot: str) -> Any:
     """What `slot` held before the latest user message changed it."""
     seen_user = False

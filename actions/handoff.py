@@ -19,16 +19,24 @@ from actions.admin_api import ADMIN_API, LlmRefused, say
 from actions.base import SERVICE_FAILURES, reset
 from actions.booking_api import BOOKING_API
 from actions.booking_form import BOOKING_SLOTS
-from actions.conversation import latest_intent, latest_text, message_time, tenant_of
+from actions.conversation import (
+    latest_entity_values,
+    latest_intent,
+    latest_text,
+    message_time,
+    tenant_of,
+)
 from actions.existing_bookings import EXISTING_SLOTS
 from actions.llm_fallback import (
     MIN_CONFIDENCE,
     facts_text,
     grounded,
     parse_rescue,
+    read_again,
     rescue_events,
     rescue_messages,
 )
+from actions.matching import mentioned_in
 from actions.repair import (
     BOOK_SOMETHING,
     PASS_TO_PERSON,
@@ -76,6 +84,10 @@ class ActionHandleFallback(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
     ) -> list[EventType]:
+        if await self.reads_as_booking(tracker):
+            log.info("fallback_read_as_booking", tenant=tenant_of(tracker))
+            entities = (tracker.latest_message or {}).get("entities", [])
+            return read_again(tracker, latest_text(tracker), "inform", MIN_CONFIDENCE, entities)
         rescued = await self.ask_llm(dispatcher, tracker)
         if rescued is not None:
             return rescued
@@ -103,6 +115,24 @@ class ActionHandleFallback(Action):
         return [
             UserUtteranceReverted()
         ]  # as Rasa's own fallback: forget the message, keep any form waiting
+
+    async def reads_as_booking(self, tracker: Tracker) -> bool:
+        """Whether a message the model was unsure of ("colour on the 6th at afternoon 1:15")
+        names one of the business's services and a time: that is a booking request, whatever
+        its word order, and the booking form reads both from it."""
+        tenant = tenant_of(tracker)
+        if (
+            tracker.active_loop_name
+            or not tenant
+            or latest_intent(tracker) != "nlu_fallback"
+            or not latest_entity_values(tracker, "time")
+        ):
+            return False
+        try:
+            catalog = await BOOKING_API.catalog(tenant)
+        except SERVICE_FAILURES:
+            return False
+        return bool(mentioned_in(latest_text(tracker), catalog.services))
 
     async def ask_llm(
         self, dispatcher: CollectingDispatcher, tracker: Tracker

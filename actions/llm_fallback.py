@@ -199,6 +199,27 @@ def grounded(answer: str, facts: str) -> bool:
     )
 
 
+def read_again(
+    tracker: Tracker, text: str, intent: str, confidence: float, entities: list[dict[str, Any]]
+) -> list[EventType]:
+    """Events that replace the customer's latest message by the same message (or its
+    rephrasing) read as `intent`, so that the rules and forms act on it as if the model had
+    read it so."""
+    parse_data = {
+        "text": text,
+        "intent": {"name": intent, "confidence": confidence},
+        "intent_ranking": [{"name": intent, "confidence": confidence}],
+        "entities": entities,
+    }
+    injected = {
+        **UserUttered(text, parse_data, timestamp=message_time(tracker).timestamp()),
+        "metadata": {**latest_metadata(tracker), "rescued_from": latest_text(tracker)},
+    }
+    # Reverting also removes the `action_listen` before the message; Rasa's two-stage fallback
+    # puts one back before the new user event, so that rules see a fresh turn.
+    return [UserUtteranceReverted(), ActionExecuted("action_listen"), injected]
+
+
 def rescue_events(tracker: Tracker, rescue: Rescue) -> list[EventType]:
     """Replace the message Rasa did not understand with what the LLM understood."""
     text = rescue.rephrased
@@ -209,19 +230,7 @@ def rescue_events(tracker: Tracker, rescue: Rescue) -> list[EventType]:
             at = text.lower().find(value.lower())
             span = {"start": at, "end": at + len(value)} if at >= 0 else {}
             entities.append({"entity": name, "value": value, "extractor": "llm_fallback", **span})
-    parse_data = {
-        "text": text,
-        "intent": {"name": rescue.intent, "confidence": rescue.confidence},
-        "intent_ranking": [{"name": rescue.intent, "confidence": rescue.confidence}],
-        "entities": entities,
-    }
-    injected = {
-        **UserUttered(text, parse_data, timestamp=message_time(tracker).timestamp()),
-        "metadata": {**latest_metadata(tracker), "rescued_from": latest_text(tracker)},
-    }
-    # Reverting also removes the `action_listen` before the message; Rasa's two-stage fallback
-    # puts one back before the new user event, so that rules see a fresh turn.
-    events: list[EventType] = [UserUtteranceReverted(), ActionExecuted("action_listen"), injected]
+    events = read_again(tracker, text, rescue.intent, rescue.confidence, entities)
     if rescue.intent in SLOT_FILLING_INTENTS:
         for name in ("service", "staff", "time"):
             if isinstance(rescue.entities.get(name), str):

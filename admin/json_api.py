@@ -434,6 +434,18 @@ async def render(request: web.Request) -> web.Response:
     )
 
 
+async def texts(request: web.Request) -> web.Response:
+    """The tenant's texts for the processes that render them (`booka_common.text_pack`):
+    304 while the config version in `If-None-Match` is still the newest."""
+    tenant = await tenant_of(request)
+    renderer = context_of(request).renderer
+    etag = f'"{(await renderer.config(tenant)).version}"'
+    headers = {"ETag": etag, "Cache-Control": "no-cache"}
+    if request.headers.get("If-None-Match") == etag:
+        return web.Response(status=304, headers=headers)
+    return json_response((await renderer.pack(tenant)).to_json(), headers=headers)
+
+
 async def llm(request: web.Request) -> web.Response:
     tenant = await tenant_of(request)
     body, _ = await parse_body(request, LlmRequest)
@@ -613,6 +625,14 @@ ROUTES: tuple[Route, ...] = (
         RenderRequestBody,
         200,
         (401, 404, 422),
+        tag="internal",
+    ),
+    Route(
+        "GET",
+        "/internal/v1/tenants/{tenant}/texts",
+        texts,
+        "The tenant's templates in force, tone and paraphrases, to render from (ETag: the"
+        " config version; 304 when If-None-Match still holds)",
         tag="internal",
     ),
     Route(

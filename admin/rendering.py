@@ -10,7 +10,6 @@ paraphrase that loses or adds a placeholder is refused and the original is used.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -25,16 +24,19 @@ from admin.gateway import LlmGateway
 from admin.tenants import TenantDirectory
 from admin.tone import STYLE_NOTES, tone_fingerprint, tone_for
 from booka_common.templating import (
-    DEFAULT_LANGUAGE,
     TemplateProblem,
     ToneSettings,
-    babel_locale,
+    catalog,
     check_off_loop,
-    formatting_locale,
     placeholders,
-    prepare_variables,
-    render_off_loop,
-    spec_for,
+)
+from booka_common.text_pack import (
+    ChosenSource,
+    Rendered,
+    TextPack,
+    choose_source,
+    render_chosen,
+    source_hash,
 )
 from services_common.http_api import ApiError
 
@@ -59,25 +61,10 @@ class TenantConfig:
     def tone_mode(self) -> str:
         return (self.profile or {}).get("tone_mode") or "variants"
 
-
-@dataclass
-class Rendered:
-    text: str
-    origin: str  # "tenant", "default" or "paraphrase"
-    version: int | None = None
-
-
-@dataclass
-class ChosenSource:
-    source: str
-    origin: str
-    version: int | None = None
-    tone_specific: bool = False
-    language: str = DEFAULT_LANGUAGE
-
-
-def source_hash(source: str) -> str:
-    return hashlib.sha256(source.encode()).hexdigest()
+    @property
+    def version(self) -> int:
+        """Bumped by every change of a template, the tone or a paraphrase (0: none yet)."""
+        return int((self.profile or {}).get("config_version") or 0)
 
 
 class ParaphraseCache:
@@ -132,22 +119,7 @@ class Renderer:
     def choose(
         self, config: TenantConfig, key: str, locale: str, tone: ToneSettings
     ) -> ChosenSource:
-        spec = spec_for(key)
-        language = babel_locale(locale).language
-        for candidate in dict.fromkeys((locale, language)):
-            for variant in (tone.preset, "any"):
-                row = config.templates.get((key, candidate, variant))
-                if row and row["body"] is not None:
-                    return ChosenSource(
-                        row["body"],
-                        "tenant",
-                        row["version"],
-                        tone_specific=variant != "any",
-                        language=babel_locale(candidate).language,
-                    )
-        return ChosenSource(
-            spec.default_text(tone.preset), "default", tone_specific=spec.has_variant(tone.preset)
-        )
+        return choose_source(config.templates, key, locale, tone)
 
     async def render(
         self,
@@ -162,30 +134,47 @@ class Renderer:
         locale = locale or config.tenant.get("locale") or "en"
         tone = tone or config.tone
         chosen = self.choose(config, key, locale, tone)
-        source, origin = chosen.source, chosen.origin
+        paraphrase = None
         if config.tone_mode == "llm" and not chosen.tone_specific:
-            paraphrased = await self.paraphrase_of(tenant, key, chosen.source, tone)
-            if paraphrased:
-                source, origin = paraphrased, "paraphrase"
-        values = prepare_variables(
+            paraphrase = await self.paraphrase_of(tenant, key, chosen.source, tone)
+        return await render_chosen(
+            chosen,
+            key,
             variables,
-            formatting_locale(locale, chosen.language),
-            tone,
-            config.tenant.get("name", ""),
-            now,
+            locale=locale,
+            tone=tone,
+            business_name=config.tenant.get("name", ""),
+            now=now,
+            paraphrase=paraphrase,
         )
-        try:
-            return Rendered(await render_off_loop(source, values, tone), origin, chosen.version)
-        except Exception as exc:  # noqa: BLE001 - an owner's template must never break a customer's turn
-            log.warning(
-                "template_render_failed",
-                tenant=tenant,
-                key=key,
-                origin=origin,
-                error=type(exc).__name__,
-            )
-            default = spec_for(key).default_text(tone.preset)
-            return Rendered(await render_off_loop(default, values, tone), "default")
+
+    async def pack(self, tenant: str) -> TextPack:
+        """The tenant's texts for the processes that render them: its templates in force,
+        its tone, and in the "llm" mode the paraphrases of every text in its locale (those
+        still missing are made in the background; storing one bumps the config version)."""
+        config = await self.config(tenant)
+        locale = config.tenant.get("locale") or "en"
+        paraphrases: dict[str, str] = {}
+        if config.tone_mode == "llm":
+            for key in catalog():
+                chosen = self.choose(config, key, locale, config.tone)
+                if chosen.tone_specific:
+                    continue
+                made = await self.paraphrase_of(tenant, key, chosen.source, config.tone)
+                if made:
+                    paraphrases[source_hash(chosen.source)] = made
+        return TextPack(
+            version=config.version,
+            business_name=config.tenant.get("name", ""),
+            locale=locale,
+            tone=config.tone,
+            tone_mode=config.tone_mode,
+            templates={
+                k: {"body": row["body"], "version": row["version"]}
+                for k, row in config.templates.items()
+            },
+            paraphrases=paraphrases,
+        )
 
     # --- paraphrases ---------------------------------------------------------------------
 

@@ -53,7 +53,7 @@ async def change_profile(
                 if await profile(conn, tenant) is None:
                     await conn.execute(
                         insert(tenant_profiles).values(
-                            tenant=tenant, updated_at=utcnow(), **changes
+                            tenant=tenant, updated_at=utcnow(), config_version=1, **changes
                         )
                     )
                 else:
@@ -73,11 +73,18 @@ async def change_profile(
 
 
 async def bump_config_version(conn: AsyncConnection, tenant: str) -> None:
-    await conn.execute(
+    """A new config version, which tells every process holding the tenant's texts to fetch
+    them again; a tenant without a profile gets one (a concurrent insert raises
+    IntegrityError, and the caller's transaction is tried again)."""
+    changed = await conn.execute(
         update(tenant_profiles)
         .where(tenant_profiles.c.tenant == tenant)
         .values(config_version=tenant_profiles.c.config_version + 1)
     )
+    if changed.rowcount == 0:
+        await conn.execute(
+            insert(tenant_profiles).values(tenant=tenant, updated_at=utcnow(), config_version=1)
+        )
 
 
 # --- templates -------------------------------------------------------------------------------
@@ -204,19 +211,24 @@ async def paraphrase(
 async def store_paraphrase(
     engine: AsyncEngine, tenant: str, source_hash: str, tone_hash: str, body: str | None
 ) -> None:
-    try:
-        async with engine.begin() as conn:
-            await conn.execute(
-                insert(paraphrases).values(
-                    tenant=tenant,
-                    source_hash=source_hash,
-                    tone_hash=tone_hash,
-                    body=body,
-                    created_at=utcnow(),
+    for _ in range(2):  # the second time after a concurrent first profile row
+        try:
+            async with engine.begin() as conn:
+                await conn.execute(
+                    insert(paraphrases).values(
+                        tenant=tenant,
+                        source_hash=source_hash,
+                        tone_hash=tone_hash,
+                        body=body,
+                        created_at=utcnow(),
+                    )
                 )
-            )
-    except IntegrityError:
-        pass  # another process stored the same paraphrase first
+                await bump_config_version(conn, tenant)
+                return
+        except IntegrityError:
+            async with engine.connect() as conn:
+                if await paraphrase(conn, tenant, source_hash, tone_hash) is not None:
+                    return  # another process stored the same paraphrase first
 
 
 # --- FAQ -------------------------------------------------------------------------------------

@@ -13,6 +13,8 @@ measures, beside the in-process floor from bench/agent_floor.py on the same mode
   - a turn answered by a domain response only ("thanks"): Rasa's dev channel and tracker
     store without any action server call, to show where the time goes,
   - the tenant brains: a text rendered by the admin app (cache hit of an LLM paraphrase),
+    against a text rendered where it is used, from the copy of the tenant's texts (the
+    first text of a message checks the copy with a conditional GET),
     and a fallback turn answered by the tenant's LLM from the owner's FAQ beside a normal
     question turn. The LLM is the loopback provider (tests/fakes), which answers at once,
     so the difference is Booka's own cost of a fallback turn; a real provider adds its
@@ -23,6 +25,7 @@ as in production.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
 import time
@@ -31,6 +34,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.stack_bench import agent_floor, percentiles, running_stack  # noqa: E402
+from booka_common.admin_client import AdminClient  # noqa: E402
 from tests.assistant.stack import http, latest_model  # noqa: E402
 
 ROUNDS = int(os.environ.get("ASSISTANT_BENCH_ROUNDS", "200"))
@@ -82,7 +86,7 @@ def main() -> None:
             booking_new += timed(
                 lambda _, n=i, who=newcomer: stack.say(who, BOOKING_MESSAGES[n % 4]), 1
             )
-        render, fallback = tenant_brains(stack, senders)
+        render, checked, held, fallback = tenant_brains(stack, senders)
     rows = [
         ("NLU parse, in-process (Agent.parse_message)", floor["parse"]),
         ("NLU parse over HTTP (POST /model/parse)", percentiles(parse)),
@@ -99,6 +103,8 @@ def main() -> None:
         ),
         ("price question (dev channel, custom action, cached catalog)", percentiles(price)),
         ("render a text, LLM paraphrase cached (POST /internal/.../render)", percentiles(render)),
+        ("a message's first text: copy checked (304) and rendered here", percentiles(checked)),
+        ("a message's next texts: rendered here from the checked copy", percentiles(held)),
         ("fallback turn answered by the LLM from the FAQ (dev channel)", percentiles(fallback)),
     ]
     print(f"\nAssistant, {ROUNDS} rounds each ({ROUNDS // 4} booking turns), model {model.name}")
@@ -169,11 +175,31 @@ def tenant_brains(stack, senders: list[str]) -> tuple[list[float], list[float]]:
     time.sleep(1)  # the paraphrase is made in the background on the first render
     assert http("POST", url, body, token=stack.token)[1]["origin"] == "paraphrase"
     render = timed(lambda _: http("POST", url, body, token=stack.token), ROUNDS)
+    checked, held = asyncio.run(rendered_here(stack, tenant, body))
     fallback = timed(lambda i: stack.say(senders[i % SENDERS], "is there wifi"), ROUNDS)
     assert (
         stack.say(senders[0], "is there wifi")[0]["text"] == "Yes, free wifi: ask at the desk."
     ), "the LLM path was measured"
-    return render, fallback
+    return render, checked, held, fallback
+
+
+async def rendered_here(stack, tenant: str, body: dict) -> tuple[list[float], list[float]]:  # noqa: ANN001
+    """How the action server renders now: from its copy of the tenant's texts, checked once
+    per customer message (the first text), then used as it is (the others)."""
+    client = AdminClient(stack.url("admin"), stack.token)
+    checked: list[float] = []
+    held: list[float] = []
+    try:
+        for index in range(ROUNDS * 2):
+            started = time.perf_counter()
+            text = await client.render(
+                tenant, body["template"], body["variables"], turn=f"bench:{index // 2}"
+            )
+            (held if index % 2 else checked).append(time.perf_counter() - started)
+            assert "Rita" in text
+    finally:
+        await client.close()
+    return checked, held
 
 
 if __name__ == "__main__":

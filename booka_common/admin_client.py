@@ -1,18 +1,25 @@
 """The admin app's internal API as the Rasa-side processes use it (the action server, the
-Rasa server's response generator, the WhatsApp channel): rendering a tenant's text, an LLM
+Rasa server's response generator, the WhatsApp channel): a tenant's texts, an LLM
 completion through the gateway, the owner's FAQ.
 
-A customer must get an answer even when the admin app is down: `render` then falls back to
-the bot's default text rendered here from the same catalog (`booka_common.templating`), and
-the client stops asking the admin app for a few seconds so a dead one costs no time per
-message. Only stdlib, aiohttp and structlog: it runs in both environments.
+Texts are rendered here, from a copy of the tenant's templates and tone that the admin app
+compiled (`booka_common.text_pack`). The copy is checked against the admin app's config
+version once per customer message (a conditional GET, 304 while nothing changed), so an
+owner's edit reaches the next message and a turn with several texts asks once. A customer
+must get an answer even when the admin app is down: the last good copy keeps working, and
+without one the bot's default texts are rendered from the same catalog
+(`booka_common.templating`); the client then stops asking the admin app for a few seconds
+so a dead one costs no time per message. Only stdlib, aiohttp and structlog: it runs in
+both environments.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 import weakref
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote
@@ -21,10 +28,19 @@ import aiohttp
 import structlog
 
 from booka_common.templating import RenderRequest, render_default
+from booka_common.text_pack import TextPack
 
 log = structlog.get_logger("booka.admin_client")
 PAUSE_AFTER_FAILURE_S = 5.0
 FAQ_TTL_S = 60.0
+PACK_CHECK_S = 1.0  # without a message to go by, how long a copy of texts is used unchecked
+
+
+@dataclass
+class HeldPack:
+    pack: TextPack
+    checked_at: float
+    checked_for: str | None  # the customer message it was last checked for
 
 
 class LlmRefused(Exception):
@@ -48,6 +64,8 @@ class AdminClient:
         self._session: aiohttp.ClientSession | None = None
         self._paused_until = 0.0
         self._faqs: dict[str, tuple[float, list[dict[str, Any]]]] = {}
+        self._packs: dict[str, HeldPack] = {}
+        self._fetching: dict[str, asyncio.Future[TextPack | None]] = {}
 
     def session(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
@@ -70,7 +88,8 @@ class AdminClient:
                 timeout=aiohttp.ClientTimeout(total=timeout_s),
                 **kwargs,
             ) as response:
-                body = await response.json(content_type=None)
+                text = await response.text()
+                body = json.loads(text) if text else None
                 if response.status >= 500 and response.status not in (502, 503, 504):
                     raise ConnectionError(f"HTTP {response.status}")
                 return response.status, body
@@ -90,28 +109,58 @@ class AdminClient:
         locale: str = "en",
         now: datetime | None = None,
         business_name: str = "",
+        turn: str | None = None,
     ) -> str:
-        """The tenant's text for `key`; the bot's default when the admin app cannot say."""
-        body = {
-            "template": key,
-            "variables": variables,
-            **({"now": now.isoformat()} if now else {}),
-        }
-        try:
-            status, answer = await self._call(
-                "POST",
-                f"/internal/v1/tenants/{quote(tenant, safe='')}/render",
-                self.render_timeout_s,
-                json=body,
-            )
-            if status == 200:
-                return answer["text"]
-            log.warning("render_refused", key=key, status=status, error=(answer or {}).get("error"))
-        except ConnectionError:
-            pass
+        """The tenant's text for `key` in its own locale; the bot's default (in `locale`,
+        for `business_name`) when no copy of the tenant's texts can be had. `turn` is the
+        customer message being answered: the copy is checked once for each."""
+        pack = await self.text_pack(tenant, turn)
+        if pack is not None:
+            return (await pack.render(key, variables, now=now)).text
         return render_default(
             RenderRequest(key, variables, locale, business_name=business_name, now=now)
         )
+
+    async def text_pack(self, tenant: str, turn: str | None = None) -> TextPack | None:
+        """The tenant's texts, checked for this message (or in the last second); concurrent
+        callers share one request."""
+        held = self._packs.get(tenant)
+        if held is not None and (
+            (turn is not None and held.checked_for == turn)
+            or (turn is None and time.monotonic() - held.checked_at < PACK_CHECK_S)
+        ):
+            return held.pack
+        pending = self._fetching.get(tenant)
+        if pending is None:
+            pending = self._fetching[tenant] = asyncio.ensure_future(self._fetch(tenant, turn))
+            pending.add_done_callback(lambda _f: self._fetching.pop(tenant, None))
+        return await asyncio.shield(pending)
+
+    async def _fetch(self, tenant: str, turn: str | None) -> TextPack | None:
+        held = self._packs.get(tenant)
+        headers = {"If-None-Match": f'"{held.pack.version}"'} if held else {}
+        try:
+            status, body = await self._call(
+                "GET",
+                f"/internal/v1/tenants/{quote(tenant, safe='')}/texts",
+                self.render_timeout_s,
+                headers=headers,
+            )
+        except ConnectionError:
+            return held.pack if held else None  # the last good copy keeps working
+        if status == 304 and held is not None:
+            self._packs[tenant] = HeldPack(held.pack, time.monotonic(), turn)
+            return held.pack
+        if status != 200:
+            log.warning("texts_refused", status=status, error=(body or {}).get("error"))
+            return held.pack if held else None
+        try:
+            pack = TextPack.from_json(body)
+        except (KeyError, TypeError, ValueError) as error:
+            log.warning("texts_unreadable", error=type(error).__name__)
+            return held.pack if held else None
+        self._packs[tenant] = HeldPack(pack, time.monotonic(), turn)
+        return pack
 
     async def complete(
         self,

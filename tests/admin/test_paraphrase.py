@@ -12,6 +12,7 @@ import redis
 from admin.context import CONTEXT_KEY
 from admin.settings import AdminSettings
 from booka_common.templating import catalog
+from booka_common.text_pack import TextPack
 from tests.admin.conftest import create_tenant
 from tests.booking_service.helpers import Api
 from tests.fakes.openai_server import FakeProvider, Rule
@@ -153,3 +154,30 @@ async def test_paraphrasing_every_template_at_once_counts_what_was_made(
     assert (await render(admin, tenant, "fallback"))[
         "text"
     ] == "Oops, didn't get that — could you say it differently?"
+
+
+async def test_the_processes_that_render_get_the_paraphrases_with_their_copy(
+    admin: Api, booking: Api, provider: FakeProvider
+) -> None:
+    tenant = await create_tenant(booking)
+    await admin.call(
+        "PUT",
+        f"/v1/tenants/{tenant}/templates/booking_cancelled",
+        {"body": "Your {{ service }} on {{ date }} at {{ time }} is cancelled."},
+        expect=201,
+    )
+    provider.rules = [
+        Rule(
+            match="Template:", content="Done: your {{ service }} on {{ date }} at {{ time }} is off"
+        )
+    ]
+    await admin.call(
+        "PUT", f"/v1/tenants/{tenant}/tone", {"preset": "casual", "mode": "llm"}, expect=200
+    )
+    path = f"/internal/v1/tenants/{tenant}/texts"
+    _, before = await admin.call("GET", path, expect=200)
+    await settle(admin)  # the pack asked for every missing paraphrase in the background
+    _, after = await admin.call("GET", path, If_None_Match=f'"{before["version"]}"', expect=200)
+    assert after["version"] > before["version"], "a stored paraphrase is a new config version"
+    text = await TextPack.from_json(after).render("booking_cancelled", CONFIRMED)
+    assert (text.origin, text.text) == ("paraphrase", "Done: your Cut on Fri 4 Dec at 17:00 is off")

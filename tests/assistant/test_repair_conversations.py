@@ -12,6 +12,8 @@ import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from tests.assistant.conftest import AUCKLAND, auckland_day, nz_clock
 from tests.assistant.stack import Stack
 from tests.assistant.whatsapp import bookings_of, converse, new_number
@@ -97,6 +99,30 @@ def test_none_of_those_starts_from_the_new_wish_and_never_books_a_refused_time(
     assert "booked" in converse(stack, shop, number, "yes").lower()
     [booking] = bookings_of(stack, shop, number)
     assert booking["start"].startswith(later.strftime("%Y-%m-%dT13:30")), booking
+
+
+def test_a_message_naming_a_service_and_a_time_books_even_when_the_model_is_unsure(
+    stack: Stack, shop: str
+) -> None:
+    day = auckland_day(3)
+    candidates = [
+        f"colour on the {ordinal(day)} at afternoon 1:15",
+        f"colour thing on {day:%A} 1:15 afternoon ok",
+        f"colour on the {ordinal(auckland_day(5))} at afternoon 1:15",
+    ]
+    unsure = [
+        text
+        for text in candidates
+        if stack.rasa_api("POST", "/model/parse", {"text": text})[1]["intent"]["name"]
+        == "nlu_fallback"
+    ]
+    if not unsure:
+        pytest.skip(
+            f"this model is sure of every candidate, none reaches the fallback: {candidates}"
+        )
+    offers = converse(stack, shop, new_number(), unsure[0])
+    assert "understand" not in offers and listed(offers), offers
+    assert all("Ana" in line for line in listed(offers)), "only Ana colours: the service was read"
 
 
 def test_what_times_do_you_have_on_a_day_lists_that_days_times(stack: Stack, shop: str) -> None:
