@@ -33,7 +33,13 @@ def heldout_lines() -> list[str]:
         for line in (ROOT / "bench/data/indomain_heldout.tsv").read_text().splitlines()
         if "\t" in line and not line.startswith("#")
     ]
-    return [line for line in offtopic + indomain if line.strip() and not line.startswith("#")]
+    multilingual = [
+        line.split("\t", 2)[2]
+        for line in (ROOT / "bench/data/multilingual_heldout.tsv").read_text().splitlines()
+        if line.count("\t") == 2 and not line.startswith("#")
+    ]
+    lines = offtopic + indomain + multilingual
+    return [line for line in lines if line.strip() and not line.startswith("#")]
 
 
 def test_no_held_out_line_is_in_the_training_data():
