@@ -36,6 +36,15 @@ async def render(admin: Api, tenant: str, template: str, **variables) -> dict:  
     return body
 
 
+async def save_cancelled_template(admin: Api, tenant: str) -> None:
+    await admin.call(
+        "PUT",
+        f"/v1/tenants/{tenant}/templates/booking_cancelled",
+        {"body": "Your {{ service }} on {{ date }} at {{ time }} is cancelled."},
+        expect=201,
+    )
+
+
 async def settle(admin: Api) -> None:
     await admin.client.app[CONTEXT_KEY].renderer.drain()
 
@@ -50,12 +59,7 @@ async def test_a_paraphrase_is_made_once_then_served_from_the_cache_by_every_pro
     settings = dataclasses.replace(admin_settings, redis_url=REDIS_URL)
     first, second = await make_admin(settings), await make_admin(settings)
     tenant = await create_tenant(booking)
-    await first.call(
-        "PUT",
-        f"/v1/tenants/{tenant}/templates/booking_cancelled",
-        {"body": "Your {{ service }} on {{ date }} at {{ time }} is cancelled."},
-        expect=201,
-    )
+    await save_cancelled_template(first, tenant)
     provider.rules = [
         Rule(
             match="Template:",
@@ -160,12 +164,7 @@ async def test_the_processes_that_render_get_the_paraphrases_with_their_copy(
     admin: Api, booking: Api, provider: FakeProvider
 ) -> None:
     tenant = await create_tenant(booking)
-    await admin.call(
-        "PUT",
-        f"/v1/tenants/{tenant}/templates/booking_cancelled",
-        {"body": "Your {{ service }} on {{ date }} at {{ time }} is cancelled."},
-        expect=201,
-    )
+    await save_cancelled_template(admin, tenant)
     provider.rules = [
         Rule(
             match="Template:", content="Done: your {{ service }} on {{ date }} at {{ time }} is off"
