@@ -28,7 +28,8 @@ from rasa_sdk.events import ActionExecutionRejected, EventType, FollowupAction, 
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.admin_api import say
-from actions.conversation import latest_intent, latest_text, tenant_of
+from actions.booking_api import BOOKING_API, BookingServiceUnavailable
+from actions.conversation import latest_intent, latest_text, message_time, phone_of, tenant_of
 from actions.form_commands import ask_for_command
 from actions.parsing import yes_or_no
 from actions.questions import ANSWERS
@@ -57,6 +58,7 @@ TASK_FORMS = {
     "cancel_booking": "cancel_form",
     "reschedule_booking": "reschedule_form",
 }
+SURE_OF_TASK = 0.9  # the model's confidence that leaves a form for another task mid-answer
 OFFER_HUMAN_AFTER = 3  # the third miss at the same question offers a person
 # A yes/no question asked outside a form, and what "yes" does (`action_answer_yes_no`).
 QUESTION_SLOT = "yes_no_question"
@@ -166,6 +168,8 @@ class FormRepair:
         offered_person = offers_person(misses_at(tracker, step))
         if offered_person and yes_no_answer(tracker) is True:
             return reject(form, "action_handoff")
+        if await self.moves_on_to_existing_booking(tracker, form, intent):
+            return reject(form, "action_stop_form")  # it opens that form, which reads the message
         before = {name: tracker.get_slot(name) for name in FORM_SLOTS}
         said_before = len(dispatcher.messages)
         events = await super().run(dispatcher, tracker, domain)  # type: ignore[misc]
@@ -196,6 +200,29 @@ class FormRepair:
         return events + [
             SlotSet(MISSES_SLOT, {"step": step, "count": misses_at(tracker, step) + 1})
         ]
+
+    async def moves_on_to_existing_booking(self, tracker: Tracker, form: str, intent: str) -> bool:
+        """Whether a message asking to move or cancel a booking leaves this form although it
+        carries answers too: "please change my appointment to 8 Dec, 12:30pm" in the middle of
+        booking moves the booking the customer has instead of booking a second one. Only when
+        the model is sure of it and the customer has a booking to move or cancel; otherwise
+        the times and names in it answer this form (a correction)."""
+        target = TASK_FORMS.get(intent)
+        confidence = float(
+            ((tracker.latest_message or {}).get("intent") or {}).get("confidence", 0)
+        )
+        if target in (None, form, "booking_form") or confidence < SURE_OF_TASK:
+            return False
+        phone, tenant = phone_of(tracker), tenant_of(tracker)
+        if phone is None or tenant is None:
+            return False
+        try:
+            bookings = await BOOKING_API.upcoming_bookings(
+                tenant, phone, message_time(tracker).isoformat()
+            )
+        except BookingServiceUnavailable:
+            return False
+        return bool(bookings)
 
     async def second_opinion(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict

@@ -125,6 +125,21 @@ def test_a_message_naming_a_service_and_a_time_books_even_when_the_model_is_unsu
     assert all("Ana" in line for line in listed(offers)), "only Ana colours: the service was read"
 
 
+def test_asking_to_move_a_booking_in_the_middle_of_booking_moves_it(
+    stack: Stack, shop: str
+) -> None:
+    day, later, number = auckland_day(3), auckland_day(4), new_number()
+    book_for_someone_else(stack, shop, "Ana", day.replace(hour=11), phone=f"+{number}")
+    assert "who" in converse(stack, shop, number, "i'd like to book a haircut").lower()
+    confirm = converse(
+        stack, shop, number, f"please change my appointment to the {ordinal(later)} at 2pm"
+    )
+    assert "Move your" in confirm and day_label(later) in confirm, confirm
+    converse(stack, shop, number, "yes")
+    [booking] = bookings_of(stack, shop, number)
+    assert booking["start"].startswith(later.strftime("%Y-%m-%dT14:00")), booking
+
+
 def test_what_times_do_you_have_on_a_day_lists_that_days_times(stack: Stack, shop: str) -> None:
     day = auckland_day(4)
     for message in (
