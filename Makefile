@@ -42,6 +42,7 @@ setup-rasa:
 
 migrate: setup-services
 	$(SVC_PY) -m booking_service migrate
+	$(SVC_PY) -m tenant_engine migrate
 	$(SVC_PY) -m admin migrate
 
 # After putting a new key first in BOOKA_SECRET_KEYS: re-seal everything with it (then drop the old key).

@@ -16,8 +16,8 @@ from sanic import Sanic, response
 from sanic.exceptions import ServiceUnavailable
 from sanic.request import Request
 
-from actions.admin_api import ADMIN_API
 from actions.booking_api import BOOKING_API
+from actions.engine_api import ENGINE_API
 from actions.parsing import close_duckling_session
 from actions.settings import SETTINGS
 from booka_common.logs import configure_logging
@@ -71,7 +71,7 @@ def main() -> None:
 
     async def close_clients(*_: object) -> None:
         await BOOKING_API.close()
-        await ADMIN_API.close()
+        await ENGINE_API.close()
         await close_duckling_session()
 
     app.register_listener(close_clients, "after_server_stop")

@@ -9,8 +9,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.admin_api import say
 from actions.booking_api import BookingServiceUnavailable, TenantNotFound
+from actions.engine_api import say
 
 SERVICE_FAILURES = (BookingServiceUnavailable, TenantNotFound)
 

@@ -1,5 +1,5 @@
 """The booking service, as the action server sees it: its catalog, times and bookings over the
-shared `BookingServiceClient`, with typed failures.
+shared `ServiceClient`, with typed failures.
 
 Every call carries the internal token and a timeout (safe calls are retried once); a
 connection failure, a timeout or a 5xx becomes `BookingServiceUnavailable`, so the caller can
@@ -16,7 +16,7 @@ from urllib.parse import quote
 import structlog
 
 from actions.settings import SETTINGS
-from booka_common.booking_client import BookingServiceClient, BookingServiceError
+from booka_common.service_client import ServiceClient, ServiceError
 
 log = structlog.get_logger("actions.booking_api")
 
@@ -65,7 +65,7 @@ class BookingAPI:
     """Client of the booking service's /v1 API for one action-server process."""
 
     def __init__(self, base_url: str, token: str, timeout_s: float, catalog_ttl_s: float) -> None:
-        self.client = BookingServiceClient(base_url, token, timeout_s=timeout_s)
+        self.client = ServiceClient(base_url, token, timeout_s=timeout_s)
         self.catalog_ttl_s = catalog_ttl_s
         self._catalogs: dict[str, tuple[float, Catalog]] = {}
 
@@ -77,7 +77,7 @@ class BookingAPI:
         and 422, which the caller reads; anything else is `BookingServiceUnavailable`."""
         try:
             answer = await self.client.call(method, f"/v1/tenants{path}", **kwargs)
-        except BookingServiceError as error:
+        except ServiceError as error:
             if error.status in (404, 409, 422):
                 return error.status, error.body
             raise BookingServiceUnavailable(str(error)) from error

@@ -25,7 +25,6 @@ from rasa_sdk import FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.admin_api import say
 from actions.base import FormSupport, ResilientAction, reset
 from actions.booking_api import (
     BOOKING_API,
@@ -47,6 +46,7 @@ from actions.conversation import (
     tenant_of,
     value_before_latest_message,
 )
+from actions.engine_api import say
 from actions.formatting import booking_variables, describe_slot, format_when, service_price
 from actions.matching import (
     CatalogMatch,

@@ -16,12 +16,12 @@ from rasa_sdk import FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.admin_api import say
 from actions.base import FormSupport, ResilientAction, reset
 from actions.booking_api import BOOKING_API, BookingRefused, BookingServiceUnavailable, SlotTaken
 from actions.booking_form import asks_about_time
 from actions.choices import NONE_OF_THESE, Option, choose
 from actions.conversation import latest_text, message_time, phone_of, tenant_of
+from actions.engine_api import say
 from actions.formatting import booking_variables, describe_booking, numbered
 from actions.repair import (
     BOOK_SOMETHING,

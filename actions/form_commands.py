@@ -5,7 +5,7 @@ the customer's message, and answers one command as JSON: set a slot to a value, 
 option N, yes, no, cancel, hand off, a question of its own, or none. The command is not
 trusted: its value must be in the customer's own words (or be one of the choices shown),
 and `actions.repair.FormRepair` then validates it exactly as it validates a customer's
-answer, by reading it as the customer's message. Calls go through the admin app's
+answer, by reading it as the customer's message. Calls go through the tenant engine's
 gateway, so they count against the tenant's quota; with no LLM configured, none is made.
 """
 
@@ -21,8 +21,8 @@ import structlog
 from rapidfuzz import fuzz
 from rasa_sdk import Tracker
 
-from actions.admin_api import ADMIN_API, LlmRefused
 from actions.conversation import latest_text, tenant_of
+from actions.engine_api import ENGINE_API, LlmRefused
 from actions.llm_fallback import customer_turn, json_answer
 from actions.matching import normalise
 
@@ -180,7 +180,7 @@ async def ask_for_command(tracker: Tracker, choices: list[str]) -> FormCommand |
     if not tenant or not message:
         return None
     try:
-        content = await ADMIN_API.complete(
+        content = await ENGINE_API.complete(
             tenant,
             "form_answer",
             command_messages(tracker, choices),

@@ -15,7 +15,6 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.admin_api import ADMIN_API, LlmRefused, say
 from actions.base import SERVICE_FAILURES, reset
 from actions.booking_api import BOOKING_API
 from actions.booking_form import BOOKING_SLOTS
@@ -26,6 +25,7 @@ from actions.conversation import (
     message_time,
     tenant_of,
 )
+from actions.engine_api import ENGINE_API, LlmRefused, say
 from actions.existing_bookings import EXISTING_SLOTS
 from actions.llm_fallback import (
     MIN_CONFIDENCE,
@@ -145,8 +145,8 @@ class ActionHandleFallback(Action):
             return None
         try:
             catalog = await BOOKING_API.catalog(tenant)
-            faq = await ADMIN_API.faq(tenant)
-            content = await ADMIN_API.complete(
+            faq = await ENGINE_API.faq(tenant)
+            content = await ENGINE_API.complete(
                 tenant,
                 "fallback",
                 rescue_messages(tracker, catalog, faq),

@@ -10,10 +10,10 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.admin_api import say
 from actions.base import ResilientAction
 from actions.booking_api import BOOKING_API, Catalog
 from actions.conversation import latest_entity_values, latest_text, tenant_of
+from actions.engine_api import say
 from actions.formatting import service_price
 from actions.matching import match_catalog, mentioned_in
 

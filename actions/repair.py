@@ -27,9 +27,9 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import ActionExecutionRejected, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.admin_api import say
 from actions.booking_api import BOOKING_API, BookingServiceUnavailable
 from actions.conversation import latest_intent, latest_text, message_time, phone_of, tenant_of
+from actions.engine_api import say
 from actions.form_commands import ask_for_command
 from actions.parsing import yes_or_no
 from actions.questions import ANSWERS

@@ -1,5 +1,5 @@
 """Replies that the conversation gate (bot/policies.py) or a form asks for, each one text
-of the tenant's (rendered by the admin app from the tenant's template, in its tone), and
+of the tenant's (rendered by the tenant engine from the tenant's template, in its tone), and
 `FormQuestion`, the one way every form asks its questions.
 
 A form's question is asked as written the first time. After an answer the form could not
@@ -17,9 +17,9 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.admin_api import say
 from actions.base import ResilientAction
 from actions.conversation import latest_metadata
+from actions.engine_api import say
 from actions.repair import OFFER_HUMAN_AFTER, misses_at, offers_person
 
 HANDOFF_BUTTON = {"title": "Talk to a person", "payload": "/request_human"}

@@ -16,7 +16,7 @@ class ActionSettings:
     request_timeout_s: float
     handoff_minutes: float
     catalog_ttl_s: float
-    admin_url: str
+    engine_url: str
     render_timeout_s: float
     llm_timeout_s: float
 
@@ -35,9 +35,9 @@ class ActionSettings:
             request_timeout_s=float(os.environ.get("ACTIONS_HTTP_TIMEOUT_S", "5")),
             handoff_minutes=float(os.environ.get("HANDOFF_TIMEOUT_MINUTES", "60")),
             catalog_ttl_s=float(os.environ.get("ACTIONS_CATALOG_TTL_S", "30")),
-            admin_url=(
-                os.environ.get("ADMIN_URL")
-                or f"http://127.0.0.1:{os.environ.get('ADMIN_PORT', '8002')}"
+            engine_url=(
+                os.environ.get("TENANT_ENGINE_URL")
+                or f"http://127.0.0.1:{os.environ.get('TENANT_ENGINE_PORT', '8003')}"
             ).rstrip("/"),
             render_timeout_s=float(os.environ.get("ACTIONS_RENDER_TIMEOUT_S", "1.5")),
             llm_timeout_s=float(os.environ.get("ACTIONS_LLM_TIMEOUT_S", "8")),

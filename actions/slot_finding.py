@@ -22,10 +22,10 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.admin_api import say
 from actions.booking_api import BOOKING_API, Catalog
 from actions.choices import EARLIER, LATER, NONE_OF_THESE, Option, choose
 from actions.conversation import latest_text, message_time, tenant_of, value_before_latest_message
+from actions.engine_api import say
 from actions.formatting import describe_slot, format_time, format_when, numbered, part_of_day
 from actions.parsing import TimeRequest, duckling_locale, resolve_time
 

@@ -1,1 +1,1 @@
-"""Booka's admin app and tenant configuration engine."""
+"""Booka's web app for business owners and the platform (the tenant engine is `tenant_engine`)."""

@@ -10,13 +10,13 @@ from booka_common.logs import configure_logging
 
 def main() -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m admin", description="Booka's admin app and tenant configuration engine"
+        prog="python -m admin", description="Booka's web app for business owners and the platform"
     )
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="run the HTTP server (port 8002)")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
-    commands.add_parser("migrate", help="bring the admin tables to the newest schema")
+    commands.add_parser("migrate", help="bring the web app's tables to the newest schema")
     user = commands.add_parser("create-user", help="add a person who signs in to the web app")
     user.add_argument("email")
     user.add_argument("--role", choices=("superadmin", "owner", "manager", "staff"), required=True)
@@ -33,30 +33,18 @@ def main() -> int:
     settings = AdminSettings.from_env()
     configure_logging("admin")
     if args.command == "migrate":
-        from admin.migrate import upgrade_to_head
+        from admin.migrate import CHAIN
 
-        upgrade_to_head(settings.database_url)
+        CHAIN.upgrade(settings.database_url)
         print("admin: database schema is up to date")
         return 0
     if args.command in ("create-user", "demo-users"):
         return users_command(settings, args)
-    from aiohttp import web
-
     from admin.app import create_app
-    from services_common.sql import NotMigratedError
+    from services_common.http_api import serve
 
-    try:
-        web.run_app(
-            create_app(settings),
-            host=args.host or settings.host,
-            port=args.port or settings.port,
-            access_log=None,
-            print=None,
-        )
-    except NotMigratedError as exc:
-        print(f"admin: {exc}", file=sys.stderr)
-        return 2
-    return 0
+    port = args.port or settings.port
+    return serve(create_app(settings), args.host or settings.host, port, "admin")
 
 
 def users_command(settings, args: argparse.Namespace) -> int:  # noqa: ANN001
@@ -120,7 +108,7 @@ async def link_demo_staff(engine, settings) -> None:  # noqa: ANN001
 
     from admin.catalog import BookingClient, BookingRefused
     from admin.tables import users
-    from admin.tenants import BookingServiceUnavailable
+    from services_common.tenants import BookingServiceUnavailable
 
     email, tenant, name = DEMO_STAFF
     try:

@@ -9,8 +9,8 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from admin.auth import Viewer
-from admin.store import utcnow
 from admin.tables import audit_log
+from services_common.sql import utcnow
 
 
 async def record(

@@ -23,8 +23,8 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from admin.store import utcnow
 from admin.tables import ROLES, password_resets, sessions, users
+from services_common.sql import utcnow
 
 HASHER = PasswordHasher()
 MAX_FAILURES = 5

@@ -7,8 +7,8 @@ from typing import Any
 
 import aiohttp
 
-from admin.tenants import BookingServiceUnavailable
-from booka_common.booking_client import BookingServiceClient, BookingServiceError
+from booka_common.service_client import ServiceClient, ServiceError
+from services_common.tenants import BookingServiceUnavailable
 
 
 class BookingRefused(Exception):
@@ -23,10 +23,10 @@ class BookingRefused(Exception):
 
 
 class BookingClient:
-    """The pages' calls, over the shared `BookingServiceClient` (the app's connection pool)."""
+    """The pages' calls, over the shared `ServiceClient` (the app's connection pool)."""
 
     def __init__(self, session: aiohttp.ClientSession, base_url: str, token: str):
-        self.client = BookingServiceClient(base_url, token, session=session)
+        self.client = ServiceClient(base_url, token, session=session)
 
     async def call(
         self,
@@ -50,7 +50,7 @@ class BookingClient:
         """The answer's JSON and headers (`call` when the headers do not matter)."""
         try:
             answer = await self.client.call(method, path, json=body, params=params, headers=headers)
-        except BookingServiceError as error:
+        except ServiceError as error:
             if error.unavailable:
                 raise BookingServiceUnavailable(str(error)) from None
             raise BookingRefused(str(error), error.status or 422, error.alternatives) from None

@@ -1,28 +1,24 @@
-"""What every handler of the admin app shares, built once per app: the database, the HTTP
-session, the tenant directory, the LLM gateway, the renderer, the limiters (`AdminContext`),
-and `context_of(request)` to reach it.
+"""What every handler of the web app shares, built once per app: the database, the HTTP
+session, the tenant directory, the tenant engine's client, Rasa's conversations, the
+limiters (`AdminContext`), and `context_of(request)` to reach it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import Any
 
 import aiohttp
 from aiohttp import web
 
 from admin.conversations import RasaConversations
-from admin.gateway import LlmGateway
-from admin.llm import ChatClient, PriceTable
-from admin.quotas import Alerts
-from admin.rendering import ParaphraseCache, Renderer
+from admin.engine import TenantEngine
 from admin.retention import sweep_transcripts
 from admin.settings import AdminSettings
-from admin.tenants import TenantDirectory
 from booka_common.evolution_client import EvolutionClient
 from services_common.rate_limit import make_rate_limiter
 from services_common.sql import make_async_engine, read_only
+from services_common.tenants import TenantDirectory
 
 CONTEXT_KEY = web.AppKey("context", object)
 
@@ -34,7 +30,6 @@ class AdminContext:
         self.settings = settings
         self.engine = make_async_engine(settings.database_url)
         self.session: aiohttp.ClientSession | None = None
-        self.redis: Any = None
         writer = (
             make_async_engine(settings.tracker_store_url) if settings.tracker_store_url else None
         )
@@ -44,30 +39,11 @@ class AdminContext:
 
     async def start(self) -> None:
         self.session = aiohttp.ClientSession()
-        if self.settings.redis_url:
-            import redis.asyncio as aioredis
-
-            self.redis = aioredis.from_url(
-                self.settings.redis_url, socket_timeout=1, socket_connect_timeout=1
-            )
         self.directory = TenantDirectory(
             self.settings.booking_service_url, self.settings.internal_token, self.session
         )
-        self.alerts = Alerts(self.engine, self.settings.smtp, self.settings.allow_private_webhooks)
-        self.gateway = LlmGateway(
-            self.engine,
-            ChatClient(self.session, self.settings.llm),
-            self.settings.llm,
-            self.settings.keyring,
-            PriceTable.load(self.settings.llm.prices_file),
-            self.alerts,
-        )
-        self.renderer = Renderer(
-            self.engine,
-            self.directory,
-            self.gateway,
-            ParaphraseCache(self.redis),
-            self.settings.cache_ttl_s,
+        self.tenant_engine = TenantEngine(
+            self.session, self.settings.engine_url, self.settings.internal_token
         )
         self.rasa = RasaConversations(
             self.session, self.settings.rasa_url, self.settings.rasa_token
@@ -97,12 +73,8 @@ class AdminContext:
         await self.whatsapp.close()
         await self.sign_in_limiter.close()
         await self.test_send_limiter.close()
-        await self.renderer.drain()
-        await self.alerts.close()
         if self.session:
             await self.session.close()
-        if self.redis is not None:
-            await self.redis.aclose()
         if self.tracker_writer is not None:
             await self.tracker_writer.dispose()
         await self.engine.dispose()

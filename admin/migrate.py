@@ -1,19 +1,13 @@
-"""Schema migrations (Alembic) for the admin app, callable from code and the CLI."""
+"""The web app's schema migrations (Alembic), callable from code and the CLI."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from services_common import migrations
+from services_common.migrations import Chain
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
-ALEMBIC_VERSION_TABLE = "admin_alembic_version"
-
-
-def upgrade_to_head(database_url: str) -> None:
-    """Bring the admin tables at `database_url` to the newest revision (idempotent)."""
-    migrations.upgrade(MIGRATIONS_DIR, database_url)
-
-
-def head_revision() -> str:
-    return migrations.head(MIGRATIONS_DIR)
+CHAIN = Chain(
+    Path(__file__).resolve().parent / "migrations",
+    "admin_web_alembic_version",
+    "python -m admin migrate",
+)

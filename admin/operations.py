@@ -1,258 +1,79 @@
-"""The admin's use cases, shared by the JSON API and the web pages: saving a template version,
-changing a tenant's profile (tone, LLM, quotas), rotating the WhatsApp webhook secret and a
-month's AI usage. Each takes the `AdminContext` and plain values, never a request.
+"""The web app's changes of what the tenant engine keeps (a template version, the tone, the
+plan and alert settings), each made in the engine and then written to the audit log with
+its before and after. The engine checks and stores; who did it is the web app's to record.
 """
 
 from __future__ import annotations
 
-import hashlib
-import secrets
-from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import structlog
 
-from admin import audit, store
+from admin import audit
 from admin.auth import Viewer
 from admin.context import AdminContext
-from admin.quotas import budget_for, used_share
-from admin.schemas import (
-    QuotaChange,
-    ToneChange,
-)
-from booka_common.evolution_client import SendFailed
-from booka_common.templating import (
-    check_off_loop,
-)
-from services_common.http_api import (
-    ApiError,
-    Conflict,
-    ValidationFailed,
-)
-from services_common.outbound import UnsafeUrl, check_public_url
 
 log = structlog.get_logger("admin.operations")
+
+TONE_COLUMNS = {"preset": "tone_preset", "mode": "tone_mode"}  # the engine's `own` names
 
 
 async def save_template_version(
     context: AdminContext,
+    viewer: Viewer,
     tenant: str,
     key: str,
     locale: str,
     tone: str,
     body: str | None,
-    author: str,
-    note: str = "",
-    audited_by: Viewer | None = None,
+    note: str,
 ) -> dict[str, Any]:
-    """Check and store a new version of a template (None: back to the default), written to
-    the audit log with its before and after when a person of the web app made it; raises
-    `TemplateProblem`. Every change of a template, through the API or the web, comes here."""
-    if body is not None:
-        await check_off_loop(key, body)
-
-    async def log_change(conn: Any, row: dict[str, Any], previous: str | None) -> None:
-        if audited_by is not None:
-            await audit.record(
-                conn,
-                audited_by,
-                tenant,
-                "template_saved",
-                f"{key} ({locale}, {tone}) v{row['version']}",
-                {"body": previous},
-                {"body": body, "note": note},
-            )
-
-    row = await store.add_template_version(
-        context.engine, tenant, key, locale, tone, body, author, note, also=log_change
+    """A new version of a template (None: back to the default), audited; `EngineRefused`
+    when the engine finds the text wrong."""
+    row = await context.tenant_engine.save_template(
+        tenant, key, locale, tone, body, viewer.email, note
     )
-    context.renderer.forget(tenant)
-    log.info(
-        "template_saved", tenant=tenant, key=key, locale=locale, tone=tone, version=row["version"]
-    )
+    async with context.engine.begin() as conn:
+        await audit.record(
+            conn,
+            viewer,
+            tenant,
+            "template_saved",
+            f"{key} ({locale}, {tone}) v{row['version']}",
+            {"body": row["previous_body"]},
+            {"body": body, "note": note},
+        )
     return row
 
 
-def tone_overrides(change: ToneChange | None) -> dict[str, Any]:
-    if change is None:
-        return {}
-    values = change.model_dump(exclude_unset=True)
-    mapping = {"preset": "tone_preset", "mode": "tone_mode"}
-    return {mapping.get(k, k): v for k, v in values.items()}
+async def change_tone(
+    context: AdminContext, viewer: Viewer, tenant: str, changes: dict[str, Any]
+) -> None:
+    """Change the business's tone (`EngineRefused` for a value the engine refuses), audited."""
+    own = (await context.tenant_engine.tone(tenant))["own"]
+    await context.tenant_engine.change_tone(tenant, changes)
+    before = {name: own.get(TONE_COLUMNS.get(name, name)) for name in changes}
+    await record_profile_change(context, viewer, tenant, "tone_changed", before, changes)
 
 
-async def change_profile(
+async def change_quota(
+    context: AdminContext, viewer: Viewer, tenant: str, changes: dict[str, Any]
+) -> None:
+    """Change the plan, budgets or alert settings (`EngineRefused` when refused), audited."""
+    quota = await context.tenant_engine.quota(tenant)
+    await context.tenant_engine.change_quota(tenant, changes)
+    before = {name: quota.get(name) for name in changes}
+    await record_profile_change(context, viewer, tenant, "quota_changed", before, changes)
+
+
+async def record_profile_change(
     context: AdminContext,
+    viewer: Viewer,
     tenant: str,
     action: str,
-    changes: dict[str, Any],
-    audited_by: Viewer | None = None,
-) -> dict[str, Any]:
-    """Change a tenant's profile (tone, plan, limits, alerts); audited when a person of the
-    web app did it. Never used for the LLM key, whose value must not reach the audit log."""
-    changes = {k: v for k, v in changes.items() if not (k == "tone_mode" and v is None)}
-    if audited_by is not None:
-        async with context.engine.connect() as conn:
-            before = await store.profile(conn, tenant) or {}
-    profile = await store.change_profile(context.engine, tenant, changes)
-    if audited_by is not None:
-        async with context.engine.begin() as conn:
-            await audit.record(
-                conn,
-                audited_by,
-                tenant,
-                action,
-                "profile",
-                {k: before.get(k) for k in changes},
-                changes,
-            )
-    context.renderer.forget(tenant)
-    log.info(action, tenant=tenant, fields=sorted(changes))
-    return profile
-
-
-WEBHOOK_SECRET_GRACE = timedelta(hours=1)
-
-
-class EvolutionUnavailable(ApiError):
-    status, code = 503, "evolution_unavailable"
-
-
-async def rotate_webhook_secret(context: AdminContext, tenant: str) -> dict[str, Any]:
-    """A new webhook secret for the tenant's Evolution instance: set as the instance's
-    webhook header in Evolution first, then stored here only as a SHA-256, logged. The
-    previous secret keeps working for WEBHOOK_SECRET_GRACE, so messages in flight are not
-    refused. When Evolution refuses or cannot be reached nothing changes: the secret it
-    sends now stays the valid one. The new secret is returned once, never stored."""
-    record = await context.directory.tenant(tenant)
-    instance = record.get("evolution_instance")
-    if not instance:
-        raise ValidationFailed(
-            "this business has no WhatsApp instance yet", {"evolution_instance": "not set"}
-        )
-    secret = secrets.token_urlsafe(32)
-    evolution = context.settings.evolution
-    try:
-        await context.whatsapp.set_webhook_header(
-            instance, evolution.token_for(instance), evolution.secret_header, secret
-        )
-    except SendFailed as failure:
-        if failure.status is None:
-            raise EvolutionUnavailable(
-                f"Evolution API could not be reached ({failure}); nothing changed"
-            ) from None
-        raise Conflict(
-            f"Evolution API refused to set the secret on the instance {instance!r} ({failure}): "
-            "create the instance with its webhook first; nothing changed"
-        ) from None
+    before: dict[str, Any],
+    after: dict[str, Any],
+) -> None:
     async with context.engine.begin() as conn:
-        await store.rotate_webhook_secret(
-            conn,
-            tenant,
-            hashlib.sha256(secret.encode()).hexdigest(),
-            store.utcnow() + WEBHOOK_SECRET_GRACE,
-        )
-    log.info("webhook_secret_rotated", tenant=tenant)
-    return {
-        "instance": instance,
-        "secret": secret,
-        "header": evolution.secret_header,
-        "set_in_evolution": True,
-    }
-
-
-async def check_alert_webhook(context: AdminContext, changes: dict[str, Any]) -> None:
-    """Refuse (422) an alert webhook that is not a public https address."""
-    if changes.get("alert_webhook_url"):
-        try:
-            await check_public_url(
-                changes["alert_webhook_url"], context.settings.allow_private_webhooks
-            )
-        except UnsafeUrl as unsafe:
-            raise ValidationFailed(str(unsafe), {"alert_webhook_url": str(unsafe)}) from None
-
-
-def quota_changes(body: QuotaChange) -> dict[str, Any]:
-    """Profile columns from a quota change (dollars to micro-dollars, "" to none)."""
-    changes = body.model_dump(exclude_unset=True)
-    if "monthly_cost_budget_usd" in changes:
-        cost = changes.pop("monthly_cost_budget_usd")
-        changes["monthly_cost_budget_micros"] = None if cost is None else round(cost * 1e6)
-    for field in ("alert_email", "alert_webhook_url"):
-        if changes.get(field) == "":
-            changes[field] = None
-    return changes
-
-
-def month_bounds(raw: str | None) -> tuple[str, datetime, datetime]:
-    now = datetime.now(timezone.utc)
-    try:
-        start = (
-            datetime.strptime(raw, "%Y-%m").replace(tzinfo=timezone.utc)
-            if raw
-            else store.month_start(now)
-        )
-    except ValueError:
-        raise ValidationFailed(
-            "month must look like 2026-11", {"month": f"{raw!r} is not YYYY-MM"}
-        ) from None
-    end = (start + timedelta(days=32)).replace(day=1)
-    return start.strftime("%Y-%m"), start, end
-
-
-def quota_json(profile: dict[str, Any] | None) -> dict[str, Any]:
-    profile = profile or {}
-    budget = budget_for(profile)
-    return {
-        "plan": profile.get("plan") or "free",
-        "monthly_token_budget": budget.tokens,
-        "monthly_cost_budget_usd": budget.cost_micros / 1e6,
-        "conversation_token_cap": budget.conversation_tokens,
-        "hard_stop": budget.hard_stop,
-        "alert_email": profile.get("alert_email"),
-        "alert_webhook_url": profile.get("alert_webhook_url"),
-    }
-
-
-async def month_usage(
-    context: AdminContext, tenant: str, month_asked: str | None
-) -> dict[str, Any]:
-    """The month's LLM use: totals against the budget, and by day, purpose and outcome."""
-    month, start, end = month_bounds(month_asked)
-    async with context.engine.connect() as conn:
-        rows = await store.usage_rows(conn, tenant, start, end)
-        profile = await store.profile(conn, tenant)
-    budget = budget_for(profile)
-
-    def add(groups: dict[str, dict[str, Any]], name: str, row: dict[str, Any]) -> None:
-        group = groups.setdefault(
-            name, {"calls": 0, "tokens_in": 0, "tokens_out": 0, "cost_usd": 0.0}
-        )
-        group["calls"] += 1
-        group["tokens_in"] += row["tokens_in"]
-        group["tokens_out"] += row["tokens_out"]
-        group["cost_usd"] = round(group["cost_usd"] + row["cost_micros"] / 1e6, 6)
-
-    by_day: dict[str, dict[str, Any]] = {}
-    by_purpose: dict[str, dict[str, Any]] = {}
-    by_outcome: dict[str, dict[str, Any]] = {}
-    for row in rows:
-        add(by_day, row["created_at"].date().isoformat(), row)
-        add(by_purpose, row["purpose"], row)
-        add(by_outcome, row["outcome"], row)
-    tokens = sum(r["tokens_in"] + r["tokens_out"] for r in rows)
-    cost = sum(r["cost_micros"] for r in rows)
-    latencies = sorted(r["latency_ms"] for r in rows if r["outcome"] == "ok")
-    return {
-        "month": month,
-        "plan": (profile or {}).get("plan") or "free",
-        "calls": len(rows),
-        "tokens": tokens,
-        "cost_usd": cost / 1e6,
-        "budget": quota_json(profile),
-        "used_share": round(used_share(budget, tokens, cost), 4),
-        "latency_ms_p50": latencies[len(latencies) // 2] if latencies else None,
-        "by_day": by_day,
-        "by_purpose": by_purpose,
-        "by_outcome": by_outcome,
-    }
+        await audit.record(conn, viewer, tenant, action, "profile", before, after)
+    log.info(action, tenant=tenant, fields=sorted(after))

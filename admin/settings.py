@@ -1,4 +1,4 @@
-"""The admin app's configuration: one typed object, read once from the environment."""
+"""The owners' web app's configuration: one typed object, read once from the environment."""
 
 from __future__ import annotations
 
@@ -9,51 +9,11 @@ from datetime import datetime, timezone
 from functools import cached_property
 
 from booka_common.conversation_ids import lookup_key
-from booka_common.crypto import Keyring, generate_keyring_spec
-from booka_common.local_secrets import local_secret, new_token, tracker_store_url, var_dir
-
-
-@dataclass(frozen=True)
-class LlmDefaults:
-    """The platform's own LLM provider (tenants without one of their own use it) and the
-    limits every call to any provider keeps."""
-
-    base_url: str | None = None
-    api_key: str | None = None
-    model: str | None = None
-    attempt_timeout_s: float = 4.0
-    deadline_s: float = 6.0
-    attempts: int = 2
-    breaker_failures: int = 5
-    breaker_open_s: float = 30.0
-    prices_file: str | None = None
-
-
-@dataclass(frozen=True)
-class SmtpSettings:
-    """Where quota alert emails go out; no host means alerts go only to webhooks (and the log)."""
-
-    host: str | None = None
-    port: int = 25
-    sender: str = "Booka <alerts@booka.local>"
-    username: str | None = None
-    password: str | None = None
-    starttls: bool = False
-
-
-@dataclass(frozen=True)
-class EvolutionSettings:
-    """Where a person's replies and test messages go out (the same Evolution API the bot uses)."""
-
-    api_url: str = "http://127.0.0.1:8080"
-    api_key: str | None = None  # Evolution's global key; without it the instances' token
-    instance_token: str = ""
-    secret_header: str = (
-        "x-booka-webhook-secret"  # the header the bot's channel reads each instance's secret from
-    )
-
-    def token_for(self, instance: str) -> str:
-        return self.api_key or self.instance_token
+from booka_common.crypto import Keyring
+from booka_common.local_secrets import local_secret, new_token, tracker_store_url
+from services_common.environment import shared_settings
+from services_common.evolution import EvolutionSettings
+from services_common.mail import SmtpSettings
 
 
 @dataclass(frozen=True)
@@ -62,12 +22,11 @@ class AdminSettings:
     internal_token: str
     secret_keys_spec: str
     booking_service_url: str
+    engine_url: str  # the tenant engine: texts, tone, AI settings and usage
     host: str = "127.0.0.1"
     port: int = 8002
     redis_url: str | None = None
-    llm: LlmDefaults = LlmDefaults()
-    smtp: SmtpSettings = SmtpSettings()
-    cache_ttl_s: float = 2.0
+    smtp: SmtpSettings = SmtpSettings()  # password resets and invitations
     public_url: str = "http://127.0.0.1:8002"  # links in emails (password resets)
     tracker_store_url: str | None = (
         None  # Rasa's conversations, read by the dashboard and the conversations page
@@ -77,7 +36,6 @@ class AdminSettings:
     )
     rasa_token: str | None = None  # when Rasa runs with --auth-token
     handoff_minutes: float = 60
-    allow_private_webhooks: bool = False  # tests only: alert webhooks to a loopback http server
     sign_ins_per_minute: int = (
         20  # sign-in and reset attempts per client address (beside the per-account lockout)
     )
@@ -94,39 +52,15 @@ class AdminSettings:
     @classmethod
     def from_env(cls) -> AdminSettings:
         env = os.environ.get
-        booking_port = env("BOOKING_SERVICE_PORT", "8001")
         return cls(
-            database_url=env("ADMIN_DATABASE_URL")
-            or env("DATABASE_URL")
-            or f"sqlite:///{var_dir() / 'booka.sqlite3'}",
-            internal_token=local_secret("BOOKA_INTERNAL_TOKEN", new_token),
-            secret_keys_spec=local_secret("BOOKA_SECRET_KEYS", generate_keyring_spec),
-            booking_service_url=(
-                env("BOOKING_SERVICE_URL") or f"http://127.0.0.1:{booking_port}"
+            **shared_settings("ADMIN_DATABASE_URL"),
+            engine_url=(
+                env("TENANT_ENGINE_URL") or f"http://127.0.0.1:{env('TENANT_ENGINE_PORT', '8003')}"
             ).rstrip("/"),
             host=env("ADMIN_HOST", "127.0.0.1"),
             port=int(env("ADMIN_PORT", "8002")),
             redis_url=env("REDIS_URL") or None,
-            llm=LlmDefaults(
-                base_url=(env("LLM_BASE_URL") or "").rstrip("/") or None,
-                api_key=env("LLM_API_KEY") or None,
-                model=env("LLM_MODEL") or None,
-                attempt_timeout_s=float(env("LLM_ATTEMPT_TIMEOUT_S", "4")),
-                deadline_s=float(env("LLM_DEADLINE_S", "6")),
-                attempts=int(env("LLM_ATTEMPTS", "2")),
-                breaker_failures=int(env("LLM_BREAKER_FAILURES", "5")),
-                breaker_open_s=float(env("LLM_BREAKER_OPEN_S", "30")),
-                prices_file=env("LLM_PRICES_FILE") or None,
-            ),
-            smtp=SmtpSettings(
-                host=env("SMTP_HOST") or None,
-                port=int(env("SMTP_PORT", "25")),
-                sender=env("SMTP_FROM", "Booka <alerts@booka.local>"),
-                username=env("SMTP_USERNAME") or None,
-                password=env("SMTP_PASSWORD") or None,
-                starttls=env("SMTP_STARTTLS", "false").lower() in ("1", "true", "yes"),
-            ),
-            cache_ttl_s=float(env("ADMIN_CACHE_TTL_S", "2")),
+            smtp=SmtpSettings.from_env(),
             tracker_store_url=tracker_store_url(),
             rasa_url=(env("RASA_URL") or f"http://127.0.0.1:{env('RASA_PORT', '5005')}").rstrip(
                 "/"
@@ -135,16 +69,7 @@ class AdminSettings:
             handoff_minutes=float(env("HANDOFF_TIMEOUT_MINUTES", "60")),
             sign_ins_per_minute=int(env("ADMIN_SIGN_INS_PER_MINUTE", "20")),
             test_messages_per_minute=int(env("ADMIN_TEST_MESSAGES_PER_MINUTE", "5")),
-            allow_private_webhooks=env("BOOKA_ALLOW_PRIVATE_WEBHOOKS", "") == "1",
-            evolution=EvolutionSettings(
-                api_url=(
-                    env("EVOLUTION_API_URL")
-                    or f"http://127.0.0.1:{env('EVOLUTION_SANDBOX_PORT', '8080')}"
-                ).rstrip("/"),
-                api_key=env("EVOLUTION_API_KEY") or None,
-                instance_token=local_secret("EVOLUTION_INSTANCE_TOKEN", new_token),
-                secret_header=env("EVOLUTION_SECRET_HEADER", "x-booka-webhook-secret").lower(),
-            ),
+            evolution=EvolutionSettings.from_env(),
             public_url=(
                 env("ADMIN_PUBLIC_URL") or f"http://127.0.0.1:{env('ADMIN_PORT', '8002')}"
             ).rstrip("/"),

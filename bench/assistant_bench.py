@@ -34,7 +34,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.stack_bench import agent_floor, percentiles, running_stack  # noqa: E402
-from booka_common.admin_client import AdminClient  # noqa: E402
+from booka_common.engine_client import TenantEngineClient  # noqa: E402
 from tests.assistant.stack import http, latest_model  # noqa: E402
 
 ROUNDS = int(os.environ.get("ASSISTANT_BENCH_ROUNDS", "200"))
@@ -145,9 +145,9 @@ def tenant_brains(stack, senders: list[str]) -> tuple[list[float], list[float]]:
             },
         ]
     )
-    assert stack.admin_api("PUT", f"/v1/tenants/{tenant}/tone", {"mode": "llm"})[0] == 200
+    assert stack.engine_api("PUT", f"/v1/tenants/{tenant}/tone", {"mode": "llm"})[0] == 200
     assert (
-        stack.admin_api(
+        stack.engine_api(
             "PUT",
             f"/v1/tenants/{tenant}/quota",
             {"plan": "custom", "monthly_token_budget": 10**9, "conversation_token_cap": 10**8},
@@ -155,7 +155,7 @@ def tenant_brains(stack, senders: list[str]) -> tuple[list[float], list[float]]:
         == 200
     )
     assert (
-        stack.admin_api(
+        stack.engine_api(
             "POST",
             f"/v1/tenants/{tenant}/faq",
             {"question": "Is there wifi?", "answer": "Yes, free, ask at the desk."},
@@ -170,7 +170,7 @@ def tenant_brains(stack, senders: list[str]) -> tuple[list[float], list[float]]:
             "customer_name": "Rita",
         },
     }
-    url = stack.url("admin") + f"/internal/v1/tenants/{tenant}/render"
+    url = stack.url("engine") + f"/internal/v1/tenants/{tenant}/render"
     http("POST", url, body, token=stack.token)
     time.sleep(1)  # the paraphrase is made in the background on the first render
     assert http("POST", url, body, token=stack.token)[1]["origin"] == "paraphrase"
@@ -192,7 +192,7 @@ async def rendered_here(
 ) -> tuple[list[float], list[float]]:
     """How the action server renders now: from its copy of the tenant's texts, checked once
     per customer message (the first text), then used as it is (the others)."""
-    client = AdminClient(stack.url("admin"), stack.token)
+    client = TenantEngineClient(stack.url("engine"), stack.token)
     checked: list[float] = []
     held: list[float] = []
     try:

@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from booking_service.migrate import upgrade_to_head  # noqa: E402
-from tests.assistant.stack import RASA_PY, Stack  # noqa: E402
+from tests.assistant.stack import PROCESSES, RASA_PY, Stack  # noqa: E402
 from tests.conftest import free_port  # noqa: E402
 
 ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -56,10 +56,7 @@ def running_stack(model: Path, **extra_env: str) -> Iterator[Stack]:
         url,
         secret,
         Path(tempfile.mkdtemp(prefix="booka-bench-")),
-        {
-            n: free_port()
-            for n in ("booking", "duckling", "actions", "rasa", "sandbox", "admin", "llm")
-        },
+        {name: free_port() for name in PROCESSES},
         extra_env={
             "LOG_LEVEL": "WARNING",
             "TRACKER_STORE_URL": f"{url}_tracker",

@@ -3,8 +3,8 @@ rendering them with locale-aware dates, times and prices.
 
 Owners' templates are untrusted text, so they run in Jinja2's sandbox and may use only the
 variables their key declares (checked when saved, with the line and the name that is
-wrong). The admin app renders tenants' own templates with this module; the action server
-renders the defaults with it too when the admin app cannot be reached, so both read the
+wrong). The tenant engine renders tenants' own templates with this module; the action server
+renders the defaults with it too when the tenant engine cannot be reached, so both read the
 same catalog (`message_templates.yml`) and format values the same way (babel).
 """
 

@@ -1,11 +1,11 @@
-"""A tenant's texts, compiled once by the admin app and rendered wherever they are used.
+"""A tenant's texts, compiled once by the tenant engine and rendered wherever they are used.
 
-The admin app stays the one place that stores and checks templates; it hands each process
+The tenant engine stays the one place that stores and checks templates; it hands each process
 that speaks to customers a `TextPack`: the tenant's templates in force, its tone, and the
 LLM paraphrases made for that tone, stamped with the tenant's config version. The action
 server and the Rasa server render from their copy, and ask again only when the version
 may have changed (a conditional GET, answered 304 while it has not). Choosing a template
-and rendering it are the same functions in the admin app and here, so a text reads the
+and rendering it are the same functions in the tenant engine and here, so a text reads the
 same wherever it is made.
 """
 
@@ -105,7 +105,7 @@ async def render_chosen(
 
 @dataclass
 class TextPack:
-    """One tenant's texts as of `version` (the admin app's config version)."""
+    """One tenant's texts as of `version` (the tenant engine's config version)."""
 
     version: int
     business_name: str = ""
@@ -131,7 +131,7 @@ class TextPack:
 
     @classmethod
     def from_json(cls, body: Mapping[str, Any]) -> TextPack:
-        """The pack the admin app sent (KeyError/TypeError/ValueError when it is not one)."""
+        """The pack the tenant engine sent (KeyError/TypeError/ValueError when it is not one)."""
         return cls(
             version=int(body["version"]),
             business_name=str(body.get("business_name") or ""),

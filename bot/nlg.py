@@ -5,8 +5,8 @@ Rasa's extension point for this is the `nlg` endpoint (endpoints.yml, `type:` a 
 Each response is first generated from the domain as usual (variations, conditions,
 buttons); then, when the catalog (`booka_common/message_templates.yml`) has the response's
 name as a key, its text is replaced by the tenant's template, rendered here from the copy
-of the tenant's texts the admin app compiled (`booka_common.admin_client`). With no copy to
-be had (the admin app down from the start), the text is the catalog's default,
+of the tenant's texts the tenant engine compiled (`booka_common.engine_client`). With no copy to
+be had (the tenant engine down from the start), the text is the catalog's default,
 which a test keeps equal to the domain's text.
 """
 
@@ -21,7 +21,7 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
-from booka_common.admin_client import client_for_this_loop
+from booka_common.engine_client import client_for_this_loop
 from booka_common.local_secrets import local_secret, new_token
 from booka_common.templating import catalog
 
@@ -40,10 +40,10 @@ class TenantTemplateNLG(TemplatedNaturalLanguageGenerator):
         **_: Any,
     ) -> None:
         super().__init__((domain or Domain.empty()).responses)
-        self.admin_url = (
+        self.engine_url = (
             endpoint_config.url
             if endpoint_config and endpoint_config.url
-            else os.environ.get("ADMIN_URL") or "http://127.0.0.1:8002"
+            else os.environ.get("TENANT_ENGINE_URL") or "http://127.0.0.1:8003"
         )
         self.token = local_secret("BOOKA_INTERNAL_TOKEN", new_token)
 
@@ -57,7 +57,7 @@ class TenantTemplateNLG(TemplatedNaturalLanguageGenerator):
         )
         if response is None or utter_action not in catalog() or not tenant:
             return response
-        client = client_for_this_loop(self.admin_url, self.token)
+        client = client_for_this_loop(self.engine_url, self.token)
         message_id = tracker.latest_message.message_id if tracker.latest_message else None
         text = await client.render(
             tenant,

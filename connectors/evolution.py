@@ -28,9 +28,9 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from booka_common.admin_client import client_for_this_loop
 from booka_common.conversation_ids import conversation_id
 from booka_common.crypto import Keyring
+from booka_common.engine_client import client_for_this_loop
 from booka_common.evolution_client import EvolutionClient, SendFailed
 from connectors.customer_text import customer_text
 from connectors.envelopes import (
@@ -166,7 +166,7 @@ class Relay:
                 try:
                     instance = await self.directory.lookup(record["instance"])
                 except DirectoryUnavailable:
-                    continue  # kept pending: replayed once the admin answers again
+                    continue  # kept pending: replayed once the engine answers again
                 if instance is None:
                     await self.state.release(pid)
                     continue
@@ -271,8 +271,8 @@ class Relay:
         log.error(
             "evolution_rasa_gave_up instance=%s message_id=%s", instance.name, inbound.message_id
         )
-        admin = client_for_this_loop(self.settings.admin_url, self.settings.internal_token)
-        return [{"text": await admin.render(instance.tenant, "processing_failed", {})}]
+        engine = client_for_this_loop(self.settings.engine_url, self.settings.internal_token)
+        return [{"text": await engine.render(instance.tenant, "processing_failed", {})}]
 
     async def deliver(
         self, instance: Instance, inbound: Inbound, replies: list[dict[str, Any]]
@@ -409,7 +409,7 @@ class EvolutionInput(InputChannel):
             settings.redis_url
         )  # (instance, message id) de-duplication
         self.directory = InstanceDirectory(
-            settings.admin_url,
+            settings.engine_url,
             settings.internal_token,
             settings.instance_token,
             instances_from_file(settings.instances_file, settings.instance_token),
@@ -422,7 +422,7 @@ class EvolutionInput(InputChannel):
         def relay_of(app: Any) -> RelayThread:
             if self.relay is None:
                 directory = InstanceDirectory(
-                    self.settings.admin_url,
+                    self.settings.engine_url,
                     self.settings.internal_token,
                     self.settings.instance_token,
                     self.directory.configured,
@@ -482,7 +482,7 @@ class EvolutionInput(InputChannel):
         self, name: str, body: dict[str, Any], headers: Any
     ) -> Instance | HTTPResponse:
         """The instance if the webhook carries its secret, else the refusal. A secret that
-        does not match what is kept asks the admin again (it may have just been rotated); when
+        does not match what is kept asks the engine again (it may have just been rotated); when
         that was asked too recently, 429 makes Evolution retry later instead of losing it."""
         arrived = time.monotonic()
         try:

@@ -1,7 +1,7 @@
 """Which tenant an Evolution instance belongs to, and the secrets its webhooks must carry.
 
-Instances come from two places: the admin app (`GET /internal/v1/instances/{instance}`:
-the tenant, and the SHA-256 of the instance's webhook secret, which the admin sets as a
+Instances come from two places: the tenant engine (`GET /internal/v1/instances/{instance}`:
+the tenant, and the SHA-256 of the instance's webhook secret, which the engine sets as a
 custom webhook header in Evolution and rotates), and an optional YAML file
 (`EVOLUTION_INSTANCES_FILE`) where an operator gives an instance its own token, webhook
 secret or `jwt_key`. The one token of every instance (`EVOLUTION_INSTANCE_TOKEN`, used for
@@ -35,7 +35,7 @@ class Instance:
     jwt_key: str | None = None  # the `jwt_key` given to Evolution, when it differs from the token
     secret_sha256: tuple[
         str, ...
-    ] = ()  # the admin's hashes of the instance's webhook secrets (current, previous)
+    ] = ()  # the engine's hashes of the instance's webhook secrets (current, previous)
     token_accepted: bool = (
         True  # whether `token` authenticates webhooks (an instances file's own token)
     )
@@ -67,21 +67,21 @@ def instances_from_file(path: str | None, default_token: str) -> dict[str, Insta
 
 
 class DirectoryUnavailable(Exception):
-    """The admin could not be asked about an instance this process has never seen."""
+    """The tenant engine could not be asked about an instance this process has never seen."""
 
 
 class InstanceDirectory:
-    """Looks each instance up in the admin app, one request per instance: a found one is
+    """Looks each instance up in the tenant engine, one request per instance: a found one is
     kept `ttl_s`, an unknown one `miss_cache_s`; a secret that does not match asks again (at
     most every `recheck_s`), so a rotated secret works at once. Junk names cost one small
     request each per period, never a reload of every tenant; concurrent lookups of one name
-    share one request. When the admin cannot be reached, a name seen before keeps its last
+    share one request. When the engine cannot be reached, a name seen before keeps its last
     answer, and a name never seen raises DirectoryUnavailable (the webhook gets a 503, which
     Evolution retries)."""
 
     def __init__(
         self,
-        admin_url: str,
+        engine_url: str,
         internal_token: str,
         default_token: str,
         configured: dict[str, Instance],
@@ -89,8 +89,8 @@ class InstanceDirectory:
         miss_cache_s: float = 30,
         recheck_s: float = 2,
     ) -> None:
-        self.admin_url, self.internal_token, self.default_token = (
-            admin_url,
+        self.engine_url, self.internal_token, self.default_token = (
+            engine_url,
             internal_token,
             default_token,
         )
@@ -99,7 +99,7 @@ class InstanceDirectory:
         self.known: dict[str, tuple[float, Instance | None]] = {}
         self.in_flight: dict[str, asyncio.Future] = {}
         self.session: aiohttp.ClientSession | None = None
-        self.requests = 0  # lookups sent to the admin (for tests and the log)
+        self.requests = 0  # lookups sent to the engine (for tests and the log)
 
     async def lookup(self, name: str, newer_than_s: float | None = None) -> Instance | None:
         """The instance, from the cache unless its answer is older than `newer_than_s` (a
@@ -128,7 +128,7 @@ class InstanceDirectory:
     async def fetch(self, name: str, stale: Instance | None) -> Instance | None:
         asked = time.monotonic()
         try:
-            found = await self.ask_admin(name)
+            found = await self.ask_engine(name)
         except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as error:
             log.warning("evolution_instance_lookup_failed error=%s", type(error).__name__)
             if stale is None:
@@ -136,25 +136,25 @@ class InstanceDirectory:
             self.known[name] = (
                 asked,
                 stale,
-            )  # the last answer, for another period, while the admin is away
+            )  # the last answer, for another period, while the engine is away
             return stale
         if len(self.known) > 10_000:
             self.known.clear()
         self.known[name] = (asked, found)
         return found
 
-    async def ask_admin(self, name: str) -> Instance | None:
+    async def ask_engine(self, name: str) -> Instance | None:
         if self.session is None:
             self.session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5))
         self.requests += 1
         async with self.session.get(
-            f"{self.admin_url}/internal/v1/instances/{name}",
+            f"{self.engine_url}/internal/v1/instances/{name}",
             headers={"Authorization": f"Bearer {self.internal_token}"},
         ) as response:
             if response.status == 404:
                 return None
             if response.status != 200:
-                raise ValueError(f"the admin app answered {response.status}")
+                raise ValueError(f"the tenant engine answered {response.status}")
             body: dict[str, Any] = await response.json()
         return Instance(
             name,

@@ -27,7 +27,7 @@ class ChannelSettings:
     internal_token: str
     lookup_key: bytes  # conversation ids are keyed hashes of the contact (BOOKA_LOOKUP_KEY)
     keyring: Keyring  # seals accepted messages while they wait in Redis (BOOKA_SECRET_KEYS)
-    admin_url: str  # the apology after repeated failures is the tenant's template
+    engine_url: str  # the apology after repeated failures is the tenant's template
     redis_url: str | None
     dedup_ttl_s: int
     owner_pause_minutes: float
@@ -62,9 +62,9 @@ class ChannelSettings:
             internal_token=local_secret("BOOKA_INTERNAL_TOKEN", new_token),
             lookup_key=lookup_key(),
             keyring=local_keyring(),
-            admin_url=(
-                os.environ.get("ADMIN_URL")
-                or f"http://127.0.0.1:{os.environ.get('ADMIN_PORT', '8002')}"
+            engine_url=(
+                os.environ.get("TENANT_ENGINE_URL")
+                or f"http://127.0.0.1:{os.environ.get('TENANT_ENGINE_PORT', '8003')}"
             ).rstrip("/"),
             redis_url=os.environ.get("REDIS_URL") or None,
             dedup_ttl_s=int(_number("EVOLUTION_DEDUP_TTL_S", 86400)),

@@ -2,7 +2,7 @@
 
 Evolution signs nothing, so these mechanisms are accepted, any one being enough: the
 instance's webhook secret in a custom header set through `webhook.headers` (compared with
-the admin's SHA-256 of it, or with the instances file's value); and, for instances whose
+the engine's SHA-256 of it, or with the instances file's value); and, for instances whose
 token is accepted (the instances file, the sandbox's shared mode), the envelope's `apikey`
 equal to the token or `Authorization: Bearer <JWT>` from Evolution's `jwt_key` header
 setting (HS256, `exp` checked).

@@ -1,4 +1,4 @@
-# Image for the Python services (booking_service, admin): Python 3.10, pinned deps. The admin service overrides CMD.
+# Image for the Python services (booking_service, tenant_engine, admin): Python 3.10, pinned deps. The engine and admin services override CMD.
 FROM python:3.10-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PYTHONPATH=/app BOOKA_VAR_DIR=/app/var
 WORKDIR /app
@@ -7,6 +7,7 @@ RUN pip install --no-cache-dir -r requirements/services.lock
 COPY booka_common booka_common
 COPY services_common services_common
 COPY booking_service booking_service
+COPY tenant_engine tenant_engine
 COPY admin admin
 RUN useradd --create-home booka && mkdir -p var && chown booka var
 USER booka

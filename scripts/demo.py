@@ -24,7 +24,7 @@ SERVICES_PY = str(ROOT / ".venv/services/bin/python")
 RASA_PY = str(ROOT / ".venv/rasa/bin/python")
 RASA_URL = f"http://127.0.0.1:{os.environ.get('RASA_PORT', '5005')}"
 SANDBOX_URL = f"http://127.0.0.1:{os.environ.get('EVOLUTION_SANDBOX_PORT', '8080')}"
-ADMIN_URL = f"http://127.0.0.1:{os.environ.get('ADMIN_PORT', '8002')}"
+ENGINE_URL = f"http://127.0.0.1:{os.environ.get('TENANT_ENGINE_PORT', '8003')}"
 USE_SANDBOX = not os.environ.get("EVOLUTION_API_URL")
 
 
@@ -43,6 +43,11 @@ def processes() -> list[Process]:
             "booking service",
             [SERVICES_PY, "-m", "booking_service", "serve"],
             f"http://127.0.0.1:{port}/api/ready",
+        ),
+        Process(
+            "tenant engine",
+            [SERVICES_PY, "-m", "tenant_engine", "serve"],
+            f"{ENGINE_URL}/api/ready",
         ),
         Process(
             "admin",
@@ -161,10 +166,10 @@ def connect_whatsapp() -> list[str]:
     for (
         name,
         slug,
-    ) in tenants.items():  # each instance's own webhook secret, set in Evolution by the admin
+    ) in tenants.items():  # each instance's own webhook secret, set in Evolution by the engine
         status, answer = call(
             "POST",
-            f"{ADMIN_URL}/internal/v1/tenants/{slug}/webhook-secret",
+            f"{ENGINE_URL}/internal/v1/tenants/{slug}/webhook-secret",
             headers={"Authorization": f"Bearer {internal}"},
         )
         if status != 201 or not answer.get("set_in_evolution"):  # type: ignore[union-attr]
@@ -239,7 +244,8 @@ Booka is running (logs in var/logs/). Ctrl-C stops everything.
   Admin web app    {admin}/   sign in with a demo login below: calendar,
                    WhatsApp conversations, services and staff, what the bot says (live
                    preview), tone, AI usage, team
-                   its JSON API (templates, tone, LLM settings, quotas, usage): /openapi.json
+  Tenant engine    {ENGINE_URL}   texts, tone, LLM gateway, quotas, usage (JSON API):
+                   {ENGINE_URL}/openapi.json
 {demo_logins()}
   LLM fallback     {llm}
   Duckling         {duckling}   (dates and times, Duckling's HTTP contract)
@@ -255,8 +261,8 @@ appears in the chat):
 Try the booking service:
   curl {auth} "{base}/v1/tenants"
   curl {auth} "{base}/v1/tenants/bella-salon/availability?service=haircut&staff=any"
-  curl {auth} "{admin}/v1/tenants/bella-salon/templates"
-  curl -X PUT {auth} "{admin}/v1/tenants/bella-salon/templates/greeting" \\
+  curl {auth} "{ENGINE_URL}/v1/tenants/bella-salon/templates"
+  curl -X PUT {auth} "{ENGINE_URL}/v1/tenants/bella-salon/templates/greeting" \\
        -d '{json.dumps({"body": greeting}, ensure_ascii=False)}'
   curl -d text="tomorrow at 5pm" -d tz=Europe/Lisbon -d locale=en_GB {duckling}
 """,

@@ -40,7 +40,7 @@ def local_defaults() -> dict[str, str]:
         "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{os.environ.get('ACTIONS_PORT', '5055')}/webhook",
         "TRACKER_STORE_URL": default_tracker_store_url(),
         "RASA_DUCKLING_HTTP_URL": duckling,
-        "ADMIN_URL": f"http://127.0.0.1:{os.environ.get('ADMIN_PORT', '8002')}",
+        "TENANT_ENGINE_URL": f"http://127.0.0.1:{os.environ.get('TENANT_ENGINE_PORT', '8003')}",
         "TF_CPP_MIN_LOG_LEVEL": "3",
         "RASA_TELEMETRY_ENABLED": "false",
     }

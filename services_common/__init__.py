@@ -1,3 +1,4 @@
-"""The framework only the services' environment uses (booking service, admin, sandbox):
-SQL engines and migrations, JSON API errors and middleware, OpenAPI documents, rate limits,
-outbound URL checks. What both environments share is in `booka_common`."""
+"""The framework only the services' environment uses (booking service, tenant engine, admin,
+sandbox): SQL engines and migrations, JSON API errors and middleware, OpenAPI documents, rate
+limits, outbound URL checks, email, the tenant directory. What both environments share is in
+`booka_common`."""

@@ -10,18 +10,22 @@ sentence a person can act on (`message`), some carry more (`fields` for validati
 from __future__ import annotations
 
 import json
+import sys
 import time
 import uuid
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, Protocol, TypeVar
 
 import structlog
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as SQLTimeoutError
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from booka_common import json_input
+from services_common.migrations import Chain
+from services_common.sql import NotMigratedError
 
 log = structlog.get_logger("booka.http")
 Model = TypeVar("Model", bound=BaseModel)
@@ -246,3 +250,47 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
             tenant=request.match_info.get("tenant"),
         )
         structlog.contextvars.unbind_contextvars("request_id")
+
+
+def ready_response(checks: dict[str, str]) -> web.Response:
+    """`/api/ready`'s answer: 200 when every check says "ok", else 503 with what is wrong."""
+    ok = all(value == "ok" for value in checks.values())
+    return json_response(
+        {"status": "ready" if ok else "not_ready", "checks": checks}, status=200 if ok else 503
+    )
+
+
+class Service(Protocol):
+    """What an app's shared context offers its start and stop (`lifecycle`)."""
+
+    engine: AsyncEngine
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+def lifecycle(
+    context: Service, chain: Chain, port: int, log: Any
+) -> Callable[[web.Application], AsyncIterator[None]]:
+    """An aiohttp cleanup context: refuse to start on tables older than the code (naming the
+    command that migrates them), start the shared context, log one line, stop it at the end."""
+
+    async def run(app: web.Application) -> AsyncIterator[None]:
+        await chain.check(context.engine)
+        await context.start()
+        log.info("started", database=context.engine.url.get_backend_name(), port=port)
+        yield
+        await context.stop()
+
+    return run
+
+
+def serve(app: web.Application, host: str, port: int, name: str) -> int:
+    """Run `app` until stopped; 2, with the reason on stderr, when its tables are not migrated."""
+    try:
+        web.run_app(app, host=host, port=port, access_log=None, print=None)
+    except NotMigratedError as exc:
+        print(f"{name}: {exc}", file=sys.stderr)
+        return 2
+    return 0

@@ -125,6 +125,11 @@ async def check_migrated(
         )
 
 
+def utcnow() -> datetime:
+    """Now, timezone-aware, as every stored time is (`UTCDateTime`)."""
+    return datetime.now(timezone.utc)
+
+
 class UTCDateTime(TypeDecorator):
     """An instant: `timestamptz` on PostgreSQL, UTC text on SQLite; always aware UTC in Python."""
 

@@ -1,9 +1,9 @@
-"""Schemathesis over both OpenAPI documents (the booking service's and the admin app's):
+"""Schemathesis over both OpenAPI documents (the booking service's and the tenant engine's):
 requests generated from each operation's schema, valid and not, sent to real processes on
 loopback ports with the internal token, must never get a 5xx. The LLM provider is the
-loopback one (tests/fakes), so the admin's LLM routes have a provider to call. Bounded: EXAMPLES per
-operation, derandomised so that every run sends the same requests. Half the cases name a
-real business in `{tenant}`, so they reach past the tenant check."""
+loopback one (tests/fakes), so the engine's LLM routes have a provider to call. Bounded:
+EXAMPLES per operation, derandomised so that every run sends the same requests. Half the
+cases name a real business in `{tenant}`, so they reach past the tenant check."""
 
 from __future__ import annotations
 
@@ -26,14 +26,14 @@ TENANT = "bella-salon"  # a demo tenant (`booking_service seed`)
 def services(
     postgres_url: str, secret_spec: dict[str, str], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[dict[str, str]]:
-    """The booking service, the Evolution sandbox, a loopback LLM and the admin app as processes,
-    seeded."""
+    """The booking service, the Evolution sandbox, a loopback LLM and the tenant engine as
+    processes, seeded."""
     workdir = tmp_path_factory.mktemp("fuzz")
-    ports = {name: free_port() for name in ("booking", "sandbox", "llm", "admin")}
+    ports = {name: free_port() for name in ("booking", "sandbox", "llm", "engine")}
     env = {
         **service_env(postgres_url, secret_spec, workdir, ports["booking"]),
         "BOOKING_SERVICE_URL": f"http://127.0.0.1:{ports['booking']}",
-        "ADMIN_PORT": str(ports["admin"]),
+        "TENANT_ENGINE_PORT": str(ports["engine"]),
         "EVOLUTION_API_URL": f"http://127.0.0.1:{ports['sandbox']}",
         "BOOKING_RATE_LIMIT_PER_MINUTE": "100000",
         "LLM_BASE_URL": f"http://127.0.0.1:{ports['llm']}/v1",
@@ -48,7 +48,7 @@ def services(
         capture_output=True,
     )
     subprocess.run(
-        [sys.executable, "-m", "admin", "migrate"],
+        [sys.executable, "-m", "tenant_engine", "migrate"],
         cwd=ROOT,
         env=env,
         check=True,
@@ -58,7 +58,7 @@ def services(
         "booking": ["booking_service", "serve", "--port", str(ports["booking"])],
         "sandbox": ["evolution_sandbox", "--port", str(ports["sandbox"])],
         "llm": ["tests.fakes.openai_server", "--port", str(ports["llm"]), "--api-key", "sk-fuzz"],
-        "admin": ["admin", "serve", "--port", str(ports["admin"])],
+        "engine": ["tenant_engine", "serve", "--port", str(ports["engine"])],
     }
     processes = []
     try:
@@ -82,7 +82,7 @@ def services(
             process.wait(timeout=20)
 
 
-@pytest.mark.parametrize("service", ["booking", "admin"])
+@pytest.mark.parametrize("service", ["booking", "engine"])
 def test_no_generated_request_gets_a_server_error(
     services: dict[str, str], secret_spec: dict[str, str], service: str
 ) -> None:

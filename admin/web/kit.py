@@ -66,12 +66,16 @@ SIGNED_OUT_PAGES = ("/login", "/password-reset")
 VIEWER_KEY = web.RequestKey("viewer", auth.Viewer)
 
 
-API_PREFIXES = ("/v1/", "/internal/", "/api/", "/openapi.json", "/static/")
+API_PREFIXES = ("/api/", "/static/")
 
 
 BOOKING_SERVICE_DOWN = (
     "The booking service did not answer in time. Reload the page to see what was saved, then try"
     " again."
+)
+TENANT_ENGINE_DOWN = (
+    "The part of Booka that keeps the bot's texts and AI settings did not answer. Reload the page"
+    " to see what was saved, then try again."
 )
 
 
@@ -125,15 +129,14 @@ async def tenant_for_editing(request: web.Request, refusal: str) -> dict[str, An
     return tenant
 
 
-def form_changes(
-    form: Any, model: type, fields: tuple[str, ...], checkboxes: tuple[str, ...] = ()
-) -> Any:
-    """A pydantic model from a submitted form (empty inputs left out, checkboxes as booleans)."""
+def form_values(form: Any, fields: tuple[str, ...], checkboxes: tuple[str, ...] = ()) -> Any:
+    """A submitted form's values as the JSON a service checks (empty inputs left out,
+    checkboxes as booleans)."""
     values: dict[str, Any] = {
         name: str(form.get(name)) for name in fields if form.get(name) not in (None, "")
     }
     values.update({name: form.get(name) == "on" for name in checkboxes})
-    return model.model_validate(values)
+    return values
 
 
 def booking_client(request: web.Request) -> BookingClient:

@@ -13,7 +13,6 @@ from admin import audit
 from admin.context import context_of
 from admin.conversations import from_tracker_store
 from admin.dashboard import bookings_of_week, conversations_by_day, summarise, this_week
-from admin.operations import month_usage
 from admin.web.kit import VIEWER_KEY, booking_client, page, tenant_for
 
 
@@ -37,7 +36,7 @@ async def dashboard(request: web.Request) -> web.Response:
     week = summarise(days, bookings, conversations, tz)
     today = now.astimezone(tz).date()
     usage = (
-        await month_usage(context, tenant["slug"], None) if viewer.sees_business_figures else None
+        await context.tenant_engine.usage(tenant["slug"]) if viewer.sees_business_figures else None
     )
     return page(
         request,

@@ -18,7 +18,7 @@ from admin import audit
 from admin.catalog import BookingRefused
 from admin.context import context_of
 from admin.conversations import from_tracker_store
-from admin.operations import change_profile, month_usage
+from admin.operations import change_quota
 from admin.web.kit import booking_client, page, require_superadmin
 
 log = structlog.get_logger(__name__)
@@ -69,7 +69,7 @@ async def health_rows(request: web.Request) -> tuple[list[dict[str, Any]], bool]
     readable = traffic is not None
     rows = []
     for tenant in await context.directory.all():
-        usage = await month_usage(context, tenant["slug"], None)
+        usage = await context.tenant_engine.usage(tenant["slug"])
         failed = sum(
             group["calls"] for outcome, group in usage["by_outcome"].items() if outcome != "ok"
         )
@@ -135,9 +135,7 @@ async def change_businesses(request: web.Request) -> web.Response:
                         {"suspended": action == "suspend"},
                     )
             else:
-                await change_profile(
-                    context, slug, "quota_changed", {"plan": action[5:]}, audited_by=viewer
-                )
+                await change_quota(context, viewer, slug, {"plan": action[5:]})
         except BookingRefused as refused:
             failed.append(f"{slug}: {refused}")
     context.directory.forget_all()

@@ -29,9 +29,9 @@ from admin.retention import (
     retention_days,
     transcript_events,
 )
-from admin.store import utcnow
 from admin.team_numbers import masked
 from admin.web.kit import VIEWER_KEY, booking_client, page, tenant_for
+from services_common.sql import utcnow
 
 log = structlog.get_logger(__name__)
 MAX_RETENTION_DAYS = 3650

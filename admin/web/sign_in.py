@@ -1,5 +1,5 @@
 """Signing in and out, password resets, and `viewer_middleware`, which signs each page request
-in from its session cookie (the JSON API keeps the internal token). Signed-out forms carry a
+in from its session cookie (the health checks and static files need none). Signed-out forms carry a
 double-submit CSRF cookie; sign-ins are throttled per address beside the per-account lockout.
 """
 
@@ -16,18 +16,20 @@ from aiohttp import web
 from admin import auth
 from admin.catalog import BookingRefused
 from admin.context import context_of
-from admin.mail import send_email
-from admin.tenants import BookingServiceUnavailable
+from admin.engine import EngineUnavailable
 from admin.web.kit import (
     API_PREFIXES,
     BOOKING_SERVICE_DOWN,
     COOKIE,
     LOGIN_CSRF_COOKIE,
     SIGNED_OUT_PAGES,
+    TENANT_ENGINE_DOWN,
     VIEWER_KEY,
     page,
     secure_cookie,
 )
+from services_common.mail import send_email
+from services_common.tenants import BookingServiceUnavailable
 
 log = structlog.get_logger(__name__)
 
@@ -74,6 +76,9 @@ async def viewer_middleware(request: web.Request, handler):  # noqa: ANN001, ANN
     except (aiohttp.ClientError, asyncio.TimeoutError, BookingServiceUnavailable) as failure:
         log.warning("booking_service_unavailable", path=request.path, error=type(failure).__name__)
         return page(request, "error.html", 503, message=BOOKING_SERVICE_DOWN)
+    except EngineUnavailable as failure:
+        log.warning("tenant_engine_unavailable", path=request.path, error=str(failure)[:120])
+        return page(request, "error.html", 503, message=TENANT_ENGINE_DOWN)
 
 
 async def login_form(request: web.Request) -> web.Response:

@@ -17,9 +17,9 @@ from sqlalchemy import delete, select, update
 
 from admin import audit, auth, team_numbers
 from admin.context import context_of
-from admin.mail import send_email
 from admin.tables import sessions, users
 from admin.web.kit import VIEWER_KEY, booking_client, page, tenant_for
+from services_common.mail import send_email
 
 log = structlog.get_logger(__name__)
 INVITATION_LIFETIME = timedelta(days=3)

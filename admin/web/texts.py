@@ -9,23 +9,13 @@ from urllib.parse import quote, urlencode
 
 import structlog
 from aiohttp import web
-from pydantic import ValidationError
 
-from admin import store, team_numbers
+from admin import team_numbers
 from admin.context import context_of
-from admin.operations import change_profile, save_template_version, tone_overrides
-from admin.schemas import ToneChange
-from admin.tone import VERTICAL_DEFAULTS, tone_for
-from admin.web.kit import VIEWER_KEY, form_changes, page, tenant_for, tenant_for_editing
-from booka_common.templating import (
-    TONES,
-    TemplateProblem,
-    catalog,
-    check_off_loop,
-    prepare_variables,
-    render_off_loop,
-    spec_for,
-)
+from admin.engine import EngineRefused
+from admin.operations import change_tone, save_template_version
+from admin.web.kit import VIEWER_KEY, form_values, page, tenant_for, tenant_for_editing
+from booka_common.templating import TONES, catalog, spec_for
 
 log = structlog.get_logger(__name__)
 
@@ -40,12 +30,11 @@ def template_key(request: web.Request) -> str:
 
 async def texts(request: web.Request) -> web.Response:
     tenant = await tenant_for(request)
-    async with context_of(request).engine.connect() as conn:
-        current = await store.current_templates(conn, tenant["slug"])
     own: dict[str, set[str]] = {}  # key → the languages the business has its own version in
-    for (key, locale, _), row in current.items():
-        if row["body"] is not None:
-            own.setdefault(key, set()).add(locale)
+    for entry in await context_of(request).tenant_engine.templates(tenant["slug"]):
+        for version in entry["overrides"]:
+            if version["body"] is not None:
+                own.setdefault(entry["key"], set()).add(version["locale"])
     wanted = request.query.get("locale") or ""
     groups: dict[str, list[Any]] = {}
     for spec in catalog().values():
@@ -68,7 +57,7 @@ def text_address(tenant: str, key: str, locale: str, tone: str) -> str:
 
 
 async def text_editor(
-    request: web.Request, problem: TemplateProblem | None = None, draft: str | None = None
+    request: web.Request, problem: EngineRefused | None = None, draft: str | None = None
 ) -> web.Response:
     tenant = await tenant_for(request)
     key = template_key(request)
@@ -76,8 +65,8 @@ async def text_editor(
     locale = request.query.get("locale") or "en"
     tone = request.query.get("tone") or "any"
     context = context_of(request)
+    history = await versions(request, tenant["slug"], key, locale, tone)
     async with context.engine.connect() as conn:
-        history = await store.template_history(conn, tenant["slug"], key, locale, tone)
         team = await team_numbers.team_numbers(conn, context.settings.keyring, tenant["slug"])
     current = history[0]["body"] if history and history[0]["body"] is not None else None
     body = (
@@ -107,23 +96,23 @@ async def text_editor(
     )
 
 
+async def versions(
+    request: web.Request, tenant: str, key: str, locale: str, tone: str
+) -> list[dict[str, Any]]:
+    """The template's versions in this language and tone, newest first."""
+    return (await context_of(request).tenant_engine.template(tenant, key, locale, tone))["versions"]
+
+
 async def preview_text(
     request: web.Request, tenant: dict[str, Any], key: str, body: str, locale: str
 ) -> dict[str, Any]:
-    """The draft rendered with the template's sample values in the tenant's tone, or what is wrong
-    with it."""
-    tone = (await context_of(request).renderer.config(tenant["slug"])).tone
+    """The draft rendered by the engine with the template's sample values in the tenant's
+    tone, or what is wrong with it."""
+    engine = context_of(request).tenant_engine
     try:
-        await check_off_loop(key, body)
-        values = prepare_variables(
-            {**spec_for(key).sample, "customer_name": "Maria Silva"},
-            locale,
-            tone,
-            tenant.get("name", ""),
-        )
-        return {"text": await render_off_loop(body, values, tone)}
-    except TemplateProblem as problem:
-        return {"problem": problem.message}
+        return await engine.preview(tenant["slug"], key, body=body, locale=locale)
+    except EngineRefused as refused:
+        return {"problem": refused.message}
 
 
 async def preview(request: web.Request) -> web.Response:
@@ -150,8 +139,7 @@ async def save_text(request: web.Request) -> web.Response:
     action = str(form.get("action") or "save")
     body: str | None
     if action == "revert":
-        async with context_of(request).engine.connect() as conn:
-            history = await store.template_history(conn, tenant["slug"], key, locale, tone)
+        history = await versions(request, tenant["slug"], key, locale, tone)
         target = next(
             (row for row in history if str(row["version"]) == str(form.get("version"))), None
         )
@@ -164,17 +152,9 @@ async def save_text(request: web.Request) -> web.Response:
         body, note = str(form.get("body") or ""), str(form.get("note") or "")[:200]
     try:
         await save_template_version(
-            context_of(request),
-            tenant["slug"],
-            key,
-            locale,
-            tone,
-            body,
-            viewer.email,
-            note,
-            audited_by=viewer,
+            context_of(request), viewer, tenant["slug"], key, locale, tone, body, note
         )
-    except TemplateProblem as problem:
+    except EngineRefused as problem:
         return await text_editor(request, problem, draft=body)
     raise web.HTTPSeeOther(text_address(tenant["slug"], key, locale, tone))
 
@@ -183,72 +163,54 @@ TONE_SAMPLES = ("greeting", "booking_confirmed", "handoff", "fallback")
 
 
 async def tone_samples(
-    request: web.Request, tenant: dict[str, Any], tone: Any
+    request: web.Request, tenant: dict[str, Any], tone: dict[str, Any] | None = None
 ) -> list[tuple[str, str]]:
-    renderer = context_of(request).renderer
-    samples = []
-    for key in TONE_SAMPLES:
-        variables = {**spec_for(key).sample, "customer_name": "Maria Silva"}
-        samples.append(
-            (key, (await renderer.render(tenant["slug"], key, variables, tone=tone)).text)
-        )
-    return samples
+    """A few texts in the business's tone, or in the `tone` changes being tried out."""
+    engine = context_of(request).tenant_engine
+    return [
+        (key, (await engine.preview(tenant["slug"], key, tone=tone))["text"])
+        for key in TONE_SAMPLES
+    ]
 
 
 async def tone_page(request: web.Request, problem: str | None = None) -> web.Response:
     tenant = await tenant_for(request)
-    config = await context_of(request).renderer.config(tenant["slug"])
-    tone = config.tone
     if request.method == "POST" and request.path.endswith("/preview"):
-        form = await request.post()
+        trying = form_values(
+            await request.post(), ("preset", "greeting", "sign_off", "address"), ("emoji",)
+        )
         try:
-            change = form_changes(
-                form, ToneChange, ("preset", "greeting", "sign_off", "address"), ("emoji",)
-            )
-        except ValidationError as error:
-            return page(
-                request, "_tone_samples.html", problem=str(error.errors()[0]["msg"]), samples=[]
-            )
-        tone = tone_for(
-            tenant.get("vertical", ""), {**(config.profile or {}), **tone_overrides(change)}
-        )
-        return page(
-            request,
-            "_tone_samples.html",
-            problem=None,
-            samples=await tone_samples(request, tenant, tone),
-        )
+            samples = await tone_samples(request, tenant, trying)
+        except EngineRefused as refused:
+            return page(request, "_tone_samples.html", problem=refused.first_problem, samples=[])
+        return page(request, "_tone_samples.html", problem=None, samples=samples)
+    tone = await context_of(request).tenant_engine.tone(tenant["slug"])
     return page(
         request,
         "tone.html",
         422 if problem else 200,
         tenant=tenant,
         tone=tone,
-        mode=config.tone_mode,
+        mode=tone["mode"],
         problem=problem,
-        own=config.profile or {},
-        vertical_default=VERTICAL_DEFAULTS.get(tenant.get("vertical", ""), "friendly"),
+        own=tone["own"],
+        vertical_default=tone["vertical_default"],
         presets=TONES,
-        samples=await tone_samples(request, tenant, tone),
+        samples=await tone_samples(request, tenant),
     )
 
 
 async def save_tone(request: web.Request) -> web.Response:
     tenant = await tenant_for_editing(request, "Your role can see the tone but not change it.")
-    viewer = request[VIEWER_KEY]
-    form = await request.post()
-    try:
-        change = form_changes(
-            form, ToneChange, ("preset", "mode", "greeting", "sign_off", "address"), ("emoji",)
-        )
-    except ValidationError as error:
-        return await tone_page(request, problem=str(error.errors()[0]["msg"]))
-    changes = tone_overrides(change)
+    changes = form_values(
+        await request.post(), ("preset", "mode", "greeting", "sign_off", "address"), ("emoji",)
+    )
     changes.setdefault("greeting", None)  # an emptied field goes back to the preset's
     changes.setdefault("sign_off", None)
-    await change_profile(
-        context_of(request), tenant["slug"], "tone_changed", changes, audited_by=viewer
-    )
+    try:
+        await change_tone(context_of(request), request[VIEWER_KEY], tenant["slug"], changes)
+    except EngineRefused as refused:
+        return await tone_page(request, problem=refused.first_problem)
     raise web.HTTPSeeOther(f"/t/{quote(tenant['slug'])}/tone")
 
 

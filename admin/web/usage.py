@@ -7,13 +7,11 @@ from typing import Any
 from urllib.parse import quote
 
 from aiohttp import web
-from pydantic import ValidationError
 
 from admin.context import context_of
-from admin.operations import change_profile, check_alert_webhook, month_usage, quota_changes
-from admin.schemas import QuotaChange
-from admin.web.kit import VIEWER_KEY, form_changes, page, tenant_for
-from services_common.http_api import ApiError, ValidationFailed
+from admin.engine import EngineRefused
+from admin.operations import change_quota
+from admin.web.kit import VIEWER_KEY, form_values, page, tenant_for
 
 
 def bar_chart(by_day: dict[str, dict[str, Any]], month: str, field: str) -> dict[str, Any]:
@@ -45,10 +43,11 @@ async def usage_page(request: web.Request, problem: str | None = None) -> web.Re
             403,
             message="The AI usage and its alert settings are for the owner and managers.",
         )
+    engine = context_of(request).tenant_engine
     try:
-        report = await month_usage(context_of(request), tenant["slug"], request.query.get("month"))
-    except ApiError as error:
-        raise web.HTTPNotFound(text=error.message) from None
+        report = await engine.usage(tenant["slug"], request.query.get("month"))
+    except EngineRefused as refused:
+        raise web.HTTPNotFound(text=refused.message) from None
     for group in (*report["by_day"].values(), *report["by_purpose"].values()):
         group["tokens"] = group["tokens_in"] + group["tokens_out"]
     top_purpose = max((g["tokens"] for g in report["by_purpose"].values()), default=0) or 1
@@ -84,24 +83,13 @@ async def save_quota(request: web.Request) -> web.Response:
         return page(
             request, "error.html", 403, message="Only the owner can change the alert settings."
         )
-    try:
-        change = form_changes(
-            form, QuotaChange, fields, ("hard_stop",) if viewer.role == "superadmin" else ()
-        )
-    except ValidationError as error:
-        return await usage_page(
-            request, problem=f"{error.errors()[0]['loc'][0]}: {error.errors()[0]['msg']}"
-        )
-    changes = quota_changes(change)
+    changes = form_values(form, fields, ("hard_stop",) if viewer.role == "superadmin" else ())
     for field in ("alert_email", "alert_webhook_url"):
         changes.setdefault(field, None)  # an emptied field turns the alert off
     try:
-        await check_alert_webhook(context_of(request), changes)
-    except ValidationFailed as refused:
-        return await usage_page(request, problem=f"alert_webhook_url: {refused.message}")
-    await change_profile(
-        context_of(request), tenant["slug"], "quota_changed", changes, audited_by=viewer
-    )
+        await change_quota(context_of(request), viewer, tenant["slug"], changes)
+    except EngineRefused as refused:
+        return await usage_page(request, problem=refused.first_problem)
     raise web.HTTPSeeOther(f"/t/{quote(tenant['slug'])}/usage")
 
 

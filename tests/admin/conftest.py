@@ -1,5 +1,6 @@
-"""The admin app in-process over real HTTP on loopback, on each database backend, beside a
-real booking service (in-process too) and a loopback LLM provider (tests/fakes)."""
+"""The tenant engine and the owners' web app in-process over real HTTP on loopback (the web
+app calls the engine's HTTP API as in production), on each database backend, beside a real
+booking service (in-process too) and a loopback LLM provider (tests/fakes)."""
 
 from __future__ import annotations
 
@@ -14,18 +15,23 @@ from aiohttp.test_utils import TestClient
 
 from admin.app import create_app as create_admin_app
 from admin.auth import create_user
-from admin.migrate import upgrade_to_head
-from admin.settings import AdminSettings, LlmDefaults, SmtpSettings
+from admin.migrate import CHAIN as WEB_TABLES
+from admin.settings import AdminSettings
 from booking_service.api import create_app as create_booking_app
 from booking_service.settings import Settings
+from services_common.mail import SmtpSettings
 from services_common.sql import make_async_engine
+from tenant_engine.app import create_app as create_engine_app
+from tenant_engine.migrate import CHAIN as ENGINE_TABLES
+from tenant_engine.settings import EngineSettings, LlmDefaults
 from tests.booking_service.helpers import Api
 from tests.fakes.openai_server import FakeProvider
 
 
 @pytest.fixture(scope="session")
 def admin_migrated(database_url: str) -> str:
-    upgrade_to_head(database_url)
+    ENGINE_TABLES.upgrade(database_url)
+    WEB_TABLES.upgrade(database_url)
     return database_url
 
 
@@ -43,15 +49,14 @@ async def provider() -> AsyncIterator[FakeProvider]:
 
 
 @pytest.fixture
-def admin_settings(
+def engine_settings(
     admin_migrated: str, settings: Settings, booking: Api, provider: FakeProvider
-) -> AdminSettings:
-    return AdminSettings(
+) -> EngineSettings:
+    return EngineSettings(
         database_url=admin_migrated,
         internal_token=settings.internal_token,
         secret_keys_spec=settings.secret_keys_spec,
-        lookup_key=settings.lookup_key,
-        booking_service_url=str(booking.client.make_url("")).rstrip("/"),
+        booking_service_url=url_of(booking),
         llm=LlmDefaults(
             base_url=provider.base_url,
             api_key="sk-platform-test",
@@ -67,14 +72,47 @@ def admin_settings(
     )
 
 
-@pytest.fixture
-async def make_admin(aiohttp_client):  # noqa: ANN001, ANN201
-    """Start an admin app (another process, as far as caches go) with these settings."""
+def url_of(api: Api) -> str:
+    return str(api.client.make_url("")).rstrip("/")
 
-    async def start(settings: AdminSettings) -> Api:
-        return Api(await aiohttp_client(create_admin_app(settings)), settings.internal_token)
+
+def starter(aiohttp_client, create_app):  # noqa: ANN001, ANN201
+    """Start an app (another process, as far as caches go) with the settings given."""
+
+    async def start(settings: EngineSettings | AdminSettings) -> Api:
+        return Api(await aiohttp_client(create_app(settings)), settings.internal_token)
 
     return start
+
+
+@pytest.fixture
+async def make_engine(aiohttp_client):  # noqa: ANN001, ANN201
+    return starter(aiohttp_client, create_engine_app)
+
+
+@pytest.fixture
+async def engine(make_engine, engine_settings: EngineSettings) -> Api:  # noqa: ANN001
+    return await make_engine(engine_settings)
+
+
+@pytest.fixture
+def admin_settings(
+    admin_migrated: str, settings: Settings, booking: Api, engine: Api
+) -> AdminSettings:
+    return AdminSettings(
+        database_url=admin_migrated,
+        internal_token=settings.internal_token,
+        secret_keys_spec=settings.secret_keys_spec,
+        lookup_key=settings.lookup_key,
+        booking_service_url=url_of(booking),
+        engine_url=url_of(engine),
+        smtp=SmtpSettings(),
+    )
+
+
+@pytest.fixture
+async def make_admin(aiohttp_client):  # noqa: ANN001, ANN201
+    return starter(aiohttp_client, create_admin_app)
 
 
 @pytest.fixture
@@ -110,14 +148,14 @@ async def tenant(booking: Api) -> str:
     return await create_tenant(booking)
 
 
-def with_llm(settings: AdminSettings, **changes: Any) -> AdminSettings:
+def with_llm(settings: EngineSettings, **changes: Any) -> EngineSettings:
     return dataclasses.replace(settings, llm=dataclasses.replace(settings.llm, **changes))
 
 
 PASSWORD = "correct horse battery"
 
 
-async def add_user(settings: AdminSettings, role: str, tenant: str | None) -> str:
+async def add_user(settings: AdminSettings | EngineSettings, role: str, tenant: str | None) -> str:
     email = f"{role}-{uuid.uuid4().hex[:8]}@example.com"
     engine = make_async_engine(settings.database_url)
     try:

@@ -59,7 +59,7 @@ async def shot(page: Page, name: str) -> None:
 
 @pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
 async def test_an_owner_edits_a_text_with_a_live_preview_then_reverts_it(
-    browser: Browser, admin: Api, admin_settings: AdminSettings, tenant: str
+    browser: Browser, admin: Api, admin_settings: AdminSettings, tenant: str, engine: Api
 ) -> None:
     base = str(admin.client.make_url("")).rstrip("/")
     page = await signed_in(browser, base, await add_user(admin_settings, "owner", tenant))
@@ -79,7 +79,7 @@ async def test_an_owner_edits_a_text_with_a_live_preview_then_reverts_it(
     await page.fill("#body", "Second version")
     await page.click("button[value=save]")
     await page.click("tr:has-text('Rita is coming') button[value=revert]")
-    _, rendered = await admin.call(
+    _, rendered = await engine.call(
         "POST",
         f"/internal/v1/tenants/{tenant}/render",
         {"template": "handoff", "variables": {"customer_name": "Ana"}},

@@ -31,18 +31,18 @@ REFUSED = [
 
 @pytest.mark.parametrize("url", REFUSED)
 async def test_a_private_or_plain_address_is_refused_at_save(
-    admin: Api, tenant: str, url: str
+    engine: Api, tenant: str, url: str
 ) -> None:
-    status, body = await admin.call(
+    status, body = await engine.call(
         "PUT", f"/v1/tenants/{tenant}/quota", {"alert_webhook_url": url}
     )
     assert status == 422, body
     assert "alert_webhook_url" in body.get("fields", body), body
 
 
-async def test_a_public_https_address_is_accepted(admin: Api, tenant: str) -> None:
+async def test_a_public_https_address_is_accepted(engine: Api, tenant: str) -> None:
     await check_public_url("https://93.184.215.14/hook")
-    status, body = await admin.call(
+    status, body = await engine.call(
         "PUT", f"/v1/tenants/{tenant}/quota", {"alert_webhook_url": "https://93.184.215.14/hook"}
     )
     assert status == 200 and body["alert_webhook_url"] == "https://93.184.215.14/hook", body

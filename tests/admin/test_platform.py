@@ -16,7 +16,7 @@ from tests.booking_service.helpers import Api, booking_body, new_tenant
 
 
 async def test_a_superadmin_sees_each_businesss_health_and_suspends_and_replans_several_at_once(
-    make_admin, admin_settings: AdminSettings, booking: Api, tmp_path
+    make_admin, admin_settings: AdminSettings, booking: Api, tmp_path, engine: Api
 ) -> None:  # noqa: ANN001
     salon, clinic = await new_tenant(booking), await create_tenant(booking, "clinic")
     tracker = tmp_path / "tracker.db"
@@ -81,7 +81,7 @@ async def test_a_superadmin_sees_each_businesss_health_and_suspends_and_replans_
         "/tenants",
         data={"csrf_token": csrf, "action": "plan:premium", "tenant": [salon.slug, clinic]},
     )
-    _, quota = await admin.call("GET", f"/v1/tenants/{clinic}/quota", expect=200)
+    _, quota = await engine.call("GET", f"/v1/tenants/{clinic}/quota", expect=200)
     assert quota["plan"] == "premium"
     log = await (await web.get(f"/t/{salon.slug}/audit")).text()
     assert "tenant suspended" in log and "tenant resumed" in log and "quota changed" in log

@@ -12,7 +12,8 @@ from email import policy as email_policy
 
 from aiosmtpd.controller import Controller
 
-from admin.settings import AdminSettings, SmtpSettings
+from admin.settings import AdminSettings
+from services_common.mail import SmtpSettings
 from tests.admin.conftest import add_user, csrf_of, sign_in
 from tests.admin.test_llm_gateway import Inbox
 from tests.booking_service.helpers import Api, booking_body, new_tenant

@@ -107,15 +107,15 @@ def test_ordinary_templates_keep_working() -> None:
     "name", ["center filter", "~ doubling", "nested ranges", "str.format width"]
 )
 async def test_hostile_templates_are_refused_by_the_preview_and_at_save(
-    admin: Api, tenant: str, name: str
+    engine: Api, tenant: str, name: str
 ) -> None:
     source, reason = HOSTILE[name]
-    status, body = await admin.call(
+    status, body = await engine.call(
         "POST", f"/v1/tenants/{tenant}/preview", {"template": "greeting", "body": source}
     )
     assert status == 422 and reason in body["message"], body
-    status, body = await admin.call(
+    status, body = await engine.call(
         "PUT", f"/v1/tenants/{tenant}/templates/greeting", {"body": source}
     )
     assert status == 422 and reason in body["message"], body
-    assert (await admin.call("GET", "/api/health"))[0] == 200
+    assert (await engine.call("GET", "/api/health"))[0] == 200

@@ -9,8 +9,8 @@ from tests.admin.conftest import create_tenant
 from tests.booking_service.helpers import Api
 
 
-async def render(admin: Api, tenant: str, template: str, **variables) -> dict:  # noqa: ANN003
-    status, body = await admin.call(
+async def render(engine: Api, tenant: str, template: str, **variables) -> dict:  # noqa: ANN003
+    status, body = await engine.call(
         "POST",
         f"/internal/v1/tenants/{tenant}/render",
         {"template": template, "variables": variables},
@@ -20,12 +20,12 @@ async def render(admin: Api, tenant: str, template: str, **variables) -> dict:  
 
 
 async def test_a_tenant_without_templates_gets_the_bots_default_in_its_verticals_tone(
-    admin: Api, booking: Api
+    engine: Api, booking: Api
 ) -> None:
     salon = await create_tenant(booking, "beauty")
     clinic = await create_tenant(booking, "clinic")
-    friendly = await render(admin, salon, "greeting", customer_name="Maria Silva")
-    formal = await render(admin, clinic, "greeting", customer_name="Maria Silva")
+    friendly = await render(engine, salon, "greeting", customer_name="Maria Silva")
+    formal = await render(engine, clinic, "greeting", customer_name="Maria Silva")
     assert (
         friendly["origin"] == "default"
         and friendly["text"].startswith("Hi Maria!")
@@ -35,9 +35,9 @@ async def test_a_tenant_without_templates_gets_the_bots_default_in_its_verticals
 
 
 async def test_a_template_with_an_unknown_variable_is_refused_with_the_line_and_allowed_names(
-    admin: Api, tenant: str
+    engine: Api, tenant: str
 ) -> None:
-    status, body = await admin.call(
+    status, body = await engine.call(
         "PUT",
         f"/v1/tenants/{tenant}/templates/booking_confirmed",
         {"body": "Booked!\nSee you {{ dat }} at {{ time }}"},
@@ -56,43 +56,43 @@ async def test_a_template_with_an_unknown_variable_is_refused_with_the_line_and_
     ],
 )
 async def test_broken_or_hostile_templates_are_refused(
-    admin: Api, tenant: str, source: str, expected: str
+    engine: Api, tenant: str, source: str, expected: str
 ) -> None:
-    status, body = await admin.call(
+    status, body = await engine.call(
         "PUT", f"/v1/tenants/{tenant}/templates/greeting", {"body": source}
     )
     assert status == 422 and expected in body["message"], body
 
 
 async def test_every_change_is_a_version_and_an_old_one_can_be_made_current_again(
-    admin: Api, tenant: str
+    engine: Api, tenant: str
 ) -> None:
     path = f"/v1/tenants/{tenant}/templates/handoff"
     for text in (
         "One moment, {{ customer_name }}, a colleague will answer.",
         "Our team will reply shortly.",
     ):
-        await admin.call("PUT", path, {"body": text, "author": "owner@example.com"}, expect=201)
-    assert (await render(admin, tenant, "handoff"))["text"] == "Our team will reply shortly."
-    status, reverted = await admin.call("POST", path + "/revert", {"version": 1}, expect=201)
+        await engine.call("PUT", path, {"body": text, "author": "owner@example.com"}, expect=201)
+    assert (await render(engine, tenant, "handoff"))["text"] == "Our team will reply shortly."
+    status, reverted = await engine.call("POST", path + "/revert", {"version": 1}, expect=201)
     assert reverted["version"] == 3 and reverted["note"] == "revert to version 1"
-    rendered = await render(admin, tenant, "handoff", customer_name="Ana Costa")
+    rendered = await render(engine, tenant, "handoff", customer_name="Ana Costa")
     assert rendered == {
         "text": "One moment, Ana, a colleague will answer.",
         "origin": "tenant",
         "version": 3,
     }
-    _, history = await admin.call("GET", path, expect=200)
+    _, history = await engine.call("GET", path, expect=200)
     assert [v["version"] for v in history["versions"]] == [3, 2, 1] and history["versions"][2][
         "author"
     ] == "owner@example.com"
-    await admin.call("DELETE", path, expect=200)
-    assert (await render(admin, tenant, "handoff"))["origin"] == "default"
-    assert (await admin.call("POST", path + "/revert", {"version": 9}))[0] == 404
+    await engine.call("DELETE", path, expect=200)
+    assert (await render(engine, tenant, "handoff"))["origin"] == "default"
+    assert (await engine.call("POST", path + "/revert", {"version": 9}))[0] == 404
 
 
 async def test_dates_times_and_prices_are_formatted_for_the_locale(
-    admin: Api, booking: Api
+    engine: Api, booking: Api
 ) -> None:
     variables = {
         "service": "Corte",
@@ -103,23 +103,23 @@ async def test_dates_times_and_prices_are_formatted_for_the_locale(
     }
     us = await create_tenant(booking, locale="en-US")
     pt = await create_tenant(booking, locale="pt-PT")
-    assert "5:00 PM" in (await render(admin, us, "booking_confirmed", **variables))["text"]
-    assert "€35.00" in (await render(admin, us, "booking_confirmed", **variables))["text"]
-    await admin.call(
+    assert "5:00 PM" in (await render(engine, us, "booking_confirmed", **variables))["text"]
+    assert "€35.00" in (await render(engine, us, "booking_confirmed", **variables))["text"]
+    await engine.call(
         "PUT",
         f"/v1/tenants/{pt}/templates/booking_confirmed",
         {"locale": "pt", "body": "Marcado: {{ service }}, {{ date }} às {{ time }} ({{ price }})"},
         expect=201,
     )
-    assert (await render(admin, pt, "booking_confirmed", **variables))[
+    assert (await render(engine, pt, "booking_confirmed", **variables))[
         "text"
     ] == "Marcado: Corte, sexta 4 dez. às 17:00 (35,00 €)"
 
 
 async def test_tone_settings_change_greeting_address_emoji_and_sign_off(
-    admin: Api, tenant: str
+    engine: Api, tenant: str
 ) -> None:
-    await admin.call(
+    await engine.call(
         "PUT",
         f"/v1/tenants/{tenant}/tone",
         {
@@ -130,10 +130,10 @@ async def test_tone_settings_change_greeting_address_emoji_and_sign_off(
         },
         expect=200,
     )
-    greeting = await render(admin, tenant, "greeting", customer_name="Maria Silva")
+    greeting = await render(engine, tenant, "greeting", customer_name="Maria Silva")
     assert greeting["text"].startswith("Dear, Maria Silva.")
     confirmed = await render(
-        admin,
+        engine,
         tenant,
         "booking_confirmed",
         service="Cut",
@@ -142,12 +142,12 @@ async def test_tone_settings_change_greeting_address_emoji_and_sign_off(
         reference="AB12",
     )
     assert confirmed["text"].endswith("— Studio team")
-    await admin.call(
+    await engine.call(
         "PUT", f"/v1/tenants/{tenant}/tone", {"preset": "casual", "emoji": False}, expect=200
     )
-    casual = await render(admin, tenant, "handoff")
+    casual = await render(engine, tenant, "handoff")
     assert "🙋" not in casual["text"] and casual["text"].startswith("OK, I've asked")
-    status, tone = await admin.call("GET", f"/v1/tenants/{tenant}/tone", expect=200)
+    status, tone = await engine.call("GET", f"/v1/tenants/{tenant}/tone", expect=200)
     assert (
         tone["preset"] == "casual"
         and tone["emoji"] is False
@@ -156,27 +156,27 @@ async def test_tone_settings_change_greeting_address_emoji_and_sign_off(
 
 
 async def test_a_hand_written_variant_for_the_tenants_tone_wins_over_the_general_template(
-    admin: Api, tenant: str
+    engine: Api, tenant: str
 ) -> None:
     path = f"/v1/tenants/{tenant}/templates/fallback"
-    await admin.call("PUT", path, {"body": "Sorry, say again?"}, expect=201)
-    await admin.call(
+    await engine.call("PUT", path, {"body": "Sorry, say again?"}, expect=201)
+    await engine.call(
         "PUT",
         path,
         {"tone": "formal", "body": "I beg your pardon, could you rephrase that?"},
         expect=201,
     )
-    assert (await render(admin, tenant, "fallback"))["text"] == "Sorry, say again?"
-    await admin.call("PUT", f"/v1/tenants/{tenant}/tone", {"preset": "formal"}, expect=200)
-    assert (await render(admin, tenant, "fallback"))[
+    assert (await render(engine, tenant, "fallback"))["text"] == "Sorry, say again?"
+    await engine.call("PUT", f"/v1/tenants/{tenant}/tone", {"preset": "formal"}, expect=200)
+    assert (await render(engine, tenant, "fallback"))[
         "text"
     ] == "I beg your pardon, could you rephrase that?"
 
 
 async def test_the_preview_renders_a_draft_with_sample_data_without_saving_it(
-    admin: Api, tenant: str
+    engine: Api, tenant: str
 ) -> None:
-    status, preview = await admin.call(
+    status, preview = await engine.call(
         "POST",
         f"/v1/tenants/{tenant}/preview",
         {"template": "booking_reminder", "body": "See you {{ when }}, {{ customer_name }}!"},
@@ -185,66 +185,66 @@ async def test_the_preview_renders_a_draft_with_sample_data_without_saving_it(
     assert preview["text"].startswith("See you Fri 4 Dec at 17:00, Maria!")
     assert (
         await render(
-            admin, tenant, "booking_reminder", service="Cut", start="2026-12-04T17:00:00+00:00"
+            engine, tenant, "booking_reminder", service="Cut", start="2026-12-04T17:00:00+00:00"
         )
     )["origin"] == "default"
 
 
-async def test_one_tenants_templates_never_reach_another(admin: Api, booking: Api) -> None:
+async def test_one_tenants_templates_never_reach_another(engine: Api, booking: Api) -> None:
     first, second = await create_tenant(booking), await create_tenant(booking)
-    await admin.call(
+    await engine.call(
         "PUT", f"/v1/tenants/{first}/templates/handoff", {"body": "First's own handoff"}, expect=201
     )
-    assert (await render(admin, second, "handoff"))["origin"] == "default"
-    _, listed = await admin.call("GET", f"/v1/tenants/{second}/templates", expect=200)
+    assert (await render(engine, second, "handoff"))["origin"] == "default"
+    _, listed = await engine.call("GET", f"/v1/tenants/{second}/templates", expect=200)
     assert all(not entry["overrides"] for entry in listed["templates"])
 
 
 async def test_unknown_tenants_templates_and_bad_bodies_get_clear_errors(
-    admin: Api, tenant: str
+    engine: Api, tenant: str
 ) -> None:
     assert (
-        await admin.call(
+        await engine.call(
             "POST", "/internal/v1/tenants/nobody-here/render", {"template": "greeting"}
         )
     )[0] == 404
-    status, body = await admin.call("GET", f"/v1/tenants/{tenant}/templates/no_such_thing")
+    status, body = await engine.call("GET", f"/v1/tenants/{tenant}/templates/no_such_thing")
     assert status == 404 and "greeting" in body["message"]
     assert (
-        await admin.call(
+        await engine.call(
             "POST", f"/internal/v1/tenants/{tenant}/render", {"template": "greeting", "extra": 1}
         )
     )[0] == 422
-    status, body = await admin.call(
+    status, body = await engine.call(
         "POST",
         f"/internal/v1/tenants/{tenant}/render",
         {"template": "booking_cancelled", "variables": {"start": "next tuesday"}},
     )
     assert status == 422 and "variable" in body["message"]
-    assert (await admin.call("GET", f"/v1/tenants/{tenant}/templates", token="wrong"))[0] == 401
-    response = await admin.client.post(
+    assert (await engine.call("GET", f"/v1/tenants/{tenant}/templates", token="wrong"))[0] == 401
+    response = await engine.client.post(
         f"/v1/tenants/{tenant}/faq",
         data=b"{not json",
-        headers={"Authorization": f"Bearer {admin.token}"},
+        headers={"Authorization": f"Bearer {engine.token}"},
     )
     assert response.status == 400
 
 
-async def test_health_readiness_and_the_openapi_document(admin: Api) -> None:
-    assert (await admin.client.get("/api/health")).status == 200
-    ready = await admin.client.get("/api/ready")
+async def test_health_readiness_and_the_openapi_document(engine: Api) -> None:
+    assert (await engine.client.get("/api/health")).status == 200
+    ready = await engine.client.get("/api/ready")
     assert ready.status == 200 and (await ready.json())["checks"] == {
         "database": "ok",
         "booking_service": "ok",
     }
-    document = await (await admin.client.get("/openapi.json")).json()
+    document = await (await engine.client.get("/openapi.json")).json()
     assert (
         "/internal/v1/tenants/{tenant}/render" in document["paths"]
         and "TemplateSave" in document["components"]["schemas"]
     )
 
 
-async def test_a_null_where_a_value_is_needed_is_a_clear_422(admin: Api, tenant: str) -> None:
+async def test_a_null_where_a_value_is_needed_is_a_clear_422(engine: Api, tenant: str) -> None:
     for body in ({"hard_stop": None}, {"plan": None}):
-        status, error = await admin.call("PUT", f"/v1/tenants/{tenant}/quota", body)
+        status, error = await engine.call("PUT", f"/v1/tenants/{tenant}/quota", body)
         assert status == 422 and "not null" in str(error), error

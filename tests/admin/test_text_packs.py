@@ -1,11 +1,11 @@
-"""Texts rendered where they are used: the admin app compiles a tenant's texts (`GET
+"""Texts rendered where they are used: the engine app compiles a tenant's texts (`GET
 /internal/v1/tenants/{t}/texts`, ETag = config version), and the Rasa-side client renders
 from its copy, checking it once per customer message; the last good copy outlives the
-admin app."""
+engine app."""
 
 from __future__ import annotations
 
-from booka_common.admin_client import AdminClient
+from booka_common.engine_client import TenantEngineClient
 from booka_common.text_pack import TextPack
 from tests.admin.conftest import create_tenant
 from tests.booking_service.helpers import Api
@@ -13,43 +13,43 @@ from tests.booking_service.helpers import Api
 GREETING = "Kia ora {{ customer_name }}! Welcome to {{ business_name }}."
 
 
-def client_of(admin: Api) -> AdminClient:
-    return AdminClient(str(admin.client.make_url("")).rstrip("/"), admin.token)
+def client_of(engine: Api) -> TenantEngineClient:
+    return TenantEngineClient(str(engine.client.make_url("")).rstrip("/"), engine.token)
 
 
 async def test_the_pack_is_the_tenants_texts_and_answers_304_until_a_change(
-    admin: Api, tenant: str
+    engine: Api, tenant: str
 ) -> None:
     path = f"/internal/v1/tenants/{tenant}/texts"
-    status, pack = await admin.call("GET", path, expect=200)
+    status, pack = await engine.call("GET", path, expect=200)
     assert pack["templates"] == [] and pack["tone"]["preset"] == "friendly"
-    response = await admin.client.get(
-        path, headers={"Authorization": f"Bearer {admin.token}", "If-None-Match": '"0"'}
+    response = await engine.client.get(
+        path, headers={"Authorization": f"Bearer {engine.token}", "If-None-Match": '"0"'}
     )
     assert response.status == 304 and response.headers["ETag"] == '"0"'
-    await admin.call(
+    await engine.call(
         "PUT", f"/v1/tenants/{tenant}/templates/greeting", {"body": GREETING}, expect=201
     )
-    status, changed = await admin.call("GET", path, If_None_Match='"0"')
+    status, changed = await engine.call("GET", path, If_None_Match='"0"')
     assert status == 200 and changed["version"] >= 1
     assert [(t["key"], t["locale"], t["tone"], t["body"]) for t in changed["templates"]] == [
         ("greeting", "en", "any", GREETING)
     ]
     rendered = await TextPack.from_json(changed).render("greeting", {"customer_name": "Ana Reis"})
     assert rendered.text == f"Kia ora Ana! Welcome to {changed['business_name']}."
-    assert (await admin.call("GET", "/internal/v1/tenants/nobody-here/texts"))[0] == 404
-    assert (await admin.call("GET", path, token="wrong"))[0] == 401
+    assert (await engine.call("GET", "/internal/v1/tenants/nobody-here/texts"))[0] == 404
+    assert (await engine.call("GET", path, token="wrong"))[0] == 401
 
 
 async def test_a_change_reaches_the_next_message_and_one_message_asks_once(
-    admin: Api, tenant: str
+    engine: Api, tenant: str
 ) -> None:
-    client = client_of(admin)
+    client = client_of(engine)
     try:
         first = await client.render(tenant, "greeting", {"customer_name": "Ana"}, turn="c:1")
         assert first.startswith("Hi Ana!")
         held = await client.text_pack(tenant, "c:1")
-        await admin.call(
+        await engine.call(
             "PUT", f"/v1/tenants/{tenant}/templates/greeting", {"body": GREETING}, expect=201
         )
         same_message = await client.render(tenant, "greeting", {"customer_name": "Ana"}, turn="c:1")
@@ -63,17 +63,17 @@ async def test_a_change_reaches_the_next_message_and_one_message_asks_once(
         await client.close()
 
 
-async def test_the_tone_and_the_locale_travel_with_the_pack(admin: Api, booking: Api) -> None:
+async def test_the_tone_and_the_locale_travel_with_the_pack(engine: Api, booking: Api) -> None:
     clinic = await create_tenant(booking, "clinic", locale="pt-PT")
-    await admin.call("PUT", f"/v1/tenants/{clinic}/tone", {"emoji": False}, expect=200)
+    await engine.call("PUT", f"/v1/tenants/{clinic}/tone", {"emoji": False}, expect=200)
     pt = "Olá {{ customer_name }}, confirmado para {{ when }}."
-    await admin.call(
+    await engine.call(
         "PUT",
         f"/v1/tenants/{clinic}/templates/booking_confirmed",
         {"body": pt, "locale": "pt-PT"},
         expect=201,
     )
-    client = client_of(admin)
+    client = client_of(engine)
     try:
         text = await client.render(
             clinic,
@@ -84,7 +84,7 @@ async def test_the_tone_and_the_locale_travel_with_the_pack(admin: Api, booking:
     finally:
         await client.close()
     expected = (
-        await admin.call(
+        await engine.call(
             "POST",
             f"/internal/v1/tenants/{clinic}/render",
             {
@@ -97,17 +97,17 @@ async def test_the_tone_and_the_locale_travel_with_the_pack(admin: Api, booking:
 
 
 async def test_with_the_admin_app_gone_the_last_good_copy_keeps_working(
-    make_admin, admin_settings, tenant: str
+    make_engine, engine_settings, tenant: str
 ) -> None:  # noqa: ANN001
-    admin = await make_admin(admin_settings)
-    await admin.call(
+    engine = await make_engine(engine_settings)
+    await engine.call(
         "PUT", f"/v1/tenants/{tenant}/templates/greeting", {"body": GREETING}, expect=201
     )
-    client = client_of(admin)
-    never_met = AdminClient("http://127.0.0.1:9", admin.token, render_timeout_s=0.5)
+    client = client_of(engine)
+    never_met = TenantEngineClient("http://127.0.0.1:9", engine.token, render_timeout_s=0.5)
     try:
         assert (await client.render(tenant, "greeting", {}, turn="c:1")).startswith("Kia ora")
-        await admin.client.close()
+        await engine.client.close()
         again = await client.render(tenant, "greeting", {"customer_name": "Rui"}, turn="c:2")
         assert again.startswith("Kia ora Rui!")
         default = await never_met.render(

@@ -17,7 +17,7 @@ from tests.booking_service.helpers import Api
 
 
 async def test_an_owner_signs_in_edits_a_text_with_a_preview_reverts_it_and_the_audit_log_shows_it(
-    web: TestClient, admin: Api, admin_settings: AdminSettings, tenant: str
+    web: TestClient, admin: Api, admin_settings: AdminSettings, tenant: str, engine: Api
 ) -> None:
     email = await add_user(admin_settings, "owner", tenant)
     assert (await web.get("/t/" + tenant + "/texts", allow_redirects=False)).status == 303, (
@@ -50,7 +50,7 @@ async def test_an_owner_signs_in_edits_a_text_with_a_preview_reverts_it_and_the_
     await web.post(
         f"/t/{tenant}/texts/handoff", data={"version": "1", "csrf_token": csrf, "action": "revert"}
     )
-    _, rendered = await admin.call(
+    _, rendered = await engine.call(
         "POST", f"/internal/v1/tenants/{tenant}/render", {"template": "handoff"}, expect=200
     )
     assert rendered["text"] == "One moment please." and rendered["version"] == 3
@@ -156,7 +156,7 @@ async def test_the_session_cookie_is_http_only_and_passwords_are_argon2(
 
 
 async def test_the_tone_page_previews_a_tone_before_saving_and_the_change_is_audited(
-    web: TestClient, admin: Api, admin_settings: AdminSettings, tenant: str
+    web: TestClient, admin: Api, admin_settings: AdminSettings, tenant: str, engine: Api
 ) -> None:
     await sign_in(web, await add_user(admin_settings, "owner", tenant))
     page = await (await web.get(f"/t/{tenant}/tone")).text()
@@ -174,7 +174,7 @@ async def test_the_tone_page_previews_a_tone_before_saving_and_the_change_is_aud
         )
     ).text()
     assert "Dear, Maria Silva." in preview and "👋" not in preview
-    _, before = await admin.call("GET", f"/v1/tenants/{tenant}/tone", expect=200)
+    _, before = await engine.call("GET", f"/v1/tenants/{tenant}/tone", expect=200)
     assert before["preset"] == "friendly", "a preview saves nothing"
     saved = await web.post(
         f"/t/{tenant}/tone",
@@ -189,15 +189,15 @@ async def test_the_tone_page_previews_a_tone_before_saving_and_the_change_is_aud
         allow_redirects=False,
     )
     assert saved.status == 303
-    _, after = await admin.call("GET", f"/v1/tenants/{tenant}/tone", expect=200)
+    _, after = await engine.call("GET", f"/v1/tenants/{tenant}/tone", expect=200)
     assert (after["preset"], after["greeting"], after["emoji"]) == ("casual", "Hey there", False)
     assert "tone changed" in await (await web.get(f"/t/{tenant}/audit")).text()
 
 
 async def test_the_usage_page_shows_the_months_calls_and_only_a_superadmin_changes_the_plan(
-    web: TestClient, admin: Api, admin_settings: AdminSettings, tenant: str
+    web: TestClient, admin: Api, admin_settings: AdminSettings, tenant: str, engine: Api
 ) -> None:
-    await admin.call(
+    await engine.call(
         "POST",
         f"/internal/v1/tenants/{tenant}/llm",
         {"purpose": "fallback", "messages": [{"role": "user", "content": "hi"}]},
@@ -216,7 +216,7 @@ async def test_the_usage_page_shows_the_months_calls_and_only_a_superadmin_chang
             "monthly_token_budget": "999999999",
         },
     )
-    _, quota = await admin.call("GET", f"/v1/tenants/{tenant}/quota", expect=200)
+    _, quota = await engine.call("GET", f"/v1/tenants/{tenant}/quota", expect=200)
     assert quota["alert_email"] == "boss@studio.test" and quota["plan"] == "free", (
         "an owner cannot give itself a bigger plan"
     )
@@ -235,7 +235,7 @@ async def test_a_forgotten_password_is_reset_through_a_link_sent_by_email(
 
     from aiosmtpd.controller import Controller
 
-    from admin.settings import SmtpSettings
+    from services_common.mail import SmtpSettings
     from tests.admin.test_llm_gateway import Inbox
     from tests.conftest import free_port
 
@@ -286,7 +286,7 @@ async def test_a_forgotten_password_is_reset_through_a_link_sent_by_email(
 
 
 async def test_a_superadmin_onboards_a_clinic_that_can_take_bookings_and_whose_owner_can_sign_in(
-    web: TestClient, admin: Api, booking: Api, admin_settings: AdminSettings
+    web: TestClient, admin: Api, booking: Api, admin_settings: AdminSettings, engine: Api
 ) -> None:
     await sign_in(web, await add_user(admin_settings, "superadmin", None))
     csrf = csrf_of(await (await web.get("/onboarding")).text())
@@ -314,7 +314,7 @@ async def test_a_superadmin_onboards_a_clinic_that_can_take_bookings_and_whose_o
         "GET", f"/v1/tenants/{slug}/availability?service=Check-up&staff=any", expect=200
     )
     assert free["slots"], "the new clinic can be booked at once"
-    _, greeting = await admin.call(
+    _, greeting = await engine.call(
         "POST", f"/internal/v1/tenants/{slug}/render", {"template": "greeting"}, expect=200
     )
     assert greeting["text"].startswith("Good day. Thank you for contacting Dr Rossi Clinic."), (

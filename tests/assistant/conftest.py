@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.assistant.stack import ROOT, Stack, latest_model
+from tests.assistant.stack import PROCESSES, ROOT, Stack, latest_model
 from tests.conftest import free_port
 
 AUCKLAND = ZoneInfo("Pacific/Auckland")
@@ -35,10 +35,7 @@ def stack(
         postgres_url,
         secret_spec,
         workdir,
-        {
-            name: free_port()
-            for name in ("booking", "duckling", "actions", "rasa", "sandbox", "admin", "llm")
-        },
+        {name: free_port() for name in PROCESSES},
         extra_env={
             "ACTIONS_HTTP_TIMEOUT_S": "2",
             "ACTIONS_CATALOG_TTL_S": "600",
@@ -63,6 +60,7 @@ def stack(
     for name in (
         "actions",
         "rasa",
+        "engine",
         "admin",
     ):  # after every conversation of the run: nothing crashed on the way
         log = running.log(name)

@@ -1,9 +1,9 @@
 """The whole conversational stack as real processes on loopback ports, for tests and benchmarks.
 
-Booking service and admin app (services venv, the given database), Duckling server, action
-server and Rasa server (Rasa venv, REST and Evolution channels, the trained model in
-models/), the Evolution sandbox the channel talks to, and a loopback OpenAI-compatible
-provider (tests/fakes) as the platform's LLM. Nothing of ours is mocked.
+Booking service, tenant engine and admin web app (services venv, the given database),
+Duckling server, action server and Rasa server (Rasa venv, REST and Evolution channels, the
+trained model in models/), the Evolution sandbox the channel talks to, and a loopback
+OpenAI-compatible provider (tests/fakes) as the platform's LLM. Nothing of ours is mocked.
 """
 
 from __future__ import annotations
@@ -69,6 +69,9 @@ def http(
         return error.code, json.loads(raw) if raw else None
 
 
+PROCESSES = ("booking", "duckling", "actions", "rasa", "sandbox", "engine", "admin", "llm")
+
+
 @dataclass
 class Stack:
     """Start with `start()`, talk with `say()`, stop with `stop()`."""
@@ -112,7 +115,8 @@ class Stack:
             "TRACKER_STORE_URL": f"sqlite:///{self.workdir / 'tracker.db'}",
             "EVOLUTION_API_URL": self.url("sandbox"),
             "EVOLUTION_SANDBOX_PORT": str(self.ports["sandbox"]),
-            "ADMIN_URL": self.url("admin"),
+            "TENANT_ENGINE_URL": self.url("engine"),
+            "TENANT_ENGINE_PORT": str(self.ports["engine"]),
             "ADMIN_PORT": str(self.ports["admin"]),
             "LLM_BASE_URL": self.url("llm") + "/v1",
             "LLM_MODEL": "gpt-4o-mini",
@@ -173,12 +177,19 @@ class Stack:
             "/_fake/requests",
             30,
         )
-        subprocess.run(
-            [sys.executable, "-m", "admin", "migrate"],
-            cwd=ROOT,
-            env=self.env(),
-            check=True,
-            capture_output=True,
+        for component in ("tenant_engine", "admin"):
+            subprocess.run(
+                [sys.executable, "-m", component, "migrate"],
+                cwd=ROOT,
+                env=self.env(),
+                check=True,
+                capture_output=True,
+            )
+        self.launch(
+            "engine",
+            [sys.executable, "-m", "tenant_engine", "serve", "--port", str(self.ports["engine"])],
+            "/api/ready",
+            30,
         )
         self.launch(
             "admin",
@@ -263,8 +274,8 @@ class Stack:
             headers={k.replace("_", "-"): v for k, v in headers.items()},
         )
 
-    def admin_api(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
-        return http(method, self.url("admin") + path, body, token=self.token)
+    def engine_api(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        return http(method, self.url("engine") + path, body, token=self.token)
 
     def llm_rules(self, rules: list[dict[str, Any]]) -> None:
         """What the loopback LLM answers (tests.fakes.openai_server.Rule fields, first match
@@ -281,7 +292,7 @@ class Stack:
 
     def connect_whatsapp(self, instance: str, **webhook: Any) -> dict[str, Any]:
         """Create the tenant's instance in the sandbox with its webhook on the Rasa channel, and
-        give it a webhook secret through the admin, as an operator would."""
+        give it a webhook secret through the tenant engine, as an operator would."""
         hook = {
             "url": self.url("rasa") + "/webhooks/evolution/webhook",
             "events": ["MESSAGES_UPSERT"],
@@ -303,10 +314,10 @@ class Stack:
         return created
 
     def rotate_webhook_secret(self, instance: str) -> str:
-        """A new webhook secret for the instance, as the admin sets it in Evolution; the secret."""
-        status, found = self.admin_api("GET", f"/internal/v1/instances/{instance}")
+        """A new webhook secret for the instance, as the engine sets it in Evolution; the secret."""
+        status, found = self.engine_api("GET", f"/internal/v1/instances/{instance}")
         assert status == 200, found
-        status, rotated = self.admin_api(
+        status, rotated = self.engine_api(
             "POST", f"/internal/v1/tenants/{found['tenant']}/webhook-secret"
         )
         assert status == 201 and rotated["set_in_evolution"], rotated

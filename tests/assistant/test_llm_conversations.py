@@ -1,4 +1,4 @@
-"""The tenant brains end to end: WhatsApp (sandbox) → Rasa → action server → admin app →
+"""The tenant brains end to end: WhatsApp (sandbox) → Rasa → action server → tenant engine →
 LLM gateway → the loopback provider, and back. A garbled booking request is rescued by the
 LLM and ends in a real booking; a question outside the intents is answered from the
 owner's facts, and an invented price is not; owners' templates reach customers at once."""
@@ -45,7 +45,7 @@ def rescue(intent: str, confidence: float = 0.9, **fields: Any) -> str:
 
 
 def fallback_calls(stack: Stack, tenant: str) -> dict[str, Any]:
-    status, usage = stack.admin_api("GET", f"/v1/tenants/{tenant}/usage")
+    status, usage = stack.engine_api("GET", f"/v1/tenants/{tenant}/usage")
     assert status == 200, usage
     return usage["by_purpose"].get("fallback", {"calls": 0})
 
@@ -99,7 +99,7 @@ def test_a_garbled_booking_request_is_rescued_by_the_llm_and_ends_in_a_booking(
 def test_a_question_outside_the_intents_is_answered_from_the_owners_facts_only(
     stack: Stack, shop: str
 ) -> None:
-    status, _ = stack.admin_api(
+    status, _ = stack.engine_api(
         "POST",
         f"/v1/tenants/{shop}/faq",
         {
@@ -177,7 +177,7 @@ def test_an_answer_the_form_cannot_read_is_read_by_the_llm_as_one_checked_comman
     assert "name" in converse(stack, shop, number, f"{day:%A} at 3pm").lower()
     confirm = converse(stack, shop, number, "Wiremu Kingi")
     assert "Shall I book" in confirm and "Bruno" in confirm, confirm
-    status, usage = stack.admin_api("GET", f"/v1/tenants/{shop}/usage")
+    status, usage = stack.engine_api("GET", f"/v1/tenants/{shop}/usage")
     assert status == 200 and usage["by_purpose"]["form_answer"]["calls"] >= 2, usage
 
 
@@ -192,14 +192,14 @@ def test_when_the_llm_fails_the_customer_gets_the_plain_fallback_and_can_carry_o
         plain
     )
     assert "Here's what we offer" in converse(stack, shop, number, "what services do you have")
-    status, usage = stack.admin_api("GET", f"/v1/tenants/{shop}/usage")
+    status, usage = stack.engine_api("GET", f"/v1/tenants/{shop}/usage")
     assert usage["by_outcome"]["provider_error"]["calls"] == 1, usage
 
 
 def test_an_owners_template_and_tone_reach_customers_without_retraining(
     stack: Stack, shop: str
 ) -> None:
-    status, saved = stack.admin_api(
+    status, saved = stack.engine_api(
         "PUT",
         f"/v1/tenants/{shop}/templates/greeting",
         {
@@ -215,13 +215,13 @@ def test_an_owners_template_and_tone_reach_customers_without_retraining(
         converse(stack, shop, number, "hi")
         == "Kia ora! Welcome to Kiwi Cuts ✂️ What can we do for you?"
     )
-    assert stack.admin_api("PUT", f"/v1/tenants/{shop}/tone", {"emoji": False})[0] == 200
+    assert stack.engine_api("PUT", f"/v1/tenants/{shop}/tone", {"emoji": False})[0] == 200
     assert (
         converse(stack, shop, number, "hello")
         == "Kia ora! Welcome to Kiwi Cuts What can we do for you?"
     )
     assert (
-        stack.admin_api(
+        stack.engine_api(
             "PUT", f"/v1/tenants/{shop}/templates/utter_goodbye", {"body": "Ka kite anō 👋"}
         )[0]
         == 201
@@ -231,16 +231,16 @@ def test_an_owners_template_and_tone_reach_customers_without_retraining(
     )
 
 
-def test_with_the_admin_app_frozen_customers_still_get_the_owners_texts(
+def test_with_the_tenant_engine_frozen_customers_still_get_the_owners_texts(
     stack: Stack, shop: str
 ) -> None:
-    admin = stack.processes["admin"]
+    engine = stack.processes["engine"]
     number = new_number()
     greeting = {"body": "Kia ora! Welcome to {{ business_name }}. What can we do for you?"}
-    assert stack.admin_api("PUT", f"/v1/tenants/{shop}/templates/greeting", greeting)[0] == 201
+    assert stack.engine_api("PUT", f"/v1/tenants/{shop}/templates/greeting", greeting)[0] == 201
     # the channel has met the instance (its secret is kept), the servers hold the texts
     assert converse(stack, shop, new_number(), "hi").startswith("Kia ora!")
-    os.kill(admin.pid, signal.SIGSTOP)
+    os.kill(engine.pid, signal.SIGSTOP)
     try:
         started = time.monotonic()
         reply = converse(stack, shop, number, "what services do you have")
@@ -248,4 +248,4 @@ def test_with_the_admin_app_frozen_customers_still_get_the_owners_texts(
         assert converse(stack, shop, number, "hello").startswith("Kia ora! Welcome to Kiwi Cuts")
         assert time.monotonic() - started < 15
     finally:
-        os.kill(admin.pid, signal.SIGCONT)
+        os.kill(engine.pid, signal.SIGCONT)

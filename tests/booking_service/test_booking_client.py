@@ -1,4 +1,4 @@
-"""The one booking-service client (booka_common.booking_client) against the real service,
+"""The one booking-service client (booka_common.service_client) against the real service,
 and its retry rule against a loopback server standing in for a failing proxy."""
 
 from __future__ import annotations
@@ -6,12 +6,12 @@ from __future__ import annotations
 import pytest
 from aiohttp import web
 
-from booka_common.booking_client import BookingServiceClient, BookingServiceError
+from booka_common.service_client import ServiceClient, ServiceError
 from tests.booking_service.helpers import Api, booking_body, future_day, new_tenant
 
 
-def client_of(api: Api, **options: object) -> BookingServiceClient:
-    return BookingServiceClient(str(api.client.make_url("")), api.token, **options)
+def client_of(api: Api, **options: object) -> ServiceClient:
+    return ServiceClient(str(api.client.make_url("")), api.token, **options)
 
 
 async def test_answers_and_refusals_of_the_real_service(api: Api) -> None:
@@ -19,10 +19,10 @@ async def test_answers_and_refusals_of_the_real_service(api: Api) -> None:
     client = client_of(api)
     try:
         assert (await client.call("GET", salon.base)).body["slug"] == salon.slug
-        with pytest.raises(BookingServiceError) as missing:
+        with pytest.raises(ServiceError) as missing:
             await client.call("GET", "/v1/tenants/no-such-shop")
         assert missing.value.status == 404 and not missing.value.unavailable
-        with pytest.raises(BookingServiceError) as refused:
+        with pytest.raises(ServiceError) as refused:
             await client.call("POST", f"{salon.base}/services", json={"name": ""})
         assert refused.value.status == 422 and refused.value.fields and "(" in str(refused.value)
         body = booking_body(salon, salon.at(future_day(salon.tz), 10))
@@ -49,12 +49,12 @@ async def test_only_calls_safe_to_repeat_are_retried_and_only_when_nobody_answer
     app = web.Application()
     app.router.add_route("*", "/{tail:.*}", flaky)
     server = await aiohttp_client(app)
-    client = BookingServiceClient(str(server.make_url("")), "token", attempts=2)
+    client = ServiceClient(str(server.make_url("")), "token", attempts=2)
     try:
         assert (await client.call("GET", "/v1/a")).body == {"ok": True}
         keyed = await client.call("POST", "/v1/b", json={}, headers={"Idempotency-Key": "k"})
         assert keyed.body == {"ok": True}
-        with pytest.raises(BookingServiceError) as failed:
+        with pytest.raises(ServiceError) as failed:
             await client.call("POST", "/v1/c", json={})  # a plain POST might book twice
         assert failed.value.status == 503 and failed.value.unavailable
         assert seen == ["GET /v1/a"] * 2 + ["POST /v1/b"] * 2 + ["POST /v1/c"]
@@ -63,9 +63,9 @@ async def test_only_calls_safe_to_repeat_are_retried_and_only_when_nobody_answer
 
 
 async def test_an_unreachable_service_is_one_error_after_the_retries() -> None:
-    client = BookingServiceClient("http://127.0.0.1:1", "token", attempts=3, timeout_s=1)
+    client = ServiceClient("http://127.0.0.1:1", "token", attempts=3, timeout_s=1)
     try:
-        with pytest.raises(BookingServiceError) as failed:
+        with pytest.raises(ServiceError) as failed:
             await client.call("GET", "/v1/tenants")
         assert failed.value.status is None and failed.value.unavailable
         assert "cannot be reached" in str(failed.value)

@@ -19,10 +19,6 @@ from typing import Any
 import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from admin import store
-from admin.gateway import LlmGateway
-from admin.tenants import TenantDirectory
-from admin.tone import STYLE_NOTES, tone_fingerprint, tone_for
 from booka_common.templating import (
     TemplateProblem,
     ToneSettings,
@@ -39,6 +35,10 @@ from booka_common.text_pack import (
     source_hash,
 )
 from services_common.http_api import ApiError
+from services_common.tenants import TenantDirectory
+from tenant_engine import store
+from tenant_engine.gateway import LlmGateway
+from tenant_engine.tone import STYLE_NOTES, tone_fingerprint, tone_for
 
 log = structlog.get_logger("admin.rendering")
 REDIS_TTL_S = 30 * 24 * 3600

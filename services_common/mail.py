@@ -3,14 +3,38 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import smtplib
+from dataclasses import dataclass
 from email.message import EmailMessage
 
 import structlog
 
-from admin.settings import SmtpSettings
+log = structlog.get_logger("mail")
 
-log = structlog.get_logger("admin.mail")
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    """Where email goes out (quota alerts, password resets); no host means none is sent."""
+
+    host: str | None = None
+    port: int = 25
+    sender: str = "Booka <alerts@booka.local>"
+    username: str | None = None
+    password: str | None = None
+    starttls: bool = False
+
+    @classmethod
+    def from_env(cls) -> SmtpSettings:
+        env = os.environ.get
+        return cls(
+            host=env("SMTP_HOST") or None,
+            port=int(env("SMTP_PORT", "25")),
+            sender=env("SMTP_FROM", "Booka <alerts@booka.local>"),
+            username=env("SMTP_USERNAME") or None,
+            password=env("SMTP_PASSWORD") or None,
+            starttls=env("SMTP_STARTTLS", "false").lower() in ("1", "true", "yes"),
+        )
 
 
 async def send_email(smtp: SmtpSettings, to: str, subject: str, body: str, purpose: str) -> bool:

@@ -1,10 +1,11 @@
-"""The one client of the booking service's HTTP API, for every component that calls it (the
-action server, the admin app): the internal token, a timeout, retries and one error type.
+"""The one client of Booka's internal HTTP APIs: the booking service's (for the action
+server, the admin app, the tenant engine and the channel) and the tenant engine's (for the
+admin app). The internal token, a timeout, retries and one error type.
 
 Only calls that are safe to repeat are retried (GET, HEAD, PUT, DELETE, and a POST that
 carries an Idempotency-Key), and only when the service could not answer: a connection
 failure, a timeout, 502, 503 or 504. Every other answer of 400 or more becomes
-`BookingServiceError` with the service's own code, message, fields and alternatives.
+`ServiceError` with the service's own code, message, fields and alternatives.
 """
 
 from __future__ import annotations
@@ -17,14 +18,14 @@ from typing import Any
 import aiohttp
 import structlog
 
-log = structlog.get_logger("booka_common.booking_client")
+log = structlog.get_logger("booka_common.service_client")
 
 SAFE_TO_REPEAT = frozenset({"GET", "HEAD", "PUT", "DELETE"})
 RETRY_STATUSES = frozenset({502, 503, 504})
 
 
-class BookingServiceError(Exception):
-    """The booking service refused a call (`status` 400 or more) or could not be reached
+class ServiceError(Exception):
+    """The service refused a call (`status` 400 or more) or could not be reached
     (`status` None). `str()` is the service's message with its field problems."""
 
     def __init__(self, message: str, status: int | None = None, body: Any = None) -> None:
@@ -50,7 +51,7 @@ class Answer:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-class BookingServiceClient:
+class ServiceClient:
     """Calls to `base_url` with the bearer `token`; one connection pool per client (pass the
     app's `session` to share its pool, or let the client open and close its own)."""
 
@@ -62,7 +63,9 @@ class BookingServiceClient:
         timeout_s: float = 10,
         attempts: int = 2,
         session: aiohttp.ClientSession | None = None,
+        service: str = "booking service",
     ) -> None:
+        self.service = service  # named in messages and logs
         self.base_url, self.attempts = base_url.rstrip("/"), max(1, attempts)
         self.timeout = aiohttp.ClientTimeout(total=timeout_s)
         self.headers = {"Authorization": f"Bearer {token}"}
@@ -86,13 +89,13 @@ class BookingServiceClient:
         params: dict[str, str] | None = None,
         headers: dict[str, str] | None = None,
     ) -> Answer:
-        """One call (retried when safe); its answer, or `BookingServiceError`."""
+        """One call (retried when safe); its answer, or `ServiceError`."""
         repeatable = method in SAFE_TO_REPEAT or "Idempotency-Key" in (headers or {})
         attempt = 1
         while True:
             try:
                 return await self._once(method, path, json, params, headers)
-            except BookingServiceError as error:
+            except ServiceError as error:
                 nobody_answered = error.status is None or error.status in RETRY_STATUSES
                 if not (repeatable and nobody_answered and attempt < self.attempts):
                     raise
@@ -124,23 +127,30 @@ class BookingServiceClient:
                 answer = Answer(response.status, body, dict(response.headers))
         except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as error:
             log.warning(
-                "booking_service_unreachable", method=method, path=route, error=type(error).__name__
+                "service_unreachable",
+                service=self.service,
+                method=method,
+                path=route,
+                error=type(error).__name__,
             )
-            raise BookingServiceError(
-                f"the booking service cannot be reached ({type(error).__name__})"
+            raise ServiceError(
+                f"the {self.service} cannot be reached ({type(error).__name__})"
             ) from error
         log.debug(
-            "booking_service_call",
+            "service_call",
+            service=self.service,
             method=method,
             status=answer.status,
             ms=round((time.perf_counter() - started) * 1000, 1),
         )
         if answer.status >= 400:
             if answer.status >= 500:
-                log.warning("booking_service_error", method=method, status=answer.status)
+                log.warning(
+                    "service_error", service=self.service, method=method, status=answer.status
+                )
             message = (answer.body or {}).get("message") if isinstance(answer.body, dict) else None
-            raise BookingServiceError(
-                message or f"the booking service answered {answer.status}",
+            raise ServiceError(
+                message or f"the {self.service} answered {answer.status}",
                 answer.status,
                 answer.body,
             )

@@ -53,10 +53,17 @@ def tone_fingerprint(tone: ToneSettings) -> str:
     return hashlib.sha256(json.dumps(asdict(tone), sort_keys=True).encode()).hexdigest()
 
 
-def tone_json(tone: ToneSettings, vertical: str, mode: str) -> dict[str, Any]:
+OWN_TONE_FIELDS = ("tone_preset", "tone_mode", "emoji", "greeting", "sign_off", "address")
+
+
+def tone_json(
+    tone: ToneSettings, vertical: str, mode: str, profile: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    """The tone in force, and `own`: what the business chose itself (None: the preset's)."""
     return {
         **asdict(tone),
         "mode": mode,
         "vertical_default": VERTICAL_DEFAULTS.get(vertical, "friendly"),
         "presets": list(TONES),
+        "own": {name: (profile or {}).get(name) for name in OWN_TONE_FIELDS},
     }

@@ -14,10 +14,9 @@ import aiohttp
 import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from admin import store
-from admin.mail import send_email
-from admin.settings import SmtpSettings
+from services_common.mail import SmtpSettings, send_email
 from services_common.outbound import UnsafeUrl, check_url_shape, public_session
+from tenant_engine import store
 
 log = structlog.get_logger("admin.quotas")
 ALERT_THRESHOLDS = (80, 100)

@@ -1,10 +1,10 @@
-"""The admin app's JSON API (aiohttp): tenants' templates, tone, LLM settings, quotas, usage
-and FAQ for the owners' app, and the internal API the action server calls (render, llm,
-instances). `ROUTES` is the single list of endpoints; the router and the OpenAPI document
-are both built from it.
+"""The tenant engine's JSON API (aiohttp): tenants' templates, tone, LLM settings, quotas,
+usage and FAQ for the owners' web app (`admin/`) and other operators, and the internal API
+the Rasa side calls (texts, render, llm, instances, webhook secrets). `ROUTES` is the single
+list of endpoints; the router and the OpenAPI document are both built from it.
 
 Every route but health, readiness and the OpenAPI document takes the platform's internal
-token (`token_middleware`); the web pages sign people in with a session instead.
+token (`token_middleware`).
 """
 
 from __future__ import annotations
@@ -15,34 +15,7 @@ from typing import Any
 
 import structlog
 from aiohttp import web
-from sqlalchemy import text
 
-from admin import store
-from admin.context import context_of
-from admin.gateway import LlmGateway, api_key_context
-from admin.migrate import ALEMBIC_VERSION_TABLE, head_revision
-from admin.operations import (
-    change_profile,
-    check_alert_webhook,
-    month_usage,
-    quota_changes,
-    quota_json,
-    rotate_webhook_secret,
-    save_template_version,
-    tone_overrides,
-)
-from admin.schemas import (
-    FaqCreate,
-    LlmRequest,
-    LlmSettingsChange,
-    PreviewRequest,
-    QuotaChange,
-    RenderRequestBody,
-    TemplateRevert,
-    TemplateSave,
-    ToneChange,
-)
-from admin.tone import tone_for, tone_json
 from booka_common.templating import (
     TemplateProblem,
     catalog,
@@ -58,14 +31,40 @@ from services_common.http_api import (
     ValidationFailed,
     json_response,
     parse_body,
+    ready_response,
 )
 from services_common.openapi import Route, openapi_document
-from services_common.sql import check_migrated
+from tenant_engine import store
+from tenant_engine.context import context_of
+from tenant_engine.gateway import LlmGateway, api_key_context
+from tenant_engine.migrate import CHAIN
+from tenant_engine.operations import (
+    change_profile,
+    check_alert_webhook,
+    month_usage,
+    quota_changes,
+    quota_json,
+    rotate_webhook_secret,
+    save_template_version,
+    tone_overrides,
+)
+from tenant_engine.schemas import (
+    FaqCreate,
+    LlmRequest,
+    LlmSettingsChange,
+    PreviewRequest,
+    QuotaChange,
+    RenderRequestBody,
+    TemplateRevert,
+    TemplateSave,
+    ToneChange,
+)
+from tenant_engine.tone import tone_for, tone_json
 
 log = structlog.get_logger("admin")
 
 
-TOKEN_PATHS = ("/v1/", "/internal/")  # the JSON API; the web pages sign people in with a session
+TOKEN_PATHS = ("/v1/", "/internal/")
 
 
 class InvalidTemplate(ApiError):
@@ -85,20 +84,11 @@ async def health(request: web.Request) -> web.Response:
 
 async def ready(request: web.Request) -> web.Response:
     context = context_of(request)
-    checks: dict[str, Any] = {}
-    try:
-        await check_migrated(
-            context.engine, ALEMBIC_VERSION_TABLE, head_revision(), "python -m admin migrate"
-        )
-        async with context.engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
-        checks["database"] = "ok"
-    except Exception as exc:  # noqa: BLE001 - readiness reports, it does not raise
-        checks["database"] = str(exc)[:200]
-    checks["booking_service"] = "ok" if await context.directory.ready() else "unreachable"
-    ok = all(value == "ok" for value in checks.values())
-    return json_response(
-        {"status": "ready" if ok else "not_ready", "checks": checks}, status=200 if ok else 503
+    return ready_response(
+        {
+            "database": await CHAIN.readiness(context.engine),
+            "booking_service": "ok" if await context.directory.ready() else "unreachable",
+        }
     )
 
 
@@ -106,9 +96,9 @@ async def openapi(request: web.Request) -> web.Response:
     return json_response(
         openapi_document(
             ROUTES,
-            "Booka admin app",
+            "Booka tenant engine",
             "Tenants' templates, tone profiles, LLM settings, quotas, usage and FAQ; "
-            "the internal API the action server uses (render, llm, instances).",
+            "the internal API the Rasa side uses (texts, render, llm, instances).",
         )
     )
 
@@ -124,6 +114,11 @@ def template_entry(key: str, overrides: list[dict[str, Any]]) -> dict[str, Any]:
         "sample": dict(spec.sample),
         "overrides": [version_json(row) for row in overrides],
     }
+
+
+def saved_json(row: dict[str, Any]) -> dict[str, Any]:
+    """A version just saved, with the text it replaced (the web app audits both)."""
+    return {**version_json(row), "previous_body": row["previous_body"]}
 
 
 def version_json(row: dict[str, Any]) -> dict[str, Any]:
@@ -190,7 +185,7 @@ async def save_template(request: web.Request) -> web.Response:
         )
     except TemplateProblem as problem:
         raise InvalidTemplate(problem.message, line=problem.line) from None
-    return json_response(version_json(row), status=201)
+    return json_response(saved_json(row), status=201)
 
 
 async def revert_template(request: web.Request) -> web.Response:
@@ -215,7 +210,7 @@ async def revert_template(request: web.Request) -> web.Response:
         body.author,
         f"revert to version {body.version}",
     )
-    return json_response(version_json(row), status=201)
+    return json_response(saved_json(row), status=201)
 
 
 async def reset_template(request: web.Request) -> web.Response:
@@ -231,7 +226,7 @@ async def reset_template(request: web.Request) -> web.Response:
         request.query.get("author", "api"),
         "back to the default",
     )
-    return json_response(version_json(row))
+    return json_response(saved_json(row))
 
 
 async def preview(request: web.Request) -> web.Response:
@@ -273,7 +268,7 @@ async def get_tone(request: web.Request) -> web.Response:
     tenant = await tenant_of(request)
     config = await context_of(request).renderer.config(tenant)
     return json_response(
-        tone_json(config.tone, config.tenant.get("vertical", ""), config.tone_mode)
+        tone_json(config.tone, config.tenant.get("vertical", ""), config.tone_mode, config.profile)
     )
 
 

@@ -13,12 +13,12 @@ from typing import Any
 import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from admin import store
-from admin.llm import ChatClient, Completion, PriceTable, Provider, ProviderFailure
-from admin.quotas import Alerts, budget_for, refusal, used_share
-from admin.settings import LlmDefaults
 from booka_common.crypto import Keyring
 from services_common.http_api import ApiError
+from tenant_engine import store
+from tenant_engine.llm import ChatClient, Completion, PriceTable, Provider, ProviderFailure
+from tenant_engine.quotas import Alerts, budget_for, refusal, used_share
+from tenant_engine.settings import LlmDefaults
 
 log = structlog.get_logger("admin.gateway")
 PURPOSES = ("fallback", "form_answer", "paraphrase", "preview", "test")

@@ -1,10 +1,10 @@
-"""All of the admin app's SQL: tenant profiles, template versions, paraphrases, the FAQ,
-LLM usage and quota alerts. Every function takes a connection or the engine and returns
-plain data; the callers decide the transactions."""
+"""All of the tenant engine's SQL: tenant profiles, template versions, paraphrases, the FAQ,
+LLM usage, quota alerts and webhook secrets. Every function takes a connection or the engine
+and returns plain data; the callers decide the transactions."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
@@ -12,7 +12,8 @@ from sqlalchemy import and_, delete, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from admin.tables import (
+from services_common.sql import utcnow
+from tenant_engine.tables import (
     faqs,
     llm_usage,
     paraphrases,
@@ -21,10 +22,6 @@ from admin.tables import (
     tenant_profiles,
     webhook_secrets,
 )
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def month_start(moment: datetime) -> datetime:
@@ -149,10 +146,9 @@ async def add_template_version(
     body: str | None,
     author: str,
     note: str = "",
-    also: Callable[[AsyncConnection, dict[str, Any], str | None], Awaitable[None]] | None = None,
 ) -> dict[str, Any]:
-    """Store a new version (the unique key makes concurrent saves take distinct numbers);
-    `also(conn, row, previous_body)` runs in the same transaction (the audit entry)."""
+    """Store a new version (the unique key makes concurrent saves take distinct numbers); the
+    row comes back with `previous_body`, the text it replaced (for the web app's audit log)."""
     for _ in range(5):
         try:
             async with engine.begin() as conn:
@@ -182,9 +178,7 @@ async def add_template_version(
                 }
                 await conn.execute(insert(templates).values(**row))
                 await bump_config_version(conn, tenant)
-                if also is not None:
-                    await also(conn, row, latest.body if latest else None)
-                return row
+                return {**row, "previous_body": latest.body if latest else None}
         except IntegrityError:
             continue
     raise RuntimeError("too many concurrent saves of one template")

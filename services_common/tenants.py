@@ -1,5 +1,5 @@
 """The tenants as the booking service knows them (name, vertical, locale, instance), read
-over its API (the shared `BookingServiceClient`) and kept for a minute."""
+over its API (the shared `ServiceClient`) and kept for a minute."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 import aiohttp
 
-from booka_common.booking_client import BookingServiceClient, BookingServiceError
+from booka_common.service_client import ServiceClient, ServiceError
 from services_common.http_api import ApiError, NotFound
 
 TENANT_TTL_S = 60.0
@@ -20,7 +20,7 @@ class BookingServiceUnavailable(ApiError):
 
 class TenantDirectory:
     def __init__(self, base_url: str, token: str, session: aiohttp.ClientSession):
-        self.client = BookingServiceClient(base_url, token, timeout_s=5, session=session)
+        self.client = ServiceClient(base_url, token, timeout_s=5, session=session)
         self._cache: dict[str, tuple[float, dict[str, Any]]] = {}
 
     async def tenant(self, slug: str) -> dict[str, Any]:
@@ -47,7 +47,7 @@ class TenantDirectory:
     async def _get(self, path: str, missing: str) -> Any:
         try:
             return (await self.client.call("GET", path)).body
-        except BookingServiceError as error:
+        except ServiceError as error:
             if error.status == 404:
                 raise NotFound(missing) from None
             raise BookingServiceUnavailable(str(error)) from None

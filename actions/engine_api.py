@@ -1,8 +1,8 @@
-"""The admin app, as the action server uses it: every customer-facing text is the tenant's
-template in its tone, rendered here from the copy of its texts the admin app compiled; LLM
+"""The tenant engine, as the action server uses it: every customer-facing text is the tenant's
+template in its tone, rendered here from the copy of its texts the engine compiled; LLM
 calls go through its gateway, and the owner's FAQ is read from it
-(`booka_common.admin_client`, with the last good copy or the bot's defaults when the admin
-app is down)."""
+(`booka_common.engine_client`, with the last good copy or the bot's defaults when the
+engine is down)."""
 
 from __future__ import annotations
 
@@ -13,11 +13,11 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.conversation import message_time, tenant_of, turn_of
 from actions.settings import SETTINGS
-from booka_common.admin_client import AdminClient, LlmRefused
+from booka_common.engine_client import LlmRefused, TenantEngineClient
 
-__all__ = ["ADMIN_API", "LlmRefused", "say"]
-ADMIN_API = AdminClient(
-    SETTINGS.admin_url, SETTINGS.internal_token, SETTINGS.render_timeout_s, SETTINGS.llm_timeout_s
+__all__ = ["ENGINE_API", "LlmRefused", "say"]
+ENGINE_API = TenantEngineClient(
+    SETTINGS.engine_url, SETTINGS.internal_token, SETTINGS.render_timeout_s, SETTINGS.llm_timeout_s
 )
 
 
@@ -35,7 +35,7 @@ async def say(
     `locale` and `business_name` are for the bot's default text, when the tenant's cannot
     be had."""
     variables.setdefault("customer_name", tracker.get_slot("customer_name"))
-    text = await ADMIN_API.render(
+    text = await ENGINE_API.render(
         tenant_of(tracker) or "",
         key,
         variables,

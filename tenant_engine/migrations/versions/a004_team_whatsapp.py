@@ -5,9 +5,6 @@ Revises: a003
 Create Date: 2026-12-03
 """
 
-import sqlalchemy as sa
-from alembic import op
-
 revision = "a004"
 down_revision = "a003"
 branch_labels = None
@@ -15,9 +12,8 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.add_column("admin_users", sa.Column("whatsapp", sa.Text(), nullable=True))
+    """Moved with admin_users to the web app's chain (w001)."""
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("admin_users") as batch:
-        batch.drop_column("whatsapp")
+    pass

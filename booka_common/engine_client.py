@@ -1,14 +1,14 @@
-"""The admin app's internal API as the Rasa-side processes use it (the action server, the
+"""The tenant engine's internal API as the Rasa-side processes use it (the action server, the
 Rasa server's response generator, the WhatsApp channel): a tenant's texts, an LLM
 completion through the gateway, the owner's FAQ.
 
-Texts are rendered here, from a copy of the tenant's templates and tone that the admin app
-compiled (`booka_common.text_pack`). The copy is checked against the admin app's config
+Texts are rendered here, from a copy of the tenant's templates and tone that the tenant engine
+compiled (`booka_common.text_pack`). The copy is checked against the tenant engine's config
 version once per customer message (a conditional GET, 304 while nothing changed), so an
 owner's edit reaches the next message and a turn with several texts asks once. A customer
-must get an answer even when the admin app is down: the last good copy keeps working, and
+must get an answer even when the tenant engine is down: the last good copy keeps working, and
 without one the bot's default texts are rendered from the same catalog
-(`booka_common.templating`); the client then stops asking the admin app for a few seconds
+(`booka_common.templating`); the client then stops asking the tenant engine for a few seconds
 so a dead one costs no time per message. Only stdlib, aiohttp and structlog: it runs in
 both environments.
 """
@@ -30,7 +30,7 @@ import structlog
 from booka_common.templating import RenderRequest, render_default
 from booka_common.text_pack import TextPack
 
-log = structlog.get_logger("booka.admin_client")
+log = structlog.get_logger("booka.engine_client")
 PAUSE_AFTER_FAILURE_S = 5.0
 FAQ_TTL_S = 60.0
 PACK_CHECK_S = 1.0  # without a message to go by, how long a copy of texts is used unchecked
@@ -51,7 +51,7 @@ class LlmRefused(Exception):
         self.reason = reason
 
 
-class AdminClient:
+class TenantEngineClient:
     """One per process and event loop (aiohttp sessions belong to the loop that made them)."""
 
     def __init__(
@@ -80,7 +80,7 @@ class AdminClient:
         self, method: str, path: str, timeout_s: float, **kwargs: Any
     ) -> tuple[int, Any]:
         if time.monotonic() < self._paused_until:
-            raise ConnectionError("the admin app failed a moment ago")
+            raise ConnectionError("the tenant engine failed a moment ago")
         try:
             async with self.session().request(
                 method,
@@ -96,7 +96,7 @@ class AdminClient:
         except (aiohttp.ClientError, asyncio.TimeoutError, ValueError, ConnectionError) as error:
             self._paused_until = time.monotonic() + PAUSE_AFTER_FAILURE_S
             log.warning(
-                "admin_unreachable", path=path.split("/tenants/")[0], error=type(error).__name__
+                "engine_unreachable", path=path.split("/tenants/")[0], error=type(error).__name__
             )
             raise ConnectionError(str(error)) from error
 
@@ -189,7 +189,7 @@ class AdminClient:
                 json=body,
             )
         except ConnectionError:
-            raise LlmRefused("admin_unreachable") from None
+            raise LlmRefused("engine_unreachable") from None
         if status != 200:
             raise LlmRefused(
                 (answer or {}).get("reason") or (answer or {}).get("error") or f"HTTP {status}"
@@ -212,16 +212,16 @@ class AdminClient:
         return entries
 
 
-_PER_LOOP: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, AdminClient] = (
+_PER_LOOP: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, TenantEngineClient] = (
     weakref.WeakKeyDictionary()
 )
 
 
-def client_for_this_loop(base_url: str, token: str) -> AdminClient:
+def client_for_this_loop(base_url: str, token: str) -> TenantEngineClient:
     """The client for the running event loop. The Rasa server runs turns on its own loop and
     on the WhatsApp channel's worker loop, and an aiohttp session must stay on its loop."""
     loop = asyncio.get_running_loop()
     client = _PER_LOOP.get(loop)
     if client is None:
-        client = _PER_LOOP[loop] = AdminClient(base_url, token)
+        client = _PER_LOOP[loop] = TenantEngineClient(base_url, token)
     return client

@@ -18,8 +18,8 @@ import aiohttp
 import structlog
 import yaml
 
-from admin.settings import LlmDefaults
 from booka_common import json_input
+from tenant_engine.settings import LlmDefaults
 
 log = structlog.get_logger("admin.llm")
 RETRYABLE_STATUSES = (408, 409, 425, 429, 500, 502, 503, 504)
