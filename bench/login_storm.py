@@ -3,11 +3,12 @@ nothing.
 
 The owners' web app signs people in (argon2id, about 100 ms of CPU each); the tenant engine,
 on every customer turn, is its own process since the split, so a storm of sign-ins should
-not slow customers down beyond the machine's shared CPU. This measures webhook -> the bot's sendText p50 for LOGIN_STORM_TURNS customer turns
-("what are your opening hours?", each from a new customer, one after another), first with
-the web app idle, then while LOGIN_STORM_USERS owners (default 20) sign in over and over,
-each with its own account and the right password. The floor is the quiet run of the same
-stack, so the figure is the storm's ratio to it.
+not slow customers down beyond the machine's shared CPU. This measures webhook -> the bot's
+sendText p50 for LOGIN_STORM_TURNS customer turns ("what are your opening hours?", each from
+a new customer, one after another), first with the web app idle, then while
+LOGIN_STORM_USERS owners (default 20) sign in over and over, each with its own account and
+the right password. The floor is the quiet run of the same stack, so the figure is the
+storm's ratio to it.
 """
 
 from __future__ import annotations

@@ -109,6 +109,7 @@ def test_a_message_naming_a_service_and_a_time_books_even_when_the_model_is_unsu
         f"colour on the {ordinal(day)} at afternoon 1:15",
         f"colour thing on {day:%A} 1:15 afternoon ok",
         f"colour on the {ordinal(auckland_day(5))} at afternoon 1:15",
+        f"colour me on the {ordinal(day)} afternoon 1:15ish",  # unsure on the 7th, 9th, 21st
     ]
     unsure = [
         text
