@@ -69,9 +69,14 @@ class Duckling:
         wanted = duckling.parse_dimensions([d for d in dims if d in DIMENSIONS])
         # The binding hands the text to C: a NUL byte made it panic with the text's bytes in
         # the message. A space keeps every offset where it was.
-        return duckling.parse(
+        entities = duckling.parse(
             text.replace("\x00", " "), duckling.Context(reference, context_locale), wanted, latent
         )
+        # The binding decodes `body` as Latin-1 ("amanhã" came back as "amanhÃ£"); its offsets
+        # count characters and are right, so the body is the text they span.
+        for entity in entities:
+            entity["body"] = text[entity["start"] : entity["end"]]
+        return entities
 
 
 DUCKLING_KEY = web.AppKey("duckling", Duckling)

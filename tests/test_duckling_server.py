@@ -87,6 +87,30 @@ def test_intervals_come_back_as_from_and_to(duckling_url):
     )
 
 
+@pytest.mark.parametrize(
+    ("text", "locale", "said"),
+    [
+        ("Olá, queria marcar para amanhã às 15h", "pt_PT", "amanhã às 15h"),
+        ("¿tienes hueco mañana a las 5 de la tarde?", "es_ES", "mañana a las 5 de la tarde"),
+    ],
+)
+def test_portuguese_and_spanish_with_the_words_as_written(duckling_url, text, locale, said):
+    """The body is the text as the customer wrote it (the library mis-decodes accents)."""
+    reference = datetime(2027, 6, 14, 9, tzinfo=timezone.utc)
+    status, body = post(
+        duckling_url,
+        text=text,
+        locale=locale,
+        tz="Europe/Lisbon",
+        dims='["time"]',
+        reftime=millis(reference),
+    )
+    [entity] = json.loads(body)
+    assert status == 200 and entity["body"] == said
+    assert entity["value"]["value"].startswith("2027-06-15T")
+    assert text[entity["start"] : entity["end"]] == said
+
+
 def test_the_contract_for_bad_input(duckling_url):
     assert post(duckling_url, tz="UTC") == (422, "Need a 'text' parameter to parse")
     status, body = post(duckling_url, text="at 5", reftime="yesterday")
