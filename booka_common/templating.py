@@ -15,7 +15,7 @@ import re
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache, wraps
@@ -24,7 +24,7 @@ from typing import Any
 
 import yaml
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_date, format_time
+from babel.dates import format_date, format_skeleton, format_time
 from babel.numbers import format_currency
 from jinja2 import Environment, Template, TemplateSyntaxError, meta, nodes
 from jinja2.nodes import EvalContext
@@ -33,6 +33,9 @@ from jinja2.sandbox import SandboxedEnvironment
 from jinja2.visitor import NodeTransformer
 
 CATALOG_FILE = Path(__file__).with_name("message_templates.yml")
+TEXTS_DIR = Path(__file__).with_name("texts")  # the same texts in other languages
+TEXT_SETS = ("pt-PT", "pt-BR", "es")
+DEFAULT_LANGUAGE = "en"  # the language of the texts in message_templates.yml
 TONES = ("friendly", "formal", "casual")
 ADDRESS_FORMS = ("first_name", "full_name", "none")
 COMMON_VARIABLES = ("business_name", "greeting", "sign_off", "customer_name")
@@ -279,39 +282,71 @@ class TemplateSpec:
     variables: tuple[str, ...]
     sample: Mapping[str, Any]
     defaults: Mapping[str, str]  # tone -> text; "friendly" always present
+    # text set ("pt-PT", "pt-BR", "es") -> tone -> text, from texts/<set>.yml
+    translations: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
     @property
     def allowed(self) -> frozenset[str]:
         return frozenset(self.variables) | frozenset(COMMON_VARIABLES)
 
-    def default_text(self, tone: str) -> str:
-        return self.defaults.get(tone) or self.defaults["friendly"]
+    def texts_for(self, locale: str = DEFAULT_LANGUAGE) -> Mapping[str, str]:
+        """The default texts (tone -> text) that speak to `locale`; English when the key has
+        none in that language."""
+        return self.translations.get(text_set(locale)) or self.defaults
 
-    def has_variant(self, tone: str) -> bool:
+    def default_text(self, tone: str, locale: str = DEFAULT_LANGUAGE) -> str:
+        texts = self.texts_for(locale)
+        return texts.get(tone) or texts["friendly"]
+
+    def default_language(self, locale: str = DEFAULT_LANGUAGE) -> str:
+        """The language the default text for `locale` is written in."""
+        found = text_set(locale) if text_set(locale) in self.translations else DEFAULT_LANGUAGE
+        return found.split("-")[0]
+
+    def has_variant(self, tone: str, locale: str = DEFAULT_LANGUAGE) -> bool:
         """Whether a hand-written default exists for `tone` (the friendly text is the base, not a
         variant)."""
-        return tone != "friendly" and tone in self.defaults
+        return tone != "friendly" and tone in self.texts_for(locale)
 
 
 @lru_cache(maxsize=1)
 def catalog() -> dict[str, TemplateSpec]:
     """Every template key the bot uses, read once from `message_templates.yml`."""
     raw = yaml.safe_load(CATALOG_FILE.read_text(encoding="utf-8"))
+    translated = {
+        name: yaml.safe_load((TEXTS_DIR / f"{name}.yml").read_text(encoding="utf-8"))
+        for name in TEXT_SETS
+    }
     specs = {}
     for key, entry in raw.items():
-        defaults = {
-            "friendly": entry["text"],
-            **{tone: entry[tone] for tone in ("formal", "casual") if entry.get(tone)},
-        }
         specs[key] = TemplateSpec(
             key,
             entry["category"],
             entry["description"],
             tuple(entry.get("variables") or ()),
             entry.get("sample") or {},
-            defaults,
+            tone_texts(entry),
+            {name: tone_texts(texts[key]) for name, texts in translated.items() if key in texts},
         )
     return specs
+
+
+def tone_texts(entry: Mapping[str, Any]) -> dict[str, str]:
+    """tone -> text of one catalog entry (`text` is the friendly tone)."""
+    return {
+        "friendly": entry["text"],
+        **{tone: entry[tone] for tone in ("formal", "casual") if entry.get(tone)},
+    }
+
+
+def text_set(locale: str) -> str:
+    """Which set of the bot's default texts speaks to `locale`: Brazilian Portuguese for
+    Brazil, European Portuguese for any other Portuguese, one Spanish for every Spanish,
+    else English."""
+    tag = babel_locale(locale)
+    if tag.language == "pt":
+        return "pt-BR" if tag.territory == "BR" else "pt-PT"
+    return "es" if tag.language == "es" else DEFAULT_LANGUAGE
 
 
 def spec_for(key: str) -> TemplateSpec:
@@ -392,6 +427,28 @@ class ToneSettings:
             return ""
         return name.split()[0] if self.address == "first_name" else name
 
+    def speaking(self, locale: str, business_locale: str) -> ToneSettings:
+        """This tone for a conversation in `locale`. The owner's greeting and sign-off are
+        written in the business's language; in another language the preset's greeting in
+        that language stands in, and there is no sign-off."""
+        if text_set(locale) == text_set(business_locale):
+            return self
+        return replace(self, greeting=preset_greeting(self.preset, locale), sign_off="")
+
+
+# Each tone preset's greeting in each language the bot speaks.
+PRESET_GREETINGS = {
+    "en": {"friendly": "Hi", "formal": "Good day", "casual": "Hey"},
+    "pt-PT": {"friendly": "Olá", "formal": "Olá", "casual": "Olá"},
+    "pt-BR": {"friendly": "Oi", "formal": "Olá", "casual": "E aí"},
+    "es": {"friendly": "¡Hola", "formal": "Hola", "casual": "¡Hola"},
+}
+
+
+def preset_greeting(preset: str, locale: str) -> str:
+    greetings = PRESET_GREETINGS[text_set(locale)]
+    return greetings.get(preset, greetings["friendly"])
+
 
 def babel_locale(locale: str) -> Locale:
     """A babel Locale for "en-NZ", "pt_PT" or "en"; English when the tag is unknown."""
@@ -423,26 +480,47 @@ def plain_spaces(text: str) -> str:
 
 
 def locale_time(moment: datetime, locale: str) -> str:
-    """The locale's short clock time: "17:00" in Europe, "5:00 PM" in the US."""
-    return plain_spaces(format_time(moment, "short", locale=babel_locale(locale)))
+    """The locale's short clock time: "17:00" in Europe, "5:00 PM" in the US; always 24-hour
+    in Portuguese and Spanish, as businesses there write it ("às 17:00", "a las 17:00")."""
+    tag = babel_locale(locale)
+    pattern = "short" if tag.language == "en" else "HH:mm"
+    return plain_spaces(format_time(moment, pattern, locale=tag))
 
 
 def locale_date(moment: datetime, locale: str) -> str:
-    """A short date with the weekday, in the locale's words and order: "Fri 4 Dec"."""
-    return plain_spaces(format_date(moment.date(), "EEE d MMM", locale=babel_locale(locale)))
+    """A short date with the weekday, in the locale's words and order: "Fri 4 Dec",
+    "sexta, 4 de dezembro", "vie, 4 de diciembre"."""
+    tag = babel_locale(locale)
+    if tag.language == "en":
+        return plain_spaces(format_date(moment.date(), "EEE d MMM", locale=tag))
+    return plain_spaces(format_skeleton("MMMMEd", moment.date(), locale=tag))
+
+
+# The words a text puts around a date and a time, per language (other languages: English).
+DAY_WORDS = {"en": ("today", "tomorrow"), "pt": ("hoje", "amanhã"), "es": ("hoy", "mañana")}
+AT_WORDS = {"en": "at", "pt": "às", "es": "a las"}
+FREE_WORDS = {"en": "free", "pt": "grátis", "es": "gratis"}
+
+
+def language_of(locale: str) -> str:
+    """The language of a locale, among those the bot speaks ("en" for any other)."""
+    language = babel_locale(locale).language
+    return language if language in DAY_WORDS else DEFAULT_LANGUAGE
 
 
 def locale_day(moment: datetime, locale: str, now: datetime | None = None) -> str:
-    """ "today" / "tomorrow" (English locales) or the date."""
-    if now is not None and babel_locale(locale).language == "en":
+    """ "today" / "tomorrow" in the locale's language, or the date."""
+    if now is not None:
         delta = (moment.date() - now.astimezone(moment.tzinfo).date()).days
         if delta in (0, 1):
-            return ("today", "tomorrow")[delta]
+            return DAY_WORDS[language_of(locale)][delta]
     return locale_date(moment, locale)
 
 
 def locale_when(moment: datetime, locale: str, now: datetime | None = None) -> str:
-    return f"{locale_day(moment, locale, now)} at {locale_time(moment, locale)}"
+    """ "tomorrow at 17:00", "amanhã às 17:00", "mañana a las 17:00"."""
+    at = AT_WORDS[language_of(locale)]
+    return f"{locale_day(moment, locale, now)} {at} {locale_time(moment, locale)}"
 
 
 def locale_price(price: Mapping[str, Any] | None, locale: str) -> str:
@@ -454,7 +532,7 @@ def locale_price(price: Mapping[str, Any] | None, locale: str) -> str:
     except InvalidOperation:
         return ""
     if amount == 0:
-        return "free"
+        return FREE_WORDS[language_of(locale)]
     return plain_spaces(
         format_currency(amount, price.get("currency") or "EUR", locale=babel_locale(locale))
     )
@@ -546,14 +624,13 @@ class RenderRequest:
     now: datetime | None = None
 
 
-DEFAULT_LANGUAGE = "en"  # the language of the texts in message_templates.yml
-
-
 def render_default(request: RenderRequest) -> str:
     """The bot's own text for a key in the requested tone (no tenant template)."""
     spec = spec_for(request.key)
-    locale = formatting_locale(request.locale, DEFAULT_LANGUAGE)
+    locale = formatting_locale(request.locale, spec.default_language(request.locale))
     values = prepare_variables(
         request.variables, locale, request.tone, request.business_name, request.now
     )
-    return render_source(spec.default_text(request.tone.preset), values, request.tone)
+    return render_source(
+        spec.default_text(request.tone.preset, request.locale), values, request.tone
+    )

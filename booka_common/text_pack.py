@@ -58,11 +58,16 @@ def source_hash(source: str) -> str:
 def choose_source(
     templates: Mapping[TemplateKey, Mapping[str, Any]], key: str, locale: str, tone: ToneSettings
 ) -> ChosenSource:
-    """The tenant's template for the key (its locale, then its language; the tone's own
-    variant before the one for any tone), else the bot's default in the tone."""
+    """The tenant's template for the key in the conversation's locale, then in its language
+    (any region: a pt-PT salon's own text beats the bot's pt-BR default for a Brazilian),
+    the tone's own variant before the one for any tone; else the bot's default in that
+    language and tone."""
     spec = spec_for(key)
     language = babel_locale(locale).language
-    for candidate in dict.fromkeys((locale, language)):
+    regions = sorted(
+        c for (k, c, _variant) in templates if k == key and babel_locale(c).language == language
+    )
+    for candidate in dict.fromkeys((locale, language, *regions)):
         for variant in (tone.preset, "any"):
             row = templates.get((key, candidate, variant))
             if row and row.get("body") is not None:
@@ -74,7 +79,10 @@ def choose_source(
                     language=babel_locale(candidate).language,
                 )
     return ChosenSource(
-        spec.default_text(tone.preset), "default", tone_specific=spec.has_variant(tone.preset)
+        spec.default_text(tone.preset, locale),
+        "default",
+        tone_specific=spec.has_variant(tone.preset, locale),
+        language=spec.default_language(locale),
     )
 
 
@@ -99,7 +107,7 @@ async def render_chosen(
         return Rendered(await render_off_loop(source, values, tone), origin, chosen.version)
     except Exception as exc:  # noqa: BLE001 - see the docstring
         log.warning("template_render_failed", key=key, origin=origin, error=type(exc).__name__)
-        default = spec_for(key).default_text(tone.preset)
+        default = spec_for(key).default_text(tone.preset, locale)
         return Rendered(await render_off_loop(default, values, tone), "default")
 
 
@@ -171,7 +179,7 @@ class TextPack:
             key,
             variables,
             locale=locale or self.locale,
-            tone=self.tone,
+            tone=self.tone.speaking(locale or self.locale, self.locale),
             business_name=self.business_name,
             now=now,
             paraphrase=self.paraphrase_for(chosen),

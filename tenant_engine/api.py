@@ -244,6 +244,7 @@ async def preview(request: web.Request) -> web.Response:
         tone_for(
             config.tenant.get("vertical", ""),
             {**(config.profile or {}), **tone_overrides(body.tone)},
+            config.tenant.get("locale") or "en",
         )
         if body.tone
         else config.tone

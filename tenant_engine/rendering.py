@@ -55,7 +55,9 @@ class TenantConfig:
 
     @property
     def tone(self) -> ToneSettings:
-        return tone_for(self.tenant.get("vertical", "beauty"), self.profile)
+        return tone_for(
+            self.tenant.get("vertical", "beauty"), self.profile, self.tenant.get("locale") or "en"
+        )
 
     @property
     def tone_mode(self) -> str:
@@ -131,8 +133,9 @@ class Renderer:
         tone: ToneSettings | None = None,
     ) -> Rendered:
         config = await self.config(tenant)
-        locale = locale or config.tenant.get("locale") or "en"
-        tone = tone or config.tone
+        business_locale = config.tenant.get("locale") or "en"
+        locale = locale or business_locale
+        tone = (tone or config.tone).speaking(locale, business_locale)
         chosen = self.choose(config, key, locale, tone)
         paraphrase = None
         if config.tone_mode == "llm" and not chosen.tone_specific:

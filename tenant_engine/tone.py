@@ -13,18 +13,12 @@ from collections.abc import Mapping
 from dataclasses import asdict
 from typing import Any
 
-from booka_common.templating import ADDRESS_FORMS, TONES, ToneSettings
+from booka_common.templating import ADDRESS_FORMS, TONES, ToneSettings, preset_greeting
 
 PRESETS: dict[str, ToneSettings] = {
-    "friendly": ToneSettings(
-        preset="friendly", emoji=True, greeting="Hi", sign_off="", address="first_name"
-    ),
-    "formal": ToneSettings(
-        preset="formal", emoji=False, greeting="Good day", sign_off="", address="full_name"
-    ),
-    "casual": ToneSettings(
-        preset="casual", emoji=True, greeting="Hey", sign_off="", address="first_name"
-    ),
+    "friendly": ToneSettings(preset="friendly", emoji=True, address="first_name"),
+    "formal": ToneSettings(preset="formal", emoji=False, address="full_name"),
+    "casual": ToneSettings(preset="casual", emoji=True, address="first_name"),
 }
 VERTICAL_DEFAULTS = {"clinic": "formal", "beauty": "friendly", "restaurant": "casual"}
 STYLE_NOTES = {
@@ -34,15 +28,16 @@ STYLE_NOTES = {
 }
 
 
-def tone_for(vertical: str, profile: Mapping[str, Any] | None) -> ToneSettings:
-    """The tone a tenant speaks in: its preset (or its vertical's), then its own choices."""
+def tone_for(vertical: str, profile: Mapping[str, Any] | None, locale: str = "en") -> ToneSettings:
+    """The tone a tenant speaks in: its preset (or its vertical's), then its own choices; the
+    preset's greeting is in the business's language (`locale`)."""
     profile = profile or {}
     preset = profile.get("tone_preset") or VERTICAL_DEFAULTS.get(vertical, "friendly")
     base = PRESETS.get(preset, PRESETS["friendly"])
     return ToneSettings(
         preset=base.preset,
         emoji=base.emoji if profile.get("emoji") is None else bool(profile["emoji"]),
-        greeting=profile.get("greeting") or base.greeting,
+        greeting=profile.get("greeting") or preset_greeting(base.preset, locale),
         sign_off=base.sign_off if profile.get("sign_off") is None else profile["sign_off"],
         address=profile.get("address") if profile.get("address") in ADDRESS_FORMS else base.address,
     )
