@@ -101,11 +101,24 @@ class BookingClient:
         return person
 
 
+# The languages a service's name can be given in, besides its own (form field suffix, label).
+NAME_LANGUAGES = (
+    ("pt", "Portuguese"),
+    ("pt-BR", "Portuguese (Brazil)"),
+    ("es", "Spanish"),
+)
+
+
 def service_body(form: Any, staff_ids: list[int]) -> dict[str, Any]:
     """A service from the web form (numbers and lists as the booking service takes them)."""
     body: dict[str, Any] = {
         "name": str(form.get("name") or "").strip(),
         "aliases": [a.strip() for a in str(form.get("aliases") or "").split(",") if a.strip()],
+        "names": {
+            code: str(form.get(f"name_{code}")).strip()
+            for code, _label in NAME_LANGUAGES
+            if str(form.get(f"name_{code}") or "").strip()
+        },
         "price": str(form.get("price") or "0").strip() or "0",
         "staff_ids": staff_ids,
     }

@@ -207,6 +207,7 @@ class Collection:
                         "id",
                         "name",
                         "aliases",
+                        "names",
                         "description",
                         "duration_min",
                         "buffer_before_min",
@@ -227,7 +228,7 @@ class Collection:
         if self.table is t.staff:
             skills = sorted(service for service, staff in links if staff == row["id"])
             return {
-                **{k: row[k] for k in ("id", "name", "aliases", "active")},
+                **{k: row[k] for k in ("id", "name", "aliases", "names", "active")},
                 "service_ids": skills,
             }
         if self.table is t.hours:

@@ -33,15 +33,14 @@ class Catalog:
 
     @staticmethod
     def _find(rows: dict[int, Row], ref: int | str) -> Row | None:
-        """By id, or by case-insensitive name or alias among active rows."""
+        """By id, or by case-insensitive name, alias or name in another language among active
+        rows."""
         if isinstance(ref, int) or ref.strip().isdigit():
             return rows.get(int(ref))
         wanted = ref.strip().casefold()
         for row in rows.values():
-            if row["active"] and (
-                row["name"].casefold() == wanted
-                or wanted in (a.casefold() for a in row["aliases"] or ())
-            ):
+            known = (row["name"], *(row["aliases"] or ()), *(row.get("names") or {}).values())
+            if row["active"] and wanted in (name.casefold() for name in known):
                 return row
         return None
 

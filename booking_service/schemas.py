@@ -21,6 +21,12 @@ Weekday = Annotated[int, Field(ge=0, le=6, description="Monday = 0 ... Sunday = 
 Minutes = Annotated[int, Field(ge=0, le=24 * 60)]
 Name = Annotated[str, Field(min_length=1, max_length=100)]
 Aliases = Annotated[list[Annotated[str, Field(min_length=1, max_length=100)]], Field(max_length=30)]
+# A service's or person's name in other languages, by language ("pt", "es") or locale
+# ("pt-BR"): shown to customers who write in it, and matched like an alias.
+LocalizedNames = Annotated[
+    dict[Annotated[str, Field(pattern=r"^[a-z]{2}(-[A-Z]{2})?$")], Name],
+    Field(max_length=12, description='names in other languages: {"pt": "Corte", "es": "Corte"}'),
+]
 Money = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=3)]
 ServiceRef = Annotated[int | str, Field(description="a service id, or its name or an alias")]
 StaffRef = Annotated[int | str, Field(description='a staff id, a name or alias, or "any"')]
@@ -101,6 +107,7 @@ class TenantUpdate(Strict):
 class StaffCreate(Strict):
     name: Name
     aliases: Aliases = []
+    names: LocalizedNames = {}
     active: bool = True
     service_ids: list[int] = Field(
         default=[], description="services this person can perform (skills)"
@@ -110,6 +117,7 @@ class StaffCreate(Strict):
 class StaffUpdate(Strict):
     name: Name | None = None
     aliases: Aliases | None = None
+    names: LocalizedNames | None = None
     active: bool | None = None
     service_ids: list[int] | None = None
 
@@ -117,6 +125,7 @@ class StaffUpdate(Strict):
 class ServiceCreate(Strict):
     name: Name
     aliases: Aliases = []
+    names: LocalizedNames = {}
     description: Annotated[str, Field(max_length=2000)] = ""
     duration_min: Annotated[int, Field(ge=5, le=24 * 60)]
     price: Money = Decimal(0)
@@ -154,6 +163,7 @@ def check_start_window(earliest: time | None, latest: time | None) -> None:
 class ServiceUpdate(Strict):
     name: Name | None = None
     aliases: Aliases | None = None
+    names: LocalizedNames | None = None
     description: Annotated[str, Field(max_length=2000)] | None = None
     duration_min: Annotated[int, Field(ge=5, le=24 * 60)] | None = None
     price: Money | None = None

@@ -89,6 +89,7 @@ staff = Table(
     tenant_fk(),
     Column("name", String(100), nullable=False),
     Column("aliases", JSON, nullable=False, default=list),
+    Column("names", JSON, nullable=False, default=dict),  # by language: {"pt": "Corte"}
     Column("active", Boolean, nullable=False, default=True),
     UniqueConstraint("tenant_id", "name"),
 )
@@ -113,6 +114,7 @@ services = Table(
     tenant_fk(),
     Column("name", String(100), nullable=False),
     Column("aliases", JSON, nullable=False, default=list),
+    Column("names", JSON, nullable=False, default=dict),  # by language: {"pt": "Corte"}
     Column("description", Text, nullable=False, default=""),
     Column("duration_min", Integer, nullable=False),
     Column("price_minor", Integer, nullable=False, default=0),

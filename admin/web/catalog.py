@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from admin import audit
-from admin.catalog import BookingClient, BookingRefused, service_body
+from admin.catalog import NAME_LANGUAGES, BookingClient, BookingRefused, service_body
 from admin.context import context_of
 from admin.web.kit import VIEWER_KEY, booking_client, page, tenant_for, tenant_for_editing
 
@@ -205,6 +205,7 @@ async def service_page(request: web.Request, problem: str | None = None) -> web.
         service=service,
         staff=staff,
         problem=problem,
+        name_languages=NAME_LANGUAGES,
     )
 
 
