@@ -15,6 +15,7 @@ from admin.context import context_of
 from admin.engine import EngineRefused
 from admin.operations import change_tone, save_template_version
 from admin.web.kit import VIEWER_KEY, form_values, page, tenant_for, tenant_for_editing
+from booka_common.languages import LANGUAGES, language_of_locale
 from booka_common.templating import TONES, catalog, spec_for
 
 log = structlog.get_logger(__name__)
@@ -47,9 +48,17 @@ async def texts(request: web.Request) -> web.Response:
         tenant=tenant,
         groups=groups,
         own={k: sorted(v) for k, v in own.items()},
+        missing={k: missing_languages(v) for k, v in own.items()},
         locales=locales,
         wanted=wanted,
     )
+
+
+def missing_languages(locales: set[str]) -> list[str]:
+    """The languages the bot speaks that a text of the business's own is not written in:
+    customers writing in those get the bot's default text, not the business's words."""
+    written = {language_of_locale(locale) for locale in locales}
+    return [language for language in LANGUAGES if language not in written]
 
 
 def text_address(tenant: str, key: str, locale: str, tone: str) -> str:
@@ -75,7 +84,7 @@ async def text_editor(
         else (
             current
             if current is not None
-            else spec.default_text(tone if tone in TONES else "friendly")
+            else spec.default_text(tone if tone in TONES else "friendly", locale)
         )
     )
     return page(
