@@ -37,8 +37,6 @@ setup-services:
 
 setup-rasa:
 	@scripts/make-venv $(RASA) requirements/rasa.lock
-	@TF_CPP_MIN_LOG_LEVEL=3 $(RASA_PY) scripts/package_spacy_model.py
-	@$(RASA_PY) scripts/install_sentence_encoder.py
 
 migrate: setup-services
 	$(SVC_PY) -m booking_service migrate

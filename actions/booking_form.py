@@ -43,14 +43,22 @@ from actions.conversation import (
     message_time,
     offered_choices_this_turn,
     phone_of,
+    speaking,
     tenant_of,
     value_before_latest_message,
 )
 from actions.engine_api import say
-from actions.formatting import booking_variables, describe_slot, format_when, service_price
+from actions.formatting import (
+    booking_variables,
+    describe_slot,
+    format_when,
+    name_in,
+    service_price,
+)
 from actions.matching import (
     CatalogMatch,
     asks_for_anyone,
+    known_names,
     match_catalog,
     mentioned_around,
     mentioned_in,
@@ -65,9 +73,11 @@ from actions.parsing import (
     party_size_phrase,
     yes_or_no,
 )
+from actions.phrases import joined, phrase
 from actions.repair import FormRepair, answers_latest_message, yes_no_answer
 from actions.replies import FormQuestion
 from actions.slot_finding import SlotFinding, offer_times
+from booka_common.templating import locale_day
 
 log = structlog.get_logger("actions.booking")
 
@@ -87,49 +97,65 @@ BOOKING_SLOTS = (
     "form_misses",
 )
 ANYONE = "any"
+# what picks "anyone" from a list, in every language (with the button's own payload)
+ANYONE_WORDS = (
+    "anyone", "anybody", "no preference", "qualquer pessoa", "qualquer um", "tanto faz",
+    "cualquiera", "me da igual",
+)  # fmt: skip
 SERVICE_PAYLOAD = '/inform{"service": '
 # "What would you like to change?" answered with what, not with a new value.
 CHANGE_WORDS = {
-    "time": re.compile(r"\b(time|day|date|when|hour)\b", re.I),
-    "staff": re.compile(
-        r"\b(person|stylist|staff|who|doctor|dentist|therapist|hairdresser|barber)\b", re.I
+    "time": re.compile(
+        r"\b(time|day|date|when|hour|dia|data|hora|hor[áa]rio|quando|d[íi]a|fecha|cu[áa]ndo)\b",
+        re.I,
     ),
-    "service": re.compile(r"\b(service|treatment|appointment type)\b", re.I),
-    "party_size": re.compile(r"\b(people|party|guests|number of)\b", re.I),
-    "customer_name": re.compile(r"\bname\b", re.I),
+    "staff": re.compile(
+        r"\b(person|stylist|staff|who|doctor|dentist|therapist|hairdresser|barber|"
+        r"pessoa|profissional|quem|cabeleireir[oa]|m[ée]dic[oa]|barbeiro|"
+        r"persona|qui[ée]n|peluquer[oa]|estilista|doctora?)\b",
+        re.I,
+    ),
+    "service": re.compile(
+        r"\b(service|treatment|appointment type|servi[çc]o|tratamento|servicio|tratamiento)\b",
+        re.I,
+    ),
+    "party_size": re.compile(
+        r"\b(people|party|guests|number of|pessoas|n[úu]mero de|personas|comensales)\b", re.I
+    ),
+    "customer_name": re.compile(r"\b(name|nome|nombre)\b", re.I),
 }
 CHANGEABLE = ("service", "staff", "party_size", "time", "start", "customer_name")
 NOTHING_TO_CHANGE = re.compile(
-    r"\b(nothing|never ?mind|it'?s (fine|ok|good)|all good|no changes?|book it|go ahead)\b", re.I
+    r"\b(nothing|never ?mind|it'?s (fine|ok|good)|all good|no changes?|book it|go ahead|"
+    r"nada|est[áa] bem assim|t[áa] bom assim|pode marcar|pode agendar|"
+    r"as[íi] est[áa] bien|res[ée]rvalo|adelante)\b",
+    re.I,
 )
 
 
-def service_buttons(services: list[dict[str, Any]]) -> list[dict[str, str]]:
+def service_buttons(services: list[dict[str, Any]], locale: str) -> list[dict[str, str]]:
     """One button per service (at most 10); the payload sets the `service` entity."""
     return [
-        {"title": s["name"], "payload": SERVICE_PAYLOAD + json.dumps(s["name"]) + "}"}
+        {"title": name_in(s, locale), "payload": SERVICE_PAYLOAD + json.dumps(s["name"]) + "}"}
         for s in services[:10]
     ]
 
 
-def service_bullets(services: list[dict[str, Any]]) -> str:
+def service_bullets(services: list[dict[str, Any]], locale: str) -> str:
     """ "• Women's haircut (€35.00)" a line, for the templates that list services to choose from."""
-    return "\n".join(f"• {s['name']} ({service_price(s) or 'ask us'})" for s in services)
-
-
-def names_of(people: list[dict[str, Any]]) -> str:
-    names = [p["name"] for p in people]
-    return (
-        names[0]
-        if len(names) == 1
-        else ", ".join(names[:-1]) + " or " + names[-1]
-        if names
-        else "anyone"
+    return "\n".join(
+        f"• {name_in(s, locale)} ({service_price(s, locale) or phrase(locale, 'ask_us')})"
+        for s in services
     )
 
 
+def names_of(people: list[dict[str, Any]], locale: str) -> str:
+    """ "Ana, Bruno or João" ("anyone" for nobody)."""
+    return joined(locale, [p["name"] for p in people]) or phrase(locale, "anyone")
+
+
 def catalog_options(items: list[dict[str, Any]]) -> list[Option]:
-    return [Option(names=(item["name"], *(item.get("aliases") or ()))) for item in items]
+    return [Option(names=tuple(known_names(item))) for item in items]
 
 
 class ValidateBookingForm(SlotFinding, FormRepair, FormSupport, FormValidationAction):
@@ -259,13 +285,10 @@ class ValidateBookingForm(SlotFinding, FormRepair, FormSupport, FormValidationAc
         options = [
             (
                 Option(
-                    names=(
-                        name,
-                        *next((i.get("aliases") or () for i in items if i["name"] == name), ()),
-                    )
+                    names=tuple(next((known_names(i) for i in items if i["name"] == name), [name]))
                 )
                 if name != ANYONE
-                else Option(names=("anyone", "anybody", "no preference"))
+                else Option(names=ANYONE_WORDS)
             )
             for name in shown
         ]
@@ -335,9 +358,9 @@ class ValidateBookingForm(SlotFinding, FormRepair, FormSupport, FormValidationAc
                 dispatcher,
                 tracker,
                 "service_unclear" if match.items else "service_unknown",
-                buttons=service_buttons(choices),
+                buttons=service_buttons(choices, speaking(tracker, catalog.tenant)),
                 asked=str(value),
-                services=service_bullets(choices),
+                services=service_bullets(choices, speaking(tracker, catalog.tenant)),
             )
             return {"service": None, "choices_shown": [s["name"] for s in choices]}
         service = match.unique
@@ -358,8 +381,8 @@ class ValidateBookingForm(SlotFinding, FormRepair, FormSupport, FormValidationAc
                 tracker,
                 "staff_not_for_service",
                 staff=current["name"],
-                service=service["name"],
-                others=names_of(performers),
+                service=name_in(service, speaking(tracker, catalog.tenant)),
+                others=names_of(performers, speaking(tracker, catalog.tenant)),
             )
         return changes
 
@@ -380,7 +403,12 @@ class ValidateBookingForm(SlotFinding, FormRepair, FormSupport, FormValidationAc
         people = catalog.staff_for(service) if service else catalog.staff
         match = match_catalog(text, catalog.staff)
         if match.unique is None:
-            await say(dispatcher, tracker, "staff_unclear", people=names_of(people))
+            await say(
+                dispatcher,
+                tracker,
+                "staff_unclear",
+                people=names_of(people, speaking(tracker, catalog.tenant)),
+            )
             return {"staff": None}
         person = match.unique
         if service and person not in people:
@@ -389,8 +417,8 @@ class ValidateBookingForm(SlotFinding, FormRepair, FormSupport, FormValidationAc
                 tracker,
                 "staff_not_for_service",
                 staff=person["name"],
-                service=service["name"],
-                others=names_of(people),
+                service=name_in(service, speaking(tracker, catalog.tenant)),
+                others=names_of(people, speaking(tracker, catalog.tenant)),
             )
             return {"staff": None}
         return {
@@ -499,29 +527,26 @@ class ValidateBookingForm(SlotFinding, FormRepair, FormSupport, FormValidationAc
         if form_opens_now(tracker):
             return [], []
         catalog = await self.catalog_for(tracker)
-        locale, tz = catalog.tenant.get("locale", "en"), ZoneInfo(catalog.tenant["timezone"])
+        locale, tz = speaking(tracker, catalog.tenant), ZoneInfo(catalog.tenant["timezone"])
         requested = tracker.get_slot("requested_slot")
         asks_again = used.get(requested) is None  # the same question comes next
         changes, noted = [], []
-        for slot, what in (
-            ("service", "the service"),
-            ("staff", "the person"),
-            ("party_size", "the number of people"),
-            ("time", "the time"),
-            ("customer_name", "the name"),
-        ):
+        for slot in ("service", "staff", "party_size", "time", "customer_name"):
             old, new = before.get(slot), tracker.get_slot(slot)
             if new is None or slot not in used or old is not None and same_value(slot, old, new):
                 continue
             value = described(slot, new, locale, tz, message_time(tracker))
             if old is not None:
-                changes.append(f"{what} to {value}")
+                what = phrase(locale, f"the_{slot}")
+                changes.append(phrase(locale, "changed_to", what=what, value=value))
             elif asks_again and slot != requested:
-                noted.append(NOTED.get(slot, "{}").format(value))
+                noted.append(
+                    phrase(locale, f"noted_{slot}", value=value) if slot in NOTED else value
+                )
         return changes, noted
 
 
-NOTED = {"staff": "with {}", "party_size": "for {}", "customer_name": "the name {}"}
+NOTED = ("staff", "party_size", "customer_name")  # noted as "with Ana", "for 4", "the name ..."
 
 
 def same_value(slot: str, old: Any, new: Any) -> bool:
@@ -541,11 +566,15 @@ def described(slot: str, value: Any, locale: str, tz: ZoneInfo, now: datetime) -
         request = TimeRequest.from_slot(value)
         if request is None:
             return str(value)
-        when = format_when(request.start.astimezone(tz), locale, now)
-        return when if request.kind == "exact" else when.rsplit(" at ", 1)[0]
+        moment = request.start.astimezone(tz)
+        return (
+            format_when(moment, locale, now)
+            if request.kind == "exact"
+            else locale_day(moment, locale, now)
+        )
     if slot == "party_size":
         return f"{int(value)}"
-    return "anyone who's free" if value == ANYONE else str(value)
+    return phrase(locale, "anyone_free") if value == ANYONE else str(value)
 
 
 def chose_item(picked: dict[str, Any]) -> bool:
@@ -593,7 +622,10 @@ def opening_of_form(tracker: Tracker) -> dict[str, Any]:
 
 ASKS_FOR_TIMES = re.compile(
     r"\b(what|which|any|anything|some) (times?|slots?|availability|openings?)\b|"
-    r"\bwhat (do you have|have you got|is free|'?s free)\b|\b(free|available) (times?|slots?)\b",
+    r"\bwhat (do you have|have you got|is free|'?s free)\b|\b(free|available) (times?|slots?)\b|"
+    r"\b(que|quais (os|as)?) (hor[áa]rios|horas|vagas)\b|\b(tem|t[êe]m|h[áa]) (vaga|hor[áa]rio)|"
+    r"\bque (tem|t[êe]m|h[áa]) livre\b|\b(qu[ée]|cu[áa]les) (horas|huecos|horarios|turnos)\b|"
+    r"\b(hay|tienes|ten[ée]is|tienen) (hueco|huecos|turno|disponibilidad|algo libre)\b",
     re.I,
 )
 
@@ -617,13 +649,14 @@ class ActionAskService(FormQuestion):
         ):
             # validation just listed the choices ("Which one do you mean?"); asking again repeats it
             return []
-        services = (await BOOKING_API.catalog(tenant_of(tracker))).services
+        catalog = await BOOKING_API.catalog(tenant_of(tracker))
+        services = catalog.services
         await say(
             dispatcher,
             tracker,
             "ask_service",
-            buttons=service_buttons(services),
-            services=service_bullets(services),
+            buttons=service_buttons(services, speaking(tracker, catalog.tenant)),
+            services=service_bullets(services, speaking(tracker, catalog.tenant)),
         )
         return [SlotSet("choices_shown", [s["name"] for s in services])]
 
@@ -640,11 +673,15 @@ class ActionAskStaff(FormQuestion):
         catalog = await BOOKING_API.catalog(tenant_of(tracker))
         service = catalog.service_by_name(tracker.get_slot("service"))
         people = catalog.staff_for(service) if service else catalog.staff
+        locale = speaking(tracker, catalog.tenant)
+        anyone = phrase(locale, "anyone")
         buttons = [
             {"title": p["name"], "payload": "/inform" + json.dumps({"staff": p["name"]})}
             for p in people
-        ] + [{"title": "Anyone", "payload": "anyone"}]
-        await say(dispatcher, tracker, "ask_staff", buttons=buttons, people=names_of(people))
+        ] + [{"title": anyone[:1].upper() + anyone[1:], "payload": anyone}]
+        await say(
+            dispatcher, tracker, "ask_staff", buttons=buttons, people=names_of(people, locale)
+        )
         return [SlotSet("choices_shown", [p["name"] for p in people] + [ANYONE])]
 
 
@@ -672,7 +709,7 @@ class ActionAskStart(FormQuestion):
             dispatcher,
             tracker,
             offers,
-            catalog.tenant.get("locale", "en"),
+            speaking(tracker, catalog.tenant),
             ZoneInfo(catalog.tenant["timezone"]),
         )
         return []
@@ -691,9 +728,12 @@ class ActionAskConfirmed(FormQuestion):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
     ) -> list[EventType]:
         catalog = await BOOKING_API.catalog(tenant_of(tracker))
-        locale, now = catalog.tenant.get("locale", "en"), message_time(tracker)
+        locale, now = speaking(tracker, catalog.tenant), message_time(tracker)
         form = tracker.active_loop_name
-        buttons = [{"title": "Yes", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}]
+        buttons = [
+            {"title": phrase(locale, "yes"), "payload": "/affirm"},
+            {"title": phrase(locale, "no"), "payload": "/deny"},
+        ]
         if form == "cancel_form":
             await say(
                 dispatcher,
@@ -720,10 +760,15 @@ class ActionAskConfirmed(FormQuestion):
                 tracker,
                 "ask_what_to_change",
                 buttons=[
-                    {"title": "The day or time", "payload": "the time"},
-                    {"title": "The person", "payload": "the person"},
-                    {"title": "The service", "payload": "the service"},
-                    {"title": "Nothing, book it", "payload": "/affirm"},
+                    *(
+                        {"title": title, "payload": title.lower()}
+                        for title in (
+                            phrase(locale, "change_time"),
+                            phrase(locale, "change_staff"),
+                            phrase(locale, "change_service"),
+                        )
+                    ),
+                    {"title": phrase(locale, "nothing_book_it"), "payload": "/affirm"},
                 ],
             )
             return []
@@ -735,7 +780,7 @@ class ActionAskConfirmed(FormQuestion):
                 None,
                 [
                     f"{service.get('duration_min')} min" if service.get("duration_min") else "",
-                    service_price(service),
+                    service_price(service, locale),
                 ],
             )
         )
@@ -744,7 +789,7 @@ class ActionAskConfirmed(FormQuestion):
             tracker,
             "confirm_booking",
             buttons=buttons,
-            service=service["name"],
+            service=name_in(service, locale),
             when=when,
             details=details,
             party_size=int(tracker.get_slot("party_size") or 1),
@@ -775,15 +820,14 @@ class ActionFinishBooking(ResilientAction):
         if not booking or not booking.get("id"):
             await say(dispatcher, tracker, "booking_failed")
             return reset(BOOKING_SLOTS)
-        tenant = (await BOOKING_API.catalog(tenant_of(tracker))).tenant
+        catalog = await BOOKING_API.catalog(tenant_of(tracker))
         price = booking.get("price") if service_price(booking) not in ("", "free") else None
         await say(
             dispatcher,
             tracker,
             "booking_confirmed",
-            locale=tenant.get("locale", "en"),
-            business_name=tenant["name"],
-            **booking_variables(booking),
+            business_name=catalog.tenant["name"],
+            **booking_variables(booking, catalog.services, speaking(tracker, catalog.tenant)),
             price=price,
             party_size=booking.get("party_size", 1),
             calendar_link=booking["calendar"]["ics"],

@@ -14,6 +14,7 @@ from datetime import datetime
 
 from actions.matching import normalise
 from actions.parsing import choice_index, yes_or_no
+from actions.words import WEEKDAY_PATTERN, weekday_index
 
 NONE_OF_THESE = -1
 
@@ -25,21 +26,40 @@ REFUSAL = re.compile(
     r"(other|different) (times?|days?|options?)|don'?t (like|want|suit) (those|these|any)|"
     r"(those|these) (don'?t|do not|won'?t) (work|suit)|no good|nothing (there|that) (works|suits)|"
     r"what else( is there| do you have)?|anything (earlier|later|else)|any(thing)?"
-    r" (earlier|later)|earlier\?|later\?)",
+    r" (earlier|later)|earlier\?|later\?|"
+    # Portuguese
+    r"nenhum(a)?( de(ss|st)[ea]s| deles| delas)?|nenhum serve|"
+    r"n[ãa]o (me )?(serve|d[áa]|d[áa] jeito)|"
+    r"outr[oa]s? (hor[áa]rios?|dias?|horas?|op[çc][õo]es|vagas?)|tem (mais|outr[oa]s?)|"
+    r"(algo|alguma coisa) mais (cedo|tarde)|mais (cedo|tarde)\?|"
+    # Spanish
+    r"ningun[oa]( de (esas|estas|esos|estos|ellas|ellos))?|no me (va|sirve|viene|vale)|"
+    r"otr[oa]s? (horas?|d[íi]as?|opciones|horarios?|huecos?)|hay (m[áa]s|otr[oa]s?)|"
+    r"algo m[áa]s (temprano|tarde)|m[áa]s (temprano|tarde)\?)",
     re.I,
 )
 EARLIER = re.compile(
-    r"\b(the )?(earlier|earliest|soonest|first (time|slot))( one| time| slot)?\b", re.I
+    r"\b(the )?(earlier|earliest|soonest|first (time|slot))( one| time| slot)?\b|"
+    r"\b(a|o) mais cedo\b|\bmais cedo\b|\b(la|el) m[áa]s tempran[oa]\b|\bm[áa]s temprano\b",
+    re.I,
 )
-LATER = re.compile(r"\b(the )?(later|latest)( one| time| slot)?\b", re.I)
+LATER = re.compile(
+    r"\b(the )?(later|latest)( one| time| slot)?\b|\bmais tarde\b|\bm[áa]s tarde\b", re.I
+)
 CLOCK_MENTION = re.compile(
     r"(?<![\d/])\b(\d{1,2})(?:[:.h](\d{2}))?\s*(am|pm|a\.m\.|p\.m\.|h)?(?![\d/]|st\b|nd\b|rd\b|th\b)",
     re.I,
 )
-NOON = re.compile(r"\b(noon|midday)\b", re.I)
-WEEKDAY = re.compile(r"\b(mon|tue|wed|thu|fri|sat|sun)[a-z]*\b", re.I)
+# "at 3", "às 3", "a las 3": a number after these is a clock time, not an option's number
+AT_CLOCK = re.compile(r"\b(?:at|[àa]s|das|a las|a la|las)\s*$", re.I)
+NOON = re.compile(r"\b(noon|midday|meio[- ]dia|mediod[íi]a)\b", re.I)
+WEEKDAY = re.compile(rf"\b({WEEKDAY_PATTERN})\b", re.I)
 DAY_OF_MONTH = re.compile(r"\b(\d{1,2})(st|nd|rd|th)\b(?!\s+(one|option))", re.I)
-RELATIVE_DAY = re.compile(r"\b(today|tonight|tomorrow|tmrw|tmr)\b", re.I)
+RELATIVE_DAY = re.compile(
+    r"\b(today|tonight|tomorrow|tmrw|tmr|hoje|hj|amanh[ãa]|hoy|ma[ñn]ana|mñn)\b", re.I
+)
+TODAY_WORDS = {"today", "tonight", "hoje", "hj", "hoy"}
+TOMORROW_WORDS = {"tomorrow", "tmrw", "tmr", "amanhã", "amanha", "mañana", "manana", "mñn"}
 ORDINAL_AS_DATE = re.compile(
     r"\b(?:the\s+)?\d{1,2}(?:st|nd|rd|th)\s+(?:at|of|in|on|@|\d|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|morning|afternoon|evening)",
     re.I,
@@ -111,7 +131,7 @@ def by_day(
     timed = [i for i in candidates if options[i].start is not None]
     if not timed:
         return None
-    weekdays = {m.group(1).lower() for m in WEEKDAY.finditer(text)}
+    weekdays = {weekday_index(m.group(1)) for m in WEEKDAY.finditer(text)}
     days_of_month = {int(m.group(1)) for m in DAY_OF_MONTH.finditer(text)}
     relative = {m.group(1).lower() for m in RELATIVE_DAY.finditer(text)}
     if not (weekdays or days_of_month or relative):
@@ -120,10 +140,10 @@ def by_day(
     def fits(start: datetime) -> bool:
         offset = (start.date() - now.astimezone(start.tzinfo).date()).days if now else None
         return (
-            start.strftime("%a").lower()[:3] in weekdays
+            start.weekday() in weekdays
             or start.day in days_of_month
-            or (offset == 0 and bool(relative & {"today", "tonight"}))
-            or (offset == 1 and bool(relative & {"tomorrow", "tmrw", "tmr"}))
+            or (offset == 0 and bool(relative & TODAY_WORDS))
+            or (offset == 1 and bool(relative & TOMORROW_WORDS))
         )
 
     kept = [i for i in timed if fits(options[i].start)]  # type: ignore[arg-type]
@@ -141,10 +161,17 @@ def by_clock(
             int(match.group(2) or 0),
             (match.group(3) or "").lower()[:1],
         )
+        said_as_clock = AT_CLOCK.search(text[: match.start()]) is not None
         if (
             hour <= 23
             and minute < 60
-            and not (hour <= len(options) and not match.group(2) and not half and hour < 7)
+            and not (
+                hour <= len(options)
+                and not match.group(2)
+                and not half
+                and hour < 7
+                and not said_as_clock
+            )
         ):
             wanted.append((hour, minute, half))
     if not wanted:

@@ -133,3 +133,15 @@ def idempotency_key(tracker: Tracker, *parts: str) -> str:
     return hashlib.sha256("|".join([tracker.sender_id, form_started, *parts]).encode()).hexdigest()[
         :40
     ]
+
+
+def conversation_locale_of(tracker: Tracker) -> str | None:
+    """The locale the conversation is held in (`language` slot, kept by actions/language.py);
+    None before it is known, which means the business's own."""
+    return tracker.get_slot("language")
+
+
+def speaking(tracker: Tracker, business: dict[str, Any]) -> str:
+    """The locale to speak in: the conversation's, else the business's (`business` is its
+    record from the booking service)."""
+    return conversation_locale_of(tracker) or business.get("locale") or "en"

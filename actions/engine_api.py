@@ -11,7 +11,7 @@ from typing import Any
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.conversation import message_time, tenant_of, turn_of
+from actions.conversation import conversation_locale_of, message_time, tenant_of, turn_of
 from actions.settings import SETTINGS
 from booka_common.engine_client import LlmRefused, TenantEngineClient
 
@@ -26,20 +26,19 @@ async def say(
     tracker: Tracker,
     key: str,
     *,
-    locale: str = "en",
     business_name: str = "",
     buttons: list[dict[str, str]] | None = None,
     **variables: Any,
 ) -> None:
-    """Send the tenant's text for `key` (the customer's name and the message time included);
-    `locale` and `business_name` are for the bot's default text, when the tenant's cannot
-    be had."""
+    """Send the tenant's text for `key` in the conversation's language (the customer's name
+    and the message time included); `business_name` is for the bot's default text, when the
+    tenant's cannot be had."""
     variables.setdefault("customer_name", tracker.get_slot("customer_name"))
     text = await ENGINE_API.render(
         tenant_of(tracker) or "",
         key,
         variables,
-        locale=locale,
+        locale=conversation_locale_of(tracker),
         now=message_time(tracker),
         business_name=business_name,
         turn=turn_of(tracker),

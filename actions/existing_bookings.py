@@ -20,7 +20,7 @@ from actions.base import FormSupport, ResilientAction, reset
 from actions.booking_api import BOOKING_API, BookingRefused, BookingServiceUnavailable, SlotTaken
 from actions.booking_form import asks_about_time
 from actions.choices import NONE_OF_THESE, Option, choose
-from actions.conversation import latest_text, message_time, phone_of, tenant_of
+from actions.conversation import latest_text, message_time, phone_of, speaking, tenant_of
 from actions.engine_api import say
 from actions.formatting import booking_variables, describe_booking, numbered
 from actions.repair import (
@@ -59,12 +59,13 @@ async def upcoming(tracker: Tracker) -> list[dict[str, Any]] | None:
     if phone is None:
         return None
     tenant = tenant_of(tracker)
-    locale, now = await tenant_locale(tracker), message_time(tracker)
+    catalog = await BOOKING_API.catalog(tenant)
+    locale, now = speaking(tracker, catalog.tenant), message_time(tracker)
     bookings = await BOOKING_API.upcoming_bookings(tenant, phone, now.isoformat())
     return [
         {
             "id": b["id"],
-            "label": describe_booking(b, locale, now),
+            "label": describe_booking(b, locale, now, catalog.services),
             "start": b["start"],
             "service": b["service"]["name"],
             "staff": (b.get("staff") or {}).get("name"),
@@ -301,10 +302,6 @@ class ActionFinishReschedule(ResilientAction):
         return reset(EXISTING_SLOTS) + asked
 
 
-async def tenant_locale(tracker: Tracker) -> str:
-    return (await BOOKING_API.catalog(tenant_of(tracker))).tenant.get("locale", "en")
-
-
 async def tell_outcome(
     dispatcher: CollectingDispatcher, tracker: Tracker, template: str
 ) -> list[EventType]:
@@ -320,7 +317,7 @@ async def tell_outcome(
     if result.get("error"):
         await say(dispatcher, tracker, "change_refused", reason=result["error"])
         return []
-    tenant = (await BOOKING_API.catalog(tenant_of(tracker))).tenant
+    catalog = await BOOKING_API.catalog(tenant_of(tracker))
     links = (
         {"calendar_link": result["calendar"]["ics"]} if template == "booking_rescheduled" else {}
     )
@@ -328,9 +325,8 @@ async def tell_outcome(
         dispatcher,
         tracker,
         template,
-        locale=tenant.get("locale", "en"),
-        business_name=tenant["name"],
-        **booking_variables(result),
+        business_name=catalog.tenant["name"],
+        **booking_variables(result, catalog.services, speaking(tracker, catalog.tenant)),
         **links,
     )
     return []

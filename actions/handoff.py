@@ -19,6 +19,7 @@ from actions.base import SERVICE_FAILURES, reset
 from actions.booking_api import BOOKING_API
 from actions.booking_form import BOOKING_SLOTS
 from actions.conversation import (
+    conversation_locale_of,
     latest_entity_values,
     latest_intent,
     latest_text,
@@ -37,6 +38,7 @@ from actions.llm_fallback import (
     rescue_messages,
 )
 from actions.matching import mentioned_in
+from actions.phrases import phrase
 from actions.repair import (
     BOOK_SOMETHING,
     PASS_TO_PERSON,
@@ -44,6 +46,7 @@ from actions.repair import (
     asked_yes_no,
     question_just_asked,
 )
+from actions.replies import handoff_button
 from actions.settings import SETTINGS
 
 log = structlog.get_logger("actions.handoff")
@@ -103,8 +106,11 @@ class ActionHandleFallback(Action):
                 tracker,
                 "fallback_offer_human",
                 buttons=[
-                    {"title": "Talk to a person", "payload": "/request_human"},
-                    {"title": "Book an appointment", "payload": "/book_appointment"},
+                    handoff_button(tracker),
+                    {
+                        "title": phrase(conversation_locale_of(tracker), "book_appointment"),
+                        "payload": "/book_appointment",
+                    },
                 ],
             )
             return [UserUtteranceReverted(), asked_yes_no(PASS_TO_PERSON)]

@@ -22,10 +22,16 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import ActionExecuted, EventType, SlotSet, UserUtteranceReverted, UserUttered
 
 from actions.booking_api import Catalog
-from actions.conversation import latest_metadata, latest_text, message_time
+from actions.conversation import (
+    conversation_locale_of,
+    latest_metadata,
+    latest_text,
+    message_time,
+)
 from actions.formatting import service_price
 from actions.info import opening_lines
 from booka_common import json_input
+from booka_common.languages import language_of_locale
 
 log = structlog.get_logger("actions.llm_fallback")
 MIN_CONFIDENCE = 0.6
@@ -108,27 +114,37 @@ def facts_text(catalog: Catalog, faq: list[dict[str, Any]]) -> str:
     ]
     lines.append("Staff: " + (", ".join(p["name"] for p in catalog.staff) or "none named"))
     lines.append("Opening hours:")
-    lines += [f"- {line}" for line in opening_lines(catalog.hours)]
+    lines += [f"- {line}" for line in opening_lines(catalog.hours, "en")]
     if faq:
         lines.append("Questions customers ask, with the business's own answers:")
         lines += [f"- Q: {entry['question']}\n  A: {entry['answer']}" for entry in faq]
     return "\n".join(lines)
 
 
+LANGUAGE_NAMES = {"en": "English", "pt": "Portuguese", "es": "Spanish"}
+TIME_EXAMPLES = {
+    "English": '"tomorrow at 5pm" or "saturday morning"',
+    "Portuguese": '"amanhã às 17h" or "sábado de manhã"',
+    "Spanish": '"mañana a las 5 de la tarde" or "el sábado por la mañana"',
+}
+
+
 def rescue_messages(
     tracker: Tracker, catalog: Catalog, faq: list[dict[str, Any]]
 ) -> list[dict[str, str]]:
     intents = "\n".join(f"- {name}: {meaning}" for name, meaning in INTENTS.items())
+    language = LANGUAGE_NAMES[language_of_locale(conversation_locale_of(tracker))]
     system = (
         "You help a WhatsApp booking assistant understand customers' messages. Classify the"
         f" customer's latest message into exactly one intent:\n{intents}\n\nExtract what it"
         " mentions: service (the business's service it means, by the name in the list below when"
         ' one fits), staff (a staff name, or "anyone"), time (the day and time written plainly in'
-        ' English, like "tomorrow at 5pm" or "saturday morning"), party_size (a number of people).'
-        " Write `rephrased`: the message as clear, correctly spelled English with every detail"
-        ' kept. When the intent is "none" and the message is a question, put in `answer` a short,'
-        " friendly reply that uses ONLY the facts below; if they do not answer it, `answer` is"
-        " null. Never invent prices, times, services or policies.\nReply with one JSON object"
+        f" {language}, like {TIME_EXAMPLES[language]}), party_size (a number of people)."
+        f" Write `rephrased`: the message as clear, correctly spelled {language} with every"
+        ' detail kept. When the intent is "none" and the message is a question, put in `answer`'
+        f" a short, friendly reply in {language} that uses ONLY the facts below; if they do not"
+        " answer it, `answer` is null. Never invent prices, times, services or policies.\n"
+        "Reply with one JSON object"
         ' only: {"intent": str, "confidence": 0..1, "rephrased": str, "entities": {"service":'
         ' str|null, "staff": str|null, "time": str|null, "party_size": int|null}, "answer":'
         " str|null}\n\nFacts about the business:\n" + facts_text(catalog, faq)

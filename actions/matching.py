@@ -18,7 +18,12 @@ ANYONE = re.compile(
     r"\b(any(one|body| one|1)?|whoever|who ever|no preference|no pref|don'?t mind|dont care|don'?t"
     r" care|"
     r"doesn'?t matter|does not matter|not fussed|first available|either|whoever'?s free|up to"
-    r" you)\b",
+    r" you|"
+    r"qualquer(?: um| uma| pessoa| profissional)?|tanto faz|"
+    r"quem (?:estiver|tiver) (?:livre|dispon[íi]vel)|"
+    r"sem prefer[êe]ncia|n[ãa]o tenho prefer[êe]ncia|n[ãa]o importa|[ée] indiferente|"
+    r"cualquiera|me da igual|da igual|quien (?:est[ée]|haya) libre|sin preferencia|"
+    r"no tengo preferencia|no importa|el primero que haya)\b",
     re.I,
 )
 
@@ -42,6 +47,12 @@ def normalise(text: str) -> str:
     return re.sub(r"[^a-z0-9 ]+", " ", text).strip()
 
 
+def known_names(item: dict[str, Any]) -> list[str]:
+    """Every name a service or person goes by: its name, its aliases and its names in other
+    languages ("Corte de senhora")."""
+    return [item["name"], *(item.get("aliases") or ()), *(item.get("names") or {}).values()]
+
+
 def match_catalog(
     text: str, items: list[dict[str, Any]], threshold: float = 80, margin: float = 6
 ) -> CatalogMatch:
@@ -52,7 +63,7 @@ def match_catalog(
         return CatalogMatch()
     choices: dict[str, int] = {}
     for index, item in enumerate(items):
-        for name in [item["name"], *(item.get("aliases") or [])]:
+        for name in known_names(item):
             choices.setdefault(normalise(name), index)
     exact = [index for name, index in choices.items() if name == query]
     if exact:
@@ -86,7 +97,7 @@ def mentioned_in(text: str, items: list[dict[str, Any]]) -> list[dict[str, Any]]
     words = f" {normalise(text)} "
     hits: dict[int, str] = {}
     for index, item in enumerate(items):
-        names = [normalise(name) for name in [item["name"], *(item.get("aliases") or [])]]
+        names = [normalise(name) for name in known_names(item)]
         found = [name for name in names if name and f" {name} " in words]
         if found:
             hits[index] = max(found, key=len)
@@ -104,7 +115,7 @@ def mentioned_around(span: str, text: str, items: list[dict[str, Any]]) -> dict[
     named = mentioned_in(text, items)
     if not core or len(named) != 1:
         return None
-    names = [normalise(name) for name in [named[0]["name"], *(named[0].get("aliases") or [])]]
+    names = [normalise(name) for name in known_names(named[0])]
     return named[0] if any(core in name for name in names) else None
 
 
@@ -113,7 +124,9 @@ def mentioned_around(span: str, text: str, items: list[dict[str, Any]]) -> dict[
 ANYONE_IN_REQUEST = re.compile(
     r"\b(any ?one|anybody|whoever|no preference|(don'?t|do not) mind who|not fussed who|"
     r"any (stylist|barber|hairdresser|therapist|doctor|dentist|hygienist|staff|person|member of"
-    r" staff))\b",
+    r" staff)|"
+    r"com qualquer (?:um|uma|pessoa|profissional)|tanto faz (?:quem|com quem)|"
+    r"con cualquiera|me da igual (?:qui[ée]n|con qui[ée]n))\b",
     re.I,
 )
 

@@ -21,12 +21,26 @@ import aiohttp
 import structlog
 
 from actions.settings import SETTINGS
+from actions.words import (
+    MONTHS_PATTERN,
+    NUMBER_PATTERN,
+    NUMBERS,
+    ORDINALS,
+    WEEKDAY_PATTERN,
+)
 
 log = structlog.get_logger("actions.parsing")
 
-EXPLICIT_MORNING = re.compile(r"(?<![a-z])(am|a\.m\.?)(?![a-z])|\bmorning\b", re.I)
+# "da manhã" and "de la mañana" are mornings; a bare "mañana" is tomorrow.
+EXPLICIT_MORNING = re.compile(
+    r"(?<![a-z])(am|a\.m\.?)(?![a-z])|\bmorning\b|\b(?:da|de|pela) manh[ãa]\b|"
+    r"\b(?:de|por) la ma[ñn]ana\b|\bmadrugada\b",
+    re.I,
+)
 EXPLICIT_EVENING = re.compile(
-    r"(?<![a-z])(pm|p\.m\.?)(?![a-z])|\b(evening|tonight|afternoon|night)\b", re.I
+    r"(?<![a-z])(pm|p\.m\.?)(?![a-z])|\b(evening|tonight|afternoon|night)\b|"
+    r"\b(?:da|de|à|a|pela|por la|en la) (?:tarde|noite|noche)\b|\besta (?:noite|noche)\b",
+    re.I,
 )
 
 
@@ -71,15 +85,23 @@ class TimeRequest:
 
 
 CLOCK_WORDS = re.compile(
-    r"\d{1,2}[:.h]\d{2}|\d{1,2}\s*(?:am|pm|a\.m|p\.m|h)\b|\b(?:noon|midday|midnight|o'?clock)\b|\b(?:quarter|half)"
-    r" (?:past|to)\b|"
-    r"\d{1,2}\s*ish\b|\b(?:at|after|before|from|until|till|til|by|around|about|between|to|and)\s+\d{1,2}\b(?!\s*(?:st|nd|rd|th|/|of))",
+    r"\d{1,2}[:.h]\d{2}|\d{1,2}\s*(?:am|pm|a\.m|p\.m|h)\b|\b(?:noon|midday|midnight|o'?clock)\b|"
+    r"\b(?:quarter|half) (?:past|to)\b|"
+    r"\d{1,2}\s*ish\b|\b(?:at|after|before|from|until|till|til|by|around|about|between|to|and)"
+    r"\s+\d{1,2}\b(?!\s*(?:st|nd|rd|th|/|of))|"
+    # Portuguese and Spanish: "às 3", "depois das 5", "a las 4", "sobre las 6", "meio-dia"
+    r"\b(?:[àa]s|[àa]|das|até|ate|a las|a la|las|desde|hasta|sobre|hacia)\s+\d{1,2}\b"
+    r"(?!\s*(?:/|de\b))|"
+    r"\b(?:meio[- ]dia|meia[- ]noite|mediod[íi]a|medianoche|em ponto|en punto|y media|e meia)\b",
     re.I,
 )
 DATE_WORDS = re.compile(
-    r"\b(today|tonight|tomorrow|tmrw|tmr|tomorow|mon|monday|tue|tues|tuesday|wed|weds|wednesday|thu|thur|thurs|thursday|"
-    r"fri|friday|sat|saturday|sun|sunday|next|week|weekend|jan|january|feb|february|mar|march|apr|april|may|june?|july?|"
-    r"aug|august|sept?|september|oct|october|nov|november|dec|december)\b|\b\d{1,2}(st|nd|rd|th)\b|\b\d{1,2}/\d{1,2}\b",
+    rf"\b(today|tonight|tomorrow|tmrw|tmr|tomorow|next|week|weekend|{WEEKDAY_PATTERN}|"
+    rf"{MONTHS_PATTERN}|"
+    r"hoje|hj|amanh[ãa]|amanha|semana|fim de semana|"
+    r"hoy|ma[ñn]ana|mñn|pasado|finde|fin de semana)\b|"
+    r"\b\d{1,2}(st|nd|rd|th)\b|\b\d{1,2}/\d{1,2}\b|\b(?:dia|día|el) \d{1,2}\b|"
+    r"\b\d{1,2} de [a-zç]{3,}",
     re.I,
 )
 
@@ -108,8 +130,12 @@ DUCKLING_REGIONS = {"AU", "BZ", "CA", "GB", "IE", "IN", "JM", "NZ", "PH", "TT", 
 
 
 def duckling_locale(locale: str, country: str = "") -> str:
-    """Duckling's locale for a business: "en_US" reads 3/12 as March 12, "en_GB" as 3 December."""
+    """Duckling's locale for a conversation: "en_US" reads 3/12 as March 12, "en_GB" as 3
+    December; Portuguese and Spanish have one set of rules each (pt_PT and pt_BR are the same,
+    as are es_ES and es_MX) and need a region, or Duckling falls back to English."""
     parts = re.split(r"[-_]", locale or "")
+    if parts[0].lower() in ("pt", "es"):
+        return {"pt": "pt_PT", "es": "es_ES"}[parts[0].lower()]
     for region in (parts[1] if len(parts) > 1 else "", country or ""):
         if region.upper() in DUCKLING_REGIONS:
             return f"en_{region.upper()}"
@@ -144,7 +170,7 @@ async def resolve_time(
 ) -> TimeRequest | None:
     """The time request in `text`, in the business's zone; None when there is none."""
     entities = await duckling_times(
-        spoken_times(text), tz, int(reference.timestamp() * 1000), locale
+        spoken_times(text, locale[:2]), tz, int(reference.timestamp() * 1000), locale
     )
     return time_request_for(text, entities, ZoneInfo(tz), reference, opening_hour)
 
@@ -197,19 +223,86 @@ PHRASES = (
     (re.compile(r"\bafter school\b", re.I), " after 3pm "),
     (re.compile(r"\bafter lunch\b", re.I), " after 1pm "),
 )
+
+
+def numeric_dates(month_names: tuple[str, ...]) -> tuple[re.Pattern[str], Any]:
+    """ "15/12" as "15 de dezembro": Duckling's Portuguese and Spanish rules miss day/month."""
+
+    def spelled(match: re.Match[str]) -> str:
+        day, month = int(match.group(1)), int(match.group(2))
+        if not (1 <= day <= 31 and 1 <= month <= 12):
+            return match.group(0)
+        return f"{day} de {month_names[month - 1]}"
+
+    return re.compile(r"\b(\d{1,2})[/.-](\d{1,2})(?:[/.-]\d{2,4})?\b"), spelled
+
+
+# Everyday phrases Duckling does not read in Portuguese and Spanish, as ones it does.
+FOREIGN_PHRASES: dict[str, tuple[tuple[re.Pattern[str], Any], ...]] = {
+    "pt": (
+        numeric_dates(
+            (
+                "janeiro fevereiro março abril maio junho julho agosto setembro outubro"
+                " novembro dezembro"
+            ).split()
+        ),
+        (re.compile(r"\bhj\b", re.I), "hoje"),
+        (re.compile(r"\bpara a semana\b|\bpra semana\b", re.I), "semana que vem"),
+        (
+            re.compile(
+                r"\b(depois|antes|a partir|ap[óo]s)( d?[ao]s?| as) (\d{1,2})(?![\dh:])", re.I
+            ),
+            r"\1\2 \3h",
+        ),
+        (re.compile(r"\b(?:l[áa] )?para as (\d{1,2})\b", re.I), r"às \1"),
+        (re.compile(r"\bdepois do almo[çc]o\b", re.I), "depois das 13h"),
+        (
+            re.compile(r"\b(?:[àa] |na )?hora d[eo] almo[çc]o\b|\bao almo[çc]o\b", re.I),
+            "às 12h",
+        ),
+        (re.compile(r"\bantes do almo[çc]o\b", re.I), "antes das 12h"),
+        (re.compile(r"\b(?:ao )?(?:fim|final) d[ao] (?:tarde|dia)\b", re.I), "depois das 17h"),
+        (re.compile(r"\bcedo\b|\bcedinho\b", re.I), "de manhã"),
+    ),
+    "es": (
+        numeric_dates(
+            (
+                "enero febrero marzo abril mayo junio julio agosto septiembre octubre"
+                " noviembre diciembre"
+            ).split()
+        ),
+        (re.compile(r"\bmñn\b|\bmñna\b", re.I), "mañana"),
+        (re.compile(r"\b(?:hacia|sobre|sobre eso de|como a) las\b", re.I), "a las"),
+        (re.compile(r"\bdespu[ée]s de comer\b", re.I), "a las 15"),
+        (re.compile(r"\b(?:a la hora de comer|antes de comer)\b", re.I), "a las 13"),
+        (re.compile(r"\ba media tarde\b", re.I), "a las 17"),
+        (re.compile(r"\ba [úu]ltima hora\b", re.I), "a las 18"),
+        (re.compile(r"\btemprano\b", re.I), "por la mañana"),
+    ),
+}
 ORDINAL_THEN_CLOCK = re.compile(r"\b(\d{1,2}(?:st|nd|rd|th))\s+((?:a )?quarter|half)\b", re.I)
 SOONEST = re.compile(
     r"\b(asap|as soon as (?:possible|you can)|earliest|soonest|first (?:available|free|opening)|"
-    r"next (?:available|free|opening)|any ?time|whenever)\b",
+    r"next (?:available|free|opening)|any ?time|whenever|"
+    r"o mais cedo poss[íi]vel|o quanto antes|"
+    r"o (?:primeiro|pr[óo]ximo) (?:hor[áa]rio|dispon[íi]vel|livre)|"
+    r"a (?:primeira|pr[óo]xima) vaga|qualquer (?:hora|altura)|quando (?:tiver|houver|der)|"
+    r"lo antes posible|cuanto antes|el primer hueco|la primera hora libre|el pr[óo]ximo hueco|"
+    r"a cualquier hora|cuando (?:haya|sea|puedas))\b",
     re.I,
 )
 
 
-def spoken_times(text: str) -> str:
+def spoken_times(text: str, language: str = "en") -> str:
     """The message with times written as Duckling reads them in one piece: a part of day
     next to a clock time becomes am/pm ("the 3rd at afternoon 1:15" becomes "the 3rd at
     1:15pm"; Duckling splits the first and dates the clock time today), a bare part of day
-    gets "in the", and everyday phrases ("lunchtime", "first thing") get their hours."""
+    gets "in the", and everyday phrases ("lunchtime", "first thing") get their hours.
+    Portuguese and Spanish have rewrites of their own (`FOREIGN_PHRASES`)."""
+    if language in FOREIGN_PHRASES:
+        for pattern, replacement in FOREIGN_PHRASES[language]:
+            text = pattern.sub(replacement, text)
+        return re.sub(r"\s{2,}", " ", text).strip()
     for pattern, replacement in PHRASES:
         text = pattern.sub(replacement, text)
     text = ORDINAL_THEN_CLOCK.sub(
@@ -242,11 +335,24 @@ def soonest_request(text: str, tz: ZoneInfo, reference: datetime) -> TimeRequest
     return TimeRequest("range", start, start + timedelta(days=7), match.group(0))
 
 
-WEEKDAY_WORDS = re.compile(
-    r"\b(mon|monday|tue|tues|tuesday|wed|weds|wednesday|thu|thur|thurs|thursday|fri|friday|sat|saturday|"
-    r"sun|sunday)\b",
-    re.I,
-)
+WEEKDAY_WORDS = re.compile(rf"\b({WEEKDAY_PATTERN})\b", re.I)
+
+
+def later_readings(entities: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One reading per stretch of text: Duckling reads Spanish "mañana por la mañana" both as
+    this morning and as tomorrow morning; the word "mañana" before it means tomorrow, so of
+    two readings of the same words the later one is kept."""
+    kept: dict[tuple[int, int], dict[str, Any]] = {}
+    for entity in entities:
+        span = (entity.get("start", 0), entity.get("end", 0))
+        if span not in kept or reading_start(entity) > reading_start(kept[span]):
+            kept[span] = entity
+    return list(kept.values())
+
+
+def reading_start(entity: dict[str, Any]) -> str:
+    value = entity.get("value") or {}
+    return str(value.get("value") or (value.get("from") or {}).get("value") or "")
 
 
 def time_request_from_entities(
@@ -257,7 +363,7 @@ def time_request_from_entities(
     are put together; two days ("saturday or sunday") span both."""
     requests = [
         (entity, time_request_from_duckling(entity, tz, reference, opening_hour))
-        for entity in entities
+        for entity in later_readings(entities)
     ]
     found = [(shape_of(entity), request) for entity, request in requests if request is not None]
     if len(found) <= 1:
@@ -397,62 +503,42 @@ def _business_hour(moment: datetime, grain: str | None, body: str, opening_hour:
     return moment
 
 
-ORDINALS = {
-    "first": 0,
-    "1st": 0,
-    "one": 0,
-    "second": 1,
-    "2nd": 1,
-    "two": 1,
-    "third": 2,
-    "3rd": 2,
-    "three": 2,
-    "fourth": 3,
-    "4th": 3,
-    "four": 3,
-    "fifth": 4,
-    "5th": 4,
-    "five": 4,
-}
-
-
 def choice_index(text: str, count: int) -> int | None:
     """Which of `count` listed options the customer picked ("the second one", "2", "last"), if
     any."""
     words = text.casefold().strip()
-    if re.search(r"\b(last|latest one|final one)\b", words):
+    if LAST_ONE.search(words):
         return count - 1 if count else None
-    bare = re.fullmatch(r"(?:option|number|no\.?|#)?\s*(\d)\s*[.)]?\s*(?:please|pls)?", words)
+    bare = re.fullmatch(
+        rf"(?:{OPTION_WORDS})?\s*(\d)\s*[.)ºª]?\s*(?:please|pls|por favor|pf|porfa)?", words
+    )
     if bare:
         index = int(bare.group(1)) - 1
         return index if 0 <= index < count else None
-    match = re.search(
-        r"\b(?:the\s+)?(first|1st|second|2nd|third|3rd|fourth|4th|fifth|5th)\b", words
-    ) or re.search(r"\b(?:option|number|no\.?|#)\s*(\d|one|two|three|four|five)\b", words)
+    match = ORDINAL_CHOICE.search(words) or re.search(
+        rf"\b(?:{OPTION_WORDS})\s*(\d|{NUMBER_PATTERN})\b", words
+    )
     if not match:
         return None
-    token = match.group(1)
-    index = int(token) - 1 if token.isdigit() else ORDINALS[token]
+    token = next(group for group in match.groups() if group)
+    index = int(token) - 1 if token.isdigit() else ORDINALS.get(token, NUMBERS.get(token, 0) - 1)
     return index if 0 <= index < count else None
 
 
-NUMBER_WORDS = {
-    "one": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
-    "eleven": 11,
-    "twelve": 12,
-    "a couple": 2,
-    "couple": 2,
-}
-_NUM = r"(\d{1,3}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|a couple|couple)"
+OPTION_WORDS = r"option|number|no\.?|#|op[çc][ãa]o|opci[óo]n|n[úu]mero|n[ºo]\.?"
+LAST_ONE = re.compile(r"\b(last|latest one|final one|[úu]ltim[oa]|a derradeira)\b", re.I)
+# "the second", "a segunda", "la segunda": an ordinal with its article (a bare Portuguese
+# "segunda" or "quinta" is a weekday), or one followed by "one"/"opção"/"opción".
+ORDINAL_CHOICE = re.compile(
+    r"\b(?:the\s+)?(first|1st|second|2nd|third|3rd|fourth|4th|fifth|5th)\b|"
+    r"\b(?:[ao]|la|el|lo)\s+(primeir[oa]|segund[oa]|terceir[oa]|quart[oa]|quint[oa]|"
+    r"primer[oa]?|tercer[oa]?|cuart[oa])\b(?!(?:-|\s+)feira)|"
+    r"\b(primeir[oa]|segund[oa]|terceir[oa]|primer[oa]?|tercer[oa]?)\s+(?:op[çc][ãa]o|opci[óo]n|hora)\b|"
+    r"(?<!\d)([1-5][ºª])"
+)
+
+
+_NUM = rf"(\d{{1,3}}|{NUMBER_PATTERN})"
 
 
 def party_size(text: str, answering: bool = False) -> int | None:
@@ -466,12 +552,23 @@ def party_size_phrase(text: str, answering: bool = False) -> tuple[int, str] | N
     """The party size and the words that say it ("table for 4"), so that the rest of the
     message can be read for a time without them."""
     words = text.casefold()
-    alone = re.search(r"\bjust (me|myself)\b|\bonly me\b|\bmyself\b", words)
+    alone = re.search(
+        r"\bjust (me|myself)\b|\bonly me\b|\bmyself\b|\b(?:sou )?s[óo] eu\b|\bsolo yo\b|"
+        r"\byo sol[oa]\b|\bsozinh[oa]\b",
+        words,
+    )
     if alone:
         return 1, alone.group(0)
-    pair = re.search(r"\b(two of us|me and my|my partner and i|for us two)\b", words)
+    pair = re.search(
+        r"\b(two of us|me and my|my partner and i|for us two|eu e (?:o|a) meu|eu e (?:o|a) minha|"
+        r"os dois|as duas|n[óo]s dois|mi pareja y yo|los dos|las dos|nosotros dos)\b",
+        words,
+    )
     if pair:
         return 2, pair.group(0)
+    more = re.search(rf"\b(?:eu e mais|yo y|yo m[áa]s)\s+{_NUM}\b", words)
+    if more:
+        return number_of(more.group(1)) + 1, more.group(0)
     patterns = [
         rf"\b(?:table|reservation|booking|room)\s+for\s+{_NUM}\b",
         rf"\bparty of\s+{_NUM}\b",
@@ -481,20 +578,31 @@ def party_size_phrase(text: str, answering: bool = False) -> tuple[int, str] | N
         ),
         rf"\b{_NUM}\s+(?:people|persons|person|guests|pax|adults|of us|ppl)\b",
         rf"^\s*for\s+{_NUM}\s*(?:people)?\s*$",
+        # Portuguese and Spanish: "mesa para 4", "somos 6", "4 pessoas", "para 3 personas"
+        rf"\b(?:mesa|reserva)\s+(?:para|pra|p)\s+{_NUM}\b(?!\s*(?:h\b|:|horas))",
+        rf"\b(?:somos|seremos|vamos ser|vamos a ser|s[ãa]o)\s+{_NUM}\b(?!\s*(?:h\b|:))",
+        rf"\b{_NUM}\s+(?:pessoas|pessoa|pax|adultos|personas|persona|comensales)\b",
+        rf"^\s*(?:para|pra)\s+{_NUM}\s*(?:pessoas|personas)?\s*$",
     ]
     if answering:
         patterns.append(rf"^\s*{_NUM}\s*$")
     for pattern in patterns:
         match = re.search(pattern, words)
         if match:
-            token = match.group(1)
-            return (int(token) if token.isdigit() else NUMBER_WORDS[token]), match.group(0)
+            return number_of(match.group(1)), match.group(0)
     return None
+
+
+def number_of(token: str) -> int:
+    """3 for "3", "three", "três" or "tres"."""
+    return int(token) if token.isdigit() else NUMBERS[token]
 
 
 TIME_WORDS = re.compile(
     r"\b(morning|afternoon|evening|tonight|night|lunch ?time|noon|midday|now|later|earlier|weekend|"
-    r"after work|after school|first thing|end of (?:the )?day)\b",
+    r"after work|after school|first thing|end of (?:the )?day|"
+    r"manh[ãa]|tarde|noite|almo[çc]o|agora|mais tarde|mais cedo|cedo|meio-dia|"
+    r"noche|ahora|m[áa]s tarde|m[áa]s temprano|temprano|mediod[íi]a)\b",
     re.I,
 )
 
@@ -529,6 +637,24 @@ NOT_NAMES = {
     "hey",
     "fine",
     "great",
+    # Portuguese and Spanish
+    "sim",
+    "não",
+    "nao",
+    "obrigado",
+    "obrigada",
+    "olá",
+    "ola",
+    "oi",
+    "beleza",
+    "claro",
+    "sí",
+    "si",
+    "gracias",
+    "hola",
+    "vale",
+    "perfeito",
+    "perfecto",
 }
 # Words that make an answer to "what name?" something else ("the time", "tomorrow please").
 NOT_NAME_WORDS = {
@@ -579,11 +705,54 @@ NOT_NAME_WORDS = {
     "pm",
     "am",
     "haircut",
+    # Portuguese and Spanish ("o", "a", "el" never stand alone in a name; "da", "de", "la" do)
+    "o",
+    "um",
+    "uma",
+    "hora",
+    "dia",
+    "amanhã",
+    "amanha",
+    "hoje",
+    "manhã",
+    "tarde",
+    "noite",
+    "marcação",
+    "marcar",
+    "agendar",
+    "serviço",
+    "quero",
+    "queria",
+    "pode",
+    "sábado",
+    "domingo",
+    "segunda",
+    "terça",
+    "quarta",
+    "quinta",
+    "sexta",
+    "el",
+    "un",
+    "mañana",
+    "hoy",
+    "cita",
+    "reservar",
+    "quiero",
+    "quería",
+    "lunes",
+    "martes",
+    "miércoles",
+    "jueves",
+    "viernes",
+    "por",
+    "favor",
 }
 NAME_PREFIX = re.compile(
-    r"^\s*(?:hi|hello|hey)?[,!\s]*(?:my name is|my name's|name is|name's|it's|its|it is|i'm|im|i"
-    r" am|this is|"
-    r"call me|put it under|under the name|under|the name is|booking for)\s+",
+    r"^\s*(?:hi|hello|hey|ol[áa]|oi|hola)?[,!\s]*(?:my name is|my name's|name is|name's|it's|its|"
+    r"it is|i'm|im|i am|this is|call me|put it under|under the name|under|the name is|booking for|"
+    r"(?:o )?meu nome [ée]|chamo-me|me chamo|(?:[ée] )?em nome d[eoa]|no nome d[eoa]|"
+    r"(?:p[õo]e|coloca|pode p[ôo]r)(?: em| no)? nome d[eoa]|sou (?:o |a )?|"
+    r"mi nombre es|me llamo|soy|(?:es )?a nombre de|ponlo a nombre de|ponla a nombre de)\s+",
     re.I,
 )
 
@@ -609,8 +778,12 @@ def clean_name(text: str) -> str | None:
     if set(name.casefold().replace(",", " ").split()) & NOT_NAME_WORDS:
         return None
     return " ".join(
-        part[:1].upper() + part[1:] if part.islower() else part for part in name.split()
+        part[:1].upper() + part[1:] if part.islower() and part not in NAME_PARTICLES else part
+        for part in name.split()
     )
+
+
+NAME_PARTICLES = {"da", "de", "do", "das", "dos", "e", "del", "la", "las", "los", "y", "van", "von"}
 
 
 YES = re.compile(
@@ -619,14 +792,23 @@ YES = re.compile(
     r"correct|right|exactly|absolutely|definitely|certainly|of course|please do|go ahead|do it|book"
     r" it|sounds good|"
     r"that'?s (?:fine|great|perfect|right|good)|works(?: for me)?|that"
-    r" works|good|cool|lovely|brilliant|yes please|"
-    r"sim|claro|si|sí|vale|oui|ja)\b|^(?:👍|✅|👌|🙂)",
+    r" works|good|cool|lovely|brilliant|yes please|oui|ja|"
+    # Portuguese
+    r"sim+|s|ss|claro|pode(?: ser| sim| marcar| agendar)?|com certeza|certo|certíssimo|isso(?:"
+    r" mesmo)?|exat[oa]|correto|est[áa] (?:bem|ótimo|otimo|certo)|t[áa] (?:bem|bom|ótimo|certo)|"
+    r"beleza|blz|fechado|fechou|combinado|perfeito|ótimo|otimo|confirm[oa]|marca|agenda|serve|"
+    r"bora|dá|da sim|quero|aceito|"
+    # Spanish
+    r"s[íi]+|vale|va|dale|de acuerdo|perfecto|genial|correcto|exacto|eso(?: es)?|as[íi] es|"
+    r"est[áa] bien|me (?:va|viene|sirve) bien|me sirve|listo|adelante|venga|okey|okis|hecho|"
+    r"por supuesto|desde luego|claro que s[íi]|res[ée]rva(?:lo|melo)?)\b|^(?:👍|✅|👌|🙂)",
     re.I,
 )
 NO = re.compile(
     r"^(?:n|no+|nope|nah|not really|no thanks|no thank you|negative|wrong|not quite|that'?s"
-    r" wrong|incorrect|"
-    r"não|nao|non|nein)\b|^(?:👎|❌)",
+    r" wrong|incorrect|non|nein|"
+    r"não|nao|nã|nem pensar|de jeito nenhum|negativo|n[ãa]o serve|n[ãa]o d[áa]|errado|"
+    r"para nada|ni hablar|de ninguna manera|nop|nel|mejor no|est[áa] mal)\b|^(?:👎|❌)",
     re.I,
 )
 

@@ -18,11 +18,18 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import ResilientAction
-from actions.conversation import latest_metadata
+from actions.conversation import conversation_locale_of, latest_metadata
 from actions.engine_api import say
+from actions.phrases import phrase
 from actions.repair import OFFER_HUMAN_AFTER, misses_at, offers_person
 
-HANDOFF_BUTTON = {"title": "Talk to a person", "payload": "/request_human"}
+
+def handoff_button(tracker: Tracker) -> dict[str, str]:
+    """ "Talk to a person", in the conversation's language."""
+    return {
+        "title": phrase(conversation_locale_of(tracker), "talk_to_person"),
+        "payload": "/request_human",
+    }
 
 
 class TemplateReply(Action, ABC):
@@ -134,7 +141,10 @@ class FormQuestion(ResilientAction, ABC):
         if misses:
             attempt = OFFER_HUMAN_AFTER if offers_person(misses) else min(misses, 2)
             buttons = (
-                [{"title": "Yes", "payload": "/affirm"}, HANDOFF_BUTTON]
+                [
+                    {"title": phrase(conversation_locale_of(tracker), "yes"), "payload": "/affirm"},
+                    handoff_button(tracker),
+                ]
                 if attempt == OFFER_HUMAN_AFTER
                 else []
             )

@@ -11,10 +11,11 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.booking_api import BOOKING_API, BookingServiceUnavailable, TenantNotFound
 from actions.conversation import channel_metadata, phone_of
+from actions.language import starting_locale
 
 log = structlog.get_logger("actions.session")
 
-CARRIED_OVER = ("tenant", "tenant_unknown", "customer_name", "handoff_until")
+CARRIED_OVER = ("tenant", "tenant_unknown", "customer_name", "handoff_until", "language")
 
 
 class ActionSessionStart(Action):
@@ -52,6 +53,8 @@ class ActionSessionStart(Action):
         except BookingServiceUnavailable:
             return [SlotSet("tenant", tenant), SlotSet("tenant_unknown", False)]
         events: list[EventType] = [SlotSet("tenant", tenant), SlotSet("tenant_unknown", False)]
+        if not tracker.get_slot("language"):
+            events.append(SlotSet("language", await starting_locale(tenant, phone_of(tracker))))
         phone = phone_of(tracker)
         if phone and not tracker.get_slot("customer_name"):
             try:

@@ -24,10 +24,25 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.booking_api import BOOKING_API, Catalog
 from actions.choices import EARLIER, LATER, NONE_OF_THESE, Option, choose
-from actions.conversation import latest_text, message_time, tenant_of, value_before_latest_message
+from actions.conversation import (
+    latest_text,
+    message_time,
+    speaking,
+    tenant_of,
+    value_before_latest_message,
+)
 from actions.engine_api import say
-from actions.formatting import describe_slot, format_time, format_when, numbered, part_of_day
+from actions.formatting import (
+    describe_slot,
+    format_time,
+    format_when,
+    name_in,
+    numbered,
+    part_of_day,
+)
 from actions.parsing import TimeRequest, duckling_locale, resolve_time
+from actions.phrases import phrase
+from booka_common.templating import DAY_WORDS, language_of, locale_day
 
 OFFER_COUNT = 6
 NEAREST_COUNT = 3
@@ -128,7 +143,7 @@ class SlotFinding(ABC):
             catalog.tenant["timezone"],
             now,
             opening_hour(catalog),
-            duckling_locale(catalog.tenant.get("locale", ""), catalog.tenant.get("country", "")),
+            duckling_locale(speaking(tracker, catalog.tenant), catalog.tenant.get("country", "")),
         )
         if request is None:
             return {}
@@ -205,7 +220,7 @@ class SlotFinding(ABC):
         tenant = tenant_of(tracker)
         catalog = await BOOKING_API.catalog(tenant)
         locale, now, tz = (
-            catalog.tenant.get("locale", "en"),
+            speaking(tracker, catalog.tenant),
             message_time(tracker),
             ZoneInfo(catalog.tenant["timezone"]),
         )
@@ -267,9 +282,8 @@ class SlotFinding(ABC):
                 dispatcher,
                 tracker,
                 "availability_offer",
-                locale=locale,
                 business_name=catalog.tenant["name"],
-                service=service["name"],
+                service=name_in(service, locale),
                 asked=describe_request(request, locale, now),
             )
             return {
@@ -293,7 +307,7 @@ class SlotFinding(ABC):
                 dispatcher,
                 tracker,
                 "nothing_free",
-                service=service["name"],
+                service=name_in(service, locale),
                 asked=asked,
                 days=SEARCH_DAYS,
             )
@@ -360,9 +374,9 @@ def one_day(slots: list[dict[str, Any]], tz: ZoneInfo) -> bool:
 
 
 def on_day(moment: datetime, locale: str, now: datetime) -> str:
-    """ "today", "tomorrow" or "on Fri 4 Dec"."""
-    day = format_when(moment, locale, now).rsplit(" at ", 1)[0]
-    return day if day in ("today", "tomorrow") else f"on {day}"
+    """ "today", "tomorrow" or "on Fri 4 Dec" (in the conversation's language)."""
+    day = locale_day(moment, locale, now)
+    return day if day in DAY_WORDS[language_of(locale)] else phrase(locale, "on_day", day=day)
 
 
 def describe_request(request: TimeRequest, locale: str, now: datetime) -> str:
@@ -371,7 +385,7 @@ def describe_request(request: TimeRequest, locale: str, now: datetime) -> str:
     start, end = request.start, request.end
     if end - start > timedelta(days=1, hours=1):
         return (
-            "in the coming days"
+            phrase(locale, "coming_days")
             if request.text in ("", "earlier", "later") or "next" not in request.text
             else request.text
         )
@@ -396,9 +410,10 @@ async def offer_times(
             moment = start_of(slot).astimezone(tz)
             if part_of_day(moment) != part:
                 part = part_of_day(moment)
-                text.append(f"{part.capitalize()}:")
+                text.append(f"{phrase(locale, part)}:")
             staff = (slot.get("staff") or {}).get("name")
-            lines.append(format_time(moment, locale) + (f" with {staff}" if staff else ""))
+            clock = format_time(moment, locale)
+            lines.append(phrase(locale, "with", text=clock, name=staff) if staff else clock)
             text.append(f"{number}. {lines[-1]}")
         offers_text = "\n".join(text)
     else:

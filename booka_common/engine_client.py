@@ -106,19 +106,20 @@ class TenantEngineClient:
         key: str,
         variables: dict[str, Any],
         *,
-        locale: str = "en",
+        locale: str | None = None,
         now: datetime | None = None,
         business_name: str = "",
         turn: str | None = None,
     ) -> str:
-        """The tenant's text for `key` in its own locale; the bot's default (in `locale`,
-        for `business_name`) when no copy of the tenant's texts can be had. `turn` is the
-        customer message being answered: the copy is checked once for each."""
+        """The tenant's text for `key` in the conversation's `locale` (None: the tenant's
+        own); the bot's default (for `business_name`) when no copy of the tenant's texts can
+        be had. `turn` is the customer message being answered: the copy is checked once for
+        each."""
         pack = await self.text_pack(tenant, turn)
         if pack is not None:
-            return (await pack.render(key, variables, now=now)).text
+            return (await pack.render(key, variables, locale=locale, now=now)).text
         return render_default(
-            RenderRequest(key, variables, locale, business_name=business_name, now=now)
+            RenderRequest(key, variables, locale or "en", business_name=business_name, now=now)
         )
 
     async def text_pack(self, tenant: str, turn: str | None = None) -> TextPack | None:

@@ -1,5 +1,5 @@
 """The Rasa server's response generator: the domain's `utter_*` responses in the tenant's
-own words and tone.
+own words and tone, in the conversation's language.
 
 Rasa's extension point for this is the `nlg` endpoint (endpoints.yml, `type:` a class).
 Each response is first generated from the domain as usual (variations, conditions,
@@ -63,6 +63,7 @@ class TenantTemplateNLG(TemplatedNaturalLanguageGenerator):
             tenant,
             utter_action,
             {"customer_name": tracker.get_slot("customer_name")},
+            locale=tracker.get_slot("language"),  # the conversation's (actions/language.py)
             turn=f"{tracker.sender_id}:{message_id}" if message_id else None,
         )
         return {**response, "text": text}

@@ -1,16 +1,12 @@
 # Image for the Rasa side (the Rasa server and the action server): Python 3.10, Rasa 3.6.21,
-# spaCy's English model, the sentence encoder (all-MiniLM-L6-v2), the trained model from
-# models/ (run `make train` before building).
+# the multilingual sentence encoder and language detector (both ship their models inside
+# their wheels), the trained model from models/ (run `make train` before building).
 FROM python:3.10-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PYTHONPATH=/app BOOKA_VAR_DIR=/app/var TF_CPP_MIN_LOG_LEVEL=3 RASA_TELEMETRY_ENABLED=false
 WORKDIR /app
 RUN apt-get update && apt-get install -y --no-install-recommends build-essential && rm -rf /var/lib/apt/lists/*
 COPY requirements/rasa.lock requirements/rasa.lock
 RUN pip install --no-cache-dir -r requirements/rasa.lock
-COPY scripts/package_spacy_model.py scripts/package_spacy_model.py
-RUN python scripts/package_spacy_model.py
-COPY scripts/install_sentence_encoder.py scripts/install_sentence_encoder.py
-RUN python scripts/install_sentence_encoder.py
 COPY booka_common booka_common
 COPY bot bot
 COPY actions actions

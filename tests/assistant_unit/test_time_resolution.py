@@ -258,7 +258,9 @@ def test_slashes_follow_the_business_locale(duckling):
         ("en", "PT", "en_GB"),
         ("en-GB", "", "en_GB"),
         ("en-NZ", "NZ", "en_NZ"),
-        ("pt-PT", "PT", "en_GB"),
+        ("pt-PT", "PT", "pt_PT"),  # the conversation's language: Portuguese rules
+        ("pt-BR", "BR", "pt_PT"),  # the same rules for Brazil
+        ("es-MX", "MX", "es_ES"),
         ("", "US", "en_US"),
     ],
 )

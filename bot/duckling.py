@@ -1,0 +1,85 @@
+"""Duckling in the language of each message.
+
+Rasa's DucklingEntityExtractor asks Duckling in one fixed locale, so "amanhã às 15h" or
+"mañana a las 5" would be read by English rules and give nothing. This extractor asks in
+the locale of the message's language (`bot.language.LanguageDetector` runs before it);
+when the message's language is not clear ("15h", "sábado") and nothing was found, it asks
+in the other languages too. Duckling has one set of rules per language (pt_PT and pt_BR
+share Portuguese rules, es_ES and es_MX Spanish ones), and reads numeric dates day first
+outside en_US. The action server parses the time again in the conversation's own locale
+and the business's time zone (actions/parsing.py); this finds that there is one.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import requests
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.nlu.extractors.duckling_entity_extractor import (
+    DucklingEntityExtractor,
+    convert_duckling_format_to_rasa,
+)
+from rasa.shared.nlu.constants import ENTITIES, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.utils.endpoints import concat_url
+
+from bot.language import LANGUAGE_KEY
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)
+class MultilingualDucklingExtractor(DucklingEntityExtractor):
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        return {
+            **DucklingEntityExtractor.get_default_config(),
+            "locales": {"en": "en_GB", "pt": "pt_PT", "es": "es_ES"},
+        }
+
+    def _parse_in(self, text: str, reference_time: int, locale: str) -> list[dict[str, Any]]:
+        payload = {
+            "text": text,
+            "locale": locale,
+            "tz": self.component_config.get("timezone"),
+            "dims": json.dumps(self.component_config["dimensions"]),
+            "reftime": reference_time,
+        }
+        try:
+            response = requests.post(
+                concat_url(self._url(), "/parse"),
+                data=payload,
+                timeout=self.component_config.get("timeout"),
+            )
+        except (requests.exceptions.ConnectionError, requests.exceptions.ReadTimeout):
+            return []
+        return response.json() if response.status_code == 200 else []
+
+    def locales_for(self, message: Message) -> list[str]:
+        """The locale of the message's language first; the others only when it is unclear."""
+        locales: dict[str, str] = self.component_config["locales"]
+        detected = message.get(LANGUAGE_KEY) or {}
+        first = locales.get(detected.get("code"), locales["en"])
+        if detected.get("clear"):
+            return [first]
+        return [first] + [locale for locale in locales.values() if locale != first]
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        if self._url() is None:
+            return messages
+        for message in messages:
+            reference_time = self._reference_time_from_message(message)
+            matches: list[dict[str, Any]] = []
+            for locale in self.locales_for(message):
+                matches = self._parse_in(message.get(TEXT), reference_time, locale)
+                if matches:
+                    break
+            extracted = self.filter_irrelevant_entities(
+                convert_duckling_format_to_rasa(matches), self.component_config["dimensions"]
+            )
+            message.set(
+                ENTITIES,
+                message.get(ENTITIES, []) + self.add_extractor_name(extracted),
+                add_to_output=True,
+            )
+        return messages
