@@ -13,9 +13,12 @@ They talk to the bot over WhatsApp (the Evolution sandbox), as people do, drawn 
 - repair moves: a wrong day first and a correction after, a question in the middle (the
   price, the hours, the address), "no" at the confirmation, choosing from a list by its
   number, by an ordinal or by the time itself, "none of those" when the list lacks it.
-Success means the booking service ends in exactly the state the customer wanted, with
-nothing else booked. Printed: the task-success rate, turns per success, and every failed
-conversation's transcript. No LLM is configured: this measures the assistant without one.
+Customers write in English, European and Brazilian Portuguese and Spanish
+(bench/foreign_customers.py), `SIMULATOR_CONVERSATIONS` of each (`SIMULATOR_LANGUAGES`
+chooses which). Success means the booking service ends in exactly the state the customer
+wanted, with nothing else booked. Printed: the task-success rate (per business, per
+language), turns per success, and every failed conversation's transcript. No LLM is
+configured: this measures the assistant without one.
 """
 
 from __future__ import annotations
@@ -35,13 +38,15 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.foreign_customers import SPEECH, ForeignCustomerMixin, Speech  # noqa: E402
 from bench.stack_bench import running_stack  # noqa: E402
 from booka_common.templating import formatting_locale, locale_time, locale_when  # noqa: E402
 from tests.assistant.stack import Stack, latest_model  # noqa: E402
 
-CONVERSATIONS = (
-    int(sys.argv[1]) if len(sys.argv) > 1 else int(os.environ.get("SIMULATOR_CONVERSATIONS", "300"))
+CONVERSATIONS = (  # per language
+    int(sys.argv[1]) if len(sys.argv) > 1 else int(os.environ.get("SIMULATOR_CONVERSATIONS", "120"))
 )
+LANGUAGES = os.environ.get("SIMULATOR_LANGUAGES", "en,pt-PT,pt-BR,es").split(",")
 MAX_TURNS = 16
 ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth")
 SEED = int(os.environ.get("SIMULATOR_SEED", "16"))
@@ -428,6 +433,18 @@ class Customer:
         return "the first one"
 
 
+class ForeignCustomer(ForeignCustomerMixin, Customer):
+    """A customer who writes in Portuguese or Spanish."""
+
+    def __init__(self, goal: Goal, rng: random.Random, speech: Speech) -> None:
+        super().__init__(goal, rng)
+        self.speech = speech
+
+
+def customer_for(goal: Goal, rng: random.Random, language: str) -> Customer:
+    return Customer(goal, rng) if language == "en" else ForeignCustomer(goal, rng, SPEECH[language])
+
+
 def free_starts(
     stack: Stack, tenant: str, service: dict[str, Any], staff: str, day: datetime, party: int
 ) -> list[dict[str, Any]]:
@@ -573,13 +590,14 @@ def outcome(stack: Stack, goal: Goal, number: str) -> tuple[bool, str]:
 
 
 def simulate(
-    stack: Stack, shop: dict[str, Any], rng: random.Random, index: int
+    stack: Stack, shop: dict[str, Any], rng: random.Random, index: int, language: str
 ) -> dict[str, Any] | None:
-    number = f"3519{index:08d}"
+    prefix = "3519" if language == "en" else SPEECH[language].phone_prefix
+    number = f"{prefix}{index:08d}"
     goal = make_goal(stack, shop, rng, number)
     if goal is None:
         return None
-    customer, transcript = Customer(goal, rng), []
+    customer, transcript = customer_for(goal, rng, language), []
     messages = customer.opening()
     turns = 0
     while messages and turns < MAX_TURNS:
@@ -604,6 +622,7 @@ def simulate(
         "state": state,
         "transcript": transcript,
         "tenant": goal.tenant["slug"],
+        "language": language,
     }
 
 
@@ -620,11 +639,12 @@ def main() -> None:
 
         def run(slug: str, offset: int) -> None:
             rng = random.Random(SEED * 1000 + offset)
-            for n in range(offset, CONVERSATIONS, len(TENANTS)):
-                result = simulate(stack, shops[slug], rng, n)
-                if result is not None:
-                    with lock:
-                        results.append(result)
+            for number, language in enumerate(LANGUAGES):
+                for n in range(offset, CONVERSATIONS, len(TENANTS)):
+                    result = simulate(stack, shops[slug], rng, number * 10**6 + n, language)
+                    if result is not None:
+                        with lock:
+                            results.append(result)
 
         threads = [threading.Thread(target=run, args=(slug, i)) for i, slug in enumerate(TENANTS)]
         for thread in threads:
@@ -643,6 +663,13 @@ def report(results: list[dict[str, Any]]) -> None:
     for slug in TENANTS:
         mine = [r for r in results if r["tenant"] == slug]
         print(f"  {slug:14} task success {sum(r['ok'] for r in mine)}/{len(mine)}")
+    for language in LANGUAGES:
+        mine = [r for r in results if r["language"] == language]
+        rate = sum(r["ok"] for r in mine) / max(1, len(mine))
+        print(
+            f"  {language:14} task success {sum(r['ok'] for r in mine)}/{len(mine)} = {rate:.3f}"
+            " (target >= 0.90)"
+        )
     rate = len(successes) / max(1, len(results))
     turns = sum(r["turns"] for r in successes) / max(1, len(successes))
     print(
@@ -652,7 +679,7 @@ def report(results: list[dict[str, Any]]) -> None:
     for r in results:
         if r["ok"]:
             continue
-        print(f"\n--- FAILED: wanted {r['goal']}; {r['state']}")
+        print(f"\n--- FAILED ({r['language']}): wanted {r['goal']}; {r['state']}")
         for said, bot in r["transcript"]:
             print(f"  > {said}")
             for line in bot.splitlines():
