@@ -113,7 +113,7 @@ async def test_dates_times_and_prices_are_formatted_for_the_locale(
     )
     assert (await render(engine, pt, "booking_confirmed", **variables))[
         "text"
-    ] == "Marcado: Corte, sexta 4 dez. às 17:00 (35,00 €)"
+    ] == "Marcado: Corte, sexta, 4 de dezembro às 17:00 (35,00 €)"
 
 
 async def test_tone_settings_change_greeting_address_emoji_and_sign_off(

@@ -89,26 +89,7 @@ def kiwi(stack: Stack) -> str:
     }
     assert stack.booking_api("POST", "/v1/tenants", body)[0] == 201
     base = f"/v1/tenants/{slug}"
-    every_day = [{"weekday": d, "start": "09:00", "end": "19:00"} for d in range(7)]
-    assert (
-        stack.booking_api("PUT", f"{base}/hours", {"staff_id": None, "hours": every_day})[0] == 200
-    )
-    staff = {}
-    for name in ("Ana", "Bruno"):
-        status, person = stack.booking_api("POST", f"{base}/staff", {"name": name, "aliases": []})
-        assert status == 201
-        staff[name] = person["id"]
-        assert (
-            stack.booking_api(
-                "PUT",
-                f"{base}/hours",
-                {
-                    "staff_id": person["id"],
-                    "hours": [{**d, "staff_id": person["id"]} for d in every_day],
-                },
-            )[0]
-            == 200
-        )
+    staff = open_every_day(stack, slug, ("Ana", "Bruno"))
     for service in (
         {
             "name": "Haircut",
@@ -127,6 +108,26 @@ def kiwi(stack: Stack) -> str:
     ):
         assert stack.booking_api("POST", f"{base}/services", service)[0] == 201
     return slug
+
+
+def open_every_day(stack: Stack, slug: str, people: tuple[str, ...]) -> dict[str, int]:
+    """The business and each of `people` (added) working 09:00-19:00 every day; their ids."""
+    base = f"/v1/tenants/{slug}"
+    every_day = [{"weekday": d, "start": "09:00", "end": "19:00"} for d in range(7)]
+    assert (
+        stack.booking_api("PUT", f"{base}/hours", {"staff_id": None, "hours": every_day})[0] == 200
+    )
+    staff = {}
+    for name in people:
+        status, person = stack.booking_api("POST", f"{base}/staff", {"name": name, "aliases": []})
+        assert status == 201
+        staff[name] = person["id"]
+        hours = [{**d, "staff_id": person["id"]} for d in every_day]
+        assert (
+            stack.booking_api("PUT", f"{base}/hours", {"staff_id": person["id"], "hours": hours})[0]
+            == 200
+        )
+    return staff
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from datetime import datetime
 
 import pytest
 
-from tests.assistant.conftest import auckland_day
+from tests.assistant.conftest import auckland_day, open_every_day
 from tests.assistant.stack import Stack
 from tests.assistant.whatsapp import bookings_of, converse, new_number
 
@@ -33,24 +33,14 @@ def business(stack: Stack, locale: str, country: str) -> str:
     }
     assert stack.booking_api("POST", "/v1/tenants", body)[0] == 201
     base = f"/v1/tenants/{slug}"
-    every_day = [{"weekday": d, "start": "09:00", "end": "19:00"} for d in range(7)]
-    assert (
-        stack.booking_api("PUT", f"{base}/hours", {"staff_id": None, "hours": every_day})[0] == 200
-    )
-    status, person = stack.booking_api("POST", f"{base}/staff", {"name": "Rita", "aliases": []})
-    assert status == 201
-    hours = [{**d, "staff_id": person["id"]} for d in every_day]
-    assert (
-        stack.booking_api("PUT", f"{base}/hours", {"staff_id": person["id"], "hours": hours})[0]
-        == 200
-    )
+    staff = open_every_day(stack, slug, ("Rita",))
     service = {
         "name": "Haircut",
         "aliases": ["cut", "corte", "corte de cabelo", "corte de pelo"],
         "names": {"pt": "Corte de cabelo", "es": "Corte de pelo"},
         "duration_min": 60,
         "price": "30",
-        "staff_ids": [person["id"]],
+        "staff_ids": [staff["Rita"]],
     }
     assert stack.booking_api("POST", f"{base}/services", service)[0] == 201
     stack.connect_whatsapp(slug)
