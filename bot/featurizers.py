@@ -69,7 +69,9 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
         return vectors.reshape(len(texts), -1) * float(self._config["scale"])
 
     def _featurize(self, messages: List[Message]) -> None:
-        texts = [message for message in messages if message.get(TEXT)]
+        # An empty message (a voice note, a sticker: Rasa strips the text) is encoded too:
+        # DIET was trained with this feature on every message and cannot run without it.
+        texts = [message for message in messages if message.get(TEXT) is not None]
         for start in range(0, len(texts), BATCH):
             batch = texts[start : start + BATCH]
             for message, vector in zip(
