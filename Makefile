@@ -12,7 +12,7 @@ RASA_CLI := TF_CPP_MIN_LOG_LEVEL=3 RASA_TELEMETRY_ENABLED=false $(RASA)/bin/rasa
 RASA_PROJECT := --domain bot/domain.yml --config config.yml
 
 .PHONY: help setup setup-services setup-rasa setup-browser demo test test-fast bench migrate seed services-up clean \
-        train validate rasa-test nlu-report actions rotate-keys lint
+        train validate rasa-test nlu-report actions rotate-keys lint admin-messages
 
 help:
 	@echo "make demo    set up, seed and run Booka locally (embedded SQLite; DATABASE_URL for PostgreSQL)"
@@ -26,6 +26,7 @@ help:
 	@echo "make rasa-test     run the test conversations in bot/tests/ (rasa test, must be 100%)"
 	@echo "make rotate-keys   re-seal customer data, booking notes and transcripts with the newest key"
 	@echo "make nlu-report    5-fold cross-validation; intent and entity F1 (reports/ is not committed)"
+	@echo "make admin-messages  extract the web app's texts and merge them into admin/locale/*/admin.po"
 
 setup: setup-services setup-rasa
 
@@ -89,6 +90,16 @@ bench: setup train
 	$(SVC_PY) bench/login_storm.py
 	$(RASA_PY) bench/nlu_heldout.py
 	$(SVC_PY) bench/customer_simulator.py
+
+# The owners' web app's texts: extracted from admin/ (code and pages) into messages.pot, merged
+# into each language's admin.po for a translator (tests/admin/test_i18n.py checks both).
+ADMIN_LANGUAGES := pt_PT pt_BR es
+admin-messages: setup-services
+	$(SVC)/bin/pybabel extract -F admin/babel.cfg -k lazy -k N_ --no-location --sort-output \
+	    --project=Booka --copyright-holder=Booka -o admin/locale/messages.pot .
+	for language in $(ADMIN_LANGUAGES); do \
+	    $(SVC)/bin/pybabel update -i admin/locale/messages.pot -d admin/locale -D admin \
+	        -l $$language --no-fuzzy-matching --ignore-obsolete --width=100; done
 
 clean:
 	rm -rf .venv var .pytest_cache .hypothesis

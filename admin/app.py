@@ -18,6 +18,7 @@ from admin.web import (
     calendar,
     catalog,
     health,
+    language,
     onboarding,
     overview,
     platform,
@@ -32,7 +33,7 @@ from services_common.http_api import error_middleware, lifecycle
 
 log = structlog.get_logger("admin")
 PAGE_FAMILIES = (health, sign_in, overview, texts, usage, onboarding, calendar, catalog, platform,
-                 privacy, team, whatsapp)  # fmt: skip
+                 privacy, team, whatsapp, language)  # fmt: skip
 
 
 def create_app(settings: AdminSettings) -> web.Application:

@@ -23,6 +23,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from admin.i18n import N_, _
 from admin.tables import ROLES, password_resets, sessions, users
 from services_common.sql import utcnow
 
@@ -54,6 +55,7 @@ class Viewer:
     tenant: str | None
     csrf_token: str
     staff_id: int | None = None  # a staff login's own person in the booking service
+    language: str | None = None  # the web app's language they chose (None: the business's)
 
     @property
     def own_calendar_only(self) -> bool:
@@ -102,13 +104,15 @@ async def create_user(
 ) -> int:
     email = email.strip().lower()
     if "@" not in email:
-        raise UserProblem(f"{email!r} is not an email address")
+        raise UserProblem(_("%(email)r is not an email address", email=email))
     if role not in ROLES:
-        raise UserProblem(f"the role must be one of {', '.join(ROLES)}")
+        raise UserProblem(_("the role must be one of %(roles)s", roles=", ".join(ROLES)))
     if (role == "superadmin") != (tenant is None):
-        raise UserProblem("a superadmin has no tenant; every other role needs one")
+        raise UserProblem(_("a superadmin has no tenant; every other role needs one"))
     if len(password) < MIN_PASSWORD_CHARS:
-        raise UserProblem(f"the password needs at least {MIN_PASSWORD_CHARS} characters")
+        raise UserProblem(
+            _("the password needs at least %(chars)s characters", chars=MIN_PASSWORD_CHARS)
+        )
     try:
         async with engine.begin() as conn:
             result = await conn.execute(
@@ -123,7 +127,7 @@ async def create_user(
             )
             return int(result.inserted_primary_key[0])
     except IntegrityError:
-        raise UserProblem(f"a user {email} exists already") from None
+        raise UserProblem(_("a user %(email)s exists already", email=email)) from None
 
 
 async def sign_in(engine: AsyncEngine, email: str, password: str) -> tuple[str, Viewer]:
@@ -144,9 +148,9 @@ async def sign_in(engine: AsyncEngine, email: str, password: str) -> tuple[str, 
     )
     async with engine.begin() as conn:
         if row is None:
-            refusal = "wrong email or password"
+            refusal = N_("wrong email or password")
         elif row["locked_until"] and row["locked_until"] > now:
-            refusal = "too many failed attempts: this account is locked for a few minutes"
+            refusal = N_("too many failed attempts: this account is locked for a few minutes")
         elif not matches:
             failures = (
                 users.c.failed_logins + 1
@@ -169,9 +173,9 @@ async def sign_in(engine: AsyncEngine, email: str, password: str) -> tuple[str, 
             else:
                 locked = None
             refusal = (
-                "too many failed attempts: this account is locked for a few minutes"
+                N_("too many failed attempts: this account is locked for a few minutes")
                 if locked
-                else "wrong email or password"
+                else N_("wrong email or password")
             )
         else:
             token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
@@ -191,7 +195,9 @@ async def sign_in(engine: AsyncEngine, email: str, password: str) -> tuple[str, 
             )
     if refusal is not None or row is None:
         raise LoginRefused(refusal or "wrong email or password")
-    return token, Viewer(row["id"], row["email"], row["role"], row["tenant"], csrf, row["staff_id"])
+    return token, Viewer(
+        row["id"], row["email"], row["role"], row["tenant"], csrf, row["staff_id"], row["language"]
+    )
 
 
 def _verify(stored: str, password: str) -> bool:
@@ -237,6 +243,7 @@ async def viewer_for(engine: AsyncEngine, token: str | None) -> Viewer | None:
                     users.c.role,
                     users.c.tenant,
                     users.c.staff_id,
+                    users.c.language,
                     sessions.c.csrf_token,
                     sessions.c.expires_at,
                 )
@@ -246,7 +253,9 @@ async def viewer_for(engine: AsyncEngine, token: str | None) -> Viewer | None:
         ).first()
     if row is None or row.expires_at <= utcnow():
         return None
-    return Viewer(row.id, row.email, row.role, row.tenant, row.csrf_token, row.staff_id)
+    return Viewer(
+        row.id, row.email, row.role, row.tenant, row.csrf_token, row.staff_id, row.language
+    )
 
 
 async def sign_out(engine: AsyncEngine, token: str) -> None:
@@ -284,7 +293,9 @@ async def start_password_reset(
 async def finish_password_reset(engine: AsyncEngine, token: str, password: str) -> None:
     """Set the new password, unlock the account, end its sessions and spend the link."""
     if len(password) < MIN_PASSWORD_CHARS:
-        raise UserProblem(f"the password needs at least {MIN_PASSWORD_CHARS} characters")
+        raise UserProblem(
+            _("the password needs at least %(chars)s characters", chars=MIN_PASSWORD_CHARS)
+        )
     new_hash = await hash_password(password)
     async with engine.begin() as conn:
         row = (
@@ -293,7 +304,7 @@ async def finish_password_reset(engine: AsyncEngine, token: str, password: str) 
             )
         ).first()
         if row is None or row.expires_at <= utcnow():
-            raise UserProblem("this link has expired or was used already; ask for a new one")
+            raise UserProblem(_("this link has expired or was used already; ask for a new one"))
         await conn.execute(delete(password_resets).where(password_resets.c.user_id == row.user_id))
         await conn.execute(
             update(users)

@@ -52,6 +52,7 @@ users = Table(
     Column(
         "whatsapp", Text
     ),  # the member's own number for "send a test", sealed (admin.team_numbers)
+    Column("language", String(8)),  # admin.i18n.LANGUAGES; NULL: the business's default
     CheckConstraint(f"role IN {ROLES}", name="role"),
     CheckConstraint("(role = 'superadmin') = (tenant IS NULL)", name="tenant_by_role"),
 )

@@ -11,3 +11,8 @@ document.addEventListener("click", function (event) {
   box.selectionStart = box.selectionEnd = at + insert.length;
   box.dispatchEvent(new Event("input", { bubbles: true }));
 });
+
+// The language menu in the header applies the language as soon as one is picked.
+document.addEventListener("change", function (event) {
+  if (event.target.matches("form.language select")) event.target.form.submit();
+});

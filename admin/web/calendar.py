@@ -18,6 +18,7 @@ from aiohttp import web
 from admin import audit
 from admin.catalog import BookingClient, BookingRefused
 from admin.context import context_of
+from admin.i18n import _
 from admin.web.kit import VIEWER_KEY, booking_client, page, tenant_for, tenant_for_editing
 
 SHOWN = "confirmed,completed,no_show"
@@ -131,8 +132,8 @@ def day_window(
     ]
     if not spans:
         return DEFAULT_DAY[0].hour * 60, DEFAULT_DAY[1].hour * 60
-    return min(s for s, _ in spans) // 60 * 60, min(
-        24 * 60, -(-max(e for _, e in spans) // 60) * 60
+    return min(s for s, _end in spans) // 60 * 60, min(
+        24 * 60, -(-max(e for _start, e in spans) // 60) * 60
     )
 
 
@@ -233,7 +234,7 @@ def local_start(form: Any, tz: ZoneInfo) -> datetime:
             tz,
         )
     except ValueError:
-        raise BookingRefused("give a date (YYYY-MM-DD) and a time (HH:MM)") from None
+        raise BookingRefused(_("give a date (YYYY-MM-DD) and a time (HH:MM)")) from None
 
 
 def staff_choice(form: Any) -> int | str:
@@ -243,7 +244,9 @@ def staff_choice(form: Any) -> int | str:
 
 async def create_booking(request: web.Request) -> web.Response:
     """Book by hand (a phone call, a walk-in); the form's key makes a double click book once."""
-    tenant = await tenant_for_editing(request, "Your role can see the calendar but not book in it.")
+    tenant = await tenant_for_editing(
+        request, _("Your role can see the calendar but not book in it.")
+    )
     viewer = request[VIEWER_KEY]
     form = await request.post()
     draft = {
@@ -254,7 +257,7 @@ async def create_booking(request: web.Request) -> web.Response:
     try:
         start = local_start(form, ZoneInfo(tenant["timezone"]))
         if not draft["service"].isdigit():
-            raise BookingRefused("choose a service")
+            raise BookingRefused(_("choose a service"))
         body = {
             "service": int(draft["service"]),
             "staff": staff_choice(form),
@@ -343,7 +346,7 @@ async def booking_page(request: web.Request, problem: BookingRefused | None = No
 async def change_booking(request: web.Request) -> web.Response:
     """Move, cancel or mark a booking; refusals (a taken time, a cut-off) are shown with the
     alternatives."""
-    tenant = await tenant_for_editing(request, "Your role can see bookings but not change them.")
+    tenant = await tenant_for_editing(request, _("Your role can see bookings but not change them."))
     viewer = request[VIEWER_KEY]
     before = await booking_for(request, tenant)
     form = await request.post()

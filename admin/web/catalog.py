@@ -16,6 +16,7 @@ from aiohttp import web
 from admin import audit
 from admin.catalog import NAME_LANGUAGES, BookingClient, BookingRefused, service_body
 from admin.context import context_of
+from admin.i18n import _
 from admin.web.kit import VIEWER_KEY, booking_client, page, tenant_for, tenant_for_editing
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -60,7 +61,13 @@ def parse_spans(raw: str, day: str) -> list[tuple[str, str]]:
     for part in filter(str.strip, raw.replace(";", ",").split(",")):
         match = SPAN.match(part)
         if not match or int(match[1]) > 24 or int(match[3]) > 24:
-            raise BookingRefused(f"{day}: {part.strip()!r} is not a time span like 09:00-17:00")
+            raise BookingRefused(
+                _(
+                    "%(day)s: %(text)r is not a time span like 09:00-17:00",
+                    day=day,
+                    text=part.strip(),
+                )
+            )
         spans.append(
             (f"{int(match[1]):02d}:{match[2] or '00'}", f"{int(match[3]):02d}:{match[4] or '00'}")
         )
@@ -84,14 +91,14 @@ def local_moment(raw: str, tz: ZoneInfo, what: str) -> str:
     try:
         return datetime.fromisoformat(raw).replace(tzinfo=tz).isoformat()
     except ValueError:
-        raise BookingRefused(f"give the {what} as a date and time") from None
+        raise BookingRefused(_("give the %(what)s as a date and time", what=what)) from None
 
 
 def time_off_body(form: Any, tz: ZoneInfo, staff_id: int | None) -> dict[str, Any]:
     return {
         "staff_id": staff_id,
-        "starts_at": local_moment(str(form.get("starts_at") or ""), tz, "start"),
-        "ends_at": local_moment(str(form.get("ends_at") or ""), tz, "end"),
+        "starts_at": local_moment(str(form.get("starts_at") or ""), tz, _("start")),
+        "ends_at": local_moment(str(form.get("ends_at") or ""), tz, _("end")),
         "reason": str(form.get("reason") or "").strip()[:200],
     }
 
@@ -345,7 +352,7 @@ def business_changes(form: Any, what: str) -> dict[str, Any]:
     for name in POLICIES:
         raw = str(form.get(name) or "").strip()
         if not raw.isdigit():
-            raise BookingRefused(f"{name.replace('_', ' ')}: give a whole number")
+            raise BookingRefused(_("%(field)s: give a whole number", field=name.replace("_", " ")))
         changes[name] = int(raw)
     return changes
 

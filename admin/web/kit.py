@@ -5,18 +5,23 @@ viewer may change it, CSRF-checked forms, and the booking-service client of a re
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import aiohttp
 import jinja2
 from aiohttp import web
+from babel.dates import format_datetime
 
-from admin import auth
+from admin import auth, i18n
 from admin.catalog import BookingClient
 from admin.context import context_of
+from admin.i18n import install as install_translations
 from services_common.http_api import NotFound
+from services_common.tenants import BookingServiceUnavailable
 
 PAGES = jinja2.Environment(
     loader=jinja2.FileSystemLoader(Path(__file__).parent.parent / "pages"),
@@ -45,9 +50,16 @@ def local_clock(moment: Any, zone: str) -> str:
     at = (
         datetime.fromtimestamp(moment, timezone.utc) if isinstance(moment, (int, float)) else moment
     )
-    return at.astimezone(ZoneInfo(zone)).strftime("%d %b %H:%M")
+    return format_datetime(at.astimezone(ZoneInfo(zone)), "d MMM HH:mm", locale=i18n.babel_locale())
 
 
+install_translations(PAGES)
+PAGES.globals["role_names"] = {
+    "superadmin": i18n.lazy("superadmin"),
+    "owner": i18n.lazy("owner"),
+    "manager": i18n.lazy("manager"),
+    "staff": i18n.lazy("staff"),
+}
 PAGES.filters["audit_value"] = audit_value
 
 
@@ -69,20 +81,50 @@ VIEWER_KEY = web.RequestKey("viewer", auth.Viewer)
 API_PREFIXES = ("/api/", "/static/")
 
 
-BOOKING_SERVICE_DOWN = (
+LANGUAGE_COOKIE = "booka_language"  # the language a signed-out browser chose (?lang=pt_PT)
+
+
+BOOKING_SERVICE_DOWN = i18n.lazy(
     "The booking service did not answer in time. Reload the page to see what was saved, then try"
     " again."
 )
-TENANT_ENGINE_DOWN = (
+TENANT_ENGINE_DOWN = i18n.lazy(
     "The part of Booka that keeps the bot's texts and AI settings did not answer. Reload the page"
     " to see what was saved, then try again."
 )
 
 
+async def use_language(request: web.Request, viewer: auth.Viewer | None) -> str:
+    """Sets the language of this request (`admin.i18n.choose`): the user's own choice, their
+    business's locale, a signed-out browser's choice, or Accept-Language."""
+    business_locale = None
+    if viewer is not None and viewer.language is None and viewer.tenant:
+        try:
+            business_locale = (await context_of(request).directory.tenant(viewer.tenant)).get(
+                "locale"
+            )
+        except (NotFound, BookingServiceUnavailable, aiohttp.ClientError, asyncio.TimeoutError):
+            business_locale = None  # the page itself says when the booking service is down
+    chosen = request.query.get("lang") if viewer is None else None
+    asked = chosen if chosen in i18n.LANGUAGES else request.cookies.get(LANGUAGE_COOKIE)
+    language = i18n.choose(
+        (viewer.language if viewer else None) or asked,
+        business_locale,
+        request.headers.get("Accept-Language"),
+    )
+    i18n.use(language)
+    return language
+
+
 def page(request: web.Request, name: str, status: int = 200, **values: Any) -> web.Response:
     viewer = request.get(VIEWER_KEY)
     html = PAGES.get_template(name).render(
-        viewer=viewer, csrf=viewer.csrf_token if viewer else "", **values
+        viewer=viewer,
+        csrf=viewer.csrf_token if viewer else "",
+        languages=i18n.LANGUAGES,
+        language=i18n.current(),
+        here=request.path_qs,
+        **values,
     )
     return web.Response(
         text=html,

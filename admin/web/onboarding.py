@@ -9,6 +9,7 @@ from aiohttp import web
 
 from admin import audit, auth
 from admin.context import context_of
+from admin.i18n import N_, _
 from admin.onboarding import STARTERS, NewBusiness, OnboardingProblem, onboard, slug_for
 from admin.web.kit import booking_client, page, require_superadmin
 
@@ -30,18 +31,31 @@ WIZARD_FIELDS = (
 )
 
 
+REQUIRED_FIELDS = {  # the form's field -> its name in the message (translated when shown)
+    "name": N_("the business name"),
+    "vertical": N_("the kind of business"),
+    "timezone": N_("the time zone"),
+    "locale": N_("the locale"),
+    "country": N_("the country"),
+    "currency": N_("the currency"),
+    "owner_email": N_("the owner's email"),
+}
+
+
 def wizard_problem(values: dict[str, str]) -> str | None:
     """What is missing or wrong in the wizard's form, in words (the booking service checks the
     rest)."""
-    for name in ("name", "vertical", "timezone", "locale", "country", "currency", "owner_email"):
+    for name, label in REQUIRED_FIELDS.items():
         if not values.get(name):
-            return f"{name.replace('_', ' ')} is needed"
+            return _("%(field)s is needed", field=_(label))
     if values["vertical"] not in STARTERS:
-        return f"the vertical must be one of {', '.join(STARTERS)}"
+        return _("the vertical must be one of %(kinds)s", kinds=", ".join(STARTERS))
     if values["vertical"] != "restaurant" and not values.get("first_staff"):
-        return "a salon or clinic needs its first staff member, so that its services can be booked"
+        return _(
+            "a salon or clinic needs its first staff member, so that its services can be booked"
+        )
     if "@" not in values["owner_email"]:
-        return "the owner's email is not an email address"
+        return _("the owner's email is not an email address")
     return None
 
 

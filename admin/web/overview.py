@@ -13,6 +13,7 @@ from admin import audit
 from admin.context import context_of
 from admin.conversations import from_tracker_store
 from admin.dashboard import bookings_of_week, conversations_by_day, summarise, this_week
+from admin.i18n import short_day
 from admin.web.kit import VIEWER_KEY, booking_client, page, tenant_for
 
 
@@ -55,7 +56,7 @@ def day_bars(per_day: dict[Any, int]) -> dict[str, Any]:
     return {
         "bars": [
             {
-                "label": day.strftime("%a %d"),
+                "label": short_day(day),
                 "value": value,
                 "height": round(100 * value / (top or 1)),
             }

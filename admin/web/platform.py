@@ -18,6 +18,7 @@ from admin import audit
 from admin.catalog import BookingRefused
 from admin.context import context_of
 from admin.conversations import from_tracker_store
+from admin.i18n import _, ngettext
 from admin.operations import change_quota
 from admin.web.kit import booking_client, page, require_superadmin
 
@@ -112,11 +113,11 @@ async def change_businesses(request: web.Request) -> web.Response:
     chosen = [str(slug) for slug in form.getall("tenant", [])]
     action = str(form.get("action") or "")
     if not chosen:
-        return await businesses_page(request, problem="choose at least one business")
+        return await businesses_page(request, problem=_("choose at least one business"))
     if action not in ("suspend", "resume") and not (
         action.startswith("plan:") and action[5:] in PLANS
     ):
-        return await businesses_page(request, problem="choose what to do")
+        return await businesses_page(request, problem=_("choose what to do"))
     context, client, failed = context_of(request), booking_client(request), []
     for slug in chosen:
         try:
@@ -145,7 +146,15 @@ async def change_businesses(request: web.Request) -> web.Response:
     if failed:
         return await businesses_page(request, problem="; ".join(failed))
     return await businesses_page(
-        request, done=f"{action.replace('plan:', 'plan changed to ')}: {len(chosen)} business(es)"
+        request,
+        done=ngettext(
+            "%(what)s: %(num)s business",
+            "%(what)s: %(num)s businesses",
+            len(chosen),
+            what=_("plan changed to %(plan)s", plan=action[5:])
+            if action.startswith("plan:")
+            else (_("suspended") if action == "suspend" else _("resumed")),
+        ),
     )
 
 

@@ -22,6 +22,7 @@ from sqlalchemy import delete
 from admin import audit, tables
 from admin.catalog import BookingRefused
 from admin.context import context_of
+from admin.i18n import _
 from admin.retention import (
     conversation_ids,
     erase_transcript,
@@ -111,7 +112,7 @@ async def export(request: web.Request) -> web.Response:
     tenant = await tenant_for_owner(request)
     phone = request.query.get("phone", "").strip()
     if not phone:
-        raise web.HTTPBadRequest(text="give the customer's phone number")
+        raise web.HTTPBadRequest(text=_("give the customer's phone number"))
     found = await held_about(request, tenant, phone)
     await record(request, tenant, "customer_exported", phone)
     document = {
@@ -142,7 +143,7 @@ async def erase(request: web.Request) -> web.Response:
             request,
             phone=phone,
             status=422,
-            done="Nothing was erased: tick the box that confirms the erasure.",
+            done=_("Nothing was erased: tick the box that confirms the erasure."),
         )
     found = await held_about(request, tenant, phone)
     erased = {"bookings_detached": 0, "bookings_cancelled": 0}
@@ -159,10 +160,12 @@ async def erase(request: web.Request) -> web.Response:
         request,
         found={"customer": None, "bookings": [], "transcript": []},
         phone=phone,
-        done=(
-            f"Erased: the customer's record, {erased['bookings_detached']} bookings detached "
-            f"({erased['bookings_cancelled']} upcoming cancelled), "
-            f"{erased['transcript_events']} conversation events."
+        done=_(
+            "Erased: the customer's record, %(detached)s bookings detached (%(cancelled)s"
+            " upcoming cancelled), %(events)s conversation events.",
+            detached=erased["bookings_detached"],
+            cancelled=erased["bookings_cancelled"],
+            events=erased["transcript_events"],
         ),
     )
 
@@ -174,9 +177,9 @@ async def save_retention(request: web.Request) -> web.Response:
         return await privacy_page(
             request,
             status=422,
-            done=(
-                f"Keep transcripts for 1 to {MAX_RETENTION_DAYS} days, or leave it empty to keep"
-                " them."
+            done=_(
+                "Keep transcripts for 1 to %(days)s days, or leave it empty to keep them.",
+                days=MAX_RETENTION_DAYS,
             ),
         )
     days, context = (int(raw) if raw else None), context_of(request)
@@ -202,7 +205,9 @@ async def save_retention(request: web.Request) -> web.Response:
     return await privacy_page(
         request,
         done=(
-            "Saved." if days is None else f"Saved: transcripts older than {days} days are deleted."
+            _("Saved.")
+            if days is None
+            else _("Saved: transcripts older than %(days)s days are deleted.", days=days)
         ),
     )
 

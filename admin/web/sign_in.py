@@ -13,20 +13,23 @@ import aiohttp
 import structlog
 from aiohttp import web
 
-from admin import auth
+from admin import auth, i18n
 from admin.catalog import BookingRefused
 from admin.context import context_of
 from admin.engine import EngineUnavailable
+from admin.i18n import _
 from admin.web.kit import (
     API_PREFIXES,
     BOOKING_SERVICE_DOWN,
     COOKIE,
+    LANGUAGE_COOKIE,
     LOGIN_CSRF_COOKIE,
     SIGNED_OUT_PAGES,
     TENANT_ENGINE_DOWN,
     VIEWER_KEY,
     page,
     secure_cookie,
+    use_language,
 )
 from services_common.mail import send_email
 from services_common.tenants import BookingServiceUnavailable
@@ -37,12 +40,16 @@ log = structlog.get_logger(__name__)
 @web.middleware
 async def viewer_middleware(request: web.Request, handler):  # noqa: ANN001, ANN201
     """Pages need a signed-in viewer (else the login page); POSTs need the session's CSRF token."""
-    if request.path.startswith(API_PREFIXES + SIGNED_OUT_PAGES):
+    if request.path.startswith(API_PREFIXES):
+        return await handler(request)
+    if request.path.startswith(SIGNED_OUT_PAGES):
+        await use_language(request, None)
         return await handler(request)
     viewer = await auth.viewer_for(context_of(request).engine, request.cookies.get(COOKIE))
     if viewer is None:
         raise web.HTTPSeeOther("/login?" + urlencode({"next": request.path_qs}))
     request[VIEWER_KEY] = viewer
+    await use_language(request, viewer)
     if request.method == "POST":
         form = await request.post()
         if not auth.csrf_ok(viewer, form.get("csrf_token") or request.headers.get("X-CSRF-Token")):
@@ -51,7 +58,7 @@ async def viewer_middleware(request: web.Request, handler):  # noqa: ANN001, ANN
                 request,
                 "error.html",
                 403,
-                message=(
+                message=_(
                     "This form has expired or did not come from this site. Reload the page and try"
                     " again."
                 ),
@@ -59,7 +66,7 @@ async def viewer_middleware(request: web.Request, handler):  # noqa: ANN001, ANN
     try:
         return await handler(request)
     except web.HTTPNotFound:
-        return page(request, "error.html", 404, message="There is no such page here.")
+        return page(request, "error.html", 404, message=_("There is no such page here."))
     except web.HTTPForbidden as refusal:
         return page(
             request,
@@ -68,22 +75,27 @@ async def viewer_middleware(request: web.Request, handler):  # noqa: ANN001, ANN
             message=(
                 refusal.text
                 if not (refusal.text or "").startswith("403")
-                else "Your role cannot do this."
+                else _("Your role cannot do this.")
             ),
         )
     except BookingRefused as refused:  # a page's read refused by the booking service's rules
-        return page(request, "error.html", 422, message=f"The booking service refused: {refused}")
+        return page(
+            request,
+            "error.html",
+            422,
+            message=_("The booking service refused: %(reason)s", reason=refused),
+        )
     except (aiohttp.ClientError, asyncio.TimeoutError, BookingServiceUnavailable) as failure:
         log.warning("booking_service_unavailable", path=request.path, error=type(failure).__name__)
-        return page(request, "error.html", 503, message=BOOKING_SERVICE_DOWN)
+        return page(request, "error.html", 503, message=str(BOOKING_SERVICE_DOWN))
     except EngineUnavailable as failure:
         log.warning("tenant_engine_unavailable", path=request.path, error=str(failure)[:120])
-        return page(request, "error.html", 503, message=TENANT_ENGINE_DOWN)
+        return page(request, "error.html", 503, message=str(TENANT_ENGINE_DOWN))
 
 
 async def login_form(request: web.Request) -> web.Response:
     notice = (
-        "Your password is changed: sign in with the new one."
+        _("Your password is changed: sign in with the new one.")
         if request.query.get("reset") == "done"
         else None
     )
@@ -99,6 +111,10 @@ def signed_out_page(
     browser."""
     token = request.cookies.get(LOGIN_CSRF_COOKIE) or auth.secrets.token_urlsafe(24)
     response = page(request, name, status, login_csrf=token, **values)
+    if request.query.get("lang") in i18n.LANGUAGES:  # the language links on a signed-out page
+        response.set_cookie(
+            LANGUAGE_COOKIE, request.query["lang"], samesite="Lax", secure=secure_cookie(request)
+        )
     if LOGIN_CSRF_COOKIE not in request.cookies:
         response.set_cookie(
             LOGIN_CSRF_COOKIE,
@@ -145,7 +161,9 @@ async def too_many_sign_ins(request: web.Request, name: str, **values: Any) -> w
         request,
         name,
         429,
-        error=f"Too many attempts from your network. Try again in {wait} seconds.",
+        error=_(
+            "Too many attempts from your network. Try again in %(seconds)s seconds.", seconds=wait
+        ),
         **values,
     )
     response.headers["Retry-After"] = str(wait)
@@ -166,7 +184,7 @@ async def login(request: web.Request) -> web.Response:
             "login.html",
             403,
             next=next_page,
-            error="The sign-in form expired. Please try again.",
+            error=_("The sign-in form expired. Please try again."),
         )
     throttled = await too_many_sign_ins(
         request, "login.html", next=next_page, email=str(form.get("email") or "")
@@ -186,7 +204,7 @@ async def login(request: web.Request) -> web.Response:
             "login.html",
             401,
             next=next_page,
-            error=str(refused),
+            error=_(str(refused)),
             email=str(form.get("email") or ""),
         )
     log.info("login", user=viewer.user_id, role=viewer.role)
@@ -218,7 +236,7 @@ async def request_reset(request: web.Request) -> web.Response:
             403,
             token=None,
             sent=False,
-            error="The form expired. Please try again.",
+            error=_("The form expired. Please try again."),
         )
     throttled = await too_many_sign_ins(request, "reset.html", token=None, sent=False)
     if throttled is not None:
@@ -231,10 +249,13 @@ async def request_reset(request: web.Request) -> web.Response:
         await send_email(
             context.settings.smtp,
             email.strip().lower(),
-            "Booka: reset your password",
-            "Someone (hopefully you) asked to reset your Booka password.\n\nChoose a new one here"
-            f" within the hour:\n{link}\n\nIf it was not you, ignore this email: your password"
-            " stays as it is.\n",
+            _("Booka: reset your password"),
+            _(
+                "Someone (hopefully you) asked to reset your Booka password.\n\nChoose a new one"
+                " here within the hour:\n%(link)s\n\nIf it was not you, ignore this email: your"
+                " password stays as it is.\n",
+                link=link,
+            ),
             "password_reset",
         )
     log.info("password_reset_requested", known=token is not None)
@@ -251,7 +272,7 @@ async def finish_reset(request: web.Request) -> web.Response:
             403,
             token=token,
             sent=False,
-            error="The form expired. Please try again.",
+            error=_("The form expired. Please try again."),
         )
     try:
         await auth.finish_password_reset(

@@ -17,6 +17,7 @@ from sqlalchemy import delete, select, update
 
 from admin import audit, auth, team_numbers
 from admin.context import context_of
+from admin.i18n import _
 from admin.tables import sessions, users
 from admin.web.kit import VIEWER_KEY, booking_client, page, tenant_for
 from services_common.mail import send_email
@@ -31,7 +32,7 @@ async def team_page(
 ) -> web.Response:
     tenant = await tenant_for(request)
     if not request[VIEWER_KEY].is_owner:
-        raise web.HTTPForbidden(text="Only the owner manages who signs in.")
+        raise web.HTTPForbidden(text=_("Only the owner manages who signs in."))
     context = context_of(request)
     async with context.engine.connect() as conn:
         members = [
@@ -68,7 +69,7 @@ async def change_team(request: web.Request) -> web.Response:
     tenant = await tenant_for(request)
     viewer = request[VIEWER_KEY]
     if not viewer.is_owner:
-        raise web.HTTPForbidden(text="Only the owner manages who signs in.")
+        raise web.HTTPForbidden(text=_("Only the owner manages who signs in."))
     form = await request.post()
     what = request.match_info["what"]
     if what == "invite":
@@ -78,13 +79,14 @@ async def change_team(request: web.Request) -> web.Response:
     number = team_numbers.whatsapp_number(raw) if raw else None
     if what == "whatsapp" and raw and number is None:
         return await team_page(
-            request, problem="give the WhatsApp number with its country code, e.g. +351 912 345 678"
+            request,
+            problem=_("give the WhatsApp number with its country code, e.g. +351 912 345 678"),
         )
     context = context_of(request)
     async with context.engine.begin() as conn:
         if what == "remove":
             if member["id"] == viewer.user_id:
-                return await team_page(request, problem="you cannot remove your own login")
+                return await team_page(request, problem=_("you cannot remove your own login"))
             await conn.execute(delete(sessions).where(sessions.c.user_id == member["id"]))
             await conn.execute(delete(users).where(users.c.id == member["id"]))
             await audit.record(
@@ -148,7 +150,9 @@ async def invite(request: web.Request, tenant: dict[str, Any], form: Any) -> web
     context, viewer = context_of(request), request[VIEWER_KEY]
     email, role = str(form.get("email") or "").strip().lower(), str(form.get("role") or "")
     if role not in TEAM_ROLES:
-        return await team_page(request, problem=f"the role must be one of {', '.join(TEAM_ROLES)}")
+        return await team_page(
+            request, problem=_("the role must be one of %(roles)s", roles=", ".join(TEAM_ROLES))
+        )
     person = (
         int(str(form["staff_id"]))
         if role == "staff" and str(form.get("staff_id") or "").isdigit()
@@ -165,9 +169,15 @@ async def invite(request: web.Request, tenant: dict[str, Any], form: Any) -> web
     await send_email(
         context.settings.smtp,
         email,
-        f"You can now sign in to {tenant['name']} on Booka",
-        f"{viewer.email} invited you to {tenant['name']} on Booka as {role}.\n\n"
-        f"Choose your password here within three days:\n{link}\n",
+        _("You can now sign in to %(business)s on Booka", business=tenant["name"]),
+        _(
+            "%(inviter)s invited you to %(business)s on Booka as %(role)s.\n\n"
+            "Choose your password here within three days:\n%(link)s\n",
+            inviter=viewer.email,
+            business=tenant["name"],
+            role=_(role),
+            link=link,
+        ),
         "invitation",
     )
     async with context.engine.begin() as conn:
@@ -181,7 +191,7 @@ async def invite(request: web.Request, tenant: dict[str, Any], form: Any) -> web
             {"role": role, "staff_id": person},
         )
     log.info("login_invited", tenant=tenant["slug"], role=role)
-    return await team_page(request, done=f"Invitation sent to {email}.")
+    return await team_page(request, done=_("Invitation sent to %(email)s.", email=email))
 
 
 def add_routes(app: web.Application) -> None:

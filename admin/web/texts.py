@@ -13,6 +13,7 @@ from aiohttp import web
 from admin import team_numbers
 from admin.context import context_of
 from admin.engine import EngineRefused
+from admin.i18n import _
 from admin.operations import change_tone, save_template_version
 from admin.web.kit import VIEWER_KEY, form_values, page, tenant_for, tenant_for_editing
 from booka_common.languages import LANGUAGES, language_of_locale
@@ -140,7 +141,7 @@ async def preview(request: web.Request) -> web.Response:
 async def save_text(request: web.Request) -> web.Response:
     key = template_key(request)
     tenant = await tenant_for_editing(
-        request, "Your role can read the bot's texts but not change them."
+        request, _("Your role can read the bot's texts but not change them.")
     )
     viewer = request[VIEWER_KEY]
     form = await request.post()
@@ -210,7 +211,7 @@ async def tone_page(request: web.Request, problem: str | None = None) -> web.Res
 
 
 async def save_tone(request: web.Request) -> web.Response:
-    tenant = await tenant_for_editing(request, "Your role can see the tone but not change it.")
+    tenant = await tenant_for_editing(request, _("Your role can see the tone but not change it."))
     changes = form_values(
         await request.post(), ("preset", "mode", "greeting", "sign_off", "address"), ("emoji",)
     )

@@ -10,6 +10,7 @@ from aiohttp import web
 
 from admin.context import context_of
 from admin.engine import EngineRefused
+from admin.i18n import _
 from admin.operations import change_quota
 from admin.web.kit import VIEWER_KEY, form_values, page, tenant_for
 
@@ -41,7 +42,7 @@ async def usage_page(request: web.Request, problem: str | None = None) -> web.Re
             request,
             "error.html",
             403,
-            message="The AI usage and its alert settings are for the owner and managers.",
+            message=_("The AI usage and its alert settings are for the owner and managers."),
         )
     engine = context_of(request).tenant_engine
     try:
@@ -81,7 +82,7 @@ async def save_quota(request: web.Request) -> web.Response:
         )
     elif viewer.role != "owner":
         return page(
-            request, "error.html", 403, message="Only the owner can change the alert settings."
+            request, "error.html", 403, message=_("Only the owner can change the alert settings.")
         )
     changes = form_values(form, fields, ("hard_stop",) if viewer.role == "superadmin" else ())
     for field in ("alert_email", "alert_webhook_url"):

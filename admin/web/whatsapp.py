@@ -19,6 +19,7 @@ from admin.conversations import (
     recent_conversations,
     transcript,
 )
+from admin.i18n import _
 from admin.team_numbers import masked
 from admin.web.kit import VIEWER_KEY, page, tenant_for, tenant_for_editing
 from admin.web.texts import preview_text, template_key, text_address
@@ -33,7 +34,7 @@ async def tenant_for_conversations(request: web.Request) -> dict[str, Any]:
     read)."""
     tenant = await tenant_for(request)
     if request[VIEWER_KEY].role == "staff":
-        raise web.HTTPForbidden(text="Conversations are for the owner and managers.")
+        raise web.HTTPForbidden(text=_("Conversations are for the owner and managers."))
     return tenant
 
 
@@ -123,11 +124,13 @@ async def act_on_conversation(request: web.Request) -> web.Response:
             reply = str(form.get("text") or "").strip()
             if not reply or len(reply) > MAX_REPLY_CHARS:
                 return await conversation_page(
-                    request, f"write a reply of 1 to {MAX_REPLY_CHARS} characters", reply
+                    request,
+                    _("write a reply of 1 to %(chars)s characters", chars=MAX_REPLY_CHARS),
+                    reply,
                 )
             if not number:
                 return await conversation_page(
-                    request, "this conversation has no WhatsApp number to answer", reply
+                    request, _("this conversation has no WhatsApp number to answer"), reply
                 )
             await context.rasa.hand_to_person(sender, context.settings.handoff_minutes)
             instance = tenant["evolution_instance"]
@@ -140,7 +143,7 @@ async def act_on_conversation(request: web.Request) -> web.Response:
     except RasaUnavailable as failure:
         return await conversation_page(
             request,
-            f"the bot's server could not be reached, nothing changed: {failure}",
+            _("the bot's server could not be reached, nothing changed: %(why)s", why=failure),
             str(form.get("text") or ""),
         )
     except SendFailed as failure:
@@ -169,7 +172,7 @@ async def send_test(request: web.Request) -> web.Response:
     WhatsApp to one of the team's own numbers (never to a number typed here), a few a minute."""
     key = template_key(request)
     tenant = await tenant_for_editing(
-        request, "Your role can read the bot's texts but not send them."
+        request, _("Your role can read the bot's texts but not send them.")
     )
     viewer, context = request[VIEWER_KEY], context_of(request)
     form = await request.post()
@@ -185,13 +188,18 @@ async def send_test(request: web.Request) -> web.Response:
     wait = await context.test_send_limiter.hit(tenant["slug"]) if number else None
     if number is None:
         result = {
-            "problem": (
+            "problem": _(
                 "tests go only to your team's WhatsApp numbers: choose one (the owner adds them on"
                 " the Team page)"
             )
         }
     elif wait is not None:
-        result = {"problem": f"that is enough test messages for this minute; try again in {wait} s"}
+        result = {
+            "problem": _(
+                "that is enough test messages for this minute; try again in %(seconds)s s",
+                seconds=wait,
+            )
+        }
     elif "problem" in rendered:
         result = rendered
     else:
@@ -200,7 +208,7 @@ async def send_test(request: web.Request) -> web.Response:
             await context.whatsapp.send_text(
                 instance, context.settings.evolution.token_for(instance), number, rendered["text"]
             )
-            result = {"sent": f"Sent to +{masked(number)}."}
+            result = {"sent": _("Sent to +%(number)s.", number=masked(number))}
             async with context.engine.begin() as conn:
                 await audit.record(
                     conn,

@@ -18,7 +18,7 @@ import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
 
 from admin.settings import AdminSettings
-from tests.admin.conftest import PASSWORD, add_user
+from tests.admin.conftest import PASSWORD, add_user, create_tenant
 from tests.admin.test_conversations import tracker_with
 from tests.booking_service.helpers import Api, booking_body, new_tenant
 
@@ -242,3 +242,32 @@ async def test_an_owner_reads_the_conversations_and_the_handoff_queue(
     await page.click("table[aria-label='handoff queue'] >> text=+351911111111")
     await expect(page.locator(".msg.person")).to_contain_text("Rita here!")
     await shot(page, "conversation")
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+async def test_a_portuguese_owner_works_in_portuguese_and_switches_to_spanish(
+    browser: Browser, admin: Api, admin_settings: AdminSettings, booking: Api
+) -> None:
+    """A browser set to Portuguese gets the sign-in page in Portuguese; the Porto salon's
+    pages are in its own language; the header's menu switches this user to Spanish."""
+    porto = await create_tenant(booking, locale="pt-PT")
+    email = await add_user(admin_settings, "owner", porto)
+    base = str(admin.client.make_url("")).rstrip("/")
+    context = await browser.new_context(locale="pt-PT", viewport={"width": 1200, "height": 900})
+    page = await context.new_page()
+    await page.goto(base + "/login")
+    await expect(page.locator("h1")).to_have_text("Entrar no Booka")
+    await page.fill("#email", email)
+    await page.fill("#password", PASSWORD)
+    await page.click("button[type=submit]")
+    await expect(page.locator("h1")).to_contain_text("esta semana")
+    await expect(page.locator("html")).to_have_attribute("lang", "pt-PT")
+    await page.click("header >> text=Serviços e equipa")
+    await expect(page.locator("h1")).to_have_text("Serviços e equipa")
+    await expect(page.locator("label[for=aliases]")).to_contain_text("Outras palavras")
+    await shot(page, "catalog-pt-PT")
+    await page.select_option("#language", "es")
+    await expect(page.locator("h1")).to_have_text("Servicios y equipo")
+    await expect(page.locator("html")).to_have_attribute("lang", "es")
+    await shot(page, "catalog-es")
+    await context.close()

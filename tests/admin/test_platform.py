@@ -57,7 +57,7 @@ async def test_a_superadmin_sees_each_businesss_health_and_suspends_and_replans_
     done = await web.post(
         "/tenants", data={"csrf_token": csrf, "action": "suspend", "tenant": [salon.slug, clinic]}
     )
-    assert done.status == 200 and "suspend: 2 business" in await done.text()
+    assert done.status == 200 and "suspended: 2 businesses" in await done.text()
     _, free = await booking.call(
         "GET", f"{salon.base}/availability?service=Haircut&staff=any", expect=200
     )

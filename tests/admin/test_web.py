@@ -205,7 +205,7 @@ async def test_the_usage_page_shows_the_months_calls_and_only_a_superadmin_chang
     )
     await sign_in(web, await add_user(admin_settings, "owner", tenant))
     page = await (await web.get(f"/t/{tenant}/usage")).text()
-    assert "1 calls" in page and "fallback" in page and 'aria-label="tokens per day"' in page
+    assert "1 call ·" in page and "fallback" in page and 'aria-label="tokens per day"' in page
     csrf = csrf_of(page)
     await web.post(
         f"/t/{tenant}/usage",
