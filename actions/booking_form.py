@@ -68,6 +68,7 @@ from actions.parsing import (
     NAME_LIKE,
     TimeRequest,
     clean_name,
+    introduced_name,
     mentions_time,
     party_size,
     party_size_phrase,
@@ -324,7 +325,8 @@ class ValidateBookingForm(SlotFinding, FormRepair, FormSupport, FormValidationAc
         return None
 
     def name_given(self, tracker: Tracker) -> str | None:
-        """The customer's name: the answer to "what name?", or "my name is Rita" at any step."""
+        """The customer's name: the answer to "what name?", or "my name is Rita" at any step,
+        also at the end of a longer request ("... em nome de Rui Costa")."""
         text = latest_text(tracker)
         if re.match(
             r"^\s*(?:(?:no|sorry|actually)[,\s]+)*(?:my name is|my name's|name is|the name is|it'?s"
@@ -333,7 +335,7 @@ class ValidateBookingForm(SlotFinding, FormRepair, FormSupport, FormValidationAc
             re.I,
         ):
             return clean_name(text)
-        return None
+        return introduced_name(text)
 
     async def start_target(self, tracker: Tracker) -> tuple[dict[str, Any], str] | None:
         catalog = await self.catalog_for(tracker)

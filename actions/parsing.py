@@ -658,6 +658,11 @@ NOT_NAMES = {
 }
 # Words that make an answer to "what name?" something else ("the time", "tomorrow please").
 NOT_NAME_WORDS = {
+    # whose name, not a name: "in the name of my wife", "a nombre de mi madre", "em nome de quem?"
+    *("my", "mi", "meu", "minha", "su", "sua", "seu", "his", "their", "our", "nosso", "nossa"),
+    *("nuestro", "nuestra", "quem", "quién", "quien", "someone", "alguém", "alguien", "wife"),
+    *("husband", "mother", "madre", "mãe", "esposa", "marido", "filho", "filha", "hijo", "hija"),
+    *("daughter", "friend"),
     "the",
     "a",
     "an",
@@ -751,10 +756,25 @@ NAME_PREFIX = re.compile(
     r"^\s*(?:hi|hello|hey|ol[áa]|oi|hola)?[,!\s]*(?:my name is|my name's|name is|name's|it's|its|"
     r"it is|i'm|im|i am|this is|call me|put it under|under the name|under|the name is|booking for|"
     r"(?:o )?meu nome [ée]|chamo-me|me chamo|(?:[ée] )?em nome d[eoa]|no nome d[eoa]|"
-    r"(?:p[õo]e|coloca|pode p[ôo]r)(?: em| no)? nome d[eoa]|sou (?:o |a )?|"
+    r"(?:p[õo]e|coloca|pode p[ôo]r)(?: em| no)? nome d[eoa]|sou(?: o| a)?|"
     r"mi nombre es|me llamo|soy|(?:es )?a nombre de|ponlo a nombre de|ponla a nombre de)\s+",
     re.I,
 )
+
+
+NAME_CUE = re.compile(
+    r"(?:^|[\s,.;:!])(?:my name is|my name's|the name is|under the name(?: of)?|in the name of|"
+    r"(?:o )?meu nome [ée]|chamo-me|me chamo|em nome d[eoa]|no nome d[eoa]|"
+    r"mi nombre es|me llamo|a nombre de)\s+(?P<name>[^\W\d_][^,.;:!?\d]*?)\s*(?:[,.;:!?]|$)",
+    re.I,
+)
+
+
+def introduced_name(text: str) -> str | None:
+    """A name the customer introduces inside a longer request: "queria marcar um corte amanhã
+    às 10h em nome de Rui Costa", "quiero un corte mañana, a nombre de Diego Torres"."""
+    found = NAME_CUE.search(text or "")
+    return clean_name(found.group("name")) if found else None
 
 
 def clean_name(text: str) -> str | None:

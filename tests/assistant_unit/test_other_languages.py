@@ -18,6 +18,7 @@ from actions.parsing import (
     choice_index,
     clean_name,
     duckling_locale,
+    introduced_name,
     party_size,
     spoken_times,
     time_request_for,
@@ -197,3 +198,27 @@ def test_opening_hours_name_the_days_in_the_conversations_language():
     assert opening_lines(hours, "pt-PT")[0] == "Segunda-feira: 09:00–19:00"
     assert opening_lines(hours, "es")[6] == "Domingo: cerrado"
     assert opening_lines(hours, "en")[0] == "Monday: 09:00–19:00"
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("queria marcar um corte amanhã às 10h em nome de Rui Costa", "Rui Costa"),
+        ("quiero un corte mañana a las 10, a nombre de Diego Torres", "Diego Torres"),
+        ("book a haircut tomorrow at 5 under the name of Tom Baker please", "Tom Baker"),
+        ("quero marcar, o meu nome é joão da silva, amanhã", "João da Silva"),
+        ("em nome de quem fica?", None),
+        ("a nombre de mi madre", None),
+        ("can I book in the name of my wife", None),
+        ("quero marcar um corte amanhã", None),
+    ],
+)
+def test_a_name_introduced_inside_a_request(text, name):
+    assert introduced_name(text) == name
+
+
+@pytest.mark.parametrize(
+    ("answer", "name"), [("sou a Marta", "Marta"), ("sou o João Pedro", "João Pedro")]
+)
+def test_sou_introduces_a_name(answer, name):
+    assert clean_name(answer) == name
