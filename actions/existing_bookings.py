@@ -7,22 +7,24 @@ by number, service, person or day; with none the form ends and says so.
 
 from __future__ import annotations
 
+import re
 from abc import abstractmethod
 from datetime import datetime
 from typing import Any
 
 import structlog
 from rasa_sdk import FormValidationAction, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.base import FormSupport, ResilientAction, reset
+from actions.base import SERVICE_FAILURES, FormSupport, ResilientAction, reset
 from actions.booking_api import BOOKING_API, BookingRefused, BookingServiceUnavailable, SlotTaken
 from actions.booking_form import asks_about_time
 from actions.choices import NONE_OF_THESE, Option, choose
 from actions.conversation import latest_text, message_time, phone_of, speaking, tenant_of
 from actions.engine_api import say
 from actions.formatting import booking_variables, describe_booking, numbered
+from actions.matching import mentioned_in
 from actions.repair import (
     BOOK_SOMETHING,
     FormRepair,
@@ -298,8 +300,42 @@ class ActionFinishReschedule(ResilientAction):
     async def act(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
     ) -> list[EventType]:
+        service = await new_booking_of(tracker)
+        if service is not None:
+            log.info("reschedule_read_as_booking", tenant=tenant_of(tracker))
+            text = latest_text(tracker)
+            when = [SlotSet("time", text)] if asks_about_time(text, None) else []
+            return reset(EXISTING_SLOTS) + [
+                SlotSet("service", service),
+                *when,
+                FollowupAction("booking_form"),
+            ]
         asked = await tell_outcome(dispatcher, tracker, "booking_rescheduled")
         return reset(EXISTING_SLOTS) + asked
+
+
+MOVE_WORDS = re.compile(
+    r"\b(?:move|moving|change|reschedul\w*|instead|push|postpone|bring (?:it )?forward|"
+    r"mudar|muda|alterar|altera|remarc\w*|trocar|adiar|antecipar|passar|"
+    r"cambiar|cambia|mover|muev\w*|reprogram\w*|aplazar|adelantar|pasar)\b",
+    re.I,
+)
+
+
+async def new_booking_of(tracker: Tracker) -> str | None:
+    """The service of a "reschedule" from someone with nothing booked whose message names one
+    service and does not ask to move anything ("the 10th at evening 5:30 for a colour
+    please"): a new booking the model mistook for a change, which the booking form then reads
+    (its time, person and name) from the same message. None otherwise."""
+    text = latest_text(tracker)
+    if tracker.get_slot("booking_id") != NO_BOOKINGS or MOVE_WORDS.search(text):
+        return None
+    try:
+        catalog = await BOOKING_API.catalog(tenant_of(tracker))
+    except SERVICE_FAILURES:
+        return None
+    named = mentioned_in(text, catalog.services)
+    return str(named[0]["name"]) if len(named) == 1 else None
 
 
 async def tell_outcome(

@@ -123,7 +123,7 @@ def page(request: web.Request, name: str, status: int = 200, **values: Any) -> w
         csrf=viewer.csrf_token if viewer else "",
         languages=i18n.LANGUAGES,
         language=i18n.current(),
-        here=request.path_qs,
+        here=request.path_qs if status < 400 else "/",  # an error page names no other's page
         **values,
     )
     return web.Response(
