@@ -12,7 +12,7 @@ import time
 
 import structlog
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet, UserUtteranceReverted
+from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import SERVICE_FAILURES, reset
@@ -31,6 +31,7 @@ from actions.existing_bookings import EXISTING_SLOTS
 from actions.llm_fallback import (
     MIN_CONFIDENCE,
     facts_text,
+    forget_message,
     grounded,
     parse_rescue,
     read_again,
@@ -99,7 +100,7 @@ class ActionHandleFallback(Action):
             form
         ):  # out of scope in the middle of a form: say so, then the form asks its question again
             await say(dispatcher, tracker, "out_of_scope")
-            return [UserUtteranceReverted(), FollowupAction(form)]
+            return [*forget_message(tracker), FollowupAction(form)]
         if consecutive_misses(tracker) >= MISSES_BEFORE_HANDOFF_OFFER:
             await say(
                 dispatcher,
@@ -113,14 +114,12 @@ class ActionHandleFallback(Action):
                     },
                 ],
             )
-            return [UserUtteranceReverted(), asked_yes_no(PASS_TO_PERSON)]
+            return [*forget_message(tracker), asked_yes_no(PASS_TO_PERSON)]
         elif latest_intent(tracker) == "out_of_scope":
             await say(dispatcher, tracker, "out_of_scope")
         else:
             await say(dispatcher, tracker, "fallback")
-        return [
-            UserUtteranceReverted()
-        ]  # as Rasa's own fallback: forget the message, keep any form waiting
+        return forget_message(tracker)  # as Rasa's own fallback, keeping any form waiting
 
     async def reads_as_booking(self, tracker: Tracker) -> bool:
         """Whether a message the model was unsure of ("colour on the 6th at afternoon 1:15")
@@ -182,7 +181,7 @@ class ActionHandleFallback(Action):
             dispatcher.utter_message(text=rescue.answer)
             back = [FollowupAction(tracker.active_loop_name)] if tracker.active_loop_name else []
             return [
-                UserUtteranceReverted(),
+                *forget_message(tracker),
                 SlotSet(ANSWERED_SLOT, message_time(tracker).timestamp()),
                 *back,
             ]

@@ -233,7 +233,15 @@ def read_again(
     }
     # Reverting also removes the `action_listen` before the message; Rasa's two-stage fallback
     # puts one back before the new user event, so that rules see a fresh turn.
-    return [UserUtteranceReverted(), ActionExecuted("action_listen"), injected]
+    return [*forget_message(tracker), ActionExecuted("action_listen"), injected]
+
+
+def forget_message(tracker: Tracker) -> list[EventType]:
+    """Forget the customer's latest message, as Rasa's own fallback does, but not the language
+    it was written in: reverting also undoes the `language` slot set for it, and what follows
+    (the form's question again, the message read again) must be in the customer's language."""
+    language = tracker.get_slot("language")
+    return [UserUtteranceReverted()] + ([SlotSet("language", language)] if language else [])
 
 
 def rescue_events(tracker: Tracker, rescue: Rescue) -> list[EventType]:

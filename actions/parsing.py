@@ -500,7 +500,14 @@ def _business_hour(moment: datetime, grain: str | None, body: str, opening_hour:
         moment.hour < 12 and moment.hour < opening_hour and moment.hour != 0
     ):
         return moment + timedelta(hours=12)
+    if moment.hour == 0 and TWELVE.search(body):  # "thursday at 12", "quinta às 12h": noon
+        return moment + timedelta(hours=12)
     return moment
+
+
+# A bare twelve o'clock, which Duckling reads as midnight when a day comes with it (never
+# "00:00", "12am" or "midnight", which say so).
+TWELVE = re.compile(r"(?<![\d:.])12(?:[:.h]\d{2}|h)?(?![\d:.])(?!\s*(?:am|a\.m))", re.I)
 
 
 def choice_index(text: str, count: int) -> int | None:

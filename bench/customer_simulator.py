@@ -38,7 +38,12 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.foreign_customers import SPEECH, ForeignCustomerMixin, Speech  # noqa: E402
+from bench.foreign_customers import (  # noqa: E402
+    SPEECH,
+    ForeignCustomerMixin,
+    Speech,
+    short_name,
+)
 from bench.stack_bench import running_stack  # noqa: E402
 from booka_common.templating import formatting_locale, locale_time, locale_when  # noqa: E402
 from tests.assistant.stack import Stack, latest_model  # noqa: E402
@@ -91,12 +96,6 @@ DIGRESSIONS = [
     "where are you exactly?",
     "are you a bot?",
 ]
-
-
-def short_name(full: str) -> str:
-    """How a customer names a person: the first name, not a title ("Dr. Marcus Reed": Marcus)."""
-    words = [w for w in full.split() if not w.endswith(".")]
-    return words[0] if words else full
 
 
 @dataclass

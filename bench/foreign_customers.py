@@ -99,6 +99,12 @@ class Speech:
         return words + (list(self.tomorrow) if ahead == 1 else [])
 
 
+def short_name(full: str) -> str:
+    """How a customer names a person: the first name, not a title ("Dr. Marcus Reed": Marcus)."""
+    words = [w for w in full.split() if not w.endswith(".")]
+    return words[0] if words else full
+
+
 PORTUGUESE_WEEKDAYS = ("segunda", "terça", "quarta", "quinta", "sexta", "sábado", "domingo")
 PORTUGUESE_MONTHS = (
     "janeiro fevereiro março abril maio junho julho agosto setembro outubro novembro dezembro"
@@ -106,7 +112,7 @@ PORTUGUESE_MONTHS = (
 PORTUGUESE_CUES = dict(
     done=r"está marcado|agendado:|passou para|agora é|desmarcada|foi cancelad|referência:|código:",
     what_to_change=r"o que quer mudar|o que você quer mudar",
-    confirmation=r"marco \*\*|posso agendar|mudo a sua|remarco seu|desmarco a sua|cancelo seu",
+    confirmation=r"marco \*|posso agendar|mudo a sua|remarco seu|desmarco a sua|cancelo seu",
     who=r"com quem|a quem se refere|de quem você",
     which_booking=r"qual das marcações|qual agendamento",
     offers=r"qual prefere|qual você prefere|livres mais próximos|livre|próximo dia",
@@ -307,7 +313,7 @@ class ForeignCustomerMixin:
     def staff_words(self) -> str:
         if self.goal.staff is None:
             return self.rng.choice(self.speech.anyone)
-        short = self.goal.staff.split()[0] if not self.goal.staff.endswith(".") else self.goal.staff
+        short = short_name(self.goal.staff)
         return self.rng.choice([self.goal.staff, short, self.speech.with_staff.format(staff=short)])
 
     def day_words(self, when: datetime | None = None) -> str:
@@ -333,7 +339,7 @@ class ForeignCustomerMixin:
             return self.rng.choice(speech.cancel).format(day=self.day_words(), service=service)
         if goal.tenant["vertical"] == "restaurant":
             return self.rng.choice(speech.book_table).format(party=goal.party, when=when)
-        staff = "" if goal.staff is None else speech.with_staff.format(staff=goal.staff.split()[0])
+        staff = "" if goal.staff is None else speech.with_staff.format(staff=short_name(goal.staff))
         return self.rng.choice(speech.book).format(service=service, staff=staff, when=when)
 
     def opening(self) -> list[str]:
@@ -399,7 +405,7 @@ class ForeignCustomerMixin:
         low = bot.lower()
         matches = self.goal_clock() in bot and self.goal_day().lower() in low
         if self.goal.kind == "book" and self.goal.staff:
-            matches = matches and self.goal.staff.split()[0].lower() in low
+            matches = matches and short_name(self.goal.staff).lower() in low
         if self.goal.kind == "cancel":
             matches = self.goal_day().lower() in low
         if matches and self.no_at_confirm and not self.said_no and self.goal.kind == "book":
@@ -421,7 +427,7 @@ class ForeignCustomerMixin:
                 and (day_ok or day in line.lower())
                 and (
                     self.goal.staff is None
-                    or self.goal.staff.split()[0] in line
+                    or short_name(self.goal.staff) in line
                     or not re.search(r"\b(com|con)\b", line)
                 )
             ):

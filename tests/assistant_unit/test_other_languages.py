@@ -222,3 +222,21 @@ def test_a_name_introduced_inside_a_request(text, name):
 )
 def test_sou_introduces_a_name(answer, name):
     assert clean_name(answer) == name
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "hour", "minute"),
+    [
+        ("quinta às 12h", "pt-PT", 12, 0),
+        ("queria reservar mesa quinta as 12:00", "pt-PT", 12, 0),
+        ("10/12 às 12h30", "pt-BR", 12, 30),
+        ("el jueves a las 12", "es", 12, 0),
+        ("thursday at 12", "en-GB", 12, 0),
+        ("thursday at midnight", "en-GB", 0, 0),
+        ("quinta às 00:00", "pt-PT", 0, 0),
+    ],
+)
+def test_twelve_with_a_day_is_noon_unless_said_otherwise(duckling, text, locale, hour, minute):
+    """Duckling reads a bare "12" that comes with a day as midnight."""
+    request = read(duckling, text, locale)
+    assert (request.start.hour, request.start.minute) == (hour, minute)
