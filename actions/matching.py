@@ -82,10 +82,13 @@ def match_catalog(
 
 
 def _score(query: str, name: str, **_: Any) -> float:
-    """Whole-name similarity, or the name found inside a longer message ("a haircut please")."""
+    """Whole-name similarity, or the name found inside a longer message ("a haircut please").
+    A short name found inside counts less the less of the message it covers, so that a
+    longer name written with a typo ("corte de caballreo": Corte de caballero) is not lost
+    to a short one it contains ("corte")."""
     whole = fuzz.WRatio(query, name)
     if len(name) >= 4 and re.search(rf"\b{re.escape(name)}\b", query):
-        return max(whole, 95.0)
+        return max(whole, 90.0 + 5.0 * len(name) / len(query))
     inside = fuzz.partial_ratio(name, query) if len(name) >= 4 and len(query) > len(name) else 0
     return max(whole, inside - 3)
 

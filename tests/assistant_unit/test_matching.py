@@ -119,3 +119,18 @@ def test_a_short_marked_span_defers_to_the_fuller_name_in_the_message() -> None:
         == "Women's haircut"
     )
     assert mentioned_around("colour", "a men's haircut and a colour", services) is None
+
+
+def test_a_typo_in_a_long_name_is_not_lost_to_a_short_alias_it_contains():
+    """ "corte" is an alias of Women's haircut; "corte de caballreo" is a misspelt Men's
+    haircut: the two are too close to call, so the customer is asked, never booked for the
+    wrong one."""
+    items = [
+        {"name": "Women's haircut", "names": {"es": "Corte de mujer"}, "aliases": ["corte"]},
+        {"name": "Men's haircut", "names": {"es": "Corte de caballero"}, "aliases": []},
+    ]
+    assert {i["name"] for i in match_catalog("Corte de caballreo", items).items} == {
+        "Men's haircut",
+        "Women's haircut",
+    }
+    assert match_catalog("un corte por favor", items).unique["name"] == "Women's haircut"
