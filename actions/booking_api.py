@@ -38,7 +38,12 @@ class SlotTaken(Exception):
 
 
 class BookingRefused(Exception):
-    """The booking service refused the request for a reason a customer can be told."""
+    """The booking service refused the request for a reason a customer can be told; `code`
+    names the rule ("too_late_to_cancel"), so that it can be told in the customer's language."""
+
+    def __init__(self, message: str, code: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 @dataclass
@@ -186,7 +191,9 @@ def _outcome(status: int, body: Any) -> dict[str, Any]:
     body = body or {}
     if status == 409 and body.get("error") == "slot_taken":
         raise SlotTaken(body.get("message", "taken"), body.get("alternatives") or [])
-    raise BookingRefused(body.get("message") or body.get("error") or f"HTTP {status}")
+    raise BookingRefused(
+        body.get("message") or body.get("error") or f"HTTP {status}", body.get("error")
+    )
 
 
 BOOKING_API = BookingAPI(

@@ -25,6 +25,7 @@ from actions.conversation import latest_text, message_time, phone_of, speaking, 
 from actions.engine_api import say
 from actions.formatting import booking_variables, describe_booking, numbered
 from actions.matching import mentioned_in
+from actions.phrases import phrase
 from actions.repair import (
     BOOK_SOMETHING,
     FormRepair,
@@ -186,7 +187,7 @@ class ValidateCancelForm(ExistingBookingForm):
             await say(dispatcher, tracker, "change_not_confirmed")
             return {"confirmed": None}
         except BookingRefused as refused:
-            return {"confirmed": True, "booking_result": {"error": str(refused)}}
+            return {"confirmed": True, "booking_result": refusal_of(refused)}
         log.info("booking_cancelled", tenant=tenant, booking=booking_id)
         return {"confirmed": True, "booking_result": result}
 
@@ -255,7 +256,7 @@ class ValidateRescheduleForm(SlotFinding, ExistingBookingForm):
                 "time": tracker.get_slot("time") if taken.alternatives else None,
             }
         except BookingRefused as refused:
-            return {"confirmed": True, "booking_result": {"error": str(refused)}}
+            return {"confirmed": True, "booking_result": refusal_of(refused)}
         log.info("booking_rescheduled", tenant=tenant, booking=booking_id)
         return {"confirmed": True, "booking_result": result}
 
@@ -350,10 +351,11 @@ async def tell_outcome(
         await say(dispatcher, tracker, "booking_kept")
         return []
     result = tracker.get_slot("booking_result") or {}
-    if result.get("error"):
-        await say(dispatcher, tracker, "change_refused", reason=result["error"])
-        return []
     catalog = await BOOKING_API.catalog(tenant_of(tracker))
+    if result.get("error"):
+        reason = refusal_reason(result, catalog.tenant, speaking(tracker, catalog.tenant))
+        await say(dispatcher, tracker, "change_refused", reason=reason)
+        return []
     links = (
         {"calendar_link": result["calendar"]["ics"]} if template == "booking_rescheduled" else {}
     )
@@ -366,6 +368,39 @@ async def tell_outcome(
         **links,
     )
     return []
+
+
+def refusal_of(refused: BookingRefused) -> dict[str, Any]:
+    """What the form keeps of a refusal (in the `booking_result` slot) to tell the customer."""
+    return {"error": str(refused), "code": refused.code}
+
+
+CUTOFF_RULES = {  # the booking service's code -> the phrase and the tenant policy it names
+    "too_late_to_cancel": ("too_late_to_cancel", "cancel_cutoff_min"),
+    "too_late_to_reschedule": ("too_late_to_reschedule", "reschedule_cutoff_min"),
+}
+
+
+def refusal_reason(result: dict[str, Any], tenant: dict[str, Any], locale: str) -> str:
+    """Why the booking service refused, in the customer's language for the rules a customer
+    meets ("bookings can be cancelled up to 24 hours before"); its own words otherwise."""
+    code = result.get("code")
+    if code == "booking_not_active":
+        return phrase(locale, "booking_not_active")
+    if code in CUTOFF_RULES:
+        key, policy = CUTOFF_RULES[code]
+        minutes = (tenant.get("policies") or {}).get(policy)
+        if isinstance(minutes, int):
+            return phrase(locale, key, notice=duration_words(minutes, locale))
+    return str(result["error"])
+
+
+def duration_words(minutes: int, locale: str) -> str:
+    """ "24 hours", "90 minutos", "1 hora": whole hours when the minutes make them."""
+    if minutes and minutes % 60 == 0:
+        hours = minutes // 60
+        return phrase(locale, "hour" if hours == 1 else "hours", count=hours)
+    return phrase(locale, "minute" if minutes == 1 else "minutes", count=minutes)
 
 
 class ActionShowBookings(ResilientAction):

@@ -13,6 +13,13 @@ from booka_common.templating import text_set
 
 PHRASES: dict[str, dict[str, str]] = {
     "en": {
+        "too_late_to_cancel": "bookings can be cancelled up to {notice} before they start",
+        "too_late_to_reschedule": "bookings can be moved up to {notice} before they start",
+        "booking_not_active": "that booking is no longer active",
+        "hour": "{count} hour",
+        "hours": "{count} hours",
+        "minute": "{count} minute",
+        "minutes": "{count} minutes",
         "with": "{text} with {name}",
         "for_party": "{text} for {count}",
         "on_day": "on {day}",
@@ -44,6 +51,13 @@ PHRASES: dict[str, dict[str, str]] = {
         "noted_customer_name": "the name {value}",
     },
     "pt-PT": {
+        "too_late_to_cancel": "as marcações só podem ser desmarcadas até {notice} antes",
+        "too_late_to_reschedule": "as marcações só podem ser alteradas até {notice} antes",
+        "booking_not_active": "essa marcação já não está ativa",
+        "hour": "{count} hora",
+        "hours": "{count} horas",
+        "minute": "{count} minuto",
+        "minutes": "{count} minutos",
         "with": "{text} com {name}",
         "for_party": "{text} para {count}",
         "on_day": "{day}",
@@ -75,6 +89,9 @@ PHRASES: dict[str, dict[str, str]] = {
         "noted_customer_name": "o nome {value}",
     },
     "pt-BR": {
+        "too_late_to_cancel": "os agendamentos só podem ser cancelados até {notice} antes",
+        "too_late_to_reschedule": "os agendamentos só podem ser remarcados até {notice} antes",
+        "booking_not_active": "esse agendamento não está mais ativo",
         "ask_us": "consulte a gente",
         "the_time": "o horário",
         "change_time": "O dia ou horário",
@@ -82,6 +99,13 @@ PHRASES: dict[str, dict[str, str]] = {
         "book_appointment": "Agendar um horário",
     },
     "es": {
+        "too_late_to_cancel": "las citas solo se pueden cancelar hasta {notice} antes",
+        "too_late_to_reschedule": "las citas solo se pueden cambiar hasta {notice} antes",
+        "booking_not_active": "esa cita ya no está activa",
+        "hour": "{count} hora",
+        "hours": "{count} horas",
+        "minute": "{count} minuto",
+        "minutes": "{count} minutos",
         "with": "{text} con {name}",
         "for_party": "{text} para {count}",
         "on_day": "el {day}",

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from actions.choices import NONE_OF_THESE, Option, choose
+from actions.existing_bookings import refusal_reason
 from actions.formatting import describe_booking, describe_slot
 from actions.info import opening_lines
 from actions.matching import wants_anyone
@@ -240,3 +241,20 @@ def test_twelve_with_a_day_is_noon_unless_said_otherwise(duckling, text, locale,
     """Duckling reads a bare "12" that comes with a day as midnight."""
     request = read(duckling, text, locale)
     assert (request.start.hour, request.start.minute) == (hour, minute)
+
+
+@pytest.mark.parametrize(
+    ("locale", "cancel", "move"),
+    [
+        ("en-GB", "cancelled up to 24 hours before", "moved up to 90 minutes before"),
+        ("pt-PT", "desmarcadas até 24 horas antes", "alteradas até 90 minutos antes"),
+        ("pt-BR", "cancelados até 24 horas antes", "remarcados até 90 minutos antes"),
+        ("es", "cancelar hasta 24 horas antes", "cambiar hasta 90 minutos antes"),
+    ],
+)
+def test_a_refusal_by_the_booking_rules_is_told_in_the_customers_language(locale, cancel, move):
+    tenant = {"policies": {"cancel_cutoff_min": 1440, "reschedule_cutoff_min": 90}}
+    said = "bookings can be cancelled up to 1440 minutes before they start"
+    assert cancel in refusal_reason({"error": said, "code": "too_late_to_cancel"}, tenant, locale)
+    assert move in refusal_reason({"error": "x", "code": "too_late_to_reschedule"}, tenant, locale)
+    assert refusal_reason({"error": "held by the clinic"}, tenant, locale) == "held by the clinic"
