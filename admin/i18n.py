@@ -24,7 +24,7 @@ from pathlib import Path
 
 import jinja2
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_date, format_skeleton
+from babel.dates import format_date, format_skeleton, get_day_names
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import LazyProxy, Translations
@@ -102,18 +102,26 @@ def install(environment: jinja2.Environment) -> None:
     """`{% trans %}` and `_()` in the pages, in the language of the request being rendered."""
     environment.add_extension("jinja2.ext.i18n")
     environment.install_gettext_callables(  # type: ignore[attr-defined]
-        lambda message: translations(current()).gettext(message),
+        gettext,  # Jinja fills the placeholders itself (newstyle), so only the plural differs
         lambda singular, plural, n: translations(current()).ngettext(singular, plural, n),
         newstyle=True,
     )
     environment.globals["html_lang"] = html_lang
     environment.filters["long_date"] = long_date
     environment.filters["short_day"] = short_day
+    environment.filters["weekday_name"] = weekday_name
 
 
 def long_date(day: date, weekday: bool = True) -> str:
     """ "Sunday 6 December 2026", "domingo, 6 de dezembro de 2026" ("6 December 2026")."""
     return format_date(day, "full" if weekday else "long", locale=babel_locale())
+
+
+def weekday_name(weekday: int) -> str:
+    """The name of a weekday (0 is Monday) as a column or label shows it: "Monday",
+    "Segunda-feira", "Lunes"."""
+    name = get_day_names("wide", locale=babel_locale())[weekday]
+    return name[:1].upper() + name[1:]
 
 
 def short_day(day: date) -> str:

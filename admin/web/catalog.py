@@ -16,7 +16,7 @@ from aiohttp import web
 from admin import audit
 from admin.catalog import NAME_LANGUAGES, BookingClient, BookingRefused, service_body
 from admin.context import context_of
-from admin.i18n import _
+from admin.i18n import _, weekday_name
 from admin.web.kit import VIEWER_KEY, booking_client, page, tenant_for, tenant_for_editing
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -78,11 +78,11 @@ def week_body(form: Any, staff_id: int | None) -> dict[str, Any]:
     """The week from the form, as the booking service's `PUT hours` takes it (an empty day is a day
     off)."""
     hours = []
-    for n, day in enumerate(WEEKDAYS):
+    for n in range(len(WEEKDAYS)):
         for kind in ("open", "break"):
             hours += [
                 {"weekday": n, "start": start, "end": end, "kind": kind, "staff_id": staff_id}
-                for start, end in parse_spans(str(form.get(f"{kind}_{n}") or ""), day)
+                for start, end in parse_spans(str(form.get(f"{kind}_{n}") or ""), weekday_name(n))
             ]
     return {"staff_id": staff_id, "hours": hours}
 

@@ -116,6 +116,8 @@ async def test_an_owner_reads_the_pages_in_the_business_language_and_can_choose_
     calendar = await (await web.get(f"/t/{porto}/calendar?view=week&date=2026-12-07")).text()
     assert re.search(r"semana de \d+ de dezembro de 2026", calendar), "a Portuguese date"
     assert "segunda, 7" in calendar and ">Mon 7<" not in calendar
+    hours = await (await web.get(f"/t/{porto}/catalog/business")).text()
+    assert "<td>Segunda-feira</td>" in hours and 'aria-label="horário de Segunda-feira"' in hours
 
     chosen = await web.post(
         "/language",
