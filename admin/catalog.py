@@ -7,19 +7,29 @@ from typing import Any
 
 import aiohttp
 
+from admin.booking_words import describe
 from booka_common.service_client import ServiceClient, ServiceError
 from services_common.tenants import BookingServiceUnavailable
 
 
 class BookingRefused(Exception):
     """The booking service refused a change; the message says why, field by field, and a
-    taken time comes with the nearest free ones (`alternatives`)."""
+    taken time comes with the nearest free ones (`alternatives`). `str()` says it in the
+    language of the request when the service named the rule (`reason`)."""
 
     def __init__(
-        self, message: str, status: int = 422, alternatives: list[dict[str, Any]] | None = None
+        self,
+        message: str,
+        status: int = 422,
+        alternatives: list[dict[str, Any]] | None = None,
+        reason: dict[str, Any] | None = None,
     ):
         super().__init__(message)
         self.status, self.alternatives = status, alternatives or []
+        self.message, self.reason = message, reason or {}
+
+    def __str__(self) -> str:
+        return describe(self.reason, self.message)
 
 
 class BookingClient:
@@ -53,7 +63,10 @@ class BookingClient:
         except ServiceError as error:
             if error.unavailable:
                 raise BookingServiceUnavailable(str(error)) from None
-            raise BookingRefused(str(error), error.status or 422, error.alternatives) from None
+            reason = error.body.get("reason") if isinstance(error.body, dict) else None
+            raise BookingRefused(
+                str(error), error.status or 422, error.alternatives, reason
+            ) from None
         return answer.body, answer.headers
 
     async def book(

@@ -16,6 +16,8 @@ code and the pages rendered for one request never see another's).
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date
 from functools import cache
@@ -67,6 +69,17 @@ def use(code: str) -> None:
 
 def current() -> str:
     return _current.get()
+
+
+@contextmanager
+def speaking(code: str) -> Iterator[None]:
+    """Texts made inside the block are in `code` (an email to someone whose language is not
+    the reader's of this request); the request's own language comes back after it."""
+    token = _current.set(code if code in LANGUAGES else DEFAULT)
+    try:
+        yield
+    finally:
+        _current.reset(token)
 
 
 def babel_locale() -> str:

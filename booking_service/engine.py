@@ -20,6 +20,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
+from typing import Any
 from zoneinfo import ZoneInfo
 
 UTC = timezone.utc
@@ -380,10 +381,13 @@ def nearest_slots(slots: Sequence[Slot], target: datetime, count: int = 3) -> li
 
 @dataclass(frozen=True)
 class Refusal:
-    """Why a start cannot be booked: `slot_taken` (someone has it) or `slot_unavailable`."""
+    """Why a start cannot be booked: `slot_taken` (someone has it) or `slot_unavailable`.
+    `why` names the rule, with its figures, so that callers can say it in their own language
+    (`{"rule": "min_notice", "minutes": 120}`); `reason` says it in English."""
 
     code: str
     reason: str
+    why: dict[str, Any] = field(default_factory=dict)
 
 
 def check_start(
@@ -392,17 +396,27 @@ def check_start(
     """Whether `start` (on the grid or not) can be booked, and by whom; or why not."""
     if enforce_policy and start < query.now + query.policy.min_notice:
         return Refusal(
-            "slot_unavailable", f"bookings need at least {_human(query.policy.min_notice)} notice"
+            "slot_unavailable",
+            f"bookings need at least {_human(query.policy.min_notice)} notice",
+            {"rule": "min_notice", "minutes": int(query.policy.min_notice.total_seconds() // 60)},
         )
     if enforce_policy and start > query.now + query.policy.max_horizon:
         return Refusal(
-            "slot_unavailable", f"bookings open at most {query.policy.max_horizon.days} days ahead"
+            "slot_unavailable",
+            f"bookings open at most {query.policy.max_horizon.days} days ahead",
+            {"rule": "max_horizon", "days": query.policy.max_horizon.days},
         )
     if not query.service.starts_in_window(start, query.tz):
-        return Refusal("slot_unavailable", "this service is not offered at that time of day")
+        return Refusal(
+            "slot_unavailable",
+            "this service is not offered at that time of day",
+            {"rule": "service_hours"},
+        )
     service, block = query.service.service_interval(start), query.service.block(start)
     if not BusyIndex(query.closures).is_free(block):
-        return Refusal("slot_unavailable", "the business is closed at that time")
+        return Refusal(
+            "slot_unavailable", "the business is closed at that time", {"rule": "closed"}
+        )
     day = start.astimezone(query.tz).date()
     day_span = local_day(day, query.tz)
     resources = resources_by_size(query)
@@ -431,8 +445,10 @@ def check_start(
             continue
         return make_slot(start, service.end, person, resource)
     if not working:
-        return Refusal("slot_unavailable", "that time is outside working hours")
-    return Refusal("slot_taken", "that time is already booked")
+        return Refusal(
+            "slot_unavailable", "that time is outside working hours", {"rule": "outside_hours"}
+        )
+    return Refusal("slot_taken", "that time is already booked", {"rule": "taken"})
 
 
 def _human(span: timedelta) -> str:

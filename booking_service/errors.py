@@ -17,7 +17,14 @@ from services_common.http_api import (  # noqa: F401 - the service's modules imp
 
 
 class SlotUnavailable(Conflict):
-    """The requested time cannot be booked; `alternatives` lists the nearest free starts."""
+    """The requested time cannot be booked; `alternatives` lists the nearest free starts and
+    `reason` names the rule that refused it."""
 
-    def __init__(self, message: str, alternatives: list[dict[str, Any]], code: str = "slot_taken"):
-        super().__init__(message, code, alternatives=alternatives)
+    def __init__(
+        self,
+        message: str,
+        alternatives: list[dict[str, Any]],
+        code: str = "slot_taken",
+        reason: dict[str, Any] | None = None,
+    ):
+        super().__init__(message, code, alternatives=alternatives, reason=reason or {})

@@ -24,6 +24,15 @@ BOOKING_ERROR = {
     "properties": {
         **ERROR_SCHEMA["properties"],
         "alternatives": {"type": "array", "items": {"$ref": "#/components/schemas/Slot"}},
+        "reason": {
+            "type": "object",
+            "description": "The booking rule that refused, for callers to say it in their own "
+            "language: `rule` (min_notice, max_horizon, service_hours, closed, outside_hours, "
+            "taken, hold_expired, too_late_to_cancel, too_late_to_reschedule, "
+            "booking_not_active, not_started, in_the_past, party_too_large, not_qualified) "
+            "and its figures (minutes, days, status, most, person).",
+            "properties": {"rule": {"type": "string"}},
+        },
     },
 }
 

@@ -336,6 +336,10 @@ class Scheduler:
                     f"bookings can be changed up to {tenant.reschedule_cutoff_min} minutes before"
                     " they start",
                     code="too_late_to_reschedule",
+                    reason={
+                        "rule": "too_late_to_reschedule",
+                        "minutes": tenant.reschedule_cutoff_min,
+                    },
                 )
             self._check_not_past(body.start, now)
             service = (await self.catalogs.get(conn, tenant)).services[row["service_id"]]
@@ -372,6 +376,7 @@ class Scheduler:
                 raise Conflict(
                     f"the booking is already {row['status'].replace('_', ' ')}",
                     code="booking_not_active",
+                    reason={"rule": "booking_not_active", "status": row["status"]},
                 )
             if not body.override_policy and utcnow() > row["starts_at"] - minutes(
                 tenant.cancel_cutoff_min
@@ -380,6 +385,7 @@ class Scheduler:
                     f"bookings can be cancelled up to {tenant.cancel_cutoff_min} minutes before"
                     " they start",
                     code="too_late_to_cancel",
+                    reason={"rule": "too_late_to_cancel", "minutes": tenant.cancel_cutoff_min},
                 )
             await repo.update_booking(conn, booking_id, {"status": "cancelled"})
             after = {
@@ -401,12 +407,15 @@ class Scheduler:
             row = await self._locked_booking(conn, tenant, booking_id)
             if row["status"] == "cancelled":
                 raise Conflict(
-                    "a cancelled booking cannot change status", code="booking_not_active"
+                    "a cancelled booking cannot change status",
+                    code="booking_not_active",
+                    reason={"rule": "booking_not_active", "status": row["status"]},
                 )
             if body.status in ("completed", "no_show") and utcnow() < row["starts_at"]:
                 raise Conflict(
                     "a booking can be marked completed or no-show only after it starts",
                     code="not_started",
+                    reason={"rule": "not_started"},
                 )
             if row["status"] != body.status:
                 await repo.update_booking(conn, booking_id, {"status": body.status})
@@ -443,7 +452,10 @@ class Scheduler:
                 return await operation(conn, attempt)
         except _Refused as refused:
             raise SlotUnavailable(
-                refused.refusal.reason, await self._alternatives(refused), code=refused.refusal.code
+                refused.refusal.reason,
+                await self._alternatives(refused),
+                code=refused.refusal.code,
+                reason=refused.refusal.why,
             ) from None
         except IntegrityError as exc:
             kind = classify_integrity_error(exc)
@@ -453,7 +465,9 @@ class Scheduler:
                 return await self._write(operation, retry_idempotency, stale_holds_cleared=True)
             if kind == "overlap":
                 raise SlotUnavailable(
-                    "that time was just taken", await self._alternatives(attempt.checked)
+                    "that time was just taken",
+                    await self._alternatives(attempt.checked),
+                    reason={"rule": "taken"},
                 ) from None
             raise
 
@@ -555,7 +569,9 @@ class Scheduler:
                 )
             except _Refused as refused:
                 refused.refusal = Refusal(
-                    "hold_expired", "the hold expired and that time has been taken since"
+                    "hold_expired",
+                    "the hold expired and that time has been taken since",
+                    {"rule": "hold_expired"},
                 )
                 raise
             changes.update(self._slot_values(service, slot))
@@ -590,7 +606,7 @@ class Scheduler:
         if isinstance(outcome, Refusal):
             raise _Refused(outcome, tenant, service["id"], staff_ref, party_size, start, exclude)
         attempt.checked = _Refused(
-            Refusal("slot_taken", "that time was just taken"),
+            Refusal("slot_taken", "that time was just taken", {"rule": "taken"}),
             tenant,
             service["id"],
             staff_ref,
@@ -746,6 +762,7 @@ class Scheduler:
             raise ValidationFailed(
                 f"{person['name']} does not perform {service['name']}",
                 {"staff": "not qualified for this service"},
+                reason={"rule": "not_qualified", "person": person["name"]},
             )
         return chosen
 
@@ -767,6 +784,7 @@ class Scheduler:
             raise Conflict(
                 f"the booking is {row['status'].replace('_', ' ')} and cannot be changed",
                 code="booking_not_active",
+                reason={"rule": "booking_not_active", "status": row["status"]},
             )
         return row
 
@@ -776,12 +794,17 @@ class Scheduler:
             raise ValidationFailed(
                 f"{service['name']} takes at most {service['max_party_size']} people",
                 {"party_size": f"at most {service['max_party_size']}"},
+                reason={"rule": "party_too_large", "most": service["max_party_size"]},
             )
 
     @staticmethod
     def _check_not_past(start: datetime, now: datetime) -> None:
         if start < now:
-            raise ValidationFailed("that time is in the past", {"start": "must be in the future"})
+            raise ValidationFailed(
+                "that time is in the past",
+                {"start": "must be in the future"},
+                reason={"rule": "in_the_past"},
+            )
 
     @staticmethod
     def _slot_values(service: dict[str, Any], slot: Slot) -> dict[str, Any]:

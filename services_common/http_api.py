@@ -89,8 +89,8 @@ class ValidationFailed(ApiError):
 
     status, code = 422, "validation_failed"
 
-    def __init__(self, message: str, fields: dict[str, str] | None = None):
-        super().__init__(message, None, fields=fields or {})
+    def __init__(self, message: str, fields: dict[str, str] | None = None, **extra: Any) -> None:
+        super().__init__(message, None, fields=fields or {}, **extra)
 
 
 def flatten_errors(errors: list[dict[str, Any]]) -> dict[str, str]:

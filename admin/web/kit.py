@@ -17,6 +17,7 @@ from aiohttp import web
 from babel.dates import format_datetime
 
 from admin import auth, i18n
+from admin.booking_words import event_name, status_name
 from admin.catalog import BookingClient
 from admin.context import context_of
 from admin.i18n import install as install_translations
@@ -61,6 +62,8 @@ PAGES.globals["role_names"] = {
     "staff": i18n.lazy("staff"),
 }
 PAGES.filters["audit_value"] = audit_value
+PAGES.filters["status_name"] = status_name
+PAGES.filters["event_name"] = event_name
 
 
 PAGES.filters["clock"] = local_clock

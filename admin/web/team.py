@@ -15,7 +15,7 @@ import structlog
 from aiohttp import web
 from sqlalchemy import delete, select, update
 
-from admin import audit, auth, team_numbers
+from admin import audit, auth, i18n, team_numbers
 from admin.context import context_of
 from admin.i18n import _
 from admin.tables import sessions, users
@@ -166,20 +166,18 @@ async def invite(request: web.Request, tenant: dict[str, Any], form: Any) -> web
         return await team_page(request, problem=str(problem))
     token = await auth.start_password_reset(context.engine, email, INVITATION_LIFETIME)
     link = f"{context.settings.public_url}/password-reset/{token}"
-    await send_email(
-        context.settings.smtp,
-        email,
-        _("You can now sign in to %(business)s on Booka", business=tenant["name"]),
-        _(
+    with i18n.speaking(i18n.language_of_locale(tenant.get("locale")) or i18n.current()):
+        # in the language the new login's pages will be in: the business's (it has no own yet)
+        subject = _("You can now sign in to %(business)s on Booka", business=tenant["name"])
+        body = _(
             "%(inviter)s invited you to %(business)s on Booka as %(role)s.\n\n"
             "Choose your password here within three days:\n%(link)s\n",
             inviter=viewer.email,
             business=tenant["name"],
             role=_(role),
             link=link,
-        ),
-        "invitation",
-    )
+        )
+    await send_email(context.settings.smtp, email, subject, body, "invitation")
     async with context.engine.begin() as conn:
         await audit.record(
             conn,

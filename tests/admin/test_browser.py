@@ -168,7 +168,7 @@ async def test_a_manager_adds_a_service_books_it_by_hand_and_moves_it_past_a_con
     await expect(page.locator("[role=alert]")).to_contain_text("Not changed")
     await shot(page, "booking-conflict")
     await page.locator("[role=alert] button").first.click()
-    await expect(page.locator("table").nth(1)).to_contain_text("rescheduled")
+    await expect(page.locator("table").nth(1)).to_contain_text("moved")
     await page.goto(f"{base}/t/{salon.slug}/calendar?view=week&date={day}")
     await expect(page.locator("table.week")).to_contain_text("Beard trim")
     await shot(page, "calendar-week")

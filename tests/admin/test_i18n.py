@@ -5,6 +5,7 @@ their business's, else the browser's; a signed-out visitor can pick one on the s
 from __future__ import annotations
 
 import re
+from datetime import datetime, time, timedelta
 from pathlib import Path
 
 import pytest
@@ -12,10 +13,10 @@ from aiohttp.test_utils import TestClient
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-from admin import i18n
+from admin import booking_words, i18n
 from admin.settings import AdminSettings
 from tests.admin.conftest import add_user, create_tenant, csrf_of, sign_in
-from tests.booking_service.helpers import Api
+from tests.booking_service.helpers import Api, booking_body, new_tenant
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCALE = ROOT / "admin" / "locale"
@@ -153,3 +154,58 @@ async def test_the_sign_in_page_follows_the_browser_and_the_visitors_choice(
         data={"email": "nobody@example.com", "password": "x" * 12, "csrf_token": csrf_of(again)},
     )
     assert wrong.status == 401 and "correo o contraseña incorrectos" in await wrong.text()
+
+
+async def test_the_booking_services_refusals_and_statuses_are_in_the_owners_language(
+    web: TestClient, booking: Api, admin_settings: AdminSettings
+) -> None:
+    salon = await new_tenant(booking, locale="pt-PT", cancel_cutoff_min=1440)
+    await sign_in(web, await add_user(admin_settings, "owner", salon.slug))
+    now = datetime.now(salon.tz)
+    soon = min(  # 10:00 or 15:00, whichever comes first: always less than 24 hours away
+        at
+        for days in (0, 1)
+        for hour in (10, 15)
+        if (at := datetime.combine(now.date() + timedelta(days=days), time(hour), salon.tz)) > now
+    )
+    _, row = await booking.call(
+        "POST",
+        f"{salon.base}/bookings",
+        booking_body(salon, soon.isoformat(), staff=salon.staff["Ana"], override_policy=True),
+        Idempotency_Key=f"soon-{salon.slug}",
+        expect=201,
+    )
+    address = f"/t/{salon.slug}/calendar/bookings/{row['id']}"
+    detail = await (await web.get(address)).text()
+    assert "confirmada" in detail and "Marcar como concluída" in detail
+    refused = await web.post(f"{address}/cancel", data={"csrf_token": csrf_of(detail)})
+    page = await refused.text()
+    assert refused.status == 409
+    assert "as marcações só podem ser desmarcadas até 24 horas antes do início" in page
+    clash = await web.post(
+        f"{address}/move",
+        data={
+            "csrf_token": csrf_of(detail),
+            "date": (soon + timedelta(days=2)).date().isoformat(),
+            "time": "03:00",
+            "staff": str(salon.staff["Ana"]),
+            "override": "on",
+        },
+    )
+    assert (
+        clash.status == 409 and "essa hora fica fora do horário de trabalho" in await clash.text()
+    )
+
+
+def test_a_rule_the_web_app_does_not_know_keeps_the_booking_services_words() -> None:
+    i18n.use("es")
+    try:
+        assert booking_words.describe({"rule": "taken"}, "taken") == "esa hora ya está reservada"
+        assert booking_words.describe({"rule": "min_notice", "minutes": 90}, "x") == (
+            "las reservas necesitan al menos 90 minutos de antelación"
+        )
+        assert booking_words.describe({"rule": "new_rule"}, "a new rule") == "a new rule"
+        assert booking_words.describe({"rule": "min_notice"}, "no figures") == "no figures"
+        assert booking_words.status_name("no_show") == "no presentada"
+    finally:
+        i18n.use("en")

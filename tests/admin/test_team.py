@@ -23,7 +23,7 @@ from tests.conftest import free_port
 async def test_an_owner_invites_a_staff_member_who_sees_only_their_calendar_and_removes_them(
     make_admin, admin_settings: AdminSettings, booking: Api
 ) -> None:  # noqa: ANN001
-    salon = await new_tenant(booking)
+    salon = await new_tenant(booking, locale="pt-PT")  # whose owner reads the app in English
     day = date.today() + timedelta(days=2)
     made = {}
     for name, clock in (("Ana", "10:00"), ("Bruno", "11:00")):
@@ -47,6 +47,7 @@ async def test_an_owner_invites_a_staff_member_who_sees_only_their_calendar_and_
         owner = owner_app.client
         await sign_in(owner, await add_user(admin_settings, "owner", salon.slug))
         csrf = csrf_of(await (await owner.get(f"/t/{salon.slug}/team")).text())
+        await owner.post("/language", data={"csrf_token": csrf, "language": "en"})
         invited = f"bruno-{salon.slug}@example.com"
         answer = await owner.post(
             f"/t/{salon.slug}/team/invite",
@@ -59,9 +60,11 @@ async def test_an_owner_invites_a_staff_member_who_sees_only_their_calendar_and_
         )
         assert answer.status == 200 and "Invitation sent" in await answer.text()
         [(_, recipients, message)] = inbox.messages
-        body = email_parser.message_from_string(message, policy=email_policy.default).get_content()
+        mail = email_parser.message_from_string(message, policy=email_policy.default)
+        body = mail.get_content()
         link = re.search(r"https://admin\.booka\.test(/password-reset/\S+)", body).group(1)
-        assert recipients == [invited] and "three days" in body
+        assert recipients == [invited] and "três dias" in body, "the business's language"
+        assert mail["Subject"] == f"Já pode entrar em Salon {salon.slug} no Booka"
 
         staff = staff_app.client
         form = await (await staff.get(link)).text()
