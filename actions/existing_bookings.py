@@ -218,6 +218,20 @@ class ValidateRescheduleForm(SlotFinding, ExistingBookingForm):
         person = catalog.staff_by_name(tracker.get_slot("staff"))
         return (service, str(person["id"]) if person else "any") if service else None
 
+    def person_can_change(self, tracker: Tracker) -> bool:
+        """A move keeps the booking's person unless the customer wants the time more: the time
+        asked for, free with someone else, is offered too. A person the customer names while
+        moving ("with Ana") is kept to."""
+        for event in reversed(tracker.events):
+            if event.get("event") != "user":
+                continue
+            parsed = event.get("parse_data") or {}
+            if any(e.get("entity") == "staff" for e in parsed.get("entities") or []):
+                return False
+            if (parsed.get("intent") or {}).get("name") == "reschedule_booking":
+                return True
+        return True
+
     def chosen(self, booking: dict[str, Any] | None) -> dict[str, Any]:
         if booking is None:
             return {}

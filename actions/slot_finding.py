@@ -297,6 +297,10 @@ class SlotFinding(ABC):
             candidates, key=lambda s: abs((start_of(s) - request.start).total_seconds())
         )
         nearest = sorted(closest[:NEAREST_COUNT], key=lambda s: s["start"])
+        if request.kind == "exact" and staff != "any" and self.person_can_change(tracker):
+            someone_else = await self.someone_else_at(tracker, service, request, party)
+            if someone_else is not None:
+                nearest = sorted([someone_else, *nearest[: NEAREST_COUNT - 1]], key=start_of)
         asked = (
             format_when(request.start, locale, now)
             if request.kind == "exact"
@@ -314,6 +318,27 @@ class SlotFinding(ABC):
             return {"time": None, "offered_slots": None}
         await say(dispatcher, tracker, "time_not_available", asked=asked)
         return {"offered_slots": nearest}
+
+    def person_can_change(self, tracker: Tracker) -> bool:
+        """Whether the exact time asked for may be offered with another person when the one
+        looked for is busy then (the form's person was not the customer's own choice)."""
+        return False
+
+    @staticmethod
+    async def someone_else_at(
+        tracker: Tracker, service: dict[str, Any], request: TimeRequest, party: int
+    ) -> dict[str, Any] | None:
+        """The asked start, free with anyone qualified: offered beside the nearest times of the
+        person first looked for ("18:30 with Ana" besides "17:15 with Maria")."""
+        slots = await BOOKING_API.availability(
+            tenant_of(tracker),
+            service["id"],
+            "any",
+            request.start.isoformat(),
+            (request.start + timedelta(minutes=1)).isoformat(),
+            party,
+        )
+        return next((slot for slot in slots if start_of(slot) == request.start), None)
 
     @staticmethod
     async def sibling_at(

@@ -89,6 +89,19 @@ def test_rescheduling_asks_which_then_when_then_confirms(stack, customer):
     )
 
 
+def test_a_move_to_a_time_the_person_is_busy_offers_it_with_someone_else(stack, customer):
+    tenant = customer.split(":")[0]
+    mine = book(stack, customer, 2, 10)
+    book(stack, f"{tenant}:64210000{uuid.uuid4().int % 10**4:04d}", 1, 16)  # Bruno at 4pm
+    reply = conversation(stack, customer, "can i move my haircut to tomorrow at 4pm")
+    assert f"{nz_clock(16)} with Ana" in reply and "with Bruno" in reply, reply
+    conversation(stack, customer, nz_clock(16))
+    assert "now" in conversation(stack, customer, "yes")
+    moved = next(b for b in bookings_of(stack, customer) if b["id"] == mine["id"])
+    assert datetime.fromisoformat(moved["start"]) == auckland_day(1).replace(hour=16)
+    assert moved["staff"]["name"] == "Ana"
+
+
 def test_cancel_with_no_bookings_says_so(stack, customer):
     assert "don't have any upcoming bookings" in conversation(
         stack, customer, "please cancel my booking"
