@@ -40,11 +40,14 @@ from booking_service.http_support import (
 from booking_service.repository import Crypto, Tenant, utcnow
 from booking_service.scheduler import Scheduler, money_json, to_minor
 from booking_service.schemas import (
+    AttendanceConfirm,
     BookingCreate,
     Cancel,
+    ConsentChange,
     HoldCreate,
     HoursCreate,
     HoursReplace,
+    OutboxAck,
     Reschedule,
     ResourceCreate,
     ResourceUpdate,
@@ -578,6 +581,46 @@ async def change_status(request: web.Request) -> web.Response:
     )
 
 
+async def confirm_attendance(request: web.Request) -> web.Response:
+    tenant = await tenant_of(request)
+    body, _ = (
+        await parse_body(request, AttendanceConfirm)
+        if request.body_exists
+        else (AttendanceConfirm(), {})
+    )
+    return json_response(
+        await services_of(request).scheduler.confirm_attendance(
+            tenant, request.match_info["id"], body.channel
+        )
+    )
+
+
+async def change_consent(request: web.Request) -> web.Response:
+    tenant = await tenant_of(request)
+    body, _ = await parse_body(request, ConsentChange)
+    return json_response(
+        await services_of(request).scheduler.set_reminder_consent(
+            tenant, body.phone, body.consent_reminders
+        )
+    )
+
+
+async def read_outbox(request: web.Request) -> web.Response:
+    """Changes not yet acknowledged (the platform's own services only: they carry customers'
+    contact details across tenants)."""
+    principal_of(request).require_internal()
+    limit = query_int(request, "limit", 100, 1, 500)
+    return json_response({"changes": await services_of(request).scheduler.outbox(limit)})
+
+
+async def acknowledge_outbox(request: web.Request) -> web.Response:
+    principal_of(request).require_internal()
+    body, _ = await parse_body(request, OutboxAck)
+    return json_response(
+        {"acknowledged": await services_of(request).scheduler.acknowledge(body.ids)}
+    )
+
+
 async def openapi(request: web.Request) -> web.Response:
     from booking_service.openapi import openapi_document
 
@@ -770,6 +813,16 @@ ROUTES: tuple[Route, ...] = (
         tag="customers",
     ),
     Route(
+        "PUT",
+        "/v1/tenants/{tenant}/customers/consent",
+        change_consent,
+        "Whether a customer takes automated messages (STOP / START)",
+        ConsentChange,
+        200,
+        (401, 404, 422),
+        tag="customers",
+    ),
+    Route(
         "DELETE",
         "/v1/tenants/{tenant}/customers/{id}",
         erase_customer,
@@ -815,6 +868,37 @@ ROUTES: tuple[Route, ...] = (
         200,
         (401, 404, 409, 422),
         tag="bookings",
+    ),
+    Route(
+        "POST",
+        "/v1/tenants/{tenant}/bookings/{id}/attendance",
+        confirm_attendance,
+        "The customer confirms they are coming (a reminder's reply)",
+        AttendanceConfirm,
+        200,
+        (401, 404, 409, 422),
+        tag="bookings",
+    ),
+    Route(
+        "GET",
+        "/v1/outbox",
+        read_outbox,
+        "Booking changes not yet acknowledged, oldest first (internal token)",
+        None,
+        200,
+        (401, 403),
+        (("limit", "at most this many (1-500, default 100)"),),
+        tag="outbox",
+    ),
+    Route(
+        "POST",
+        "/v1/outbox/ack",
+        acknowledge_outbox,
+        "Mark changes as read by their consumer (internal token)",
+        OutboxAck,
+        200,
+        (401, 403, 422),
+        tag="outbox",
     ),
 )
 

@@ -633,6 +633,8 @@ def booking_query():
         t.customers.c.phone_enc,
         t.customers.c.name_enc,
         t.customers.c.email_enc,
+        t.customers.c.locale.label("customer_locale"),
+        t.customers.c.consent_reminders,
     ).select_from(
         b.join(s, s.c.id == b.c.service_id)
         .outerjoin(t.staff, t.staff.c.id == b.c.staff_id)
@@ -735,6 +737,33 @@ async def record_event(
             "after": after,
         },
     )
+
+
+async def unpublished_events(conn: AsyncConnection, limit: int) -> list[dict[str, Any]]:
+    """The oldest changes no reader has acknowledged yet (the outbox)."""
+    e = t.booking_events.c
+    query = (
+        select(e.id, e.booking_id, e.tenant_id, e.at, e.action, e.actor)
+        .where(e.published_at.is_(None))
+        .order_by(e.id)
+        .limit(limit)
+    )
+    return [dict(row._mapping) for row in await conn.execute(query)]
+
+
+async def mark_published(conn: AsyncConnection, ids: Sequence[int], now: datetime) -> int:
+    e = t.booking_events.c
+    done = await conn.execute(
+        update(t.booking_events)
+        .where(e.id.in_(list(ids)), e.published_at.is_(None))
+        .values(published_at=now)
+    )
+    return done.rowcount or 0
+
+
+async def tenant_by_id(conn: AsyncConnection, tenant_id: int) -> Tenant | None:
+    row = (await conn.execute(select(t.tenants).where(t.tenants.c.id == tenant_id))).first()
+    return _tenant(row) if row else None
 
 
 async def booking_events(conn: AsyncConnection, booking_id: str) -> list[dict[str, Any]]:

@@ -42,6 +42,7 @@ from booking_service.repository import Crypto, Tenant, minutes, utcnow
 from booking_service.schemas import (
     BookingCreate,
     Cancel,
+    CustomerIn,
     HoldCreate,
     Reschedule,
     StatusChange,
@@ -221,6 +222,65 @@ class Scheduler:
             updated_at=row["updated_at"].isoformat(),
         )
         return {"customer": record, "bookings": views}
+
+    async def set_reminder_consent(
+        self, tenant: Tenant, phone: str, consent: bool
+    ) -> dict[str, Any]:
+        """Whether the customer at `phone` takes automated messages ("STOP" / "START")."""
+        async with self.engine.begin() as conn:
+            written = await repo.upsert_customer(
+                conn, self.crypto, tenant, CustomerIn(phone=phone, consent_reminders=consent)
+            )
+        return {"customer": written["customer_id"], "consent_reminders": consent}
+
+    async def outbox(self, limit: int) -> list[dict[str, Any]]:
+        """Changes no reader has acknowledged yet, oldest first: each with the booking as it is
+        now and what it takes to reach its customer (their language, their consent)."""
+        tenants: dict[int, Tenant] = {}
+        changes = []
+        async with self.engine.connect() as conn:
+            for event in await repo.unpublished_events(conn, limit):
+                tenant = tenants.get(event["tenant_id"]) or await repo.tenant_by_id(
+                    conn, event["tenant_id"]
+                )
+                row = await repo.get_booking(conn, event["tenant_id"], event["booking_id"])
+                if tenant is None or row is None:
+                    changes.append({"id": event["id"], "action": event["action"], "booking": None})
+                    continue
+                tenants[tenant.id] = tenant
+                view = self.booking_json(tenant, row)
+                changes.append(
+                    {
+                        "id": event["id"],
+                        "at": event["at"].isoformat(),
+                        "action": event["action"],
+                        "actor": event["actor"],
+                        "tenant": tenant.as_json(),
+                        "booking": view,
+                    }
+                )
+        return changes
+
+    async def acknowledge(self, ids: list[int]) -> int:
+        async with self.engine.begin() as conn:
+            return await repo.mark_published(conn, ids, utcnow())
+
+    async def confirm_attendance(
+        self, tenant: Tenant, booking_id: str, channel: str
+    ) -> dict[str, Any]:
+        """The customer says they are coming (a reminder's "1"); saying it again changes nothing."""
+
+        async def confirm(conn: AsyncConnection, _: _WriteAttempt) -> str:
+            row = await self._active_booking(conn, tenant, booking_id)
+            if row["customer_confirmed_at"] is None:
+                now = utcnow()
+                await repo.update_booking(conn, booking_id, {"customer_confirmed_at": now})
+                await repo.record_event(
+                    conn, row, "customer_confirmed", channel, snapshot(row), snapshot(row)
+                )
+            return booking_id
+
+        return await self.get(tenant, await self._write(confirm))
 
     async def erase_customer(self, tenant: Tenant, customer_id: int) -> dict[str, int]:
         """Erase a customer (repository.erase_customer); 404 when there is none."""
@@ -855,6 +915,8 @@ class Scheduler:
                     column: self.crypto.open(tenant.id, column, row.get(f"{column}_enc"))
                     for column in repo.CUSTOMER_SEALED_COLUMNS
                 },
+                "locale": row.get("customer_locale"),
+                "consent_reminders": row.get("consent_reminders", True),
             }
         view = {
             "id": row["id"],
@@ -879,6 +941,11 @@ class Scheduler:
             "customer": customer,
             "notes": self.crypto.open_notes(row),
             "created_by": row["created_by"],
+            "customer_confirmed_at": (
+                row["customer_confirmed_at"].isoformat()
+                if row.get("customer_confirmed_at")
+                else None
+            ),
             "created_at": row["created_at"].isoformat(),
             "updated_at": row["updated_at"].isoformat(),
             "calendar": calendar_links(row, tenant.name, tenant.address, ics_url),

@@ -302,3 +302,18 @@ class Cancel(Strict):
 class StatusChange(Strict):
     status: Literal["confirmed", "completed", "no_show"]
     channel: Channel = "admin"
+
+
+class AttendanceConfirm(Strict):
+    channel: Annotated[str, Field(min_length=1, max_length=20)] = "whatsapp"
+
+
+class ConsentChange(Strict):
+    phone: Annotated[str, Field(min_length=3, max_length=32, description="E.164 or a local number")]
+    consent_reminders: bool = Field(
+        description="false: no automated messages (the customer wrote STOP); true: again"
+    )
+
+
+class OutboxAck(Strict):
+    ids: Annotated[list[int], Field(min_length=1, max_length=1000)]

@@ -209,6 +209,7 @@ bookings = Table(
     Column("idempotency_key", String(200)),
     Column("request_fingerprint", String(64)),
     Column("hold_expires_at", UTCDateTime),
+    Column("customer_confirmed_at", UTCDateTime),  # "1 to confirm" answered to a reminder
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     UniqueConstraint("tenant_id", "idempotency_key"),
@@ -250,4 +251,13 @@ booking_events = Table(
     Column("actor", String(30), nullable=False),
     Column("before", JSON),
     Column("after", JSON),
+    # The events are also the outbox: written in the change's own transaction, read by the
+    # services that act on changes (GET /v1/outbox), marked published once they have them.
+    Column("published_at", UTCDateTime),
+    Index(
+        "ix_booking_events_unpublished",
+        "id",
+        postgresql_where=text("published_at IS NULL"),
+        sqlite_where=text("published_at IS NULL"),
+    ),
 )

@@ -225,7 +225,9 @@ def test_check_start_explains_why_not():
         check_start(q, local_to_utc(DAY, time(10, 10), LISBON)), type(find_free_slots(q)[0])
     )
     outside = check_start(q, local_to_utc(DAY, time(17, 30), LISBON))
-    assert outside == Refusal("slot_unavailable", "that time is outside working hours")
+    assert outside == Refusal(
+        "slot_unavailable", "that time is outside working hours", {"rule": "outside_hours"}
+    )
     busy = [Interval(local_to_utc(DAY, time(10), LISBON), local_to_utc(DAY, time(11), LISBON))]
     taken = check_start(
         query(
@@ -242,6 +244,7 @@ def test_check_start_explains_why_not():
         local_to_utc(DAY, time(10), LISBON),
     )
     assert isinstance(soon, Refusal) and "2 hours" in soon.reason
+    assert soon.why == {"rule": "min_notice", "minutes": 120}, "callers can say it in any language"
 
 
 def test_nearest_slots_are_the_three_closest_in_time_order():
