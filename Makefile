@@ -43,6 +43,7 @@ migrate: setup-services
 	$(SVC_PY) -m booking_service migrate
 	$(SVC_PY) -m tenant_engine migrate
 	$(SVC_PY) -m admin migrate
+	$(SVC_PY) -m outreach migrate
 
 # After putting a new key first in BOOKA_SECRET_KEYS: re-seal everything with it (then drop the old key).
 rotate-keys: migrate setup-rasa
@@ -70,7 +71,7 @@ train: setup-rasa
 	@$(RASA_PY) scripts/train.py
 
 validate: setup-rasa
-	$(RASA_CLI) data validate $(RASA_PROJECT) --data bot/data --fail-on-warnings
+	$(RASA_PY) scripts/validate.py
 
 rasa-test: train
 	$(RASA_PY) scripts/rasa_test.py

@@ -168,6 +168,23 @@ class BookingAPI:
         )
         return _outcome(status, answer)
 
+    async def booking(self, tenant: str, booking_id: str) -> dict[str, Any] | None:
+        """One booking as it is now; None when there is no such booking."""
+        status, body = await self.request(
+            "GET", f"/{quote(tenant, safe='')}/bookings/{quote(booking_id, safe='')}"
+        )
+        return body if status == 200 else None
+
+    async def confirm_attendance(self, tenant: str, booking_id: str) -> dict[str, Any]:
+        """The customer says they are coming; `BookingRefused` when the booking is no longer
+        on (cancelled since)."""
+        status, answer = await self.request(
+            "POST",
+            f"/{quote(tenant, safe='')}/bookings/{quote(booking_id, safe='')}/attendance",
+            json={"channel": "whatsapp"},
+        )
+        return _outcome(status, answer)
+
     async def cancel(self, tenant: str, booking_id: str, body: dict[str, Any]) -> dict[str, Any]:
         status, answer = await self.request(
             "POST",

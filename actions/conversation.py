@@ -32,8 +32,10 @@ def phone_of(tracker: Tracker) -> str | None:
 
 
 def latest_metadata(tracker: Tracker) -> dict[str, Any]:
+    """The channel's metadata of the customer's latest message (an external event Booka
+    triggered, such as a reminder, carries none)."""
     for event in reversed(tracker.events):
-        if event.get("event") == "user":
+        if event.get("event") == "user" and not (event.get("metadata") or {}).get("is_external"):
             return event.get("metadata") or {}
     return {}
 

@@ -13,6 +13,9 @@ from booka_common.templating import text_set
 
 PHRASES: dict[str, dict[str, str]] = {
     "en": {
+        "confirm_attendance": "I'll be there",
+        "change_booking": "Change it",
+        "cancel_booking": "Cancel it",
         "too_late_to_cancel": "bookings can be cancelled up to {notice} before they start",
         "too_late_to_reschedule": "bookings can be moved up to {notice} before they start",
         "booking_not_active": "that booking is no longer active",
@@ -51,6 +54,9 @@ PHRASES: dict[str, dict[str, str]] = {
         "noted_customer_name": "the name {value}",
     },
     "pt-PT": {
+        "confirm_attendance": "Confirmo",
+        "change_booking": "Alterar",
+        "cancel_booking": "Desmarcar",
         "too_late_to_cancel": "as marcações só podem ser desmarcadas até {notice} antes",
         "too_late_to_reschedule": "as marcações só podem ser alteradas até {notice} antes",
         "booking_not_active": "essa marcação já não está ativa",
@@ -89,6 +95,8 @@ PHRASES: dict[str, dict[str, str]] = {
         "noted_customer_name": "o nome {value}",
     },
     "pt-BR": {
+        "change_booking": "Remarcar",
+        "cancel_booking": "Cancelar",
         "too_late_to_cancel": "os agendamentos só podem ser cancelados até {notice} antes",
         "too_late_to_reschedule": "os agendamentos só podem ser remarcados até {notice} antes",
         "booking_not_active": "esse agendamento não está mais ativo",
@@ -99,6 +107,9 @@ PHRASES: dict[str, dict[str, str]] = {
         "book_appointment": "Agendar um horário",
     },
     "es": {
+        "confirm_attendance": "Confirmo",
+        "change_booking": "Cambiarla",
+        "cancel_booking": "Cancelarla",
         "too_late_to_cancel": "las citas solo se pueden cancelar hasta {notice} antes",
         "too_late_to_reschedule": "las citas solo se pueden cambiar hasta {notice} antes",
         "booking_not_active": "esa cita ya no está activa",

@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import hmac
 import json
 import logging
+import re
 import threading
 import time
 from collections import deque
@@ -23,7 +25,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
-from rasa.shared.core.events import SlotSet
+from rasa.shared.core.events import SlotSet, UserUttered
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -63,6 +65,10 @@ from connectors.whatsapp_text import (
 log = logging.getLogger(__name__)
 
 MENU_TTL_S = 6 * 3600
+SESSION_WINDOW_S = 24 * 3600  # WhatsApp's customer service window
+OUTREACH_INTENTS = ("EXTERNAL_reminder", "EXTERNAL_booking_changed")
+OUTREACH_SENT_TTL_S = 30 * 24 * 3600
+OUTREACH_SENDING_TTL_S = 120
 TYPING_AFTER_S = 0.4
 Handler = Callable[[UserMessage], Awaitable[Any]]
 
@@ -277,33 +283,73 @@ class Relay:
     async def deliver(
         self, instance: Instance, inbound: Inbound, replies: list[dict[str, Any]]
     ) -> None:
-        """Send the replies in order: Markdown as WhatsApp markup, buttons as a numbered menu, long
-        text split."""
+        """Send the replies in order; a failed send is logged and ends the turn's replies."""
+        for piece in await self.outgoing(self.sender_id(instance, inbound), replies):
+            try:
+                await self.client.send_text(instance.name, instance.token, inbound.reply_to, piece)
+            except SendFailed as failure:
+                log.error(
+                    "evolution_send_failed instance=%s message_id=%s status=%s reason=%s",
+                    instance.name,
+                    inbound.message_id,
+                    failure.status,
+                    failure,
+                )
+                return
+
+    async def outgoing(self, conversation: str, replies: list[dict[str, Any]]) -> list[str]:
+        """Rasa's replies as WhatsApp texts: Markdown as WhatsApp markup, buttons as a numbered
+        menu (kept for the customer's answer), long text split."""
+        texts: list[str] = []
         for reply in replies:
             text = str(reply.get("text") or "")
             if reply.get("buttons"):
                 text = with_menu(text, reply["buttons"])
                 await self.state.put(
-                    f"menu:{self.sender_id(instance, inbound)}",
-                    json.dumps(menu_payloads(reply["buttons"])),
-                    MENU_TTL_S,
+                    f"menu:{conversation}", json.dumps(menu_payloads(reply["buttons"])), MENU_TTL_S
                 )
             if reply.get("image"):
                 text = f"{text}\n{reply['image']}".strip()
-            for piece in split_message(markdown_to_whatsapp(text), self.settings.max_message_chars):
-                try:
-                    await self.client.send_text(
-                        instance.name, instance.token, inbound.reply_to, piece
-                    )
-                except SendFailed as failure:
-                    log.error(
-                        "evolution_send_failed instance=%s message_id=%s status=%s reason=%s",
-                        instance.name,
-                        inbound.message_id,
-                        failure.status,
-                        failure,
-                    )
-                    return
+            texts += split_message(markdown_to_whatsapp(text), self.settings.max_message_chars)
+        return texts
+
+    async def speak_first(
+        self, instance: Instance, contact: str, intent: str, entities: dict[str, Any]
+    ) -> tuple[int, bool]:
+        """Booka writes first in this customer's conversation (a reminder, a notice): the
+        external event `intent` goes into Rasa, which answers it as the domain's rules say, and
+        the replies go to WhatsApp. How many texts were sent, and whether the customer wrote in
+        the last 24 hours (WhatsApp's session window). `SendFailed` when WhatsApp refused."""
+        conversation = conversation_id(instance.tenant, contact, self.settings.lookup_key)
+        metadata = {
+            "tenant": instance.tenant,
+            "instance": instance.name,
+            "phone": contact,
+            "contact": contact,
+        }
+        agent, collector = self.agent(), CollectingOutputChannel()
+        async with agent.lock_store.lock(conversation):
+            tracker = await agent.processor.fetch_tracker_and_update_session(
+                conversation, collector, metadata
+            )
+            in_session = wrote_within(tracker.events, SESSION_WINDOW_S)
+            await agent.trigger_intent(
+                intent,
+                [{"entity": name, "value": value} for name, value in entities.items()],
+                collector,
+                tracker,
+            )
+        texts = await self.outgoing(conversation, collector.messages)
+        for piece in texts:
+            await self.client.send_text(instance.name, instance.token, contact, piece)
+        log.info(
+            "evolution_spoke_first instance=%s intent=%s texts=%d in_session=%s",
+            instance.name,
+            intent,
+            len(texts),
+            in_session,
+        )
+        return len(texts), in_session
 
     async def pause_for_owner(self, conversation: str) -> None:
         """The business answered from its phone: the bot keeps quiet in this chat for a while
@@ -352,10 +398,22 @@ class RelayThread:
     def accept(self, instance: Instance, reading: Inbound | OwnerMessage) -> None:
         self.loop.call_soon_threadsafe(self.relay.accept, instance, reading)
 
+    async def run(self, work: Awaitable[Any]) -> Any:
+        """`work` on the relay's loop, awaited from the server's."""
+        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(work, self.loop))
+
     async def close(self) -> None:
         await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(self.relay.close(), self.loop))
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(5)
+
+
+def wrote_within(events: Any, seconds: float) -> bool:
+    """Whether the customer's latest own message (not an external event) is that recent."""
+    for event in reversed(list(events)):
+        if isinstance(event, UserUttered) and not (event.metadata or {}).get("is_external"):
+            return time.time() - (event.timestamp or 0) < seconds
+    return False
 
 
 def pending_id(instance: str, message_id: str) -> str:
@@ -468,6 +526,10 @@ class EvolutionInput(InputChannel):
                 status=200 if all(checks.values()) else 503,
             )
 
+        @hook.route("/outreach", methods=["POST"])
+        async def outreach(request: Request) -> HTTPResponse:
+            return await self.speak_first(request, relay_of(request.app))
+
         @hook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
             return await self.receive(request, relay_of(request.app), None)
@@ -508,6 +570,56 @@ class EvolutionInput(InputChannel):
             "webhook not authenticated: send the instance's webhook secret header (or, where "
             "accepted, its token as apikey or a jwt_key Bearer token)",
         )
+
+    async def speak_first(self, request: Request, relay: RelayThread) -> HTTPResponse:
+        """`POST /webhooks/evolution/outreach`, for the outreach worker (internal token): one
+        automated message into a customer's conversation, delivered at most once per `key`
+        (a repeated key answers "delivered before"; one being sent right now, 409)."""
+        scheme, _, given = (request.headers.get("Authorization") or "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(
+            given.strip().encode(), self.settings.internal_token.encode()
+        ):
+            return answer(401, "send 'Authorization: Bearer <BOOKA_INTERNAL_TOKEN>'")
+        try:
+            body = json.loads(request.body or b"{}")
+        except ValueError:
+            return answer(400, "the body is not JSON")
+        body = body if isinstance(body, dict) else {}
+        key, intent, entities = str(body.get("key") or ""), body.get("intent"), body.get("entities")
+        contact = re.sub(r"\D", "", str(body.get("phone") or ""))
+        if (
+            not 0 < len(key) <= 200
+            or intent not in OUTREACH_INTENTS
+            or not 6 <= len(contact) <= 15
+            or not isinstance(entities, dict)
+        ):
+            return answer(
+                422,
+                "give key, intent (one of " + ", ".join(OUTREACH_INTENTS) + "), phone, entities",
+            )
+        try:
+            instance = await self.directory.lookup(str(body.get("instance") or "")[:100])
+        except DirectoryUnavailable:
+            return answer(503, "cannot check this instance right now; retry shortly")
+        if instance is None or instance.tenant != body.get("tenant"):
+            return answer(404, "no such WhatsApp instance for this business")
+        if await self.claims.get(f"outreach:{key}") == "sent":
+            return answer(200, "delivered before", delivered=0, in_session=None)
+        if not await self.claims.claim(f"outreach-sending:{key}", OUTREACH_SENDING_TTL_S):
+            return answer(409, "this message is being sent; retry later")
+        try:
+            sent, in_session = await relay.run(
+                relay.relay.speak_first(instance, contact, str(intent), entities)
+            )
+        except SendFailed as failure:
+            await self.claims.delete(f"outreach-sending:{key}")
+            return answer(502, f"WhatsApp did not take the message ({failure.status})")
+        except Exception as error:  # noqa: BLE001 - the worker retries; the reason is logged
+            log.exception("evolution_speak_first_failed intent=%s", intent)
+            await self.claims.delete(f"outreach-sending:{key}")
+            return answer(503, f"the assistant could not write it ({type(error).__name__})")
+        await self.claims.put(f"outreach:{key}", "sent", OUTREACH_SENT_TTL_S)
+        return answer(200, "delivered", delivered=sent, in_session=in_session)
 
     async def receive(
         self, request: Request, relay: RelayThread, path_event: str | None

@@ -67,6 +67,11 @@ def processes() -> list[Process]:
         Process(
             "rasa", [RASA_PY, "scripts/run_rasa.py"], f"{RASA_URL}/webhooks/evolution/api/ready"
         ),
+        Process(
+            "outreach",
+            [SERVICES_PY, "-m", "outreach", "serve"],
+            f"http://127.0.0.1:{os.environ.get('OUTREACH_PORT', '8004')}/api/ready",
+        ),
     ] + (
         [
             Process(

@@ -9,6 +9,7 @@ sentence a person can act on (`message`), some carry more (`fields` for validati
 
 from __future__ import annotations
 
+import hmac
 import json
 import sys
 import time
@@ -250,6 +251,23 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
             tenant=request.match_info.get("tenant"),
         )
         structlog.contextvars.unbind_contextvars("request_id")
+
+
+def internal_token_middleware(token: str, prefixes: tuple[str, ...]):  # noqa: ANN201
+    """Paths under `prefixes` answer only the platform's own services (`Authorization:
+    Bearer <BOOKA_INTERNAL_TOKEN>`); 401 for anyone else."""
+
+    @web.middleware
+    async def require_token(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.path.startswith(prefixes):
+            scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+            if scheme.lower() != "bearer" or not hmac.compare_digest(
+                given.strip().encode(), token.encode()
+            ):
+                raise Unauthorized("send 'Authorization: Bearer <BOOKA_INTERNAL_TOKEN>'")
+        return await handler(request)
+
+    return require_token
 
 
 def ready_response(checks: dict[str, str]) -> web.Response:

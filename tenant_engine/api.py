@@ -4,12 +4,11 @@ the Rasa side calls (texts, render, llm, instances, webhook secrets). `ROUTES` i
 list of endpoints; the router and the OpenAPI document are both built from it.
 
 Every route but health, readiness and the OpenAPI document takes the platform's internal
-token (`token_middleware`).
+token (`services_common.http_api.internal_token_middleware` on `TOKEN_PATHS`).
 """
 
 from __future__ import annotations
 
-import hmac
 from datetime import datetime
 from typing import Any
 
@@ -27,7 +26,6 @@ from booka_common.templating import (
 from services_common.http_api import (
     ApiError,
     NotFound,
-    Unauthorized,
     ValidationFailed,
     json_response,
     parse_body,
@@ -660,17 +658,3 @@ ROUTES: tuple[Route, ...] = (
         tag="internal",
     ),
 )
-
-
-def token_middleware(token: str):  # noqa: ANN201
-    @web.middleware
-    async def require_token(request: web.Request, handler):  # noqa: ANN001, ANN202
-        if request.path.startswith(TOKEN_PATHS):
-            scheme, _, given = request.headers.get("Authorization", "").partition(" ")
-            if scheme.lower() != "bearer" or not hmac.compare_digest(
-                given.strip().encode(), token.encode()
-            ):
-                raise Unauthorized("send 'Authorization: Bearer <BOOKA_INTERNAL_TOKEN>'")
-        return await handler(request)
-
-    return require_token

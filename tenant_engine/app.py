@@ -7,8 +7,8 @@ from __future__ import annotations
 import structlog
 from aiohttp import web
 
-from services_common.http_api import error_middleware, lifecycle
-from tenant_engine.api import ROUTES, token_middleware
+from services_common.http_api import error_middleware, internal_token_middleware, lifecycle
+from tenant_engine.api import ROUTES, TOKEN_PATHS
 from tenant_engine.context import CONTEXT_KEY, EngineContext
 from tenant_engine.migrate import CHAIN
 from tenant_engine.settings import EngineSettings
@@ -19,7 +19,10 @@ log = structlog.get_logger("tenant_engine")
 def create_app(settings: EngineSettings) -> web.Application:
     context = EngineContext(settings)
     app = web.Application(
-        middlewares=[error_middleware, token_middleware(settings.internal_token)],
+        middlewares=[
+            error_middleware,
+            internal_token_middleware(settings.internal_token, TOKEN_PATHS),
+        ],
         client_max_size=256 * 1024,
     )
     app[CONTEXT_KEY] = context

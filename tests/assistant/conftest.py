@@ -110,10 +110,12 @@ def kiwi(stack: Stack) -> str:
     return slug
 
 
-def open_every_day(stack: Stack, slug: str, people: tuple[str, ...]) -> dict[str, int]:
-    """The business and each of `people` (added) working 09:00-19:00 every day; their ids."""
+def open_every_day(
+    stack: Stack, slug: str, people: tuple[str, ...], start: str = "09:00", end: str = "19:00"
+) -> dict[str, int]:
+    """The business and each of `people` (added) working `start`-`end` every day; their ids."""
     base = f"/v1/tenants/{slug}"
-    every_day = [{"weekday": d, "start": "09:00", "end": "19:00"} for d in range(7)]
+    every_day = [{"weekday": d, "start": start, "end": end} for d in range(7)]
     assert (
         stack.booking_api("PUT", f"{base}/hours", {"staff_id": None, "hours": every_day})[0] == 200
     )

@@ -69,7 +69,17 @@ def http(
         return error.code, json.loads(raw) if raw else None
 
 
-PROCESSES = ("booking", "duckling", "actions", "rasa", "sandbox", "engine", "admin", "llm")
+PROCESSES = (
+    "booking",
+    "duckling",
+    "actions",
+    "rasa",
+    "sandbox",
+    "engine",
+    "admin",
+    "llm",
+    "outreach",
+)
 
 
 @dataclass

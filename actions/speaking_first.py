@@ -1,0 +1,159 @@
+"""What the assistant says when Booka writes first, and the customer's confirmation.
+
+The outreach worker triggers Rasa's external events in the customer's conversation
+(`EXTERNAL_reminder`, `EXTERNAL_booking_changed`, with the booking as the `booking_ref`
+entity); rules run these actions. A reminder offers "1 to confirm, 2 to change, 3 to
+cancel" as buttons (the channel numbers them) and puts the booking in hand, so that "2",
+"can we do it later?" or "can't make it" act on this booking without asking which.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from rasa_sdk import Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.base import ResilientAction
+from actions.booking_api import BOOKING_API, BookingRefused
+from actions.conversation import message_time, speaking, tenant_of
+from actions.engine_api import say
+from actions.existing_bookings import upcoming
+from actions.formatting import booking_variables, describe_booking
+from actions.phrases import phrase
+
+log = structlog.get_logger("actions")
+CHANGE_TEMPLATES = {
+    "created": "booking_made_for_you",
+    "moved": "booking_moved_for_you",
+    "cancelled": "booking_cancelled_for_you",
+}
+
+
+def entity(tracker: Tracker, name: str) -> str | None:
+    for found in (tracker.latest_message or {}).get("entities") or []:
+        if found.get("entity") == name and found.get("value"):
+            return str(found["value"])
+    return None
+
+
+async def booking_in_hand(tracker: Tracker) -> dict[str, Any] | None:
+    """The booking the external event is about, as it is now (None when it is gone)."""
+    tenant, booking_id = tenant_of(tracker), entity(tracker, "booking_ref")
+    if not tenant or not booking_id:
+        return None
+    return await BOOKING_API.booking(tenant, booking_id)
+
+
+def listed_entry(booking: dict[str, Any], locale: str, tracker: Tracker, services: list) -> dict:
+    """The booking as the cancel and move forms list a customer's bookings."""
+    return {
+        "id": booking["id"],
+        "label": describe_booking(booking, locale, message_time(tracker), services),
+        "start": booking["start"],
+        "service": booking["service"]["name"],
+        "staff": (booking.get("staff") or {}).get("name"),
+        "party_size": booking.get("party_size", 1),
+    }
+
+
+class ActionSendReminder(ResilientAction):
+    def name(self) -> str:
+        return "action_send_reminder"
+
+    async def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
+    ) -> list[EventType]:
+        booking = await booking_in_hand(tracker)
+        if booking is None or booking["status"] != "confirmed":
+            return []  # cancelled since it was planned: nothing to remind of
+        catalog = await BOOKING_API.catalog(tenant_of(tracker))
+        locale = speaking(tracker, catalog.tenant)
+        await say(
+            dispatcher,
+            tracker,
+            "booking_reminder",
+            business_name=catalog.tenant["name"],
+            buttons=[
+                {"title": phrase(locale, "confirm_attendance"), "payload": "/confirm_attendance"},
+                {"title": phrase(locale, "change_booking"), "payload": "/reschedule_booking"},
+                {"title": phrase(locale, "cancel_booking"), "payload": "/cancel_booking"},
+            ],
+            calendar_link=(booking.get("calendar") or {}).get("ics"),
+            **booking_variables(booking, catalog.services, locale),
+        )
+        return [
+            SlotSet("reminded_booking", booking["id"]),
+            SlotSet("booking_id", None),
+            SlotSet("listed_bookings", [listed_entry(booking, locale, tracker, catalog.services)]),
+        ]
+
+
+class ActionAnnounceChange(ResilientAction):
+    """A booking made, moved or cancelled by the business (its calendar, an integration): the
+    customer is told at once."""
+
+    def name(self) -> str:
+        return "action_announce_change"
+
+    async def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
+    ) -> list[EventType]:
+        template = CHANGE_TEMPLATES.get(entity(tracker, "change") or "")
+        booking = await booking_in_hand(tracker)
+        if template is None or booking is None:
+            return []
+        catalog = await BOOKING_API.catalog(tenant_of(tracker))
+        locale = speaking(tracker, catalog.tenant)
+        links = (
+            {}
+            if template == CHANGE_TEMPLATES["cancelled"]
+            else {"calendar_link": (booking.get("calendar") or {}).get("ics")}
+        )
+        await say(
+            dispatcher,
+            tracker,
+            template,
+            business_name=catalog.tenant["name"],
+            **booking_variables(booking, catalog.services, locale),
+            **links,
+        )
+        return []
+
+
+class ActionConfirmAttendance(ResilientAction):
+    """ "I'll be there" (a reminder's "1", or in words): the booking reminded of, else the
+    customer's next one, is marked confirmed by the customer."""
+
+    def name(self) -> str:
+        return "action_confirm_attendance"
+
+    async def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
+    ) -> list[EventType]:
+        tenant = tenant_of(tracker)
+        booking_id = tracker.get_slot("reminded_booking")
+        if not booking_id:
+            listed = await upcoming(tracker) or []
+            booking_id = listed[0]["id"] if listed else None
+        if booking_id is None:
+            await say(dispatcher, tracker, "no_upcoming_bookings")
+            return []
+        try:
+            booking = await BOOKING_API.confirm_attendance(tenant, booking_id)
+        except BookingRefused:
+            await say(dispatcher, tracker, "no_upcoming_bookings")
+            return [SlotSet("reminded_booking", None)]
+        catalog = await BOOKING_API.catalog(tenant)
+        locale = speaking(tracker, catalog.tenant)
+        log.info("attendance_confirmed", tenant=tenant, booking=booking_id)
+        await say(
+            dispatcher,
+            tracker,
+            "attendance_confirmed",
+            business_name=catalog.tenant["name"],
+            **booking_variables(booking, catalog.services, locale),
+        )
+        return [SlotSet("reminded_booking", None)]

@@ -1,0 +1,1 @@
+"""Booka speaks first: reminders and change notices, on a job queue (outreach/README.md)."""

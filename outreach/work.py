@@ -1,0 +1,225 @@
+"""What the outreach jobs do: read the booking service's outbox and plan messages, and send
+one message through the conversation's channel.
+
+Sending goes through the Rasa server's evolution channel (`POST {channel}/outreach`), not
+straight to Evolution: the message then belongs to the customer's conversation (its reply,
+"1" or "can we do later?", is understood there) and the channel sends it the way it sends
+every reply. Each message carries its key; the channel remembers the keys it has delivered,
+so a send repeated after a worker died mid-call is not delivered twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import aiohttp
+import structlog
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from booka_common.service_client import ServiceClient, ServiceError
+from outreach import planning, store
+from outreach.settings import OutreachSettings
+from services_common.sql import make_async_engine, utcnow
+
+log = structlog.get_logger("outreach")
+
+INTENTS = {"reminder": "EXTERNAL_reminder", "booking_changed": "EXTERNAL_booking_changed"}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How one send ended: `status` sent, skipped or postponed, or a failure to retry
+    (`retry`) or to give up on."""
+
+    status: str
+    reason: str = ""
+    retry: bool = False
+    due_at: datetime | None = None
+    in_session: bool | None = None
+
+
+def entities_of(row: dict[str, Any]) -> dict[str, Any]:
+    """What the conversation's rules and actions get with the external event: the booking,
+    and for a notice what happened to it (the domain's `booking_ref` and `change`)."""
+    found = {"booking_ref": row["booking_id"]}
+    if row["kind"] == "booking_changed":
+        found["change"] = row["detail"]["action"]
+    return found
+
+
+class Outreach:
+    """The jobs' shared resources (database, HTTP clients), opened once per worker process."""
+
+    def __init__(self, settings: OutreachSettings, engine: AsyncEngine | None = None):
+        self.settings = settings
+        self.engine = engine or make_async_engine(settings.database_url)
+        self.session: aiohttp.ClientSession | None = None
+
+    async def start(self) -> None:
+        self.session = aiohttp.ClientSession()
+        self.bookings = ServiceClient(
+            self.settings.booking_service_url,
+            self.settings.internal_token,
+            timeout_s=10,
+            session=self.session,
+        )
+        self.channel = ServiceClient(
+            self.settings.channel_url,
+            self.settings.internal_token,
+            timeout_s=60,
+            attempts=1,
+            session=self.session,
+            service="conversation channel",
+        )
+
+    async def stop(self) -> None:
+        if self.session is not None:
+            await self.session.close()
+        await self.engine.dispose()
+
+    # --- the outbox -------------------------------------------------------------------------
+
+    async def relay_once(self) -> list[tuple[int, datetime]]:
+        """Plan messages for the changes waiting in the booking service's outbox, then
+        acknowledge them; the ids of the messages planned (each needs a send job). A change
+        read twice (a worker stopped before acknowledging) plans nothing new."""
+        answer = await self.bookings.call("GET", "/v1/outbox", params={"limit": "200"})
+        changes = answer.body.get("changes") or []
+        planned: list[tuple[int, datetime]] = []
+        for change in changes:
+            planned += await self.plan_change(change)
+        if changes:
+            await self.bookings.call(
+                "POST", "/v1/outbox/ack", json={"ids": [c["id"] for c in changes]}
+            )
+            log.info("outbox_relayed", changes=len(changes), planned=len(planned))
+        return planned
+
+    async def plan_change(self, change: dict[str, Any]) -> list[tuple[int, datetime]]:
+        booking, tenant = change.get("booking"), change.get("tenant")
+        if not booking or not tenant or not (booking.get("customer") or {}).get("phone"):
+            return []
+        now = utcnow()
+        async with self.engine.begin() as conn:
+            chosen = await store.settings_of(conn, tenant["slug"])
+            wanted = planning.reminders(booking, chosen, now)
+            await store.cancel_reminders(conn, booking["id"], [item.key for item in wanted])
+            notice = planning.change_notice(change, chosen, now)
+            return await store.plan(
+                conn,
+                self.settings.keyring,
+                booking,
+                tenant,
+                wanted + ([notice] if notice else []),
+            )
+
+    # --- sending ----------------------------------------------------------------------------
+
+    async def send(self, message_id: int, last_attempt: bool) -> Outcome | None:
+        """Send one message if it is still wanted; None when another worker has it or it is
+        done already."""
+        now = utcnow()
+        async with self.engine.begin() as conn:
+            row = await store.claim(
+                conn, message_id, now, timedelta(seconds=self.settings.sending_stale_s)
+            )
+        if row is None:
+            return None
+        try:
+            outcome = await self.deliver(row, now)
+        except Exception as error:  # noqa: BLE001 - recorded on the message and retried
+            log.warning("outreach_send_crashed", message=message_id, error=type(error).__name__)
+            outcome = Outcome("failed", f"unexpected error: {type(error).__name__}", retry=True)
+        await self.record(row, outcome, last_attempt)
+        return outcome
+
+    async def deliver(self, row: dict[str, Any], now: datetime) -> Outcome:
+        booking = await self.current_booking(row)
+        if booking is None:
+            return Outcome("skipped", "the booking no longer exists")
+        stale = self.no_longer_wanted(row, booking, now)
+        if stale:
+            return Outcome("skipped", stale)
+        chosen, tz = await self.settings_for(row["tenant"]), ZoneInfo(booking["timezone"])
+        if planning.in_quiet_hours(now, tz, chosen):
+            return Outcome("postponed", due_at=planning.after_quiet_hours(now, tz, chosen))
+        phone = self.settings.keyring.decrypt(row["phone_enc"], store.phone_context(row["tenant"]))
+        try:
+            answer = await self.channel.call(
+                "POST",
+                "/outreach",
+                json={
+                    "key": row["key"],
+                    "tenant": row["tenant"],
+                    "instance": row["instance"],
+                    "phone": phone,
+                    "intent": INTENTS[row["kind"]],
+                    "entities": entities_of(row),
+                },
+            )
+        except ServiceError as error:
+            # 409: the same message is being sent by another attempt right now
+            again = error.unavailable or error.status == 409
+            return Outcome("failed", str(error)[:300], retry=again)
+        return Outcome(
+            "sent",
+            reason="" if answer.body.get("delivered") else "delivered by an earlier attempt",
+            in_session=answer.body.get("in_session"),
+        )
+
+    async def current_booking(self, row: dict[str, Any]) -> dict[str, Any] | None:
+        try:
+            answer = await self.bookings.call(
+                "GET", f"/v1/tenants/{row['tenant']}/bookings/{row['booking_id']}"
+            )
+        except ServiceError as error:
+            if error.status == 404:
+                return None
+            raise
+        return answer.body
+
+    @staticmethod
+    def no_longer_wanted(row: dict[str, Any], booking: dict[str, Any], now: datetime) -> str:
+        """Why the message should not go any more ("" when it should)."""
+        if (booking.get("customer") or {}).get("consent_reminders") is False:
+            return "the customer asked for no automated messages"
+        if row["kind"] != "reminder":
+            return ""
+        if booking["status"] != "confirmed":
+            return f"the booking is {booking['status']}"
+        start = datetime.fromisoformat(booking["start"])
+        if start != datetime.fromisoformat(row["detail"]["start"]):
+            return "the booking was moved"
+        if start <= now:
+            return "the booking has started"
+        return ""
+
+    async def settings_for(self, tenant: str) -> planning.AutomationSettings:
+        async with self.engine.connect() as conn:
+            return await store.settings_of(conn, tenant)
+
+    async def record(self, row: dict[str, Any], outcome: Outcome, last_attempt: bool) -> None:
+        async with self.engine.begin() as conn:
+            if outcome.status == "postponed" and outcome.due_at is not None:
+                await store.postpone(conn, row["id"], outcome.due_at)
+            elif outcome.status == "failed" and outcome.retry and not last_attempt:
+                await store.finish(conn, row["id"], "retrying", error=outcome.reason)
+            else:
+                await store.finish(
+                    conn,
+                    row["id"],
+                    outcome.status,
+                    error=outcome.reason or None,
+                    in_session=outcome.in_session,
+                )
+        log.info(
+            "outreach_message",
+            message=row["id"],
+            tenant=row["tenant"],
+            kind=row["kind"],
+            status=outcome.status,
+            attempt=row["attempts"],
+        )

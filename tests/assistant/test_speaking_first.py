@@ -1,0 +1,176 @@
+"""Booka speaks first, end to end: the outreach worker (a real process, its job queue on
+PostgreSQL) reads the booking service's outbox and writes to customers through the Rasa
+channel and the Evolution sandbox — a change the business made is told at once, a reminder
+arrives at its offset and its "1" and "2" work in the conversation.
+
+The worker runs for this module only; the outbox is emptied first, so that the changes other
+tests made earlier send nothing.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+
+from tests.assistant.conftest import auckland_day, open_every_day
+from tests.assistant.stack import ROOT, Stack, http
+from tests.assistant.whatsapp import bookings_of, converse, new_number, wait_for
+
+
+@pytest.fixture(scope="module")
+def outreach(stack: Stack) -> Iterator[Stack]:
+    while True:  # what earlier tests changed is not news for this module's customers
+        status, page = stack.booking_api("GET", "/v1/outbox?limit=500")
+        assert status == 200, page
+        if not page["changes"]:
+            break
+        ids = [change["id"] for change in page["changes"]]
+        assert stack.booking_api("POST", "/v1/outbox/ack", {"ids": ids})[0] == 200
+    stack.extra_env.update(OUTREACH_RELAY_SECONDS="1", OUTREACH_RETRY_WAIT_SECONDS="1")
+    subprocess.run(
+        [sys.executable, "-m", "outreach", "migrate"],
+        cwd=ROOT,
+        env=stack.env(),
+        check=True,
+        capture_output=True,
+    )
+    stack.launch(
+        "outreach",
+        [sys.executable, "-m", "outreach", "serve", "--port", str(stack.ports["outreach"])],
+        "/api/ready",
+        60,
+    )
+    yield stack
+    process = stack.processes.pop("outreach")
+    process.terminate()
+    process.wait(timeout=20)
+    log = stack.log("outreach")
+    assert "Traceback" not in log and '"level": "error"' not in log, log[-4000:]
+
+
+def outreach_api(stack: Stack, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+    return http(method, stack.url("outreach") + path, body, token=stack.token)
+
+
+def night_and_day_salon(stack: Stack) -> str:
+    """A salon open around the clock (a reminder a few minutes ahead works at any hour the
+    tests run), connected to WhatsApp, reminding 5 minutes before, with no quiet hours."""
+    slug = f"allday-{uuid.uuid4().hex[:8]}"
+    body = {
+        "slug": slug,
+        "name": "All Day Cuts",
+        "vertical": "beauty",
+        "timezone": "Pacific/Auckland",
+        "country": "NZ",
+        "currency": "NZD",
+        "locale": "en-NZ",
+        "evolution_instance": slug,
+        "min_notice_min": 0,
+        "slot_step_min": 5,
+    }
+    assert stack.booking_api("POST", "/v1/tenants", body)[0] == 201
+    base = f"/v1/tenants/{slug}"
+    staff = open_every_day(stack, slug, ("Ana",), "00:00", "23:59")
+    service = {"name": "Haircut", "duration_min": 30, "price": "30", "staff_ids": [staff["Ana"]]}
+    assert stack.booking_api("POST", f"{base}/services", service)[0] == 201
+    settings = {
+        "reminder_offsets": [5],
+        "quiet_start": "00:00",
+        "quiet_end": "00:00",
+        "change_notices": False,
+    }
+    status, saved = outreach_api(stack, "PUT", f"/internal/v1/tenants/{slug}/settings", settings)
+    assert status == 200, saved
+    stack.connect_whatsapp(slug)
+    return slug
+
+
+def book(stack: Stack, tenant: str, number: str, start: datetime, channel: str) -> dict:
+    body = {
+        "service": "Haircut",
+        "staff": "any",
+        "start": start.isoformat(),
+        "channel": channel,
+        "customer": {"phone": f"+{number}", "name": "Pat"},
+    }
+    status, made = stack.booking_api(
+        "POST", f"/v1/tenants/{tenant}/bookings", body, Idempotency_Key=uuid.uuid4().hex
+    )
+    assert status == 201, made
+    return made
+
+
+def bot_said(stack: Stack, tenant: str, number: str, fragment: str, timeout: float = 90) -> str:
+    """Wait for the bot's message holding `fragment` in this chat; that message."""
+    return wait_for(
+        lambda: next(
+            (
+                m["text"]
+                for m in stack.chat(tenant, number)
+                if m["from_me"] and fragment in m["text"]
+            ),
+            None,
+        ),
+        f"a message with {fragment!r}",
+        timeout,
+    )
+
+
+def test_changes_the_business_makes_are_told_to_the_customer_at_once(
+    outreach: Stack, shop: str
+) -> None:
+    number = new_number()
+    made = book(outreach, shop, number, auckland_day(3).replace(hour=10), "admin")
+    assert "Kiwi Cuts has booked your Haircut" in bot_said(outreach, shop, number, "has booked")
+    later = datetime.fromisoformat(made["start"]) + timedelta(hours=2)
+    status, moved = outreach.booking_api(
+        "POST",
+        f"/v1/tenants/{shop}/bookings/{made['id']}/reschedule",
+        {"start": later.isoformat(), "channel": "admin"},
+    )
+    assert status == 200, moved
+    assert "has been moved to" in bot_said(outreach, shop, number, "moved to")
+    status, _ = outreach.booking_api(
+        "POST", f"/v1/tenants/{shop}/bookings/{made['id']}/cancel", {"channel": "admin"}
+    )
+    assert status == 200
+    assert "cancelled by Kiwi Cuts" in bot_said(outreach, shop, number, "cancelled by")
+    status, listed = outreach_api(outreach, "GET", f"/internal/v1/tenants/{shop}/messages")
+    notices = [m for m in listed["messages"] if m["kind"] == "booking_changed"]
+    assert sorted(m["detail"]["action"] for m in notices) == ["cancelled", "created", "moved"]
+    assert all(m["status"] == "sent" and m["in_session"] is False for m in notices), notices
+
+
+def test_a_reminder_arrives_and_2_moves_the_booking(outreach: Stack) -> None:
+    salon, number = night_and_day_salon(outreach), new_number()
+    soon = datetime.now(timezone.utc) + timedelta(minutes=5, seconds=20)
+    made = book(outreach, salon, number, soon.replace(microsecond=0), "api")
+    reminder = bot_said(outreach, salon, number, "Reminder")
+    assert "Haircut" in reminder and "1. I'll be there" in reminder and "2. Change it" in reminder
+    assert "When" in converse(outreach, salon, number, "2")
+    reply = converse(outreach, salon, number, "the day after tomorrow at 3pm")
+    assert "Move your Haircut" in reply, reply
+    assert "Done" in converse(outreach, salon, number, "yes")
+    [booking] = bookings_of(outreach, salon, number)
+    assert booking["id"] == made["id"]
+    assert datetime.fromisoformat(booking["start"]) == auckland_day(2).replace(hour=15)
+    status, listed = outreach_api(outreach, "GET", f"/internal/v1/tenants/{salon}/messages")
+    assert [(m["kind"], m["status"]) for m in listed["messages"]] == [("reminder", "sent")], (
+        "one reminder, sent once; the customer's own move in the chat sends no notice"
+    )
+
+
+def test_1_under_a_reminder_confirms_attendance(outreach: Stack) -> None:
+    salon, number = night_and_day_salon(outreach), new_number()
+    soon = datetime.now(timezone.utc) + timedelta(minutes=5, seconds=20)
+    made = book(outreach, salon, number, soon.replace(microsecond=0), "api")
+    bot_said(outreach, salon, number, "Reminder")
+    assert "Thanks for confirming" in converse(outreach, salon, number, "1")
+    status, booking = outreach.booking_api("GET", f"/v1/tenants/{salon}/bookings/{made['id']}")
+    assert status == 200 and booking["customer_confirmed_at"], booking

@@ -1,0 +1,75 @@
+"""What the outreach worker plans for a booking: reminders at the business's offsets, in real
+time across DST, out of the quiet hours (wall clock), never for what is off or opted out; a
+notice only for changes the customer did not make in the chat."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from outreach.planning import AutomationSettings, after_quiet_hours, change_notice, reminders
+
+LISBON = ZoneInfo("Europe/Lisbon")
+NOW = datetime(2026, 12, 1, 12, 0, tzinfo=timezone.utc)
+
+
+def booking(start: datetime, **changes: object) -> dict:
+    return {
+        "id": "b-1",
+        "status": "confirmed",
+        "start": start.isoformat(),
+        "timezone": "Europe/Lisbon",
+        "customer": {"phone": "+351912000001", "consent_reminders": True},
+        **changes,
+    }
+
+
+def test_one_reminder_per_offset_for_the_current_start() -> None:
+    start = datetime(2026, 12, 5, 15, 0, tzinfo=LISBON)
+    planned = reminders(booking(start), AutomationSettings((1440, 120)), NOW)
+    assert [p.due_at for p in planned] == [start - timedelta(days=1), start - timedelta(hours=2)]
+    assert len({p.key for p in planned}) == 2 and all(p.kind == "reminder" for p in planned)
+    moved = reminders(booking(start + timedelta(hours=1)), AutomationSettings((1440, 120)), NOW)
+    assert not {p.key for p in planned} & {p.key for p in moved}, "a move plans new reminders"
+
+
+def test_nothing_for_a_cancelled_booking_an_opted_out_customer_or_a_passed_offset() -> None:
+    start = datetime(2026, 12, 1, 15, 0, tzinfo=LISBON)  # three hours from NOW
+    settings = AutomationSettings((1440, 120))
+    assert [p.detail["offset_min"] for p in reminders(booking(start), settings, NOW)] == [120]
+    assert reminders(booking(start, status="cancelled"), settings, NOW) == []
+    opted_out = {"phone": "+351912000001", "consent_reminders": False}
+    assert reminders(booking(start, customer=opted_out), settings, NOW) == []
+
+
+def test_a_reminder_due_at_night_moves_to_the_morning_in_wall_clock_time() -> None:
+    start = datetime(2026, 12, 5, 9, 0, tzinfo=LISBON)  # 12 h before is 21:00, quiet
+    [planned] = reminders(booking(start), AutomationSettings((720,)), NOW)
+    assert planned.due_at == datetime(2026, 12, 5, 8, 0, tzinfo=LISBON)
+    quiet = AutomationSettings(quiet_start=time(21), quiet_end=time(8))
+    late = datetime(2026, 12, 4, 23, 30, tzinfo=LISBON)
+    assert after_quiet_hours(late, LISBON, quiet) == datetime(2026, 12, 5, 8, tzinfo=LISBON)
+    early = datetime(2026, 12, 5, 6, 0, tzinfo=LISBON)
+    assert after_quiet_hours(early, LISBON, quiet) == datetime(2026, 12, 5, 8, tzinfo=LISBON)
+    none = AutomationSettings(quiet_start=time(0), quiet_end=time(0))
+    assert after_quiet_hours(late, LISBON, none) == late
+
+
+def test_offsets_are_real_time_across_a_dst_change() -> None:
+    start = datetime(2027, 3, 28, 12, 0, tzinfo=LISBON)  # clocks went forward at 01:00 that day
+    [planned] = reminders(booking(start), AutomationSettings((1440,), time(0), time(0)), NOW)
+    assert start - planned.due_at == timedelta(hours=24)
+    assert planned.due_at.astimezone(LISBON).hour == 11, (
+        "24 real hours before: 11:00 the day before"
+    )
+
+
+def test_a_notice_only_for_changes_someone_else_made() -> None:
+    start = datetime(2026, 12, 5, 15, 0, tzinfo=LISBON)
+    change = {"id": 7, "action": "rescheduled", "actor": "admin", "booking": booking(start)}
+    notice = change_notice(change, AutomationSettings(), NOW)
+    assert notice is not None and notice.key == "change:7" and notice.detail["action"] == "moved"
+    assert change_notice({**change, "actor": "whatsapp"}, AutomationSettings(), NOW) is None
+    assert change_notice({**change, "action": "held"}, AutomationSettings(), NOW) is None
+    off = AutomationSettings(change_notices=False)
+    assert change_notice(change, off, NOW) is None

@@ -1,0 +1,78 @@
+"""The outreach tables on both databases: a purpose is planned once however often the same
+change is read, one worker only wins a message, a claim left by a worker that died is taken
+over once it is stale, and a moved booking's old reminders are cancelled."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta, timezone
+
+from booka_common.crypto import Keyring
+from outreach import store
+from outreach.migrate import CHAIN
+from outreach.planning import Planned
+from services_common.sql import make_async_engine
+
+TENANT = {"slug": "store-test", "evolution_instance": "store-test"}
+
+
+def a_booking(booking_id: str) -> dict:
+    return {"id": booking_id, "customer": {"phone": "+351912000001"}}
+
+
+def planned(key: str, kind: str = "reminder") -> Planned:
+    return Planned(key, kind, datetime.now(timezone.utc) + timedelta(hours=1), {"offset_min": 60})
+
+
+async def test_planned_once_claimed_once_and_stale_claims_taken_over(
+    database_url: str, secret_spec: dict[str, str]
+) -> None:
+    CHAIN.upgrade(database_url)
+    engine, keyring = (
+        make_async_engine(database_url),
+        Keyring.parse(secret_spec["BOOKA_SECRET_KEYS"]),
+    )
+    booking_id = f"b-{datetime.now().timestamp()}"
+    try:
+        async with engine.begin() as conn:
+            first = await store.plan(
+                conn, keyring, a_booking(booking_id), TENANT, [planned(f"r:{booking_id}:1")]
+            )
+        async with engine.begin() as conn:
+            again = await store.plan(
+                conn, keyring, a_booking(booking_id), TENANT, [planned(f"r:{booking_id}:1")]
+            )
+        assert len(first) == 1 and again == []
+        [(message_id, _)] = first
+
+        async def claim_once() -> object:
+            async with engine.begin() as conn:
+                return await store.claim(
+                    conn, message_id, datetime.now(timezone.utc), timedelta(minutes=2)
+                )
+
+        claims = await asyncio.gather(*(claim_once() for _ in range(8)))
+        assert sum(claim is not None for claim in claims) == 1, "one worker sends it"
+        later = datetime.now(timezone.utc) + timedelta(minutes=3)
+        async with engine.begin() as conn:
+            taken_over = await store.claim(conn, message_id, later, timedelta(minutes=2))
+        assert taken_over is not None and taken_over["attempts"] == 2
+        assert (
+            keyring.decrypt(taken_over["phone_enc"], store.phone_context("store-test"))
+            == "+351912000001"
+        )
+
+        async with engine.begin() as conn:
+            await store.plan(
+                conn,
+                keyring,
+                a_booking(booking_id),
+                TENANT,
+                [planned(f"r:{booking_id}:2"), planned(f"r:{booking_id}:3")],
+            )
+            assert await store.cancel_reminders(conn, booking_id, [f"r:{booking_id}:3"]) == 1
+            rows = await store.listing(conn, "store-test", ["scheduled", "cancelled"], 50)
+        mine = {row["id"]: row["status"] for row in rows if row["booking_id"] == booking_id}
+        assert sorted(mine.values()) == ["cancelled", "scheduled"]
+    finally:
+        await engine.dispose()
