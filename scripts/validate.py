@@ -20,9 +20,7 @@ def main() -> int:
     import rasa.validator
 
     rasa.validator.Validator = BookaValidator  # what validate_files builds
-    importer = TrainingDataImporter.load_from_config(
-        "config.yml", "bot/domain.yml", ["bot/data"]
-    )
+    importer = TrainingDataImporter.load_from_config("config.yml", "bot/domain.yml", ["bot/data"])
     validate_files(fail_on_warnings=True, max_history=None, importer=importer)
     return 0
 
