@@ -373,15 +373,27 @@ async def tell_outcome(
     links = (
         {"calendar_link": result["calendar"]["ics"]} if template == "booking_rescheduled" else {}
     )
+    await say_booking(dispatcher, tracker, template, result, catalog, **links)
+    return []
+
+
+async def say_booking(
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    template: str,
+    booking: dict[str, Any],
+    catalog: Any,
+    **extra: Any,
+) -> None:
+    """The tenant's text `template` about one booking (its service, person and time)."""
     await say(
         dispatcher,
         tracker,
         template,
         business_name=catalog.tenant["name"],
-        **booking_variables(result, catalog.services, speaking(tracker, catalog.tenant)),
-        **links,
+        **booking_variables(booking, catalog.services, speaking(tracker, catalog.tenant)),
+        **extra,
     )
-    return []
 
 
 def refusal_of(refused: BookingRefused) -> dict[str, Any]:

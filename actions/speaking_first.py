@@ -20,8 +20,8 @@ from actions.base import ResilientAction
 from actions.booking_api import BOOKING_API, BookingRefused
 from actions.conversation import message_time, speaking, tenant_of
 from actions.engine_api import say
-from actions.existing_bookings import upcoming
-from actions.formatting import booking_variables, describe_booking
+from actions.existing_bookings import say_booking, upcoming
+from actions.formatting import describe_booking
 from actions.phrases import phrase
 
 log = structlog.get_logger("actions")
@@ -71,18 +71,18 @@ class ActionSendReminder(ResilientAction):
             return []  # cancelled since it was planned: nothing to remind of
         catalog = await BOOKING_API.catalog(tenant_of(tracker))
         locale = speaking(tracker, catalog.tenant)
-        await say(
+        await say_booking(
             dispatcher,
             tracker,
             "booking_reminder",
-            business_name=catalog.tenant["name"],
+            booking,
+            catalog,
             buttons=[
                 {"title": phrase(locale, "confirm_attendance"), "payload": "/confirm_attendance"},
                 {"title": phrase(locale, "change_booking"), "payload": "/reschedule_booking"},
                 {"title": phrase(locale, "cancel_booking"), "payload": "/cancel_booking"},
             ],
             calendar_link=(booking.get("calendar") or {}).get("ics"),
-            **booking_variables(booking, catalog.services, locale),
         )
         return [
             SlotSet("reminded_booking", booking["id"]),
@@ -106,20 +106,12 @@ class ActionAnnounceChange(ResilientAction):
         if template is None or booking is None:
             return []
         catalog = await BOOKING_API.catalog(tenant_of(tracker))
-        locale = speaking(tracker, catalog.tenant)
         links = (
             {}
             if template == CHANGE_TEMPLATES["cancelled"]
             else {"calendar_link": (booking.get("calendar") or {}).get("ics")}
         )
-        await say(
-            dispatcher,
-            tracker,
-            template,
-            business_name=catalog.tenant["name"],
-            **booking_variables(booking, catalog.services, locale),
-            **links,
-        )
+        await say_booking(dispatcher, tracker, template, booking, catalog, **links)
         return []
 
 
@@ -146,14 +138,7 @@ class ActionConfirmAttendance(ResilientAction):
         except BookingRefused:
             await say(dispatcher, tracker, "no_upcoming_bookings")
             return [SlotSet("reminded_booking", None)]
-        catalog = await BOOKING_API.catalog(tenant)
-        locale = speaking(tracker, catalog.tenant)
         log.info("attendance_confirmed", tenant=tenant, booking=booking_id)
-        await say(
-            dispatcher,
-            tracker,
-            "attendance_confirmed",
-            business_name=catalog.tenant["name"],
-            **booking_variables(booking, catalog.services, locale),
-        )
+        catalog = await BOOKING_API.catalog(tenant)
+        await say_booking(dispatcher, tracker, "attendance_confirmed", booking, catalog)
         return [SlotSet("reminded_booking", None)]
