@@ -604,7 +604,7 @@ class EvolutionInput(InputChannel):
         if instance is None or instance.tenant != body.get("tenant"):
             return answer(404, "no such WhatsApp instance for this business")
         if await self.claims.get(f"outreach:{key}") == "sent":
-            return answer(200, "delivered before", delivered=0, in_session=None)
+            return answer(200, "delivered before", delivered=0, duplicate=True, in_session=None)
         if not await self.claims.claim(f"outreach-sending:{key}", OUTREACH_SENDING_TTL_S):
             return answer(409, "this message is being sent; retry later")
         try:

@@ -164,11 +164,12 @@ class Outreach:
             # 409: the same message is being sent by another attempt right now
             again = error.unavailable or error.status == 409
             return Outcome("failed", str(error)[:300], retry=again)
-        return Outcome(
-            "sent",
-            reason="" if answer.body.get("delivered") else "delivered by an earlier attempt",
-            in_session=answer.body.get("in_session"),
-        )
+        if answer.body.get("duplicate"):
+            return Outcome("sent", "delivered by an earlier attempt")
+        if not answer.body.get("delivered"):
+            # the assistant said nothing: a person has the conversation, or the booking is off
+            return Outcome("skipped", "the assistant had nothing to send in this conversation")
+        return Outcome("sent", in_session=answer.body.get("in_session"))
 
     async def current_booking(self, row: dict[str, Any]) -> dict[str, Any] | None:
         try:

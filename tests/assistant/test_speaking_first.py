@@ -174,3 +174,21 @@ def test_1_under_a_reminder_confirms_attendance(outreach: Stack) -> None:
     assert "Thanks for confirming" in converse(outreach, salon, number, "1")
     status, booking = outreach.booking_api("GET", f"/v1/tenants/{salon}/bookings/{made['id']}")
     assert status == 200 and booking["customer_confirmed_at"], booking
+
+
+def test_only_the_platform_may_write_first(stack: Stack, shop: str) -> None:
+    address = stack.url("rasa") + "/webhooks/evolution/outreach"
+    body = {
+        "key": "k-1",
+        "tenant": shop,
+        "instance": shop,
+        "phone": "+64210000001",
+        "intent": "EXTERNAL_reminder",
+        "entities": {"booking_ref": "x"},
+    }
+    assert http("POST", address, body)[0] == 401, "nobody else can message a business's customers"
+    assert http("POST", address, body, token="not-the-token")[0] == 401
+    status, refused = http("POST", address, {**body, "intent": "greet"}, token=stack.token)
+    assert status == 422 and "intent" in refused["message"]
+    status, refused = http("POST", address, {**body, "instance": "nope"}, token=stack.token)
+    assert status == 404
