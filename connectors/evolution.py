@@ -5,6 +5,7 @@ similar suffixes when "webhook by events" is on). Each accepted webhook is answe
 once and queued; a worker per conversation hands its messages to Rasa one at a time, in
 arrival order, and sends the replies through Evolution's REST API. Different
 conversations run concurrently. Retried webhooks are recognised by (instance, message id).
+The outreach worker writes first through `/webhooks/evolution/outreach` (`speak_first`).
 
 Registered in credentials.yml as `connectors.evolution.EvolutionInput`; configured by
 environment variables (connectors/settings.py), which credentials.yml entries override.
