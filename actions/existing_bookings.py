@@ -134,10 +134,12 @@ class ExistingBookingForm(FormRepair, FormSupport, FormValidationAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker
     ) -> dict[str, Any]:
         """Slots to set: the upcoming bookings once listed, and the one picked (at once when there
-        is one)."""
+        is one: the only booking, or the one a reminder just put in hand)."""
         if tracker.get_slot("booking_id"):
             return {}
         listed = tracker.get_slot("listed_bookings")
+        if listed is not None and len(listed) == 1:
+            return {"booking_id": listed[0]["id"], **self.chosen(listed[0])}
         if listed is None:
             listed = await upcoming(tracker)
             if listed is None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import signal
 import sys
 
@@ -58,12 +59,12 @@ async def serve(host: str, port: int) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):
         asyncio.get_running_loop().add_signal_handler(signum, stopping.set)
     async with queue.open_async():
+        worker = asyncio.create_task(run_worker(queue, outreach, settings))
         app = create_app(outreach, queue, settings.internal_token)
+        app[WORKER_KEY] = worker
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         await web.TCPSite(runner, host, port).start()
-        worker = asyncio.create_task(run_worker(queue, outreach, settings))
-        app[WORKER_KEY] = worker
         log.info("started", port=port, queue="postgresql" if settings.on_postgresql else "memory")
         await asyncio.wait(
             [worker, asyncio.create_task(stopping.wait())], return_when=asyncio.FIRST_COMPLETED
@@ -91,6 +92,9 @@ def main() -> int:
 
     settings = OutreachSettings.from_env()
     configure_logging("outreach")
+    # procrastinate logs three lines per job at INFO (the relay runs every few seconds); its
+    # warnings and errors still show, and our own lines say what each job did
+    logging.getLogger("procrastinate").setLevel(logging.WARNING)
     if args.command == "migrate":
         from outreach.migrate import CHAIN
 

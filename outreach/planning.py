@@ -117,7 +117,7 @@ def change_notice(
         return None
     due = after_quiet_hours(now, ZoneInfo(booking["timezone"]), settings)
     return Planned(
-        f"change:{change['id']}",
+        f"change:{booking['id']}:{change['id']}",
         "booking_changed",
         due,
         {"action": action, "start": booking["start"]},

@@ -68,7 +68,8 @@ def test_a_notice_only_for_changes_someone_else_made() -> None:
     start = datetime(2026, 12, 5, 15, 0, tzinfo=LISBON)
     change = {"id": 7, "action": "rescheduled", "actor": "admin", "booking": booking(start)}
     notice = change_notice(change, AutomationSettings(), NOW)
-    assert notice is not None and notice.key == "change:7" and notice.detail["action"] == "moved"
+    assert notice is not None and notice.key == "change:b-1:7"
+    assert notice.detail["action"] == "moved"
     assert change_notice({**change, "actor": "whatsapp"}, AutomationSettings(), NOW) is None
     assert change_notice({**change, "action": "held"}, AutomationSettings(), NOW) is None
     off = AutomationSettings(change_notices=False)
