@@ -81,6 +81,8 @@ def night_and_day_salon(stack: Stack) -> str:
         "evolution_instance": slug,
         "min_notice_min": 0,
         "slot_step_min": 5,
+        "reschedule_cutoff_min": 0,  # the reminder comes 5 minutes before: still movable
+        "cancel_cutoff_min": 0,
     }
     assert stack.booking_api("POST", "/v1/tenants", body)[0] == 201
     base = f"/v1/tenants/{slug}"
