@@ -316,4 +316,6 @@ class ConsentChange(Strict):
 
 
 class OutboxAck(Strict):
-    ids: Annotated[list[int], Field(min_length=1, max_length=1000)]
+    ids: Annotated[
+        list[Annotated[int, Field(ge=1, le=2**31 - 1)]], Field(min_length=1, max_length=1000)
+    ]

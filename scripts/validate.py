@@ -18,6 +18,9 @@ class BookaValidator(Validator):
 
 def main() -> int:
     import rasa.validator
+    from rasa.utils.common import configure_logging_and_warnings
+
+    configure_logging_and_warnings()  # as the rasa CLI does: Rasa's own expected warnings hidden
 
     rasa.validator.Validator = BookaValidator  # what validate_files builds
     importer = TrainingDataImporter.load_from_config("config.yml", "bot/domain.yml", ["bot/data"])
