@@ -86,7 +86,11 @@ class Outreach:
         """Plan messages for the changes waiting in the booking service's outbox, then
         acknowledge them; the ids of the messages planned (each needs a send job). A change
         read twice (a worker stopped before acknowledging) plans nothing new."""
-        answer = await self.bookings.call("GET", "/v1/outbox", params={"limit": "200"})
+        try:
+            answer = await self.bookings.call("GET", "/v1/outbox", params={"limit": "200"})
+        except ServiceError as error:  # read again next round; nothing is lost meanwhile
+            log.warning("outbox_unreachable", reason=str(error)[:200])
+            return []
         changes = answer.body.get("changes") or []
         planned: list[tuple[int, datetime]] = []
         for change in changes:
