@@ -65,17 +65,21 @@ async def upcoming(tracker: Tracker) -> list[dict[str, Any]] | None:
     catalog = await BOOKING_API.catalog(tenant)
     locale, now = speaking(tracker, catalog.tenant), message_time(tracker)
     bookings = await BOOKING_API.upcoming_bookings(tenant, phone, now.isoformat())
-    return [
-        {
-            "id": b["id"],
-            "label": describe_booking(b, locale, now, catalog.services),
-            "start": b["start"],
-            "service": b["service"]["name"],
-            "staff": (b.get("staff") or {}).get("name"),
-            "party_size": b.get("party_size", 1),
-        }
-        for b in bookings
-    ]
+    return [listed(b, locale, now, catalog.services) for b in bookings]
+
+
+def listed(
+    booking: dict[str, Any], locale: str, now: datetime, services: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """A booking as the cancel and move forms list it (the `listed_bookings` slot)."""
+    return {
+        "id": booking["id"],
+        "label": describe_booking(booking, locale, now, services),
+        "start": booking["start"],
+        "service": booking["service"]["name"],
+        "staff": (booking.get("staff") or {}).get("name"),
+        "party_size": booking.get("party_size", 1),
+    }
 
 
 def booking_options(listed: list[dict[str, Any]]) -> list[Option]:

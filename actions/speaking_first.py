@@ -20,8 +20,7 @@ from actions.base import ResilientAction
 from actions.booking_api import BOOKING_API, BookingRefused
 from actions.conversation import message_time, speaking, tenant_of
 from actions.engine_api import say
-from actions.existing_bookings import say_booking, upcoming
-from actions.formatting import describe_booking
+from actions.existing_bookings import listed, say_booking, upcoming
 from actions.phrases import phrase
 
 log = structlog.get_logger("actions")
@@ -45,18 +44,6 @@ async def booking_in_hand(tracker: Tracker) -> dict[str, Any] | None:
     if not tenant or not booking_id:
         return None
     return await BOOKING_API.booking(tenant, booking_id)
-
-
-def listed_entry(booking: dict[str, Any], locale: str, tracker: Tracker, services: list) -> dict:
-    """The booking as the cancel and move forms list a customer's bookings."""
-    return {
-        "id": booking["id"],
-        "label": describe_booking(booking, locale, message_time(tracker), services),
-        "start": booking["start"],
-        "service": booking["service"]["name"],
-        "staff": (booking.get("staff") or {}).get("name"),
-        "party_size": booking.get("party_size", 1),
-    }
 
 
 class ActionSendReminder(ResilientAction):
@@ -87,7 +74,10 @@ class ActionSendReminder(ResilientAction):
         return [
             SlotSet("reminded_booking", booking["id"]),
             SlotSet("booking_id", None),
-            SlotSet("listed_bookings", [listed_entry(booking, locale, tracker, catalog.services)]),
+            SlotSet(
+                "listed_bookings",
+                [listed(booking, locale, message_time(tracker), catalog.services)],
+            ),
         ]
 
 
