@@ -185,6 +185,16 @@ class BookingAPI:
         )
         return _outcome(status, answer)
 
+    async def set_messaging_consent(self, tenant: str, phone: str, consent: bool) -> None:
+        """Whether this customer gets automated messages (STOP / START); raises
+        `ServiceUnavailable` like every call when the booking service cannot say yes."""
+        status, answer = await self.request(
+            "PUT",
+            f"/{quote(tenant, safe='')}/customers/consent",
+            json={"phone": phone, "consent_reminders": consent},
+        )
+        _outcome(status, answer)
+
     async def cancel(self, tenant: str, booking_id: str, body: dict[str, Any]) -> dict[str, Any]:
         status, answer = await self.request(
             "POST",

@@ -5,6 +5,7 @@ The outreach worker triggers Rasa's external events in the customer's conversati
 entity); rules run these actions. A reminder offers "1 to confirm, 2 to change, 3 to
 cancel" as buttons (the channel numbers them) and puts the booking in hand, so that "2",
 "can we do it later?" or "can't make it" act on this booking without asking which.
+STOP (or "parar", "baja") turns every automated message off, START turns them on again.
 """
 
 from __future__ import annotations
@@ -13,12 +14,12 @@ from typing import Any
 
 import structlog
 from rasa_sdk import Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import ResilientAction
 from actions.booking_api import BOOKING_API, BookingRefused
-from actions.conversation import message_time, speaking, tenant_of
+from actions.conversation import latest_intent, message_time, phone_of, speaking, tenant_of
 from actions.engine_api import say
 from actions.existing_bookings import listed, say_booking, upcoming
 from actions.phrases import phrase
@@ -132,3 +133,32 @@ class ActionConfirmAttendance(ResilientAction):
         catalog = await BOOKING_API.catalog(tenant)
         await say_booking(dispatcher, tracker, "attendance_confirmed", booking, catalog)
         return [SlotSet("reminded_booking", None)]
+
+
+class ActionSetMessagingConsent(ResilientAction):
+    """STOP / START in any conversation: the customer's consent to automated messages
+    (reminders, notices, follow-ups) is stored by the booking service, which every sender
+    reads before sending. STOP also ends whatever form was running: a customer who writes
+    STOP wants quiet."""
+
+    def name(self) -> str:
+        return "action_set_messaging_consent"
+
+    async def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
+    ) -> list[EventType]:
+        tenant, phone = tenant_of(tracker), phone_of(tracker)
+        consent = latest_intent(tracker) == "opt_in"
+        if not tenant or not phone:
+            await say(dispatcher, tracker, "no_phone_to_look_up")
+            return []
+        try:
+            await BOOKING_API.set_messaging_consent(tenant, phone, consent)
+        except BookingRefused:
+            await say(dispatcher, tracker, "booking_system_down")
+            return []
+        log.info("messaging_consent", tenant=tenant, consent=consent)
+        await say(dispatcher, tracker, "opted_in" if consent else "opted_out")
+        if consent or not tracker.active_loop_name:
+            return []
+        return [ActiveLoop(None), SlotSet("requested_slot", None)]

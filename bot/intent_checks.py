@@ -1,4 +1,9 @@
-"""Two checks of the intent DIET predicted, run after it and before the FallbackClassifier.
+"""Three checks of the intent DIET predicted, run after it and before the FallbackClassifier.
+
+`CommandKeywords`: a message that is nothing but a keyword ("STOP", "parar", "baja";
+"START") is that command, whatever the model thinks and whatever is going on: opting out
+of automated messages must work in any conversation, the way every messaging service
+honours it.
 
 `RequestOverSmallTalk`: "hello! I need a manicure" or "thanks, and a pedicure too" read as
 greet or thank would drop the request; when a small-talk intent comes with a service or
@@ -37,6 +42,8 @@ from rasa.shared.nlu.constants import (
 )
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from bot.language import words_of
 
 SMALL_TALK = ("greet", "thank", "affirm", "goodbye")
 REQUESTS = (
@@ -79,6 +86,57 @@ class RequestOverSmallTalk(GraphComponent, IntentClassifier):
             message.set(
                 INTENT_RANKING_KEY,
                 [chosen] + [r for r in ranking if r.get("name") != best["name"]],
+                add_to_output=True,
+            )
+        return messages
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+class CommandKeywords(GraphComponent, IntentClassifier):
+    """A whole message that is a command keyword gets the command's intent, with certainty.
+
+    Keywords are compared as lower-case words without accents or punctuation ("Stop!",
+    "PARAR", "começar" and "comecar" match); a keyword inside a longer message ("stop
+    asking me") is left to the model.
+    """
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {
+            "keywords": {
+                "opt_out": ["stop", "stop all", "unsubscribe", "parar", "baja"],
+                "opt_in": ["start", "unstop", "subscribe", "comecar", "alta"],
+            }
+        }
+
+    def __init__(self, config: Dict[Text, Any]) -> None:
+        self.intents = {
+            " ".join(words_of(keyword)): intent
+            for intent, keywords in config["keywords"].items()
+            for keyword in keywords
+        }
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> CommandKeywords:
+        return cls(config)
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            intent = self.intents.get(" ".join(words_of(message.get(TEXT) or "")))
+            if intent is None:
+                continue
+            chosen = {"name": intent, "confidence": 1.0}
+            ranking = message.get(INTENT_RANKING_KEY) or []
+            message.set(INTENT, chosen, add_to_output=True)
+            message.set(
+                INTENT_RANKING_KEY,
+                [chosen] + [r for r in ranking if r.get("name") != intent],
                 add_to_output=True,
             )
         return messages

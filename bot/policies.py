@@ -10,7 +10,11 @@ depends on the conversation so far:
 - a person has taken the conversation over (slot `handoff_until` lies in the future):
   the bot listens silently until a person releases it or the time passes;
 - the conversation belongs to no known business (slot `tenant_unknown`);
-- the message has no text (media, stickers, an empty string) or is far too long.
+- the message has no text (media, stickers, an empty string) or is far too long;
+- the customer wrote STOP or START (intents `opt_out`, `opt_in`): in any conversation,
+  in the middle of a form or of a handoff, their consent to automated messages is set.
+External events (Booka writing first) always go to the rules, a handoff or not: a
+reminder is the business's message, not the bot's reply.
 Everywhere else it abstains, so rules, memoization and TED decide as usual.
 """
 
@@ -56,7 +60,14 @@ class FixedDecisionPolicy(Policy):
         """The action to take next, or None to let the other policies decide."""
 
 
-GATE_ACTIONS = ("action_reply_unknown_tenant", "action_reply_no_text", "action_reply_too_long")
+GATE_ACTIONS = (
+    "action_reply_unknown_tenant",
+    "action_reply_no_text",
+    "action_reply_too_long",
+    "action_set_messaging_consent",
+)
+CONSENT_INTENTS = ("opt_out", "opt_in")
+EXTERNAL_PREFIX = "EXTERNAL_"
 
 
 @DefaultV1Recipe.register(
@@ -75,8 +86,13 @@ class ConversationGatePolicy(FixedDecisionPolicy):
         if tracker.latest_action_name != ACTION_LISTEN_NAME or tracker.latest_message is None:
             return None
         message = tracker.latest_message
-        if message.intent.get("name") is None and message.text is None:
+        intent = message.intent.get("name")
+        if intent is None and message.text is None:
             return None  # not a customer message (e.g. the start of a session)
+        if intent and intent.startswith(EXTERNAL_PREFIX):
+            return None
+        if intent in CONSENT_INTENTS and not tracker.get_slot("tenant_unknown"):
+            return "action_set_messaging_consent"
         handoff_until = tracker.get_slot("handoff_until")
         if handoff_until and float(handoff_until) > message.timestamp:
             return ACTION_LISTEN_NAME

@@ -25,11 +25,11 @@ def gate(tmp_path):
     )
 
 
-def tracker_after(text, *slots, timestamp=None):
+def tracker_after(text, *slots, timestamp=None, intent="greet"):
     events = [
         ActionExecuted("action_listen"),
         *slots,
-        UserUttered(text, {"name": "greet", "confidence": 1.0}, timestamp=timestamp or time.time()),
+        UserUttered(text, {"name": intent, "confidence": 1.0}, timestamp=timestamp or time.time()),
     ]
     return DialogueStateTracker.from_events("bella-salon:351912345678", events, slots=DOMAIN.slots)
 
@@ -67,6 +67,24 @@ def test_listens_after_its_own_fixed_answer(gate):
     tracker = tracker_after("  ")
     tracker.update(ActionExecuted("action_reply_no_text"))
     assert predicted(gate, tracker) == "action_listen"
+
+
+def test_stop_and_start_set_consent_anywhere_even_during_a_handoff(gate):
+    until = SlotSet("handoff_until", time.time() + 600)
+    booking = ActiveLoop("booking_form")
+    for intent in ("opt_out", "opt_in"):
+        for slots in ((), (until,), (booking,)):
+            tracker = tracker_after("STOP", *slots, intent=intent)
+            assert predicted(gate, tracker) == "action_set_messaging_consent"
+    tracker = tracker_after("STOP", intent="opt_out")
+    tracker.update(ActionExecuted("action_set_messaging_consent"))
+    assert predicted(gate, tracker) == "action_listen"
+
+
+def test_booka_writing_first_is_not_held_back_by_a_handoff(gate):
+    until = SlotSet("handoff_until", time.time() + 600)
+    tracker = tracker_after(None, until, intent="EXTERNAL_reminder")
+    assert predicted(gate, tracker) is None
 
 
 @pytest.fixture
