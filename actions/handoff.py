@@ -19,11 +19,13 @@ from actions.base import SERVICE_FAILURES, reset
 from actions.booking_api import BOOKING_API
 from actions.booking_form import BOOKING_SLOTS
 from actions.conversation import (
+    channel_metadata,
     conversation_locale_of,
     latest_entity_values,
     latest_intent,
     latest_text,
     message_time,
+    phone_of,
     tenant_of,
 )
 from actions.engine_api import ENGINE_API, LlmRefused, say
@@ -39,6 +41,7 @@ from actions.llm_fallback import (
     rescue_messages,
 )
 from actions.matching import mentioned_in
+from actions.outreach_api import announce_handoff
 from actions.phrases import phrase
 from actions.repair import (
     BOOK_SOMETHING,
@@ -63,8 +66,18 @@ class ActionHandoff(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
     ) -> list[EventType]:
         until = time.time() + SETTINGS.handoff_minutes * 60
-        log.info("handoff_requested", tenant=tenant_of(tracker), minutes=SETTINGS.handoff_minutes)
+        tenant, metadata = tenant_of(tracker), channel_metadata(tracker)
+        log.info("handoff_requested", tenant=tenant, minutes=SETTINGS.handoff_minutes)
         await say(dispatcher, tracker, "handoff")
+        phone = phone_of(tracker)
+        if tenant and metadata.get("instance") and phone:
+            try:
+                business = (await BOOKING_API.catalog(tenant)).tenant
+            except SERVICE_FAILURES:
+                business = {"slug": tenant}
+            await announce_handoff(
+                tracker.sender_id, str(metadata["instance"]), phone, until, business
+            )
         # then listen: whatever asked for it (a rule, a form's offer of a person) has its answer
         return [
             ActiveLoop(None),

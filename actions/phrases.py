@@ -14,6 +14,7 @@ from booka_common.templating import text_set
 PHRASES: dict[str, dict[str, str]] = {
     "en": {
         "confirm_attendance": "I'll be there",
+        "book_again": "Book a new time",
         "change_booking": "Change it",
         "cancel_booking": "Cancel it",
         "too_late_to_cancel": "bookings can be cancelled up to {notice} before they start",
@@ -56,6 +57,7 @@ PHRASES: dict[str, dict[str, str]] = {
     "pt-PT": {
         "confirm_attendance": "Confirmo",
         "change_booking": "Alterar",
+        "book_again": "Marcar nova hora",
         "cancel_booking": "Desmarcar",
         "too_late_to_cancel": "as marcações só podem ser desmarcadas até {notice} antes",
         "too_late_to_reschedule": "as marcações só podem ser alteradas até {notice} antes",
@@ -96,6 +98,7 @@ PHRASES: dict[str, dict[str, str]] = {
     },
     "pt-BR": {
         "change_booking": "Remarcar",
+        "book_again": "Agendar novo horário",
         "cancel_booking": "Cancelar",
         "too_late_to_cancel": "os agendamentos só podem ser cancelados até {notice} antes",
         "too_late_to_reschedule": "os agendamentos só podem ser remarcados até {notice} antes",
@@ -109,6 +112,7 @@ PHRASES: dict[str, dict[str, str]] = {
     "es": {
         "confirm_attendance": "Confirmo",
         "change_booking": "Cambiarla",
+        "book_again": "Reservar otra hora",
         "cancel_booking": "Cancelarla",
         "too_late_to_cancel": "las citas solo se pueden cancelar hasta {notice} antes",
         "too_late_to_reschedule": "las citas solo se pueden cambiar hasta {notice} antes",

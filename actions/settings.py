@@ -19,6 +19,7 @@ class ActionSettings:
     engine_url: str
     render_timeout_s: float
     llm_timeout_s: float
+    outreach_url: str  # the outreach worker: handoff alerts
 
     @classmethod
     def from_env(cls) -> ActionSettings:
@@ -41,6 +42,10 @@ class ActionSettings:
             ).rstrip("/"),
             render_timeout_s=float(os.environ.get("ACTIONS_RENDER_TIMEOUT_S", "1.5")),
             llm_timeout_s=float(os.environ.get("ACTIONS_LLM_TIMEOUT_S", "8")),
+            outreach_url=(
+                os.environ.get("OUTREACH_URL")
+                or f"http://127.0.0.1:{os.environ.get('OUTREACH_PORT', '8004')}"
+            ).rstrip("/"),
         )
 
 

@@ -25,6 +25,11 @@ from actions.existing_bookings import listed, say_booking, upcoming
 from actions.phrases import phrase
 
 log = structlog.get_logger("actions")
+HANDOFF_SLACK_S = 60  # the worker may run the handoff's end a little early
+FOLLOW_UPS = {  # the follow-up's name: the status its booking must still have, its text
+    "no_show": ("no_show", "no_show_follow_up"),
+    "rebook": ("completed", "rebooking_nudge"),
+}
 CHANGE_TEMPLATES = {
     "created": "booking_made_for_you",
     "moved": "booking_moved_for_you",
@@ -104,6 +109,68 @@ class ActionAnnounceChange(ResilientAction):
         )
         await say_booking(dispatcher, tracker, template, booking, catalog, **links)
         return []
+
+
+class ActionSendFollowUp(ResilientAction):
+    """After a no-show, or weeks after a visit: an offer to book the same service again. A
+    "yes" (or the button) opens the booking form with that service (action_rebook)."""
+
+    def name(self) -> str:
+        return "action_send_follow_up"
+
+    async def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
+    ) -> list[EventType]:
+        status, template = FOLLOW_UPS.get(entity(tracker, "follow_up") or "", ("", ""))
+        booking = await booking_in_hand(tracker)
+        if not template or booking is None or booking["status"] != status:
+            return []  # marked otherwise since it was planned: nothing to follow up
+        catalog = await BOOKING_API.catalog(tenant_of(tracker))
+        locale = speaking(tracker, catalog.tenant)
+        await say_booking(
+            dispatcher,
+            tracker,
+            template,
+            booking,
+            catalog,
+            buttons=[{"title": phrase(locale, "book_again"), "payload": "/affirm"}],
+        )
+        return [SlotSet("followed_up_booking", booking["id"])]
+
+
+class ActionRebook(ResilientAction):
+    """ "Yes" to a follow-up: the booking form opens with the visit's service chosen (the
+    form still checks it, and asks for a day and time)."""
+
+    def name(self) -> str:
+        return "action_rebook"
+
+    async def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
+    ) -> list[EventType]:
+        booking_id = tracker.get_slot("followed_up_booking")
+        booking = await BOOKING_API.booking(tenant_of(tracker), booking_id) if booking_id else None
+        events: list[EventType] = [SlotSet("followed_up_booking", None)]
+        if booking is not None:
+            events.append(SlotSet("service", booking["service"]["name"]))
+        return events
+
+
+class ActionAnnounceAssistantBack(ResilientAction):
+    """A handoff nobody took before its time ran out: the customer hears that the assistant
+    answers again (not when a person released the conversation, nor when it was extended)."""
+
+    def name(self) -> str:
+        return "action_announce_assistant_back"
+
+    async def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
+    ) -> list[EventType]:
+        until = tracker.get_slot("handoff_until")
+        if not until or float(until) > message_time(tracker).timestamp() + HANDOFF_SLACK_S:
+            return []
+        await say(dispatcher, tracker, "assistant_back")
+        return [SlotSet("handoff_until", None)]
 
 
 class ActionConfirmAttendance(ResilientAction):

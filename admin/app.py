@@ -15,6 +15,7 @@ from admin.context import CONTEXT_KEY, AdminContext
 from admin.migrate import CHAIN
 from admin.settings import AdminSettings
 from admin.web import (
+    automations,
     calendar,
     catalog,
     health,
@@ -33,7 +34,7 @@ from services_common.http_api import error_middleware, lifecycle
 
 log = structlog.get_logger("admin")
 PAGE_FAMILIES = (health, sign_in, overview, texts, usage, onboarding, calendar, catalog, platform,
-                 privacy, team, whatsapp, language)  # fmt: skip
+                 privacy, team, whatsapp, language, automations)  # fmt: skip
 
 
 def create_app(settings: AdminSettings) -> web.Application:

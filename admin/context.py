@@ -1,6 +1,6 @@
 """What every handler of the web app shares, built once per app: the database, the HTTP
-session, the tenant directory, the tenant engine's client, Rasa's conversations, the
-limiters (`AdminContext`), and `context_of(request)` to reach it.
+session, the tenant directory, the tenant engine's and the outreach worker's clients, Rasa's
+conversations, the limiters (`AdminContext`), and `context_of(request)` to reach it.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from aiohttp import web
 
 from admin.conversations import RasaConversations
 from admin.engine import TenantEngine
+from admin.outreach import Outreach
 from admin.retention import sweep_transcripts
 from admin.settings import AdminSettings
 from booka_common.evolution_client import EvolutionClient
@@ -44,6 +45,9 @@ class AdminContext:
         )
         self.tenant_engine = TenantEngine(
             self.session, self.settings.engine_url, self.settings.internal_token
+        )
+        self.outreach = Outreach(
+            self.session, self.settings.outreach_url, self.settings.internal_token
         )
         self.rasa = RasaConversations(
             self.session, self.settings.rasa_url, self.settings.rasa_token

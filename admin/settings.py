@@ -23,6 +23,7 @@ class AdminSettings:
     secret_keys_spec: str
     booking_service_url: str
     engine_url: str  # the tenant engine: texts, tone, AI settings and usage
+    outreach_url: str = "http://127.0.0.1:8004"  # the outreach worker: automations and outbox
     host: str = "127.0.0.1"
     port: int = 8002
     redis_url: str | None = None
@@ -56,6 +57,9 @@ class AdminSettings:
             **shared_settings("ADMIN_DATABASE_URL"),
             engine_url=(
                 env("TENANT_ENGINE_URL") or f"http://127.0.0.1:{env('TENANT_ENGINE_PORT', '8003')}"
+            ).rstrip("/"),
+            outreach_url=(
+                env("OUTREACH_URL") or f"http://127.0.0.1:{env('OUTREACH_PORT', '8004')}"
             ).rstrip("/"),
             host=env("ADMIN_HOST", "127.0.0.1"),
             port=int(env("ADMIN_PORT", "8002")),

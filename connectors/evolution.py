@@ -67,7 +67,12 @@ log = logging.getLogger(__name__)
 
 MENU_TTL_S = 6 * 3600
 SESSION_WINDOW_S = 24 * 3600  # WhatsApp's customer service window
-OUTREACH_INTENTS = ("EXTERNAL_reminder", "EXTERNAL_booking_changed")
+OUTREACH_INTENTS = (
+    "EXTERNAL_reminder",
+    "EXTERNAL_booking_changed",
+    "EXTERNAL_follow_up",
+    "EXTERNAL_handoff_ended",
+)
 OUTREACH_SENT_TTL_S = 30 * 24 * 3600
 OUTREACH_SENDING_TTL_S = 120
 TYPING_AFTER_S = 0.4

@@ -5,17 +5,17 @@ automation settings). Every `/internal/` path takes the platform's internal toke
 from __future__ import annotations
 
 import asyncio
-from datetime import time
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from aiohttp import web
 from procrastinate import App
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from outreach import store
 from outreach.jobs import queue_message
 from outreach.migrate import CHAIN
-from outreach.planning import MAX_REMINDERS, AutomationSettings
+from outreach.planning import MAX_REMINDERS, AutomationSettings, Handoff
 from outreach.tables import MESSAGE_STATUSES
 from outreach.work import Outreach
 from services_common.http_api import (
@@ -32,6 +32,8 @@ OUTREACH_KEY = web.AppKey("outreach", Outreach)
 QUEUE_KEY = web.AppKey("queue", App)
 WORKER_KEY = web.AppKey("worker", asyncio.Task)
 SLUG = r"[a-z0-9-]{2,40}"
+Email = Annotated[str, Field(pattern=r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$", max_length=254)]
+ServiceId = Annotated[str, Field(min_length=1, max_length=36)]
 
 
 class SettingsBody(BaseModel):
@@ -43,6 +45,13 @@ class SettingsBody(BaseModel):
     quiet_start: str = Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
     quiet_end: str = Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
     change_notices: bool
+    no_show_follow_up: bool = True
+    no_show_delay_min: Annotated[int, Field(ge=0, le=7 * 24 * 60)] = 30
+    rebook_nudges: bool = False
+    rebook_after_days: Annotated[
+        dict[ServiceId, Annotated[int, Field(ge=1, le=730)]], Field(max_length=500)
+    ] = Field(default_factory=dict, description="service id -> days after a visit")
+    alert_emails: Annotated[list[Email], Field(max_length=10)] = Field(default_factory=list)
 
     @field_validator("reminder_offsets")
     @classmethod
@@ -115,15 +124,49 @@ async def get_settings(request: web.Request) -> web.Response:
 
 async def put_settings(request: web.Request) -> web.Response:
     body, _ = await parse_body(request, SettingsBody)
-    chosen = AutomationSettings(
-        tuple(body.reminder_offsets),
-        time.fromisoformat(body.quiet_start),
-        time.fromisoformat(body.quiet_end),
-        body.change_notices,
-    )
+    chosen = AutomationSettings.from_json(body.model_dump())
     async with request.app[OUTREACH_KEY].engine.begin() as conn:
         await store.save_settings(conn, request.match_info["tenant"], chosen)
     return json_response(chosen.as_json())
+
+
+class HandoffBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    conversation: str = Field(pattern=r"^[a-z0-9-]{2,40}:c[0-9a-f]{32}$")
+    instance: str = Field(min_length=1, max_length=100)
+    phone: str = Field(pattern=r"^\+?[0-9]{6,15}$")
+    asked_at: AwareDatetime
+    until: AwareDatetime
+    timezone: str = Field(min_length=1, max_length=64)
+    locale: str = Field(default="en", max_length=10)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("not a time zone (like Europe/Lisbon)") from None
+        return value
+
+
+async def post_handoff(request: web.Request) -> web.Response:
+    """A customer asked for a person (the action server tells this at once)."""
+    body, _ = await parse_body(request, HandoffBody)
+    tenant = request.match_info["tenant"]
+    if not body.conversation.startswith(f"{tenant}:"):
+        raise ValidationFailed(
+            "the conversation is not this business's", {"conversation": "<tenant>:c<hash>"}
+        )
+    outreach = request.app[OUTREACH_KEY]
+    planned = await outreach.plan_handoff(
+        store.Recipient(tenant, body.instance, body.phone),
+        Handoff(body.conversation, body.asked_at, body.until, body.timezone, body.locale),
+    )
+    for message_id, due_at in planned:
+        await queue_message(request.app[QUEUE_KEY], outreach, message_id, due_at)
+    return json_response({"planned": len(planned)}, status=201 if planned else 200)
 
 
 def create_app(outreach: Outreach, queue: App, internal_token: str) -> web.Application:
@@ -139,4 +182,5 @@ def create_app(outreach: Outreach, queue: App, internal_token: str) -> web.Appli
     app.router.add_post(f"{base}/messages/{{id}}/retry", retry_message)
     app.router.add_get(f"{base}/settings", get_settings)
     app.router.add_put(f"{base}/settings", put_settings)
+    app.router.add_post(f"{base}/handoffs", post_handoff)
     return app

@@ -23,12 +23,20 @@ CUSTOMER_CHANNEL = "whatsapp"  # changes the customer made in the chat need no n
 @dataclass(frozen=True)
 class AutomationSettings:
     """A business's automated messages: reminders at these offsets (minutes before the
-    start), nothing sent between quiet_start and quiet_end, notices of others' changes."""
+    start), nothing sent between quiet_start and quiet_end, notices of others' changes,
+    a follow-up after a no-show, rebooking nudges some days after a completed visit (per
+    service id; a service without a number gets none), and who hears of a customer asking
+    for a person."""
 
     reminder_offsets: tuple[int, ...] = (1440, 120)
     quiet_start: time = time(21)
     quiet_end: time = time(8)
     change_notices: bool = True
+    no_show_follow_up: bool = True
+    no_show_delay_min: int = 30  # after the marking: not while they may be running in late
+    rebook_nudges: bool = False
+    rebook_after_days: dict[str, int] = field(default_factory=dict)
+    alert_emails: tuple[str, ...] = ()
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -36,7 +44,26 @@ class AutomationSettings:
             "quiet_start": self.quiet_start.strftime("%H:%M"),
             "quiet_end": self.quiet_end.strftime("%H:%M"),
             "change_notices": self.change_notices,
+            "no_show_follow_up": self.no_show_follow_up,
+            "no_show_delay_min": self.no_show_delay_min,
+            "rebook_nudges": self.rebook_nudges,
+            "rebook_after_days": dict(self.rebook_after_days),
+            "alert_emails": list(self.alert_emails),
         }
+
+    @classmethod
+    def from_json(cls, values: dict[str, Any]) -> AutomationSettings:
+        return cls(
+            tuple(values["reminder_offsets"]),
+            time.fromisoformat(values["quiet_start"]),
+            time.fromisoformat(values["quiet_end"]),
+            values["change_notices"],
+            values.get("no_show_follow_up", True),
+            values.get("no_show_delay_min", 30),
+            values.get("rebook_nudges", False),
+            {str(k): int(v) for k, v in (values.get("rebook_after_days") or {}).items()},
+            tuple(values.get("alert_emails") or ()),
+        )
 
 
 @dataclass(frozen=True)
@@ -122,3 +149,55 @@ def change_notice(
         due,
         {"action": action, "start": booking["start"]},
     )
+
+
+def follow_up(
+    change: dict[str, Any], settings: AutomationSettings, now: datetime
+) -> Planned | None:
+    """After a booking is marked a no-show, an offer of a new time (soon, outside the quiet
+    hours); after it is marked completed, a nudge to book again once the service's interval
+    has passed (haircut 6 weeks, cleaning 6 months), when the business turned nudges on."""
+    booking = change.get("booking") or {}
+    customer = booking.get("customer") or {}
+    if change.get("action") != "status_changed" or not customer.get("phone"):
+        return None
+    if customer.get("consent_reminders") is False:
+        return None
+    tz = ZoneInfo(booking["timezone"])
+    if booking.get("status") == "no_show" and settings.no_show_follow_up:
+        delay = timedelta(minutes=settings.no_show_delay_min)
+        due = after_quiet_hours(now + delay, tz, settings)
+        return Planned(f"no_show:{booking['id']}", "follow_up", due, {"follow_up": "no_show"})
+    days = settings.rebook_after_days.get(str((booking.get("service") or {}).get("id")))
+    if booking.get("status") == "completed" and settings.rebook_nudges and days:
+        start = datetime.fromisoformat(booking["start"])
+        due = after_quiet_hours(max(start + timedelta(days=days), now), tz, settings)
+        return Planned(f"rebook:{booking['id']}", "follow_up", due, {"follow_up": "rebook"})
+    return None
+
+
+@dataclass(frozen=True)
+class Handoff:
+    """A customer's request for a person, in conversation `conversation` (Rasa's sender id)."""
+
+    conversation: str
+    asked_at: datetime
+    until: datetime  # when the assistant answers again unless a person took over
+    timezone: str
+    locale: str
+
+
+def handoff_messages(handoff: Handoff) -> list[Planned]:
+    """The staff's alert at once, and the end of the handoff (the assistant is back)."""
+    detail = {
+        "conversation": handoff.conversation,
+        "asked_at": handoff.asked_at.isoformat(),
+        "until": handoff.until.isoformat(),
+        "timezone": handoff.timezone,
+        "locale": handoff.locale,
+    }
+    key = f"{handoff.conversation}:{handoff.until:%Y%m%dT%H%M%S}"
+    return [
+        Planned(f"handoff_alert:{key}", "handoff_alert", handoff.asked_at, detail),
+        Planned(f"handoff_ended:{key}", "handoff_ended", handoff.until, detail),
+    ]

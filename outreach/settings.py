@@ -8,6 +8,7 @@ from functools import cached_property
 
 from booka_common.crypto import Keyring
 from services_common.environment import shared_settings
+from services_common.mail import SmtpSettings
 
 DEFAULT_PORT = 8004
 
@@ -26,6 +27,8 @@ class OutreachSettings:
     send_attempts: int = 6  # a message that cannot be sent is retried, with backoff, then failed
     retry_wait_s: int = 5  # the backoff's base: 5, 25, 125... seconds between attempts
     sending_stale_s: int = 120  # a claim older than this was a worker that died mid-send
+    smtp: SmtpSettings = SmtpSettings()  # handoff alerts to the business's staff
+    admin_public_url: str = "http://127.0.0.1:8002"  # links in those alerts
 
     @classmethod
     def from_env(cls) -> OutreachSettings:
@@ -40,6 +43,10 @@ class OutreachSettings:
             relay_every_s=int(env("OUTREACH_RELAY_SECONDS", "5")),
             send_attempts=int(env("OUTREACH_SEND_ATTEMPTS", "6")),
             retry_wait_s=int(env("OUTREACH_RETRY_WAIT_SECONDS", "5")),
+            smtp=SmtpSettings.from_env(),
+            admin_public_url=(
+                env("ADMIN_PUBLIC_URL") or f"http://127.0.0.1:{env('ADMIN_PORT', '8002')}"
+            ).rstrip("/"),
         )
 
     @cached_property

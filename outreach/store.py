@@ -4,7 +4,8 @@ worker and its restarted self, never both send a message."""
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, or_, select, update
@@ -32,12 +33,7 @@ async def settings_of(conn: AsyncConnection, tenant: str) -> AutomationSettings:
     ).first()
     if row is None:
         return AutomationSettings()
-    return AutomationSettings(
-        tuple(row.reminder_offsets),
-        time.fromisoformat(row.quiet_start),
-        time.fromisoformat(row.quiet_end),
-        row.change_notices,
-    )
+    return AutomationSettings.from_json(dict(row._mapping))
 
 
 async def save_settings(conn: AsyncConnection, tenant: str, chosen: AutomationSettings) -> None:
@@ -47,18 +43,33 @@ async def save_settings(conn: AsyncConnection, tenant: str, chosen: AutomationSe
     await conn.execute(statement.on_conflict_do_update(index_elements=["tenant"], set_=values))
 
 
+@dataclass(frozen=True)
+class Recipient:
+    """Whom planned messages go to: a customer of a business, about a booking or not."""
+
+    tenant: str
+    instance: str  # the business's Evolution instance
+    phone: str
+    booking_id: str | None = None
+
+    @classmethod
+    def of_booking(cls, booking: dict[str, Any], tenant: dict[str, Any]) -> Recipient:
+        return cls(
+            tenant["slug"],
+            tenant["evolution_instance"],
+            booking["customer"]["phone"],
+            booking["id"],
+        )
+
+
 async def plan(
-    conn: AsyncConnection,
-    keyring: Keyring,
-    booking: dict[str, Any],
-    tenant: dict[str, Any],
-    planned: list[Planned],
+    conn: AsyncConnection, keyring: Keyring, recipient: Recipient, planned: list[Planned]
 ) -> list[tuple[int, datetime]]:
     """Insert the planned messages not planned before; the new ones' ids and due times."""
     if not planned:
         return []
     now = utcnow()
-    phone = keyring.encrypt(booking["customer"]["phone"], phone_context(tenant["slug"]))
+    phone = keyring.encrypt(recipient.phone, phone_context(recipient.tenant))
     insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
     statement = (
         insert(messages)
@@ -66,9 +77,9 @@ async def plan(
             [
                 {
                     "key": item.key,
-                    "tenant": tenant["slug"],
-                    "instance": tenant["evolution_instance"],
-                    "booking_id": booking["id"],
+                    "tenant": recipient.tenant,
+                    "instance": recipient.instance,
+                    "booking_id": recipient.booking_id,
                     "kind": item.kind,
                     "detail": item.detail,
                     "phone_enc": phone,

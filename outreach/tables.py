@@ -20,7 +20,8 @@ messages = Table(
     Column("tenant", String(40), nullable=False),
     Column("instance", String(100), nullable=False),
     Column("booking_id", String(36), index=True),
-    Column("kind", String(30), nullable=False),  # reminder, booking_changed
+    # reminder, booking_changed, follow_up, handoff_alert, handoff_ended
+    Column("kind", String(30), nullable=False),
     Column("detail", JSON, nullable=False),  # what the message is about (offset, start, action)
     Column("phone_enc", Text, nullable=False),  # sealed: context outreach.phone:<tenant>
     Column("due_at", UTCDateTime, nullable=False),
@@ -44,5 +45,10 @@ automation_settings = Table(
     Column("quiet_start", String(5), nullable=False),  # "21:00", the business's wall clock
     Column("quiet_end", String(5), nullable=False),  # "08:00"
     Column("change_notices", Boolean, nullable=False),
+    Column("no_show_follow_up", Boolean, nullable=False, default=True),
+    Column("no_show_delay_min", Integer, nullable=False, default=30),
+    Column("rebook_nudges", Boolean, nullable=False, default=False),
+    Column("rebook_after_days", JSON, nullable=False, default=dict),  # service id -> days
+    Column("alert_emails", JSON, nullable=False, default=list),  # told of a handoff request
     Column("updated_at", UTCDateTime, nullable=False),
 )

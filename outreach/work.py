@@ -20,13 +20,20 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from booka_common.service_client import ServiceClient, ServiceError
-from outreach import planning, store
+from outreach import alerts, planning, store
 from outreach.settings import OutreachSettings
+from services_common.mail import send_email
 from services_common.sql import make_async_engine, utcnow
 
 log = structlog.get_logger("outreach")
 
-INTENTS = {"reminder": "EXTERNAL_reminder", "booking_changed": "EXTERNAL_booking_changed"}
+INTENTS = {
+    "reminder": "EXTERNAL_reminder",
+    "booking_changed": "EXTERNAL_booking_changed",
+    "follow_up": "EXTERNAL_follow_up",
+    "handoff_ended": "EXTERNAL_handoff_ended",
+}
+FOLLOW_UP_STATUS = {"no_show": "no_show", "rebook": "completed"}  # what the visit must still be
 
 
 @dataclass(frozen=True)
@@ -44,9 +51,11 @@ class Outcome:
 def entities_of(row: dict[str, Any]) -> dict[str, Any]:
     """What the conversation's rules and actions get with the external event: the booking,
     and for a notice what happened to it (the domain's `booking_ref` and `change`)."""
-    found = {"booking_ref": row["booking_id"]}
+    found = {"booking_ref": row["booking_id"]} if row["booking_id"] else {}
     if row["kind"] == "booking_changed":
         found["change"] = row["detail"]["action"]
+    if row["kind"] == "follow_up":
+        found["follow_up"] = row["detail"]["follow_up"]
     return found
 
 
@@ -111,13 +120,25 @@ class Outreach:
             chosen = await store.settings_of(conn, tenant["slug"])
             wanted = planning.reminders(booking, chosen, now)
             await store.cancel_reminders(conn, booking["id"], [item.key for item in wanted])
-            notice = planning.change_notice(change, chosen, now)
+            others = (
+                planning.change_notice(change, chosen, now),
+                planning.follow_up(change, chosen, now),
+            )
             return await store.plan(
                 conn,
                 self.settings.keyring,
-                booking,
-                tenant,
-                wanted + ([notice] if notice else []),
+                store.Recipient.of_booking(booking, tenant),
+                wanted + [item for item in others if item is not None],
+            )
+
+    async def plan_handoff(
+        self, recipient: store.Recipient, handoff: planning.Handoff
+    ) -> list[tuple[int, datetime]]:
+        """A customer asked for a person: the staff's alert now, "the assistant is back" when
+        the handoff's time runs out (said only if nobody took the conversation)."""
+        async with self.engine.begin() as conn:
+            return await store.plan(
+                conn, self.settings.keyring, recipient, planning.handoff_messages(handoff)
             )
 
     # --- sending ----------------------------------------------------------------------------
@@ -141,16 +162,27 @@ class Outreach:
         return outcome
 
     async def deliver(self, row: dict[str, Any], now: datetime) -> Outcome:
-        booking = await self.current_booking(row)
-        if booking is None:
-            return Outcome("skipped", "the booking no longer exists")
-        stale = self.no_longer_wanted(row, booking, now)
-        if stale:
-            return Outcome("skipped", stale)
-        chosen, tz = await self.settings_for(row["tenant"]), ZoneInfo(booking["timezone"])
+        chosen = await self.settings_for(row["tenant"])
+        if row["kind"] == "handoff_alert":
+            return await self.alert_staff(row, chosen)
+        phone = self.settings.keyring.decrypt(row["phone_enc"], store.phone_context(row["tenant"]))
+        tz = ZoneInfo(row["detail"].get("timezone") or "UTC")
+        if row["booking_id"]:
+            booking = await self.current_booking(row)
+            if booking is None:
+                return Outcome("skipped", "the booking no longer exists")
+            stale = self.no_longer_wanted(row, booking, now) or await self.booked_again(
+                row, phone, now
+            )
+            if stale:
+                return Outcome("skipped", stale)
+            tz = ZoneInfo(booking["timezone"])
         if planning.in_quiet_hours(now, tz, chosen):
             return Outcome("postponed", due_at=planning.after_quiet_hours(now, tz, chosen))
-        phone = self.settings.keyring.decrypt(row["phone_enc"], store.phone_context(row["tenant"]))
+        return await self.speak(row, phone)
+
+    async def speak(self, row: dict[str, Any], phone: str) -> Outcome:
+        """The message, written by the assistant in the customer's conversation."""
         try:
             answer = await self.channel.call(
                 "POST",
@@ -191,6 +223,9 @@ class Outreach:
         """Why the message should not go any more ("" when it should)."""
         if (booking.get("customer") or {}).get("consent_reminders") is False:
             return "the customer asked for no automated messages"
+        if row["kind"] == "follow_up":
+            wanted = FOLLOW_UP_STATUS[row["detail"]["follow_up"]]
+            return "" if booking["status"] == wanted else f"the booking is {booking['status']}"
         if row["kind"] != "reminder":
             return ""
         if booking["status"] != "confirmed":
@@ -201,6 +236,32 @@ class Outreach:
         if start <= now:
             return "the booking has started"
         return ""
+
+    async def booked_again(self, row: dict[str, Any], phone: str, now: datetime) -> str:
+        """For a rebooking nudge: why not, when the customer has booked again meanwhile."""
+        if row["kind"] != "follow_up" or row["detail"]["follow_up"] != "rebook":
+            return ""
+        answer = await self.bookings.call(
+            "GET",
+            f"/v1/tenants/{row['tenant']}/bookings",
+            params={"phone": phone, "status": "confirmed", "from": now.isoformat(), "limit": "1"},
+        )
+        return "the customer has booked again" if answer.body.get("bookings") else ""
+
+    async def alert_staff(
+        self, row: dict[str, Any], chosen: planning.AutomationSettings
+    ) -> Outcome:
+        """A customer asked for a person: one email to the business's alert addresses, with a
+        link to the conversation (no phone number or message text in the mail)."""
+        if not chosen.alert_emails:
+            return Outcome("skipped", "no alert email is set (Automations page)")
+        if not self.settings.smtp.host:
+            return Outcome("skipped", "no mail server is configured (SMTP_HOST)")
+        subject, body = alerts.handoff_email(row, self.settings.admin_public_url)
+        to = ", ".join(chosen.alert_emails)
+        if not await send_email(self.settings.smtp, to, subject, body, "handoff_alert"):
+            return Outcome("failed", "the mail server did not take the alert", retry=True)
+        return Outcome("sent")
 
     async def settings_for(self, tenant: str) -> planning.AutomationSettings:
         async with self.engine.connect() as conn:

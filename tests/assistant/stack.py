@@ -128,6 +128,7 @@ class Stack:
             "TENANT_ENGINE_URL": self.url("engine"),
             "TENANT_ENGINE_PORT": str(self.ports["engine"]),
             "ADMIN_PORT": str(self.ports["admin"]),
+            "OUTREACH_PORT": str(self.ports["outreach"]),
             "LLM_BASE_URL": self.url("llm") + "/v1",
             "LLM_MODEL": "gpt-4o-mini",
             "LLM_API_KEY": "sk-stack-test",

@@ -1,7 +1,9 @@
 """Booka speaks first, end to end: the outreach worker (a real process, its job queue on
 PostgreSQL) reads the booking service's outbox and writes to customers through the Rasa
 channel and the Evolution sandbox — a change the business made is told at once, a reminder
-arrives at its offset and its "1" and "2" work in the conversation.
+arrives at its offset and its "1" and "2" work in the conversation, a no-show is followed
+up and "yes" books again, a request for a person emails the staff (a real SMTP server on
+loopback), and STOP silences everything until START.
 
 The worker runs for this module only; the outbox is emptied first, so that the changes other
 tests made earlier send nothing.
@@ -15,16 +17,41 @@ import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
+from urllib.parse import quote
 
 import pytest
+from aiosmtpd.controller import Controller
 
 from tests.assistant.conftest import auckland_day, open_every_day
 from tests.assistant.stack import ROOT, Stack, http
 from tests.assistant.whatsapp import bookings_of, converse, new_number, wait_for
+from tests.conftest import free_port
+
+
+class Inbox:
+    """What a real SMTP server on loopback received: (recipients, the whole message)."""
+
+    def __init__(self) -> None:
+        self.mails: list[tuple[list[str], str]] = []
+        self.server_port = 0
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: ANN001, ANN201, N802 - aiosmtpd's hook
+        self.mails.append((envelope.rcpt_tos, envelope.content.decode()))
+        return "250 OK"
 
 
 @pytest.fixture(scope="module")
-def outreach(stack: Stack) -> Iterator[Stack]:
+def inbox() -> Iterator[Inbox]:
+    received = Inbox()
+    server = Controller(received, hostname="127.0.0.1", port=free_port())
+    server.start()
+    received.server_port = server.port
+    yield received
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def outreach(stack: Stack, inbox: Inbox) -> Iterator[Stack]:
     while True:  # what earlier tests changed is not news for this module's customers
         status, page = stack.booking_api("GET", "/v1/outbox?limit=500")
         assert status == 200, page
@@ -32,7 +59,13 @@ def outreach(stack: Stack) -> Iterator[Stack]:
             break
         ids = [change["id"] for change in page["changes"]]
         assert stack.booking_api("POST", "/v1/outbox/ack", {"ids": ids})[0] == 200
-    stack.extra_env.update(OUTREACH_RELAY_SECONDS="1", OUTREACH_RETRY_WAIT_SECONDS="1")
+    stack.extra_env.update(
+        OUTREACH_RELAY_SECONDS="1",
+        OUTREACH_RETRY_WAIT_SECONDS="1",
+        SMTP_HOST="127.0.0.1",
+        SMTP_PORT=str(inbox.server_port),
+        ADMIN_PUBLIC_URL="https://admin.booka.test",
+    )
     subprocess.run(
         [sys.executable, "-m", "outreach", "migrate"],
         cwd=ROOT,
@@ -66,9 +99,10 @@ def messages_of(stack: Stack, tenant: str, status: str = "") -> list[dict[str, A
     return body["messages"]
 
 
-def night_and_day_salon(stack: Stack) -> str:
+def night_and_day_salon(stack: Stack, **automations: Any) -> str:
     """A salon open around the clock (a reminder a few minutes ahead works at any hour the
-    tests run), connected to WhatsApp, reminding 5 minutes before, with no quiet hours."""
+    tests run), connected to WhatsApp, reminding 5 minutes before, with no quiet hours (and
+    the `automations` settings given)."""
     slug = f"allday-{uuid.uuid4().hex[:8]}"
     body = {
         "slug": slug,
@@ -94,6 +128,7 @@ def night_and_day_salon(stack: Stack) -> str:
         "quiet_start": "00:00",
         "quiet_end": "00:00",
         "change_notices": False,
+        **automations,
     }
     status, saved = outreach_api(stack, "PUT", f"/internal/v1/tenants/{slug}/settings", settings)
     assert status == 200, saved
@@ -222,3 +257,90 @@ def test_only_the_platform_may_write_first(stack: Stack, shop: str) -> None:
     assert status == 422 and "intent" in refused["message"]
     status, refused = http("POST", address, {**body, "instance": "nope"}, token=stack.token)
     assert status == 404
+
+
+def outbox_read(stack: Stack) -> None:
+    """Wait until the worker has read every change the booking service holds."""
+    wait_for(
+        lambda: stack.booking_api("GET", "/v1/outbox?limit=1")[1]["changes"] == [],
+        "the outbox read by the worker",
+    )
+
+
+def test_a_no_show_is_followed_up_and_yes_books_the_same_service(outreach: Stack) -> None:
+    salon, number = night_and_day_salon(outreach, no_show_delay_min=0), new_number()
+    now = datetime.now(timezone.utc)
+    start = (now + timedelta(minutes=5 - now.minute % 5)).replace(second=0, microsecond=0)
+    made = book(outreach, salon, number, start, "api")  # the next 5-minute step
+    path = f"/v1/tenants/{salon}/bookings/{made['id']}/status"
+    wait_for(  # a booking is marked a no-show once it has started
+        lambda: outreach.booking_api("POST", path, {"status": "no_show"})[0] == 200,
+        "the booking started and marked a no-show",
+        timeout=360,
+    )
+    offer = bot_said(outreach, salon, number, "We missed you")
+    assert "Haircut" in offer and "1. Book a new time" in offer, offer
+    reply = converse(outreach, salon, number, "yes please")
+    assert "What day and time" in reply, reply  # the service is known: straight to the time
+    [follow_up] = [m for m in messages_of(outreach, salon) if m["kind"] == "follow_up"]
+    assert follow_up["status"] == "sent" and follow_up["detail"] == {"follow_up": "no_show"}
+
+
+def test_asking_for_a_person_emails_the_staff_a_link_not_the_customer(
+    outreach: Stack, inbox: Inbox
+) -> None:
+    salon = night_and_day_salon(outreach, alert_emails=["frontdesk@allday.test"])
+    number = new_number()
+    converse(outreach, salon, number, "hi")
+    converse(outreach, salon, number, "can I talk to a real person please")
+
+    def alert() -> str | None:
+        mails = [body for to, body in inbox.mails if to == ["frontdesk@allday.test"]]
+        return next((body for body in mails if f"/t/{salon}/conversations/c" in body), None)
+
+    mail = wait_for(alert, "the staff's email", timeout=60)
+    assert "waiting for a person" in mail and "https://admin.booka.test/t/" in mail
+    assert number not in mail and number[-7:] not in mail, "no phone number in a mailbox"
+    kinds = {m["kind"]: m["status"] for m in messages_of(outreach, salon)}
+    assert kinds == {"handoff_alert": "sent", "handoff_ended": "scheduled"}, kinds
+
+
+def test_stop_silences_every_automated_message_until_start(outreach: Stack) -> None:
+    salon = night_and_day_salon(outreach, change_notices=True)
+    number = new_number()
+    assert "won't get any more automatic messages" in converse(outreach, salon, number, "STOP")
+    soon = datetime.now(timezone.utc) + timedelta(minutes=5, seconds=20)
+    book(outreach, salon, number, soon.replace(microsecond=0), "admin")  # notice + reminder
+    outbox_read(outreach)
+    assert messages_of(outreach, salon) == [], "nothing planned for a customer who said STOP"
+    assert "send you reminders and notices again" in converse(outreach, salon, number, "start")
+    later = auckland_day(2).replace(hour=11)
+    book(outreach, salon, number, later, "admin")
+    assert "has booked your Haircut" in bot_said(outreach, salon, number, "has booked")
+
+
+def test_a_handoff_nobody_took_ends_with_the_assistant_saying_it_is_back(
+    outreach: Stack,
+) -> None:
+    salon, number = night_and_day_salon(outreach), new_number()
+    converse(outreach, salon, number, "hi")
+    converse(outreach, salon, number, "I want to speak to a human")
+    conversation = outreach.conversation(f"{salon}:{number}")
+    events = f"/conversations/{quote(conversation, safe=':')}/tracker/events"
+    now = datetime.now(timezone.utc)
+    ran_out = {"event": "slot", "name": "handoff_until", "value": now.timestamp() - 1}
+    assert outreach.rasa_api("POST", events, ran_out)[0] == 200  # its time has run out
+    handoff = {  # as the action server tells it, with a handoff that ends at once
+        "conversation": conversation,
+        "instance": salon,
+        "phone": f"+{number}",
+        "asked_at": now.isoformat(),
+        "until": (now + timedelta(seconds=1)).isoformat(),
+        "timezone": "Pacific/Auckland",
+    }
+    path = f"/internal/v1/tenants/{salon}/handoffs"
+    assert outreach_api(outreach, "POST", path, handoff)[0] == 201
+    assert "I'm back" in bot_said(outreach, salon, number, "I'm back", timeout=60)
+    assert "All Day Cuts" in converse(outreach, salon, number, "hello again")
+    status, refused = outreach_api(outreach, "POST", path, {**handoff, "conversation": "x:c1"})
+    assert status == 422 and "conversation" in refused["fields"], refused

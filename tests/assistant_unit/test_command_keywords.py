@@ -28,5 +28,11 @@ def test_the_ranking_leads_with_the_command_without_repeating_it():
 
 
 def test_a_keyword_inside_a_sentence_is_left_to_the_model():
-    for text in ("stop asking me questions", "please stop", "start over", "para", "dar de baja mi cita"):
+    for text in (
+        "stop asking me questions",
+        "please stop",
+        "start over",
+        "para",
+        "dar de baja mi cita",
+    ):
         assert parsed(text).get(INTENT)["name"] == "stop", text

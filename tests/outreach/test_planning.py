@@ -7,7 +7,15 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from outreach.planning import AutomationSettings, after_quiet_hours, change_notice, reminders
+from outreach.planning import (
+    AutomationSettings,
+    Handoff,
+    after_quiet_hours,
+    change_notice,
+    follow_up,
+    handoff_messages,
+    reminders,
+)
 
 LISBON = ZoneInfo("Europe/Lisbon")
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=timezone.utc)
@@ -74,3 +82,60 @@ def test_a_notice_only_for_changes_someone_else_made() -> None:
     assert change_notice({**change, "action": "held"}, AutomationSettings(), NOW) is None
     off = AutomationSettings(change_notices=False)
     assert change_notice(change, off, NOW) is None
+
+
+def marked(status: str, start: datetime) -> dict:
+    service = {"id": "svc-cut", "name": "Haircut"}
+    return {
+        "id": 7,
+        "action": "status_changed",
+        "actor": "admin",
+        "booking": booking(start, status=status, service=service),
+    }
+
+
+def test_a_no_show_gets_a_follow_up_soon_and_never_at_night() -> None:
+    start = datetime(2026, 12, 1, 11, 0, tzinfo=timezone.utc)
+    planned = follow_up(marked("no_show", start), AutomationSettings(), NOW)
+    assert planned is not None and planned.kind == "follow_up"
+    assert planned.detail == {"follow_up": "no_show"} and planned.due_at == NOW + timedelta(
+        minutes=30
+    )
+    night = datetime(2026, 12, 1, 22, 0, tzinfo=timezone.utc)
+    late = follow_up(marked("no_show", start), AutomationSettings(), night)
+    assert late is not None and late.due_at == datetime(2026, 12, 2, 8, 0, tzinfo=LISBON)
+    assert (
+        follow_up(marked("no_show", start), AutomationSettings(no_show_follow_up=False), NOW)
+        is None
+    )
+    opted_out = marked("no_show", start)
+    opted_out["booking"]["customer"]["consent_reminders"] = False
+    assert follow_up(opted_out, AutomationSettings(), NOW) is None
+
+
+def test_a_rebooking_nudge_only_when_turned_on_and_only_for_services_with_an_interval() -> None:
+    start = datetime(2026, 11, 20, 10, 0, tzinfo=timezone.utc)
+    on = AutomationSettings(rebook_nudges=True, rebook_after_days={"svc-cut": 42})
+    nudge = follow_up(marked("completed", start), on, NOW)
+    assert nudge is not None and nudge.detail == {"follow_up": "rebook"}
+    assert nudge.due_at == start + timedelta(days=42)
+    assert (
+        follow_up(
+            marked("completed", start), AutomationSettings(rebook_after_days={"svc-cut": 42}), NOW
+        )
+        is None
+    )
+    other = AutomationSettings(rebook_nudges=True, rebook_after_days={"svc-colour": 60})
+    assert follow_up(marked("completed", start), other, NOW) is None
+    assert follow_up(marked("confirmed", start), on, NOW) is None
+
+
+def test_a_handoff_alerts_at_once_and_ends_when_its_time_runs_out() -> None:
+    until = NOW + timedelta(hours=1)
+    alert, ended = handoff_messages(
+        Handoff("bella:c" + "0" * 32, NOW, until, "Europe/Lisbon", "pt-PT")
+    )
+    assert (alert.kind, alert.due_at) == ("handoff_alert", NOW)
+    assert (ended.kind, ended.due_at) == ("handoff_ended", until)
+    again = handoff_messages(Handoff("bella:c" + "0" * 32, NOW, until, "Europe/Lisbon", "pt-PT"))
+    assert [m.key for m in again] == [alert.key, ended.key], "asked once, planned once"

@@ -13,11 +13,9 @@ from outreach.migrate import CHAIN
 from outreach.planning import Planned
 from services_common.sql import make_async_engine
 
-TENANT = {"slug": "store-test", "evolution_instance": "store-test"}
 
-
-def a_booking(booking_id: str) -> dict:
-    return {"id": booking_id, "customer": {"phone": "+351912000001"}}
+def customer_of(booking_id: str) -> store.Recipient:
+    return store.Recipient("store-test", "store-test", "+351912000001", booking_id)
 
 
 def planned(key: str, kind: str = "reminder") -> Planned:
@@ -36,11 +34,11 @@ async def test_planned_once_claimed_once_and_stale_claims_taken_over(
     try:
         async with engine.begin() as conn:
             first = await store.plan(
-                conn, keyring, a_booking(booking_id), TENANT, [planned(f"r:{booking_id}:1")]
+                conn, keyring, customer_of(booking_id), [planned(f"r:{booking_id}:1")]
             )
         async with engine.begin() as conn:
             again = await store.plan(
-                conn, keyring, a_booking(booking_id), TENANT, [planned(f"r:{booking_id}:1")]
+                conn, keyring, customer_of(booking_id), [planned(f"r:{booking_id}:1")]
             )
         assert len(first) == 1 and again == []
         [(message_id, _)] = first
@@ -66,8 +64,7 @@ async def test_planned_once_claimed_once_and_stale_claims_taken_over(
             await store.plan(
                 conn,
                 keyring,
-                a_booking(booking_id),
-                TENANT,
+                customer_of(booking_id),
                 [planned(f"r:{booking_id}:2"), planned(f"r:{booking_id}:3")],
             )
             assert await store.cancel_reminders(conn, booking_id, [f"r:{booking_id}:3"]) == 1
