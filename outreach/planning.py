@@ -37,6 +37,8 @@ class AutomationSettings:
     rebook_nudges: bool = False
     rebook_after_days: dict[str, int] = field(default_factory=dict)
     alert_emails: tuple[str, ...] = ()
+    daily_cap_customer: int = 3  # reminders and follow-ups one customer gets in a day
+    daily_cap_business: int = 2000  # and the whole business
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -49,6 +51,8 @@ class AutomationSettings:
             "rebook_nudges": self.rebook_nudges,
             "rebook_after_days": dict(self.rebook_after_days),
             "alert_emails": list(self.alert_emails),
+            "daily_cap_customer": self.daily_cap_customer,
+            "daily_cap_business": self.daily_cap_business,
         }
 
     @classmethod
@@ -63,6 +67,8 @@ class AutomationSettings:
             values.get("rebook_nudges", False),
             {str(k): int(v) for k, v in (values.get("rebook_after_days") or {}).items()},
             tuple(values.get("alert_emails") or ()),
+            values.get("daily_cap_customer", 3),
+            values.get("daily_cap_business", 2000),
         )
 
 
@@ -72,6 +78,16 @@ class Planned:
     kind: str
     due_at: datetime
     detail: dict[str, Any] = field(default_factory=dict)
+
+
+CAPPED_KINDS = ("reminder", "follow_up")  # a notice of a change to a booking always goes
+
+
+def next_morning(moment: datetime, tz: ZoneInfo, settings: AutomationSettings) -> datetime:
+    """The end of the quiet hours on the day after `moment` (the business's wall clock): when a
+    message held back by the daily cap goes."""
+    tomorrow = moment.astimezone(tz).date() + timedelta(days=1)
+    return datetime.combine(tomorrow, settings.quiet_end, tz)
 
 
 def in_quiet_hours(moment: datetime, tz: ZoneInfo, settings: AutomationSettings) -> bool:

@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass
 from functools import cached_property
 
+from booka_common.conversation_ids import lookup_key
 from booka_common.crypto import Keyring
 from services_common.environment import shared_settings
 from services_common.mail import SmtpSettings
@@ -52,6 +53,11 @@ class OutreachSettings:
     @cached_property
     def keyring(self) -> Keyring:
         return Keyring.parse(self.secret_keys_spec)
+
+    @cached_property
+    def lookup_key(self) -> bytes:
+        """The HMAC key of phone lookups (`BOOKA_LOOKUP_KEY`), for the daily cap's count."""
+        return lookup_key()
 
     @property
     def on_postgresql(self) -> bool:

@@ -8,13 +8,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from booka_common.crypto import Keyring
-from outreach.planning import AutomationSettings, Planned
+from outreach.planning import CAPPED_KINDS, AutomationSettings, Planned
 from outreach.tables import automation_settings, messages
 from services_common.sql import utcnow
 
@@ -51,6 +51,7 @@ class Recipient:
     instance: str  # the business's Evolution instance
     phone: str
     booking_id: str | None = None
+    phone_key: str | None = None  # keyed hash of tenant and phone (what the daily cap counts)
 
     @classmethod
     def of_booking(cls, booking: dict[str, Any], tenant: dict[str, Any]) -> Recipient:
@@ -83,6 +84,7 @@ async def plan(
                     "kind": item.kind,
                     "detail": item.detail,
                     "phone_enc": phone,
+                    "phone_key": recipient.phone_key,
                     "due_at": item.due_at,
                     "status": "scheduled",
                     "attempts": 0,
@@ -152,11 +154,30 @@ async def finish(
     await conn.execute(update(messages).where(m.id == message_id).values(**values))
 
 
-async def postpone(conn: AsyncConnection, message_id: int, due_at: datetime) -> None:
-    """Back to waiting, for a later time (the quiet hours began since it was planned)."""
+async def postpone(
+    conn: AsyncConnection, message_id: int, due_at: datetime, why: str | None = None
+) -> None:
+    """Back to waiting, for a later time (the quiet hours began since it was planned, or the
+    day's cap is reached); `why` shows in the outbox."""
     await conn.execute(
-        update(messages).where(m.id == message_id).values(status="scheduled", due_at=due_at)
+        update(messages)
+        .where(m.id == message_id)
+        .values(status="scheduled", due_at=due_at, last_error=why)
     )
+
+
+async def sent_since(
+    conn: AsyncConnection, tenant: str, phone_key: str | None, since: datetime
+) -> tuple[int, int]:
+    """Capped messages sent since `since`: to this customer, and by this business."""
+    capped = and_(m.sent_at >= since, m.status == "sent", m.kind.in_(CAPPED_KINDS))
+    business = await conn.scalar(select(func.count()).where(capped, m.tenant == tenant))
+    customer = (
+        await conn.scalar(select(func.count()).where(capped, m.phone_key == phone_key))
+        if phone_key
+        else 0
+    )
+    return int(customer or 0), int(business or 0)
 
 
 async def without_job(conn: AsyncConnection, older_than: datetime) -> list[dict[str, Any]]:

@@ -24,6 +24,7 @@ messages = Table(
     Column("kind", String(30), nullable=False),
     Column("detail", JSON, nullable=False),  # what the message is about (offset, start, action)
     Column("phone_enc", Text, nullable=False),  # sealed: context outreach.phone:<tenant>
+    Column("phone_key", String(64)),  # keyed hash of tenant and phone: the daily cap's count
     Column("due_at", UTCDateTime, nullable=False),
     Column("status", String(12), nullable=False),
     Column("attempts", Integer, nullable=False, default=0),
@@ -35,6 +36,8 @@ messages = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Index("ix_outreach_messages_tenant_due_at", "tenant", "due_at"),
     Index("ix_outreach_messages_status_due_at", "status", "due_at"),
+    Index("ix_outreach_messages_tenant_sent_at", "tenant", "sent_at"),
+    Index("ix_outreach_messages_phone_key_sent_at", "phone_key", "sent_at"),
 )
 
 automation_settings = Table(
@@ -50,5 +53,7 @@ automation_settings = Table(
     Column("rebook_nudges", Boolean, nullable=False, default=False),
     Column("rebook_after_days", JSON, nullable=False, default=dict),  # service id -> days
     Column("alert_emails", JSON, nullable=False, default=list),  # told of a handoff request
+    Column("daily_cap_customer", Integer, nullable=False, default=3),
+    Column("daily_cap_business", Integer, nullable=False, default=2000),
     Column("updated_at", UTCDateTime, nullable=False),
 )

@@ -10,7 +10,7 @@ so a send repeated after a worker died mid-call is not delivered twice.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -19,6 +19,7 @@ import aiohttp
 import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from booka_common.crypto import lookup_hash
 from booka_common.service_client import ServiceClient, ServiceError
 from outreach import alerts, planning, store
 from outreach.settings import OutreachSettings
@@ -127,7 +128,7 @@ class Outreach:
             return await store.plan(
                 conn,
                 self.settings.keyring,
-                store.Recipient.of_booking(booking, tenant),
+                self.with_phone_key(store.Recipient.of_booking(booking, tenant)),
                 wanted + [item for item in others if item is not None],
             )
 
@@ -138,8 +139,16 @@ class Outreach:
         the handoff's time runs out (said only if nobody took the conversation)."""
         async with self.engine.begin() as conn:
             return await store.plan(
-                conn, self.settings.keyring, recipient, planning.handoff_messages(handoff)
+                conn,
+                self.settings.keyring,
+                self.with_phone_key(recipient),
+                planning.handoff_messages(handoff),
             )
+
+    def with_phone_key(self, recipient: store.Recipient) -> store.Recipient:
+        digits = "".join(ch for ch in recipient.phone if ch.isdigit())
+        key = lookup_hash(self.settings.lookup_key, f"outreach:{recipient.tenant}:{digits}")
+        return replace(recipient, phone_key=key)
 
     # --- sending ----------------------------------------------------------------------------
 
@@ -179,7 +188,28 @@ class Outreach:
             tz = ZoneInfo(booking["timezone"])
         if planning.in_quiet_hours(now, tz, chosen):
             return Outcome("postponed", due_at=planning.after_quiet_hours(now, tz, chosen))
+        capped = await self.over_daily_cap(row, chosen, now, tz)
+        if capped:
+            return Outcome("postponed", capped, due_at=planning.next_morning(now, tz, chosen))
         return await self.speak(row, phone)
+
+    async def over_daily_cap(
+        self, row: dict[str, Any], chosen: planning.AutomationSettings, now: datetime, tz: ZoneInfo
+    ) -> str:
+        """Why a reminder or follow-up waits for tomorrow: the customer, or the business, has
+        had the day's share (the business's day, its wall clock)."""
+        if row["kind"] not in planning.CAPPED_KINDS:
+            return ""
+        midnight = datetime.combine(now.astimezone(tz).date(), datetime.min.time(), tz)
+        async with self.engine.connect() as conn:
+            customer, business = await store.sent_since(
+                conn, row["tenant"], row["phone_key"], midnight
+            )
+        if customer >= chosen.daily_cap_customer:
+            return "the customer's daily limit is reached; it goes tomorrow"
+        if business >= chosen.daily_cap_business:
+            return "the business's daily limit is reached; it goes tomorrow"
+        return ""
 
     async def speak(self, row: dict[str, Any], phone: str) -> Outcome:
         """The message, written by the assistant in the customer's conversation."""
@@ -270,7 +300,7 @@ class Outreach:
     async def record(self, row: dict[str, Any], outcome: Outcome, last_attempt: bool) -> None:
         async with self.engine.begin() as conn:
             if outcome.status == "postponed" and outcome.due_at is not None:
-                await store.postpone(conn, row["id"], outcome.due_at)
+                await store.postpone(conn, row["id"], outcome.due_at, outcome.reason or None)
             elif outcome.status == "failed" and outcome.retry and not last_attempt:
                 await store.finish(conn, row["id"], "retrying", error=outcome.reason)
             else:

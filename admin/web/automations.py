@@ -37,6 +37,14 @@ STATUS_NAMES = {
 }
 
 
+NUMBERS = {"no_show_delay_min": 30, "daily_cap_customer": 3, "daily_cap_business": 2000}
+NUMBER_LABELS = {
+    "no_show_delay_min": lazy("Minutes after marking the no-show"),
+    "daily_cap_customer": lazy("Reminders and follow-ups per customer per day"),
+    "daily_cap_business": lazy("Reminders and follow-ups per day, whole business"),
+}
+
+
 class FormProblem(ValueError):
     """A value on the form that cannot be what it says; the message says which."""
 
@@ -59,15 +67,18 @@ def settings_from_form(form: Any, services: list[dict[str, Any]]) -> dict[str, A
             if not value.isdigit() or not 1 <= int(value) <= 104:
                 raise FormProblem(_("weeks before a nudge must be a whole number, 1 to 104"))
             weeks[str(service["id"])] = int(value) * 7
-    delay = str(form.get("no_show_delay_min", "30")).strip() or "30"
-    if not delay.isdigit():
-        raise FormProblem(_("the wait before a no-show follow-up is a number of minutes"))
+    numbers = {}
+    for name, default in NUMBERS.items():
+        value = str(form.get(name, "")).strip() or str(default)
+        if not value.isdigit():
+            raise FormProblem(_("%(field)s must be a whole number", field=NUMBER_LABELS[name]))
+        numbers[name] = int(value)
     return {
         "reminder_offsets": offsets,
         "quiet_start": str(form.get("quiet_start", "")),
         "quiet_end": str(form.get("quiet_end", "")),
         **{name: form.get(name) == "on" for name in TOGGLES},
-        "no_show_delay_min": int(delay),
+        **numbers,
         "rebook_after_days": weeks,
         "alert_emails": [e for e in re.split(r"[\s,;]+", str(form.get("alert_emails", ""))) if e],
     }
@@ -104,6 +115,7 @@ async def automations_page(
         messages=messages,
         chosen_status=chosen,
         kind_names=KIND_NAMES,
+        number_labels=NUMBER_LABELS,
         status_names=STATUS_NAMES,
         problem=problem,
     )

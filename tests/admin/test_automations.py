@@ -72,6 +72,7 @@ async def test_owner_sets_automations_and_retries_a_failed_message(
             "rebook_nudges": "on",
             f"rebook_{cut['id']}": "6",
             "alert_emails": "frontdesk@salon.test, owner@salon.test",
+            "daily_cap_customer": "2",
         }
         saved = await web.post(f"/t/{tenant}/automations", data=form, allow_redirects=False)
         assert saved.status == 303
@@ -81,12 +82,14 @@ async def test_owner_sets_automations_and_retries_a_failed_message(
         assert chosen["rebook_after_days"] == {str(cut["id"]): 42}
         assert chosen["alert_emails"] == ["frontdesk@salon.test", "owner@salon.test"]
         assert chosen["change_notices"] and chosen["rebook_nudges"]
-        assert chosen["no_show_delay_min"] == 45
+        assert chosen["no_show_delay_min"] == 45 and chosen["daily_cap_customer"] == 2
 
         for wrong, why in (
             ({"reminder_1": "soon"}, "number of hours"),
             ({"alert_emails": "not an address"}, "alert_emails"),
             ({"quiet_start": "25:00"}, "quiet_start"),
+            ({"daily_cap_customer": "many"}, "per customer per day must be a whole number"),
+            ({"daily_cap_customer": "50"}, "daily_cap_customer"),
         ):
             refused = await web.post(f"/t/{tenant}/automations", data={**form, **wrong})
             assert refused.status == 422 and why in await refused.text(), wrong

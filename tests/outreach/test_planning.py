@@ -14,6 +14,7 @@ from outreach.planning import (
     change_notice,
     follow_up,
     handoff_messages,
+    next_morning,
     reminders,
 )
 
@@ -139,3 +140,10 @@ def test_a_handoff_alerts_at_once_and_ends_when_its_time_runs_out() -> None:
     assert (ended.kind, ended.due_at) == ("handoff_ended", until)
     again = handoff_messages(Handoff("bella:c" + "0" * 32, NOW, until, "Europe/Lisbon", "pt-PT"))
     assert [m.key for m in again] == [alert.key, ended.key], "asked once, planned once"
+
+
+def test_a_message_over_the_daily_cap_waits_for_the_next_morning_wall_clock() -> None:
+    evening = datetime(2027, 3, 27, 19, 0, tzinfo=LISBON)  # the night the clocks go forward
+    assert next_morning(evening, LISBON, AutomationSettings()) == datetime(
+        2027, 3, 28, 8, 0, tzinfo=LISBON
+    )

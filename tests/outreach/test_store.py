@@ -5,6 +5,7 @@ over once it is stale, and a moved booking's old reminders are cancelled."""
 from __future__ import annotations
 
 import asyncio
+import uuid
 from datetime import datetime, timedelta, timezone
 
 from booka_common.crypto import Keyring
@@ -71,5 +72,36 @@ async def test_planned_once_claimed_once_and_stale_claims_taken_over(
             rows = await store.listing(conn, "store-test", ["scheduled", "cancelled"], 50)
         mine = {row["id"]: row["status"] for row in rows if row["booking_id"] == booking_id}
         assert sorted(mine.values()) == ["cancelled", "scheduled"]
+    finally:
+        await engine.dispose()
+
+
+async def test_the_daily_cap_counts_what_one_customer_and_one_business_were_sent(
+    database_url: str, secret_spec: dict[str, str]
+) -> None:
+    CHAIN.upgrade(database_url)
+    engine, keyring = (
+        make_async_engine(database_url),
+        Keyring.parse(secret_spec["BOOKA_SECRET_KEYS"]),
+    )
+    tenant, since = f"cap-{uuid.uuid4().hex[:8]}", datetime.now(timezone.utc) - timedelta(hours=1)
+    pat = store.Recipient(tenant, tenant, "+351912000001", "b-1", phone_key=f"k-{tenant}-pat")
+    kim = store.Recipient(tenant, tenant, "+351912000002", "b-2", phone_key=f"k-{tenant}-kim")
+    try:
+        async with engine.begin() as conn:
+            sent = [
+                *await store.plan(
+                    conn, keyring, pat, [planned(f"{tenant}:1"), planned(f"{tenant}:2")]
+                ),
+                *await store.plan(conn, keyring, kim, [planned(f"{tenant}:3")]),
+                *await store.plan(conn, keyring, pat, [planned(f"{tenant}:4", "booking_changed")]),
+            ]
+            for message_id, _ in sent:
+                await store.finish(conn, message_id, "sent")
+            await store.plan(conn, keyring, pat, [planned(f"{tenant}:5")])  # not sent yet
+            assert await store.sent_since(conn, tenant, pat.phone_key, since) == (2, 3)
+            assert await store.sent_since(conn, tenant, kim.phone_key, since) == (1, 3)
+            later = datetime.now(timezone.utc) + timedelta(minutes=1)
+            assert await store.sent_since(conn, tenant, pat.phone_key, later) == (0, 0)
     finally:
         await engine.dispose()

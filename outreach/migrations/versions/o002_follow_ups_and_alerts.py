@@ -1,4 +1,5 @@
-"""outreach_settings: follow-ups after a visit and who hears of a handoff request
+"""outreach_settings: follow-ups after a visit, who hears of a handoff request, daily caps;
+outreach_messages: the keyed hash of the phone that the caps count by
 
 Revision ID: o002
 Revises: o001
@@ -29,10 +30,30 @@ def upgrade() -> None:
             sa.Column("rebook_after_days", sa.JSON(), nullable=False, server_default="{}")
         )
         table.add_column(sa.Column("alert_emails", sa.JSON(), nullable=False, server_default="[]"))
+        table.add_column(
+            sa.Column("daily_cap_customer", sa.Integer(), nullable=False, server_default="3")
+        )
+        table.add_column(
+            sa.Column("daily_cap_business", sa.Integer(), nullable=False, server_default="2000")
+        )
+    with op.batch_alter_table("outreach_messages") as table:
+        table.add_column(sa.Column("phone_key", sa.String(64)))
+    op.create_index(
+        "ix_outreach_messages_tenant_sent_at", "outreach_messages", ["tenant", "sent_at"]
+    )
+    op.create_index(
+        "ix_outreach_messages_phone_key_sent_at", "outreach_messages", ["phone_key", "sent_at"]
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_outreach_messages_phone_key_sent_at", "outreach_messages")
+    op.drop_index("ix_outreach_messages_tenant_sent_at", "outreach_messages")
+    with op.batch_alter_table("outreach_messages") as table:
+        table.drop_column("phone_key")
     with op.batch_alter_table("outreach_settings") as table:
+        for column in ("daily_cap_business", "daily_cap_customer"):
+            table.drop_column(column)
         for column in (
             "alert_emails",
             "rebook_after_days",
