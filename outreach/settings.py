@@ -44,6 +44,7 @@ class OutreachSettings:
             relay_every_s=int(env("OUTREACH_RELAY_SECONDS", "5")),
             send_attempts=int(env("OUTREACH_SEND_ATTEMPTS", "6")),
             retry_wait_s=int(env("OUTREACH_RETRY_WAIT_SECONDS", "5")),
+            sending_stale_s=int(env("OUTREACH_SENDING_STALE_SECONDS", "120")),
             smtp=SmtpSettings.from_env(),
             admin_public_url=(
                 env("ADMIN_PUBLIC_URL") or f"http://127.0.0.1:{env('ADMIN_PORT', '8002')}"

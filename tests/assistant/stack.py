@@ -79,6 +79,7 @@ PROCESSES = (
     "admin",
     "llm",
     "outreach",
+    "outreach_b",  # a second outreach worker (the reliability tests)
 )
 
 

@@ -62,6 +62,7 @@ def outreach(stack: Stack, inbox: Inbox) -> Iterator[Stack]:
     stack.extra_env.update(
         OUTREACH_RELAY_SECONDS="1",
         OUTREACH_RETRY_WAIT_SECONDS="1",
+        OUTREACH_SENDING_STALE_SECONDS="10",
         SMTP_HOST="127.0.0.1",
         SMTP_PORT=str(inbox.server_port),
         ADMIN_PUBLIC_URL="https://admin.booka.test",
@@ -73,12 +74,7 @@ def outreach(stack: Stack, inbox: Inbox) -> Iterator[Stack]:
         check=True,
         capture_output=True,
     )
-    stack.launch(
-        "outreach",
-        [sys.executable, "-m", "outreach", "serve", "--port", str(stack.ports["outreach"])],
-        "/api/ready",
-        60,
-    )
+    start_worker(stack, "outreach")
     yield stack
     process = stack.processes.pop("outreach")
     process.terminate()
@@ -87,14 +83,25 @@ def outreach(stack: Stack, inbox: Inbox) -> Iterator[Stack]:
     assert "Traceback" not in log and '"level": "error"' not in log, log[-4000:]
 
 
-def outreach_api(stack: Stack, method: str, path: str, body: Any = None) -> tuple[int, Any]:
-    return http(method, stack.url("outreach") + path, body, token=stack.token)
+def start_worker(stack: Stack, name: str) -> None:
+    """An outreach worker process (`python -m outreach serve`) on this stack's port `name`."""
+    command = [sys.executable, "-m", "outreach", "serve", "--port", str(stack.ports[name])]
+    stack.launch(name, command, "/api/ready", 60)
 
 
-def messages_of(stack: Stack, tenant: str, status: str = "") -> list[dict[str, Any]]:
-    """The business's automated messages, as the admin reads them."""
+def outreach_api(
+    stack: Stack, method: str, path: str, body: Any = None, worker: str = "outreach"
+) -> tuple[int, Any]:
+    return http(method, stack.url(worker) + path, body, token=stack.token)
+
+
+def messages_of(
+    stack: Stack, tenant: str, status: str = "", worker: str = "outreach"
+) -> list[dict[str, Any]]:
+    """The business's automated messages, as the admin reads them (from worker `worker`)."""
     query = f"?status={status}" if status else ""
-    answer, body = outreach_api(stack, "GET", f"/internal/v1/tenants/{tenant}/messages{query}")
+    path = f"/internal/v1/tenants/{tenant}/messages{query}"
+    answer, body = outreach_api(stack, "GET", path, worker=worker)
     assert answer == 200, body
     return body["messages"]
 
@@ -344,3 +351,54 @@ def test_a_handoff_nobody_took_ends_with_the_assistant_saying_it_is_back(
     assert "All Day Cuts" in converse(outreach, salon, number, "hello again")
     status, refused = outreach_api(outreach, "POST", path, {**handoff, "conversation": "x:c1"})
     assert status == 422 and "conversation" in refused["fields"], refused
+
+
+def reminders_in_chat(stack: Stack, salon: str, number: str) -> int:
+    return sum(1 for m in stack.chat(salon, number) if m["from_me"] and "Reminder" in m["text"])
+
+
+def test_two_workers_one_killed_mid_batch_send_each_reminder_exactly_once(
+    outreach: Stack,
+) -> None:
+    salon = night_and_day_salon(outreach)
+    start_worker(outreach, "outreach_b")
+    soon = (datetime.now(timezone.utc) + timedelta(minutes=5, seconds=25)).replace(microsecond=0)
+    numbers = [new_number() for _ in range(12)]
+    for number in numbers:
+        book(outreach, salon, number, soon, "api")
+    wait_for(lambda: messages_of(outreach, salon, "sent"), "the batch under way", timeout=90)
+    outreach.processes.pop("outreach").kill()  # no goodbye: its claims and jobs are left behind
+    try:
+        wait_for(
+            lambda: len(messages_of(outreach, salon, "sent", "outreach_b")) == len(numbers),
+            "every reminder sent by the surviving worker",
+            timeout=180,
+        )
+    finally:
+        start_worker(outreach, "outreach")  # the module's worker, back for the other tests
+    assert [reminders_in_chat(outreach, salon, n) for n in numbers] == [1] * len(numbers)
+    survivor = outreach.processes.pop("outreach_b")
+    survivor.terminate()
+    survivor.wait(timeout=20)
+    assert "Traceback" not in outreach.log("outreach_b")
+
+
+def test_whatsapp_down_retries_then_fails_visibly_and_the_retry_button_sends_it_once(
+    outreach: Stack,
+) -> None:
+    salon, number = night_and_day_salon(outreach), new_number()
+    soon = datetime.now(timezone.utc) + timedelta(minutes=5, seconds=20)
+    book(outreach, salon, number, soon.replace(microsecond=0), "api")
+    key = outreach.extra_env["EVOLUTION_SANDBOX_API_KEY"]
+    assert outreach.sandbox("DELETE", f"/instance/delete/{salon}", key=key)[0] == 200
+
+    def failed() -> list[dict[str, Any]]:
+        return messages_of(outreach, salon, "failed")
+
+    [message] = wait_for(failed, "the reminder failed after its retries", timeout=120)
+    assert message["attempts"] > 1 and "WhatsApp" in message["last_error"], message
+    outreach.connect_whatsapp(salon)  # WhatsApp is back
+    path = f"/internal/v1/tenants/{salon}/messages/{message['id']}/retry"
+    assert outreach_api(outreach, "POST", path)[0] == 200
+    wait_for(lambda: messages_of(outreach, salon, "sent"), "the retried reminder sent")
+    assert reminders_in_chat(outreach, salon, number) == 1
