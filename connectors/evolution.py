@@ -357,6 +357,13 @@ class Relay:
         )
         return len(texts), in_session
 
+    async def notify(self, instance: Instance, contact: str, text: str) -> tuple[int, None]:
+        """A plain text to a number outside any customer conversation (the business's own
+        phone: a customer is waiting for a person); nothing goes through Rasa."""
+        await self.client.send_text(instance.name, instance.token, contact, text)
+        log.info("evolution_notified instance=%s", instance.name)
+        return 1, None
+
     async def pause_for_owner(self, conversation: str) -> None:
         """The business answered from its phone: the bot keeps quiet in this chat for a while
         (the same `handoff_until` slot a handoff sets; a person can clear it through Rasa's API)."""
@@ -579,8 +586,9 @@ class EvolutionInput(InputChannel):
 
     async def speak_first(self, request: Request, relay: RelayThread) -> HTTPResponse:
         """`POST /webhooks/evolution/outreach`, for the outreach worker (internal token): one
-        automated message into a customer's conversation, delivered at most once per `key`
-        (a repeated key answers "delivered before"; one being sent right now, 409)."""
+        automated message into a customer's conversation (an intent the assistant answers), or
+        a plain `text` to the business's own number, delivered at most once per `key` (a
+        repeated key answers "delivered before"; one being sent right now, 409)."""
         scheme, _, given = (request.headers.get("Authorization") or "").partition(" ")
         if scheme.lower() != "bearer" or not hmac.compare_digest(
             given.strip().encode(), self.settings.internal_token.encode()
@@ -593,15 +601,18 @@ class EvolutionInput(InputChannel):
         body = body if isinstance(body, dict) else {}
         key, intent, entities = str(body.get("key") or ""), body.get("intent"), body.get("entities")
         contact = re.sub(r"\D", "", str(body.get("phone") or ""))
+        text = body.get("text")  # a plain message to the business's own number (an alert)
         if (
             not 0 < len(key) <= 200
-            or intent not in OUTREACH_INTENTS
             or not 6 <= len(contact) <= 15
-            or not isinstance(entities, dict)
+            or (text is None and (intent not in OUTREACH_INTENTS or not isinstance(entities, dict)))
+            or (text is not None and (not isinstance(text, str) or not 0 < len(text) <= 2000))
         ):
             return answer(
                 422,
-                "give key, intent (one of " + ", ".join(OUTREACH_INTENTS) + "), phone, entities",
+                "give key, phone, and intent (one of "
+                + ", ".join(OUTREACH_INTENTS)
+                + ") with entities, or a text of at most 2000 characters",
             )
         try:
             instance = await self.directory.lookup(str(body.get("instance") or "")[:100])
@@ -616,6 +627,8 @@ class EvolutionInput(InputChannel):
         try:
             sent, in_session = await relay.run(
                 relay.relay.speak_first(instance, contact, str(intent), entities)
+                if text is None
+                else relay.relay.notify(instance, contact, text)
             )
         except SendFailed as failure:
             await self.claims.delete(f"outreach-sending:{key}")

@@ -32,7 +32,8 @@ TEXTS = {
 
 
 def handoff_email(row: dict[str, Any], admin_url: str) -> tuple[str, str]:
-    """Subject and body of the alert for the planned message `row` (kind handoff_alert)."""
+    """Subject and body of the alert for the planned message `row` (kind handoff_alert; the
+    WhatsApp alert is the two joined)."""
     detail = row["detail"]
     subject, body = TEXTS.get(str(detail.get("locale") or "en")[:2], TEXTS["en"])
     tz = ZoneInfo(detail.get("timezone") or "UTC")

@@ -204,7 +204,8 @@ class Handoff:
 
 
 def handoff_messages(handoff: Handoff) -> list[Planned]:
-    """The staff's alert at once, and the end of the handoff (the assistant is back)."""
+    """The staff's alerts at once (email; WhatsApp to the business's own number), and the end
+    of the handoff (the assistant is back)."""
     detail = {
         "conversation": handoff.conversation,
         "asked_at": handoff.asked_at.isoformat(),
@@ -215,5 +216,6 @@ def handoff_messages(handoff: Handoff) -> list[Planned]:
     key = f"{handoff.conversation}:{handoff.until:%Y%m%dT%H%M%S}"
     return [
         Planned(f"handoff_alert:{key}", "handoff_alert", handoff.asked_at, detail),
+        Planned(f"handoff_whatsapp:{key}", "handoff_alert_whatsapp", handoff.asked_at, detail),
         Planned(f"handoff_ended:{key}", "handoff_ended", handoff.until, detail),
     ]

@@ -174,6 +174,8 @@ class Outreach:
         chosen = await self.settings_for(row["tenant"])
         if row["kind"] == "handoff_alert":
             return await self.alert_staff(row, chosen)
+        if row["kind"] == "handoff_alert_whatsapp":
+            return await self.alert_business_phone(row)
         phone = self.settings.keyring.decrypt(row["phone_enc"], store.phone_context(row["tenant"]))
         tz = ZoneInfo(row["detail"].get("timezone") or "UTC")
         if row["booking_id"]:
@@ -211,8 +213,12 @@ class Outreach:
             return "the business's daily limit is reached; it goes tomorrow"
         return ""
 
-    async def speak(self, row: dict[str, Any], phone: str) -> Outcome:
-        """The message, written by the assistant in the customer's conversation."""
+    async def speak(
+        self, row: dict[str, Any], phone: str, content: dict[str, Any] | None = None
+    ) -> Outcome:
+        """The message, written by the assistant in the customer's conversation (or, given
+        `content` {"text": ...}, that text as it is)."""
+        what = content or {"intent": INTENTS[row["kind"]], "entities": entities_of(row)}
         try:
             answer = await self.channel.call(
                 "POST",
@@ -222,8 +228,7 @@ class Outreach:
                     "tenant": row["tenant"],
                     "instance": row["instance"],
                     "phone": phone,
-                    "intent": INTENTS[row["kind"]],
-                    "entities": entities_of(row),
+                    **what,
                 },
             )
         except ServiceError as error:
@@ -292,6 +297,16 @@ class Outreach:
         if not await send_email(self.settings.smtp, to, subject, body, "handoff_alert"):
             return Outcome("failed", "the mail server did not take the alert", retry=True)
         return Outcome("sent")
+
+    async def alert_business_phone(self, row: dict[str, Any]) -> Outcome:
+        """The same alert as a WhatsApp message to the business's own number, when it has one
+        (the business's phone in the booking service)."""
+        business = (await self.bookings.call("GET", f"/v1/tenants/{row['tenant']}")).body
+        if not "".join(ch for ch in str(business.get("phone") or "") if ch.isdigit()):
+            return Outcome("skipped", "the business has no phone number set")
+        subject, body = alerts.handoff_email(row, self.settings.admin_public_url)
+        text = f"🔔 {subject}\n\n{body}"
+        return await self.speak(row, str(business["phone"]), {"text": text})
 
     async def settings_for(self, tenant: str) -> planning.AutomationSettings:
         async with self.engine.connect() as conn:

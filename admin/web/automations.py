@@ -24,6 +24,7 @@ KIND_NAMES = {
     "booking_changed": lazy("Change notice"),
     "follow_up": lazy("Follow-up"),
     "handoff_alert": lazy("Alert to the team"),
+    "handoff_alert_whatsapp": lazy("Alert to the team (WhatsApp)"),
     "handoff_ended": lazy("Assistant back"),
 }
 STATUS_NAMES = {

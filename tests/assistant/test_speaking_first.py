@@ -293,11 +293,13 @@ def test_a_no_show_is_followed_up_and_yes_books_the_same_service(outreach: Stack
     assert follow_up["status"] == "sent" and follow_up["detail"] == {"follow_up": "no_show"}
 
 
-def test_asking_for_a_person_emails_the_staff_a_link_not_the_customer(
+def test_asking_for_a_person_alerts_the_staff_by_email_and_whatsapp_with_a_link(
     outreach: Stack, inbox: Inbox
 ) -> None:
     salon = night_and_day_salon(outreach, alert_emails=["frontdesk@allday.test"])
-    number = new_number()
+    business_phone, number = new_number(), new_number()
+    path = f"/v1/tenants/{salon}"
+    assert outreach.booking_api("PATCH", path, {"phone": f"+{business_phone}"})[0] == 200
     converse(outreach, salon, number, "hi")
     converse(outreach, salon, number, "can I talk to a real person please")
 
@@ -308,8 +310,14 @@ def test_asking_for_a_person_emails_the_staff_a_link_not_the_customer(
     mail = wait_for(alert, "the staff's email", timeout=60)
     assert "waiting for a person" in mail and "https://admin.booka.test/t/" in mail
     assert number not in mail and number[-7:] not in mail, "no phone number in a mailbox"
+    on_phone = bot_said(outreach, salon, business_phone, "waiting for a person")
+    assert f"/t/{salon}/conversations/c" in on_phone and number not in on_phone
     kinds = {m["kind"]: m["status"] for m in messages_of(outreach, salon)}
-    assert kinds == {"handoff_alert": "sent", "handoff_ended": "scheduled"}, kinds
+    assert kinds == {
+        "handoff_alert": "sent",
+        "handoff_alert_whatsapp": "sent",
+        "handoff_ended": "scheduled",
+    }, kinds
 
 
 def test_stop_silences_every_automated_message_until_start(outreach: Stack) -> None:
