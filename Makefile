@@ -48,6 +48,7 @@ migrate: setup-services
 # After putting a new key first in BOOKA_SECRET_KEYS: re-seal everything with it (then drop the old key).
 rotate-keys: migrate setup-rasa
 	$(SVC_PY) -m booking_service rotate-keys
+	$(SVC_PY) -m outreach rotate-keys
 	$(RASA_PY) -m bot.tracker_store rotate-keys
 
 seed: migrate

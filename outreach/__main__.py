@@ -10,10 +10,14 @@ import asyncio
 import logging
 import signal
 import sys
+from typing import TYPE_CHECKING
 
 import structlog
 
 from booka_common.logs import configure_logging
+
+if TYPE_CHECKING:
+    from outreach.settings import OutreachSettings
 
 log = structlog.get_logger("outreach")
 
@@ -76,6 +80,23 @@ async def serve(host: str, port: int) -> int:
     return 0
 
 
+async def rotate_keys(settings: OutreachSettings) -> int:
+    """Re-seal every kept phone not sealed with the newest key, in batches (resumable)."""
+    from outreach import store
+    from services_common.sql import make_async_engine
+
+    engine, resealed, after_id = make_async_engine(settings.database_url), 0, 0
+    try:
+        while True:
+            async with engine.begin() as conn:
+                last, count = await store.reseal_phones(conn, settings.keyring, after_id, 500)
+            if not last:
+                return resealed
+            resealed, after_id = resealed + count, last
+    finally:
+        await engine.dispose()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         prog="python -m outreach",
@@ -86,6 +107,7 @@ def main() -> int:
     serve_command.add_argument("--host")
     serve_command.add_argument("--port", type=int)
     commands.add_parser("migrate", help="bring the worker's tables to the newest schema")
+    commands.add_parser("rotate-keys", help="re-seal the phones it keeps with the newest key")
     args = parser.parse_args()
 
     from outreach.settings import OutreachSettings
@@ -102,6 +124,9 @@ def main() -> int:
         if settings.on_postgresql:
             asyncio.run(apply_queue_schema(settings.database_url))
         print("outreach: database schema is up to date")
+        return 0
+    if args.command == "rotate-keys":
+        print(f"outreach: {asyncio.run(rotate_keys(settings))} phone numbers re-sealed")
         return 0
     return asyncio.run(serve(args.host or settings.host, args.port or settings.port))
 

@@ -225,3 +225,21 @@ async def listing(
     if statuses:
         query = query.where(m.status.in_(statuses))
     return [dict(row._mapping) for row in await conn.execute(query)]
+
+
+async def reseal_phones(
+    conn: AsyncConnection, keyring: Keyring, after_id: int, batch: int
+) -> tuple[int, int]:
+    """Re-seal with the newest key the phones of `batch` messages after `after_id`: the last
+    id looked at (0 when there were none) and how many were re-sealed."""
+    rows = (
+        await conn.execute(
+            select(m.id, m.tenant, m.phone_enc).where(m.id > after_id).order_by(m.id).limit(batch)
+        )
+    ).all()
+    stale = [row for row in rows if keyring.needs_rotation(row.phone_enc)]
+    for row in stale:
+        context = phone_context(row.tenant)
+        sealed = keyring.encrypt(keyring.decrypt(row.phone_enc, context), context)
+        await conn.execute(update(messages).where(m.id == row.id).values(phone_enc=sealed))
+    return (rows[-1].id if rows else 0), len(stale)

@@ -8,7 +8,7 @@ import asyncio
 import uuid
 from datetime import datetime, timedelta, timezone
 
-from booka_common.crypto import Keyring
+from booka_common.crypto import Keyring, generate_keyring_spec
 from outreach import store
 from outreach.migrate import CHAIN
 from outreach.planning import Planned
@@ -103,5 +103,39 @@ async def test_the_daily_cap_counts_what_one_customer_and_one_business_were_sent
             assert await store.sent_since(conn, tenant, kim.phone_key, since) == (1, 3)
             later = datetime.now(timezone.utc) + timedelta(minutes=1)
             assert await store.sent_since(conn, tenant, pat.phone_key, later) == (0, 0)
+    finally:
+        await engine.dispose()
+
+
+async def test_rotating_keys_reseals_the_kept_phones_with_the_newest_key(
+    database_url: str, secret_spec: dict[str, str]
+) -> None:
+    CHAIN.upgrade(database_url)
+    old = Keyring.parse(secret_spec["BOOKA_SECRET_KEYS"])
+    both = Keyring.parse(f"{generate_keyring_spec()},{secret_spec['BOOKA_SECRET_KEYS']}")
+    engine, tenant = make_async_engine(database_url), f"keys-{uuid.uuid4().hex[:8]}"
+    try:
+        async with engine.begin() as conn:
+            [(message_id, _)] = await store.plan(
+                conn,
+                old,
+                store.Recipient(tenant, tenant, "+351912000009", "b-9"),
+                [planned(f"{tenant}:1")],
+            )
+        after_id, resealed = message_id - 1, 0
+        while True:
+            async with engine.begin() as conn:
+                last, count = await store.reseal_phones(conn, both, after_id, 50)
+            if not last:
+                break
+            after_id, resealed = last, resealed + count
+        assert resealed >= 1
+        async with engine.begin() as conn:
+            [row] = [r for r in await store.listing(conn, tenant, None, 5)]
+            claimed = await store.claim(
+                conn, row["id"], datetime.now(timezone.utc), timedelta(minutes=2)
+            )
+        assert not both.needs_rotation(claimed["phone_enc"])
+        assert both.decrypt(claimed["phone_enc"], store.phone_context(tenant)) == "+351912000009"
     finally:
         await engine.dispose()
