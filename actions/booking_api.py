@@ -185,6 +185,33 @@ class BookingAPI:
         )
         return _outcome(status, answer)
 
+    async def join_waitlist(self, tenant: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Wait for a slot of a service on a day; the entry with its `position` in line."""
+        status, answer = await self.request(
+            "POST", f"/{quote(tenant, safe='')}/waitlist", json=body
+        )
+        return _outcome(status, answer)
+
+    async def waitlist_entry(self, tenant: str, entry_id: str) -> dict[str, Any] | None:
+        """One waiting-list entry with its current `offer` (None when there is no such one)."""
+        status, body = await self.request(
+            "GET", f"/{quote(tenant, safe='')}/waitlist/{quote(entry_id, safe='')}"
+        )
+        return body if status == 200 else None
+
+    async def take_waitlist_offer(self, tenant: str, entry_id: str) -> dict[str, Any]:
+        """The held slot, booked for the customer; `BookingRefused` when it is gone."""
+        status, answer = await self.request(
+            "POST", f"/{quote(tenant, safe='')}/waitlist/{quote(entry_id, safe='')}/accept"
+        )
+        return _outcome(status, answer)
+
+    async def decline_waitlist_offer(self, tenant: str, entry_id: str) -> None:
+        status, answer = await self.request(
+            "POST", f"/{quote(tenant, safe='')}/waitlist/{quote(entry_id, safe='')}/decline"
+        )
+        _outcome(status, answer)
+
     async def set_messaging_consent(self, tenant: str, phone: str, consent: bool) -> None:
         """Whether this customer gets automated messages (STOP / START); raises
         `ServiceUnavailable` like every call when the booking service cannot say yes."""

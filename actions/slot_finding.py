@@ -306,6 +306,13 @@ class SlotFinding(ABC):
             if request.kind == "exact"
             else describe_request(request, locale, now)
         )
+        wish = {  # "let me know if something frees up" then joins the waiting list for this
+            "service": name_in(service, locale),
+            "service_id": service["id"],
+            "staff": staff,
+            "staff_name": tracker.get_slot("staff") if staff != "any" else None,
+            "day": request.start.astimezone(tz).date().isoformat(),
+        }
         if not nearest:
             await say(
                 dispatcher,
@@ -315,9 +322,9 @@ class SlotFinding(ABC):
                 asked=asked,
                 days=SEARCH_DAYS,
             )
-            return {"time": None, "offered_slots": None}
+            return {"time": None, "offered_slots": None, "waitlist_wish": wish}
         await say(dispatcher, tracker, "time_not_available", asked=asked)
-        return {"offered_slots": nearest}
+        return {"offered_slots": nearest, "waitlist_wish": wish}
 
     def person_can_change(self, tracker: Tracker) -> bool:
         """Whether the exact time asked for may be offered with another person when the one

@@ -44,6 +44,7 @@ from booking_service.schemas import (
     BookingCreate,
     Cancel,
     ConsentChange,
+    FreedSlot,
     HoldCreate,
     HoursCreate,
     HoursReplace,
@@ -59,6 +60,7 @@ from booking_service.schemas import (
     TenantCreate,
     TenantUpdate,
     TimeOffCreate,
+    WaitlistJoin,
 )
 from booking_service.settings import Settings
 from services_common.openapi import Route
@@ -605,6 +607,41 @@ async def change_consent(request: web.Request) -> web.Response:
     )
 
 
+async def join_waitlist(request: web.Request) -> web.Response:
+    tenant = await tenant_of(request)
+    body, _ = await parse_body(request, WaitlistJoin)
+    entry = await services_of(request).scheduler.join_waitlist(tenant, body)
+    return json_response(entry, status=201)
+
+
+async def get_waitlist_entry(request: web.Request) -> web.Response:
+    tenant = await tenant_of(request)
+    return json_response(
+        await services_of(request).scheduler.waitlist_entry(tenant, request.match_info["id"])
+    )
+
+
+async def offer_freed_slot(request: web.Request) -> web.Response:
+    """A time just freed: held for, and offered to, the first one waiting (internal token)."""
+    principal_of(request).require_internal()
+    tenant = await tenant_of(request)
+    body, _ = await parse_body(request, FreedSlot)
+    entry = await services_of(request).scheduler.offer_freed_slot(tenant, body)
+    return json_response({"entry": entry}, status=201 if entry else 200)
+
+
+async def answer_waitlist_offer(request: web.Request) -> web.Response:
+    """accept: the held slot is booked; decline: passed on; lapse (internal): not taken in time."""
+    tenant, what = await tenant_of(request), request.match_info["what"]
+    scheduler, entry_id = services_of(request).scheduler, request.match_info["id"]
+    if what == "accept":
+        return json_response(await scheduler.take_waitlist_offer(tenant, entry_id))
+    if what == "lapse":
+        principal_of(request).require_internal()
+    status = "declined" if what == "decline" else "lapsed"
+    return json_response(await scheduler.let_waitlist_offer_go(tenant, entry_id, status))
+
+
 async def read_outbox(request: web.Request) -> web.Response:
     """Changes not yet acknowledged (the platform's own services only: they carry customers'
     contact details across tenants)."""
@@ -878,6 +915,46 @@ ROUTES: tuple[Route, ...] = (
         200,
         (401, 404, 409, 422),
         tag="bookings",
+    ),
+    Route(
+        "POST",
+        "/v1/tenants/{tenant}/waitlist",
+        join_waitlist,
+        "Put a customer on the waiting list for a service on a day",
+        WaitlistJoin,
+        201,
+        (401, 404, 422),
+        tag="waitlist",
+    ),
+    Route(
+        "POST",
+        "/v1/tenants/{tenant}/waitlist/offers",
+        offer_freed_slot,
+        "Hold a freed time for the first one waiting (internal token)",
+        FreedSlot,
+        201,
+        (401, 403, 404, 422),
+        tag="waitlist",
+    ),
+    Route(
+        "GET",
+        "/v1/tenants/{tenant}/waitlist/{id}",
+        get_waitlist_entry,
+        "One waiting-list entry: its place in line, or the slot held for it",
+        None,
+        200,
+        (401, 404),
+        tag="waitlist",
+    ),
+    Route(
+        "POST",
+        "/v1/tenants/{tenant}/waitlist/{id}/{what:accept|decline|lapse}",
+        answer_waitlist_offer,
+        "Take the offered slot (accept), pass it on (decline), or let it lapse (internal)",
+        None,
+        200,
+        (401, 403, 404, 409),
+        tag="waitlist",
     ),
     Route(
         "GET",

@@ -595,6 +595,9 @@ async def erase_customer(
             .where(b.id.in_(ids))
             .values(customer_id=None, notes="", notes_enc=None)
         )
+    await conn.execute(
+        delete(t.waitlist_entries).where(t.waitlist_entries.c.customer_id == customer_id)
+    )
     await conn.execute(delete(t.customers).where(t.customers.c.id == customer_id))
     return {"bookings_detached": len(ids), "bookings_cancelled": len(upcoming)}
 
@@ -743,7 +746,7 @@ async def unpublished_events(conn: AsyncConnection, limit: int) -> list[dict[str
     """The oldest changes no reader has acknowledged yet (the outbox)."""
     e = t.booking_events.c
     query = (
-        select(e.id, e.booking_id, e.tenant_id, e.at, e.action, e.actor)
+        select(e.id, e.booking_id, e.tenant_id, e.at, e.action, e.actor, e.before)
         .where(e.published_at.is_(None))
         .order_by(e.id)
         .limit(limit)
@@ -853,3 +856,52 @@ async def update_customer(conn: AsyncConnection, customer_id: int, values: dict[
 
 def minutes(value: int) -> timedelta:
     return timedelta(minutes=value)
+
+
+# --- the waiting list --------------------------------------------------------------------
+
+
+def waitlist_query():
+    """Entries with the customer's sealed contact and consent, joined once."""
+    w, c = t.waitlist_entries, t.customers
+    return select(
+        w, c.c.phone_enc, c.c.name_enc, c.c.locale.label("customer_locale"), c.c.consent_reminders
+    ).select_from(w.join(c, c.c.id == w.c.customer_id))
+
+
+async def insert_waitlist_entry(conn: AsyncConnection, values: dict[str, Any]) -> None:
+    await conn.execute(t.waitlist_entries.insert(), values)
+
+
+async def waitlist_entry(
+    conn: AsyncConnection, tenant_id: int, entry_id: str, lock: bool = False
+) -> dict[str, Any] | None:
+    w = t.waitlist_entries.c
+    query = waitlist_query().where(w.tenant_id == tenant_id, w.id == entry_id)
+    if lock and conn.dialect.name == "postgresql":
+        query = query.with_for_update(of=t.waitlist_entries)
+    row = (await conn.execute(query)).first()
+    return dict(row._mapping) if row else None
+
+
+async def waiting_entries(
+    conn: AsyncConnection, tenant_id: int, day: Any, statuses: Sequence[str] = ("waiting",)
+) -> list[dict[str, Any]]:
+    """A day's entries in these states, first come first served."""
+    w = t.waitlist_entries.c
+    query = (
+        waitlist_query()
+        .where(w.tenant_id == tenant_id, w.day == day, w.status.in_(statuses))
+        .order_by(w.created_at, w.id)
+    )
+    return [dict(row._mapping) for row in await conn.execute(query)]
+
+
+async def update_waitlist_entry(
+    conn: AsyncConnection, entry_id: str, values: dict[str, Any]
+) -> None:
+    await conn.execute(
+        update(t.waitlist_entries)
+        .where(t.waitlist_entries.c.id == entry_id)
+        .values(**values, updated_at=utcnow())
+    )

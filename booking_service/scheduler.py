@@ -43,13 +43,16 @@ from booking_service.schemas import (
     BookingCreate,
     Cancel,
     CustomerIn,
+    FreedSlot,
     HoldCreate,
     Reschedule,
     StatusChange,
+    WaitlistJoin,
     currency_exponent,
 )
 
 MAX_WINDOW = timedelta(days=31)
+WAITING = ("waiting", "offered")  # an entry's place in line
 ALTERNATIVES_BEFORE = timedelta(days=2)
 ALTERNATIVES_AFTER = timedelta(days=7)
 
@@ -257,6 +260,7 @@ class Scheduler:
                         "actor": event["actor"],
                         "tenant": tenant.as_json(),
                         "booking": view,
+                        "before": event["before"],  # what a move left free
                     }
                 )
         return changes
@@ -291,6 +295,187 @@ class Scheduler:
             return await repo.erase_customer(conn, tenant.id, customer_id, utcnow())
 
         return await self._write(erase)
+
+    # --- the waiting list --------------------------------------------------------------
+
+    async def join_waitlist(self, tenant: Tenant, body: WaitlistJoin) -> dict[str, Any]:
+        """Put the customer in line for the service on the day (again: their place is kept)."""
+        if body.day < utcnow().astimezone(tenant.tz).date():
+            raise ValidationFailed("that day has passed", {"day": "today or later"})
+
+        async def join(conn: AsyncConnection, _: _WriteAttempt) -> str:
+            service = await self._service(conn, tenant, body.service)
+            people = await self._candidates(conn, tenant, service, body.staff)
+            staff_id = None if body.staff == "any" or not people else people[0]["id"]
+            customer = await repo.upsert_customer(conn, self.crypto, tenant, body.customer)
+            for entry in await repo.waiting_entries(conn, tenant.id, body.day, WAITING):
+                if (entry["customer_id"], entry["service_id"]) == (
+                    customer["customer_id"],
+                    service["id"],
+                ):
+                    return entry["id"]
+            now = utcnow()
+            entry_id = str(uuid.uuid4())
+            await repo.insert_waitlist_entry(
+                conn,
+                {
+                    "id": entry_id,
+                    "tenant_id": tenant.id,
+                    "service_id": service["id"],
+                    "staff_id": staff_id,
+                    "customer_id": customer["customer_id"],
+                    "day": body.day,
+                    "status": "waiting",
+                    "channel": body.channel,
+                    "created_at": now,
+                    "updated_at": now,
+                },
+            )
+            return entry_id
+
+        return await self.waitlist_entry(tenant, await self._write(join))
+
+    async def waitlist_entry(self, tenant: Tenant, entry_id: str) -> dict[str, Any]:
+        """An entry, its place in line while waiting, and the held slot while offered."""
+        async with self.engine.connect() as conn:
+            entry = await repo.waitlist_entry(conn, tenant.id, entry_id)
+            if entry is None:
+                raise NotFound(f"no waiting-list entry {entry_id!r}")
+            line = await repo.waiting_entries(conn, tenant.id, entry["day"], WAITING)
+            hold = (
+                await repo.get_booking(conn, tenant.id, entry["hold_id"])
+                if entry["status"] == "offered" and entry["hold_id"]
+                else None
+            )
+        same = [e["id"] for e in line if e["service_id"] == entry["service_id"]]
+        return self.waitlist_json(
+            tenant,
+            entry,
+            same.index(entry_id) + 1 if entry_id in same else None,
+            hold,
+        )
+
+    def waitlist_json(
+        self,
+        tenant: Tenant,
+        entry: dict[str, Any],
+        position: int | None,
+        hold: dict[str, Any] | None,
+    ) -> dict[str, Any]:
+        offer = None
+        if hold is not None:
+            offer = self.booking_json(tenant, hold)
+            offer["hold_expires_at"] = hold["hold_expires_at"].isoformat()
+        return {
+            "id": entry["id"],
+            "service_id": entry["service_id"],
+            "staff_id": entry["staff_id"],
+            "day": entry["day"].isoformat(),
+            "status": entry["status"],
+            "position": position,
+            "customer": {
+                "id": entry["customer_id"],
+                "phone": self.crypto.open(tenant.id, "phone", entry["phone_enc"]),
+                "name": self.crypto.open(tenant.id, "name", entry["name_enc"]),
+                "locale": entry["customer_locale"],
+                "consent_reminders": entry["consent_reminders"],
+            },
+            "offer": offer,
+        }
+
+    async def offer_freed_slot(self, tenant: Tenant, freed: FreedSlot) -> dict[str, Any] | None:
+        """Hold the freed time for the first customer waiting whom it suits (their service
+        fits there, with the person they asked for), until `hold_until`; that entry, offered,
+        or None when nobody waiting can take it. Customers who said STOP are passed over."""
+        day = freed.start.astimezone(tenant.tz).date()
+
+        async def offer(conn: AsyncConnection, attempt: _WriteAttempt) -> str | None:
+            for entry in await repo.waiting_entries(conn, tenant.id, day):
+                if not entry["consent_reminders"]:
+                    continue
+                if entry["staff_id"] is not None and entry["staff_id"] != freed.staff_id:
+                    continue
+                try:
+                    hold = await self._insert_new(
+                        conn,
+                        attempt,
+                        tenant,
+                        service_ref=entry["service_id"],
+                        staff_ref=freed.staff_id or "any",
+                        start=freed.start,
+                        party_size=1,
+                        customer=None,
+                        channel="api",
+                        status="held",
+                        extra={
+                            "customer_id": entry["customer_id"],
+                            "hold_expires_at": freed.hold_until,
+                        },
+                    )
+                except (_Refused, ValidationFailed):
+                    continue  # this service does not fit there: the next one in line
+                await repo.update_waitlist_entry(
+                    conn, entry["id"], {"status": "offered", "hold_id": hold["id"]}
+                )
+                return entry["id"]
+            return None
+
+        entry_id = await self._write(offer)
+        return None if entry_id is None else await self.waitlist_entry(tenant, entry_id)
+
+    async def take_waitlist_offer(self, tenant: Tenant, entry_id: str) -> dict[str, Any]:
+        """ "Yes": the held slot becomes the customer's booking (asked twice, the same one)."""
+        async with self.engine.connect() as conn:
+            entry = await repo.waitlist_entry(conn, tenant.id, entry_id)
+        if entry is None or entry["status"] not in ("offered", "booked") or not entry["hold_id"]:
+            raise Conflict(
+                "there is no offer open for this entry",
+                code="no_open_offer",
+                reason={"rule": "no_open_offer"},
+            )
+        if entry["status"] == "booked":
+            return await self.get(tenant, entry["hold_id"])
+        phone = self.crypto.open(tenant.id, "phone", entry["phone_enc"])
+        body = BookingCreate(
+            hold_id=entry["hold_id"], customer=CustomerIn(phone=phone), channel="whatsapp"
+        )
+        booking, _ = await self.create_booking(tenant, body, f"waitlist:{entry_id}", entry_id)
+        async with self.engine.begin() as conn:
+            await repo.update_waitlist_entry(conn, entry_id, {"status": "booked"})
+        return booking
+
+    async def let_waitlist_offer_go(
+        self, tenant: Tenant, entry_id: str, status: str
+    ) -> dict[str, Any]:
+        """ "No" (`declined`) or the hold ran out untaken (`lapsed`): the hold is released, which
+        the outbox tells, and the slot goes to the next one in line. An offer taken meanwhile
+        stays booked."""
+
+        async def let_go(conn: AsyncConnection, _: _WriteAttempt) -> str:
+            entry = await repo.waitlist_entry(conn, tenant.id, entry_id, lock=True)
+            if entry is None:
+                raise NotFound(f"no waiting-list entry {entry_id!r}")
+            if entry["status"] != "offered":
+                return entry_id
+            hold = (
+                await repo.lock_booking(conn, tenant.id, entry["hold_id"])
+                if entry["hold_id"]
+                else None
+            )
+            if hold is not None and hold["status"] in ("held", "expired"):
+                await repo.update_booking(conn, hold["id"], {"status": "released"})
+                await repo.record_event(
+                    conn,
+                    hold,
+                    "released",
+                    "whatsapp" if status == "declined" else "api",
+                    snapshot(hold),
+                    {**snapshot(hold), "status": "released"},
+                )
+            await repo.update_waitlist_entry(conn, entry_id, {"status": status})
+            return entry_id
+
+        return await self.waitlist_entry(tenant, await self._write(let_go))
 
     # --- writing ---------------------------------------------------------------------
 

@@ -7,7 +7,7 @@ ignored when it decides who gets booked when.
 from __future__ import annotations
 
 import re
-from datetime import time
+from datetime import date, time
 from decimal import Decimal
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -313,6 +313,22 @@ class ConsentChange(Strict):
     consent_reminders: bool = Field(
         description="false: no automated messages (the customer wrote STOP); true: again"
     )
+
+
+class WaitlistJoin(Strict):
+    service: ServiceRef
+    staff: StaffRef = "any"
+    day: date = Field(description="the business's local date the customer wants")
+    customer: CustomerIn
+    channel: Channel = "whatsapp"
+
+
+class FreedSlot(Strict):
+    """A time that has just become free (a cancellation, a move, a hold let go)."""
+
+    start: AwareDatetime
+    staff_id: int | None = None
+    hold_until: AwareDatetime = Field(description="how long the one offered it may take it")
 
 
 class OutboxAck(Strict):

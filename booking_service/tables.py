@@ -12,6 +12,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -260,4 +261,27 @@ booking_events = Table(
         postgresql_where=text("published_at IS NULL"),
         sqlite_where=text("published_at IS NULL"),
     ),
+)
+
+
+# The waiting list: a customer told a day is full asks to hear if something frees up. When a
+# slot frees (a cancellation, a move, an offer declined or not taken in time), the first entry
+# it suits gets a hold on it and is offered it (status offered, hold_id); "yes" books the
+# hold, "no" or silence passes it on. Entries of past days are ignored.
+WAITLIST_STATUSES = ("waiting", "offered", "booked", "declined", "lapsed")
+waitlist_entries = Table(
+    "waitlist_entries",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    tenant_fk(),
+    Column("service_id", Integer, ForeignKey("services.id", ondelete="CASCADE"), nullable=False),
+    Column("staff_id", Integer, ForeignKey("staff.id", ondelete="CASCADE")),  # null: anyone
+    Column("customer_id", Integer, ForeignKey("customers.id", ondelete="CASCADE"), nullable=False),
+    Column("day", Date, nullable=False),  # the business's local date
+    Column("status", String(12), nullable=False),
+    Column("hold_id", String(36), ForeignKey("bookings.id", ondelete="SET NULL")),
+    Column("channel", String(20), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_waitlist_entries_tenant_day_status", "tenant_id", "day", "status"),
 )

@@ -72,6 +72,7 @@ OUTREACH_INTENTS = (
     "EXTERNAL_booking_changed",
     "EXTERNAL_follow_up",
     "EXTERNAL_handoff_ended",
+    "EXTERNAL_waitlist_offer",
 )
 OUTREACH_SENT_TTL_S = 30 * 24 * 3600
 OUTREACH_SENDING_TTL_S = 120

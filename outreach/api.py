@@ -52,6 +52,7 @@ class SettingsBody(BaseModel):
         dict[ServiceId, Annotated[int, Field(ge=1, le=730)]], Field(max_length=500)
     ] = Field(default_factory=dict, description="service id -> days after a visit")
     alert_emails: Annotated[list[Email], Field(max_length=10)] = Field(default_factory=list)
+    waitlist_hold_min: Annotated[int, Field(ge=0, le=24 * 60)] = 30
     daily_cap_customer: Annotated[int, Field(ge=1, le=20)] = 3
     daily_cap_business: Annotated[int, Field(ge=1, le=100_000)] = 2000
 

@@ -37,6 +37,7 @@ class AutomationSettings:
     rebook_nudges: bool = False
     rebook_after_days: dict[str, int] = field(default_factory=dict)
     alert_emails: tuple[str, ...] = ()
+    waitlist_hold_min: int = 30  # a freed time kept for the customer offered it; 0: no offers
     daily_cap_customer: int = 3  # reminders and follow-ups one customer gets in a day
     daily_cap_business: int = 2000  # and the whole business
 
@@ -51,6 +52,7 @@ class AutomationSettings:
             "rebook_nudges": self.rebook_nudges,
             "rebook_after_days": dict(self.rebook_after_days),
             "alert_emails": list(self.alert_emails),
+            "waitlist_hold_min": self.waitlist_hold_min,
             "daily_cap_customer": self.daily_cap_customer,
             "daily_cap_business": self.daily_cap_business,
         }
@@ -67,6 +69,7 @@ class AutomationSettings:
             values.get("rebook_nudges", False),
             {str(k): int(v) for k, v in (values.get("rebook_after_days") or {}).items()},
             tuple(values.get("alert_emails") or ()),
+            values.get("waitlist_hold_min", 30),
             values.get("daily_cap_customer", 3),
             values.get("daily_cap_business", 2000),
         )
@@ -218,4 +221,36 @@ def handoff_messages(handoff: Handoff) -> list[Planned]:
         Planned(f"handoff_alert:{key}", "handoff_alert", handoff.asked_at, detail),
         Planned(f"handoff_whatsapp:{key}", "handoff_alert_whatsapp", handoff.asked_at, detail),
         Planned(f"handoff_ended:{key}", "handoff_ended", handoff.until, detail),
+    ]
+
+
+FREEING_ACTIONS = ("cancelled", "released", "rescheduled")
+
+
+def freed_slot(change: dict[str, Any], now: datetime) -> dict[str, Any] | None:
+    """The time a change left free, if it lies ahead: a cancelled booking's, a released
+    hold's, the old time of a move ({start, staff_id})."""
+    booking = change.get("booking") or {}
+    if change.get("action") not in FREEING_ACTIONS or not booking:
+        return None
+    if change["action"] == "rescheduled":
+        before = change.get("before") or {}
+        if not before.get("starts_at"):
+            return None
+        start, staff_id = datetime.fromisoformat(before["starts_at"]), before.get("staff_id")
+    else:
+        start = datetime.fromisoformat(booking["start"])
+        staff_id = (booking.get("staff") or {}).get("id")
+    return {"start": start, "staff_id": staff_id} if start > now else None
+
+
+def waitlist_messages(entry: dict[str, Any], offered_at: datetime, timezone: str) -> list[Planned]:
+    """The offer of a held time (when the quiet hours allow), and its lapse when the hold runs
+    out untaken (the time then goes to the next one waiting)."""
+    hold = entry["offer"]
+    detail = {"entry": entry["id"], "hold": hold["id"], "timezone": timezone}
+    until = datetime.fromisoformat(hold["hold_expires_at"])
+    return [
+        Planned(f"waitlist_offer:{entry['id']}:{hold['id']}", "waitlist_offer", offered_at, detail),
+        Planned(f"waitlist_lapse:{entry['id']}:{hold['id']}", "waitlist_lapse", until, detail),
     ]

@@ -20,7 +20,8 @@ messages = Table(
     Column("tenant", String(40), nullable=False),
     Column("instance", String(100), nullable=False),
     Column("booking_id", String(36), index=True),
-    # reminder, booking_changed, follow_up, handoff_alert, handoff_ended
+    # reminder, booking_changed, follow_up, handoff_alert(_whatsapp), handoff_ended,
+    # waitlist_offer, waitlist_lapse
     Column("kind", String(30), nullable=False),
     Column("detail", JSON, nullable=False),  # what the message is about (offset, start, action)
     Column("phone_enc", Text, nullable=False),  # sealed: context outreach.phone:<tenant>
@@ -53,6 +54,7 @@ automation_settings = Table(
     Column("rebook_nudges", Boolean, nullable=False, default=False),
     Column("rebook_after_days", JSON, nullable=False, default=dict),  # service id -> days
     Column("alert_emails", JSON, nullable=False, default=list),  # told of a handoff request
+    Column("waitlist_hold_min", Integer, nullable=False, default=30),
     Column("daily_cap_customer", Integer, nullable=False, default=3),
     Column("daily_cap_business", Integer, nullable=False, default=2000),
     Column("updated_at", UTCDateTime, nullable=False),

@@ -33,6 +33,7 @@ INTENTS = {
     "booking_changed": "EXTERNAL_booking_changed",
     "follow_up": "EXTERNAL_follow_up",
     "handoff_ended": "EXTERNAL_handoff_ended",
+    "waitlist_offer": "EXTERNAL_waitlist_offer",
 }
 FOLLOW_UP_STATUS = {"no_show": "no_show", "rebook": "completed"}  # what the visit must still be
 
@@ -57,6 +58,8 @@ def entities_of(row: dict[str, Any]) -> dict[str, Any]:
         found["change"] = row["detail"]["action"]
     if row["kind"] == "follow_up":
         found["follow_up"] = row["detail"]["follow_up"]
+    if row["kind"] == "waitlist_offer":
+        found["booking_ref"] = row["detail"]["entry"]  # the waiting-list entry
     return found
 
 
@@ -119,18 +122,60 @@ class Outreach:
         now = utcnow()
         async with self.engine.begin() as conn:
             chosen = await store.settings_of(conn, tenant["slug"])
+        offered = await self.offer_to_waitlist(change, chosen, now)
+        async with self.engine.begin() as conn:
             wanted = planning.reminders(booking, chosen, now)
             await store.cancel_reminders(conn, booking["id"], [item.key for item in wanted])
             others = (
                 planning.change_notice(change, chosen, now),
                 planning.follow_up(change, chosen, now),
             )
-            return await store.plan(
+            planned = await store.plan(
                 conn,
                 self.settings.keyring,
                 self.with_phone_key(store.Recipient.of_booking(booking, tenant)),
                 wanted + [item for item in others if item is not None],
             )
+            if offered is not None:
+                waiting = store.Recipient(
+                    tenant["slug"], tenant["evolution_instance"], offered["customer"]["phone"]
+                )
+                planned += await store.plan(
+                    conn,
+                    self.settings.keyring,
+                    self.with_phone_key(waiting),
+                    planning.waitlist_messages(
+                        offered,
+                        planning.after_quiet_hours(now, ZoneInfo(tenant["timezone"]), chosen),
+                        tenant["timezone"],
+                    ),
+                )
+            return planned
+
+    async def offer_to_waitlist(
+        self, change: dict[str, Any], chosen: planning.AutomationSettings, now: datetime
+    ) -> dict[str, Any] | None:
+        """A time this change left free, held for the first customer waiting for it (the
+        booking service chooses whom and holds it); that entry, or None. The hold lasts the
+        business's offer time from when the offer can go (after the quiet hours)."""
+        freed = planning.freed_slot(change, now)
+        if freed is None or not chosen.waitlist_hold_min:
+            return None
+        tenant = change["tenant"]
+        sendable = planning.after_quiet_hours(now, ZoneInfo(tenant["timezone"]), chosen)
+        hold_until = sendable + timedelta(minutes=chosen.waitlist_hold_min)
+        if hold_until >= freed["start"]:
+            return None  # too close to take
+        answer = await self.bookings.call(
+            "POST",
+            f"/v1/tenants/{tenant['slug']}/waitlist/offers",
+            json={
+                "start": freed["start"].isoformat(),
+                "staff_id": freed["staff_id"],
+                "hold_until": hold_until.isoformat(),
+            },
+        )
+        return answer.body.get("entry")
 
     async def plan_handoff(
         self, recipient: store.Recipient, handoff: planning.Handoff
@@ -176,6 +221,8 @@ class Outreach:
             return await self.alert_staff(row, chosen)
         if row["kind"] == "handoff_alert_whatsapp":
             return await self.alert_business_phone(row)
+        if row["kind"] == "waitlist_lapse":
+            return await self.lapse_offer(row)
         phone = self.settings.keyring.decrypt(row["phone_enc"], store.phone_context(row["tenant"]))
         tz = ZoneInfo(row["detail"].get("timezone") or "UTC")
         if row["booking_id"]:
@@ -297,6 +344,17 @@ class Outreach:
         if not await send_email(self.settings.smtp, to, subject, body, "handoff_alert"):
             return Outcome("failed", "the mail server did not take the alert", retry=True)
         return Outcome("sent")
+
+    async def lapse_offer(self, row: dict[str, Any]) -> Outcome:
+        """The hold ran out: if the offer was not taken, the booking service lets the time go
+        (its outbox then brings it back here for the next one waiting)."""
+        entry = row["detail"]["entry"]
+        answer = await self.bookings.call(
+            "POST", f"/v1/tenants/{row['tenant']}/waitlist/{entry}/lapse"
+        )
+        if answer.body.get("status") == "lapsed":
+            return Outcome("sent", "not taken in time: passed on")
+        return Outcome("skipped", f"the offer was {answer.body.get('status')}")
 
     async def alert_business_phone(self, row: dict[str, Any]) -> Outcome:
         """The same alert as a WhatsApp message to the business's own number, when it has one

@@ -26,6 +26,8 @@ KIND_NAMES = {
     "handoff_alert": lazy("Alert to the team"),
     "handoff_alert_whatsapp": lazy("Alert to the team (WhatsApp)"),
     "handoff_ended": lazy("Assistant back"),
+    "waitlist_offer": lazy("Waiting-list offer"),
+    "waitlist_lapse": lazy("Offer not taken in time"),
 }
 STATUS_NAMES = {
     "scheduled": lazy("scheduled"),
@@ -38,9 +40,15 @@ STATUS_NAMES = {
 }
 
 
-NUMBERS = {"no_show_delay_min": 30, "daily_cap_customer": 3, "daily_cap_business": 2000}
+NUMBERS = {
+    "no_show_delay_min": 30,
+    "waitlist_hold_min": 30,
+    "daily_cap_customer": 3,
+    "daily_cap_business": 2000,
+}
 NUMBER_LABELS = {
     "no_show_delay_min": lazy("Minutes after marking the no-show"),
+    "waitlist_hold_min": lazy("Minutes a freed time is kept for the customer offered it (0: none)"),
     "daily_cap_customer": lazy("Reminders and follow-ups per customer per day"),
     "daily_cap_business": lazy("Reminders and follow-ups per day, whole business"),
 }

@@ -410,3 +410,27 @@ def test_whatsapp_down_retries_then_fails_visibly_and_the_retry_button_sends_it_
     assert outreach_api(outreach, "POST", path)[0] == 200
     wait_for(lambda: messages_of(outreach, salon, "sent"), "the retried reminder sent")
     assert reminders_in_chat(outreach, salon, number) == 1
+
+
+def test_a_cancellation_brings_a_waitlist_offer_that_the_waiting_customer_books(
+    outreach: Stack,
+) -> None:
+    salon = night_and_day_salon(outreach)
+    first, waiting = new_number(), new_number()
+    wanted = auckland_day(2).replace(hour=15)
+    taken = book(outreach, salon, first, wanted, "api")
+    reply = converse(outreach, salon, waiting, "can I get a haircut the day after tomorrow at 3pm")
+    assert "isn't available" in reply, reply
+    joined = converse(outreach, salon, waiting, "please let me know if something frees up")
+    assert "frees up" in joined and "number 1" in joined, joined
+    status, _ = outreach.booking_api(
+        "POST", f"/v1/tenants/{salon}/bookings/{taken['id']}/cancel", {"channel": "admin"}
+    )
+    assert status == 200
+    offer = bot_said(outreach, salon, waiting, "Good news")
+    assert "Haircut" in offer and "keeping it for you until" in offer, offer
+    assert "You're booked" in converse(outreach, salon, waiting, "yes please")
+    [booking] = bookings_of(outreach, salon, waiting)
+    assert datetime.fromisoformat(booking["start"]) == wanted and booking["status"] == "confirmed"
+    kinds = {m["kind"]: m["status"] for m in messages_of(outreach, salon)}
+    assert kinds["waitlist_offer"] == "sent" and kinds["waitlist_lapse"] == "scheduled", kinds

@@ -13,9 +13,11 @@ from outreach.planning import (
     after_quiet_hours,
     change_notice,
     follow_up,
+    freed_slot,
     handoff_messages,
     next_morning,
     reminders,
+    waitlist_messages,
 )
 
 LISBON = ZoneInfo("Europe/Lisbon")
@@ -148,3 +150,28 @@ def test_a_message_over_the_daily_cap_waits_for_the_next_morning_wall_clock() ->
     assert next_morning(evening, LISBON, AutomationSettings()) == datetime(
         2027, 3, 28, 8, 0, tzinfo=LISBON
     )
+
+
+def test_the_time_a_change_leaves_free_and_the_waitlist_offer_it_makes() -> None:
+    ahead = datetime(2026, 12, 3, 15, 0, tzinfo=timezone.utc)
+    ana = {"id": 4, "name": "Ana"}
+    cancelled = {"action": "cancelled", "booking": {"start": ahead.isoformat(), "staff": ana}}
+    assert freed_slot(cancelled, NOW) == {"start": ahead, "staff_id": 4}
+    moved = {
+        "action": "rescheduled",
+        "booking": {"start": (ahead + timedelta(days=1)).isoformat(), "staff": ana},
+        "before": {"starts_at": ahead.isoformat(), "staff_id": 4},
+    }
+    assert freed_slot(moved, NOW) == {"start": ahead, "staff_id": 4}, "the old time is free"
+    assert freed_slot({**cancelled, "action": "created"}, NOW) is None
+    assert freed_slot(cancelled, ahead + timedelta(minutes=1)) is None, "a time gone by"
+    until = NOW + timedelta(minutes=30)
+    entry = {"id": "e-1", "offer": {"id": "h-1", "hold_expires_at": until.isoformat()}}
+    offer, lapse = waitlist_messages(entry, NOW, "Europe/Lisbon")
+    assert (offer.kind, offer.due_at, lapse.kind, lapse.due_at) == (
+        "waitlist_offer",
+        NOW,
+        "waitlist_lapse",
+        until,
+    )
+    assert offer.detail == {"entry": "e-1", "hold": "h-1", "timezone": "Europe/Lisbon"}

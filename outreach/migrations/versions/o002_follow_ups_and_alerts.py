@@ -1,4 +1,5 @@
-"""outreach_settings: follow-ups after a visit, who hears of a handoff request, daily caps;
+"""outreach_settings: follow-ups after a visit, who hears of a handoff request, daily caps, how
+long a waiting-list offer is held;
 outreach_messages: the keyed hash of the phone that the caps count by
 
 Revision ID: o002
@@ -31,6 +32,9 @@ def upgrade() -> None:
         )
         table.add_column(sa.Column("alert_emails", sa.JSON(), nullable=False, server_default="[]"))
         table.add_column(
+            sa.Column("waitlist_hold_min", sa.Integer(), nullable=False, server_default="30")
+        )
+        table.add_column(
             sa.Column("daily_cap_customer", sa.Integer(), nullable=False, server_default="3")
         )
         table.add_column(
@@ -52,7 +56,7 @@ def downgrade() -> None:
     with op.batch_alter_table("outreach_messages") as table:
         table.drop_column("phone_key")
     with op.batch_alter_table("outreach_settings") as table:
-        for column in ("daily_cap_business", "daily_cap_customer"):
+        for column in ("daily_cap_business", "daily_cap_customer", "waitlist_hold_min"):
             table.drop_column(column)
         for column in (
             "alert_emails",
