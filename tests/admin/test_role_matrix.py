@@ -18,7 +18,8 @@ LIMITED = {
     "/conversations": {"staff": 403},
     "/privacy": {"manager": 403, "staff": 403},
     "/privacy/export": {"owner": 400, "manager": 403, "staff": 403},
-}  # 400: no phone given
+    "/automations": {"owner": 503, "manager": 503, "staff": 403},
+}  # 400: no phone given; 503: no outreach worker here (tests/admin/test_automations.py runs one)
 
 
 def business_pages(web: TestClient) -> list[str]:
