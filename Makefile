@@ -89,6 +89,7 @@ bench: setup train
 	$(SVC_PY) bench/booking_bench.py
 	$(SVC_PY) bench/assistant_bench.py
 	$(SVC_PY) bench/whatsapp_bench.py
+	$(SVC_PY) bench/outreach_bench.py
 	$(SVC_PY) bench/login_storm.py
 	$(RASA_PY) bench/nlu_heldout.py
 	$(SVC_PY) bench/customer_simulator.py

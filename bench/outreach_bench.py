@@ -1,0 +1,195 @@
+"""Outreach worker load (`make bench`): prints figures, asserts nothing.
+
+N bookings (OUTREACH_BENCH_BOOKINGS, default 10,000) of a business with many seats, all
+starting in the same three five-minute slots, each with two reminders (the business's
+offsets chosen so that the first wave falls due a little after planning ends): booked
+through the booking service's API, read from its outbox and planned by the worker, sent
+through the Rasa channel into each customer's conversation and out through the Evolution
+sandbox — the whole path a reminder takes. Run with 1 and then 2 workers, each on a fresh
+stack. Printed for each:
+  - send throughput per worker (reminders a second), beside the floor: bare `sendText`
+    calls to the same sandbox in the same run;
+  - lag p50/p99 of the send behind the reminder's due time;
+  - duplicates and losses, counted in the customers' chats (both must be 0).
+The stack is production-like: PostgreSQL for bookings, the tracker store and the job queue.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import subprocess
+import sys
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import psycopg
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.stack_bench import percentiles, running_stack  # noqa: E402
+from tests.assistant.stack import ROOT, Stack, http, latest_model  # noqa: E402
+
+BOOKINGS = int(os.environ.get("OUTREACH_BENCH_BOOKINGS", "10000"))
+BOOKING_S = 0.05  # a generous guess of the time to book and plan one: the margin before due
+WORKER_PORTS = ("outreach", "outreach_b")
+
+
+def business(stack: Stack) -> tuple[str, list[datetime]]:
+    """A business open around the clock with a seat for every third booking, connected to
+    WhatsApp; its slug and the three starts the bookings share."""
+    slug = f"remind-{uuid.uuid4().hex[:8]}"
+    tenant = {
+        "slug": slug,
+        "name": "Reminder Bench",
+        "vertical": "clinic",
+        "timezone": "UTC",
+        "country": "PT",
+        "currency": "EUR",
+        "evolution_instance": slug,
+        "min_notice_min": 0,
+        "slot_step_min": 5,
+        "max_horizon_days": 30,
+    }
+    assert stack.booking_api("POST", "/v1/tenants", tenant)[0] == 201
+    base = f"/v1/tenants/{slug}"
+    always = [{"weekday": d, "start": "00:00", "end": "23:59"} for d in range(7)]
+    assert stack.booking_api("PUT", f"{base}/hours", {"staff_id": None, "hours": always})[0] == 200
+    seat = {"kind": "seat", "capacity": 1}
+    with ThreadPoolExecutor(16) as pool:
+        made = list(
+            pool.map(
+                lambda n: stack.booking_api("POST", f"{base}/resources", {**seat, "name": f"S{n}"}),
+                range(math.ceil(BOOKINGS / 3)),
+            )
+        )
+    assert all(status == 201 for status, _ in made)
+    service = {
+        "name": "Check-up",
+        "duration_min": 5,
+        "price": "0",
+        "requires_staff": False,
+        "resource_kind": "seat",
+    }
+    assert stack.booking_api("POST", f"{base}/services", service)[0] == 201
+    stack.connect_whatsapp(slug)
+    soon = datetime.now(timezone.utc) + timedelta(hours=2)
+    first = soon.replace(minute=soon.minute - soon.minute % 5, second=0, microsecond=0)
+    return slug, [first + timedelta(minutes=5 * n) for n in range(3)]
+
+
+def book_all(stack: Stack, slug: str, starts: list[datetime]) -> list[str]:
+    """N bookings for N customers; their phone digits."""
+    numbers = [f"3519{n:08d}" for n in range(BOOKINGS)]
+
+    def book(n: int) -> int:
+        body = {
+            "service": "Check-up",
+            "start": starts[n % 3].isoformat(),
+            "channel": "api",
+            "customer": {"phone": f"+{numbers[n]}", "name": f"Customer {n}"},
+        }
+        return stack.booking_api(
+            "POST", f"/v1/tenants/{slug}/bookings", body, Idempotency_Key=f"bench-{n}"
+        )[0]
+
+    with ThreadPoolExecutor(16) as pool:
+        statuses = list(pool.map(book, range(BOOKINGS)))
+    assert statuses.count(201) == BOOKINGS, {s: statuses.count(s) for s in set(statuses)}
+    return numbers
+
+
+def send_floor(stack: Stack, slug: str, count: int = 200) -> float:
+    """Bare sendText calls to the sandbox, 4 at a time (the worker's concurrency): a second."""
+    token = stack.extra_env["EVOLUTION_INSTANCE_TOKEN"]
+
+    def send(n: int) -> None:
+        http(
+            "POST",
+            stack.url("sandbox") + f"/message/sendText/{slug}",
+            {"number": f"3518{n:08d}", "text": "floor"},
+            headers={"apikey": token},
+        )
+
+    began = time.monotonic()
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(send, range(count)))
+    return count / (time.monotonic() - began)
+
+
+def reminders_sent(database_url: str, slug: str) -> list[tuple[datetime, datetime]]:
+    """(due, sent) of every reminder sent, from the worker's own table."""
+    with psycopg.connect(database_url.replace("+psycopg", "")) as conn:
+        return conn.execute(
+            "SELECT due_at, sent_at FROM outreach_messages"
+            " WHERE tenant = %s AND kind = 'reminder' AND status = 'sent'",
+            (slug,),
+        ).fetchall()
+
+
+def run(workers: int) -> None:
+    with running_stack(latest_model(), OUTREACH_RELAY_SECONDS="1") as stack:
+        subprocess.run(
+            [sys.executable, "-m", "outreach", "migrate"],
+            cwd=ROOT,
+            env=stack.env(),
+            check=True,
+            capture_output=True,
+        )
+        slug, starts = business(stack)
+        for name in WORKER_PORTS[:workers]:
+            command = [sys.executable, "-m", "outreach", "serve", "--port", str(stack.ports[name])]
+            stack.launch(name, command, "/api/ready", 60)
+        floor = send_floor(stack, slug)
+        # the first wave falls due once every booking is made and planned
+        ready = datetime.now(timezone.utc) + timedelta(seconds=60 + BOOKINGS * BOOKING_S)
+        first = int((starts[0] - ready).total_seconds() // 60)  # minutes before the start
+        settings = {
+            "reminder_offsets": [first, first - 1],
+            "quiet_start": "00:00",
+            "quiet_end": "00:00",
+            "change_notices": False,
+            "daily_cap_business": 100_000,
+        }
+        path = f"/internal/v1/tenants/{slug}/settings"
+        assert http("PUT", stack.url("outreach") + path, settings, token=stack.token)[0] == 200
+        numbers = book_all(stack, slug, starts)
+        deadline = time.monotonic() + 3600
+        while len(sent := reminders_sent(stack.database_url, slug)) < 2 * BOOKINGS:
+            if time.monotonic() > deadline:
+                break
+            time.sleep(2)
+        report(stack, slug, numbers, sent, workers, floor)
+
+
+def report(
+    stack: Stack,
+    slug: str,
+    numbers: list[str],
+    sent: list[tuple[datetime, datetime]],
+    workers: int,
+    floor: float,
+) -> None:
+    chats = [
+        sum(1 for m in stack.chat(slug, number) if m["from_me"] and m["text"].startswith("⏰"))
+        for number in numbers
+    ]
+    duplicates = sum(max(0, n - 2) for n in chats)
+    losses = sum(max(0, 2 - n) for n in chats)
+    lag = percentiles([(sent_at - due).total_seconds() for due, sent_at in sent], 50, 99)
+    span = max(s for _, s in sent) - min(d for d, _ in sent) if sent else timedelta(0)
+    per_worker = len(sent) / max(span.total_seconds(), 1e-9) / workers
+    print(
+        f"outreach bench, {workers} worker(s), {BOOKINGS} bookings x 2 reminders:"
+        f" {per_worker:.1f} reminders/s per worker ({per_worker / floor:.3f} x the floor of"
+        f" {floor:.0f} bare sendText/s); lag behind due p50 {lag['p50'] / 1000:.1f} s,"
+        f" p99 {lag['p99'] / 1000:.1f} s; duplicates {duplicates}, losses {losses}"
+    )
+
+
+if __name__ == "__main__":
+    for count in (1, 2):
+        run(count)
