@@ -49,8 +49,15 @@ FORM_SLOTS = (
 )
 MISSES_SLOT = "form_misses"
 # Intents a form leaves to their rules: questions (answered, then the form asks again),
-# stopping and asking for a person (bot/data/rules/forms.yml).
-QUESTION_INTENTS = frozenset(ANSWERS) | {"stop", "request_human"}
+# stopping, asking for a person (bot/data/rules/forms.yml), joining the waiting list
+# (bot/data/rules/waitlist.yml) and STOP / START (the gate policy).
+QUESTION_INTENTS = frozenset(ANSWERS) | {
+    "stop",
+    "request_human",
+    "join_waitlist",
+    "opt_out",
+    "opt_in",
+}
 CHITCHAT_INTENTS = frozenset({"greet", "thank"})
 # Another task asked for in the middle of a form: this one stops and that one opens.
 TASK_FORMS = {

@@ -10,7 +10,7 @@ so "let me know if something frees up" needs no repeating of the service or the 
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 import structlog
@@ -70,7 +70,9 @@ class ActionJoinWaitlist(ResilientAction):
             return leaving_form(tracker)
         catalog = await BOOKING_API.catalog(tenant)
         locale = speaking(tracker, catalog.tenant)
-        day = datetime.combine(date.fromisoformat(wish["day"]), datetime.min.time())
+        noon = datetime.combine(  # the business's day, whatever the offsets
+            date.fromisoformat(wish["day"]), time(12), ZoneInfo(catalog.tenant["timezone"])
+        )
         log.info("waitlist_joined", tenant=tenant, position=entry["position"])
         await say(
             dispatcher,
@@ -78,9 +80,7 @@ class ActionJoinWaitlist(ResilientAction):
             "waitlist_joined",
             service=wish["service"],
             staff=wish.get("staff_name"),
-            day=on_day(
-                day.replace(tzinfo=message_time(tracker).tzinfo), locale, message_time(tracker)
-            ),
+            day=on_day(noon, locale, message_time(tracker)),
             position=entry["position"],
         )
         return [*leaving_form(tracker), SlotSet("waitlist_wish", None)]

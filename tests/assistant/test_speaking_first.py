@@ -106,7 +106,7 @@ def messages_of(
     return body["messages"]
 
 
-def night_and_day_salon(stack: Stack, **automations: Any) -> str:
+def night_and_day_salon(stack: Stack, people: int = 1, **automations: Any) -> str:
     """A salon open around the clock (a reminder a few minutes ahead works at any hour the
     tests run), connected to WhatsApp, reminding 5 minutes before, with no quiet hours (and
     the `automations` settings given)."""
@@ -127,8 +127,14 @@ def night_and_day_salon(stack: Stack, **automations: Any) -> str:
     }
     assert stack.booking_api("POST", "/v1/tenants", body)[0] == 201
     base = f"/v1/tenants/{slug}"
-    staff = open_every_day(stack, slug, ("Ana",), "00:00", "23:59")
-    service = {"name": "Haircut", "duration_min": 30, "price": "30", "staff_ids": [staff["Ana"]]}
+    names = ("Ana", *(f"Stylist {n}" for n in range(2, people + 1)))
+    staff = open_every_day(stack, slug, names, "00:00", "23:59")
+    service = {
+        "name": "Haircut",
+        "duration_min": 30,
+        "price": "30",
+        "staff_ids": list(staff.values()),
+    }
     assert stack.booking_api("POST", f"{base}/services", service)[0] == 201
     settings = {
         "reminder_offsets": [5],
@@ -368,7 +374,7 @@ def reminders_in_chat(stack: Stack, salon: str, number: str) -> int:
 def test_two_workers_one_killed_mid_batch_send_each_reminder_exactly_once(
     outreach: Stack,
 ) -> None:
-    salon = night_and_day_salon(outreach)
+    salon = night_and_day_salon(outreach, people=12)
     start_worker(outreach, "outreach_b")
     soon = (datetime.now(timezone.utc) + timedelta(minutes=5, seconds=25)).replace(microsecond=0)
     numbers = [new_number() for _ in range(12)]
