@@ -625,12 +625,21 @@ class EvolutionInput(InputChannel):
             return answer(200, "delivered before", delivered=0, duplicate=True, in_session=None)
         if not await self.claims.claim(f"outreach-sending:{key}", OUTREACH_SENDING_TTL_S):
             return answer(409, "this message is being sent; retry later")
+        sending = (
+            relay.relay.speak_first(instance, contact, str(intent), entities)
+            if text is None
+            else relay.relay.notify(instance, contact, text)
+        )
+        # shielded: a worker that dies mid-call must not leave a message sent but unrecorded
+        # (its retry would send it again) nor a claim that blocks the retry
+        return await asyncio.shield(self.send_once(relay, key, sending, intent))
+
+    async def send_once(
+        self, relay: RelayThread, key: str, sending: Any, intent: Any
+    ) -> HTTPResponse:
+        """Send, then record the key as delivered (or free it for a retry when it failed)."""
         try:
-            sent, in_session = await relay.run(
-                relay.relay.speak_first(instance, contact, str(intent), entities)
-                if text is None
-                else relay.relay.notify(instance, contact, text)
-            )
+            sent, in_session = await relay.run(sending)
         except SendFailed as failure:
             await self.claims.delete(f"outreach-sending:{key}")
             return answer(502, f"WhatsApp did not take the message ({failure.status})")
