@@ -58,6 +58,7 @@ class Conversation:
     last_text: str = ""
     last_from: str = "customer"
     handoff_until: float | None = None
+    handoff_at: float | None = None  # when the bot was last silenced (the wait began)
     customer_messages: int = 0
     contact: str = ""  # the customer's phone digits or JID, from the channel's (sealed) metadata
 
@@ -87,6 +88,11 @@ class Conversation:
     @property
     def handed_off(self) -> bool:
         return self.handoff_until is not None and self.handoff_until > time.time()
+
+    @property
+    def waiting_min(self) -> int:
+        """Minutes since the customer was handed to a person (the queue's age)."""
+        return int((time.time() - (self.handoff_at or time.time())) // 60)
 
 
 @dataclass
@@ -149,6 +155,7 @@ async def recent_conversations(
             conversation.learn_contact(data)
         if is_handoff_slot(type_name, data):
             conversation.handoff_until = slot_time(data.get("value"))
+            conversation.handoff_at = stamp if conversation.handoff_until else None
         elif type_name in ("user", "bot") and data.get("text"):
             conversation.last_at, conversation.last_text = (
                 stamp or conversation.last_at,

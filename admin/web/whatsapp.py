@@ -45,7 +45,9 @@ async def conversations_page(request: web.Request) -> web.Response:
         context_of(request).tracker,
         lambda tracker: recent_conversations(tracker, keyring, tenant["slug"]),
     )
-    queue = [c for c in conversations or [] if c.handed_off]
+    queue = sorted(  # the longest wait first
+        (c for c in conversations or [] if c.handed_off), key=lambda c: c.handoff_at or c.last_at
+    )
     return page(
         request,
         "conversations.html",

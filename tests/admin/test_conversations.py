@@ -110,6 +110,7 @@ async def test_the_handoff_queue_and_a_transcript_from_rasas_tracker_store(
     assert "+351911111111" in queue and "+351922222222" not in queue, (
         "only a live handoff waits for a person"
     )
+    assert "<td>3 min</td>" in queue, "how long the customer has waited (handed over 199 s ago)"
     assert (
         "+351922222222" in listing and "not yours" not in listing and "351933333333" not in listing
     )
