@@ -64,6 +64,14 @@ async def test_an_owner_books_by_hand_sees_it_in_the_persons_column_and_the_free
     assert "10:00</strong> Haircut" in ana_lane and "Rita Sousa" in ana_lane
     week_view = await (await web.get(f"/t/{salon.slug}/calendar?view=week&date={day}")).text()
     assert f"/calendar/bookings/{rows[0]['id']}" in week_view
+    assert "✔" not in ana_lane
+    await booking.call(
+        "POST", f"/v1/tenants/{salon.slug}/bookings/{rows[0]['id']}/attendance", expect=200
+    )  # the customer answered a reminder with "1"
+    day_view = await (await web.get(f"/t/{salon.slug}/calendar?date={day}")).text()
+    assert "✔" in day_view.split('data-lane="Ana"')[1].split('data-lane="Bruno"')[0]
+    details = await (await web.get(f"/t/{salon.slug}/calendar/bookings/{rows[0]['id']}")).text()
+    assert "Customer confirmed" in details and "on (reminders, notices)" in details
 
     taken = await web.post(
         f"/t/{salon.slug}/calendar/bookings",
