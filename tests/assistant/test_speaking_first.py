@@ -295,8 +295,11 @@ def test_a_no_show_is_followed_up_and_yes_books_the_same_service(outreach: Stack
     assert "Haircut" in offer and "1. Book a new time" in offer, offer
     reply = converse(outreach, salon, number, "yes please")
     assert "What day and time" in reply, reply  # the service is known: straight to the time
-    [follow_up] = [m for m in messages_of(outreach, salon) if m["kind"] == "follow_up"]
-    assert follow_up["status"] == "sent" and follow_up["detail"] == {"follow_up": "no_show"}
+    [follow_up] = wait_for(
+        lambda: [m for m in messages_of(outreach, salon, "sent") if m["kind"] == "follow_up"],
+        "the follow-up recorded as sent",
+    )
+    assert follow_up["detail"] == {"follow_up": "no_show"}
 
 
 def test_asking_for_a_person_alerts_the_staff_by_email_and_whatsapp_with_a_link(
@@ -318,12 +321,15 @@ def test_asking_for_a_person_alerts_the_staff_by_email_and_whatsapp_with_a_link(
     assert number not in mail and number[-7:] not in mail, "no phone number in a mailbox"
     on_phone = bot_said(outreach, salon, business_phone, "waiting for a person")
     assert f"/t/{salon}/conversations/c" in on_phone and number not in on_phone
-    kinds = {m["kind"]: m["status"] for m in messages_of(outreach, salon)}
-    assert kinds == {
+    expected = {
         "handoff_alert": "sent",
         "handoff_alert_whatsapp": "sent",
         "handoff_ended": "scheduled",
-    }, kinds
+    }
+    wait_for(  # the chat has the alert a moment before the worker records it as sent
+        lambda: {m["kind"]: m["status"] for m in messages_of(outreach, salon)} == expected,
+        f"the outbox to show {expected}",
+    )
 
 
 def test_stop_silences_every_automated_message_until_start(outreach: Stack) -> None:
