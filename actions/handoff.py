@@ -222,6 +222,15 @@ def consecutive_misses(tracker: Tracker) -> int:
     return misses
 
 
+def form_ended() -> list[EventType]:
+    """The running form ended with its slots cleared (stopped, STOP, joining the waiting list)."""
+    return [
+        ActiveLoop(None),
+        *reset(BOOKING_SLOTS + EXISTING_SLOTS),
+        SlotSet("requested_slot", None),
+    ]
+
+
 class ActionStopForm(Action):
     """Stop the active form; when the customer asked for another task instead ("cancel my
     booking" while booking), open that one."""
@@ -234,11 +243,7 @@ class ActionStopForm(Action):
     ) -> list[EventType]:
         form = (tracker.active_loop or {}).get("name")
         switch_to = TASK_FORMS.get(latest_intent(tracker))
-        events: list[EventType] = [
-            ActiveLoop(None),
-            *reset(BOOKING_SLOTS + EXISTING_SLOTS),
-            SlotSet("requested_slot", None),
-        ]
+        events = form_ended()
         if switch_to and form and switch_to != form:
             log.info("form_switched", tenant=tenant_of(tracker), stopped=form, opened=switch_to)
             return events + [FollowupAction(switch_to)]

@@ -14,7 +14,7 @@ from typing import Any
 
 import structlog
 from rasa_sdk import Tracker
-from rasa_sdk.events import ActiveLoop, EventType, SlotSet
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import ResilientAction
@@ -22,6 +22,7 @@ from actions.booking_api import BOOKING_API, BookingRefused
 from actions.conversation import latest_intent, message_time, phone_of, speaking, tenant_of
 from actions.engine_api import say
 from actions.existing_bookings import listed, say_booking, upcoming
+from actions.handoff import form_ended
 from actions.phrases import phrase
 
 log = structlog.get_logger("actions")
@@ -228,4 +229,4 @@ class ActionSetMessagingConsent(ResilientAction):
         await say(dispatcher, tracker, "opted_in" if consent else "opted_out")
         if consent or not tracker.active_loop_name:
             return []
-        return [ActiveLoop(None), SlotSet("requested_slot", None)]
+        return form_ended()

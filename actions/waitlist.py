@@ -15,16 +15,16 @@ from zoneinfo import ZoneInfo
 
 import structlog
 from rasa_sdk import Tracker
-from rasa_sdk.events import ActiveLoop, EventType, SlotSet
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.base import ResilientAction, reset
+from actions.base import ResilientAction
 from actions.booking_api import BOOKING_API, BookingRefused
-from actions.booking_form import BOOKING_SLOTS
 from actions.conversation import message_time, phone_of, speaking, tenant_of
 from actions.engine_api import say
 from actions.existing_bookings import say_booking
 from actions.formatting import format_time
+from actions.handoff import form_ended
 from actions.slot_finding import on_day
 from actions.speaking_first import entity
 
@@ -32,10 +32,8 @@ log = structlog.get_logger("actions.waitlist")
 
 
 def leaving_form(tracker: Tracker) -> list[EventType]:
-    """The booking form's slots cleared and the form ended, when one was running."""
-    if not tracker.active_loop_name:
-        return []
-    return [ActiveLoop(None), *reset(BOOKING_SLOTS), SlotSet("requested_slot", None)]
+    """The running form ended, when one was running."""
+    return form_ended() if tracker.active_loop_name else []
 
 
 class ActionJoinWaitlist(ResilientAction):
