@@ -884,6 +884,16 @@ async def waitlist_entry(
     return dict(row._mapping) if row else None
 
 
+async def entry_offered_for_change(
+    conn: AsyncConnection, tenant_id: int, change_id: int
+) -> dict[str, Any] | None:
+    """The entry (id, status) offered the time that outbox change freed, if one was."""
+    w = t.waitlist_entries.c
+    query = select(w.id, w.status).where(w.tenant_id == tenant_id, w.freed_by_change == change_id)
+    row = (await conn.execute(query)).first()
+    return dict(row._mapping) if row else None
+
+
 async def waiting_entries(
     conn: AsyncConnection, tenant_id: int, day: Any, statuses: Sequence[str] = ("waiting",)
 ) -> list[dict[str, Any]]:

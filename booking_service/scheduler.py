@@ -386,10 +386,15 @@ class Scheduler:
     async def offer_freed_slot(self, tenant: Tenant, freed: FreedSlot) -> dict[str, Any] | None:
         """Hold the freed time for the first customer waiting whom it suits (their service
         fits there, with the person they asked for), until `hold_until`; that entry, offered,
-        or None when nobody waiting can take it. Customers who said STOP are passed over."""
+        or None when nobody waiting can take it. Customers who said STOP are passed over. Asked
+        again for the same outbox change, the entry offered then."""
         day = freed.start.astimezone(tenant.tz).date()
 
         async def offer(conn: AsyncConnection, attempt: _WriteAttempt) -> str | None:
+            if freed.change_id is not None:
+                earlier = await repo.entry_offered_for_change(conn, tenant.id, freed.change_id)
+                if earlier is not None:  # still open: offered again; answered: nothing to offer
+                    return earlier["id"] if earlier["status"] == "offered" else None
             for entry in await repo.waiting_entries(conn, tenant.id, day):
                 if not entry["consent_reminders"]:
                     continue
@@ -415,7 +420,13 @@ class Scheduler:
                 except (_Refused, ValidationFailed):
                     continue  # this service does not fit there: the next one in line
                 await repo.update_waitlist_entry(
-                    conn, entry["id"], {"status": "offered", "hold_id": hold["id"]}
+                    conn,
+                    entry["id"],
+                    {
+                        "status": "offered",
+                        "hold_id": hold["id"],
+                        "freed_by_change": freed.change_id,
+                    },
                 )
                 return entry["id"]
             return None

@@ -329,6 +329,11 @@ class FreedSlot(Strict):
     start: AwareDatetime
     staff_id: int | None = None
     hold_until: AwareDatetime = Field(description="how long the one offered it may take it")
+    change_id: Annotated[int, Field(ge=1, le=2**31 - 1)] | None = Field(
+        None,
+        description="the outbox change that freed it: asked again for the same change, the"
+        " entry offered then is returned, and no second time is held",
+    )
 
 
 class OutboxAck(Strict):

@@ -281,7 +281,13 @@ waitlist_entries = Table(
     Column("status", String(12), nullable=False),
     Column("hold_id", String(36), ForeignKey("bookings.id", ondelete="SET NULL")),
     Column("channel", String(20), nullable=False),
+    # The outbox change (booking_events.id) whose freed time this entry was offered: asked
+    # again for the same change, the offer is this entry's, not a second hold.
+    Column("freed_by_change", Integer),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     Index("ix_waitlist_entries_tenant_day_status", "tenant_id", "day", "status"),
+    Index(
+        "ux_waitlist_entries_tenant_freed_by_change", "tenant_id", "freed_by_change", unique=True
+    ),
 )

@@ -173,6 +173,7 @@ class Outreach:
                 "start": freed["start"].isoformat(),
                 "staff_id": freed["staff_id"],
                 "hold_until": hold_until.isoformat(),
+                "change_id": change["id"],  # read again after a crash: the same entry
             },
         )
         return answer.body.get("entry")

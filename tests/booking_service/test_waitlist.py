@@ -47,9 +47,12 @@ async def test_a_freed_time_goes_to_the_first_in_line_who_can_take_it(api: Api, 
     await api.call("POST", f"{salon.base}/bookings/{made['id']}/cancel", {}, expect=200)
     until = (datetime.now(timezone.utc) + timedelta(minutes=30)).isoformat()
     freed = {"start": start, "staff_id": salon.staff["Ana"], "hold_until": until}
-    _, offered = await api.call("POST", f"{base}/offers", freed, expect=201)
+    _, offered = await api.call("POST", f"{base}/offers", {**freed, "change_id": 7}, expect=201)
     entry = offered["entry"]
     assert entry["id"] == kim["id"] and entry["status"] == "offered"
+    _, again = await api.call("POST", f"{base}/offers", {**freed, "change_id": 7}, expect=201)
+    assert again["entry"]["id"] == kim["id"], "the same change asked again: the same offer"
+    assert again["entry"]["offer"]["id"] == entry["offer"]["id"], "and no second hold"
     assert entry["offer"]["start"] == made["start"] and entry["offer"]["staff"]["name"] == "Ana"
     assert entry["customer"]["phone"] == "+351912100001"
     assert datetime.fromisoformat(entry["offer"]["hold_expires_at"]) > datetime.now(timezone.utc)
@@ -66,6 +69,8 @@ async def test_a_freed_time_goes_to_the_first_in_line_who_can_take_it(api: Api, 
     assert declined["status"] == "declined" and declined["offer"] is None
     _, page = await api.call("GET", "/v1/outbox?limit=50", expect=200)
     assert [c["action"] for c in page["changes"]] == ["released"], "the worker hears of it"
+    _, stale = await api.call("POST", f"{base}/offers", {**freed, "change_id": 7}, expect=200)
+    assert stale == {"entry": None}, "an answered offer is not made again"
 
     _, offered = await api.call("POST", f"{base}/offers", freed, expect=201)
     assert offered["entry"]["id"] == lee["id"], "Bruno's customer and the one who said STOP wait"
