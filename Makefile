@@ -90,6 +90,8 @@ bench: setup train
 	$(SVC_PY) bench/assistant_bench.py
 	$(SVC_PY) bench/whatsapp_bench.py
 	$(SVC_PY) bench/outreach_bench.py
+	@scripts/make-venv .venv/arq requirements/arq.lock
+	$(SVC_PY) bench/job_engines.py
 	$(SVC_PY) bench/login_storm.py
 	$(RASA_PY) bench/nlu_heldout.py
 	$(SVC_PY) bench/customer_simulator.py

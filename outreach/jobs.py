@@ -124,5 +124,8 @@ async def run_worker(app: App, outreach: Outreach, settings: OutreachSettings) -
         "install_signal_handlers": False,
         "update_heartbeat_interval": 5.0,
         "stalled_worker_timeout": 20.0,
+        # A job queued for later wakes no worker (NOTIFY is sent when it is queued): workers
+        # find it by polling, so the poll bounds how late a reminder starts.
+        "fetch_job_polling_interval": settings.poll_s,
     }
     await app.run_worker_async(**options)

@@ -25,6 +25,7 @@ class OutreachSettings:
     port: int = DEFAULT_PORT
     concurrency: int = 4  # jobs one worker runs at once
     relay_every_s: int = 5  # how often the booking service's outbox is read
+    poll_s: float = 1.0  # how often a worker looks for jobs that have come due (bench/job_engines)
     send_attempts: int = 6  # a message that cannot be sent is retried, with backoff, then failed
     retry_wait_s: int = 5  # the backoff's base: 5, 25, 125... seconds between attempts
     sending_stale_s: int = 120  # a claim older than this was a worker that died mid-send
@@ -42,6 +43,7 @@ class OutreachSettings:
             port=int(env("OUTREACH_PORT", str(DEFAULT_PORT))),
             concurrency=int(env("OUTREACH_CONCURRENCY", "4")),
             relay_every_s=int(env("OUTREACH_RELAY_SECONDS", "5")),
+            poll_s=float(env("OUTREACH_POLL_SECONDS", "1")),
             send_attempts=int(env("OUTREACH_SEND_ATTEMPTS", "6")),
             retry_wait_s=int(env("OUTREACH_RETRY_WAIT_SECONDS", "5")),
             sending_stale_s=int(env("OUTREACH_SENDING_STALE_SECONDS", "120")),
