@@ -18,10 +18,13 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
+import psycopg
 import pytest
 from aiosmtpd.controller import Controller
 
+from tests.assistant.admin_web import signed_in_owner
 from tests.assistant.conftest import auckland_day, open_every_day
 from tests.assistant.stack import ROOT, Stack, http
 from tests.assistant.whatsapp import bookings_of, converse, new_number, wait_for
@@ -106,10 +109,12 @@ def messages_of(
     return body["messages"]
 
 
-def night_and_day_salon(stack: Stack, people: int = 1, **automations: Any) -> str:
+def night_and_day_salon(
+    stack: Stack, people: int = 1, business: dict[str, Any] | None = None, **automations: Any
+) -> str:
     """A salon open around the clock (a reminder a few minutes ahead works at any hour the
     tests run), connected to WhatsApp, reminding 5 minutes before, with no quiet hours (and
-    the `automations` settings given)."""
+    the `business` details and `automations` settings given)."""
     slug = f"allday-{uuid.uuid4().hex[:8]}"
     body = {
         "slug": slug,
@@ -124,6 +129,7 @@ def night_and_day_salon(stack: Stack, people: int = 1, **automations: Any) -> st
         "slot_step_min": 5,
         "reschedule_cutoff_min": 0,  # the reminder comes 5 minutes before: still movable
         "cancel_cutoff_min": 0,
+        **(business or {}),
     }
     assert stack.booking_api("POST", "/v1/tenants", body)[0] == 201
     base = f"/v1/tenants/{slug}"
@@ -180,7 +186,7 @@ def bot_said(stack: Stack, tenant: str, number: str, fragment: str, timeout: flo
     )
 
 
-def test_changes_the_business_makes_are_told_to_the_customer_at_once(
+def test_changes_the_business_makes_in_the_web_app_are_told_to_the_customer_at_once(
     outreach: Stack, shop: str
 ) -> None:
     no_quiet_hours = {
@@ -191,21 +197,30 @@ def test_changes_the_business_makes_are_told_to_the_customer_at_once(
     }
     path = f"/internal/v1/tenants/{shop}/settings"
     assert outreach_api(outreach, "PUT", path, no_quiet_hours)[0] == 200  # any hour in Auckland
-    number = new_number()
-    made = book(outreach, shop, number, auckland_day(3).replace(hour=10), "admin")
-    assert "Kiwi Cuts has booked your Haircut" in bot_said(outreach, shop, number, "has booked")
-    later = datetime.fromisoformat(made["start"]) + timedelta(hours=2)
-    status, moved = outreach.booking_api(
-        "POST",
-        f"/v1/tenants/{shop}/bookings/{made['id']}/reschedule",
-        {"start": later.isoformat(), "channel": "admin"},
-    )
-    assert status == 200, moved
-    assert "has been moved to" in bot_said(outreach, shop, number, "moved to")
-    status, _ = outreach.booking_api(
-        "POST", f"/v1/tenants/{shop}/bookings/{made['id']}/cancel", {"channel": "admin"}
+    owner, number = signed_in_owner(outreach, shop), new_number()
+    services = outreach.booking_api("GET", f"/v1/tenants/{shop}/services")[1]["services"]
+    day = auckland_day(3).date().isoformat()
+    status, _ = owner.post(  # booked by hand, as for a phone call
+        f"/t/{shop}/calendar/bookings",
+        {
+            "csrf_token": owner.csrf(f"/t/{shop}/calendar"),
+            "service": str(next(s["id"] for s in services if s["name"] == "Haircut")),
+            "staff": "any",
+            "date": day,
+            "time": "10:00",
+            "name": "Pat",
+            "phone": f"+{number}",
+        },
     )
     assert status == 200
+    assert "Kiwi Cuts has booked your Haircut" in bot_said(outreach, shop, number, "has booked")
+    [made] = bookings_of(outreach, shop, number)
+    page = f"/t/{shop}/calendar/bookings/{made['id']}"
+    move = {"csrf_token": owner.csrf(page), "date": day, "time": "12:00"}
+    assert owner.post(f"{page}/move", move)[0] == 200
+    assert "has been moved to" in bot_said(outreach, shop, number, "moved to")
+    cancel = {"csrf_token": owner.csrf(page), "reason": "stylist ill"}
+    assert owner.post(f"{page}/cancel", cancel)[0] == 200
     assert "cancelled by Kiwi Cuts" in bot_said(outreach, shop, number, "cancelled by")
 
     def sent_notices() -> list[dict[str, Any]] | None:
@@ -218,6 +233,51 @@ def test_changes_the_business_makes_are_told_to_the_customer_at_once(
     assert [m["kind"] for m in messages_of(outreach, shop, "scheduled")] == [], (
         "the cancelled booking's reminders are dropped"
     )
+
+
+def test_across_a_dst_change_offsets_are_real_time_and_quiet_hours_wall_clock(
+    outreach: Stack,
+) -> None:
+    """Lisbon's clocks go forward at 01:00 UTC on 28 March 2027. A 09:00 booking that day
+    (08:00 UTC) is reminded 24 real hours before — 08:00 winter time on the 27th, not 09:00 —
+    and 2 hours before would be 07:00 summer time, inside the quiet hours until 08:00: it
+    moves to 08:00 on the wall clock (07:00 UTC). The job queue holds each send for then."""
+    lisbon = ZoneInfo("Europe/Lisbon")
+    abroad = {"timezone": "Europe/Lisbon", "country": "PT", "currency": "EUR"}
+    salon = night_and_day_salon(
+        outreach,
+        business={**abroad, "locale": "en-GB", "max_horizon_days": 730},
+        reminder_offsets=[1440, 120],
+        quiet_start="21:00",
+        quiet_end="08:00",
+    )
+    start = datetime(2027, 3, 28, 9, 0, tzinfo=lisbon)
+    book(outreach, salon, new_number(), start, "api")
+
+    def planned() -> dict[int, datetime] | None:
+        reminders = [
+            m for m in messages_of(outreach, salon, "scheduled") if m["kind"] == "reminder"
+        ]
+        due = {m["detail"]["offset_min"]: datetime.fromisoformat(m["due_at"]) for m in reminders}
+        return due if len(due) == 2 else None
+
+    due = wait_for(planned, "both reminders planned")
+    assert start - due[1440] == timedelta(hours=24)
+    assert due[1440] == datetime(2027, 3, 27, 8, 0, tzinfo=lisbon), "08:00 winter time"
+    assert due[120] == datetime(2027, 3, 28, 8, 0, tzinfo=lisbon), "08:00 summer time"
+    assert due[120].astimezone(timezone.utc).hour == 7
+    locks = [f"outreach.message.{m['id']}" for m in messages_of(outreach, salon, "scheduled")]
+
+    def jobs() -> list[datetime] | None:
+        with psycopg.connect(outreach.database_url) as conn:
+            rows = conn.execute(
+                "SELECT scheduled_at FROM procrastinate_jobs"
+                " WHERE queueing_lock = ANY(%s) AND status = 'todo'",
+                (locks,),
+            ).fetchall()
+        return sorted(row[0] for row in rows) if len(rows) == 2 else None
+
+    assert wait_for(jobs, "a send job for each") == sorted(due.values())
 
 
 def test_a_reminder_arrives_and_2_moves_the_booking(outreach: Stack) -> None:
