@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from abc import abstractmethod
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
@@ -96,6 +96,8 @@ def booking_options(listed: list[dict[str, Any]]) -> list[Option]:
 class ExistingBookingForm(FormRepair, FormSupport, FormValidationAction):
     """Shared by the cancel and reschedule forms: choose which booking, then confirm."""
 
+    refused_code = ""  # the booking service's refusal when the change comes too late
+
     @abstractmethod
     def name(self) -> str:
         """The validation action's name in the domain."""
@@ -107,7 +109,12 @@ class ExistingBookingForm(FormRepair, FormSupport, FormValidationAction):
         tracker: Tracker,
         domain: dict,
     ) -> list[str]:
-        return [] if tracker.get_slot("booking_id") == NO_BOOKINGS else domain_slots
+        if tracker.get_slot("booking_id") == NO_BOOKINGS or self.too_late(tracker):
+            return []
+        return domain_slots
+
+    def too_late(self, tracker: Tracker) -> bool:
+        return (tracker.get_slot("booking_result") or {}).get("code") == self.refused_code
 
     async def get_extraction_events(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
@@ -143,7 +150,7 @@ class ExistingBookingForm(FormRepair, FormSupport, FormValidationAction):
             return {}
         listed = tracker.get_slot("listed_bookings")
         if listed is not None and len(listed) == 1:
-            return {"booking_id": listed[0]["id"], **self.chosen(listed[0])}
+            return await self.picked(tracker, listed[0])
         if listed is None:
             listed = await upcoming(tracker)
             if listed is None:
@@ -152,8 +159,7 @@ class ExistingBookingForm(FormRepair, FormSupport, FormValidationAction):
             if len(listed) <= 1:
                 return {
                     "listed_bookings": listed,
-                    "booking_id": listed[0]["id"] if listed else NO_BOOKINGS,
-                    **self.chosen(listed[0] if listed else None),
+                    **await self.picked(tracker, listed[0] if listed else None),
                 }
             return {"listed_bookings": listed}
         if not answers_latest_message(tracker):
@@ -161,19 +167,36 @@ class ExistingBookingForm(FormRepair, FormSupport, FormValidationAction):
         index = choose(latest_text(tracker), booking_options(listed), message_time(tracker))
         if index is None or index == NONE_OF_THESE:
             return {}
-        return {"booking_id": listed[index]["id"], **self.chosen(listed[index])}
+        return await self.picked(tracker, listed[index])
+
+    async def picked(self, tracker: Tracker, booking: dict[str, Any] | None) -> dict[str, Any]:
+        """Slots for the booking chosen; when it already starts inside the business's cut-off
+        for this change, the refusal too, so that the form ends now with the reason instead of
+        after a new time was asked for and chosen ("2" under a reminder 2 hours before)."""
+        if booking is None:
+            return {"booking_id": NO_BOOKINGS}
+        slots = {"booking_id": booking["id"], **self.chosen(booking)}
+        policy = CUTOFF_RULES[self.refused_code][1]
+        catalog = await BOOKING_API.catalog(tenant_of(tracker))
+        minutes = (catalog.tenant.get("policies") or {}).get(policy)
+        left = datetime.fromisoformat(booking["start"]) - message_time(tracker)
+        if isinstance(minutes, int) and left < timedelta(minutes=minutes):
+            slots["booking_result"] = {"error": "too late to change", "code": self.refused_code}
+        return slots
 
     def choices_shown(self, tracker: Tracker) -> list[str]:
         if tracker.get_slot("requested_slot") == "booking_id":
             return [b["label"] for b in tracker.get_slot("listed_bookings") or []]
         return []
 
-    def chosen(self, booking: dict[str, Any] | None) -> dict[str, Any]:
+    def chosen(self, booking: dict[str, Any]) -> dict[str, Any]:
         """Extra slots to set once the booking is known."""
         return {}
 
 
 class ValidateCancelForm(ExistingBookingForm):
+    refused_code = "too_late_to_cancel"
+
     def name(self) -> str:
         return "validate_cancel_form"
 
@@ -199,6 +222,8 @@ class ValidateCancelForm(ExistingBookingForm):
 
 
 class ValidateRescheduleForm(SlotFinding, ExistingBookingForm):
+    refused_code = "too_late_to_reschedule"
+
     def name(self) -> str:
         return "validate_reschedule_form"
 
@@ -238,9 +263,7 @@ class ValidateRescheduleForm(SlotFinding, ExistingBookingForm):
                 return True
         return True
 
-    def chosen(self, booking: dict[str, Any] | None) -> dict[str, Any]:
-        if booking is None:
-            return {}
+    def chosen(self, booking: dict[str, Any]) -> dict[str, Any]:
         return {
             "service": booking["service"],
             "staff": booking["staff"] or "any",

@@ -304,6 +304,22 @@ def test_a_reminder_arrives_and_2_moves_the_booking(outreach: Stack) -> None:
     ], "the old time's reminder sent once, one for the new time; no notice of the customer's move"
 
 
+def test_a_change_inside_the_cut_off_is_refused_as_soon_as_the_booking_is_known(
+    outreach: Stack,
+) -> None:
+    cut_off = {"reschedule_cutoff_min": 60, "cancel_cutoff_min": 60}
+    salon, number = night_and_day_salon(outreach, business=cut_off), new_number()
+    soon = datetime.now(timezone.utc) + timedelta(minutes=5, seconds=20)
+    book(outreach, salon, number, soon.replace(microsecond=0), "api")
+    bot_said(outreach, salon, number, "Reminder")
+    moving = converse(outreach, salon, number, "2")
+    assert "can be moved up to 1 hour before" in moving and "When" not in moving, moving
+    cancelling = converse(outreach, salon, number, "then please cancel my appointment")
+    assert "can be cancelled up to 1 hour before" in cancelling, cancelling
+    [booking] = bookings_of(outreach, salon, number)
+    assert booking["status"] == "confirmed"
+
+
 def test_1_under_a_reminder_confirms_attendance(outreach: Stack) -> None:
     salon, number = night_and_day_salon(outreach), new_number()
     soon = datetime.now(timezone.utc) + timedelta(minutes=5, seconds=20)
