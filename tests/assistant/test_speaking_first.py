@@ -304,6 +304,19 @@ def test_a_reminder_arrives_and_2_moves_the_booking(outreach: Stack) -> None:
     ], "the old time's reminder sent once, one for the new time; no notice of the customer's move"
 
 
+def test_free_text_under_a_reminder_acts_on_the_booking_reminded_of(outreach: Stack) -> None:
+    salon, number = night_and_day_salon(outreach, people=2), new_number()
+    later = book(outreach, salon, number, auckland_day(3).replace(hour=11), "api")
+    soon = datetime.now(timezone.utc) + timedelta(minutes=5, seconds=20)
+    reminded = book(outreach, salon, number, soon.replace(microsecond=0), "api")
+    bot_said(outreach, salon, number, "Reminder")
+    asked = converse(outreach, salon, number, "sorry, I can't make it")
+    assert asked.startswith("Cancel your Haircut") and "Which booking" not in asked, asked
+    assert "cancelled" in converse(outreach, salon, number, "yes")
+    status = {b["id"]: b["status"] for b in bookings_of(outreach, salon, number)}
+    assert status == {reminded["id"]: "cancelled", later["id"]: "confirmed"}, status
+
+
 def test_a_change_inside_the_cut_off_is_refused_as_soon_as_the_booking_is_known(
     outreach: Stack,
 ) -> None:
