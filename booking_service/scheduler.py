@@ -74,6 +74,9 @@ class _Refused(Exception):
     exclude_booking: str | None = None
 
 
+RACE_RETRIES = 20  # runs again of a write that collided with a concurrent one (see _write)
+
+
 @dataclass
 class _WriteAttempt:
     """One write transaction's record of the slot it checked last: what a constraint violation
@@ -693,39 +696,42 @@ class Scheduler:
 
     # --- internals -------------------------------------------------------------------
 
-    async def _write(
-        self, operation, retry_idempotency: bool = False, stale_holds_cleared: bool = False
-    ):  # noqa: ANN001, ANN202
+    async def _write(self, operation, retry_idempotency: bool = False):  # noqa: ANN001, ANN202
         """Run `operation` in a write transaction and map constraint failures to API errors.
 
-        Holds past their expiry still count for PostgreSQL's exclusion constraints until
-        they are marked expired (the background sweeper does so every 30 seconds). When a
-        write collides, stale holds are expired at once and the write is tried once more.
+        A write that collides with one committed a moment before (PostgreSQL's exclusion
+        constraints) is run again: the new transaction sees the other booking, so it chooses
+        another seat or person when one is free ("any table at 8pm" while tables remain) and
+        is refused with the nearest times when none is. Each collision means another write
+        succeeded, so this ends; RACE_RETRIES bounds it all the same. Holds past their expiry
+        still count for the constraints until marked expired (the sweeper does so every 30
+        seconds): the first collision expires them at once.
         """
-        attempt = _WriteAttempt()
-        try:
-            async with self.engine.begin() as conn:
-                return await operation(conn, attempt)
-        except _Refused as refused:
-            raise SlotUnavailable(
-                refused.refusal.reason,
-                await self._alternatives(refused),
-                code=refused.refusal.code,
-                reason=refused.refusal.why,
-            ) from None
-        except IntegrityError as exc:
-            kind = classify_integrity_error(exc)
-            if kind == "idempotency" and retry_idempotency:
-                raise _RetryAfterTwin() from None
-            if kind == "overlap" and not stale_holds_cleared and await self.expire_holds():
-                return await self._write(operation, retry_idempotency, stale_holds_cleared=True)
-            if kind == "overlap":
+        for retries_left in range(RACE_RETRIES, -1, -1):
+            attempt = _WriteAttempt()
+            try:
+                async with self.engine.begin() as conn:
+                    return await operation(conn, attempt)
+            except _Refused as refused:
                 raise SlotUnavailable(
-                    "that time was just taken",
-                    await self._alternatives(attempt.checked),
-                    reason={"rule": "taken"},
+                    refused.refusal.reason,
+                    await self._alternatives(refused),
+                    code=refused.refusal.code,
+                    reason=refused.refusal.why,
                 ) from None
-            raise
+            except IntegrityError as exc:
+                kind = classify_integrity_error(exc)
+                if kind == "idempotency" and retry_idempotency:
+                    raise _RetryAfterTwin() from None
+                if kind != "overlap":
+                    raise
+                if retries_left == RACE_RETRIES:
+                    await self.expire_holds()
+        raise SlotUnavailable(
+            "that time was just taken",
+            await self._alternatives(attempt.checked),
+            reason={"rule": "taken"},
+        )
 
     async def _insert_new(
         self,

@@ -119,6 +119,39 @@ async def test_holds_and_bookings_racing_for_one_slot_leave_one_winner(
         assert Counter(statuses) == Counter({201: 1, 409: 99})
 
 
+async def test_racing_for_one_time_with_several_tables_free_fills_each_table_once(
+    service_process, postgres_url, secret_spec
+):
+    """Four tables: twelve customers asking at once for 15:00 get the four tables (a write
+    that collided is run again and takes the next table), and the other eight are refused."""
+    base = service_process(postgres_url)
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
+        api = Api(LoopbackClient(session, base), secret_spec["BOOKA_INTERNAL_TOKEN"])  # type: ignore[arg-type]
+        salon = await new_tenant(api)
+        for n in range(4):
+            table = {"kind": "table", "capacity": 2, "name": f"T{n}"}
+            await api.call("POST", f"{salon.base}/resources", table, expect=201)
+        dinner = {
+            "name": "Dinner",
+            "duration_min": 60,
+            "price": "30",
+            "requires_staff": False,
+            "resource_kind": "table",
+        }
+        await api.call("POST", f"{salon.base}/services", dinner, expect=201)
+        start = salon.at(future_day(salon.tz, days=8), 15)
+
+        async def book(n: int) -> tuple[int, dict]:
+            body = booking_body(salon, start, service="Dinner", phone=f"+3519160{n:05d}")
+            return await api.call(
+                "POST", f"{salon.base}/bookings", body, Idempotency_Key=f"tables-{n}"
+            )
+
+        answers = await asyncio.gather(*(book(n) for n in range(12)))
+    assert Counter(status for status, _ in answers) == Counter({201: 4, 409: 8})
+    assert len({body["resource"]["id"] for status, body in answers if status == 201}) == 4
+
+
 async def test_concurrent_reschedules_into_one_slot_move_only_one(
     service_process, postgres_url, secret_spec
 ):
