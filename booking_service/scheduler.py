@@ -8,13 +8,15 @@ the three nearest free starts, computed after the failed transaction has rolled 
 
 from __future__ import annotations
 
+import asyncio
+import random
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from booking_service import repository as repo
@@ -105,12 +107,13 @@ def snapshot(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def classify_integrity_error(exc: IntegrityError) -> str:
-    """'overlap' (exclusion constraint), 'idempotency' (duplicate key) or 'other'."""
+def classify_integrity_error(exc: DBAPIError) -> str:
+    """'overlap' (exclusion constraint, or the deadlock two inserts checking it against each
+    other can end in), 'idempotency' (duplicate key) or 'other'."""
     orig = exc.orig
     sqlstate = getattr(orig, "sqlstate", None)
     text = str(orig)
-    if sqlstate == "23P01":
+    if sqlstate in ("23P01", "40P01"):
         return "overlap"
     if "idempotency_key" in text:
         return "idempotency"
@@ -719,7 +722,10 @@ class Scheduler:
                     code=refused.refusal.code,
                     reason=refused.refusal.why,
                 ) from None
-            except IntegrityError as exc:
+            except DBAPIError as exc:
+                deadlock = getattr(exc.orig, "sqlstate", None) == "40P01"
+                if not isinstance(exc, IntegrityError) and not deadlock:
+                    raise  # the database is unreachable or failing: 503, not a refusal
                 kind = classify_integrity_error(exc)
                 if kind == "idempotency" and retry_idempotency:
                     raise _RetryAfterTwin() from None
@@ -727,6 +733,9 @@ class Scheduler:
                     raise
                 if retries_left == RACE_RETRIES:
                     await self.expire_holds()
+                # The writes that lost to one commit would all run again at once and collide
+                # (or deadlock) with each other: spread them out.
+                await asyncio.sleep(random.uniform(0, 0.01 * (RACE_RETRIES + 1 - retries_left)))
         raise SlotUnavailable(
             "that time was just taken",
             await self._alternatives(attempt.checked),

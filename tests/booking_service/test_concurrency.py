@@ -119,16 +119,18 @@ async def test_holds_and_bookings_racing_for_one_slot_leave_one_winner(
         assert Counter(statuses) == Counter({201: 1, 409: 99})
 
 
+@pytest.mark.parametrize("workers", [1, 2], ids=["one-process", "two-processes"])
 async def test_racing_for_one_time_with_several_tables_free_fills_each_table_once(
-    service_process, postgres_url, secret_spec
+    service_process, postgres_url, secret_spec, workers
 ):
-    """Four tables: twelve customers asking at once for 15:00 get the four tables (a write
-    that collided is run again and takes the next table), and the other eight are refused."""
-    base = service_process(postgres_url)
+    """Ten tables: forty customers asking at once for 15:00 get the ten tables (a write that
+    collided, or deadlocked checking the constraint against another insert, is run again and
+    takes the next table), and the other thirty are refused — none gets an error."""
+    base = service_process(postgres_url, workers)
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
         api = Api(LoopbackClient(session, base), secret_spec["BOOKA_INTERNAL_TOKEN"])  # type: ignore[arg-type]
         salon = await new_tenant(api)
-        for n in range(4):
+        for n in range(10):
             table = {"kind": "table", "capacity": 2, "name": f"T{n}"}
             await api.call("POST", f"{salon.base}/resources", table, expect=201)
         dinner = {
@@ -147,9 +149,9 @@ async def test_racing_for_one_time_with_several_tables_free_fills_each_table_onc
                 "POST", f"{salon.base}/bookings", body, Idempotency_Key=f"tables-{n}"
             )
 
-        answers = await asyncio.gather(*(book(n) for n in range(12)))
-    assert Counter(status for status, _ in answers) == Counter({201: 4, 409: 8})
-    assert len({body["resource"]["id"] for status, body in answers if status == 201}) == 4
+        answers = await asyncio.gather(*(book(n) for n in range(40)))
+    assert Counter(status for status, _ in answers) == Counter({201: 10, 409: 30})
+    assert len({body["resource"]["id"] for status, body in answers if status == 201}) == 10
 
 
 async def test_concurrent_reschedules_into_one_slot_move_only_one(
