@@ -1,11 +1,12 @@
 """Outreach worker load (`make bench`): prints figures, asserts nothing.
 
-N bookings (OUTREACH_BENCH_BOOKINGS, default 10,000) of a business with a seat for each, all
-starting at the same time, each with two reminders a minute apart (the business's offsets
-chosen so that the first wave falls due a little after booking and planning end: two bursts
-of N, the hard case): booked
-through the booking service's API, read from its outbox and planned by the worker, sent
-through the Rasa channel into each customer's conversation and out through the Evolution
+N bookings (OUTREACH_BENCH_BOOKINGS, default 10,000), 100 to a business (a large clinic's
+day; one business with 10,000 seats is no one's, and would time its seat search instead), all
+starting at the same time, each with two reminders a minute apart (the businesses' offsets
+chosen so that the first wave falls due a little after booking ends, timed by a pilot
+business booked first: two bursts of N, the hard case): booked through the booking
+service's API, read from its outbox and planned by the worker, sent through the Rasa channel
+into each customer's conversation and out through the Evolution
 sandbox — the whole path a reminder takes. Run with 1 and then 2 workers, each on a fresh
 stack. Printed for each:
   - send throughput per worker (reminders a second while a burst is going out: from its due
@@ -35,13 +36,14 @@ from bench.stack_bench import percentiles, running_stack  # noqa: E402
 from tests.assistant.stack import ROOT, Stack, http, latest_model  # noqa: E402
 
 BOOKINGS = int(os.environ.get("OUTREACH_BENCH_BOOKINGS", "10000"))
-BOOKING_S = 0.05  # a generous guess of the time to book and plan one: the margin before due
+PER_BUSINESS = 100  # bookings (and seats) of one business: a large clinic's day, not 10,000 seats
+PILOT = 200  # bookings made first, in a business of their own, to time booking on this machine
 WORKER_PORTS = ("outreach", "outreach_b")
 
 
-def business(stack: Stack) -> tuple[str, datetime]:
-    """A business open around the clock with a seat for every booking, connected to
-    WhatsApp; its slug and the start the bookings share."""
+def business(stack: Stack, seats: int, start: datetime, offsets: list[int]) -> str:
+    """A business open around the clock with `seats` seats for a 5-minute check-up, connected
+    to WhatsApp, reminding at `offsets` (minutes before), with no quiet hours; its slug."""
     slug = f"remind-{uuid.uuid4().hex[:8]}"
     tenant = {
         "slug": slug,
@@ -59,15 +61,9 @@ def business(stack: Stack) -> tuple[str, datetime]:
     base = f"/v1/tenants/{slug}"
     always = [{"weekday": d, "start": "00:00", "end": "23:59"} for d in range(7)]
     assert stack.booking_api("PUT", f"{base}/hours", {"staff_id": None, "hours": always})[0] == 200
-    seat = {"kind": "seat", "capacity": 1}
-    with ThreadPoolExecutor(16) as pool:
-        made = list(
-            pool.map(
-                lambda n: stack.booking_api("POST", f"{base}/resources", {**seat, "name": f"S{n}"}),
-                range(BOOKINGS),
-            )
-        )
-    assert all(status == 201 for status, _ in made)
+    for n in range(seats):
+        seat = {"kind": "seat", "capacity": 1, "name": f"S{n}"}
+        assert stack.booking_api("POST", f"{base}/resources", seat)[0] == 201
     service = {
         "name": "Check-up",
         "duration_min": 5,
@@ -77,34 +73,43 @@ def business(stack: Stack) -> tuple[str, datetime]:
     }
     assert stack.booking_api("POST", f"{base}/services", service)[0] == 201
     stack.connect_whatsapp(slug)
-    soon = datetime.now(timezone.utc) + timedelta(hours=2)
-    first = soon.replace(minute=soon.minute - soon.minute % 5, second=0, microsecond=0)
-    return slug, first
+    settings = {
+        "reminder_offsets": offsets,
+        "quiet_start": "00:00",
+        "quiet_end": "00:00",
+        "change_notices": False,
+        "daily_cap_business": 100_000,
+    }
+    path = f"/internal/v1/tenants/{slug}/settings"
+    assert http("PUT", stack.url("outreach") + path, settings, token=stack.token)[0] == 200
+    return slug
 
 
-def book_all(stack: Stack, slug: str, start: datetime) -> list[str]:
-    """N bookings for N customers; their phone digits."""
-    numbers = [f"3519{n:08d}" for n in range(BOOKINGS)]
+def book_all(stack: Stack, customers: list[tuple[str, str]], start: datetime) -> float:
+    """Book each (business, phone digits) at `start`, 16 at a time, the businesses
+    interleaved; the seconds it took."""
 
-    def book(n: int) -> int:
+    def book(customer: tuple[str, str]) -> int:
+        slug, number = customer
         body = {
             "service": "Check-up",
             "start": start.isoformat(),
             "channel": "api",
-            "customer": {"phone": f"+{numbers[n]}", "name": f"Customer {n}"},
+            "customer": {"phone": f"+{number}", "name": f"Customer {number[-5:]}"},
         }
-        for _ in range(50):  # bookings racing for the same start get 409 and try again
+        for _ in range(50):  # bookings racing for the same seat get 409 and try again
             status = stack.booking_api(
-                "POST", f"/v1/tenants/{slug}/bookings", body, Idempotency_Key=f"bench-{n}"
+                "POST", f"/v1/tenants/{slug}/bookings", body, Idempotency_Key=f"bench-{number}"
             )[0]
             if status != 409:
                 return status
         return status
 
+    began = time.monotonic()
     with ThreadPoolExecutor(16) as pool:
-        statuses = list(pool.map(book, range(BOOKINGS)))
-    assert statuses.count(201) == BOOKINGS, {s: statuses.count(s) for s in set(statuses)}
-    return numbers
+        statuses = list(pool.map(book, customers))
+    assert statuses.count(201) == len(customers), {s: statuses.count(s) for s in set(statuses)}
+    return time.monotonic() - began
 
 
 def send_floor(stack: Stack, slug: str, count: int = 200) -> float:
@@ -125,13 +130,13 @@ def send_floor(stack: Stack, slug: str, count: int = 200) -> float:
     return count / (time.monotonic() - began)
 
 
-def reminders_sent(database_url: str, slug: str) -> list[tuple[datetime, datetime]]:
+def reminders_sent(database_url: str, slugs: list[str]) -> list[tuple[datetime, datetime]]:
     """(due, sent) of every reminder sent, from the worker's own table."""
     with psycopg.connect(database_url.replace("+psycopg", "")) as conn:
         return conn.execute(
             "SELECT due_at, sent_at FROM outreach_messages"
-            " WHERE tenant = %s AND kind = 'reminder' AND status = 'sent'",
-            (slug,),
+            " WHERE tenant = ANY(%s) AND kind = 'reminder' AND status = 'sent'",
+            (slugs,),
         ).fetchall()
 
 
@@ -144,43 +149,41 @@ def run(workers: int) -> None:
             check=True,
             capture_output=True,
         )
-        slug, start = business(stack)
         for name in WORKER_PORTS[:workers]:
             command = [sys.executable, "-m", "outreach", "serve", "--port", str(stack.ports[name])]
             stack.launch(name, command, "/api/ready", 60)
-        floor = send_floor(stack, slug)
-        # the first wave falls due once every booking is made and planned
-        ready = datetime.now(timezone.utc) + timedelta(seconds=60 + BOOKINGS * BOOKING_S)
+        soon = datetime.now(timezone.utc) + timedelta(hours=3)
+        start = soon.replace(minute=soon.minute - soon.minute % 5, second=0, microsecond=0)
+        pilot = business(stack, PILOT, start, [])  # no reminders: only timing the booking
+        floor = send_floor(stack, pilot)
+        each_s = book_all(stack, [(pilot, f"3517{n:08d}") for n in range(PILOT)], start) / PILOT
+        # the first wave falls due once every booking is made, with the businesses set up
+        count = max(1, -(-BOOKINGS // PER_BUSINESS))
+        ready = datetime.now(timezone.utc) + timedelta(
+            seconds=60 + count * 20 + 1.5 * BOOKINGS * each_s
+        )
         first = int((start - ready).total_seconds() // 60)  # minutes before the start
-        settings = {
-            "reminder_offsets": [first, first - 1],
-            "quiet_start": "00:00",
-            "quiet_end": "00:00",
-            "change_notices": False,
-            "daily_cap_business": 100_000,
-        }
-        path = f"/internal/v1/tenants/{slug}/settings"
-        assert http("PUT", stack.url("outreach") + path, settings, token=stack.token)[0] == 200
-        numbers = book_all(stack, slug, start)
+        slugs = [business(stack, PER_BUSINESS, start, [first, first - 1]) for _ in range(count)]
+        customers = [(slugs[n % count], f"3519{n:08d}") for n in range(BOOKINGS)]
+        book_all(stack, customers, start)
         deadline = time.monotonic() + 3600
-        while len(sent := reminders_sent(stack.database_url, slug)) < 2 * BOOKINGS:
+        while len(sent := reminders_sent(stack.database_url, slugs)) < 2 * BOOKINGS:
             if time.monotonic() > deadline:
                 break
             time.sleep(2)
-        report(stack, slug, numbers, sent, workers, floor)
+        report(stack, customers, sent, workers, floor)
 
 
 def report(
     stack: Stack,
-    slug: str,
-    numbers: list[str],
+    customers: list[tuple[str, str]],
     sent: list[tuple[datetime, datetime]],
     workers: int,
     floor: float,
 ) -> None:
     chats = [
         sum(1 for m in stack.chat(slug, number) if m["from_me"] and "reminder" in m["text"].lower())
-        for number in numbers
+        for slug, number in customers
     ]
     duplicates = sum(max(0, n - 2) for n in chats)
     losses = sum(max(0, 2 - n) for n in chats)
