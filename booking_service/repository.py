@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -867,6 +867,18 @@ def waitlist_query():
     return select(
         w, c.c.phone_enc, c.c.name_enc, c.c.locale.label("customer_locale"), c.c.consent_reminders
     ).select_from(w.join(c, c.c.id == w.c.customer_id))
+
+
+async def queue_writers_of_day(conn: AsyncConnection, tenant_id: int, day: date) -> None:
+    """On PostgreSQL, the writes that book one business's day wait for each other (an advisory
+    lock held until the transaction ends), so each sees the ones before it and chooses what is
+    still free: customers racing for 8pm never meet at the exclusion constraints, whose
+    concurrent checks can deadlock. Other businesses and days are not held up. SQLite
+    serialises every write already."""
+    if conn.dialect.name == "postgresql":
+        await conn.execute(
+            select(func.pg_advisory_xact_lock(literal(tenant_id), literal(day.toordinal())))
+        )
 
 
 async def insert_waitlist_entry(conn: AsyncConnection, values: dict[str, Any]) -> None:

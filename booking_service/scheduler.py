@@ -868,6 +868,7 @@ class Scheduler:
         enforce_policy: bool,
         exclude: str | None = None,
     ) -> Slot:
+        await repo.queue_writers_of_day(conn, tenant.id, start.astimezone(tenant.tz).date())
         staff_rows = await self._candidates(conn, tenant, service, staff_ref)
         window = Interval(start, start + timedelta(minutes=1))
         query = await self._slot_query(
