@@ -14,7 +14,7 @@ from typing import Any
 
 import structlog
 from rasa_sdk import FormValidationAction, Tracker
-from rasa_sdk.events import EventType, FollowupAction, SlotSet
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import SERVICE_FAILURES, FormSupport, ResilientAction, reset
@@ -24,6 +24,7 @@ from actions.choices import NONE_OF_THESE, Option, choose
 from actions.conversation import latest_text, message_time, phone_of, speaking, tenant_of
 from actions.engine_api import say
 from actions.formatting import booking_variables, describe_booking, numbered
+from actions.llm_fallback import MIN_CONFIDENCE, read_again
 from actions.matching import mentioned_in
 from actions.phrases import phrase
 from actions.repair import (
@@ -346,14 +347,13 @@ class ActionFinishReschedule(ResilientAction):
     ) -> list[EventType]:
         service = await new_booking_of(tracker)
         if service is not None:
+            # read again as the booking it is, so that the booking form opens on it and reads
+            # all it says (time, person, party size, name) as when the model reads it right
             log.info("reschedule_read_as_booking", tenant=tenant_of(tracker))
-            text = latest_text(tracker)
-            when = [SlotSet("time", text)] if asks_about_time(text, None) else []
-            return reset(EXISTING_SLOTS) + [
-                SlotSet("service", service),
-                *when,
-                FollowupAction("booking_form"),
-            ]
+            entities = (tracker.latest_message or {}).get("entities", [])
+            return read_again(
+                tracker, latest_text(tracker), "book_appointment", MIN_CONFIDENCE, entities
+            )
         asked = await tell_outcome(dispatcher, tracker, "booking_rescheduled")
         return reset(EXISTING_SLOTS) + asked
 
