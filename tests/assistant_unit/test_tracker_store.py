@@ -229,13 +229,13 @@ def test_the_newest_row_of_a_conversation_is_one_index_lookup_however_big_the_ta
     walking the primary key backwards past every other conversation's rows (a bench's
     reminders slowed from 39 to 8 a second as the table grew)."""
     store = CachedSQLTrackerStore(DOMAIN, host=url)
-    rows = [
+    other_conversations = [
         {"sender_id": f"t:{n % 200}", "type_name": "action", "timestamp": n, "data": "{}"}
         for n in range(20000)
     ]
     explain = "EXPLAIN" if url.startswith("postgresql") else "EXPLAIN QUERY PLAN"
     with store.engine.begin() as connection:
-        connection.execute(store.SQLEvent.__table__.insert(), rows)
+        connection.execute(store.SQLEvent.__table__.insert(), other_conversations)
         connection.execute(sa.text("ANALYZE"))
         plan = connection.execute(
             sa.text(f"{explain} SELECT max(id) FROM events WHERE sender_id = :sender"),
