@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -46,6 +47,27 @@ def local_defaults() -> dict[str, str]:
     }
 
 
+def lock_store_settings(redis_url: str) -> dict[str, str]:
+    """endpoints.yml's lock store: Rasa's RedisLockStore on `REDIS_URL` when it is set (every
+    Rasa process then shares each conversation's lock), else the in-memory one."""
+    if not redis_url:
+        return {
+            "LOCK_STORE_TYPE": "in_memory",
+            "LOCK_STORE_HOST": "",
+            "LOCK_STORE_PORT": "0",
+            "LOCK_STORE_DB": "0",
+            "LOCK_STORE_PASSWORD": "",
+        }
+    url = urlsplit(redis_url)
+    return {
+        "LOCK_STORE_TYPE": "redis",
+        "LOCK_STORE_HOST": url.hostname or "127.0.0.1",
+        "LOCK_STORE_PORT": str(url.port or 6379),
+        "LOCK_STORE_DB": url.path.strip("/") or "0",
+        "LOCK_STORE_PASSWORD": unquote(url.password or ""),
+    }
+
+
 def credentials_file() -> str:
     return (
         "credentials.dev.yml"
@@ -58,6 +80,7 @@ def main() -> None:
     for name, value in local_defaults().items():
         if not os.environ.get(name):
             os.environ[name] = value
+    os.environ.update(lock_store_settings(os.environ.get("REDIS_URL", "")))
     os.chdir(ROOT)
     from rasa.__main__ import main as rasa_main
 
