@@ -1,10 +1,12 @@
 """The `evolution` Rasa input channel: WhatsApp through Evolution API v2.
 
 Evolution POSTs webhooks to `/webhooks/evolution/webhook` (plus `/messages-upsert` and
-similar suffixes when "webhook by events" is on). Each accepted webhook is answered 200 at
-once and queued; a worker per conversation hands its messages to Rasa one at a time, in
-arrival order, and sends the replies through Evolution's REST API. Different
-conversations run concurrently. Retried webhooks are recognised by (instance, message id).
+similar suffixes when "webhook by events" is on). Each accepted webhook is appended to the
+inbound log (connectors/inbound_log.py) and answered 200; the log's consumers hand each
+conversation's messages to Rasa one at a time, in arrival order, and send the replies
+through Evolution's REST API before the message leaves the log. Different conversations
+run concurrently, in this process or another. Retried webhooks are recognised by
+(instance, message id).
 The outreach worker writes first through `/webhooks/evolution/outreach` (`speak_first`).
 
 Registered in credentials.yml as `connectors.evolution.EvolutionInput`; configured by
@@ -21,7 +23,6 @@ import logging
 import re
 import threading
 import time
-from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -46,6 +47,7 @@ from connectors.envelopes import (
     parse_body,
     read_upsert,
 )
+from connectors.inbound_log import InboundLog, LogUnavailable, RetryLater, inbound_log
 from connectors.instances import (
     DirectoryUnavailable,
     Instance,
@@ -80,40 +82,6 @@ TYPING_AFTER_S = 0.4
 Handler = Callable[[UserMessage], Awaitable[Any]]
 
 
-class SerialWorkers:
-    """Runs `handle` on the items of each key one at a time, in submission order; keys in
-    parallel."""
-
-    def __init__(self, handle: Callable[[Any], Awaitable[None]]) -> None:
-        self.handle = handle
-        self.pending: dict[str, deque] = {}
-        self.tasks: set[asyncio.Task] = set()
-
-    def submit(self, key: str, item: Any) -> None:
-        if key in self.pending:
-            self.pending[key].append(item)
-            return
-        self.pending[key] = deque([item])
-        task = asyncio.get_running_loop().create_task(self._drain(key))
-        self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
-
-    async def _drain(self, key: str) -> None:
-        queue = self.pending[key]
-        while queue:
-            item = queue[0]
-            try:
-                await self.handle(item)
-            except Exception:  # noqa: BLE001 - one bad message must not stop the conversation's queue
-                log.exception("evolution_worker_failed")
-            queue.popleft()
-        del self.pending[key]
-
-    async def wait_idle(self, timeout_s: float) -> None:
-        if self.tasks:
-            await asyncio.wait(set(self.tasks), timeout=timeout_s)
-
-
 class Relay:
     """What happens to an accepted message: into Rasa, replies out to Evolution.
     Runs on the relay thread's event loop (RelayThread)."""
@@ -125,76 +93,55 @@ class Relay:
         agent: Callable[[], Any],
         state: SharedState,
         directory: InstanceDirectory,
+        inbound: InboundLog,
     ) -> None:
         self.settings = settings
         self.on_new_message = on_new_message
         self.agent = agent
-        self.state = state  # menus, and the pending records of accepted messages
+        self.state = state  # menus, and the marks of messages answered
         self.directory = directory
+        self.inbound = inbound  # this loop's consumer of the inbound log
         self.client = EvolutionClient(
             settings.api_url, settings.api_key, settings.send_attempts, settings.send_timeout_s
         )
-        self.workers = SerialWorkers(self.process)
-        self.in_hand: set[str] = set()  # pending ids this process has queued and not finished
         self.side_tasks: set[asyncio.Task] = set()
 
     async def close(self) -> None:
-        await self.workers.wait_idle(10)
+        await self.inbound.close()
         for task in list(self.side_tasks):
             task.cancel()
         await self.client.close()
         await self.directory.close()
         await self.state.close()
 
-    def accept(self, instance: Instance, reading: Inbound | OwnerMessage) -> None:
-        self.in_hand.add(pending_id(instance.name, reading.message_id))
-        self.workers.submit(self.sender_id(instance, reading), (instance, reading))
-
     def sender_id(self, instance: Instance, reading: Inbound | OwnerMessage) -> str:
         """Rasa's conversation id for this customer of this business: no phone number in it
         (booka_common/conversation_ids.py); the contact travels in the sealed metadata."""
         return conversation_id(instance.tenant, reading.contact, self.settings.lookup_key)
 
-    async def replay_lost_messages(self) -> None:
-        """Answer messages that a process accepted and then died with (their pending records
-        outlived `replay_after_s`); each is taken by one process only. Runs every half minute."""
-        while True:
-            await asyncio.sleep(min(30.0, self.settings.replay_after_s / 2))
-            try:
-                await self.replay_once()
-            except Exception:  # noqa: BLE001 - the next round tries again
-                log.exception("evolution_replay_failed")
-
-    async def replay_once(self) -> None:
-        now = time.time()
-        for pid, raw in (await self.state.pending()).items():
-            record = json.loads(raw)
-            age = now - record["accepted_at"]
-            if pid in self.in_hand or age < self.settings.replay_after_s:
-                continue
-            if age > self.settings.dedup_ttl_s:
-                log.error("evolution_pending_abandoned pending_id=%s age_s=%.0f", pid, age)
-                await self.state.release(pid)
-            elif await self.state.claim(f"replay:{pid}", 300):
-                try:
-                    instance = await self.directory.lookup(record["instance"])
-                except DirectoryUnavailable:
-                    continue  # kept pending: replayed once the engine answers again
-                if instance is None:
-                    await self.state.release(pid)
-                    continue
-                log.warning("evolution_replaying pending_id=%s age_s=%.0f", pid, age)
-                self.accept(instance, decode_reading(record, self.settings.keyring))
-
-    async def process(self, work: tuple[Instance, Inbound | OwnerMessage]) -> None:
-        instance, reading = work
-        pid = pending_id(instance.name, reading.message_id)
+    async def take(self, record: bytes) -> None:
+        """One message from the inbound log: answered, unless a process that died after
+        sending its replies already did (the log then hands it out again)."""
+        entry = json.loads(record)
         try:
-            await self.handle(instance, reading)
-        # answered, apologised for, or failed with a logged error: replaying it would repeat that
-        finally:
-            self.in_hand.discard(pid)
-            await self.state.release(pid)
+            instance = await self.directory.lookup(entry["instance"])
+        except DirectoryUnavailable as error:
+            raise RetryLater("the instance directory is unavailable") from error
+        if instance is None:
+            log.warning("evolution_instance_gone instance=%s", entry["instance"][:100])
+            return
+        reading = decode_reading(entry, self.settings.keyring)
+        answered = f"answered:{pending_id(instance.name, reading.message_id)}"
+        if await self.state.get(answered):
+            log.warning("evolution_answered_before message_id=%s", reading.message_id)
+            return
+        waited = time.time() - entry["accepted_at"]
+        if waited > self.settings.inbound_ack_wait_s:  # most likely handed on from a dead process
+            log.warning(
+                "evolution_late_message message_id=%s age_s=%.0f", reading.message_id, waited
+            )
+        await self.handle(instance, reading)
+        await self.state.put(answered, "1", self.settings.dedup_ttl_s)
 
     async def handle(self, instance: Instance, reading: Inbound | OwnerMessage) -> None:
         if isinstance(reading, OwnerMessage):
@@ -403,14 +350,9 @@ class RelayThread:
             target=self.loop.run_forever, name="evolution-relay", daemon=True
         )
         self.thread.start()
-        self.loop.call_soon_threadsafe(
-            lambda: self.relay.side_tasks.add(
-                self.loop.create_task(self.relay.replay_lost_messages())
-            )
-        )
-
-    def accept(self, instance: Instance, reading: Inbound | OwnerMessage) -> None:
-        self.loop.call_soon_threadsafe(self.relay.accept, instance, reading)
+        # consuming starts at once, so that messages a crashed predecessor left in the log
+        # are answered without waiting for traffic
+        asyncio.run_coroutine_threadsafe(self.relay.inbound.consume(self.relay.take), self.loop)
 
     async def run(self, work: Awaitable[Any]) -> Any:
         """`work` on the relay's loop, awaited from the server's."""
@@ -434,24 +376,19 @@ def pending_id(instance: str, message_id: str) -> str:
     return f"{instance}:{message_id}"
 
 
-def encode_reading(instance: Instance, reading: Inbound | OwnerMessage, keyring: Keyring) -> str:
-    """The pending record of an accepted message: enough to answer it from another process.
-    The message itself (text, phone, push name) is sealed: it waits in Redis."""
+def encode_reading(instance: Instance, reading: Inbound | OwnerMessage, keyring: Keyring) -> bytes:
+    """The inbound log's record of an accepted message: enough to answer it from any process.
+    The message itself (text, phone, push name) is sealed: the log keeps it on disk."""
     kind = "owner" if isinstance(reading, OwnerMessage) else "inbound"
     sealed = keyring.encrypt(json.dumps(dataclasses.asdict(reading)), f"pending:{instance.name}")
     return json.dumps(
         {"instance": instance.name, "kind": kind, "accepted_at": time.time(), "reading": sealed}
-    )
+    ).encode()
 
 
 def decode_reading(record: dict[str, Any], keyring: Keyring) -> Inbound | OwnerMessage:
-    """The accepted message again (a record from before sealing holds it as it is)."""
-    stored = record["reading"]
-    fields = (
-        stored
-        if isinstance(stored, dict)
-        else json.loads(keyring.decrypt(stored, f"pending:{record['instance']}"))
-    )
+    """The accepted message again."""
+    fields = json.loads(keyring.decrypt(record["reading"], f"pending:{record['instance']}"))
     return (OwnerMessage if record["kind"] == "owner" else Inbound)(**fields)
 
 
@@ -480,6 +417,12 @@ class EvolutionInput(InputChannel):
         self.claims: SharedState = shared_state(
             settings.redis_url
         )  # (instance, message id) de-duplication
+        self.inbound: InboundLog = inbound_log(
+            settings.inbound_log_url,
+            settings.inbound_log_stream,
+            settings.inbound_partitions,
+            settings.inbound_ack_wait_s,
+        )  # where accepted messages wait: appended on the server's loop
         self.directory = InstanceDirectory(
             settings.engine_url,
             settings.internal_token,
@@ -506,6 +449,7 @@ class EvolutionInput(InputChannel):
                         lambda: app.ctx.agent,
                         self.claims.for_another_loop(),
                         directory,
+                        self.inbound.for_another_loop(),
                     )
                 )
             return self.relay
@@ -522,6 +466,7 @@ class EvolutionInput(InputChannel):
                 await self.relay.close()
             await self.directory.close()
             await self.claims.close()
+            await self.inbound.close()
 
         @hook.route("/", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:
@@ -531,6 +476,7 @@ class EvolutionInput(InputChannel):
         async def ready(request: Request) -> HTTPResponse:
             checks = {
                 "state": await self.claims.ping(),
+                "inbound_log": await self.inbound.ping(),
                 "model": bool(
                     getattr(request.app.ctx, "agent", None) and request.app.ctx.agent.is_ready()
                 ),
@@ -675,12 +621,16 @@ class EvolutionInput(InputChannel):
             return answer(error.status, str(error))
         if isinstance(reading, Skipped):
             return answer(200, "ignored", reason=reading.reason)
-        if not await self.claims.claim_and_keep(
-            f"seen:{name}:{reading.message_id}",
-            self.settings.dedup_ttl_s,
-            pending_id(name, reading.message_id),
-            encode_reading(instance, reading, self.settings.keyring),
-        ):
+        seen = f"seen:{name}:{reading.message_id}"
+        if not await self.claims.claim(seen, self.settings.dedup_ttl_s):
             return answer(200, "duplicate", message_id=reading.message_id)
-        relay.accept(instance, reading)
+        try:
+            await self.inbound.append(
+                relay.relay.sender_id(instance, reading),
+                encode_reading(instance, reading, self.settings.keyring),
+                pending_id(name, reading.message_id),
+            )
+        except LogUnavailable:
+            await self.claims.delete(seen)  # not kept: Evolution's retry must get through
+            return answer(503, "cannot keep this message right now; retry shortly")
         return answer(200, "accepted", message_id=reading.message_id)

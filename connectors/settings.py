@@ -26,7 +26,7 @@ class ChannelSettings:
     booking_service_url: str  # the tenant behind an instance comes from the booking service
     internal_token: str
     lookup_key: bytes  # conversation ids are keyed hashes of the contact (BOOKA_LOOKUP_KEY)
-    keyring: Keyring  # seals accepted messages while they wait in Redis (BOOKA_SECRET_KEYS)
+    keyring: Keyring  # seals accepted messages while they wait in the log (BOOKA_SECRET_KEYS)
     engine_url: str  # the apology after repeated failures is the tenant's template
     redis_url: str | None
     dedup_ttl_s: int
@@ -37,9 +37,10 @@ class ChannelSettings:
     send_attempts: int
     send_timeout_s: float
     typing_ms: int
-    replay_after_s: (
-        float  # a message accepted this long ago and still unanswered was lost with its process
-    )
+    inbound_log_url: str | None  # NATS JetStream (nats://...); unset: in-process, not durable
+    inbound_log_stream: str  # the stream's name (its subjects are "<name>.<partition>")
+    inbound_partitions: int  # conversations are spread over this many ordered partitions
+    inbound_ack_wait_s: float  # a message in hand this long without a sign of life is retried
 
     @classmethod
     def from_env(cls, overrides: dict[str, Any] | None = None) -> ChannelSettings:
@@ -75,7 +76,10 @@ class ChannelSettings:
             send_attempts=int(_number("EVOLUTION_SEND_ATTEMPTS", 4)),
             send_timeout_s=_number("EVOLUTION_SEND_TIMEOUT_S", 15),
             typing_ms=int(_number("EVOLUTION_TYPING_MS", 1200)),
-            replay_after_s=_number("EVOLUTION_REPLAY_AFTER_S", 60),
+            inbound_log_url=os.environ.get("INBOUND_LOG_URL") or None,
+            inbound_log_stream=os.environ.get("INBOUND_LOG_STREAM") or "BOOKA_INBOUND",
+            inbound_partitions=int(_number("INBOUND_PARTITIONS", 16)),
+            inbound_ack_wait_s=_number("INBOUND_ACK_WAIT_S", 30),
         )
         values.update(
             {k: v for k, v in (overrides or {}).items() if k in values and v not in (None, "")}

@@ -2,9 +2,10 @@
 set, else an in-process store with the same behaviour (for `make demo` on defaults).
 
 Three uses: de-duplicating webhooks on (instance, message id) for longer than Evolution's
-retry window; keeping each accepted message until it is answered, so that one a crashed
-process accepted is answered by the next (with Redis); and remembering the numbered menu
-last shown to each customer.
+retry window; marking messages answered, so that one the inbound log hands out again (its
+process died after replying) is not answered twice; and remembering the numbered menu last
+shown to each customer. The messages themselves wait in the inbound log
+(connectors/inbound_log.py).
 """
 
 from __future__ import annotations
@@ -17,14 +18,6 @@ from typing import Protocol
 class SharedState(Protocol):
     async def claim(self, key: str, ttl_s: int) -> bool:
         """True for the first caller of `key` within `ttl_s`; False for every later one."""
-
-    async def claim_and_keep(self, key: str, ttl_s: int, pending_id: str, record: str) -> bool:
-        """`claim`, and when it succeeds keep `record` as pending under `pending_id`, atomically."""
-
-    async def pending(self) -> dict[str, str]:
-        """Every record kept and not yet released."""
-
-    async def release(self, pending_id: str) -> None: ...
 
     async def put(self, key: str, value: str, ttl_s: int) -> None: ...
 
@@ -46,7 +39,6 @@ class MemoryState:
     def __init__(self, max_keys: int = 200_000) -> None:
         self.max_keys = max_keys
         self.items: OrderedDict[str, tuple[float, str]] = OrderedDict()
-        self.kept: dict[str, str] = {}
 
     def _live(self, key: str) -> str | None:
         item = self.items.get(key)
@@ -62,18 +54,6 @@ class MemoryState:
             return False
         await self.put(key, "1", ttl_s)
         return True
-
-    async def claim_and_keep(self, key: str, ttl_s: int, pending_id: str, record: str) -> bool:
-        if not await self.claim(key, ttl_s):
-            return False
-        self.kept[pending_id] = record
-        return True
-
-    async def pending(self) -> dict[str, str]:
-        return dict(self.kept)
-
-    async def release(self, pending_id: str) -> None:
-        self.kept.pop(pending_id, None)
 
     async def put(self, key: str, value: str, ttl_s: int) -> None:
         self.items.pop(key, None)
@@ -97,15 +77,6 @@ class MemoryState:
         return self  # plain dictionaries, no awaits inside: safe to share
 
 
-CLAIM_AND_KEEP = """
-if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then
-  redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
-  return 1
-end
-return 0
-"""
-
-
 class RedisState:
     """The same operations on Redis (`SET NX EX` for claims), shared by every Rasa process."""
 
@@ -120,28 +91,6 @@ class RedisState:
 
     async def claim(self, key: str, ttl_s: int) -> bool:
         return bool(await self.redis.set(self.prefix + key, "1", nx=True, ex=ttl_s))
-
-    async def claim_and_keep(self, key: str, ttl_s: int, pending_id: str, record: str) -> bool:
-        return bool(
-            await self.redis.eval(
-                CLAIM_AND_KEEP,
-                2,
-                self.prefix + key,
-                self.prefix + "pending",
-                ttl_s,
-                pending_id,
-                record,
-            )
-        )
-
-    async def pending(self) -> dict[str, str]:
-        return {
-            k.decode(): v.decode()
-            for k, v in (await self.redis.hgetall(self.prefix + "pending")).items()
-        }
-
-    async def release(self, pending_id: str) -> None:
-        await self.redis.hdel(self.prefix + "pending", pending_id)
 
     async def put(self, key: str, value: str, ttl_s: int) -> None:
         await self.redis.set(self.prefix + key, value, ex=ttl_s)

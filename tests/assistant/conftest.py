@@ -42,10 +42,13 @@ def stack(
             "EVOLUTION_INSTANCE_TOKEN": secrets.token_urlsafe(32),
             "EVOLUTION_SANDBOX_API_KEY": secrets.token_urlsafe(32),
             "EVOLUTION_TYPING_MS": "300",
-            "EVOLUTION_REPLAY_AFTER_S": "6",
             "REDIS_URL": os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15"),
+            # accepted messages wait in a JetStream stream of this run's own
+            "INBOUND_LOG_URL": os.environ.get("TEST_NATS_URL", "nats://127.0.0.1:4222"),
+            "INBOUND_LOG_STREAM": f"TEST_INBOUND_{uuid.uuid4().hex[:12]}",
+            "INBOUND_ACK_WAIT_S": "6",
         },
-    )  # de-duplication on the real Redis
+    )  # de-duplication, locks and the inbound log on the real Redis and NATS
     subprocess.run(
         [sys.executable, "-m", "booking_service", "seed"],
         cwd=ROOT,
@@ -57,6 +60,7 @@ def stack(
         yield running.start(model)
     finally:
         running.stop()
+        drop_stream(running.env()["INBOUND_LOG_URL"], running.env()["INBOUND_LOG_STREAM"])
     for name in (
         "actions",
         "rasa",
@@ -67,6 +71,22 @@ def stack(
         assert "Traceback" not in log and '"level": "error"' not in log, (
             f"{name} log:\n{log[-4000:]}"
         )
+
+
+def drop_stream(url: str, stream: str) -> None:
+    """The run's inbound log, removed with the run (the NATS server outlives it)."""
+    import asyncio
+
+    import nats
+
+    async def drop() -> None:
+        connection = await nats.connect(url)
+        try:
+            await connection.jetstream().delete_stream(stream)
+        finally:
+            await connection.close()
+
+    asyncio.run(drop())
 
 
 @pytest.fixture
