@@ -11,7 +11,7 @@ RASA_PY := $(RASA)/bin/python
 RASA_CLI := TF_CPP_MIN_LOG_LEVEL=3 RASA_TELEMETRY_ENABLED=false $(RASA)/bin/rasa
 RASA_PROJECT := --domain bot/domain.yml --config config.yml
 
-.PHONY: help setup setup-services setup-rasa setup-browser demo test test-fast bench migrate seed services-up clean \
+.PHONY: help setup setup-services setup-rasa setup-browser setup-deploy-tools demo test test-fast bench migrate seed services-up clean \
         train validate rasa-test nlu-report actions rotate-keys lint admin-messages
 
 help:
@@ -32,6 +32,9 @@ setup: setup-services setup-rasa
 
 setup-browser:
 	@scripts/install-chromium
+
+setup-deploy-tools:
+	@scripts/install-deploy-tools
 
 setup-services:
 	@scripts/make-venv $(SVC) requirements/services.lock
@@ -58,7 +61,7 @@ seed: migrate
 demo: setup seed train
 	@scripts/demo
 
-test: lint setup train setup-browser
+test: lint setup train setup-browser setup-deploy-tools
 	@scripts/services-up
 	$(RASA_PY) -m pytest --noconftest -p no:cacheprovider -W ignore::pytest.PytestConfigWarning -q tests/assistant_unit
 	$(SVC_PY) -m pytest tests --ignore=tests/assistant_unit

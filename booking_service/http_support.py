@@ -70,6 +70,7 @@ class TokenResolver:
 
 
 PRINCIPAL_KEY = web.RequestKey("principal", Principal)
+PUBLIC_HEADER = "X-Booka-Public"  # set by the reverse proxy (docker/nginx/booka.conf.template)
 
 
 def principal_of(request: web.Request) -> Principal:
@@ -149,6 +150,10 @@ def auth_middleware(resolver: TokenResolver, limiter: RateLimiter) -> Callable:
         if "sig" in request.query and is_signed_calendar_route(request):
             return await handler(request)  # the handler checks the signature
         principal = await resolver.principal(request.headers.get("Authorization"))
+        if principal.internal and request.headers.get(PUBLIC_HEADER):
+            # nginx sets this header on everything it passes from outside: the platform's
+            # own token opens every tenant and is only for the internal network
+            raise Forbidden("the internal token is not accepted from outside")
         if principal.tenant_slug is not None:
             retry_after = await limiter.hit(principal.tenant_slug)
             if retry_after is not None:

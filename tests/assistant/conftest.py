@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.assistant.stack import PROCESSES, ROOT, Stack, latest_model
+from tests.assistant.tls_proxy import self_signed_certificate
 from tests.conftest import free_port
 
 AUCKLAND = ZoneInfo("Pacific/Auckland")
@@ -31,6 +32,7 @@ def stack(
 ) -> Iterator[Stack]:
     workdir = tmp_path_factory.mktemp("assistant")
     model = latest_model()
+    certificate, _ = self_signed_certificate(workdir)  # for the nginx in front (test_tls_proxy)
     running = Stack(
         postgres_url,
         secret_spec,
@@ -47,6 +49,8 @@ def stack(
             "INBOUND_LOG_URL": os.environ.get("TEST_NATS_URL", "nats://127.0.0.1:4222"),
             "INBOUND_LOG_STREAM": f"TEST_INBOUND_{uuid.uuid4().hex[:12]}",
             "INBOUND_ACK_WAIT_S": "6",
+            # the sandbox's webhooks to https://127.0.0.1 (nginx) trust this run's certificate
+            "SSL_CERT_FILE": str(certificate),
         },
     )  # de-duplication, locks and the inbound log on the real Redis and NATS
     subprocess.run(
