@@ -44,6 +44,11 @@ def local_defaults() -> dict[str, str]:
         "TENANT_ENGINE_URL": f"http://127.0.0.1:{os.environ.get('TENANT_ENGINE_PORT', '8003')}",
         "TF_CPP_MIN_LOG_LEVEL": "3",
         "RASA_TELEMETRY_ENABLED": "false",
+        # one thread per TensorFlow op: a turn's matrices are tiny, and handing them to a
+        # pool costs more than it saves (bare handle_text p50, README "Many processes");
+        # several Rasa processes share the cores instead
+        "TF_INTRA_OP_PARALLELISM_THREADS": "1",
+        "TF_INTER_OP_PARALLELISM_THREADS": "1",
     }
 
 

@@ -56,3 +56,19 @@ def test_an_empty_message_gets_a_vector_and_an_intent_only_one_none(featurizer):
     intent_only = Message(data={"intent": "greet"})
     featurizer.process([intent_only])
     assert intent_only.features == []
+
+
+def test_a_text_seen_lately_is_not_encoded_again_and_gets_the_same_vector():
+    featurizer = SentenceEncoderFeaturizer(
+        SentenceEncoderFeaturizer.get_default_config(), "encoder"
+    )
+    encoded: list[list[str]] = []
+    encode = featurizer.encode
+    featurizer.encode = lambda texts: encoded.append(list(texts)) or encode(texts)
+    first = sentences(featurizer, "sim")[0]
+    again = sentences(featurizer, "sim")[0]
+    other = sentences(featurizer, "não")[0]
+    assert encoded == [["sim"], ["não"]]
+    assert np.array_equal(first, again) and not np.array_equal(first, other)
+    again[:] = 0  # a message's features are its own: changing them leaves the cache alone
+    assert np.array_equal(sentences(featurizer, "sim")[0], first)
