@@ -92,6 +92,7 @@ bench: setup train
 	$(SVC_PY) bench/booking_bench.py
 	$(SVC_PY) bench/assistant_bench.py
 	$(SVC_PY) bench/whatsapp_bench.py
+	$(SVC_PY) bench/scaling_bench.py
 	$(SVC_PY) bench/outreach_bench.py
 	@scripts/make-venv .venv/arq requirements/arq.lock
 	$(SVC_PY) bench/job_engines.py

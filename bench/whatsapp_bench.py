@@ -145,7 +145,13 @@ def turns(messages: list[dict]) -> list[tuple[list[dict], list[dict]]]:
     return grouped
 
 
-def report(floor: dict, attempts: list[dict], chats: dict[str, list[dict]], started: float) -> None:
+def report(
+    floor: dict,
+    attempts: list[dict],
+    chats: dict[str, list[dict]],
+    started: float,
+    rate: float = RATE,
+) -> dict[str, float]:
     """Lost: a customer message without an answer. Duplicated: the same answer twice to one
     message (what a re-processed webhook would cause). Out of order: "hi" and "where are
     you?", sent back to back, answered in the other order. Unexpected: a conversation that
@@ -179,7 +185,7 @@ def report(floor: dict, attempts: list[dict], chats: dict[str, list[dict]], star
     ack = percentiles(acks)
     print(
         f"\nWhatsApp through the Evolution sandbox: {len(chats)} customers, {sent_total} messages"
-        f" paced at {RATE:g}/s"
+        f" paced at {rate:g}/s"
     )
     print(
         f"  webhook acknowledgement      p50 {ack['p50']:7.1f} ms   p99 {ack['p99']:7.1f} ms  "
@@ -202,6 +208,16 @@ def report(floor: dict, attempts: list[dict], chats: dict[str, list[dict]], star
         f"  lost {lost}   duplicated {duplicated}   out of order {out_of_order}   (all must be 0); "
         f"conversations without a booking {unexpected}"
     )
+    return {
+        "ack_p99_ms": ack["p99"],
+        "reply_p50_ms": reply["p50"],
+        "reply_p95_ms": reply["p95"],
+        "messages_per_s": sent_total / max(1e-9, last_reply - started),
+        "lost": lost,
+        "duplicated": duplicated,
+        "out_of_order": out_of_order,
+        "unexpected": unexpected,
+    }
 
 
 if __name__ == "__main__":

@@ -78,7 +78,7 @@ class ChannelSettings:
             typing_ms=int(_number("EVOLUTION_TYPING_MS", 1200)),
             inbound_log_url=os.environ.get("INBOUND_LOG_URL") or None,
             inbound_log_stream=os.environ.get("INBOUND_LOG_STREAM") or "BOOKA_INBOUND",
-            inbound_partitions=int(_number("INBOUND_PARTITIONS", 16)),
+            inbound_partitions=int(_number("INBOUND_PARTITIONS", 64)),
             inbound_ack_wait_s=_number("INBOUND_ACK_WAIT_S", 30),
         )
         values.update(

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.assistant.stack import PROCESSES, ROOT, Stack, latest_model
+from tests.assistant.stack import PROCESSES, ROOT, Stack, drop_stream, latest_model
 from tests.assistant.tls_proxy import self_signed_certificate
 from tests.conftest import free_port
 
@@ -75,22 +75,6 @@ def stack(
         assert "Traceback" not in log and '"level": "error"' not in log, (
             f"{name} log:\n{log[-4000:]}"
         )
-
-
-def drop_stream(url: str, stream: str) -> None:
-    """The run's inbound log, removed with the run (the NATS server outlives it)."""
-    import asyncio
-
-    import nats
-
-    async def drop() -> None:
-        connection = await nats.connect(url)
-        try:
-            await connection.jetstream().delete_stream(stream)
-        finally:
-            await connection.close()
-
-    asyncio.run(drop())
 
 
 @pytest.fixture

@@ -80,6 +80,7 @@ PROCESSES = (
     "llm",
     "outreach",
     "outreach_b",  # a second outreach worker (the reliability tests)
+    "rasa_b",  # a second Rasa process on the same inbound log (bench/scaling_bench.py)
 )
 
 
@@ -141,13 +142,25 @@ class Stack:
             **self.extra_env,
         }
 
-    def launch(self, name: str, command: list[str], ready: str, timeout: float) -> None:
+    def launch(
+        self,
+        name: str,
+        command: list[str],
+        ready: str,
+        timeout: float,
+        env: dict[str, str] | None = None,
+    ) -> None:
+        """Start `name` (its own log; `env` over the stack's) and wait until `ready` answers."""
         log = self.workdir / f"{name}.log"
         process = subprocess.Popen(
-            command, cwd=ROOT, env=self.env(), stdout=open(log, "ab"), stderr=subprocess.STDOUT
+            command,
+            cwd=ROOT,
+            env={**self.env(), **(env or {})},
+            stdout=open(log, "ab"),
+            stderr=subprocess.STDOUT,
         )
         self.processes[name] = process
-        self.commands[name] = (command, ready, timeout)
+        self.commands[name] = (command, ready, timeout, env)
         try:
             wait_until_ready(self.url(name) + ready, process, timeout)
         except (RuntimeError, TimeoutError) as failure:
@@ -386,3 +399,22 @@ class Stack:
 
     def log(self, name: str) -> str:
         return (self.workdir / f"{name}.log").read_text(errors="replace")
+
+
+def drop_stream(url: str, stream: str) -> None:
+    """The run's inbound log, removed with the run (the NATS server outlives it)."""
+    import asyncio
+
+    import nats
+    from nats.js.errors import NotFoundError
+
+    async def drop() -> None:
+        connection = await nats.connect(url)
+        try:
+            await connection.jetstream().delete_stream(stream)
+        except NotFoundError:
+            pass  # never made: the run stopped before the channel started
+        finally:
+            await connection.close()
+
+    asyncio.run(drop())
