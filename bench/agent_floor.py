@@ -95,9 +95,9 @@ async def main(model: str, rounds: int, history: int) -> None:
     agent = Agent.load(model)
     await start_sessions(agent, SENDERS + LONG_SENDERS)
     parsed = await agent.parse_message("tomorrow at 5")
-    assert any(
-        "Duckling" in str(entity.get("extractor")) for entity in parsed["entities"]
-    ), "Duckling did not answer"
+    assert any("Duckling" in str(entity.get("extractor")) for entity in parsed["entities"]), (
+        "Duckling did not answer"
+    )
     for text in MESSAGES:  # warm-up
         await agent.parse_message(text)
         await agent.handle_text(text, sender_id=SENDERS[0])
