@@ -89,7 +89,9 @@ def _score(query: str, name: str, **_: Any) -> float:
     whole = fuzz.WRatio(query, name)
     if len(name) >= 4 and re.search(rf"\b{re.escape(name)}\b", query):
         return max(whole, 90.0 + 5.0 * len(name) / len(query))
-    inside = fuzz.partial_ratio(name, query) if len(name) >= 4 and len(query) > len(name) else 0
+    # inside a longer message, not inside a longer word: "Mary" is not in "January"
+    longer = len(query.split()) > len(name.split())
+    inside = fuzz.partial_ratio(name, query) if len(name) >= 4 and longer else 0
     return max(whole, inside - 3)
 
 

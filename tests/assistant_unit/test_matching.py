@@ -134,3 +134,10 @@ def test_a_typo_in_a_long_name_is_not_lost_to_a_short_alias_it_contains():
         "Women's haircut",
     }
     assert match_catalog("un corte por favor", items).unique["name"] == "Women's haircut"
+
+
+def test_a_name_is_not_found_inside_a_longer_word():
+    """The model once marked "January" as a person, and "Mary" (Maria's alias) was found in it."""
+    staff = [{"name": "Maria", "aliases": ["Mary"]}, {"name": "Ana"}, {"name": "João"}]
+    assert match_catalog("January", staff).items == []
+    assert match_catalog("with mary please", staff).unique["name"] == "Maria"
