@@ -29,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import threading
 from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
@@ -117,19 +118,24 @@ class MemoryLog:
         self.loop: asyncio.AbstractEventLoop | None = None
         self.workers: SerialWorkers | None = None
         self.early: list[tuple[str, bytes]] = []
+        # append runs on the server's thread, consume on the relay's: a record appended while
+        # consuming starts goes either into `early` before it is drained, or to the loop
+        self.starting = threading.Lock()
 
     async def append(self, key: str, record: bytes, message_id: str) -> None:
-        if self.loop is None or self.workers is None:
-            self.early.append((key, record))
-            return
-        self.loop.call_soon_threadsafe(self.workers.submit, key, record)
+        with self.starting:
+            if self.loop is None or self.workers is None:
+                self.early.append((key, record))
+                return
+            self.loop.call_soon_threadsafe(self.workers.submit, key, record)
 
     async def consume(self, handle: Handle) -> None:
-        self.workers = SerialWorkers(handle)
-        self.loop = asyncio.get_running_loop()
-        for key, record in self.early:
-            self.workers.submit(key, record)
-        self.early.clear()
+        with self.starting:
+            self.workers = SerialWorkers(handle)
+            self.loop = asyncio.get_running_loop()
+            for key, record in self.early:
+                self.workers.submit(key, record)
+            self.early.clear()
 
     async def ping(self) -> bool:
         return True
