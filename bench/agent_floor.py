@@ -23,7 +23,12 @@ import sys
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-for _name in ("TF_INTRA_OP_PARALLELISM_THREADS", "TF_INTER_OP_PARALLELISM_THREADS"):
+for _name in (
+    "TF_INTRA_OP_PARALLELISM_THREADS",
+    "TF_INTER_OP_PARALLELISM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "OMP_NUM_THREADS",
+):
     os.environ.setdefault(_name, "1")  # as scripts/run_rasa.py serves the model
 if os.environ.get("DUCKLING_URL"):
     os.environ["RASA_DUCKLING_HTTP_URL"] = os.environ["DUCKLING_URL"]
