@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 from booking_service.migrate import upgrade_to_head  # noqa: E402
 from tests.assistant.stack import PROCESSES, RASA_PY, Stack  # noqa: E402
-from tests.conftest import free_port  # noqa: E402
+from tests.ports import free_port  # noqa: E402
 
 ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")

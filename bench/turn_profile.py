@@ -23,7 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.assistant.stack import PROCESSES, RASA_PY, Stack, latest_model  # noqa: E402
-from tests.conftest import free_port  # noqa: E402
+from tests.ports import free_port  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 PY_SPY = Path(sys.executable).parent / "py-spy"

@@ -13,7 +13,9 @@ and the business's time zone (actions/parsing.py); this finds that there is one.
 from __future__ import annotations
 
 import json
+import os
 import threading
+from collections import OrderedDict
 from typing import Any
 
 import requests
@@ -28,6 +30,11 @@ from rasa.utils.endpoints import concat_url
 
 from bot.language import LANGUAGE_KEY
 
+# Texts in which Duckling found nothing, per locale: what a text holds does not depend on
+# the reference time (only the values do), so "yes", "ok", "thanks" are not sent again,
+# each of which an unclear language would send in three locales. 0 turns this off.
+NOTHING_CACHE_SIZE = int(os.environ.get("DUCKLING_NOTHING_CACHE_SIZE", "4096"))
+
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)
 class MultilingualDucklingExtractor(DucklingEntityExtractor):
@@ -40,6 +47,11 @@ class MultilingualDucklingExtractor(DucklingEntityExtractor):
 
     _connections = threading.local()
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._found_nothing: OrderedDict[tuple[str, str], None] = OrderedDict()  # (locale, text)
+        self._found_nothing_lock = threading.Lock()
+
     def session(self) -> requests.Session:
         """One kept-alive connection per thread: Rasa's extractor opens a new TCP connection
         for every call, which cost more CPU than Duckling's answer (`make profile`)."""
@@ -49,6 +61,11 @@ class MultilingualDucklingExtractor(DucklingEntityExtractor):
         return session
 
     def _parse_in(self, text: str, reference_time: int, locale: str) -> list[dict[str, Any]]:
+        key = (locale, text.strip())
+        with self._found_nothing_lock:
+            if key in self._found_nothing:
+                self._found_nothing.move_to_end(key)
+                return []
         payload = {
             "text": text,
             "locale": locale,
@@ -64,7 +81,13 @@ class MultilingualDucklingExtractor(DucklingEntityExtractor):
             )
         except (requests.exceptions.ConnectionError, requests.exceptions.ReadTimeout):
             return []
-        return response.json() if response.status_code == 200 else []
+        matches = response.json() if response.status_code == 200 else []
+        if response.status_code == 200 and not matches and NOTHING_CACHE_SIZE:
+            with self._found_nothing_lock:
+                self._found_nothing[key] = None
+                while len(self._found_nothing) > NOTHING_CACHE_SIZE:
+                    self._found_nothing.popitem(last=False)
+        return matches
 
     def locales_for(self, message: Message) -> list[str]:
         """The locale of the message's language first; the others only when it is unclear."""

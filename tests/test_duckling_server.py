@@ -11,7 +11,8 @@ from datetime import datetime, timezone
 
 import pytest
 
-from tests.conftest import ROOT, free_port, wait_until_ready
+from tests.conftest import ROOT, wait_until_ready
+from tests.ports import free_port
 
 RASA_PY = ROOT / ".venv/rasa/bin/python"
 

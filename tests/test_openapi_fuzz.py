@@ -16,7 +16,8 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 
-from tests.conftest import ROOT, free_port, service_env, wait_until_ready
+from tests.conftest import ROOT, service_env, wait_until_ready
+from tests.ports import free_port
 
 EXAMPLES = int(os.environ.get("BOOKA_FUZZ_EXAMPLES", "12"))
 TENANT = "bella-salon"  # a demo tenant (`booking_service seed`)

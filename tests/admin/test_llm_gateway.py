@@ -23,8 +23,8 @@ from tenant_engine.settings import EngineSettings
 from tenant_engine.tables import llm_usage, quota_alerts, tenant_profiles
 from tests.admin.conftest import create_tenant, with_llm
 from tests.booking_service.helpers import Api
-from tests.conftest import free_port
 from tests.fakes.openai_server import FakeProvider, Rule
+from tests.ports import free_port
 
 HELLO = [{"role": "user", "content": "say hello"}]
 

@@ -8,7 +8,7 @@ from aiohttp import web
 
 from services_common.outbound import UnsafeUrl, check_public_url, check_url_shape, public_session
 from tests.admin.conftest import Api
-from tests.conftest import free_port
+from tests.ports import free_port
 
 REFUSED = [
     "http://127.0.0.1:6379/",

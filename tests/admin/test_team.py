@@ -17,7 +17,7 @@ from services_common.mail import SmtpSettings
 from tests.admin.conftest import add_user, csrf_of, sign_in
 from tests.admin.test_llm_gateway import Inbox
 from tests.booking_service.helpers import Api, booking_body, new_tenant
-from tests.conftest import free_port
+from tests.ports import free_port
 
 
 async def test_an_owner_invites_a_staff_member_who_sees_only_their_calendar_and_removes_them(

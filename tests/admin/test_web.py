@@ -237,7 +237,7 @@ async def test_a_forgotten_password_is_reset_through_a_link_sent_by_email(
 
     from services_common.mail import SmtpSettings
     from tests.admin.test_llm_gateway import Inbox
-    from tests.conftest import free_port
+    from tests.ports import free_port
 
     inbox = Inbox()
     smtp = Controller(inbox, hostname="127.0.0.1", port=free_port())
@@ -488,7 +488,7 @@ async def test_with_the_booking_service_down_a_page_says_so_instead_of_not_found
 ) -> None:  # noqa: ANN001
     import dataclasses
 
-    from tests.conftest import free_port
+    from tests.ports import free_port
 
     admin = await make_admin(
         dataclasses.replace(admin_settings, booking_service_url=f"http://127.0.0.1:{free_port()}")

@@ -21,7 +21,7 @@ import pytest
 
 from tests.assistant.stack import PROCESSES, ROOT, Stack, drop_stream, latest_model
 from tests.assistant.tls_proxy import self_signed_certificate
-from tests.conftest import free_port
+from tests.ports import free_port
 
 AUCKLAND = ZoneInfo("Pacific/Auckland")
 

@@ -28,7 +28,7 @@ from tests.assistant.admin_web import signed_in_owner
 from tests.assistant.conftest import auckland_day, open_every_day
 from tests.assistant.stack import ROOT, Stack, http
 from tests.assistant.whatsapp import bookings_of, converse, new_number, wait_for
-from tests.conftest import free_port
+from tests.ports import free_port
 
 
 class Inbox:

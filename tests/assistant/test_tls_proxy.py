@@ -18,7 +18,7 @@ import pytest
 from tests.assistant.stack import Stack
 from tests.assistant.tls_proxy import start_nginx
 from tests.assistant.whatsapp import bookings_of, converse, new_number
-from tests.conftest import free_port
+from tests.ports import free_port
 
 
 @pytest.fixture(scope="module")

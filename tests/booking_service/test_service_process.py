@@ -12,7 +12,8 @@ import pytest
 
 from booking_service.api import ROUTES
 from booking_service.openapi import openapi_document
-from tests.conftest import ROOT, free_port, service_env
+from tests.conftest import ROOT, service_env
+from tests.ports import free_port
 
 
 def test_the_service_refuses_to_start_on_an_unmigrated_database(tmp_path, secret_spec):
