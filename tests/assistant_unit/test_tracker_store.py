@@ -243,3 +243,48 @@ def test_the_newest_row_of_a_conversation_is_one_index_lookup_however_big_the_ta
         ).fetchall()
     assert "ix_events_sender_id_id" in str(plan), plan
     assert store.newest_id("t:199") == 20000 and store.newest_id("t:nobody") is None
+
+
+def take_turns(url: str, spec: str, locks: list, counts: list, turns: int, seed: int) -> None:
+    """One "Rasa process": its own store (its own kept trackers), taking `turns` turns in
+    conversations picked at random, each under that conversation's lock (as the inbound log
+    and the lock store give one turn at a time), checking that what it reads holds every
+    turn taken so far, by either process."""
+    import random
+
+    os.environ["BOOKA_SECRET_KEYS"] = spec
+    store, pick = CachedSQLTrackerStore(DOMAIN, host=url), random.Random(seed)
+    for _ in range(turns):
+        n = pick.randrange(len(locks))
+        with locks[n]:
+            tracker = asyncio.run(store.retrieve(f"shop:load{n}")) or started(f"shop:load{n}")
+            said = [e.text for e in tracker.events if isinstance(e, UserUttered)]
+            assert said == [f"turn {k}" for k in range(counts[n])], (n, said)
+            turn(tracker, f"turn {counts[n]}")
+            asyncio.run(store.save(tracker))
+            counts[n] += 1
+
+
+def test_two_processes_taking_turns_in_the_same_conversations_see_every_turn(
+    url: str, keys: str
+) -> None:
+    """The kept copy under load: two processes, 8 conversations, 120 turns each, so that a
+    conversation moves between them all the time (as partitions do between Rasa processes)."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    locks = [context.Lock() for _ in range(8)]
+    counts = context.Array("i", 8, lock=False)
+    workers = [
+        context.Process(target=take_turns, args=(url, keys, locks, counts, 120, seed))
+        for seed in (1, 2)
+    ]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(300)
+    assert [worker.exitcode for worker in workers] == [0, 0], "a process read a stale tracker"
+    assert sum(counts) == 240
+    for n in range(8):
+        said = [e["text"] for e in rows(url, f"shop:load{n}") if e["event"] == "user"]
+        assert said == [f"turn {k}" for k in range(counts[n])], n
