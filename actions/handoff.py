@@ -48,6 +48,7 @@ from actions.repair import (
     PASS_TO_PERSON,
     TASK_FORMS,
     asked_yes_no,
+    has_upcoming_bookings,
     question_just_asked,
 )
 from actions.replies import handoff_button
@@ -233,7 +234,9 @@ def form_ended() -> list[EventType]:
 
 class ActionStopForm(Action):
     """Stop the active form; when the customer asked for another task instead ("cancel my
-    booking" while booking), open that one."""
+    booking" while booking), open that one. "Cancel that" in the middle of booking, from a
+    customer with nothing booked, can only mean the booking being made: it stops, and no
+    cancel form opens to say there is nothing to cancel."""
 
     def name(self) -> str:
         return "action_stop_form"
@@ -243,6 +246,8 @@ class ActionStopForm(Action):
     ) -> list[EventType]:
         form = (tracker.active_loop or {}).get("name")
         switch_to = TASK_FORMS.get(latest_intent(tracker))
+        if switch_to == "cancel_form" and form == "booking_form":
+            switch_to = None if await has_upcoming_bookings(tracker) is False else switch_to
         events = form_ended()
         if switch_to and form and switch_to != form:
             log.info("form_switched", tenant=tenant_of(tracker), stopped=form, opened=switch_to)

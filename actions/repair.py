@@ -145,6 +145,21 @@ def used_slots(events: list[EventType]) -> dict[str, Any]:
     }
 
 
+async def has_upcoming_bookings(tracker: Tracker) -> bool | None:
+    """Whether the customer has a booking still to come (None: cannot tell, no phone or the
+    booking service is down)."""
+    phone, tenant = phone_of(tracker), tenant_of(tracker)
+    if phone is None or tenant is None:
+        return None
+    try:
+        bookings = await BOOKING_API.upcoming_bookings(
+            tenant, phone, message_time(tracker).isoformat()
+        )
+    except BookingServiceUnavailable:
+        return None
+    return bool(bookings)
+
+
 def reject(form: str, followup: str | None = None) -> list[EventType]:
     """Events that leave the message to another action: the form neither asks nor ends."""
     return [ActionExecutionRejected(form), *([FollowupAction(followup)] if followup else [])]
@@ -220,16 +235,7 @@ class FormRepair:
         )
         if target in (None, form, "booking_form") or confidence < SURE_OF_TASK:
             return False
-        phone, tenant = phone_of(tracker), tenant_of(tracker)
-        if phone is None or tenant is None:
-            return False
-        try:
-            bookings = await BOOKING_API.upcoming_bookings(
-                tenant, phone, message_time(tracker).isoformat()
-            )
-        except BookingServiceUnavailable:
-            return False
-        return bool(bookings)
+        return await has_upcoming_bookings(tracker) is True
 
     async def second_opinion(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict

@@ -137,6 +137,16 @@ def test_asking_to_move_a_booking_in_the_middle_of_booking_moves_it(
     assert booking["start"].startswith(later.strftime("%Y-%m-%dT14:00")), booking
 
 
+def test_cancel_in_the_middle_of_booking_stops_it_when_nothing_else_is_booked(
+    stack: Stack, shop: str
+) -> None:
+    number = new_number()
+    assert "who" in converse(stack, shop, number, "i'd like to book a haircut").lower()
+    reply = converse(stack, shop, number, "cancel it please")
+    assert "nothing was booked" in reply and "no upcoming" not in reply.lower(), reply
+    assert bookings_of(stack, shop, number) == []
+
+
 def test_what_times_do_you_have_on_a_day_lists_that_days_times(stack: Stack, shop: str) -> None:
     day = auckland_day(4)
     for message in (
