@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 from collections import OrderedDict
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List, Optional, Text
 
 import numpy as np
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -33,6 +33,22 @@ BATCH = 64
 # texts whose vectors are kept ("yes", "1", "thanks", "ok" make up much of WhatsApp
 # traffic); 0 turns the keeping off (the benchmark's floor for texts never seen)
 CACHE_SIZE = int(os.environ.get("SENTENCE_CACHE_SIZE", "4096"))
+
+
+def sentence_vector(message: Message, origin: Text) -> Optional[np.ndarray]:
+    """The message's sentence feature from the featurizer named `origin` (its alias in
+    config.yml), at unit length; None if it has none (or a zero vector)."""
+    for feature in message.features:
+        if feature.attribute == TEXT and feature.type == "sentence" and feature.origin == origin:
+            dense = np.asarray(
+                feature.features.todense()
+                if hasattr(feature.features, "todense")
+                else feature.features,
+                dtype=np.float64,
+            ).reshape(-1)
+            norm = np.linalg.norm(dense)
+            return dense / norm if norm else None
+    return None
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)

@@ -43,6 +43,7 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.featurizers import sentence_vector
 from bot.language import words_of
 
 SMALL_TALK = ("greet", "thank", "affirm", "goodbye")
@@ -182,21 +183,7 @@ class OffTopicDetector(GraphComponent, IntentClassifier):
         return cls(config, model_storage, resource)
 
     def vector(self, message: Message) -> Optional[np.ndarray]:
-        for feature in message.features:
-            if (
-                feature.attribute == TEXT
-                and feature.type == "sentence"
-                and feature.origin == self.config["features"]
-            ):
-                dense = np.asarray(
-                    feature.features.todense()
-                    if hasattr(feature.features, "todense")
-                    else feature.features
-                )
-                vector = dense.reshape(-1)
-                norm = np.linalg.norm(vector)
-                return vector / norm if norm else None
-        return None
+        return sentence_vector(message, self.config["features"])
 
     def train(self, training_data: TrainingData) -> Resource:
         grouped: Dict[Text, List[np.ndarray]] = {}

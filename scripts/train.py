@@ -25,6 +25,7 @@ INPUTS = [
     "bot/intent_checks.py",
     "bot/language.py",
     "bot/duckling.py",
+    "bot/intent_classifier.py",
     "requirements/rasa.lock",
 ]
 KEEP = 3
