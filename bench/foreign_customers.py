@@ -275,7 +275,10 @@ SPEECH: dict[str, Speech] = {
         browse=("¿qué horas tenéis {day} {thing}?", "¿hay hueco {day} {thing}?"),
         for_party="para {party}",
         for_service="para {service}",
-        done=r"listo|tienes cita|ahora es el|está cancelada|ha sido cancelada|referencia:",
+        done=(
+            r"listo|tienes cita|ahora es el|se ha cambiado|está cancelada|ha sido cancelada"
+            r"|referencia:"
+        ),
         what_to_change=r"qué quieres cambiar",
         confirmation=r"te reservo|cambio tu cita|cancelo tu cita",
         who=r"con quién|a quién te refieres",
