@@ -246,8 +246,12 @@ class ActionStopForm(Action):
     ) -> list[EventType]:
         form = (tracker.active_loop or {}).get("name")
         switch_to = TASK_FORMS.get(latest_intent(tracker))
-        if switch_to == "cancel_form" and form == "booking_form":
-            switch_to = None if await has_upcoming_bookings(tracker) is False else switch_to
+        if (
+            switch_to == "cancel_form"
+            and form == "booking_form"
+            and await has_upcoming_bookings(tracker) is False
+        ):
+            switch_to = None
         events = form_ended()
         if switch_to and form and switch_to != form:
             log.info("form_switched", tenant=tenant_of(tracker), stopped=form, opened=switch_to)

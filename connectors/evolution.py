@@ -21,7 +21,6 @@ import hmac
 import json
 import logging
 import re
-import sys
 import threading
 import time
 from collections.abc import Awaitable, Callable
@@ -346,12 +345,6 @@ class RelayThread:
 
     def __init__(self, relay: Relay) -> None:
         self.relay = relay
-        # Turns hold the GIL in bursts (numpy, Rasa's Python); a webhook resumes at each of
-        # its awaits (Redis, the log) only when the relay gives the GIL up, after at most the
-        # switch interval, 5 ms by default: four awaits made the acknowledgement's p99 20+ ms
-        # under load. 0.5 ms (EVOLUTION_GIL_SWITCH_MS) costs the turns little (README "Many
-        # processes").
-        sys.setswitchinterval(relay.settings.gil_switch_ms / 1000)
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(
             target=self.loop.run_forever, name="evolution-relay", daemon=True

@@ -41,7 +41,6 @@ class ChannelSettings:
     inbound_log_stream: str  # the stream's name (its subjects are "<name>.<partition>")
     inbound_partitions: int  # conversations are spread over this many ordered partitions
     inbound_ack_wait_s: float  # a message in hand this long without a sign of life is retried
-    gil_switch_ms: float  # how long the turns may hold the GIL from the webhooks (RelayThread)
 
     @classmethod
     def from_env(cls, overrides: dict[str, Any] | None = None) -> ChannelSettings:
@@ -81,7 +80,6 @@ class ChannelSettings:
             inbound_log_stream=os.environ.get("INBOUND_LOG_STREAM") or "BOOKA_INBOUND",
             inbound_partitions=int(_number("INBOUND_PARTITIONS", 64)),
             inbound_ack_wait_s=_number("INBOUND_ACK_WAIT_S", 30),
-            gil_switch_ms=_number("EVOLUTION_GIL_SWITCH_MS", 0.5),
         )
         values.update(
             {k: v for k, v in (overrides or {}).items() if k in values and v not in (None, "")}

@@ -559,7 +559,6 @@ def relay_with(handler: Any, attempts: int = 3) -> Relay:
         inbound_log_stream="BOOKA_INBOUND",
         inbound_partitions=4,
         inbound_ack_wait_s=30,
-        gil_switch_ms=0.5,
     )
     return Relay(
         settings,
