@@ -19,13 +19,14 @@ each other (a low percentile of their leave-one-out nearest-neighbour similariti
 lowered by a margin) becomes `nlu_fallback`, and one that is clearly nearer an
 out_of_scope example becomes `out_of_scope`. Short answers of formulaic intents ("yes",
 "Rita Gomes", "bye") are left alone: they are too short for sentence similarity; so is
-a message that names a service or person and a time. The
+a message that names a service or person and a time, and one whose intent takes a time
+and that carries one is not sent to nlu_fallback (an out_of_scope example still wins). The
 scores are kept in the parse result (`off_topic_check`) to show why.
 """
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Optional, Set, Text
 
 import numpy as np
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -75,8 +76,8 @@ class RequestOverSmallTalk(GraphComponent, IntentClassifier):
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
             intent = message.get(INTENT) or {}
-            entities = {e.get(ENTITY_ATTRIBUTE_TYPE) for e in message.get(ENTITIES) or []}
-            if intent.get("name") not in SMALL_TALK or not entities & {"service", "staff"}:
+            named = entity_kinds(message) & {"service", "staff"}
+            if intent.get("name") not in SMALL_TALK or not named:
                 continue
             ranking = message.get(INTENT_RANKING_KEY) or []
             best = next(
@@ -158,6 +159,14 @@ class OffTopicDetector(GraphComponent, IntentClassifier):
             # short formulaic answers ("yes", "Rita Gomes", "bye") are not judged by similarity
             "short_intents": ["affirm", "deny", "greet", "goodbye", "thank", "inform", "stop"],
             "short_words": 4,
+            # a message with a date or time is not vetoed as unlike these intents' examples:
+            # digits and dates pull its sentence vector away ("alterar para 14/12 8:15")
+            "time_intents": [
+                "book_appointment",
+                "check_availability",
+                "reschedule_booking",
+                "inform",
+            ],
         }
 
     def __init__(
@@ -274,14 +283,23 @@ class OffTopicDetector(GraphComponent, IntentClassifier):
             return None
         if scores["out_of_scope"] > scores["nearest"] + self.config["out_of_scope_margin"]:
             return OUT_OF_SCOPE
-        if scores["nearest"] < scores["floor"]:
+        if scores["nearest"] < scores["floor"] and not self.gives_a_time(scores["intent"], message):
             return FALLBACK
         return None
+
+    def gives_a_time(self, intent: Text, message: Message) -> bool:
+        """Whether a time-taking intent comes with a date or time Duckling found."""
+        return intent in self.config["time_intents"] and "time" in entity_kinds(message)
 
 
 def names_and_times(message: Message) -> bool:
     """Whether the message names a service or a person and a day or time ("colour on the 6th
     at afternoon 1:15"): a request in telegraphic words, however far from the examples the
     sentence reads."""
-    kinds = {entity.get(ENTITY_ATTRIBUTE_TYPE) for entity in message.get(ENTITIES) or []}
+    kinds = entity_kinds(message)
     return bool(kinds & {"service", "staff"}) and "time" in kinds
+
+
+def entity_kinds(message: Message) -> Set[Text]:
+    """The entity types marked in a message."""
+    return {entity.get(ENTITY_ATTRIBUTE_TYPE) for entity in message.get(ENTITIES) or []}

@@ -16,7 +16,6 @@ environment variables (connectors/settings.py), which credentials.yml entries ov
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import hmac
 import json
 import logging
@@ -33,30 +32,21 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from booka_common.conversation_ids import conversation_id
-from booka_common.crypto import Keyring
 from booka_common.engine_client import client_for_this_loop
 from booka_common.evolution_client import EvolutionClient, SendFailed
+from connectors.acceptance import (
+    WebhookAcceptance,
+    answer,
+    decode_reading,
+    pending_id,
+    sender_id,
+)
 from connectors.customer_text import customer_text
-from connectors.envelopes import (
-    EnvelopeError,
-    Inbound,
-    OwnerMessage,
-    Skipped,
-    event_of,
-    instance_of,
-    parse_body,
-    read_upsert,
-)
-from connectors.inbound_log import InboundLog, LogUnavailable, RetryLater, inbound_log
-from connectors.instances import (
-    DirectoryUnavailable,
-    Instance,
-    InstanceDirectory,
-    instances_from_file,
-)
+from connectors.envelopes import Inbound, OwnerMessage
+from connectors.inbound_log import InboundLog, RetryLater
+from connectors.instances import DirectoryUnavailable, Instance, InstanceDirectory
 from connectors.settings import ChannelSettings
-from connectors.shared_state import SharedState, shared_state
-from connectors.webhook_auth import is_authentic
+from connectors.shared_state import SharedState
 from connectors.whatsapp_text import (
     choose_from_menu,
     markdown_to_whatsapp,
@@ -115,9 +105,7 @@ class Relay:
         await self.state.close()
 
     def sender_id(self, instance: Instance, reading: Inbound | OwnerMessage) -> str:
-        """Rasa's conversation id for this customer of this business: no phone number in it
-        (booka_common/conversation_ids.py); the contact travels in the sealed metadata."""
-        return conversation_id(instance.tenant, reading.contact, self.settings.lookup_key)
+        return sender_id(self.settings.lookup_key, instance, reading)
 
     async def take(self, record: bytes) -> None:
         """One message from the inbound log: answered, unless a process that died after
@@ -372,33 +360,9 @@ def wrote_within(events: Any, seconds: float) -> bool:
     return False
 
 
-def pending_id(instance: str, message_id: str) -> str:
-    return f"{instance}:{message_id}"
-
-
-def encode_reading(instance: Instance, reading: Inbound | OwnerMessage, keyring: Keyring) -> bytes:
-    """The inbound log's record of an accepted message: enough to answer it from any process.
-    The message itself (text, phone, push name) is sealed: the log keeps it on disk."""
-    kind = "owner" if isinstance(reading, OwnerMessage) else "inbound"
-    sealed = keyring.encrypt(json.dumps(dataclasses.asdict(reading)), f"pending:{instance.name}")
-    return json.dumps(
-        {"instance": instance.name, "kind": kind, "accepted_at": time.time(), "reading": sealed}
-    ).encode()
-
-
-def decode_reading(record: dict[str, Any], keyring: Keyring) -> Inbound | OwnerMessage:
-    """The accepted message again."""
-    fields = json.loads(keyring.decrypt(record["reading"], f"pending:{record['instance']}"))
-    return (OwnerMessage if record["kind"] == "owner" else Inbound)(**fields)
-
-
 def read_receipt_jid(inbound: Inbound) -> str:
     """Evolution drops `@lid` keys from read receipts, so use the phone JID when it is known."""
     return f"{inbound.phone}@s.whatsapp.net" if inbound.phone else inbound.chat_jid
-
-
-def answer(status: int, message: str, **extra: Any) -> HTTPResponse:
-    return response.json({"status": status, "message": message, **extra}, status=status)
 
 
 class EvolutionInput(InputChannel):
@@ -414,21 +378,9 @@ class EvolutionInput(InputChannel):
 
     def __init__(self, settings: ChannelSettings) -> None:
         self.settings = settings
-        self.claims: SharedState = shared_state(
-            settings.redis_url
-        )  # (instance, message id) de-duplication
-        self.inbound: InboundLog = inbound_log(
-            settings.inbound_log_url,
-            settings.inbound_log_stream,
-            settings.inbound_partitions,
-            settings.inbound_ack_wait_s,
-        )  # where accepted messages wait: appended on the server's loop
-        self.directory = InstanceDirectory(
-            settings.engine_url,
-            settings.internal_token,
-            settings.instance_token,
-            instances_from_file(settings.instances_file, settings.instance_token),
-        )
+        self.acceptance = WebhookAcceptance(settings)
+        self.claims = self.acceptance.claims  # also the outreach route's delivered keys
+        self.directory = self.acceptance.directory
         self.relay: RelayThread | None = None
 
     def blueprint(self, on_new_message: Handler) -> Blueprint:
@@ -449,7 +401,7 @@ class EvolutionInput(InputChannel):
                         lambda: app.ctx.agent,
                         self.claims.for_another_loop(),
                         directory,
-                        self.inbound.for_another_loop(),
+                        self.acceptance.inbound.for_another_loop(),
                     )
                 )
             return self.relay
@@ -464,9 +416,7 @@ class EvolutionInput(InputChannel):
         async def close(app: Any, loop: Any) -> None:
             if self.relay is not None:
                 await self.relay.close()
-            await self.directory.close()
-            await self.claims.close()
-            await self.inbound.close()
+            await self.acceptance.close()
 
         @hook.route("/", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:
@@ -475,8 +425,7 @@ class EvolutionInput(InputChannel):
         @hook.route("/api/ready", methods=["GET"])
         async def ready(request: Request) -> HTTPResponse:
             checks = {
-                "state": await self.claims.ping(),
-                "inbound_log": await self.inbound.ping(),
+                **await self.acceptance.readiness(),
                 "model": bool(
                     getattr(request.app.ctx, "agent", None) and request.app.ctx.agent.is_ready()
                 ),
@@ -490,46 +439,8 @@ class EvolutionInput(InputChannel):
         async def outreach(request: Request) -> HTTPResponse:
             return await self.speak_first(request, relay_of(request.app))
 
-        @hook.route("/webhook", methods=["POST"])
-        async def receive(request: Request) -> HTTPResponse:
-            return await self.receive(request, relay_of(request.app), None)
-
-        @hook.route("/webhook/<event_suffix>", methods=["POST"])
-        async def receive_by_event(request: Request, event_suffix: str) -> HTTPResponse:
-            return await self.receive(request, relay_of(request.app), event_suffix)
-
+        self.acceptance.add_routes(hook)
         return hook
-
-    async def authenticate(
-        self, name: str, body: dict[str, Any], headers: Any
-    ) -> Instance | HTTPResponse:
-        """The instance if the webhook carries its secret, else the refusal. A secret that
-        does not match what is kept asks the engine again (it may have just been rotated); when
-        that was asked too recently, 429 makes Evolution retry later instead of losing it."""
-        arrived = time.monotonic()
-        try:
-            instance = await self.directory.lookup(name)
-            if instance is not None and not is_authentic(
-                instance, body, headers, self.settings.secret_header
-            ):
-                instance = await self.directory.lookup(name, newer_than_s=self.directory.recheck_s)
-        except DirectoryUnavailable:
-            return answer(503, "cannot check this instance right now; retry shortly")
-        if instance is None:
-            log.warning("evolution_unknown_instance instance=%s", name[:100])
-            return answer(404, f'unknown instance "{name[:100]}"')
-        if is_authentic(instance, body, headers, self.settings.secret_header):
-            return instance
-        log.warning("evolution_unauthenticated instance=%s", name)
-        if not self.directory.checked_since(name, arrived):
-            retry = answer(429, "webhook secret not recognised yet: retry in a few seconds")
-            retry.headers["Retry-After"] = str(max(1, round(self.directory.recheck_s)))
-            return retry
-        return answer(
-            401,
-            "webhook not authenticated: send the instance's webhook secret header (or, where "
-            "accepted, its token as apikey or a jwt_key Bearer token)",
-        )
 
     async def speak_first(self, request: Request, relay: RelayThread) -> HTTPResponse:
         """`POST /webhooks/evolution/outreach`, for the outreach worker (internal token): one
@@ -595,42 +506,3 @@ class EvolutionInput(InputChannel):
             return answer(503, f"the assistant could not write it ({type(error).__name__})")
         await self.claims.put(f"outreach:{key}", "sent", OUTREACH_SENT_TTL_S)
         return answer(200, "delivered", delivered=sent, in_session=in_session)
-
-    async def receive(
-        self, request: Request, relay: RelayThread, path_event: str | None
-    ) -> HTTPResponse:
-        """Check the webhook, queue it, answer at once. Every refusal says why, with a 4xx
-        Evolution does not retry (400/401/404/422), except 413 for an oversized body and 429
-        for a secret not recognised yet."""
-        if len(request.body or b"") > self.settings.max_body_bytes:
-            return answer(413, f"body larger than {self.settings.max_body_bytes} bytes")
-        try:
-            body = parse_body(request.body or b"")
-            event = event_of(body, path_event)
-            name = instance_of(body)
-        except EnvelopeError as error:
-            return answer(error.status, str(error))
-        instance = await self.authenticate(name, body, request.headers)
-        if not isinstance(instance, Instance):
-            return instance  # the refusal
-        if event != "messages.upsert":
-            return answer(200, "ignored", event=event)
-        try:
-            reading = read_upsert(name, body.get("data"))
-        except EnvelopeError as error:
-            return answer(error.status, str(error))
-        if isinstance(reading, Skipped):
-            return answer(200, "ignored", reason=reading.reason)
-        seen = f"seen:{name}:{reading.message_id}"
-        if not await self.claims.claim(seen, self.settings.dedup_ttl_s):
-            return answer(200, "duplicate", message_id=reading.message_id)
-        try:
-            await self.inbound.append(
-                relay.relay.sender_id(instance, reading),
-                encode_reading(instance, reading, self.settings.keyring),
-                pending_id(name, reading.message_id),
-            )
-        except LogUnavailable:
-            await self.claims.delete(seen)  # not kept: Evolution's retry must get through
-            return answer(503, "cannot keep this message right now; retry shortly")
-        return answer(200, "accepted", message_id=reading.message_id)

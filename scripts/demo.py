@@ -26,6 +26,11 @@ RASA_URL = f"http://127.0.0.1:{os.environ.get('RASA_PORT', '5005')}"
 SANDBOX_URL = f"http://127.0.0.1:{os.environ.get('EVOLUTION_SANDBOX_PORT', '8080')}"
 ENGINE_URL = f"http://127.0.0.1:{os.environ.get('TENANT_ENGINE_PORT', '8003')}"
 USE_SANDBOX = not os.environ.get("EVOLUTION_API_URL")
+# with a shared inbound log (NATS), webhooks go to the gateway, as in production; without
+# one, to the Rasa channel's own route (the in-process log lives there)
+GATEWAY_URL = f"http://127.0.0.1:{os.environ.get('WEBHOOK_GATEWAY_PORT', '5006')}"
+SHARED_LOG = bool(os.environ.get("INBOUND_LOG_URL"))
+WEBHOOK_URL = f"{GATEWAY_URL if SHARED_LOG else RASA_URL}/webhooks/evolution/webhook"
 
 
 @dataclass
@@ -38,50 +43,64 @@ class Process:
 def processes() -> list[Process]:
     port = os.environ.get("BOOKING_SERVICE_PORT", "8001")
     duckling_port = os.environ.get("DUCKLING_PORT", "8000")
-    return [
-        Process(
-            "booking service",
-            [SERVICES_PY, "-m", "booking_service", "serve"],
-            f"http://127.0.0.1:{port}/api/ready",
-        ),
-        Process(
-            "tenant engine",
-            [SERVICES_PY, "-m", "tenant_engine", "serve"],
-            f"{ENGINE_URL}/api/ready",
-        ),
-        Process(
-            "admin",
-            [SERVICES_PY, "-m", "admin", "serve"],
-            f"http://127.0.0.1:{os.environ.get('ADMIN_PORT', '8002')}/api/ready",
-        ),
-        Process(
-            "duckling",
-            [RASA_PY, "-m", "duckling_server"],
-            f"http://127.0.0.1:{duckling_port}/api/ready",
-        ),
-        Process(
-            "action server",
-            [RASA_PY, "-m", "actions"],
-            f"http://127.0.0.1:{os.environ.get('ACTIONS_PORT', '5055')}/api/ready",
-        ),
-        Process(
-            "rasa", [RASA_PY, "scripts/run_rasa.py"], f"{RASA_URL}/webhooks/evolution/api/ready"
-        ),
-        Process(
-            "outreach",
-            [SERVICES_PY, "-m", "outreach", "serve"],
-            f"http://127.0.0.1:{os.environ.get('OUTREACH_PORT', '8004')}/api/ready",
-        ),
-    ] + (
+    return (
         [
             Process(
-                "evolution sandbox",
-                [SERVICES_PY, "-m", "evolution_sandbox"],
-                f"{SANDBOX_URL}/api/ready",
-            )
+                "booking service",
+                [SERVICES_PY, "-m", "booking_service", "serve"],
+                f"http://127.0.0.1:{port}/api/ready",
+            ),
+            Process(
+                "tenant engine",
+                [SERVICES_PY, "-m", "tenant_engine", "serve"],
+                f"{ENGINE_URL}/api/ready",
+            ),
+            Process(
+                "admin",
+                [SERVICES_PY, "-m", "admin", "serve"],
+                f"http://127.0.0.1:{os.environ.get('ADMIN_PORT', '8002')}/api/ready",
+            ),
+            Process(
+                "duckling",
+                [RASA_PY, "-m", "duckling_server"],
+                f"http://127.0.0.1:{duckling_port}/api/ready",
+            ),
+            Process(
+                "action server",
+                [RASA_PY, "-m", "actions"],
+                f"http://127.0.0.1:{os.environ.get('ACTIONS_PORT', '5055')}/api/ready",
+            ),
+            Process(
+                "rasa", [RASA_PY, "scripts/run_rasa.py"], f"{RASA_URL}/webhooks/evolution/api/ready"
+            ),
+            Process(
+                "outreach",
+                [SERVICES_PY, "-m", "outreach", "serve"],
+                f"http://127.0.0.1:{os.environ.get('OUTREACH_PORT', '8004')}/api/ready",
+            ),
         ]
-        if USE_SANDBOX
-        else []
+        + (
+            [
+                Process(
+                    "webhook gateway",
+                    [RASA_PY, "-m", "connectors.gateway"],
+                    f"{GATEWAY_URL}/api/ready",
+                )
+            ]
+            if SHARED_LOG
+            else []
+        )
+        + (
+            [
+                Process(
+                    "evolution sandbox",
+                    [SERVICES_PY, "-m", "evolution_sandbox"],
+                    f"{SANDBOX_URL}/api/ready",
+                )
+            ]
+            if USE_SANDBOX
+            else []
+        )
     )
 
 
@@ -160,7 +179,7 @@ def connect_whatsapp() -> list[str]:
                     "integration": "WHATSAPP-BAILEYS",
                     "token": token,
                     "webhook": {
-                        "url": f"{RASA_URL}/webhooks/evolution/webhook",
+                        "url": WEBHOOK_URL,
                         "events": ["MESSAGES_UPSERT"],
                     },
                 },
@@ -242,7 +261,7 @@ Booka is running (logs in var/logs/). Ctrl-C stops everything.
 
   WhatsApp chat    {chat}   <- open this, pick a business, say hi
                    businesses: {", ".join(instances) or "(none seeded)"}
-                   Evolution webhook: {RASA_URL}/webhooks/evolution/webhook
+                   Evolution webhook: {WEBHOOK_URL}
 
   Assistant (Rasa) {RASA_URL}   its HTTP API needs ?token= from var/RASA_AUTH_TOKEN; no REST channel
   Booking service  {base}       OpenAPI: {base}/openapi.json

@@ -42,8 +42,13 @@ def test_the_file_is_valid_and_scales_behind_nginx() -> None:
     result = config(given)
     assert result.returncode == 0, result.stderr
     services = yaml.safe_load(result.stdout)["services"]
-    for name in ("rasa", "action-server", "booking-service", "outreach"):
+    for name in ("rasa", "webhooks", "action-server", "booking-service", "outreach"):
         assert services[name]["deploy"]["replicas"] >= 2, name
+    gateway = services["webhooks"]
+    assert gateway["command"][:3] == ["python", "-m", "connectors.gateway"]
+    assert gateway["environment"]["INBOUND_LOG_URL"] == services["rasa"]["environment"][
+        "INBOUND_LOG_URL"
+    ], "the gateway appends to the log the Rasa replicas consume"
     assert "nats" in services and services["rasa"]["environment"]["INBOUND_LOG_URL"].startswith(
         "nats://"
     )
@@ -58,6 +63,7 @@ def test_the_file_is_valid_and_scales_behind_nginx() -> None:
     nginx = services["nginx"]
     assert nginx["environment"]["BOOKA_TLS_CERT"].endswith("/live/booka.example.com/fullchain.pem")
     assert any("booka.conf.template" in str(v) for v in nginx["volumes"])
+    assert nginx["environment"]["BOOKA_WEBHOOK_UPSTREAM"] == "webhooks:5006"
 
 
 def test_a_missing_secret_is_named() -> None:

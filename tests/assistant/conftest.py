@@ -68,6 +68,7 @@ def stack(
     for name in (
         "actions",
         "rasa",
+        "gateway",
         "engine",
         "admin",
     ):  # after every conversation of the run: nothing crashed on the way

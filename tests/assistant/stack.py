@@ -81,6 +81,7 @@ PROCESSES = (
     "outreach",
     "outreach_b",  # a second outreach worker (the reliability tests)
     "rasa_b",  # a second Rasa process on the same inbound log (bench/scaling_bench.py)
+    "gateway",  # the webhook gateway, in front of the Rasa processes when the log is shared
 )
 
 
@@ -236,7 +237,16 @@ class Stack:
         )
         self.extra_env["RASA_MODEL"] = str(model)
         self.launch("rasa", [RASA_PY, "scripts/run_rasa.py"], "/webhooks/evolution/api/ready", 240)
+        if self.extra_env.get("INBOUND_LOG_URL"):  # as in production: webhooks to the gateway
+            gateway = [RASA_PY, "-m", "connectors.gateway", "--port", str(self.ports["gateway"])]
+            self.launch("gateway", gateway, "/api/ready", 30)
         return self
+
+    @property
+    def webhook_url(self) -> str:
+        """Where Evolution posts: the gateway when it runs, else the Rasa channel itself."""
+        door = "gateway" if "gateway" in self.processes else "rasa"
+        return self.url(door) + "/webhooks/evolution/webhook"
 
     def restart(self, name: str) -> None:
         """Start a process again that a test killed (same command, port and log)."""
@@ -316,10 +326,10 @@ class Stack:
         return http(method, self.url("sandbox") + path, body, headers=headers)
 
     def connect_whatsapp(self, instance: str, **webhook: Any) -> dict[str, Any]:
-        """Create the tenant's instance in the sandbox with its webhook on the Rasa channel, and
+        """Create the tenant's instance in the sandbox with its webhook on `webhook_url`, and
         give it a webhook secret through the tenant engine, as an operator would."""
         hook = {
-            "url": self.url("rasa") + "/webhooks/evolution/webhook",
+            "url": self.webhook_url,
             "events": ["MESSAGES_UPSERT"],
             **webhook,
         }

@@ -37,7 +37,7 @@ def proxy(stack: Stack) -> Iterator[dict[str, Any]]:
             "BOOKA_TLS_CERT": str(stack.workdir / "tls.crt"),
             "BOOKA_TLS_KEY": str(stack.workdir / "tls.key"),
             "BOOKA_ACME_ROOT": str(acme),
-            "BOOKA_RASA_UPSTREAM": f"127.0.0.1:{stack.ports['rasa']}",
+            "BOOKA_WEBHOOK_UPSTREAM": f"127.0.0.1:{stack.ports['gateway']}",
             "BOOKA_ADMIN_UPSTREAM": f"127.0.0.1:{stack.ports['admin']}",
             "BOOKA_BOOKING_UPSTREAM": f"127.0.0.1:{stack.ports['booking']}",
         },

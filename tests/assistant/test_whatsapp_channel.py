@@ -1,5 +1,6 @@
-"""WhatsApp end to end: the Evolution sandbox delivers webhooks to Rasa's `evolution`
-channel, the bot answers through the sandbox's sendText, and the booking rows match.
+"""WhatsApp end to end: the Evolution sandbox delivers webhooks to the webhook gateway (as in
+production; some tests post to the Rasa `evolution` channel's own route, what one process and
+`make demo` use), the bot answers through the sandbox's sendText, and the booking rows match.
 
 Everything runs as real processes on loopback ports (tests/assistant/stack.py); the
 sandbox imitates Evolution API 2.3.6 including its webhook retry schedule.
@@ -7,12 +8,15 @@ sandbox imitates Evolution API 2.3.6 including its webhook retry schedule.
 
 from __future__ import annotations
 
+import functools
 import json
 import signal
 import threading
 import time
 import uuid
 from typing import Any
+
+import pytest
 
 from tests.assistant.conftest import auckland_day
 from tests.assistant.stack import Stack, http
@@ -71,26 +75,51 @@ def test_a_webhook_delivered_three_times_gives_one_reply_and_one_booking(
     assert [a["status"] for a in deliveries["attempts"]] == [200, 200, 200]
 
 
-def test_a_slow_bot_gets_retried_webhooks_and_still_answers_once(stack: Stack, shop: str) -> None:
+def test_a_slow_door_gets_retried_webhooks_and_still_answers_once(stack: Stack, shop: str) -> None:
     number = new_number()
     stack.sandbox("POST", "/sandbox/settings", {"timeout_ms": 400, "retry_scale": 0.1})
-    rasa = stack.processes["rasa"]
+    gateway = stack.processes["gateway"]
     try:
-        rasa.send_signal(signal.SIGSTOP)
+        gateway.send_signal(signal.SIGSTOP)
         message_id = stack.whatsapp(shop, number, "what are your opening hours?")
         wait_for(  # Evolution times out and retries (0.5 s, 1 s, ... at this scale)
             lambda: len(deliveries_of(stack, message_id)) >= 2, "a retried webhook"
         )
-        rasa.send_signal(signal.SIGCONT)
+        gateway.send_signal(signal.SIGCONT)
         stack.turn_done(shop, number, 0)  # and every retry is over
     finally:
-        rasa.send_signal(signal.SIGCONT)
+        gateway.send_signal(signal.SIGCONT)
         stack.sandbox("POST", "/sandbox/settings", {"timeout_ms": 30000, "retry_scale": 1})
     _, deliveries = stack.sandbox("GET", f"/sandbox/deliveries?message_id={message_id}")
     attempts = deliveries["attempts"]
     assert len(attempts) >= 2 and attempts[0]["error"] == "ECONNABORTED", attempts
     replies = [m["text"] for m in stack.chat(shop, number) if m["from_me"]]
     assert len(replies) == 1 and "open" in replies[0].lower(), replies
+
+
+def test_the_gateway_acknowledges_while_rasa_is_frozen(stack: Stack, shop: str) -> None:
+    """Acceptance does not depend on a Rasa process being free: with the only Rasa process
+    stopped, each webhook is acknowledged at its first attempt (within Evolution's 400 ms
+    here), and the messages are answered in order once Rasa runs again."""
+    number = new_number()
+    stack.sandbox("POST", "/sandbox/settings", {"timeout_ms": 400, "retry_scale": 0.1})
+    rasa = stack.processes["rasa"]
+    try:
+        rasa.send_signal(signal.SIGSTOP)
+        sent = [stack.whatsapp(shop, number, text) for text in ("hi", "where are you?")]
+        for message_id in sent:
+            wait_for(
+                lambda message_id=message_id: bool(deliveries_of(stack, message_id)),
+                "the webhook delivered",
+            )
+            assert [a["status"] for a in deliveries_of(stack, message_id)] == [200]
+        assert not [m for m in stack.chat(shop, number) if m["from_me"]], "Rasa was stopped"
+    finally:
+        rasa.send_signal(signal.SIGCONT)
+        stack.sandbox("POST", "/sandbox/settings", {"timeout_ms": 30000, "retry_scale": 1})
+    stack.turn_done(shop, number, 1)
+    replies = [m["text"] for m in stack.chat(shop, number) if m["from_me"]]
+    assert len(replies) >= 2 and "Queen St" in replies[-1], replies
 
 
 def test_a_message_accepted_by_a_process_that_then_died_is_answered_after_the_restart(
@@ -192,11 +221,13 @@ def post_webhook(
     raw: bytes | None = None,
     path: str = "",
     headers: dict[str, str] | None = None,
+    door: str = "gateway",
 ) -> tuple[int, Any]:
-    """POST straight to the bot's Evolution webhook, as Evolution (or an attacker) would."""
+    """POST straight to an Evolution webhook route, as Evolution (or an attacker) would: the
+    gateway's (production) or the Rasa channel's own (one process, `make demo`)."""
     return http(
         "POST",
-        stack.url("rasa") + "/webhooks/evolution/webhook" + path,
+        stack.url(door) + "/webhooks/evolution/webhook" + path,
         body,
         headers=headers,
         raw=raw,
@@ -242,42 +273,39 @@ def upsert(
     }
 
 
-def test_bad_webhooks_get_the_right_4xx_and_nothing_is_processed(stack: Stack, shop: str) -> None:
+@pytest.mark.parametrize("door", ["gateway", "rasa"])
+def test_bad_webhooks_get_the_right_4xx_and_nothing_is_processed(
+    stack: Stack, shop: str, door: str
+) -> None:
     token = stack.extra_env["EVOLUTION_INSTANCE_TOKEN"]
-    good, auth = upsert(shop, token, number="642100000002"), signed(stack, shop)
+    number = "64210000000" + ("2" if door == "rasa" else "4")
+    good, auth = upsert(shop, token, number=number), signed(stack, shop)
+    post = functools.partial(post_webhook, door=door)
+
+    assert post(stack, {**good, "apikey": "wrong"}, headers={SECRET_HEADER: "wrong"})[0] in REFUSED
+    assert post(stack, None, raw=b"{not json", headers=auth)[0] == 400
+    assert post(stack, None, raw=b"[1, 2]", headers=auth)[0] == 400
+    assert post(stack, {k: v for k, v in good.items() if k != "instance"}, headers=auth)[0] == 422
+    assert post(stack, {**good, "data": {"key": {"fromMe": False}}}, headers=auth)[0] == 422
+    assert post(stack, {**good, "event": "messages.explode"}, headers=auth)[0] == 422
     assert (
-        post_webhook(stack, {**good, "apikey": "wrong"}, headers={SECRET_HEADER: "wrong"})[0]
-        in REFUSED
-    )
-    assert post_webhook(stack, None, raw=b"{not json", headers=auth)[0] == 400
-    assert post_webhook(stack, None, raw=b"[1, 2]", headers=auth)[0] == 400
-    assert (
-        post_webhook(stack, {k: v for k, v in good.items() if k != "instance"}, headers=auth)[0]
-        == 422
-    )
-    assert post_webhook(stack, {**good, "data": {"key": {"fromMe": False}}}, headers=auth)[0] == 422
-    assert post_webhook(stack, {**good, "event": "messages.explode"}, headers=auth)[0] == 422
-    assert (
-        post_webhook(stack, good, path="/connection-update", headers=auth)[0] == 422
+        post(stack, good, path="/connection-update", headers=auth)[0] == 422
     )  # by-events URL must match the event
-    assert post_webhook(stack, {**good, "instance": "no-such-shop"}, headers=auth)[0] == 404
-    status, body = post_webhook(
+    assert post(stack, {**good, "instance": "no-such-shop"}, headers=auth)[0] == 404
+    status, body = post(
         stack, None, raw=b'{"event": "messages.upsert", "pad": "' + b"x" * (9 * 1024 * 1024) + b'"}'
     )
     assert status == 413, body
     assert (
-        post_webhook(
+        post(
             stack, {**good, "event": "connection.update", "data": {"state": "open"}}, headers=auth
         )[0]
         == 200
     )
-    assert "evolution_unknown_instance" in stack.log("rasa")
-    assert (
-        post_webhook(stack, upsert(shop, token, "hi", number="642100000002"), headers=auth)[0]
-        == 200
-    )
-    stack.turn_done(shop, "642100000002", 0)  # messages of one chat are handled in order
-    assert stack.user_turns(shop, "642100000002") == 1, "nothing refused reached the bot"
+    assert "evolution_unknown_instance" in stack.log(door)
+    assert post(stack, upsert(shop, token, "hi", number=number), headers=auth)[0] == 200
+    stack.turn_done(shop, number, 0)  # messages of one chat are handled in order
+    assert stack.user_turns(shop, number) == 1, "nothing refused reached the bot"
 
 
 def test_only_the_instances_own_secret_lets_a_webhook_in(stack: Stack, shop: str) -> None:
@@ -409,5 +437,6 @@ def test_fuzzed_envelopes_never_crash_the_channel(stack: Stack, shop: str) -> No
         statuses[status] = statuses.get(status, 0) + 1
     assert set(statuses) <= {200, 400, 401, 404, 413, 422, 429}, statuses
     assert statuses.get(200, 0) > 100 and statuses.get(422, 0) > 10, statuses
+    assert http("GET", stack.url("gateway") + "/api/ready")[0] == 200
     assert http("GET", stack.url("rasa") + "/webhooks/evolution/api/ready")[0] == 200
-    assert "Traceback" not in stack.log("rasa")
+    assert "Traceback" not in stack.log("gateway") + stack.log("rasa")

@@ -19,6 +19,7 @@ from aiohttp import web
 
 from booka_common.crypto import Keyring, generate_keyring_spec
 from booka_common.evolution_client import EvolutionClient, SendFailed
+from connectors.acceptance import decode_reading, encode_reading
 from connectors.envelopes import (
     EnvelopeError,
     Inbound,
@@ -28,7 +29,7 @@ from connectors.envelopes import (
     parse_body,
     read_upsert,
 )
-from connectors.evolution import Relay, decode_reading, encode_reading
+from connectors.evolution import Relay
 from connectors.inbound_log import MemoryLog, SerialWorkers
 from connectors.instances import (
     DirectoryUnavailable,
