@@ -127,11 +127,16 @@ def main() -> None:
             "GET", f"/sandbox/deliveries?instance={SHOP}&event=messages.upsert"
         )
         chats = {number: stack.chat(SHOP, number) for number in outcome}
+    dump(chats)
+    report(floor, deliveries["attempts"], chats, started)
+
+
+def dump(chats: dict[str, list[dict]], label: str = "") -> None:
+    """The chats as JSON at WHATSAPP_BENCH_DUMP (plus `label`), to read what went wrong."""
     if os.environ.get("WHATSAPP_BENCH_DUMP"):
-        Path(os.environ["WHATSAPP_BENCH_DUMP"]).write_text(
+        Path(os.environ["WHATSAPP_BENCH_DUMP"] + label).write_text(
             json.dumps(chats, indent=1, ensure_ascii=False)
         )
-    report(floor, deliveries["attempts"], chats, started)
 
 
 def turns(messages: list[dict]) -> list[tuple[list[dict], list[dict]]]:

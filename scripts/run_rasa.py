@@ -31,6 +31,8 @@ from booka_common.local_secrets import (  # noqa: E402
     new_token,
 )
 
+TICKET_LOCK_LIFETIME_S = 20
+
 
 def local_defaults() -> dict[str, str]:
     duckling = (
@@ -53,6 +55,11 @@ def local_defaults() -> dict[str, str]:
         # a 650x512 product took 1.1 ms instead of 0.03 (`make profile`)
         "OPENBLAS_NUM_THREADS": "1",
         "OMP_NUM_THREADS": "1",
+        # Rasa's conversation locks expire after this many seconds (its default is 60): a
+        # process killed mid-turn leaves its lock in Redis, and the process the inbound log
+        # hands the message to (after INBOUND_ACK_WAIT_S, 30 by default) waited out the rest
+        # of the minute. 20 s is still longer than a turn at its LLM deadline.
+        "TICKET_LOCK_LIFETIME": str(TICKET_LOCK_LIFETIME_S),
     }
 
 
