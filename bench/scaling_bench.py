@@ -86,14 +86,17 @@ def load(
     first: int,
     kill: str | None = None,
     customers: int = CUSTOMERS,
+    numbered_from: int | None = None,
 ) -> dict[str, float]:
-    """`customers` whole conversations at `rate`, numbered from `first`; `kill` is SIGKILLed
-    KILL_AFTER_S seconds in."""
+    """`customers` whole conversations at `rate`, asking for the opening slots from number
+    `first` on, the customers numbered from `numbered_from` (default `first`); `kill` is
+    SIGKILLed KILL_AFTER_S seconds in."""
     pacer, outcome = Pacer(rate), {}
     slots = opening_slots(first + customers)[first:]
+    numbered_from = first if numbered_from is None else numbered_from
     started = time.time()
     threads = [
-        threading.Thread(target=customer, args=(stack, pacer, first + n, when, outcome))
+        threading.Thread(target=customer, args=(stack, pacer, numbered_from + n, when, outcome))
         for n, when in enumerate(slots)
     ]
     for thread in threads:
@@ -118,7 +121,9 @@ def warm_up(stack: Stack, floor: dict) -> None:
     turns are slow (without this, whichever rate came first had a p95 of 0.6-3.7 s while
     the faster rates after it stayed under 0.3 s)."""
     print("  (warm-up, not counted)")
-    load(stack, floor, 8, first=(len(RATES) + 1) * CUSTOMERS, customers=WARM_UP_CUSTOMERS)
+    # the first slots, which the salon's second hairdresser can still take afterwards (the
+    # bookings open 60 days ahead, about 300 slots), by customers of their own
+    load(stack, floor, 8, first=0, customers=WARM_UP_CUSTOMERS, numbered_from=9_000_000)
 
 
 def run(processes: int, model: Path) -> tuple[dict, dict[float, dict]]:
