@@ -46,9 +46,10 @@ def test_the_file_is_valid_and_scales_behind_nginx() -> None:
         assert services[name]["deploy"]["replicas"] >= 2, name
     gateway = services["webhooks"]
     assert gateway["command"][:3] == ["python", "-m", "connectors.gateway"]
-    assert gateway["environment"]["INBOUND_LOG_URL"] == services["rasa"]["environment"][
-        "INBOUND_LOG_URL"
-    ], "the gateway appends to the log the Rasa replicas consume"
+    assert (
+        gateway["environment"]["INBOUND_LOG_URL"]
+        == services["rasa"]["environment"]["INBOUND_LOG_URL"]
+    ), "the gateway appends to the log the Rasa replicas consume"
     assert "nats" in services and services["rasa"]["environment"]["INBOUND_LOG_URL"].startswith(
         "nats://"
     )
