@@ -53,6 +53,9 @@ def known_names(item: dict[str, Any]) -> list[str]:
     return [item["name"], *(item.get("aliases") or ()), *(item.get("names") or {}).values()]
 
 
+NEARLY = 90  # rapidfuzz ratio: "unhas ed gel" ~ "unhas de gel" 92, "unhas de pe" 87
+
+
 def match_catalog(
     text: str, items: list[dict[str, Any]], threshold: float = 80, margin: float = 6
 ) -> CatalogMatch:
@@ -68,6 +71,11 @@ def match_catalog(
     exact = [index for name, index in choices.items() if name == query]
     if exact:
         return CatalogMatch([items[exact[0]]])
+    # a whole name written with a typo ("unhas ed gel") is that name, whatever shorter name
+    # the message also holds (Manicure's "unhas")
+    nearly = {index for name, index in choices.items() if fuzz.ratio(query, name) >= NEARLY}
+    if len(nearly) == 1:
+        return CatalogMatch([items[nearly.pop()]])
     scored: dict[int, float] = {}
     for name, score, _ in process.extract(query, list(choices), scorer=_score, limit=None):
         index = choices[name]
@@ -115,13 +123,42 @@ def mentioned_in(text: str, items: list[dict[str, Any]]) -> list[dict[str, Any]]
 
 def mentioned_around(span: str, text: str, items: list[dict[str, Any]]) -> dict[str, Any] | None:
     """The one item the message names in full around a shorter marked span: the model
-    marks "haircut" in "a men's haircut please", and the message names "Men's haircut"."""
+    marks "haircut" in "a men's haircut please", and the message names "Men's haircut"; or
+    "unhas" in "unhas ed gel", nearly "Unhas de gel" (not the "unhas" of Manicure)."""
     core = normalise(span)
+    if not core:
+        return None
+    nearly = nearly_written_around(core, normalise(text), items)
+    if nearly is not None:
+        return nearly
     named = mentioned_in(text, items)
-    if not core or len(named) != 1:
+    if len(named) != 1:
         return None
     names = [normalise(name) for name in known_names(named[0])]
     return named[0] if any(core in name for name in names) else None
+
+
+def nearly_written_around(
+    core: str, text: str, items: list[dict[str, Any]]
+) -> dict[str, Any] | None:
+    """The one item with a longer name that holds the words `core` and is written, nearly
+    letter for letter, over the words around them in `text` (both normalised)."""
+    words, marked = text.split(), core.split()
+    starts = [i for i in range(len(words)) if words[i : i + len(marked)] == marked]
+    found: list[dict[str, Any]] = []
+    for item in items:
+        for name in {normalise(name) for name in known_names(item)}:
+            size = len(name.split())
+            if size <= len(marked) or f" {core} " not in f" {name} " or item in found:
+                continue
+            windows = {
+                " ".join(words[low : low + size])
+                for start in starts
+                for low in range(max(0, start + len(marked) - size), start + 1)
+            }
+            if any(fuzz.ratio(window, name) >= NEARLY for window in windows):
+                found.append(item)
+    return found[0] if len(found) == 1 else None
 
 
 # In a whole request ("a haircut with anyone on friday") only unambiguous phrasings count:

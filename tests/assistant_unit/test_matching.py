@@ -121,19 +121,35 @@ def test_a_short_marked_span_defers_to_the_fuller_name_in_the_message() -> None:
     assert mentioned_around("colour", "a men's haircut and a colour", services) is None
 
 
+def test_a_marked_short_alias_defers_to_a_longer_name_written_with_a_typo_around_it():
+    """The model marks "unhas" (Manicure's alias) in "unhas ed gel": the customer means
+    Unhas de gel, and once booked a manicure for it."""
+    items = [
+        {"name": "Manicure", "aliases": ["unhas", "nails"]},
+        {"name": "Gel nails", "names": {"pt": "Unhas de gel"}, "aliases": ["gel"]},
+        {"name": "Pedicure", "aliases": ["unhas dos pes"]},
+    ]
+    for text in ("unhas ed gel", "quero fazer unhas de gel amanhã", "as unhas dee gel"):
+        assert mentioned_around("unhas", text, items)["name"] == "Gel nails", text
+    for text in ("queria fazer as unhas amanhã", "unhas de pe"):
+        assert mentioned_around("unhas", text, items)["name"] == "Manicure", text
+
+
 def test_a_typo_in_a_long_name_is_not_lost_to_a_short_alias_it_contains():
     """ "corte" is an alias of Women's haircut; "corte de caballreo" is a misspelt Men's
-    haircut: the two are too close to call, so the customer is asked, never booked for the
-    wrong one."""
+    haircut, nearly letter for letter: it is Men's haircut (it once went to the alias, and
+    then to a question). "unhas ed gel" is Gel nails, not the "unhas" of Manicure."""
     items = [
         {"name": "Women's haircut", "names": {"es": "Corte de mujer"}, "aliases": ["corte"]},
         {"name": "Men's haircut", "names": {"es": "Corte de caballero"}, "aliases": []},
+        {"name": "Manicure", "aliases": ["unhas"]},
+        {"name": "Gel nails", "names": {"pt": "Unhas de gel"}},
     ]
-    assert {i["name"] for i in match_catalog("Corte de caballreo", items).items} == {
-        "Men's haircut",
-        "Women's haircut",
-    }
+    assert match_catalog("Corte de caballreo", items).unique["name"] == "Men's haircut"
+    assert match_catalog("unhas ed gel", items).unique["name"] == "Gel nails"
+    assert match_catalog("Unhsa de gel", items).unique["name"] == "Gel nails"
     assert match_catalog("un corte por favor", items).unique["name"] == "Women's haircut"
+    assert match_catalog("unhas amanha", items).unique["name"] == "Manicure"
 
 
 def test_a_name_is_not_found_inside_a_longer_word():
