@@ -61,7 +61,8 @@ RELATIVE_DAY = re.compile(
 TODAY_WORDS = {"today", "tonight", "hoje", "hj", "hoy"}
 TOMORROW_WORDS = {"tomorrow", "tmrw", "tmr", "amanhã", "amanha", "mañana", "manana", "mñn"}
 ORDINAL_AS_DATE = re.compile(
-    r"\b(?:the\s+)?\d{1,2}(?:st|nd|rd|th)\s+(?:at|of|in|on|@|\d|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|morning|afternoon|evening)",
+    r"\b(?:the\s+)?\d{1,2}(?:st|nd|rd|th),?\s+(?:at|of|in|on|@|\d|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|morning|afternoon|evening)"
+    rf"|\b(?:{WEEKDAY_PATTERN}),?\s+(?:the\s+)?\d{{1,2}}(?:st|nd|rd|th)\b",  # "Friday the 18th"
     re.I,
 )
 
@@ -147,7 +148,11 @@ def by_day(
         )
 
     kept = [i for i in timed if fits(options[i].start)]  # type: ignore[arg-type]
-    return kept or None
+    if kept or not (weekdays or days_of_month):
+        return kept or None
+    # a weekday or date none of the options is on: another day is asked for ("Friday the
+    # 18th, 12h00" is not the 12:00 option on Thursday the 24th)
+    return []
 
 
 def by_clock(

@@ -19,7 +19,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import SERVICE_FAILURES, FormSupport, ResilientAction, reset
 from actions.booking_api import BOOKING_API, BookingRefused, BookingServiceUnavailable, SlotTaken
-from actions.booking_form import asks_about_time
+from actions.booking_form import asks_about_time, chose_item
 from actions.choices import NONE_OF_THESE, Option, choose
 from actions.conversation import latest_text, message_time, phone_of, speaking, tenant_of
 from actions.engine_api import say
@@ -235,11 +235,11 @@ class ValidateRescheduleForm(SlotFinding, ExistingBookingForm):
         picked = self.pick_offer(tracker) if requested == "start" else {}
         found.update(picked)
         if (
-            not picked
+            not chose_item(picked)
             and requested != "booking_id"
             and asks_about_time(latest_text(tracker), requested)
         ):
-            found["time"] = latest_text(tracker)
+            found["time"] = latest_text(tracker)  # also "none of those, the 18th at 12"
         return found
 
     async def start_target(self, tracker: Tracker) -> tuple[dict[str, Any], str] | None:

@@ -477,10 +477,11 @@ def a_free_time(
     service: dict[str, Any],
     staff: dict[str, Any] | None,
     party: int,
+    earliest_days: int = 1,
 ) -> dict[str, Any] | None:
     tz = ZoneInfo(shop["tenant"]["timezone"])
     for _ in range(20):
-        day = (datetime.now(tz) + timedelta(days=rng.randint(1, 20))).replace(
+        day = (datetime.now(tz) + timedelta(days=rng.randint(earliest_days, 20))).replace(
             hour=0, minute=0, second=0, microsecond=0
         )
         slots = free_starts(
@@ -515,7 +516,9 @@ def make_goal(stack: Stack, shop: dict[str, Any], rng: random.Random, number: st
         return goal
     existing = []
     for _ in range(1 if kind == "move" else 2):
-        other = a_free_time(stack, shop, rng, service, None, party)
+        # two days out at least: a booking within the 24-hour notice cannot be moved or
+        # cancelled by the bot, rightly, and the goal would fail by the hour the run starts
+        other = a_free_time(stack, shop, rng, service, None, party, earliest_days=2)
         if other is None or other["start"] == slot["start"]:
             return None
         body = {

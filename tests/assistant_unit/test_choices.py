@@ -68,7 +68,18 @@ def test_none_of_those_refuses_the_list(text):
 
 
 @pytest.mark.parametrize(
-    "text", ["the 3rd at 1:15pm", "the 3rd at afternoon 1:15", "tomorrow at 9", "Ana", "hmm", "yes"]
+    "text",
+    [
+        "the 3rd at 1:15pm",
+        "the 3rd at afternoon 1:15",
+        "tomorrow at 9",
+        "Ana",
+        "hmm",
+        "yes",
+        # another day at a time one option has: a new time, not that option
+        "Thursday the 3rd, 10h30",
+        "monday at 4pm",
+    ],
 )
 def test_what_picks_nothing_or_several(text):
     assert choose(text, TIMES, NOW) is None
