@@ -55,9 +55,13 @@ class FixedDecisionPolicy(Policy):
     ) -> PolicyPrediction:
         probabilities = self._default_predictions(domain)
         action = self.decide(tracker)
-        if action is not None and action in domain.action_names_or_texts:
-            probabilities[domain.index_for_action(action)] = 1.0
-        return self._prediction(probabilities)
+        if action is None or action not in domain.action_names_or_texts:
+            return self._prediction(probabilities)
+        probabilities[domain.index_for_action(action)] = 1.0
+        # "no user", as RulePolicy's prediction while a form runs: Rasa's ensemble weighs only
+        # predictions of that kind against each other, so a plain one would lose to the form
+        # (a customer writing mid-form while the owner has taken over got the form's answer)
+        return self._prediction(probabilities, is_no_user_prediction=True)
 
     @abstractmethod
     def decide(self, tracker: DialogueStateTracker) -> Optional[Text]:

@@ -49,6 +49,25 @@ def test_listens_silently_while_a_person_has_the_conversation(gate):
     assert predicted(gate, tracker_after("hello?", until)) == "action_listen"
 
 
+def test_the_silence_wins_over_a_form_that_was_running(gate):
+    """The owner answered from the phone while a booking form ran: RulePolicy still names
+    the form, as a "no user" prediction, and Rasa's ensemble weighs only those against each
+    other; the gate's silence must be one to win (priority 7 over 6)."""
+    from rasa.core.policies.ensemble import DefaultPolicyPredictionEnsemble
+    from rasa.core.policies.policy import PolicyPrediction
+
+    form = ActiveLoop("booking_form")
+    tracker = tracker_after("tomorrow at 5", form, SlotSet("handoff_until", time.time() + 600))
+    silence = gate.predict_action_probabilities(tracker, DOMAIN)
+    rule = [0.0] * len(DOMAIN.action_names_or_texts)
+    rule[DOMAIN.index_for_action("booking_form")] = 1.0
+    best = DefaultPolicyPredictionEnsemble._pick_best_policy(
+        [PolicyPrediction(rule, "RulePolicy", 6, is_no_user_prediction=True), silence]
+    )
+    assert best.policy_name == silence.policy_name
+    assert best.max_confidence_index == DOMAIN.index_for_action("action_listen")
+
+
 def test_speaks_again_once_the_handoff_has_expired(gate):
     expired = SlotSet("handoff_until", time.time() - 1)
     assert predicted(gate, tracker_after("hello?", expired)) is None
