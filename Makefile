@@ -19,7 +19,7 @@ help:
 	@echo "make test    set up and run every test (needs PostgreSQL and Redis on 127.0.0.1)"
 	@echo "make lint    ruff format --check and ruff check over the tree (make test runs it first)"
 	@echo "make bench   performance figures of the booking service and the assistant (PostgreSQL)"
-	@echo "make profile where a turn's CPU goes, by pipeline component (py-spy; reports/profile/)"
+	@echo "make profile where a turn's CPU goes, alone and under load (py-spy; reports/profile/)"
 	@echo "make setup   build both virtual environments (.venv/services, .venv/rasa)"
 	@echo "make migrate / make seed   bring the database to the newest schema / add the demo tenants"
 	@echo "make train   train the Rasa model into models/ (skipped when data and config are unchanged)"
@@ -102,7 +102,9 @@ bench: setup train
 	$(SVC_PY) bench/customer_simulator.py
 
 profile: setup train
+	@scripts/services-up
 	$(SVC_PY) bench/turn_profile.py
+	$(SVC_PY) bench/load_profile.py
 
 # The owners' web app's texts: extracted from admin/ (code and pages) into messages.pot, merged
 # into each language's admin.po for a translator (tests/admin/test_i18n.py checks both).

@@ -47,12 +47,15 @@ COMPONENTS = [
 TIMED = "timed_turns"
 
 
-def component_of(stack: str) -> str:
-    """The first component in COMPONENTS's order with a frame on the stack, below the timed
-    turn."""
+def component_of(
+    stack: str, parts: list[tuple[str, str]] = COMPONENTS, anchor: str | None = TIMED
+) -> str:
+    """The first of `parts`, in order, with a frame on the stack (below the `anchor` frame, the
+    timed turn, when one is given)."""
     frames = stack.split(";")
-    frames = frames[[i for i, f in enumerate(frames) if TIMED in f][0] :]
-    for name, pattern in COMPONENTS:
+    if anchor is not None:
+        frames = frames[[i for i, f in enumerate(frames) if anchor in f][0] :]
+    for name, pattern in parts:
         if any(re.search(pattern, frame) for frame in frames):
             return name
     return "other (asyncio, Python)"
