@@ -26,7 +26,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
-from rasa.shared.core.events import SlotSet, UserUttered
+from rasa.shared.core.events import BotUttered, SlotSet, UserUttered
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -128,8 +128,35 @@ class Relay:
             log.warning(
                 "evolution_late_message message_id=%s age_s=%.0f", reading.message_id, waited
             )
+            if await self.finish_turn_of_the_dead(instance, reading):
+                await self.state.put(answered, "1", self.settings.dedup_ttl_s)
+                return
         await self.handle(instance, reading)
         await self.state.put(answered, "1", self.settings.dedup_ttl_s)
+
+    async def finish_turn_of_the_dead(
+        self, instance: Instance, reading: Inbound | OwnerMessage
+    ) -> bool:
+        """A process that died after Rasa had saved the message's turn, but before all its
+        replies went out: the turn is not run again (the conversation has moved on, and a second
+        run answers something else); the replies it recorded are sent, but for those the dead
+        process had sent. True when the turn had been run."""
+        if not isinstance(reading, Inbound):
+            return False
+        tracker = await self.agent().tracker_store.retrieve(self.sender_id(instance, reading))
+        replies = replies_recorded(tracker.events if tracker else [], reading.message_id)
+        if replies is None:
+            return False
+        pending = pending_id(instance.name, reading.message_id)
+        sent = int(await self.state.get(f"sent:{pending}") or 0)
+        log.warning(
+            "evolution_turn_recovered message_id=%s replies=%d already_sent=%d",
+            reading.message_id,
+            len(replies),
+            sent,
+        )
+        await self.deliver(instance, reading, replies, already_sent=sent)
+        return True
 
     async def handle(self, instance: Instance, reading: Inbound | OwnerMessage) -> None:
         if isinstance(reading, OwnerMessage):
@@ -223,12 +250,21 @@ class Relay:
         return [{"text": await engine.render(instance.tenant, "processing_failed", {})}]
 
     async def deliver(
-        self, instance: Instance, inbound: Inbound, replies: list[dict[str, Any]]
+        self,
+        instance: Instance,
+        inbound: Inbound,
+        replies: list[dict[str, Any]],
+        already_sent: int = 0,
     ) -> None:
-        """Send the replies in order; a failed send is logged and ends the turn's replies."""
-        for piece in await self.outgoing(self.sender_id(instance, inbound), replies):
+        """Send the replies in order (but the first `already_sent` pieces); a failed send is
+        logged and ends the turn's replies. How many went out is noted, for a process that
+        finishes this turn should this one die (`finish_turn_of_the_dead`)."""
+        sent_key = f"sent:{pending_id(instance.name, inbound.message_id)}"
+        pieces = await self.outgoing(self.sender_id(instance, inbound), replies)
+        for number, piece in enumerate(pieces[already_sent:], start=already_sent + 1):
             try:
                 await self.client.send_text(instance.name, instance.token, inbound.reply_to, piece)
+                await self.state.put(sent_key, str(number), self.settings.dedup_ttl_s)
             except SendFailed as failure:
                 log.error(
                     "evolution_send_failed instance=%s message_id=%s status=%s reason=%s",
@@ -350,6 +386,22 @@ class RelayThread:
         await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(self.relay.close(), self.loop))
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(5)
+
+
+def replies_recorded(events: Any, message_id: str) -> list[dict[str, Any]] | None:
+    """The bot's replies that the tracker recorded for the customer's message `message_id`,
+    as an output channel collects them; None when the message's turn is not in the tracker.
+    Rasa saves a turn whole, at its end, so a turn found is a turn finished."""
+    replies: list[dict[str, Any]] | None = None
+    for event in events:
+        if isinstance(event, UserUttered):
+            if replies is not None and not (event.metadata or {}).get("rescued_from"):
+                break  # the next message's turn (the LLM's rereading is still this one's)
+            if event.message_id == message_id:
+                replies = []
+        elif replies is not None and isinstance(event, BotUttered):
+            replies.append({"text": event.text, **(event.data or {})})
+    return replies
 
 
 def wrote_within(events: Any, seconds: float) -> bool:

@@ -16,6 +16,12 @@ from typing import Any
 import jwt
 import pytest
 from aiohttp import web
+from rasa.shared.core.events import (
+    ActionExecuted,
+    BotUttered,
+    UserUtteranceReverted,
+    UserUttered,
+)
 
 from booka_common.crypto import Keyring, generate_keyring_spec
 from booka_common.evolution_client import EvolutionClient, SendFailed
@@ -29,7 +35,7 @@ from connectors.envelopes import (
     parse_body,
     read_upsert,
 )
-from connectors.evolution import Relay
+from connectors.evolution import Relay, replies_recorded
 from connectors.inbound_log import MemoryLog, SerialWorkers
 from connectors.instances import (
     DirectoryUnavailable,
@@ -627,3 +633,31 @@ def test_an_inbound_log_record_holds_the_message_sealed() -> None:
     raw = encode_reading(Instance("bella", "bella-salon", "t"), inbound, keyring)
     assert b"Quintela" not in raw and b"912345678" not in raw and b"Marisol" not in raw
     assert decode_reading(json.loads(raw), keyring) == inbound
+
+
+def test_a_turn_the_tracker_recorded_gives_back_its_replies_and_no_more() -> None:
+    """What a process finishing a dead one's message sends: that message's replies, also
+    after the LLM reread it, never the next message's or a reminder's; None when the turn is
+    not in the tracker (it then runs)."""
+    events = [
+        UserUttered("hi", {"intent": {"name": "greet"}}, message_id="m1"),
+        BotUttered("Hello!"),
+        UserUttered("wat about parkin", {"intent": {"name": "nlu_fallback"}}, message_id="m2"),
+        UserUtteranceReverted(),
+        ActionExecuted("action_listen"),
+        UserUttered(
+            "parking?", {"intent": {"name": "ask_location"}}, metadata={"rescued_from": "x"}
+        ),
+        BotUttered("We are at Rua X.", {"buttons": [{"title": "Map", "payload": "/map"}]}),
+        BotUttered("Anything else?"),
+        UserUttered("EXTERNAL_reminder", metadata={"is_external": True}),
+        BotUttered("See you tomorrow at 10:00"),
+        UserUttered("thanks", {"intent": {"name": "thank"}}, message_id="m3"),
+    ]
+    assert replies_recorded(events, "m1") == [{"text": "Hello!"}]
+    assert replies_recorded(events, "m2") == [
+        {"text": "We are at Rua X.", "buttons": [{"title": "Map", "payload": "/map"}]},
+        {"text": "Anything else?"},
+    ]
+    assert replies_recorded(events, "m3") == []
+    assert replies_recorded(events, "m4") is None
