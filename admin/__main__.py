@@ -1,4 +1,4 @@
-"""Command line: `python -m admin {serve,migrate}`."""
+"""Command line: `python -m admin {serve,migrate,create-user,demo-users,collect-candidates}`."""
 
 from __future__ import annotations
 
@@ -26,6 +26,16 @@ def main() -> int:
         "demo-users",
         help="one demo login per role (for make demo), written to var/admin-demo-logins.json",
     )
+    candidates = commands.add_parser(
+        "collect-candidates",
+        help="collect customer messages worth labelling from Rasa's tracker store, redacted",
+    )
+    candidates.add_argument(
+        "--sample-rate",
+        type=float,
+        default=0.02,
+        help="share of all other messages taken as an unbiased sample (default 0.02)",
+    )
     args = parser.parse_args()
 
     from admin.settings import AdminSettings
@@ -40,11 +50,41 @@ def main() -> int:
         return 0
     if args.command in ("create-user", "demo-users"):
         return users_command(settings, args)
+    if args.command == "collect-candidates":
+        return collect_command(settings, args.sample_rate)
     from admin.app import create_app
     from services_common.http_api import serve
 
     port = args.port or settings.port
     return serve(create_app(settings), args.host or settings.host, port, "admin")
+
+
+def collect_command(settings, sample_rate: float) -> int:  # noqa: ANN001
+    """`collect-candidates`: new customer messages worth a label, into the annotation queue."""
+    import asyncio
+
+    from admin.candidates import collect
+    from services_common.sql import make_async_engine, read_only
+
+    if not settings.tracker_store_url:
+        print("admin: no tracker store is configured (TRACKER_STORE_URL)", file=sys.stderr)
+        return 2
+
+    async def run() -> int:
+        engine = make_async_engine(settings.database_url)
+        tracker = make_async_engine(settings.tracker_store_url)
+        try:
+            done = await collect(engine, read_only(tracker), settings.keyring, sample_rate)
+        finally:
+            await engine.dispose()
+            await tracker.dispose()
+        print(
+            f"admin: {done.conversations} conversations read, {done.new} new candidates,"
+            f" {done.repeats} repeats counted (events up to {done.last_event_id})"
+        )
+        return 0
+
+    return asyncio.run(run())
 
 
 def users_command(settings, args: argparse.Namespace) -> int:  # noqa: ANN001

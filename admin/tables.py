@@ -10,6 +10,7 @@ from sqlalchemy import (
     JSON,
     CheckConstraint,
     Column,
+    Float,
     Index,
     Integer,
     MetaData,
@@ -91,4 +92,35 @@ password_resets = Table(
     Column("token_hash", String(64), primary_key=True),
     Column("user_id", Integer, nullable=False),
     Column("expires_at", UTCDateTime, nullable=False),
+)
+
+# Customer messages worth a person's label (admin.candidates), redacted and then sealed: one
+# row per distinct text (its fingerprint), `occurrences` counting the repeats.
+nlu_candidates = Table(
+    "admin_nlu_candidates",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("fingerprint", String(64), nullable=False, unique=True),
+    Column("tenant", String(40), nullable=False),
+    Column("text", Text, nullable=False),  # sealed
+    Column("previous_bot", Text, nullable=False),  # sealed
+    Column("entities", Text, nullable=False),  # sealed JSON: start, end, entity, value
+    Column("intent", String(80)),  # what the model (or the LLM, when it rescued) read
+    Column("confidence", Float, nullable=False),
+    Column("language", String(8)),
+    Column("reasons", String(200), nullable=False),  # comma-separated, admin.candidates
+    Column("occurrences", Integer, nullable=False, server_default="1"),
+    Column("status", String(12), nullable=False, server_default="open"),
+    Column("said_at", UTCDateTime, nullable=False),
+    Column("collected_at", UTCDateTime, nullable=False),
+    Index("ix_admin_nlu_candidates_status_id", "status", "id"),
+)
+
+# How far the collection has read Rasa's `events` table (the newest row id seen).
+nlu_collection = Table(
+    "admin_nlu_collection",
+    metadata,
+    Column("name", String(20), primary_key=True),
+    Column("last_event_id", Integer, nullable=False),
+    Column("collected_at", UTCDateTime, nullable=False),
 )
