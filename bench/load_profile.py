@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.scaling_bench import dropped_afterwards, load, log_settings, warm_up  # noqa: E402
 from bench.stack_bench import agent_floor, running_stack  # noqa: E402
-from bench.turn_profile import COMPONENTS, OUT, PY_SPY, ROOT, component_of  # noqa: E402
+from bench.turn_profile import COMPONENTS, OUT, PY_SPY, component_of, print_shares  # noqa: E402
 from bench.whatsapp_bench import SHOP  # noqa: E402
 from tests.assistant.stack import latest_model  # noqa: E402
 
@@ -140,9 +140,7 @@ def main() -> None:
         return
     counts, total = shares(raw.read_text())
     print(f"CPU of the Rasa process at {RATE:g} msg/s for {SECONDS} s: {total} samples")
-    for name, count in counts.most_common():
-        print(f"  {name:<34} {100 * count / total:5.1f} %")
-    print(f"samples (collapsed stacks): {raw.relative_to(ROOT)}")
+    print_shares(counts, total, raw)
 
 
 if __name__ == "__main__":

@@ -108,6 +108,10 @@ def main(rounds: int, model: Path) -> None:
         stack.stop()
     counts, total = shares(raw.read_text())
     print(f"CPU of {rounds} timed turns of bench/agent_floor.py on {model.name}: {total} samples")
+    print_shares(counts, total, raw)
+
+
+def print_shares(counts: collections.Counter[str], total: int, raw: Path) -> None:
     for name, count in counts.most_common():
         print(f"  {name:<34} {100 * count / total:5.1f} %")
     print(f"samples (collapsed stacks): {raw.relative_to(ROOT)}")
