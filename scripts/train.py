@@ -26,6 +26,8 @@ INPUTS = [
     "bot/language.py",
     "bot/duckling.py",
     "bot/intent_classifier.py",
+    "bot/entity_extractor.py",
+    "bot/recent.py",
     "requirements/rasa.lock",
 ]
 KEEP = 3
