@@ -87,8 +87,11 @@ def unsure(parse: dict[str, Any]) -> bool:
     return first < SURE or first - second < MARGIN
 
 
-def reasons_by_message(events: list[dict[str, Any]], sample_rate: float, rng: random.Random):
-    """(index of the user event, reasons) for every message worth labelling."""
+def reasons_by_message(
+    events: list[dict[str, Any]], sample_rate: float, rng: random.Random, sample_from: int = 0
+):
+    """(index of the user event, reasons) for every message worth labelling; only messages
+    from index `sample_from` on may be drawn for the sample."""
     users = [i for i, event in enumerate(events) if event.get("event") == "user"]
     reasons: dict[int, list[str]] = {}
 
@@ -109,7 +112,7 @@ def reasons_by_message(events: list[dict[str, Any]], sample_rate: float, rng: ra
             add(index, "fallback")
         elif unsure(parse):
             add(index, "unsure")
-        if rng.random() < sample_rate:
+        if index >= sample_from and rng.random() < sample_rate:
             add(index, "sample")
         following = users[position + 1] if position + 1 < len(users) else len(events)
         if any(
@@ -123,13 +126,16 @@ def reasons_by_message(events: list[dict[str, Any]], sample_rate: float, rng: ra
 
 
 def candidates_in(
-    events: list[dict[str, Any]], sample_rate: float = 0.02, rng: random.Random | None = None
+    events: list[dict[str, Any]],
+    sample_rate: float = 0.02,
+    rng: random.Random | None = None,
+    sample_from: int = 0,
 ) -> list[Candidate]:
     """The candidates of one conversation, redacted (`events` as Rasa stores them)."""
     rng = rng or random.Random()
     names = known_names(events)
     found = []
-    for index, why in reasons_by_message(events, sample_rate, rng):
+    for index, why in reasons_by_message(events, sample_rate, rng, sample_from):
         event = events[index]
         parse = event.get("parse_data") or {}
         rescued_from = (event.get("metadata") or {}).get("rescued_from")
@@ -202,11 +208,16 @@ async def collect(
     done = Collected(conversations=len(senders), last_event_id=max(newest, last))
     for sender in senders:
         ids, events = await conversation_events(tracker, keyring, sender, newest)
-        for candidate in candidates_in(events, sample_rate, rng):
-            if ids[candidate.index] > last:
-                is_new = await keep(admin, keyring, sender.split(":", 1)[0], candidate)
+        # a message read before may become a candidate only now ("no, I meant ..." came
+        # since): what counts is whether the conversation as read then had made it one
+        first_new = next((i for i, row_id in enumerate(ids) if row_id > last), len(ids))
+        seen = {c.index for c in candidates_in(events[:first_new], sample_rate=0.0)}
+        for candidate in candidates_in(events, sample_rate, rng, sample_from=first_new):
+            if candidate.index not in seen:
+                late = candidate.index < first_new  # perhaps drawn for the sample back then
+                is_new = await keep(admin, keyring, sender.split(":", 1)[0], candidate, late)
                 done.new += is_new
-                done.repeats += not is_new
+                done.repeats += not is_new and not late
     async with admin.begin() as conn:
         await save_watermark(conn, done.last_event_id)
     return done
@@ -230,9 +241,12 @@ async def conversation_events(
     return [row_id for row_id, _ in kept], [event_data(keyring, sender, raw) for _, raw in kept]
 
 
-async def keep(admin: AsyncEngine, keyring: Keyring, tenant: str, candidate: Candidate) -> bool:
-    """Stores a candidate, sealed; a text already kept counts one more occurrence instead.
-    True when it was new."""
+async def keep(
+    admin: AsyncEngine, keyring: Keyring, tenant: str, candidate: Candidate, late: bool = False
+) -> bool:
+    """Stores a candidate, sealed; a text already kept counts one more occurrence instead, or,
+    for a message read in an earlier collection (`late`: most likely the very row, kept then
+    for the sample), adds the new reasons to it. True when it was new."""
     now = datetime.now(timezone.utc)
     row = {
         "fingerprint": candidate.fingerprint,
@@ -252,12 +266,19 @@ async def keep(admin: AsyncEngine, keyring: Keyring, tenant: str, candidate: Can
             await conn.execute(nlu_candidates.insert().values(**row))
         return True
     except IntegrityError:
+        same = nlu_candidates.c.fingerprint == candidate.fingerprint
         async with admin.begin() as conn:
-            await conn.execute(
-                update(nlu_candidates)
-                .where(nlu_candidates.c.fingerprint == candidate.fingerprint)
-                .values(occurrences=nlu_candidates.c.occurrences + 1)
-            )
+            if not late:
+                await conn.execute(
+                    update(nlu_candidates)
+                    .where(same)
+                    .values(occurrences=nlu_candidates.c.occurrences + 1)
+                )
+                return False
+            had = (await conn.execute(select(nlu_candidates.c.reasons).where(same))).scalar()
+            reasons = (had or "").split(",")
+            reasons += [r for r in candidate.reasons if r not in reasons]
+            await conn.execute(update(nlu_candidates).where(same).values(reasons=",".join(reasons)))
         return False
 
 

@@ -193,6 +193,18 @@ async def test_collection_keeps_new_candidates_sealed_once_each_and_reads_on_fro
         tracker_store(tmp_path / "tracker.db", keyring, {"smile-dental:c2": repeat})
         later = await collect(admin, tracker, keyring, sample_rate=0.0)
         assert (later.conversations, later.new, later.repeats) == (1, 1, 1)
+        # read in one collection, corrected in the next: a candidate then, and only then
+        tracker_store(tmp_path / "tracker.db", keyring, {"c3": [user("tues 4pm", "inform", 0.9)]})
+        assert (await collect(admin, tracker, keyring, sample_rate=1.0)).new == 1  # sampled
+        corrected = [user("no, I meant thursday", "inform", 0.9)]
+        tracker_store(tmp_path / "tracker.db", keyring, {"c3": corrected})
+        latest = await collect(admin, tracker, keyring, sample_rate=0.0)
+        assert (latest.new, latest.repeats) == (0, 0)  # "tues 4pm": one more reason
+
+        tracker_store(tmp_path / "tracker.db", keyring, {"c4": [user("sat", "inform", 0.9)]})
+        assert (await collect(admin, tracker, keyring, sample_rate=0.0)).new == 0
+        tracker_store(tmp_path / "tracker.db", keyring, {"c4": corrected})
+        assert (await collect(admin, tracker, keyring, sample_rate=0.0)).new == 1  # "sat"
     finally:
         await admin.dispose()
         await tracker.dispose()
@@ -204,7 +216,12 @@ async def test_collection_keeps_new_candidates_sealed_once_each_and_reads_on_fro
         "call me on <phone>, <email>",
         "obrigada <name>, és um amor",
         "hola",
+        "tues 4pm",
+        "sat",
     }
+    assert texts["sat"]["reasons"] == "corrected"
+    assert texts["tues 4pm"]["reasons"] == "sample,corrected"
+    assert texts["tues 4pm"]["occurrences"] == 1
     assert texts["wat about parking"]["occurrences"] == 2
     assert texts["wat about parking"]["reasons"] == "fallback,corrected"
     for row in rows:  # sealed at rest: not even the redacted words are stored in clear
